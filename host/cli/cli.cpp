@@ -1,0 +1,186 @@
+// Global options, command dispatch and the error boundary of `openclaw-host`.
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/context.hpp"
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "core/version.hpp"
+
+namespace openclaw::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  CommandFn fn;
+};
+
+constexpr std::array kCommands{
+    Command{"setup", "create the state dir, config and workspace; pick a free base port", cmd_setup},
+    Command{"onboard", "same as setup (non-interactive)", cmd_setup},
+    Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
+            cmd_gateway},
+    Command{"status", "show the instance: paths, services, ports, running or not", cmd_status},
+    Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
+            cmd_ports},
+    Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},
+};
+
+po::options_description global_options() {
+  po::options_description opts("Global options (before the command)");
+  opts.add_options()
+      ("profile", po::value<std::string>()->value_name("NAME"),
+       "isolate state dir, config, workspace, service name and ports under profile NAME")
+      ("dev", "shorthand for --profile dev (default base port 19001)")
+      ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+       "error, warn, info or debug")
+      ("no-color", "plain output without ANSI colors")
+      ("version,V", "print the version and exit")
+      ("help,h", "show this help");
+  return opts;
+}
+
+void print_help(std::ostream& out) {
+  out << "openclaw-host " << kVersion
+      << " - run isolated OpenClaw-style gateways (main, rescue, ...) on one machine\n\n"
+         "Usage: openclaw-host [--profile NAME | --dev] [--log-level L] [--no-color] <command> "
+         "[args]\n\n"
+      << global_options() << "\nCommands:\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    name.resize(10, ' ');
+    out << "  " << name << c.summary << "\n";
+  }
+  out << "\nRun `openclaw-host <command> --help` for a command's options.\n"
+         "Environment: OPENCLAW_PROFILE, OPENCLAW_HOME, OPENCLAW_STATE_DIR, "
+         "OPENCLAW_CONFIG_PATH,\n"
+         "  OPENCLAW_GATEWAY_PORT, OPENCLAW_PORT_REGISTRY_DIR (flags win over env, env over "
+         "config).\n";
+}
+
+// Options before the command are global; the first other word is the command.
+size_t split_global(const std::vector<std::string>& argv) {
+  size_t i = 0;
+  while (i < argv.size()) {
+    const std::string& a = argv[i];
+    if (a.empty() || a[0] != '-' || a == "-" || a == "--") break;
+    bool takes_value = a == "--profile" || a == "--log-level";
+    ++i;
+    if (takes_value && i < argv.size() && !argv[i].empty() && argv[i][0] != '-') ++i;
+  }
+  return i;
+}
+
+std::string self_path(const char* argv0) {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) return p.string();
+  return argv0 ? fs::absolute(argv0).string() : "openclaw-host";
+}
+
+}  // namespace
+
+Instance Context::instance(std::optional<int> port_flag) const {
+  return resolve_instance(paths, config::Config::load(paths.config_path, paths.home), port_flag,
+                          env);
+}
+
+std::optional<po::variables_map> parse_command(Context& ctx, const std::string& usage,
+                                               const std::string& summary,
+                                               const po::options_description& options,
+                                               const po::positional_options_description& positional,
+                                               const std::vector<std::string>& args) {
+  po::options_description all(options);
+  all.add_options()("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw usage_error(std::string(e.what()) + " (see `openclaw-host " + usage + " --help`)");
+  }
+  if (vm.count("help")) {
+    *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n" << summary << "\n\n"
+             << all;
+    return std::nullopt;
+  }
+  return vm;
+}
+
+std::optional<int> port_option(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return std::nullopt;
+  return profile::parse_port(vm[name].as<std::string>(), std::string("--") + name);
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Context ctx;
+  ctx.out = &std::cout;
+  ctx.err = &std::cerr;
+  try {
+    size_t split = split_global(args);
+    std::vector<std::string> global(args.begin(), args.begin() + static_cast<long>(split));
+    std::vector<std::string> rest(args.begin() + static_cast<long>(split), args.end());
+
+    po::variables_map vm;
+    try {
+      po::store(po::command_line_parser(global).options(global_options()).run(), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw usage_error(std::string(e.what()) + " (see `openclaw-host --help`)");
+    }
+    if (vm.count("help") || (!rest.empty() && rest[0] == "help" && rest.size() == 1)) {
+      print_help(std::cout);
+      return 0;
+    }
+    if (vm.count("version")) {
+      std::cout << "openclaw-host " << kVersion << "\n";
+      return 0;
+    }
+    if (rest.empty()) {
+      throw usage_error("missing command (see `openclaw-host --help`)");
+    }
+    if (rest[0] == "help") {  // `help CMD` == `CMD --help`
+      rest.erase(rest.begin());
+      rest.push_back("--help");
+    }
+    if (vm.count("profile")) ctx.selection.profile_flag = vm["profile"].as<std::string>();
+    ctx.selection.dev = vm.count("dev") > 0;
+    ctx.log_level = vm["log-level"].as<std::string>();
+    if (ctx.log_level != "error" && ctx.log_level != "warn" && ctx.log_level != "info" &&
+        ctx.log_level != "debug") {
+      throw usage_error("--log-level must be error, warn, info or debug, got \"" + ctx.log_level +
+                        "\"");
+    }
+    ctx.env = Environment::from_process();
+    ctx.color = !vm.count("no-color") && !ctx.env.get("NO_COLOR") && ::isatty(1);
+    ctx.argv0 = self_path(argc > 0 ? argv[0] : nullptr);
+    ctx.paths = profile::resolve_paths(ctx.selection, ctx.env);
+
+    const std::string name = rest[0];
+    rest.erase(rest.begin());
+    for (const auto& c : kCommands) {
+      if (name == c.name) return c.fn(ctx, rest);
+    }
+    if (!name.empty() && name[0] == '-') {
+      throw usage_error("unknown global option " + name + " (see `openclaw-host --help`)");
+    }
+    throw usage_error("unknown command \"" + name + "\" (see `openclaw-host --help`)");
+  } catch (const Error& e) {
+    std::cout.flush();
+    std::cerr << "openclaw-host: error: " << e.line() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "openclaw-host: error: " << e.what() << "\n";
+    return static_cast<int>(Exit::usage);
+  }
+}
+
+}  // namespace openclaw::cli

@@ -1,0 +1,162 @@
+// `config file|get|set|unset|validate`: read and edit the instance's config by dotted key path.
+// Writes are atomic with a .bak; unknown keys are kept; a config that does not parse is never
+// written.
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "openclaw/sdk/json.hpp"
+
+namespace openclaw::cli {
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kConfigHelp =
+    "Usage: openclaw-host [--profile NAME] config <subcommand>\n\n"
+    "Subcommands:\n"
+    "  file                 print the active config path\n"
+    "  get KEY [--json]     print the value at a dotted key path (e.g. gateway.port)\n"
+    "  set KEY VALUE        set a key; VALUE is JSON when it parses as JSON, else a string\n"
+    "                       (--string forces a string); the result must validate\n"
+    "  unset KEY            remove a key\n"
+    "  validate [--json]    check every key openclaw-host uses; exit 1 listing each problem\n";
+
+bool starts_with_key(const std::string& key, const std::string& prefix) {
+  return key == prefix || key.rfind(prefix + ".", 0) == 0 || prefix.rfind(key + ".", 0) == 0 ||
+         key.rfind(prefix + "[", 0) == 0;
+}
+
+int config_get(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")
+      ("json", "print the value as JSON (strings quoted)");
+  po::positional_options_description pos;
+  pos.add("key", 1);
+  auto vm = parse_command(ctx, "config get KEY [--json]", "Prints the value at KEY.", opts, pos, args);
+  if (!vm) return 0;
+  auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
+  std::string key = (*vm)["key"].as<std::string>();
+  const json::value* v = config::find(cfg.root(), config::split_key(key));
+  if (!v) throw usage_error("config key " + key + " is not set", cfg.where());
+  if (v->is_string() && !vm->count("json")) {
+    *ctx.out << v->get_string().c_str() << "\n";
+  } else if (v->is_object() || v->is_array()) {
+    *ctx.out << sdk::to_pretty_json(*v);
+  } else {
+    *ctx.out << json::serialize(*v) << "\n";
+  }
+  return 0;
+}
+
+int config_set(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")
+      ("value", po::value<std::string>()->required(), "JSON value or string")
+      ("string", "store VALUE as a string even when it parses as JSON");
+  po::positional_options_description pos;
+  pos.add("key", 1).add("value", 1);
+  auto vm = parse_command(ctx, "config set KEY VALUE [--string]",
+                          "Sets KEY (creating parent objects) and saves atomically.", opts, pos, args);
+  if (!vm) return 0;
+  auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
+  std::string key = (*vm)["key"].as<std::string>();
+  std::string raw = (*vm)["value"].as<std::string>();
+  json::value value = vm->count("string") ? json::value(json::string(raw)) : config::parse_cli_value(raw);
+  config::assign(cfg.root(), config::split_key(key), value);
+  // Refuse a value that breaks the key being set; problems elsewhere stay fixable key by key.
+  for (const auto& p : config::validate(cfg.root())) {
+    if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
+  }
+  cfg.save();
+  *ctx.out << "Set " << key << " = " << json::serialize(value) << " (" << cfg.where() << ")\n";
+  return 0;
+}
+
+int config_unset(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path");
+  po::positional_options_description pos;
+  pos.add("key", 1);
+  auto vm = parse_command(ctx, "config unset KEY", "Removes KEY and saves atomically.", opts, pos, args);
+  if (!vm) return 0;
+  auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
+  std::string key = (*vm)["key"].as<std::string>();
+  if (!config::erase(cfg.root(), config::split_key(key))) {
+    *ctx.out << "Config key " << key << " was not set; nothing changed (" << cfg.where() << ")\n";
+    return 0;
+  }
+  cfg.save();
+  *ctx.out << "Removed " << key << " (" << cfg.where() << ")\n";
+  return 0;
+}
+
+int config_validate(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print {\"ok\":bool,\"path\":...,\"problems\":[{key,message}]}");
+  auto vm = parse_command(ctx, "config validate [--json]",
+                          "Checks the types and ranges of every key openclaw-host uses.", opts, {},
+                          args);
+  if (!vm) return 0;
+  auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
+  auto problems = config::validate(cfg.root());
+  if (problems.empty()) {
+    // The derived plan can still be impossible (two ports of the instance coincide).
+    try {
+      resolve_instance(ctx.paths, cfg, std::nullopt, ctx.env);
+    } catch (const Error& e) {
+      problems.push_back({"ports", e.what()});
+    }
+  }
+  if (vm->count("json")) {
+    json::array arr;
+    for (const auto& p : problems) arr.push_back(json::object{{"key", p.key}, {"message", p.message}});
+    json::object o{{"ok", problems.empty()},
+                   {"path", cfg.path().string()},
+                   {"exists", cfg.exists()},
+                   {"problems", std::move(arr)}};
+    *ctx.out << json::serialize(o) << "\n";
+  } else if (problems.empty()) {
+    *ctx.out << (cfg.exists() ? "Config is valid (" : "No config file yet; defaults apply (")
+             << cfg.where() << ")\n";
+  } else {
+    *ctx.err << "openclaw-host: error: config has " << problems.size() << " problem"
+             << (problems.size() == 1 ? "" : "s") << " (" << cfg.where() << "):\n";
+    for (const auto& p : problems) *ctx.err << "  " << p.message << "\n";
+  }
+  return problems.empty() ? 0 : static_cast<int>(Exit::usage);
+}
+
+}  // namespace
+
+int cmd_config(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) {
+    throw usage_error("config: missing subcommand: file, get, set, unset or validate (see "
+                      "`openclaw-host config --help`)");
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    *ctx.out << kConfigHelp;
+    return 0;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  const std::string& sub = args[0];
+  if (sub == "file") {
+    if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
+      *ctx.out << "Usage: openclaw-host [--profile NAME] config file\n\nPrints the active config path.\n";
+      return 0;
+    }
+    if (!rest.empty()) throw usage_error("config file takes no arguments, got \"" + rest[0] + "\"");
+    *ctx.out << ctx.paths.config_path.string() << "\n";
+    return 0;
+  }
+  if (sub == "get") return config_get(ctx, rest);
+  if (sub == "set") return config_set(ctx, rest);
+  if (sub == "unset") return config_unset(ctx, rest);
+  if (sub == "validate") return config_validate(ctx, rest);
+  throw usage_error("config: unknown subcommand \"" + sub + "\" (file, get, set, unset, validate)");
+}
+
+}  // namespace openclaw::cli

@@ -1,0 +1,56 @@
+#pragma once
+// What every command gets: the global options, the environment snapshot and the resolved
+// profile paths, plus helpers shared by the command families.
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "core/environment.hpp"
+#include "core/instance.hpp"
+#include "profile/profile.hpp"
+
+namespace openclaw::cli {
+
+namespace po = boost::program_options;
+
+struct Context {
+  profile::Selection selection;
+  Environment env;
+  profile::Paths paths;
+  std::string log_level = "info";
+  bool color = true;
+  std::string argv0;  ///< absolute path of this executable when known
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+
+  /// Loads the config and resolves the instance (base port from `port_flag` first).
+  Instance instance(std::optional<int> port_flag = std::nullopt) const;
+};
+
+/// One command's parsed arguments, or nullopt when --help was printed.
+std::optional<po::variables_map> parse_command(Context& ctx, const std::string& usage,
+                                               const std::string& summary,
+                                               const po::options_description& options,
+                                               const po::positional_options_description& positional,
+                                               const std::vector<std::string>& args);
+
+/// Reads an optional `--port` value from parsed options (validated 1..65535).
+std::optional<int> port_option(const po::variables_map& vm, const char* name = "port");
+
+using CommandFn = int (*)(Context&, const std::vector<std::string>&);
+
+// Command families, one file each.
+int cmd_setup(Context& ctx, const std::vector<std::string>& args);
+int cmd_config(Context& ctx, const std::vector<std::string>& args);
+int cmd_status(Context& ctx, const std::vector<std::string>& args);
+int cmd_ports(Context& ctx, const std::vector<std::string>& args);
+int cmd_gateway(Context& ctx, const std::vector<std::string>& args);
+
+/// Entry point: parses global options, dispatches, prints errors as one line.
+int run(int argc, char** argv);
+
+}  // namespace openclaw::cli

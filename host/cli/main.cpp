@@ -1,0 +1,3 @@
+#include "cli/context.hpp"
+
+int main(int argc, char** argv) { return openclaw::cli::run(argc, argv); }

@@ -1,0 +1,89 @@
+// `status [--json]`: the resolved instance (profile, paths, services, ports) and whether its
+// gateway runs. Exit 0 running, 3 not running.
+#include <chrono>
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "core/error.hpp"
+#include "gateway/instance_record.hpp"
+
+namespace openclaw::cli {
+namespace json = boost::json;
+
+namespace {
+json::value port_or_null(const ports::Plan& plan, const std::string& name) {
+  const auto* p = plan.find(name);
+  return p && !p->is_range() ? json::value(p->port) : json::value(nullptr);
+}
+}  // namespace
+
+int cmd_status(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print one JSON object");
+  auto vm = parse_command(ctx, "status [--json]",
+                          "Shows the instance's profile, paths, service names and ports, and "
+                          "whether its gateway runs.\nExit code: 0 running, 3 not running.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  auto live = gateway::read_live_record(inst.paths.state_dir);
+  const auto& plan = inst.plan;
+  // The CDP range is control + 9 .. control + 108, whatever profiles exist.
+  const int cdp_lo = plan.base + 11, cdp_hi = plan.base + 110;
+
+  if (vm->count("json")) {
+    json::object service{{"systemd", inst.paths.systemd_unit}, {"launchd", inst.paths.launchd_label}};
+    json::object ports{{"gateway", port_or_null(plan, "gateway")},
+                       {"browserControl", port_or_null(plan, "browser.control")},
+                       {"canvas", port_or_null(plan, "canvas")},
+                       {"cdpRange", json::array{cdp_lo, cdp_hi}}};
+    json::object o{
+        {"profile", inst.paths.profile ? json::value(*inst.paths.profile) : json::value(nullptr)},
+        {"stateDir", inst.paths.state_dir.string()},
+        {"configPath", inst.paths.config_path.string()},
+        {"workspace", inst.workspace.string()},
+        {"service", std::move(service)},
+        {"running", live.has_value()},
+        {"pid", live ? json::value(live->pid) : json::value(nullptr)},
+        {"ports", std::move(ports)}};
+    if (live) {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      o["version"] = live->version;
+      o["uptimeMs"] = now - live->started_at_ms;
+      json::object leased;
+      for (const auto& [k, v] : live->ports) leased[k] = v;
+      o["leasedPorts"] = std::move(leased);
+    }
+    *ctx.out << json::serialize(o) << "\n";
+  } else {
+    auto& out = *ctx.out;
+    auto row = [&](const char* k, const std::string& v) {
+      std::string key = k;
+      key.resize(12, ' ');
+      out << key << v << "\n";
+    };
+    auto port_text = [&](const std::string& name) {
+      const auto* p = plan.find(name);
+      return p ? std::to_string(p->port) : std::string("disabled");
+    };
+    row("Profile:", inst.paths.profile ? *inst.paths.profile : "default");
+    row("State dir:", inst.where(inst.paths.state_dir));
+    row("Config:", inst.where(inst.paths.config_path) +
+                       (inst.config.exists() ? "" : " (not created yet: run setup)"));
+    row("Workspace:", inst.where(inst.workspace));
+    row("Service:", inst.paths.systemd_unit + " (systemd), " + inst.paths.launchd_label + " (launchd)");
+    std::string running = live ? "running (pid " + std::to_string(live->pid) + ")" : "not running";
+    if (ctx.color) running = (live ? "\033[32m" : "\033[33m") + running + "\033[0m";
+    row("Gateway:", running + " on port " + std::to_string(plan.base) + " (" + inst.base.source + ")");
+    row("Ports:", "gateway " + port_text("gateway") + ", browser control " +
+                      port_text("browser.control") + ", canvas " + port_text("canvas") + ", CDP " +
+                      std::to_string(cdp_lo) + "-" + std::to_string(cdp_hi));
+  }
+  return live ? 0 : static_cast<int>(Exit::not_running);
+}
+
+}  // namespace openclaw::cli

@@ -1,0 +1,398 @@
+#include "config/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include "core/error.hpp"
+#include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/json.hpp"
+#include "profile/profile.hpp"
+
+namespace openclaw::config {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string kind_name(json::kind k) {
+  switch (k) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64: return "a number";
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+}  // namespace
+
+Config Config::parse(std::string_view text, const fs::path& path, const fs::path& home) {
+  Config c;
+  c.path_ = path;
+  c.home_ = home;
+  c.exists_ = true;
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return c;
+
+  json::parse_options opts;
+  opts.allow_comments = true;
+  opts.allow_trailing_commas = true;
+  json::stream_parser parser({}, opts);
+  boost::system::error_code ec;
+  size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    auto [line, col] = line_col(text, consumed);
+    throw usage_error("config is not valid JSON: " + ec.message() + " at line " +
+                          std::to_string(line) + ", column " + std::to_string(col),
+                      c.where());
+  }
+  json::value v = parser.release();
+  if (!v.is_object()) {
+    throw usage_error("config must be a JSON object, got " + kind_name(v.kind()), c.where());
+  }
+  c.root_ = std::move(v.get_object());
+  return c;
+}
+
+Config Config::load(const fs::path& path, const fs::path& home) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    Config c;
+    c.path_ = path;
+    c.home_ = home;
+    return c;
+  }
+  if (fs::is_directory(path, ec)) {
+    throw usage_error("config path is a directory", profile::display_path(path, home));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw usage_error("cannot read config: " + std::string(std::strerror(errno)),
+                      profile::display_path(path, home));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path, home);
+}
+
+std::string Config::where() const { return profile::display_path(path_, home_); }
+
+void Config::save() {
+  try {
+    sdk::create_private_dirs(path_.parent_path());
+    sdk::write_file_atomic(path_, sdk::to_pretty_json(root_), fs::perms(0600), /*keep_backup=*/true);
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("cannot write config: ") + e.what(), where());
+  }
+  exists_ = true;
+}
+
+KeyPath split_key(std::string_view key) {
+  KeyPath out;
+  if (key.empty()) throw usage_error("config key must not be empty");
+  size_t start = 0;
+  while (true) {
+    size_t dot = key.find('.', start);
+    std::string_view seg = key.substr(start, dot == std::string_view::npos ? key.npos : dot - start);
+    if (seg.empty()) {
+      throw usage_error("invalid config key \"" + std::string(key) + "\": empty segment");
+    }
+    out.emplace_back(seg);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+std::string join_key(const KeyPath& key) {
+  std::string out;
+  for (const auto& seg : key) {
+    if (!out.empty()) out += '.';
+    out += seg;
+  }
+  return out;
+}
+
+const json::value* find(const json::object& root, const KeyPath& key) {
+  const json::object* obj = &root;
+  const json::value* v = nullptr;
+  for (size_t i = 0; i < key.size(); ++i) {
+    v = obj->if_contains(key[i]);
+    if (!v) return nullptr;
+    if (i + 1 < key.size()) {
+      obj = v->if_object();
+      if (!obj) return nullptr;
+    }
+  }
+  return v;
+}
+
+void assign(json::object& root, const KeyPath& key, json::value value) {
+  json::object* obj = &root;
+  for (size_t i = 0; i + 1 < key.size(); ++i) {
+    json::value& child = (*obj)[key[i]];
+    if (child.is_null()) child = json::object();
+    if (!child.is_object()) {
+      KeyPath parent(key.begin(), key.begin() + static_cast<long>(i) + 1);
+      throw usage_error("cannot set " + join_key(key) + ": " + join_key(parent) + " is " +
+                        kind_name(child.kind()) + ", not an object");
+    }
+    obj = &child.get_object();
+  }
+  (*obj)[key.back()] = std::move(value);
+}
+
+bool erase(json::object& root, const KeyPath& key) {
+  json::object* obj = &root;
+  for (size_t i = 0; i + 1 < key.size(); ++i) {
+    json::value* child = obj->if_contains(key[i]);
+    if (!child || !child->is_object()) return false;
+    obj = &child->get_object();
+  }
+  return obj->erase(key.back()) > 0;
+}
+
+json::value parse_cli_value(std::string_view raw) {
+  boost::system::error_code ec;
+  json::value v = json::parse(raw, ec);
+  if (ec) return json::string(raw);
+  return v;
+}
+
+// ---- validation -----------------------------------------------------------------------------
+
+namespace {
+
+class Validator {
+ public:
+  std::vector<Problem> problems;
+
+  void fail(const std::string& key, const std::string& what, const json::value& got) {
+    problems.push_back({key, key + " must be " + what + ", got " + json::serialize(got)});
+  }
+  void fail_msg(const std::string& key, const std::string& message) {
+    problems.push_back({key, message});
+  }
+
+  const json::object* object(const json::object& parent, const std::string& name,
+                             const std::string& key) {
+    const json::value* v = parent.if_contains(name);
+    if (!v) return nullptr;
+    if (!v->is_object()) {
+      fail(key, "an object", *v);
+      return nullptr;
+    }
+    return &v->get_object();
+  }
+
+  std::optional<std::int64_t> integer(const json::object& parent, const std::string& name,
+                                      const std::string& key, std::int64_t lo, std::int64_t hi) {
+    const json::value* v = parent.if_contains(name);
+    if (!v) return std::nullopt;
+    std::optional<std::int64_t> n;
+    if (v->is_int64()) n = v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(hi)) {
+      n = static_cast<std::int64_t>(v->get_uint64());
+    }
+    if (!n || *n < lo || *n > hi) {
+      fail(key, "an integer " + std::to_string(lo) + ".." + std::to_string(hi), *v);
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  std::optional<int> port(const json::object& parent, const std::string& name,
+                          const std::string& key) {
+    auto n = integer(parent, name, key, 1, 65535);
+    return n ? std::optional<int>(static_cast<int>(*n)) : std::nullopt;
+  }
+
+  const json::string* string(const json::object& parent, const std::string& name,
+                             const std::string& key) {
+    const json::value* v = parent.if_contains(name);
+    if (!v) return nullptr;
+    if (!v->is_string()) {
+      fail(key, "a string", *v);
+      return nullptr;
+    }
+    return &v->get_string();
+  }
+
+  void boolean(const json::object& parent, const std::string& name, const std::string& key) {
+    const json::value* v = parent.if_contains(name);
+    if (v && !v->is_bool()) fail(key, "true or false", *v);
+  }
+
+  void one_of(const json::object& parent, const std::string& name, const std::string& key,
+              std::initializer_list<std::string_view> allowed) {
+    const json::string* s = string(parent, name, key);
+    if (!s) return;
+    for (auto a : allowed) {
+      if (*s == a) return;
+    }
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "\"" : " or \"") + std::string(a) + "\"";
+    fail(key, list, parent.at(name));
+  }
+
+  void url(const json::object& parent, const std::string& name, const std::string& key) {
+    const json::string* s = string(parent, name, key);
+    if (!s) return;
+    std::string_view sv(s->data(), s->size());
+    for (std::string_view scheme : {"http://", "https://", "ws://", "wss://"}) {
+      if (sv.substr(0, scheme.size()) == scheme && sv.size() > scheme.size()) return;
+    }
+    fail(key, "an http(s):// or ws(s):// URL", parent.at(name));
+  }
+};
+
+void validate_gateway(Validator& v, const json::object& root) {
+  const json::object* gw = v.object(root, "gateway", "gateway");
+  if (!gw) return;
+  if (auto p = v.port(*gw, "port", "gateway.port"); p && *p > profile::kMaxBasePort) {
+    v.fail_msg("gateway.port", "gateway.port " + std::to_string(*p) +
+                                   " leaves no room for the derived ports: base + " +
+                                   std::to_string(profile::kDerivedSpan) + " must be <= 65535");
+  }
+  v.one_of(*gw, "bind", "gateway.bind", {"loopback", "lan"});
+  if (const json::object* auth = v.object(*gw, "auth", "gateway.auth")) {
+    v.string(*auth, "token", "gateway.auth.token");
+  }
+}
+
+void validate_browser(Validator& v, const json::object& root) {
+  const json::object* br = v.object(root, "browser", "browser");
+  if (!br) return;
+  v.boolean(*br, "enabled", "browser.enabled");
+  v.boolean(*br, "headless", "browser.headless");
+  v.string(*br, "executablePath", "browser.executablePath");
+  v.string(*br, "defaultProfile", "browser.defaultProfile");
+  v.url(*br, "cdpUrl", "browser.cdpUrl");
+  const json::object* profiles = v.object(*br, "profiles", "browser.profiles");
+  if (!profiles) return;
+  for (const auto& kv : *profiles) {
+    std::string name(kv.key());
+    std::string key = "browser.profiles." + name;
+    try {
+      profile::normalize_name(name, key);
+    } catch (const Error&) {
+      v.fail_msg(key, key + ": invalid browser profile name \"" + name +
+                          "\": use letters, digits, '_' and '-' only");
+      continue;
+    }
+    if (!kv.value().is_object()) {
+      v.fail(key, "an object", kv.value());
+      continue;
+    }
+    const json::object& p = kv.value().get_object();
+    auto port = v.port(p, "cdpPort", key + ".cdpPort");
+    v.url(p, "cdpUrl", key + ".cdpUrl");
+    v.string(p, "color", key + ".color");
+    if (!p.contains("cdpPort") && !p.contains("cdpUrl")) {
+      v.fail_msg(key, key + ": Profile must set cdpPort or cdpUrl");
+    }
+    (void)port;
+  }
+}
+
+void validate_plugins(Validator& v, const json::object& root) {
+  const json::object* pl = v.object(root, "plugins", "plugins");
+  if (!pl) return;
+  if (const json::object* load = v.object(*pl, "load", "plugins.load")) {
+    if (const json::value* paths = load->if_contains("paths")) {
+      if (!paths->is_array()) {
+        v.fail("plugins.load.paths", "an array of strings", *paths);
+      } else {
+        size_t i = 0;
+        for (const auto& item : paths->get_array()) {
+          if (!item.is_string()) {
+            v.fail("plugins.load.paths[" + std::to_string(i) + "]", "a string", item);
+          }
+          ++i;
+        }
+      }
+    }
+  }
+  if (const json::object* entries = v.object(*pl, "entries", "plugins.entries")) {
+    for (const auto& kv : *entries) {
+      std::string key = "plugins.entries." + std::string(kv.key());
+      if (!kv.value().is_object()) {
+        v.fail(key, "an object", kv.value());
+        continue;
+      }
+      v.boolean(kv.value().get_object(), "enabled", key + ".enabled");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Problem> validate(const json::object& root) {
+  Validator v;
+  validate_gateway(v, root);
+  validate_browser(v, root);
+  if (const json::object* canvas = v.object(root, "canvasHost", "canvasHost")) {
+    v.port(*canvas, "port", "canvasHost.port");
+    v.boolean(*canvas, "enabled", "canvasHost.enabled");
+    v.string(*canvas, "root", "canvasHost.root");
+  }
+  if (const json::object* agents = v.object(root, "agents", "agents")) {
+    if (const json::object* defaults = v.object(*agents, "defaults", "agents.defaults")) {
+      v.string(*defaults, "workspace", "agents.defaults.workspace");
+    }
+  }
+  validate_plugins(v, root);
+  if (const json::object* ports = v.object(root, "ports", "ports")) {
+    if (const json::object* assigned = v.object(*ports, "assigned", "ports.assigned")) {
+      for (const auto& kv : *assigned) {
+        v.port(*assigned, std::string(kv.key()), "ports.assigned." + std::string(kv.key()));
+      }
+    }
+  }
+  return std::move(v.problems);
+}
+
+void require_valid(const Config& config) {
+  auto problems = validate(config.root());
+  if (!problems.empty()) throw usage_error(problems.front().message, config.where());
+}
+
+std::optional<std::int64_t> get_int(const json::object& root, std::string_view key) {
+  const json::value* v = find(root, split_key(key));
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  return std::nullopt;
+}
+
+std::optional<std::string> get_string(const json::object& root, std::string_view key) {
+  const json::value* v = find(root, split_key(key));
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::optional<bool> get_bool(const json::object& root, std::string_view key) {
+  const json::value* v = find(root, split_key(key));
+  if (!v || !v->is_bool()) return std::nullopt;
+  return v->get_bool();
+}
+
+}  // namespace openclaw::config

@@ -1,0 +1,76 @@
+#pragma once
+// The instance's config file: JSON with comments and trailing commas (a JSON5 subset OpenClaw
+// users write), validated with key-path errors, saved atomically with a .bak of the previous
+// version. Unknown keys are preserved.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+namespace openclaw::config {
+
+namespace json = boost::json;
+using KeyPath = std::vector<std::string>;
+
+class Config {
+ public:
+  /// Reads and parses `path`. A missing file is an empty config (exists() false). A file that
+  /// does not parse throws a usage error naming the file, line and column; it is never written.
+  static Config load(const std::filesystem::path& path, const std::filesystem::path& home);
+  /// Parses `text` as the content of `path` (no I/O).
+  static Config parse(std::string_view text, const std::filesystem::path& path,
+                      const std::filesystem::path& home);
+
+  const std::filesystem::path& path() const { return path_; }
+  /// The path for messages, with `~` for the home directory.
+  std::string where() const;
+  bool exists() const { return exists_; }
+  json::object& root() { return root_; }
+  const json::object& root() const { return root_; }
+
+  /// Writes the config atomically (0600; parent dirs created 0700); keeps the old one as .bak.
+  void save();
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path home_;
+  json::object root_;
+  bool exists_ = false;
+};
+
+/// Splits `a.b.c`; throws a usage error on an empty key or empty segment.
+KeyPath split_key(std::string_view key);
+std::string join_key(const KeyPath& key);
+
+/// The value at `key`, or nullptr when any segment is missing or not an object.
+const json::value* find(const json::object& root, const KeyPath& key);
+/// Sets `key`, creating missing objects; throws a usage error if a parent is not an object.
+void assign(json::object& root, const KeyPath& key, json::value value);
+/// Removes `key`; returns false when it was not there.
+bool erase(json::object& root, const KeyPath& key);
+
+/// A CLI value: JSON when it parses as JSON, otherwise the literal string.
+json::value parse_cli_value(std::string_view raw);
+
+/// One validation problem: the key path and a message that starts with it.
+struct Problem {
+  std::string key;
+  std::string message;
+};
+
+/// Checks the type and range of every key openclaw-host uses. Empty = valid.
+std::vector<Problem> validate(const json::object& root);
+/// Throws a usage error for the first problem (message names the key, where names the file).
+void require_valid(const Config& config);
+
+/// Typed reads of validated keys; nullopt when absent.
+std::optional<std::int64_t> get_int(const json::object& root, std::string_view key);
+std::optional<std::string> get_string(const json::object& root, std::string_view key);
+std::optional<bool> get_bool(const json::object& root, std::string_view key);
+
+}  // namespace openclaw::config

@@ -1,0 +1,35 @@
+#pragma once
+// What other instances exist on this machine: profiles configured under the home directory and
+// instances alive in the port registry. Used by `setup` to pick a base port that overlaps nobody.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ports/lease_store.hpp"
+#include "ports/plan.hpp"
+
+namespace openclaw {
+
+struct ConfiguredProfile {
+  std::optional<std::string> profile;
+  std::filesystem::path state_dir;
+  std::filesystem::path config_path;
+  int base = 0;
+  std::vector<int> fixed_ports;  ///< every fixed port of its plan (offsets and explicit config)
+  std::string problem;           ///< non-empty when its config could not be read or resolved
+};
+
+/// Every `~/.openclaw` and `~/.openclaw-<name>` directory that holds an openclaw.json.
+std::vector<ConfiguredProfile> discover_profiles(const std::filesystem::path& home);
+
+/// Port intervals other instances occupy: each configured profile's base .. base + 110 and its
+/// explicit ports, and every live lease (and its instance's derived span) in `store`.
+/// `self_state_dir` is left out.
+std::vector<ports::Interval> occupied_ports(const std::vector<ConfiguredProfile>& profiles,
+                                            const std::vector<ports::InstanceLeases>& live,
+                                            const std::filesystem::path& self_state_dir,
+                                            const std::filesystem::path& home);
+
+}  // namespace openclaw

@@ -1,0 +1,89 @@
+#include "gateway/instance_record.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/json.hpp"
+#include "ports/system.hpp"
+
+namespace openclaw::gateway {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
+  std::ifstream in(record_path(state_dir));
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(ss.str(), ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  InstanceRecord r;
+  auto get_int = [&](const char* k) -> std::int64_t {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_int64() ? x->get_int64() : x && x->is_uint64() ? static_cast<std::int64_t>(x->get_uint64()) : 0;
+  };
+  auto get_str = [&](const char* k) -> std::string {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  r.pid = static_cast<int>(get_int("pid"));
+  r.start_time = static_cast<std::uint64_t>(get_int("startTime"));
+  if (const json::value* p = o.if_contains("profile"); p && p->is_string()) {
+    r.profile = std::string(p->get_string());
+  }
+  r.state_dir = get_str("stateDir");
+  r.config_path = get_str("configPath");
+  r.version = get_str("version");
+  r.started_at_ms = get_int("startedAt");
+  r.bind = get_str("bind");
+  r.base = static_cast<int>(get_int("base"));
+  if (const json::value* ports = o.if_contains("ports"); ports && ports->is_object()) {
+    for (const auto& kv : ports->get_object()) {
+      if (kv.value().is_int64()) r.ports[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+    }
+  }
+  return r;
+}
+}  // namespace
+
+fs::path record_path(const fs::path& state_dir) { return state_dir / "gateway.json"; }
+
+void write_record(const fs::path& state_dir, const InstanceRecord& r) {
+  json::object ports;
+  for (const auto& [k, v] : r.ports) ports[k] = v;
+  json::object o{{"pid", r.pid},
+                 {"startTime", r.start_time},
+                 {"profile", r.profile ? json::value(*r.profile) : json::value(nullptr)},
+                 {"stateDir", r.state_dir},
+                 {"configPath", r.config_path},
+                 {"version", r.version},
+                 {"startedAt", r.started_at_ms},
+                 {"bind", r.bind},
+                 {"base", r.base},
+                 {"ports", std::move(ports)}};
+  sdk::write_file_atomic(record_path(state_dir), sdk::to_pretty_json(o), fs::perms(0600));
+}
+
+std::optional<InstanceRecord> read_live_record(const fs::path& state_dir) {
+  auto r = read_record(state_dir);
+  if (!r) return std::nullopt;
+  auto st = ports::system_processes().start_time(r->pid);
+  if (!st || *st != r->start_time) return std::nullopt;
+  return r;
+}
+
+void remove_record(const fs::path& state_dir, int pid) {
+  auto r = read_record(state_dir);
+  if (r && r->pid == pid) {
+    std::error_code ec;
+    fs::remove(record_path(state_dir), ec);
+  }
+}
+
+}  // namespace openclaw::gateway

@@ -1,0 +1,90 @@
+#pragma once
+// The machine-wide lease store: one directory per user shared by every instance, one JSON file
+// of live leases, every read-modify-write under one flock. A lease lives only as long as the
+// process that took it (pid + start time); dead or reused pids are reclaimed on the next access.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/environment.hpp"
+#include "ports/plan.hpp"
+#include "ports/system.hpp"
+
+namespace openclaw::ports {
+
+/// The instance that holds leases: one process serving one state dir.
+struct Owner {
+  std::optional<std::string> profile;
+  std::string state_dir;
+  int pid = 0;
+  std::uint64_t start_time = 0;
+  int base = 0;  ///< the instance's base port, so `setup` elsewhere can avoid its derived set
+};
+
+struct Lease {
+  std::string name;
+  int port = 0;
+  std::string bind;
+  std::string source;  ///< "offset", "config" or "range"
+  std::int64_t granted_at_ms = 0;
+};
+
+struct InstanceLeases {
+  Owner owner;
+  std::vector<Lease> leases;
+  bool stale = false;  ///< its process is gone (or the pid was reused)
+
+  const Lease* find(const std::string& name) const;
+};
+
+class LeaseStore {
+ public:
+  /// `home` is only used to abbreviate paths in messages.
+  explicit LeaseStore(std::filesystem::path dir, std::filesystem::path home = {},
+                      const ProcessTable& processes = system_processes(),
+                      const PortProbe& probe = system_probe());
+
+  /// `$OPENCLAW_PORT_REGISTRY_DIR`, else `$XDG_RUNTIME_DIR/openclaw-ports`, else
+  /// `<temp dir>/openclaw-ports-<uid>`.
+  static std::filesystem::path default_dir(const Environment& env);
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+  /// Leases every port of `plan` for `owner`, all or nothing, under the lock. Fixed ports held by
+  /// another live instance or bound by another program are refused with a conflict error naming
+  /// the other side; range ports take `remembered[name]` when free, else the first free port in
+  /// the range. Replaces any earlier leases of the same owner. Returns the leases granted, in
+  /// plan order.
+  std::vector<Lease> acquire(const Owner& owner, const Plan& plan,
+                             const std::map<std::string, int>& remembered = {});
+
+  /// Drops the leases of `owner` (same pid and state dir). Returns false when it held none.
+  bool release(const Owner& owner);
+
+  /// Every instance in the store, stale ones flagged. With `prune`, stale ones are removed.
+  std::vector<InstanceLeases> list(bool prune);
+
+  /// The live instance serving `state_dir`, if any (read under the lock; prunes nothing).
+  std::optional<InstanceLeases> find_instance(const std::string& state_dir);
+
+  /// "profile \"main\" (pid 4121, ~/.openclaw-main)" — how errors name an instance.
+  std::string describe(const Owner& owner) const;
+
+ private:
+  class Lock;
+  std::vector<InstanceLeases> read_locked();
+  void write_locked(const std::vector<InstanceLeases>& instances);
+  bool is_live(const Owner& owner) const;
+  void ensure_dir() const;
+
+  std::filesystem::path dir_;
+  std::filesystem::path home_;
+  const ProcessTable& processes_;
+  const PortProbe& probe_;
+};
+
+}  // namespace openclaw::ports

@@ -1,0 +1,183 @@
+#include "ports/plan.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "profile/profile.hpp"
+
+namespace openclaw::ports {
+namespace json = boost::json;
+using sdk::PortRequest;
+using sdk::PortSource;
+
+namespace {
+// The seed's offsets. CDP: browser control + 9 .. control + 108.
+constexpr int kBridgeOffset = 1;
+constexpr int kBrowserControlOffset = 2;
+constexpr int kCanvasOffset = 4;
+constexpr int kCdpFirstOffset = kBrowserControlOffset + 9;
+constexpr int kCdpLastOffset = kBrowserControlOffset + 108;
+constexpr const char* kDefaultBrowserProfile = "openclaw";
+
+PortRequest offset_request(std::string name, int offset, std::string bind, bool reserved = false) {
+  PortRequest r;
+  r.name = std::move(name);
+  r.source = PortSource::offset;
+  r.offset = offset;
+  r.bind = std::move(bind);
+  r.reserved = reserved;
+  return r;
+}
+
+PortRequest config_request(std::string name, int port, std::string key, std::string bind) {
+  PortRequest r;
+  r.name = std::move(name);
+  r.source = PortSource::config;
+  r.port = port;
+  r.config_key = std::move(key);
+  r.bind = std::move(bind);
+  return r;
+}
+
+PortRequest cdp_range_request(const std::string& profile) {
+  PortRequest r;
+  r.name = "browser.cdp." + profile;
+  r.source = PortSource::range;
+  r.offset = kCdpFirstOffset;
+  r.range_end = kCdpLastOffset;
+  r.bind = "127.0.0.1";
+  return r;
+}
+}  // namespace
+
+const PlannedPort* Plan::find(const std::string& name) const {
+  for (const auto& p : ports) {
+    if (p.name() == name) return &p;
+  }
+  return nullptr;
+}
+
+std::string gateway_bind_address(const json::object& config) {
+  auto bind = config::get_string(config, "gateway.bind");
+  return bind && *bind == "lan" ? "0.0.0.0" : "127.0.0.1";
+}
+
+std::vector<PortRequest> standard_requests(const json::object& config) {
+  std::vector<PortRequest> out;
+  const std::string gw_bind = gateway_bind_address(config);
+  out.push_back(offset_request("gateway", 0, gw_bind));
+  out.push_back(offset_request("bridge", kBridgeOffset, gw_bind, /*reserved=*/true));
+
+  if (config::get_bool(config, "browser.enabled").value_or(true)) {
+    // The browser control service is loopback only, whatever gateway.bind says.
+    out.push_back(offset_request("browser.control", kBrowserControlOffset, "127.0.0.1"));
+    const json::value* profiles = config::find(config, {"browser", "profiles"});
+    bool default_listed = profiles && profiles->is_object() &&
+                          profiles->get_object().contains(kDefaultBrowserProfile);
+    if (!default_listed && !config::get_string(config, "browser.cdpUrl")) {
+      out.push_back(cdp_range_request(kDefaultBrowserProfile));
+    }
+    if (profiles && profiles->is_object()) {
+      for (const auto& kv : profiles->get_object()) {
+        std::string name(kv.key());
+        if (!kv.value().is_object()) continue;
+        const auto& p = kv.value().get_object();
+        const std::string key = "browser.profiles." + name + ".cdpPort";
+        if (auto port = config::get_int(p, "cdpPort")) {
+          out.push_back(config_request("browser.cdp." + name, static_cast<int>(*port), key,
+                                       "127.0.0.1"));
+        } else if (!p.contains("cdpUrl")) {
+          out.push_back(cdp_range_request(name));
+        }
+      }
+    }
+  }
+
+  if (config::get_bool(config, "canvasHost.enabled").value_or(true)) {
+    if (auto port = config::get_int(config, "canvasHost.port")) {
+      out.push_back(config_request("canvas", static_cast<int>(*port), "canvasHost.port", gw_bind));
+    } else {
+      out.push_back(offset_request("canvas", kCanvasOffset, gw_bind));
+    }
+  }
+  return out;
+}
+
+Plan make_plan(int base, const std::string& base_source, const std::vector<PortRequest>& requests) {
+  Plan plan;
+  plan.base = base;
+  const std::string base_name = base_source == "default" ? "base port" : base_source;
+  for (const auto& r : requests) {
+    if (plan.find(r.name)) {
+      throw usage_error("port name \"" + r.name + "\" is requested twice");
+    }
+    PlannedPort p;
+    p.request = r;
+    switch (r.source) {
+      case PortSource::offset:
+        p.port = base + r.offset;
+        p.origin = r.offset == 0 ? base_name : base_name + " + " + std::to_string(r.offset);
+        break;
+      case PortSource::config:
+        p.port = r.port;
+        p.origin = r.config_key.empty() ? "config" : r.config_key;
+        break;
+      case PortSource::range:
+        p.range_lo = base + r.offset;
+        p.range_hi = base + r.range_end;
+        p.origin = base_name + " + " + std::to_string(r.offset) + ".." + std::to_string(r.range_end);
+        if (r.offset > r.range_end || p.range_lo < 1 || p.range_hi > 65535) {
+          throw usage_error("port range for " + r.name + " (" + std::to_string(p.range_lo) + ".." +
+                            std::to_string(p.range_hi) + ") is outside 1..65535");
+        }
+        break;
+    }
+    if (!p.is_range() && (p.port < 1 || p.port > 65535)) {
+      throw usage_error(r.name + " port " + std::to_string(p.port) + " (" + p.origin +
+                        ") is outside 1..65535");
+    }
+    if (!p.is_range()) {
+      for (const auto& other : plan.ports) {
+        if (!other.is_range() && other.port == p.port) {
+          throw usage_error("port " + std::to_string(p.port) + " is planned twice: " +
+                            other.name() + " (" + other.origin + ") and " + p.name() + " (" +
+                            p.origin + "); two ports of one instance must differ");
+        }
+      }
+    }
+    plan.ports.push_back(std::move(p));
+  }
+  return plan;
+}
+
+std::map<std::string, int> remembered_ports(const json::object& config) {
+  std::map<std::string, int> out;
+  const json::value* assigned = config::find(config, {"ports", "assigned"});
+  if (!assigned || !assigned->is_object()) return out;
+  for (const auto& kv : assigned->get_object()) {
+    if (kv.value().is_int64()) out[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+  }
+  return out;
+}
+
+std::optional<int> choose_base(int preferred, const std::vector<Interval>& occupied,
+                               const std::function<bool(int)>& usable) {
+  auto fits = [&](int b) {
+    if (b < 1024 || b > profile::kMaxBasePort) return false;
+    for (const auto& iv : occupied) {
+      if (b <= iv.hi && iv.lo <= b + profile::kDerivedSpan) return false;
+    }
+    return usable(b);
+  };
+  for (int d = 0; d <= 65535; ++d) {
+    if (fits(preferred + d)) return preferred + d;
+    if (d > 0 && fits(preferred - d)) return preferred - d;
+    if (preferred + d > profile::kMaxBasePort && preferred - d < 1024) break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace openclaw::ports

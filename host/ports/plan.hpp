@@ -1,0 +1,65 @@
+#pragma once
+// An instance's port plan: every named port it needs, resolved from its base port and config.
+// Pure: no I/O. The lease store turns a plan into machine-wide leases.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "openclaw/sdk/ports.hpp"
+
+namespace openclaw::ports {
+
+struct PlannedPort {
+  sdk::PortRequest request;
+  int port = 0;      ///< fixed ports: the port; range ports: 0 until the lease store picks one
+  int range_lo = 0;  ///< range ports: first candidate
+  int range_hi = 0;  ///< range ports: last candidate (inclusive)
+  std::string origin;  ///< for messages: "gateway.port + 4", "canvasHost.port", ...
+
+  const std::string& name() const { return request.name; }
+  bool is_range() const { return request.source == sdk::PortSource::range; }
+};
+
+struct Plan {
+  int base = 0;
+  std::vector<PlannedPort> ports;
+
+  const PlannedPort* find(const std::string& name) const;
+};
+
+/// The derived ports the seed names, from the instance's config: gateway (+0), bridge (+1,
+/// reserved), browser.control (+2, loopback only), canvas (+4 or canvasHost.port), and one CDP
+/// port per local browser profile (explicit cdpPort, else a range in control+9 .. control+108;
+/// a cdpUrl profile needs none).
+std::vector<sdk::PortRequest> standard_requests(const boost::json::object& config);
+
+/// Resolves requests against `base`. Throws a usage error (naming both config keys) when two
+/// fixed ports of the instance coincide, a name repeats, or a port falls outside 1..65535.
+/// `base_source` says what set the base ("gateway.port", "--port", ...), for messages.
+Plan make_plan(int base, const std::string& base_source,
+               const std::vector<sdk::PortRequest>& requests);
+
+/// Range choices remembered from earlier starts (`ports.assigned.<name>` in the config).
+std::map<std::string, int> remembered_ports(const boost::json::object& config);
+
+/// The address a gateway binds for `gateway.bind` ("loopback" or "lan").
+std::string gateway_bind_address(const boost::json::object& config);
+
+/// A closed interval of ports something else occupies.
+struct Interval {
+  int lo = 0;
+  int hi = 0;
+  std::string owner;  ///< for messages
+};
+
+/// The base port nearest to `preferred` (ties go up) whose derived set base .. base + 110 meets
+/// none of `occupied` and for which `usable(base)` holds. nullopt when none exists.
+std::optional<int> choose_base(int preferred, const std::vector<Interval>& occupied,
+                               const std::function<bool(int)>& usable);
+
+}  // namespace openclaw::ports

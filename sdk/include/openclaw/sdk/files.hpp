@@ -1,0 +1,26 @@
+#pragma once
+/// \file
+/// Crash-safe file writes shared by the host and plugins.
+
+#include <filesystem>
+#include <string_view>
+
+#include <boost/config.hpp>
+
+namespace openclaw::sdk {
+
+/// Writes `content` to `path` atomically: a temp file in the same directory is written, fsynced
+/// and renamed over `path`, so readers see the old or the new file, never a half-written one.
+/// With `keep_backup`, the previous file (if any) stays as `<path>.bak`. `mode` is applied to the
+/// new file. With `durable`, the data and the rename are fsynced (survives power loss); without,
+/// the write is still atomic for readers and crashes of this process (enough for runtime state).
+/// Throws std::system_error naming the path on failure; `path` is then untouched.
+BOOST_SYMBOL_EXPORT void write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                                           std::filesystem::perms mode = std::filesystem::perms(0600),
+                                           bool keep_backup = false, bool durable = true);
+
+/// Creates `dir` and missing parents; directories this call creates get `mode` (default 0700).
+BOOST_SYMBOL_EXPORT void create_private_dirs(const std::filesystem::path& dir,
+                                             std::filesystem::perms mode = std::filesystem::perms(0700));
+
+}  // namespace openclaw::sdk

@@ -1,0 +1,79 @@
+#pragma once
+/// \file
+/// A small HTTP/1.1 server on the host's shared I/O context, used by the gateway and by plugins
+/// (browser control, canvas, third-party routes) instead of each writing its own. Boost.Beast
+/// stays inside libopenclaw-sdk.so; this header only needs a forward declaration of Asio.
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/config.hpp>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace openclaw::sdk {
+
+struct BOOST_SYMBOL_VISIBLE HttpRequest {
+  std::string method;  ///< "GET", "POST", ...
+  std::string target;  ///< as sent: path and query
+  std::string path;    ///< target without the query, percent-decoding not applied
+  std::string query;   ///< after '?', or empty
+  std::map<std::string, std::string> headers;  ///< names in lower case
+  std::string body;
+  std::string remote_address;
+
+  /// The value of query parameter `name` (percent-decoded), or "" when absent.
+  std::string query_param(const std::string& name) const;
+};
+
+struct BOOST_SYMBOL_VISIBLE HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+
+  static HttpResponse text(int status, std::string body,
+                           std::string content_type = "text/plain; charset=utf-8");
+  /// `{"ok":false,"error":{"code":...,"message":...}}` with the given status.
+  static HttpResponse error(int status, const std::string& code, const std::string& message);
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+/// OWNERSHIP: the server must be stopped (or destroyed) before the io_context it runs on.
+/// Handlers run on the io_context's thread; an exception from a handler becomes a 500 response.
+class BOOST_SYMBOL_VISIBLE HttpServer {
+ public:
+  struct Options {
+    std::size_t body_limit = 1 << 20;  ///< larger bodies get 413
+    int idle_timeout_seconds = 30;     ///< idle keep-alive connections are closed after this
+  };
+
+  BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
+  BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler, Options options);
+  BOOST_SYMBOL_EXPORT ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds and listens on `address`:`port` (SO_REUSEADDR) and starts accepting. Throws
+  /// std::system_error (e.g. address in use) naming the address and port.
+  BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
+  /// Stops accepting and closes every open connection. Idempotent.
+  BOOST_SYMBOL_EXPORT void stop();
+  /// The bound port (after listen).
+  BOOST_SYMBOL_EXPORT int port() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace openclaw::sdk

@@ -1,0 +1,31 @@
+#pragma once
+/// \file
+/// Port needs a plugin declares to the host's port registry. A plugin never computes or binds a
+/// port on its own: it declares requests, the host resolves the whole instance's plan at once and
+/// leases it machine-wide (all or nothing), and the plugin binds only what it was granted.
+
+#include <string>
+
+namespace openclaw::sdk {
+
+/// How a requested port is chosen.
+enum class PortSource {
+  offset,  ///< base + `offset` (the seed's derived ports: bridge +1, browser control +2, canvas +4)
+  config,  ///< an explicit port from config (`port`), named by `config_key` in errors
+  range,   ///< one free port in base + `offset` .. base + `range_end`, stable across starts
+};
+
+/// One named port an instance needs. Names are unique per instance, dotted, lower case:
+/// `gateway`, `browser.control`, `canvas`, `browser.cdp.<profile>`.
+struct PortRequest {
+  std::string name;
+  PortSource source = PortSource::offset;
+  int offset = 0;     ///< offset: base + offset; range: first candidate is base + offset
+  int range_end = 0;  ///< range: last candidate is base + range_end (inclusive)
+  int port = 0;       ///< config: the port
+  std::string config_key;           ///< config: the key that set `port`, e.g. `canvasHost.port`
+  std::string bind = "127.0.0.1";   ///< the address the port will be bound on
+  bool reserved = false;            ///< leased so nobody else takes it, but not bound by anyone yet
+};
+
+}  // namespace openclaw::sdk

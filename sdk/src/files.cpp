@@ -1,0 +1,97 @@
+#include "openclaw/sdk/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+#include <string>
+#include <system_error>
+
+namespace openclaw::sdk {
+namespace fs = std::filesystem;
+
+namespace {
+[[noreturn]] void throw_errno(const std::string& what, const fs::path& path) {
+  throw std::system_error(errno, std::generic_category(), what + " " + path.string());
+}
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);  // best effort: some filesystems refuse fsync on directories
+    ::close(fd);
+  }
+}
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view content, fs::perms mode,
+                       bool keep_backup, bool durable) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const fs::path dir = path.parent_path();
+  fs::path tmp = path;
+  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000007ull);
+
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  static_cast<mode_t>(mode) & 07777);
+  if (fd < 0) throw_errno("cannot create", tmp);
+  auto fail = [&](const char* what) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = saved;
+    throw_errno(what, tmp);
+  };
+  if (::fchmod(fd, static_cast<mode_t>(mode) & 07777) != 0) fail("cannot chmod");
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write");
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (durable && ::fsync(fd) != 0) fail("cannot fsync");
+  if (::close(fd) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    throw_errno("cannot close", tmp);
+  }
+
+  if (keep_backup) {
+    // The old inode becomes <path>.bak: a hard link, then an atomic rename over any older backup.
+    fs::path bak = path;
+    bak += ".bak";
+    fs::path bak_tmp = bak;
+    bak_tmp += ".tmp-" + std::to_string(::getpid());
+    ::unlink(bak_tmp.c_str());
+    if (::link(path.c_str(), bak_tmp.c_str()) == 0) {
+      if (::rename(bak_tmp.c_str(), bak.c_str()) != 0) ::unlink(bak_tmp.c_str());
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    throw_errno("cannot rename into", path);
+  }
+  if (durable) fsync_dir(dir);
+}
+
+void create_private_dirs(const fs::path& dir, fs::perms mode) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  create_private_dirs(dir.parent_path(), mode);
+  if (::mkdir(dir.c_str(), static_cast<mode_t>(mode) & 07777) != 0 && errno != EEXIST) {
+    throw_errno("cannot create directory", dir);
+  }
+  ::chmod(dir.c_str(), static_cast<mode_t>(mode) & 07777);  // umask may have narrowed it
+}
+
+}  // namespace openclaw::sdk

@@ -1,0 +1,233 @@
+// The one Beast translation unit of the HTTP server helper; see http_server.hpp.
+#include "openclaw/sdk/http_server.hpp"
+
+#include <set>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+namespace openclaw::sdk {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HttpRequest::query_param(const std::string& name) const {
+  std::string_view q(query);
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+HttpResponse HttpResponse::error(int status, const std::string& code, const std::string& message) {
+  boost::json::object err{{"code", code}, {"message", message}};
+  boost::json::object o{{"ok", false}, {"error", std::move(err)}};
+  return text(status, boost::json::serialize(o), "application/json");
+}
+
+class Session;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpHandler h, Options o)
+      : io(io), acceptor(io), handler(std::move(h)), options(o) {}
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  HttpHandler handler;
+  Options options;
+  bool stopped = false;
+  std::set<std::shared_ptr<Session>> sessions;
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+};
+
+// One connection: read a request, answer it, repeat while keep-alive holds.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  void start() { do_read(); }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(server_->options.body_limit);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
+    }
+    if (ec && ec != http::error::end_of_stream && ec != http::error::partial_message &&
+        ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return send_error(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message());
+    }
+    if (ec) return finish();  // closed, timed out, or stopped
+    auto& req = parser_->get();
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = std::string(field.value());
+    }
+    r.body = std::move(req.body());
+    beast::error_code rec;
+    auto ep = stream_.socket().remote_endpoint(rec);
+    if (!rec) r.remote_address = ep.address().to_string();
+
+    HttpResponse out;
+    try {
+      out = server_->handler(r);
+    } catch (const std::exception& e) {
+      out = HttpResponse::error(500, "INTERNAL", e.what());
+    }
+    send(std::move(out), req.keep_alive(), req.method() == http::verb::head);
+  }
+
+  // After a framing error the stream's position is unknown: answer and close.
+  void send_error(int status, const std::string& code, const std::string& message) {
+    send(HttpResponse::error(status, code, message), false, false);
+  }
+
+  void send(HttpResponse out, bool keep_alive, bool head) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(out.status), 11);
+    res->set(http::field::server, "openclaw-host");
+    res->set(http::field::content_type, out.content_type);
+    res->set(http::field::cache_control, "no-store");
+    for (auto& [k, v] : out.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(out.body);
+    res->prepare_payload();
+    if (head) res->body().clear();
+    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->finish();
+                        self->do_read();
+                      });
+  }
+
+  void finish() {
+    close();
+    server_->sessions.erase(shared_from_this());
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<HttpServer::Impl> server_;
+};
+
+void HttpServer::Impl::do_accept() {
+  // One thread runs the io_context, so sessions share no strand.
+  acceptor.async_accept(beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
+}
+
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopped) return;
+  if (!ec) {
+    auto s = std::make_shared<Session>(std::move(socket), shared_from_this());
+    sessions.insert(s);
+    s->start();
+  }
+  do_accept();
+}
+
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
+    : HttpServer(io, std::move(handler), Options{}) {}
+
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, Options options)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), options)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::listen(const std::string& address, int port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec) {
+    throw std::system_error(ec, "invalid listen address \"" + address + "\"");
+  }
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  auto where = " " + address + ":" + std::to_string(port);
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    throw std::system_error(ec, "cannot listen on" + where);
+  }
+  impl_->do_accept();
+}
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  auto sessions = std::move(impl_->sessions);
+  for (auto& s : sessions) s->close();
+}
+
+int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace openclaw::sdk
