@@ -101,14 +101,16 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    // --help wins over missing required arguments.
+    if (vm.count("help")) {
+      *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n" << summary << "\n\n"
+               << all;
+      return std::nullopt;
+    }
     po::notify(vm);
   } catch (const po::error& e) {
-    throw usage_error(std::string(e.what()) + " (see `openclaw-host " + usage + " --help`)");
-  }
-  if (vm.count("help")) {
-    *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n" << summary << "\n\n"
-             << all;
-    return std::nullopt;
+    std::string command = usage.substr(0, usage.find(" ["));
+    throw usage_error(std::string(e.what()) + " (see `openclaw-host " + command + " --help`)");
   }
   return vm;
 }

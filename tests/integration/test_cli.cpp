@@ -1,0 +1,276 @@
+// The real openclaw-host binary, run with a private HOME and registry.
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "profile/profile.hpp"
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+namespace json = boost::json;
+
+namespace {
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_basics)
+
+BOOST_AUTO_TEST_CASE(help_and_version_at_every_level) {
+  Sandbox sb;
+  auto r = sb.run({"--help"});
+  BOOST_TEST(r.code == 0);
+  for (const char* cmd : {"setup", "gateway", "status", "ports", "config", "--profile", "--dev"}) {
+    BOOST_TEST(contains(r.out, cmd), cmd);
+  }
+  for (const char* cmd : {"setup", "gateway", "status", "ports", "config"}) {
+    auto h = sb.run({cmd, "--help"});
+    BOOST_TEST(h.code == 0, cmd);
+    BOOST_TEST(contains(h.out, "Usage: openclaw-host"), cmd);
+  }
+  auto sub = sb.run({"config", "set", "--help"});
+  BOOST_TEST(sub.code == 0);
+  BOOST_TEST(contains(sub.out, "config set KEY VALUE"));
+  auto v = sb.run({"--version"});
+  BOOST_TEST(v.code == 0);
+  BOOST_TEST(contains(v.out, "openclaw-host 0."));
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_1_with_one_line) {
+  Sandbox sb;
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases{
+      {{}, "missing command"},
+      {{"frobnicate"}, "unknown command \"frobnicate\""},
+      {{"--dev", "--profile", "x", "status"}, "--dev and --profile cannot be used together"},
+      {{"--profile"}, "--profile"},
+      {{"--profile", "bad/name", "status"}, "invalid profile name \"bad/name\""},
+      {{"--log-level", "loud", "status"}, "--log-level must be"},
+      {{"status", "--bogus"}, "unrecognised option '--bogus'"},
+      {{"setup", "--port", "70000"}, "--port must be an integer 1..65535, got \"70000\""},
+      {{"gateway", "--bind", "everywhere"}, "--bind must be loopback or lan"},
+  };
+  for (const auto& c : cases) {
+    auto r = sb.run(c.args);
+    BOOST_TEST(r.code == 1, c.message);
+    BOOST_TEST(r.err.rfind("openclaw-host: error: ", 0) == 0u, r.err);
+    BOOST_TEST(contains(r.err, c.message), r.err);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(global_options_come_before_the_command) {
+  Sandbox sb;
+  auto r = sb.run({"--profile", "rescue", "--log-level", "debug", "--no-color", "config", "file"});
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(r.out == (sb.home() / ".openclaw-rescue" / "openclaw.json").string() + "\n");
+  auto eq = sb.run({"--profile=rescue", "config", "file"});
+  BOOST_TEST(eq.out == r.out);
+  auto dev = sb.run({"--dev", "config", "file"});
+  BOOST_TEST(dev.out == (sb.home() / ".openclaw-dev" / "openclaw.json").string() + "\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_setup)
+
+BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
+  Sandbox sb;
+  auto r = sb.run({"--profile", "rescue", "setup"});
+  BOOST_TEST(r.code == 0, r.err);
+  auto state = sb.home() / ".openclaw-rescue";
+  BOOST_TEST(mode_of(state) == 0700u);
+  BOOST_TEST(mode_of(state / "openclaw.json") == 0600u);
+  BOOST_TEST(fs::is_directory(sb.home() / ".openclaw" / "workspace-rescue"));
+  auto cfg = json::parse(read_file(state / "openclaw.json"));
+  BOOST_TEST(cfg.at("gateway").at("port").as_int64() == 23532);
+  auto before = read_file(state / "openclaw.json");
+
+  auto again = sb.run({"--profile", "rescue", "setup"});
+  BOOST_TEST(again.code == 0);
+  BOOST_TEST(contains(again.out, "Nothing to change"), again.out);
+  BOOST_TEST(read_file(state / "openclaw.json") == before);
+  BOOST_TEST(!fs::exists(state / "openclaw.json.bak"));  // nothing was rewritten
+}
+
+BOOST_AUTO_TEST_CASE(second_profile_gets_a_base_whose_derived_set_overlaps_nobody) {
+  Sandbox sb;
+  BOOST_TEST(sb.run({"--profile", "rescue", "setup"}).code == 0);
+  auto r = sb.run({"--profile", "main", "setup"});
+  BOOST_TEST(r.code == 0, r.err);
+  int rescue = static_cast<int>(
+      json::parse(read_file(sb.home() / ".openclaw-rescue/openclaw.json")).at("gateway").at("port").as_int64());
+  int main = static_cast<int>(
+      json::parse(read_file(sb.home() / ".openclaw-main/openclaw.json")).at("gateway").at("port").as_int64());
+  // main's own default (23592) overlaps rescue's 23532..23642.
+  BOOST_TEST(main != 23592);
+  BOOST_TEST((main > rescue + 110 || main + 110 < rescue));
+  BOOST_TEST(contains(r.out, "overlaps profile \"rescue\""), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(setup_port_and_workspace_flags) {
+  Sandbox sb;
+  PortBlock block;
+  auto ws = sb.home() / "my-ws";
+  auto r = sb.run({"--profile", "main", "setup", "--port", std::to_string(block.base()), "--workspace",
+                   ws.string()});
+  BOOST_TEST(r.code == 0, r.err);
+  auto cfg = json::parse(read_file(sb.home() / ".openclaw-main/openclaw.json"));
+  BOOST_TEST(cfg.at("gateway").at("port").as_int64() == block.base());
+  BOOST_TEST(cfg.at("agents").at("defaults").at("workspace").as_string() == ws.string());
+  BOOST_TEST(fs::is_directory(ws));
+  auto too_high = sb.run({"--profile", "main", "setup", "--port", "65500"});
+  BOOST_TEST(too_high.code == 1);
+  BOOST_TEST(contains(too_high.err, "base + 110 must be <= 65535"));
+}
+
+BOOST_AUTO_TEST_CASE(setup_skips_ports_held_by_running_programs) {
+  Sandbox sb;
+  PortBlock block;
+  Listener busy(block.base() + 2);  // someone sits on base + 2
+  BOOST_REQUIRE(busy.ok());
+  auto r = sb.run({"--profile", "x", "setup"}, {{"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}});
+  BOOST_TEST(r.code == 0, r.err);
+  auto port = json::parse(read_file(sb.home() / ".openclaw-x/openclaw.json")).at("gateway").at("port").as_int64();
+  BOOST_TEST(port != block.base());
+}
+
+BOOST_AUTO_TEST_CASE(setup_never_overwrites_a_config_that_does_not_parse) {
+  Sandbox sb;
+  auto path = sb.home() / ".openclaw-rescue" / "openclaw.json";
+  write_file(path, "{ \"gateway\": { \"port\": 19001 ");
+  auto r = sb.run({"--profile", "rescue", "setup"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "config is not valid JSON"), r.err);
+  BOOST_TEST(contains(r.err, "(~/.openclaw-rescue/openclaw.json)"), r.err);
+  BOOST_TEST(read_file(path) == "{ \"gateway\": { \"port\": 19001 ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_config)
+
+BOOST_AUTO_TEST_CASE(get_set_unset_round_trip_keeping_unknown_keys) {
+  Sandbox sb;
+  auto path = sb.home() / ".openclaw" / "openclaw.json";
+  write_file(path, "// mine\n{\"custom\":{\"x\":[1,2,3]},\"gateway\":{\"port\":19001,},}\n");
+  auto s = sb.run({"config", "set", "browser.profiles.work.cdpPort", "19040"});
+  BOOST_TEST(s.code == 0, s.err);
+  auto g = sb.run({"config", "get", "browser.profiles.work.cdpPort"});
+  BOOST_TEST(g.out == "19040\n");
+  auto str = sb.run({"config", "set", "gateway.auth.token", "s3cret token"});
+  BOOST_TEST(str.code == 0);
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token"}).out == "s3cret token\n");
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--json"}).out == "\"s3cret token\"\n");
+  auto cfg = json::parse(read_file(path));
+  BOOST_TEST(json::serialize(cfg.at("custom")) == "{\"x\":[1,2,3]}");
+  BOOST_TEST(contains(read_file(fs::path(path.string() + ".bak")), "gateway"));
+  BOOST_TEST(mode_of(path) == 0600u);
+
+  BOOST_TEST(sb.run({"config", "unset", "gateway.auth.token"}).code == 0);
+  auto missing = sb.run({"config", "get", "gateway.auth.token"});
+  BOOST_TEST(missing.code == 1);
+  BOOST_TEST(contains(missing.err, "config key gateway.auth.token is not set (~/.openclaw/openclaw.json)"));
+  auto unset_again = sb.run({"config", "unset", "gateway.auth.token"});
+  BOOST_TEST(unset_again.code == 0);
+  BOOST_TEST(contains(unset_again.out, "was not set"));
+}
+
+BOOST_AUTO_TEST_CASE(set_refuses_a_value_that_breaks_the_key) {
+  Sandbox sb;
+  BOOST_TEST(sb.run({"--profile", "rescue", "config", "set", "gateway.port", "19001"}).code == 0);
+  auto path = sb.home() / ".openclaw-rescue" / "openclaw.json";
+  auto before = read_file(path);
+  auto r = sb.run({"--profile", "rescue", "config", "set", "gateway.port", "abc"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(r.err == "openclaw-host: error: gateway.port must be an integer 1..65535, got \"abc\" "
+                      "(~/.openclaw-rescue/openclaw.json)\n");
+  BOOST_TEST(read_file(path) == before);
+}
+
+BOOST_AUTO_TEST_CASE(commands_never_overwrite_an_unparseable_config) {
+  Sandbox sb;
+  auto path = sb.home() / ".openclaw" / "openclaw.json";
+  write_file(path, "{ broken");
+  for (std::vector<std::string> args : {std::vector<std::string>{"config", "set", "a", "1"},
+                                        std::vector<std::string>{"config", "unset", "a"},
+                                        std::vector<std::string>{"setup"},
+                                        std::vector<std::string>{"status"}}) {
+    auto r = sb.run(args);
+    BOOST_TEST(r.code == 1, args[0]);
+    BOOST_TEST(contains(r.err, "config is not valid JSON"), r.err);
+  }
+  BOOST_TEST(read_file(path) == "{ broken");
+}
+
+BOOST_AUTO_TEST_CASE(validate_lists_every_problem_with_its_key_path) {
+  Sandbox sb;
+  write_file(sb.home() / ".openclaw" / "openclaw.json",
+             R"({"gateway":{"port":"abc"},"canvasHost":{"enabled":"yes"},"browser":{"profiles":{"w":{}}}})");
+  auto r = sb.run({"config", "validate"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "config has 3 problems (~/.openclaw/openclaw.json)"), r.err);
+  BOOST_TEST(contains(r.err, "gateway.port must be an integer 1..65535, got \"abc\""));
+  BOOST_TEST(contains(r.err, "canvasHost.enabled must be true or false, got \"yes\""));
+  BOOST_TEST(contains(r.err, "browser.profiles.w: Profile must set cdpPort or cdpUrl"));
+  auto j = sb.run({"config", "validate", "--json"});
+  auto v = json::parse(j.out);
+  BOOST_TEST(!v.at("ok").as_bool());
+  BOOST_TEST(v.at("problems").as_array().size() == 3u);
+
+  write_file(sb.home() / ".openclaw" / "openclaw.json",
+             R"({"gateway":{"port":19001},"browser":{"profiles":{"x":{"cdpPort":19005}}}})");
+  auto clash = sb.run({"config", "validate"});
+  BOOST_TEST(clash.code == 1);
+  BOOST_TEST(contains(clash.err, "browser.profiles.x.cdpPort"), clash.err);
+  BOOST_TEST(contains(clash.err, "gateway.port + 4"), clash.err);
+
+  write_file(sb.home() / ".openclaw" / "openclaw.json", R"({"gateway":{"port":19001}})");
+  BOOST_TEST(sb.run({"config", "validate"}).code == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_status)
+
+BOOST_AUTO_TEST_CASE(status_json_for_rescue_at_19001_is_the_documented_object) {
+  Sandbox sb;
+  BOOST_TEST(sb.run({"--profile", "rescue", "config", "set", "gateway.port", "19001"}).code == 0);
+  auto r = sb.run({"--profile", "rescue", "status", "--json"});
+  BOOST_TEST(r.code == 3);  // not running
+  auto home = sb.home().string();
+  auto expected = json::parse(R"({"profile":"rescue","stateDir":")" + home + R"(/.openclaw-rescue",
+      "configPath":")" + home + R"(/.openclaw-rescue/openclaw.json",
+      "workspace":")" + home + R"(/.openclaw/workspace-rescue",
+      "service":{"systemd":"openclaw-gateway-rescue.service","launchd":"ai.openclaw.rescue"},
+      "running":false,"pid":null,
+      "ports":{"gateway":19001,"browserControl":19003,"canvas":19005,"cdpRange":[19012,19111]}})");
+  BOOST_TEST(json::parse(r.out) == expected, r.out);
+}
+
+BOOST_AUTO_TEST_CASE(status_uses_the_profiles_own_port_and_env_precedence) {
+  Sandbox sb;
+  auto r = sb.run({"--profile", "main", "status", "--json"});
+  BOOST_TEST(json::parse(r.out).at("ports").at("gateway").as_int64() == 23592);
+  BOOST_TEST(json::parse(r.out).at("profile").as_string() == "main");
+  auto def = sb.run({"status", "--json"});
+  BOOST_TEST(json::parse(def.out).at("ports").at("gateway").as_int64() == 18789);
+  BOOST_TEST(json::parse(def.out).at("profile").is_null());
+  auto env = sb.run({"--profile", "main", "status", "--json"},
+                    {{"OPENCLAW_GATEWAY_PORT", "30000"},
+                     {"OPENCLAW_STATE_DIR", (sb.home() / "elsewhere").string()}});
+  auto v = json::parse(env.out);
+  BOOST_TEST(v.at("ports").at("gateway").as_int64() == 30000);
+  BOOST_TEST(v.at("stateDir").as_string() == (sb.home() / "elsewhere").string());
+  BOOST_TEST(v.at("configPath").as_string() == (sb.home() / "elsewhere" / "openclaw.json").string());
+  auto envprof = sb.run({"status", "--json"}, {{"OPENCLAW_PROFILE", "rescue"}});
+  BOOST_TEST(json::parse(envprof.out).at("profile").as_string() == "rescue");
+  auto human = sb.run({"--profile", "rescue", "status"});
+  BOOST_TEST(human.code == 3);
+  BOOST_TEST(contains(human.out, "not running on port 23532"), human.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

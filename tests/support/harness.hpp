@@ -1,0 +1,148 @@
+#pragma once
+// Test harness: every test gets its own temp HOME and port registry, runs the real binary as a
+// child process, waits on real conditions with deadlines, and takes its ports from a
+// suite-wide registry so parallel tests never collide.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/test/tools/detail/print_helper.hpp>
+
+// Exit codes are compared as std::optional<int> (nullopt = did not exit in time).
+namespace boost::test_tools::tt_detail {
+template <>
+struct print_log_value<std::optional<int>> {
+  void operator()(std::ostream& os, const std::optional<int>& v) {
+    if (v) {
+      os << *v;
+    } else {
+      os << "(no exit)";
+    }
+  }
+};
+}  // namespace boost::test_tools::tt_detail
+
+namespace openclaw::test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// A fresh directory under the temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+/// A block of `size` consecutive ports leased for this test process in a registry shared by all
+/// test processes of this user (so parallel tests never get overlapping blocks), released on
+/// destruction and reclaimed automatically if the test process dies.
+class PortBlock {
+ public:
+  explicit PortBlock(int size = 120);
+  ~PortBlock();
+  PortBlock(const PortBlock&) = delete;
+  PortBlock& operator=(const PortBlock&) = delete;
+  int base() const { return base_; }
+
+ private:
+  int base_ = 0;
+  std::string key_;
+};
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class Child;
+
+/// One test's private machine: HOME, registry dir, environment for the binary.
+class Sandbox {
+ public:
+  Sandbox();
+  const fs::path& home() const { return home_; }
+  const fs::path& registry() const { return registry_; }
+  std::map<std::string, std::string>& env() { return env_; }
+
+  /// Runs openclaw-host with `args` to completion (deadline 60 s).
+  Result run(const std::vector<std::string>& args,
+             const std::map<std::string, std::string>& extra_env = {}) const;
+  /// Starts openclaw-host with `args` in the background.
+  std::unique_ptr<Child> spawn(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& extra_env = {}) const;
+
+ private:
+  TempDir dir_;
+  fs::path home_;
+  fs::path registry_;
+  std::map<std::string, std::string> env_;
+};
+
+/// A background process whose stdout/stderr go to files. Killed (SIGKILL) on destruction if
+/// still running.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+        const fs::path& log_dir);
+  ~Child();
+  pid_t pid() const { return pid_; }
+  std::string out() const;
+  std::string err() const;
+  /// Waits until stdout contains `needle` or the process exits; true when found.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds deadline = 20s);
+  /// Waits for exit; returns the exit code (128 + signal when killed), nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds deadline = 20s);
+  bool running();
+  /// Sends `sig` and waits for exit.
+  std::optional<int> stop(int sig, std::chrono::milliseconds deadline = 10s);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> code_;
+  fs::path out_, err_;
+};
+
+/// Path of the built openclaw-host binary.
+fs::path host_binary();
+std::string read_file(const fs::path& path);
+void write_file(const fs::path& path, const std::string& content);
+/// Octal permission bits of `path`.
+unsigned mode_of(const fs::path& path);
+
+/// A minimal HTTP/1.1 GET over loopback; returns status and body, nullopt when no connection.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+std::optional<HttpReply> http_get(int port, const std::string& target,
+                                  const std::string& host = "127.0.0.1");
+/// True when a TCP connect to 127.0.0.1:port succeeds.
+bool port_accepts(int port);
+
+/// A plain listening socket on 127.0.0.1:port (not ours), closed on destruction.
+class Listener {
+ public:
+  explicit Listener(int port);
+  ~Listener();
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace openclaw::test
