@@ -13,7 +13,8 @@
 #include <sstream>
 #include <unordered_map>
 
-#include <boost/json.hpp>
+#include <algorithm>
+#include <charconv>
 
 #include "core/error.hpp"
 #include "openclaw/sdk/files.hpp"
@@ -21,11 +22,10 @@
 
 namespace openclaw::ports {
 namespace fs = std::filesystem;
-namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kStoreFile = "leases.json";
+constexpr const char* kStoreFile = "leases";
 constexpr const char* kLockFile = "lock";
 
 std::int64_t now_ms() {
@@ -43,74 +43,104 @@ const char* source_name(sdk::PortSource s) {
   return "offset";
 }
 
-json::value to_json(const InstanceLeases& inst) {
-  json::array leases;
-  for (const auto& l : inst.leases) {
-    leases.push_back(json::object{{"name", l.name},
-                                  {"port", l.port},
-                                  {"bind", l.bind},
-                                  {"source", l.source},
-                                  {"grantedAt", l.granted_at_ms}});
+// The store file: a header line, then one line per instance, fields separated by single spaces:
+//   <pid> <startTime> <base> <profile|~> <stateDir> <n> (<name> <port> <bind> <source> <grantedAt>){n}
+// String fields are %-escaped (space, %, control bytes). A line-per-instance text format instead
+// of JSON keeps a transaction's cost flat: unchanged instances are copied back verbatim.
+constexpr std::string_view kHeader = "openclaw-port-leases 1";
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c <= ' ' || c == '%' || c == 0x7f) {
+      static const char* hex = "0123456789ABCDEF";
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
   }
-  json::object o;
-  o["profile"] = inst.owner.profile ? json::value(*inst.owner.profile) : json::value(nullptr);
-  o["stateDir"] = inst.owner.state_dir;
-  o["pid"] = inst.owner.pid;
-  o["startTime"] = inst.owner.start_time;
-  o["base"] = inst.owner.base;
-  o["leases"] = std::move(leases);
-  return o;
+  return out.empty() ? std::string("%") : out;  // a lone % is the empty string
 }
 
-// Tolerant reader: a record with a missing or mistyped field is skipped, never fatal.
-std::optional<InstanceLeases> from_json(const json::value& v) {
-  const json::object* o = v.if_object();
-  if (!o) return std::nullopt;
+std::optional<std::string> unescape(std::string_view s) {
+  if (s == "%") return std::string();
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int v = 0;
+    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+template <typename T>
+bool number(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string to_line(const InstanceLeases& inst) {
+  std::string line = std::to_string(inst.owner.pid) + ' ' + std::to_string(inst.owner.start_time) +
+                     ' ' + std::to_string(inst.owner.base) + ' ' +
+                     (inst.owner.profile ? escape(*inst.owner.profile) : std::string("~")) + ' ' +
+                     escape(inst.owner.state_dir) + ' ' + std::to_string(inst.leases.size());
+  for (const auto& l : inst.leases) {
+    line += ' ' + escape(l.name) + ' ' + std::to_string(l.port) + ' ' + escape(l.bind) + ' ' +
+            escape(l.source) + ' ' + std::to_string(l.granted_at_ms);
+  }
+  return line;
+}
+
+// Tolerant reader: a damaged line is skipped, never fatal.
+std::optional<InstanceLeases> from_line(std::string_view line) {
+  std::vector<std::string_view> f;
+  while (!line.empty()) {
+    auto sp = line.find(' ');
+    f.push_back(line.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
   InstanceLeases inst;
-  const json::value* profile = o->if_contains("profile");
-  if (profile && profile->is_string()) inst.owner.profile = std::string(profile->get_string());
-  const json::value* sd = o->if_contains("stateDir");
-  const json::value* pid = o->if_contains("pid");
-  const json::value* st = o->if_contains("startTime");
-  const json::value* leases = o->if_contains("leases");
-  if (!sd || !sd->is_string() || !pid || !pid->is_int64() || !st || !leases ||
-      !leases->is_array()) {
+  size_t n = 0;
+  if (f.size() < 6 || !number(f[0], inst.owner.pid) || !number(f[1], inst.owner.start_time) ||
+      !number(f[2], inst.owner.base) || !number(f[5], n) || f.size() != 6 + 5 * n) {
     return std::nullopt;
   }
-  inst.owner.state_dir = std::string(sd->get_string());
-  inst.owner.pid = static_cast<int>(pid->get_int64());
-  inst.owner.start_time = st->is_uint64() ? st->get_uint64()
-                          : st->is_int64() ? static_cast<std::uint64_t>(st->get_int64())
-                                           : 0;
-  if (const json::value* base = o->if_contains("base"); base && base->is_int64()) {
-    inst.owner.base = static_cast<int>(base->get_int64());
+  if (f[3] != "~") {
+    auto p = unescape(f[3]);
+    if (!p) return std::nullopt;
+    inst.owner.profile = std::move(*p);
   }
-  for (const auto& lv : leases->get_array()) {
-    const json::object* lo = lv.if_object();
-    if (!lo) continue;
+  auto sd = unescape(f[4]);
+  if (!sd) return std::nullopt;
+  inst.owner.state_dir = std::move(*sd);
+  inst.leases.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto* g = &f[6 + 5 * i];
     Lease l;
-    const json::value* name = lo->if_contains("name");
-    const json::value* port = lo->if_contains("port");
-    if (!name || !name->is_string() || !port || !port->is_int64()) continue;
-    l.name = std::string(name->get_string());
-    l.port = static_cast<int>(port->get_int64());
-    if (const json::value* b = lo->if_contains("bind"); b && b->is_string()) {
-      l.bind = std::string(b->get_string());
+    auto name = unescape(g[0]), bind = unescape(g[2]), source = unescape(g[3]);
+    if (!name || !bind || !source || !number(g[1], l.port) || !number(g[4], l.granted_at_ms)) {
+      return std::nullopt;
     }
-    if (const json::value* s = lo->if_contains("source"); s && s->is_string()) {
-      l.source = std::string(s->get_string());
-    }
-    if (const json::value* g = lo->if_contains("grantedAt"); g && g->is_int64()) {
-      l.granted_at_ms = g->get_int64();
-    }
+    l.name = std::move(*name);
+    l.bind = std::move(*bind);
+    l.source = std::move(*source);
     inst.leases.push_back(std::move(l));
   }
   return inst;
 }
 
-bool same_owner(const Owner& a, const Owner& b) {
-  return a.pid == b.pid && a.start_time == b.start_time && a.state_dir == b.state_dir;
-}
 
 }  // namespace
 
@@ -162,6 +192,7 @@ fs::path LeaseStore::default_dir(const Environment& env) {
 }
 
 void LeaseStore::ensure_dir() const {
+  if (dir_checked_) return;
   try {
     sdk::create_private_dirs(dir_);
   } catch (const std::system_error& e) {
@@ -181,6 +212,7 @@ void LeaseStore::ensure_dir() const {
     throw usage_error("port registry directory is writable by group or others; chmod 700 it",
                       dir_.string());
   }
+  dir_checked_ = true;
 }
 
 std::string LeaseStore::describe(const Owner& owner) const {
@@ -194,81 +226,162 @@ bool LeaseStore::is_live(const Owner& owner) const {
   return st && *st == owner.start_time;
 }
 
-std::vector<InstanceLeases> LeaseStore::read_locked() {
-  std::vector<InstanceLeases> out;
+namespace {
+
+// A record scanned without decoding its strings: all the hot path (acquire, release) needs.
+struct Row {
+  std::string_view line;
+  int pid = 0;
+  std::uint64_t start = 0;
+  std::string_view state_dir;  ///< still %-escaped
+  std::vector<int> ports;
+  bool drop = false;
+};
+
+std::optional<Row> scan_line(std::string_view line) {
+  Row r;
+  r.line = line;
+  std::string_view rest = line;
+  auto next = [&](std::string_view& out) {
+    if (rest.empty()) return false;
+    auto sp = rest.find(' ');
+    out = rest.substr(0, sp);
+    rest.remove_prefix(sp == std::string_view::npos ? rest.size() : sp + 1);
+    return true;
+  };
+  std::string_view f[6];
+  for (auto& x : f) {
+    if (!next(x)) return std::nullopt;
+  }
+  size_t n = 0;
+  if (!number(f[0], r.pid) || !number(f[1], r.start) || !number(f[5], n) || n > 4096) {
+    return std::nullopt;
+  }
+  r.state_dir = f[4];
+  r.ports.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view g[5];
+    for (auto& x : g) {
+      if (!next(x)) return std::nullopt;
+    }
+    int port = 0;
+    if (!number(g[1], port)) return std::nullopt;
+    r.ports.push_back(port);
+  }
+  if (!rest.empty()) return std::nullopt;
+  return r;
+}
+
+std::vector<std::string_view> record_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string LeaseStore::read_text_locked() {
   fs::path path = dir_ / kStoreFile;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
+  if (fd < 0) return {};
   std::string text;
   char buf[65536];
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   ::close(fd);
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  const json::value* instances = nullptr;
-  if (!ec && v.is_object()) instances = v.get_object().if_contains("instances");
-  if (!instances || !instances->is_array()) {
+  std::string_view view(text);
+  if (view.substr(0, kHeader.size() + 1) == std::string(kHeader) + "\n") {
+    return text.substr(kHeader.size() + 1);
+  }
+  if (!text.empty()) {
     // Writes are atomic, so this is damage from outside: keep the evidence, start empty. Live
     // gateways re-lease on their next start; until then a bind probe still protects their ports.
     fs::path aside = path;
     aside += ".corrupt";
     ::rename(path.c_str(), aside.c_str());
-    return out;
   }
-  for (const auto& iv : instances->get_array()) {
-    if (auto inst = from_json(iv)) out.push_back(std::move(*inst));
+  return {};
+}
+
+std::vector<InstanceLeases> LeaseStore::read_locked() {
+  std::vector<InstanceLeases> out;
+  std::string text = read_text_locked();
+  for (std::string_view line : record_lines(text)) {
+    if (auto inst = from_line(line)) {
+      inst->raw.assign(line);
+      out.push_back(std::move(*inst));
+    }
   }
   return out;
 }
 
-void LeaseStore::write_locked(const std::vector<InstanceLeases>& instances) {
-  json::array arr;
-  for (const auto& inst : instances) {
-    if (!inst.stale) arr.push_back(to_json(inst));
-  }
-  json::object root{{"version", 1}, {"instances", std::move(arr)}};
+void LeaseStore::write_text_locked(const std::string& records) {
+  std::string text(kHeader);
+  text += '\n';
+  text += records;
   try {
     // Leases describe running processes; they need atomicity, not durability across power loss.
-    sdk::write_file_atomic(dir_ / kStoreFile, json::serialize(root), fs::perms(0600), false,
-                           /*durable=*/false);
+    sdk::write_file_atomic(dir_ / kStoreFile, text, fs::perms(0600), false, /*durable=*/false);
   } catch (const std::system_error& e) {
     throw usage_error(std::string("cannot write the port registry: ") + e.what(), dir_.string());
   }
+}
+
+void LeaseStore::write_locked(const std::vector<InstanceLeases>& instances) {
+  std::string records;
+  for (const auto& inst : instances) {
+    if (inst.stale) continue;
+    records += inst.raw.empty() ? to_line(inst) : inst.raw;
+    records += '\n';
+  }
+  write_text_locked(records);
 }
 
 std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
                                        const std::map<std::string, int>& remembered) {
   ensure_dir();
   Lock lock(dir_);
-  auto instances = read_locked();
+  const std::string text = read_text_locked();
+  std::vector<Row> rows;
+  for (std::string_view line : record_lines(text)) {
+    if (auto row = scan_line(line)) rows.push_back(std::move(*row));
+  }
+  const std::string my_dir = escape(owner.state_dir);
+  auto owner_at = [&](size_t i) { return from_line(rows[i].line).value_or(InstanceLeases{}).owner; };
 
   // Liveness is checked lazily, only for instances that stand in the way, so the cost does not
   // grow with the number of unrelated instances on the machine.
-  std::vector<int> live(instances.size(), -1);
+  std::vector<signed char> live(rows.size(), -1);
   auto alive = [&](size_t i) {
-    if (live[i] < 0) live[i] = is_live(instances[i].owner) ? 1 : 0;
-    if (!live[i]) instances[i].stale = true;
+    if (live[i] < 0) {
+      auto st = processes_.start_time(rows[i].pid);
+      live[i] = st && *st == rows[i].start ? 1 : 0;
+      if (!live[i]) rows[i].drop = true;  // reclaimed
+    }
     return live[i] == 1;
   };
 
   std::optional<size_t> mine;
-  std::unordered_map<int, size_t> holder;  // port -> instance index (other instances only)
-  for (size_t i = 0; i < instances.size(); ++i) {
-    const Owner& o = instances[i].owner;
-    if (same_owner(o, owner)) {
-      mine = i;
-      continue;
-    }
-    if (o.state_dir == owner.state_dir) {
-      if (alive(i)) {
+  std::unordered_map<int, size_t> holder;  // port -> row (other instances only)
+  holder.reserve(rows.size() * 6);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    if (r.state_dir == my_dir) {
+      if (r.pid == owner.pid && r.start == owner.start_time) {
+        mine = i;
+      } else if (alive(i)) {
         throw conflict_error("state dir " + profile::display_path(owner.state_dir, home_) +
-                             " is already served by " + describe(o) +
+                             " is already served by " + describe(owner_at(i)) +
                              "; one gateway per state dir");
       }
       continue;
     }
-    for (const auto& l : instances[i].leases) holder.emplace(l.port, i);
+    for (int port : r.ports) holder.emplace(port, i);
   }
   auto held_by_other = [&](int port) -> std::optional<size_t> {
     auto it = holder.find(port);
@@ -277,10 +390,8 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
   };
   auto mine_already = [&](int port) {
     if (!mine) return false;
-    for (const auto& l : instances[*mine].leases) {
-      if (l.port == port) return true;
-    }
-    return false;
+    const auto& p = rows[*mine].ports;
+    return std::find(p.begin(), p.end(), port) != p.end();
   };
 
   std::vector<Lease> granted;
@@ -294,7 +405,7 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     if (!p.is_range()) {
       if (auto other = held_by_other(p.port)) {
         throw conflict_error("port " + std::to_string(p.port) + " (" + p.name() +
-                             ") is held by " + describe(instances[*other].owner));
+                             ") is held by " + describe(owner_at(*other)));
       }
       if (!mine_already(p.port) && !probe_.bindable(p.port, p.request.bind)) {
         std::string who = probe_.holder(p.port);
@@ -326,28 +437,39 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     granted.push_back(std::move(lease));
   }
 
-  InstanceLeases record{owner, granted, false};
-  if (mine) {
-    instances[*mine] = std::move(record);
-  } else {
-    instances.push_back(std::move(record));
+  if (mine) rows[*mine].drop = true;
+  std::string records;
+  records.reserve(text.size() + 512);
+  for (const auto& r : rows) {
+    if (r.drop) continue;
+    records.append(r.line);
+    records += '\n';
   }
-  write_locked(instances);
+  records += to_line(InstanceLeases{owner, granted, false, {}});
+  records += '\n';
+  write_text_locked(records);
   return granted;
 }
 
 bool LeaseStore::release(const Owner& owner) {
   ensure_dir();
   Lock lock(dir_);
-  auto instances = read_locked();
+  const std::string text = read_text_locked();
+  const std::string my_dir = escape(owner.state_dir);
+  std::string records;
+  records.reserve(text.size());
   bool found = false;
-  for (auto& inst : instances) {
-    if (same_owner(inst.owner, owner)) {
-      inst.stale = true;  // write_locked drops it
+  for (std::string_view line : record_lines(text)) {
+    auto row = scan_line(line);
+    if (!row) continue;  // damaged records are dropped on write
+    if (row->pid == owner.pid && row->start == owner.start_time && row->state_dir == my_dir) {
       found = true;
+      continue;
     }
+    records.append(line);
+    records += '\n';
   }
-  if (found) write_locked(instances);
+  if (found) write_text_locked(records);
   return found;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The machine-wide lease store: one directory per user shared by every instance, one JSON file
-// of live leases, every read-modify-write under one flock. A lease lives only as long as the
+// The machine-wide lease store: one directory per user shared by every instance, one file of
+// live leases, every read-modify-write under one flock. A lease lives only as long as the
 // process that took it (pid + start time); dead or reused pids are reclaimed on the next access.
 
 #include <cstdint>
@@ -37,6 +37,7 @@ struct InstanceLeases {
   Owner owner;
   std::vector<Lease> leases;
   bool stale = false;  ///< its process is gone (or the pid was reused)
+  std::string raw;     ///< the record as read from the store; empty once changed
 
   const Lease* find(const std::string& name) const;
 };
@@ -76,7 +77,9 @@ class LeaseStore {
 
  private:
   class Lock;
+  std::string read_text_locked();  ///< the records after the header line
   std::vector<InstanceLeases> read_locked();
+  void write_text_locked(const std::string& records);
   void write_locked(const std::vector<InstanceLeases>& instances);
   bool is_live(const Owner& owner) const;
   void ensure_dir() const;
@@ -85,6 +88,7 @@ class LeaseStore {
   std::filesystem::path home_;
   const ProcessTable& processes_;
   const PortProbe& probe_;
+  mutable bool dir_checked_ = false;  ///< ownership and mode are checked once per store object
 };
 
 }  // namespace openclaw::ports

@@ -300,9 +300,9 @@ BOOST_AUTO_TEST_CASE(corrupt_store_is_set_aside_not_fatal) {
   procs.alive[1200] = 1;
   std::filesystem::create_directories(dir.path() / "registry");
   std::filesystem::permissions(dir.path() / "registry", std::filesystem::perms(0700));
-  test::write_file(dir.path() / "registry" / "leases.json", "{ not json");
+  test::write_file(dir.path() / "registry" / "leases", "{ not json");
   BOOST_TEST(store.acquire(owner("main", 1200, 1, 20000), plan_for(20000)).size() == 5u);
-  BOOST_TEST(std::filesystem::exists(dir.path() / "registry" / "leases.json.corrupt"));
+  BOOST_TEST(std::filesystem::exists(dir.path() / "registry" / "leases.corrupt"));
 }
 
 BOOST_AUTO_TEST_CASE(registry_writable_by_others_is_refused) {
