@@ -30,6 +30,7 @@ constexpr std::array kCommands{
     Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
             cmd_ports},
     Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},
+    Command{"plugins", "list | info: the plugins on the search path and their states", cmd_plugins},
 };
 
 po::options_description global_options() {

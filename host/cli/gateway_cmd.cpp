@@ -40,6 +40,7 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
   Instance inst = resolve_instance(ctx.paths, std::move(cfg), port, ctx.env);
   gateway::Options options;
   options.log_level = ctx.log_level;
+  options.self_exe = ctx.argv0;
   if (vm->count("token")) {
     options.token = (*vm)["token"].as<std::string>();
   } else if (auto t = ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {

@@ -160,6 +160,19 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
     rows.push_back(std::move(r));
   }
 
+  // Ports plugins of the running instance claimed beyond the derived plan.
+  if (mine) {
+    for (const auto& l : mine->leases) {
+      if (inst.plan.find(l.name)) continue;
+      PortRow r{l.name, std::to_string(l.port), l.bind, l.source, "leased",
+                "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")", {}};
+      r.json = json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source},
+                            {"origin", "plugin"}, {"state", "leased"}, {"detail", r.detail},
+                            {"holder", nullptr}};
+      rows.push_back(std::move(r));
+    }
+  }
+
   if (as_json) {
     json::array arr;
     for (auto& r : rows) arr.push_back(std::move(r.json));

@@ -33,6 +33,17 @@ class Error : public std::runtime_error {
   std::string where_;
 };
 
+/// A conflict about one named port of the plan, so the caller can tell whose port it was.
+class PortConflict : public Error {
+ public:
+  PortConflict(std::string port_name, std::string what)
+      : Error(Exit::conflict, std::move(what)), port_name_(std::move(port_name)) {}
+  const std::string& port_name() const noexcept { return port_name_; }
+
+ private:
+  std::string port_name_;
+};
+
 inline Error usage_error(std::string what, std::string where = {}) {
   return Error(Exit::usage, std::move(what), std::move(where));
 }

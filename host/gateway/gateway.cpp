@@ -14,6 +14,7 @@
 #include "gateway/instance_record.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_server.hpp"
+#include "plugins/manager.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"
 
@@ -115,32 +116,63 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
   Log log(paths.state_dir, options.log_level, err);
 
+  // Declared first so it outlives the plugins and servers that post work to it.
+  boost::asio::io_context io;
+  const std::int64_t started = now_ms();
+
+  plugins::Manager manager(inst, io, [&](sdk::LogLevel level, const std::string& msg) {
+    static const char* names[] = {"error", "warn", "info", "debug"};
+    log(names[static_cast<int>(level)], msg);
+  });
+  manager.load(plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env,
+                                    options.self_exe));
+  manager.port_requests(ports::standard_requests(inst.config.root()), inst.plan.base,
+                        inst.base.source);
+
+  // The whole plan is leased at once. A refused port of a plugin fails that plugin only; a refused
+  // port of the instance itself stops the start.
   ports::LeaseStore store(ports::LeaseStore::default_dir(env), paths.home);
   ports::Owner owner{paths.profile, paths.state_dir.string(), ports::self_pid(),
                      ports::self_start_time(), inst.plan.base};
-  auto leases = store.acquire(owner, inst.plan, ports::remembered_ports(inst.config.root()));
+  std::vector<ports::Lease> leases;
+  while (true) {
+    auto plan = ports::make_plan(inst.plan.base, inst.base.source, manager.remaining_requests());
+    try {
+      leases = store.acquire(owner, plan, ports::remembered_ports(inst.config.root()));
+      break;
+    } catch (const PortConflict& conflict) {
+      if (!manager.refuse_port(conflict.port_name(), conflict.what())) throw;
+    }
+  }
   Cleanup cleanup{store, owner, paths.state_dir};
   remember_range_ports(inst, leases, log);
 
-  boost::asio::io_context io;
-  const std::int64_t started = now_ms();
   std::map<std::string, int> granted;
   for (const auto& l : leases) granted[l.name] = l.port;
 
+  auto ready = [&]() {
+    json::object ports;
+    for (const auto& [k, v] : granted) ports[k] = v;
+    json::array plugins = manager.describe();
+    bool ok = true;
+    for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
+    json::object o{{"ok", ok},
+                   {"status", ok ? "ready" : "degraded"},
+                   {"ports", std::move(ports)},
+                   {"plugins", std::move(plugins)}};
+    return sdk::HttpResponse::text(ok ? 200 : 503, json::serialize(o), "application/json");
+  };
+
   sdk::HttpServer http(io, [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
-    if (req.method != "GET" && req.method != "HEAD") {
-      return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED", req.method + " is not supported here");
-    }
     if (req.path == "/health" || req.path == "/healthz") {
+      if (req.method != "GET" && req.method != "HEAD") {
+        return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED", req.method + " is not supported here");
+      }
       return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
     }
-    if (req.path == "/ready") {
-      json::object ports;
-      for (const auto& [k, v] : granted) ports[k] = v;
-      json::object o{{"ok", true}, {"status", "ready"}, {"ports", std::move(ports)}};
-      return sdk::HttpResponse::text(200, json::serialize(o), "application/json");
-    }
-    return sdk::HttpResponse::error(404, "NOT_FOUND", "no route for " + req.path);
+    if (req.path == "/ready" && (req.method == "GET" || req.method == "HEAD")) return ready();
+    if (auto plugin_response = manager.route(req)) return *plugin_response;
+    return sdk::HttpResponse::error(404, "NOT_FOUND", "no route for " + req.method + " " + req.path);
   });
   try {
     http.listen(gw->request.bind, gw->port);
@@ -149,6 +181,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     throw conflict_error("port " + std::to_string(gw->port) + " (gateway) is in use by another program" +
                          (who.empty() ? "" : " (" + who + ")") + ": " + e.what());
   }
+
+  manager.start_all(leases);
 
   InstanceRecord record;
   record.pid = owner.pid;
@@ -161,6 +195,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   record.bind = gw->request.bind;
   record.base = inst.plan.base;
   record.ports = granted;
+  record.plugins = manager.describe();
   write_record(paths.state_dir, record);
   cleanup.record_written = true;
 
@@ -178,6 +213,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       << std::endl;
   log("info", "ready in " + std::to_string(now_ms() - started) + " ms");
   io.run();
+  manager.stop_all();
   log("info", "stopped; ports released");
   return 0;
 }

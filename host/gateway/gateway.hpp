@@ -2,6 +2,7 @@
 // The gateway process: leases the instance's whole port plan, serves HTTP on the base port,
 // writes the instance record, and on SIGINT/SIGTERM releases everything and returns.
 
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@ namespace openclaw::gateway {
 struct Options {
   std::optional<std::string> token;  ///< resolved from --token / env / config
   std::string log_level = "info";
+  std::filesystem::path self_exe;  ///< this binary, to find the bundled plugin dir
 };
 
 /// Runs until SIGINT or SIGTERM; returns the exit code (0 on a clean stop). Throws openclaw::Error

@@ -48,6 +48,9 @@ std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
       if (kv.value().is_int64()) r.ports[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
     }
   }
+  if (const json::value* plugins = o.if_contains("plugins"); plugins && plugins->is_array()) {
+    r.plugins = plugins->get_array();
+  }
   return r;
 }
 }  // namespace
@@ -66,7 +69,8 @@ void write_record(const fs::path& state_dir, const InstanceRecord& r) {
                  {"startedAt", r.started_at_ms},
                  {"bind", r.bind},
                  {"base", r.base},
-                 {"ports", std::move(ports)}};
+                 {"ports", std::move(ports)},
+                 {"plugins", r.plugins}};
   sdk::write_file_atomic(record_path(state_dir), sdk::to_pretty_json(o), fs::perms(0600));
 }
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/array.hpp>
+
 namespace openclaw::gateway {
 
 struct InstanceRecord {
@@ -21,6 +23,7 @@ struct InstanceRecord {
   std::string bind;  ///< gateway bind address
   int base = 0;
   std::map<std::string, int> ports;  ///< lease name -> port
+  boost::json::array plugins;        ///< plugin states at start (Manager::describe())
 };
 
 std::filesystem::path record_path(const std::filesystem::path& state_dir);

@@ -404,14 +404,14 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     Lease lease{p.name(), p.port, p.request.bind, source_name(p.request.source), now};
     if (!p.is_range()) {
       if (auto other = held_by_other(p.port)) {
-        throw conflict_error("port " + std::to_string(p.port) + " (" + p.name() +
-                             ") is held by " + describe(owner_at(*other)));
+        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
+                                         ") is held by " + describe(owner_at(*other)));
       }
       if (!mine_already(p.port) && !probe_.bindable(p.port, p.request.bind)) {
         std::string who = probe_.holder(p.port);
-        throw conflict_error("port " + std::to_string(p.port) + " (" + p.name() +
-                             ") is in use by another program" +
-                             (who.empty() ? "" : " (" + who + ")"));
+        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
+                                         ") is in use by another program" +
+                                         (who.empty() ? "" : " (" + who + ")"));
       }
     } else {
       std::vector<int> candidates;
@@ -429,9 +429,10 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
         break;
       }
       if (lease.port == 0) {
-        throw conflict_error("no free port for " + p.name() + " in " +
-                             std::to_string(p.range_lo) + ".." + std::to_string(p.range_hi) +
-                             ": every port there is held by another instance or program");
+        throw PortConflict(p.name(), "no free port for " + p.name() + " in " +
+                                         std::to_string(p.range_lo) + ".." +
+                                         std::to_string(p.range_hi) +
+                                         ": every port there is held by another instance or program");
       }
     }
     granted.push_back(std::move(lease));

@@ -1,0 +1,129 @@
+// `plugins list [--json]`, `plugins info ID [--json]`: what is on the plugin search path and in
+// which state. With a running gateway the states are the gateway's; otherwise each plugin is
+// checked (manifest, permissions, API version, ABI) without creating it.
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "core/error.hpp"
+#include "gateway/instance_record.hpp"
+#include "openclaw/sdk/json.hpp"
+#include "plugins/loader.hpp"
+
+namespace openclaw::cli {
+namespace json = boost::json;
+
+namespace {
+
+struct Listing {
+  bool live = false;
+  json::array plugins;
+};
+
+Listing listing(Context& ctx, const Instance& inst) {
+  Listing out;
+  if (auto rec = gateway::read_live_record(inst.paths.state_dir)) {
+    out.live = true;
+    out.plugins = rec->plugins;
+    return out;
+  }
+  plugins::LoadOptions options;
+  options.create = false;
+  auto records = plugins::load_all(
+      plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0),
+      inst.config.root(), options);
+  for (const auto& r : records) {
+    out.plugins.push_back(json::object{{"id", r.id},
+                                       {"kind", r.kind},
+                                       {"version", r.version},
+                                       {"path", (r.library.empty() ? r.dir : r.library).string()},
+                                       {"state", r.state == plugins::State::loaded ? "ok" : plugins::state_name(r.state)},
+                                       {"reason", r.reason}});
+  }
+  return out;
+}
+
+std::string str(const json::value& v, const char* key) {
+  const json::value* x = v.as_object().if_contains(key);
+  return x && x->is_string() ? std::string(x->get_string()) : std::string();
+}
+
+std::string pad(std::string s, size_t n) {
+  if (s.size() < n) s.resize(n, ' ');
+  return s + " ";
+}
+
+int plugins_list(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print JSON");
+  auto vm = parse_command(ctx, "plugins list [--json]",
+                          "Lists the plugins on the search path: id, kind, version, path, state "
+                          "and reason.\nStates: running/failed/stopped (from the running "
+                          "gateway), ok (checked, gateway not running),\ndisabled.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  auto l = listing(ctx, inst);
+  if (vm->count("json")) {
+    *ctx.out << json::serialize(json::object{{"gatewayRunning", l.live}, {"plugins", l.plugins}}) << "\n";
+    return 0;
+  }
+  auto& out = *ctx.out;
+  if (l.plugins.empty()) {
+    out << "No plugins found. Drop a plugin folder into " << inst.where(inst.paths.state_dir / "plugins")
+        << "/.\n";
+    return 0;
+  }
+  out << pad("ID", 18) << pad("KIND", 8) << pad("VERSION", 9) << pad("STATE", 9) << "PATH / REASON\n";
+  for (const auto& p : l.plugins) {
+    std::string reason = str(p, "reason");
+    out << pad(str(p, "id"), 18) << pad(str(p, "kind"), 8) << pad(str(p, "version"), 9)
+        << pad(str(p, "state"), 9) << str(p, "path") << (reason.empty() ? "" : "\n" + std::string(46, ' ') + reason)
+        << "\n";
+  }
+  return 0;
+}
+
+int plugins_info(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("id", po::value<std::string>()->required(), "plugin id")("json", "print JSON");
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  auto vm = parse_command(ctx, "plugins info ID [--json]", "Shows one plugin.", opts, pos, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  std::string id = (*vm)["id"].as<std::string>();
+  for (const auto& p : listing(ctx, inst).plugins) {
+    if (str(p, "id") != id) continue;
+    if (vm->count("json")) {
+      *ctx.out << json::serialize(p) << "\n";
+    } else {
+      *ctx.out << sdk::to_pretty_json(p);
+    }
+    return 0;
+  }
+  throw usage_error("no plugin \"" + id + "\" on the search path (see `openclaw-host plugins list`)");
+}
+
+}  // namespace
+
+int cmd_plugins(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) {
+    throw usage_error("plugins: missing subcommand: list or info (see `openclaw-host plugins --help`)");
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    *ctx.out << "Usage: openclaw-host [--profile NAME] plugins <subcommand>\n\n"
+                "Subcommands:\n"
+                "  list [--json]       every plugin on the search path and its state\n"
+                "  info ID [--json]    one plugin\n\n"
+                "Search path: the bundled plugin dir, <state dir>/plugins/, plugins.load.paths.\n";
+    return 0;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "list") return plugins_list(ctx, rest);
+  if (args[0] == "info") return plugins_info(ctx, rest);
+  throw usage_error("plugins: unknown subcommand \"" + args[0] + "\" (list, info)");
+}
+
+}  // namespace openclaw::cli

@@ -1,0 +1,274 @@
+#include "plugins/loader.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include <boost/dll/shared_library.hpp>
+#include <boost/json.hpp>
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "plugins/manifest.hpp"
+#include "profile/profile.hpp"
+
+namespace openclaw::plugins {
+namespace fs = std::filesystem;
+namespace dll = boost::dll;
+
+namespace {
+
+using ApiVersionFn = int();
+using AbiFn = const char*();
+using CreateFn = sdk::Plugin*();
+
+// Production keeps every library until exit; see LoadOptions::keep_loaded.
+void keep_forever(std::shared_ptr<dll::shared_library> lib) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::shared_ptr<dll::shared_library>>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  kept->push_back(std::move(lib));
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool is_library(const fs::path& p) {
+  return p.extension() == ".so" || p.filename().string().find(".so.") != std::string::npos;
+}
+
+std::vector<fs::path> libraries_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (is_library(e.path())) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Folders that look like plugins: the dir itself when it holds a manifest, else its children
+// that hold a manifest or a library.
+std::vector<fs::path> candidates(const fs::path& search_dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (fs::exists(search_dir / kManifestName, ec)) return {search_dir};
+  for (const auto& e : fs::directory_iterator(search_dir, ec)) {
+    if (!e.is_directory(ec)) continue;
+    if (fs::exists(e.path() / kManifestName, ec) || !libraries_in(e.path()).empty()) {
+      out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool enabled_in_config(const boost::json::object& config, const std::string& id, bool fallback) {
+  const boost::json::value* entries = config::find(config, {"plugins", "entries"});
+  if (!entries || !entries->is_object()) return fallback;
+  const boost::json::value* entry = entries->get_object().if_contains(id);
+  if (!entry || !entry->is_object()) return fallback;
+  const boost::json::value* enabled = entry->get_object().if_contains("enabled");
+  return enabled && enabled->is_bool() ? enabled->get_bool() : fallback;
+}
+
+// Boost.DLL wraps dlerror's text as "...load() failed (dlerror system message: TEXT): <errno text>";
+// the errno part is noise ("Bad file descriptor"), TEXT is what the user needs.
+std::string dlerror_text(const std::string& what) {
+  const std::string marker = "dlerror system message: ";
+  auto start = what.find(marker);
+  auto end = what.rfind("): ");
+  if (start == std::string::npos || end == std::string::npos || end < start) return what;
+  return what.substr(start + marker.size(), end - start - marker.size());
+}
+
+void fail(Record& r, std::string reason) {
+  r.state = State::failed;
+  r.reason = std::move(reason);
+}
+
+// Loads one plugin folder into `r` (already holding dir and a provisional id).
+void load_one(Record& r, const boost::json::object& config, std::set<std::string>& ids,
+              std::map<std::string, fs::path>& id_dirs, const LoadOptions& options) {
+  if (auto why = unsafe_permissions(r.dir); !why.empty()) return fail(r, why);
+  fs::path manifest_path = r.dir / kManifestName;
+  std::error_code ec;
+  if (!fs::exists(manifest_path, ec)) {
+    auto libs = libraries_in(r.dir);
+    r.library = libs.empty() ? fs::path() : libs.front();
+    return fail(r, std::string("no ") + kManifestName + " beside the library");
+  }
+  if (auto why = unsafe_permissions(manifest_path); !why.empty()) return fail(r, why);
+  Manifest m;
+  try {
+    m = parse_manifest(read_text(manifest_path));
+  } catch (const Error& e) {
+    return fail(r, std::string(e.what()) + " (" + manifest_path.string() + ")");
+  }
+  r.id = m.id;
+  r.kind = m.kind;
+  r.version = m.version;
+  r.description = m.description;
+  if (ids.count(m.id)) {
+    return fail(r, "duplicate plugin id \"" + m.id + "\": already loaded from " +
+                       id_dirs[m.id].string());
+  }
+  ids.insert(m.id);
+  id_dirs[m.id] = r.dir;
+
+  if (m.library.empty()) {
+    auto libs = libraries_in(r.dir);
+    if (libs.empty()) return fail(r, "no shared library (*.so) beside the manifest");
+    if (libs.size() > 1) return fail(r, "several shared libraries here; name one in the manifest's \"library\" field");
+    r.library = libs.front();
+  } else {
+    r.library = r.dir / m.library;
+    if (!fs::is_regular_file(r.library, ec)) {
+      return fail(r, "library " + m.library + " named by the manifest does not exist");
+    }
+  }
+  if (auto why = unsafe_permissions(r.library); !why.empty()) return fail(r, why);
+
+  if (!enabled_in_config(config, m.id, m.enabled_by_default)) {
+    r.state = State::disabled;
+    r.reason = m.enabled_by_default ? "disabled by plugins.entries." + m.id + ".enabled"
+                                    : "disabled by default (enable with plugins.entries." + m.id +
+                                          ".enabled = true)";
+    return;
+  }
+  // Metadata first: a manifest for another API version is refused before dlopen.
+  if (m.api_version != OPENCLAW_SDK_API_VERSION) {
+    return fail(r, "built for plugin API version " + std::to_string(m.api_version) +
+                       " (manifest), this host speaks " + std::to_string(OPENCLAW_SDK_API_VERSION));
+  }
+
+  std::shared_ptr<dll::shared_library> lib;
+  try {
+    // rtld_now: an unresolved symbol is an error here, not a crash on first call.
+    lib = std::make_shared<dll::shared_library>(
+        r.library, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return fail(r, "cannot load the shared library: " + dlerror_text(e.what()));
+  }
+  for (const char* sym : {"openclaw_plugin_api_version", "openclaw_plugin_abi", "openclaw_plugin_create"}) {
+    if (!lib->has(sym)) {
+      return fail(r, std::string("not an openclaw-host plugin: symbol ") + sym +
+                         " is missing (export the plugin with OPENCLAW_PLUGIN(Type))");
+    }
+  }
+  try {
+    int api = lib->get_alias<ApiVersionFn>("openclaw_plugin_api_version")();
+    if (api != OPENCLAW_SDK_API_VERSION) {
+      return fail(r, "plugin API version " + std::to_string(api) + ", this host speaks " +
+                         std::to_string(OPENCLAW_SDK_API_VERSION) + "; rebuild it against this SDK");
+    }
+    std::string abi = lib->get_alias<AbiFn>("openclaw_plugin_abi")();
+    if (abi != OPENCLAW_SDK_ABI_FINGERPRINT) {
+      return fail(r, "ABI mismatch: plugin " + abi + ", host " + OPENCLAW_SDK_ABI_FINGERPRINT +
+                         "; rebuild it with the same compiler and Boost");
+    }
+    if (!options.create) {
+      r.state = State::loaded;
+      return;
+    }
+    sdk::Plugin* raw = lib->get_alias<CreateFn>("openclaw_plugin_create")();
+    if (!raw) return fail(r, "the plugin's factory returned no object");
+    // The deleter owns the library: the object's code stays mapped until the object is gone.
+    r.plugin = std::shared_ptr<sdk::Plugin>(raw, [lib](sdk::Plugin* p) { delete p; });
+  } catch (const std::exception& e) {
+    return fail(r, std::string("plugin threw while loading: ") + e.what());
+  }
+  if (options.keep_loaded) keep_forever(lib);
+  r.state = State::loaded;
+}
+
+}  // namespace
+
+const char* state_name(State state) {
+  switch (state) {
+    case State::disabled: return "disabled";
+    case State::loaded: return "loaded";
+    case State::running: return "running";
+    case State::failed: return "failed";
+    case State::stopped: return "stopped";
+  }
+  return "failed";
+}
+
+std::string unsafe_permissions(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return "refusing to load: " + path.string() +
+           " is writable by group or others (chmod go-w it)";
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return "refusing to load: " + path.string() + " belongs to another user (uid " +
+           std::to_string(st.st_uid) + ")";
+  }
+  return {};
+}
+
+std::vector<fs::path> search_path(const fs::path& state_dir, const fs::path& home,
+                                  const boost::json::object& config, const Environment& env,
+                                  const fs::path& self_exe) {
+  std::vector<fs::path> out;
+  if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR")) {
+    out.push_back(profile::expand_user(*bundled, home));
+  } else {
+    std::error_code ec;
+    fs::path installed = self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins";
+#ifdef OPENCLAW_BUILD_PLUGINS_DIR
+    // Run from the build tree: its plugins/ folder is the bundled dir.
+    if (self_exe.parent_path() == fs::path(OPENCLAW_BUILD_HOST_DIR)) {
+      installed = OPENCLAW_BUILD_PLUGINS_DIR;
+    }
+#endif
+    if (fs::is_directory(installed, ec)) out.push_back(installed);
+  }
+  out.push_back(state_dir / "plugins");
+  if (const boost::json::value* paths = config::find(config, {"plugins", "load", "paths"});
+      paths && paths->is_array()) {
+    for (const auto& p : paths->get_array()) {
+      if (p.is_string()) out.push_back(profile::expand_user(std::string(p.get_string()), home));
+    }
+  }
+  return out;
+}
+
+std::vector<Record> load_all(const std::vector<fs::path>& search, const boost::json::object& config,
+                             const LoadOptions& options) {
+  std::vector<Record> out;
+  std::set<std::string> ids;
+  std::map<std::string, fs::path> id_dirs;
+  for (const auto& dir : search) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    if (auto why = unsafe_permissions(dir); !why.empty()) {
+      Record r;
+      r.id = dir.filename().string();
+      r.dir = dir;
+      fail(r, why);
+      out.push_back(std::move(r));
+      continue;
+    }
+    for (const auto& candidate : candidates(dir)) {
+      Record r;
+      r.id = candidate.filename().string();
+      r.dir = candidate;
+      load_one(r, config, ids, id_dirs, options);
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace openclaw::plugins

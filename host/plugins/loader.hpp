@@ -1,0 +1,61 @@
+#pragma once
+// Plugin discovery and loading: find plugin folders on the search path, check permissions and
+// manifests, then the API version and ABI fingerprint BEFORE anything of the plugin runs, and
+// create the plugin object. Every failure is contained in that plugin's record.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/environment.hpp"
+#include "openclaw/sdk/plugin.hpp"
+
+namespace openclaw::plugins {
+
+enum class State { disabled, loaded, running, failed, stopped };
+const char* state_name(State state);
+
+struct Record {
+  std::string id;  ///< from the manifest, else the folder's name
+  std::string kind;
+  std::string version;
+  std::string description;
+  std::filesystem::path dir;
+  std::filesystem::path library;
+  State state = State::failed;
+  std::string reason;  ///< why it failed or is disabled
+  /// The plugin object. Its deleter owns the shared library, so the library outlives it.
+  std::shared_ptr<sdk::Plugin> plugin;
+};
+
+struct LoadOptions {
+  /// false: check everything up to the factory but create nothing (for `plugins list` when no
+  /// gateway runs).
+  bool create = true;
+  /// true (production): libraries stay loaded until the process exits, as OBS, LLVM and DuckDB do.
+  /// false: a library is unloaded as soon as its last object is gone (tests use it to catch
+  /// use-after-unload).
+  bool keep_loaded = true;
+};
+
+/// The plugin search path, in order: the bundled plugin dir (OPENCLAW_BUNDLED_PLUGINS_DIR, else
+/// <prefix>/lib/openclaw-host/plugins beside the installed binary, else the build tree's plugins/
+/// when run from it), `<state dir>/plugins`, then `plugins.load.paths`.
+std::vector<std::filesystem::path> search_path(const std::filesystem::path& state_dir,
+                                               const std::filesystem::path& home,
+                                               const boost::json::object& config,
+                                               const Environment& env,
+                                               const std::filesystem::path& self_exe);
+
+/// Finds plugin folders (a folder holding openclaw.plugin.json or a *.so) in each search dir and
+/// loads them. `config` supplies plugins.entries.<id>.enabled.
+std::vector<Record> load_all(const std::vector<std::filesystem::path>& search,
+                             const boost::json::object& config, const LoadOptions& options = {});
+
+/// Why `path` may not be loaded (group/other-writable, foreign owner), or "".
+std::string unsafe_permissions(const std::filesystem::path& path);
+
+}  // namespace openclaw::plugins

@@ -1,0 +1,118 @@
+#pragma once
+/// \file
+/// The whole plugin contract: a plugin implements Plugin; the host hands it a Host. A plugin
+/// includes only headers under openclaw/sdk/ (plus Boost and the standard library) and exports
+/// itself with OPENCLAW_PLUGIN(Type) from openclaw/sdk/plugin_export.hpp.
+///
+/// Plugins run in the host's process and are fully trusted code: a plugin can do anything the
+/// host can. Install only plugins you trust; the host refuses plugin files and directories that
+/// other users can write.
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/config.hpp>
+#include <boost/json/fwd.hpp>
+
+#include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/ports.hpp"
+#include "openclaw/sdk/version.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace openclaw::sdk {
+
+enum class LogLevel { error, warn, info, debug };
+
+/// A message carried by channels through the gateway (inbound from a user, outbound to one).
+struct BOOST_SYMBOL_VISIBLE Message {
+  std::string channel;    ///< channel id, e.g. "telegram"
+  std::string direction;  ///< "in" or "out"
+  std::string peer;       ///< who sent it / whom it is for, channel-specific
+  std::string text;
+};
+
+/// In-process publish/subscribe for channel traffic. Handlers run on the I/O thread.
+class BOOST_SYMBOL_VISIBLE MessageBus {
+ public:
+  virtual ~MessageBus() = default;
+  using Handler = std::function<void(const Message&)>;
+  /// Delivers `message` to every subscriber. Never throws: a throwing subscriber is logged.
+  virtual void publish(const Message& message) = 0;
+  /// Subscribes for the host's lifetime.
+  virtual void subscribe(Handler handler) = 0;
+};
+
+/// Handler of a gateway method: receives the request's params, returns the response payload;
+/// a thrown std::exception becomes an error response.
+using MethodHandler = std::function<boost::json::value(const boost::json::value& params)>;
+
+/// What a plugin may use. OWNERSHIP: the host owns it and keeps it alive from ports() until
+/// after stop() returns; a plugin must not keep references past stop().
+class BOOST_SYMBOL_VISIBLE Host {
+ public:
+  virtual ~Host() = default;
+
+  /// The instance's profile; nullopt for the default profile.
+  virtual const std::optional<std::string>& profile() const = 0;
+  /// The instance's state dir (0700).
+  virtual const std::filesystem::path& state_dir() const = 0;
+  /// This plugin's own data dir, `<state dir>/plugins-data/<id>`, created 0700 before start().
+  virtual const std::filesystem::path& data_dir() const = 0;
+  /// The instance's workspace dir.
+  virtual const std::filesystem::path& workspace() const = 0;
+  /// This plugin's config, `plugins.entries.<id>.config` (an empty object when unset).
+  virtual const boost::json::object& config() const = 0;
+  /// The whole instance config, for plugins that read a top-level block (`browser`, `canvasHost`).
+  virtual const boost::json::object& root_config() const = 0;
+
+  /// The port the registry granted for `name` (a name this plugin declared in ports() or a
+  /// derived port of the instance, e.g. "browser.control"). Throws std::out_of_range otherwise.
+  virtual int port(std::string_view name) const = 0;
+  /// The address to bind that port on ("127.0.0.1" or "0.0.0.0").
+  virtual std::string bind_address(std::string_view name) const = 0;
+
+  /// The host's single I/O context; run by the host's thread, never by a plugin.
+  virtual boost::asio::io_context& io() = 0;
+  virtual void log(LogLevel level, std::string_view message) = 0;
+
+  /// Serves `handler` on the gateway's own HTTP port for `method` and paths starting with
+  /// `path_prefix` (which must start with "/<plugin id>" or "/__openclaw__/").
+  virtual void add_route(std::string method, std::string path_prefix, HttpHandler handler) = 0;
+  /// Adds a gateway WebSocket method (advertised in hello-ok). Names must start with "<id>." or
+  /// be a method the plugin's kind owns (e.g. "browser.*").
+  virtual void add_method(std::string name, MethodHandler handler) = 0;
+  /// Channel traffic.
+  virtual MessageBus& bus() = 0;
+};
+
+/// A plugin. Required: start(). Optional: ports(), stop(), status().
+class BOOST_SYMBOL_VISIBLE Plugin {
+ public:
+  virtual ~Plugin() = default;
+
+  /// Optional. The ports this plugin needs, declared before anything binds. Names are
+  /// "<plugin id>.<what>" or a derived port of the instance it serves ("browser.control",
+  /// "canvas"). The host leases the whole instance's plan at once; if this plugin's ports are
+  /// refused, the plugin is marked failed and start() is not called.
+  virtual std::vector<PortRequest> ports(const Host& host) { return {}; }
+  /// Required. Binds granted ports, registers routes and methods. Called on the I/O thread. A
+  /// throw marks the plugin failed; the host and other plugins keep running.
+  virtual void start(Host& host) = 0;
+  /// Optional. Releases what start() took; called in reverse start order on shutdown.
+  virtual void stop() {}
+  /// Optional. A JSON object shown by `plugins list` and the gateway's health.
+  virtual boost::json::value status() const;
+};
+
+/// Port request helpers.
+/// One free port in the instance's span kept for plugins (base + 5 .. base + 10, loopback).
+BOOST_SYMBOL_EXPORT PortRequest plugin_port(std::string name, std::string bind = "127.0.0.1");
+
+}  // namespace openclaw::sdk
