@@ -110,6 +110,8 @@ Sandbox::Sandbox() {
   env_["PATH"] = "/usr/local/bin:/usr/bin:/bin";
   env_["NO_COLOR"] = "1";
   env_["LANG"] = "C.UTF-8";
+  // Only the plugins a test installs: not the build tree's bundled ones.
+  env_["OPENCLAW_BUNDLED_PLUGINS_DIR"] = (dir_.path() / "no-bundled-plugins").string();
 }
 
 Result Sandbox::run(const std::vector<std::string>& args,
@@ -207,6 +209,16 @@ std::optional<int> Child::stop(int sig, std::chrono::milliseconds deadline) {
 // ---- helpers -----------------------------------------------------------------------------------
 
 fs::path host_binary() { return fs::path(OPENCLAW_HOST_BINARY); }
+
+void install_fixture(const std::string& name, const fs::path& dest) {
+  fs::create_directories(dest);
+  fs::permissions(dest, fs::perms(0755));
+  for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_FIXTURES_DIR) / name)) {
+    fs::copy_file(e.path(), dest / e.path().filename(), fs::copy_options::overwrite_existing);
+    fs::permissions(dest / e.path().filename(),
+                    e.path().extension() == ".so" ? fs::perms(0755) : fs::perms(0644));
+  }
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

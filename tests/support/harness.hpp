@@ -117,6 +117,10 @@ class Child {
   fs::path out_, err_;
 };
 
+/// Copies the built fixture plugin folder `name` (tests/fixtures/<name>) to `dest` with safe
+/// permissions (0755 dirs and library, 0644 manifest).
+void install_fixture(const std::string& name, const fs::path& dest);
+
 /// Path of the built openclaw-host binary.
 fs::path host_binary();
 std::string read_file(const fs::path& path);

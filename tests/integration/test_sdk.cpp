@@ -1,0 +1,71 @@
+// The SDK is real: install it, build examples/hello-plugin out of tree against it with nothing
+// but find_package(OpenClawSDK), drop the result into a profile and see it serve.
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+namespace json = boost::json;
+
+namespace {
+// Runs a shell command with a deadline; its output goes to `log`.
+int sh(const std::string& cmd, const fs::path& log) {
+  std::string full = "timeout 600 " + cmd + " >>" + log.string() + " 2>&1";
+  int rc = std::system(full.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sdk_out_of_tree)
+
+BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_runs) {
+  TempDir work;
+  fs::path prefix = work.path() / "prefix";
+  fs::path build = work.path() / "hello-build";
+  fs::path log = work.path() / "build.log";
+  BOOST_REQUIRE_MESSAGE(sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(), log) == 0,
+                        read_file(log));
+  BOOST_TEST(fs::exists(prefix / "lib" / "cmake" / "OpenClawSDK" / "OpenClawSDKConfig.cmake"));
+  BOOST_TEST(fs::exists(prefix / "include" / "openclaw" / "sdk" / "plugin.hpp"));
+  // Only the installed prefix: the example never sees the source tree.
+  BOOST_REQUIRE_MESSAGE(sh("cmake -S " + std::string(OPENCLAW_SOURCE_DIR) + "/examples/hello-plugin -B " +
+                               build.string() + " -DCMAKE_PREFIX_PATH=" + prefix.string(),
+                           log) == 0,
+                        read_file(log));
+  BOOST_REQUIRE_MESSAGE(sh("cmake --build " + build.string(), log) == 0, read_file(log));
+  BOOST_REQUIRE(fs::exists(build / "hello" / "hello.so"));
+  BOOST_REQUIRE(fs::exists(build / "hello" / "openclaw.plugin.json"));
+
+  Sandbox sb;
+  PortBlock block;
+  BOOST_TEST(sb.run({"--profile", "demo", "setup", "--port", std::to_string(block.base())}).code == 0);
+  fs::path dest = sb.home() / ".openclaw-demo" / "plugins" / "hello";
+  fs::create_directories(dest.parent_path());
+  fs::copy(build / "hello", dest);
+  BOOST_TEST(sb.run({"--profile", "demo", "config", "set", "plugins.entries.hello.config.greeting", "hi there"}).code == 0);
+
+  // The installed host runs the plugin too.
+  auto gw = sb.spawn({"--profile", "demo", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto ports = json::parse(sb.run({"--profile", "demo", "ports", "--json"}).out);
+  int port = 0;
+  for (const auto& p : ports.at("ports").as_array()) {
+    if (p.at("name").as_string() == "hello.http") port = static_cast<int>(p.at("port").as_int64());
+  }
+  BOOST_REQUIRE(port != 0);
+  auto reply = http_get(port, "/");
+  BOOST_REQUIRE(reply);
+  auto v = json::parse(reply->body);
+  BOOST_TEST(v.at("hello").as_string() == "hi there");
+  BOOST_TEST(v.at("profile").as_string() == "demo");
+  BOOST_TEST(v.at("port").as_int64() == port);
+  BOOST_TEST(http_get(block.base(), "/hello")->status == 200);
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
