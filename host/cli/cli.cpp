@@ -27,6 +27,7 @@ constexpr std::array kCommands{
     Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
             cmd_gateway},
     Command{"status", "show the instance: paths, services, ports, running or not", cmd_status},
+    Command{"health", "call the running gateway's health method over WebSocket", cmd_health},
     Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
             cmd_ports},
     Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},

@@ -7,12 +7,19 @@
 
 #include "cli/context.hpp"
 #include "core/error.hpp"
+#include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
 
 namespace {
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 json::value port_or_null(const ports::Plan& plan, const std::string& name) {
   const auto* p = plan.find(name);
   return p && !p->is_range() ? json::value(p->port) : json::value(nullptr);
@@ -33,6 +40,24 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   // The CDP range is control + 9 .. control + 108, whatever profiles exist.
   const int cdp_lo = plan.base + 11, cdp_hi = plan.base + 110;
 
+  // A running instance: probe every leased port and ask the gateway for its plugins' states.
+  std::map<std::string, bool> answers;
+  std::optional<std::pair<int, std::string>> ready;
+  json::array plugins;
+  if (live) {
+    for (const auto& [name, port] : live->ports) {
+      answers[name] = gateway::port_answers("127.0.0.1", port, std::chrono::milliseconds(300));
+    }
+    if (live->ports.count("gateway")) {
+      ready = gateway::http_get("127.0.0.1", live->ports.at("gateway"), "/ready", std::chrono::milliseconds(1000));
+    }
+    if (ready) {
+      boost::system::error_code ec;
+      json::value v = json::parse(ready->second, ec);
+      if (!ec && v.is_object() && v.as_object().contains("plugins")) plugins = v.at("plugins").as_array();
+    }
+  }
+
   if (vm->count("json")) {
     json::object service{{"systemd", inst.paths.systemd_unit}, {"launchd", inst.paths.launchd_label}};
     json::object ports{{"gateway", port_or_null(plan, "gateway")},
@@ -49,14 +74,15 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
         {"pid", live ? json::value(live->pid) : json::value(nullptr)},
         {"ports", std::move(ports)}};
     if (live) {
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
       o["version"] = live->version;
-      o["uptimeMs"] = now - live->started_at_ms;
+      o["uptimeMs"] = now_ms() - live->started_at_ms;
       json::object leased;
-      for (const auto& [k, v] : live->ports) leased[k] = v;
+      for (const auto& [name, port] : live->ports) {
+        leased[name] = json::object{{"port", port}, {"answers", answers.at(name)}};
+      }
       o["leasedPorts"] = std::move(leased);
+      o["healthy"] = ready.has_value() && ready->first == 200;
+      o["plugins"] = plugins;
     }
     *ctx.out << json::serialize(o) << "\n";
   } else {
@@ -82,6 +108,18 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
     row("Ports:", "gateway " + port_text("gateway") + ", browser control " +
                       port_text("browser.control") + ", canvas " + port_text("canvas") + ", CDP " +
                       std::to_string(cdp_lo) + "-" + std::to_string(cdp_hi));
+    if (live) {
+      row("Version:", live->version + ", up " + std::to_string((now_ms() - live->started_at_ms) / 1000) + " s");
+      row("Health:", !ready ? "gateway does not answer HTTP" : ready->first == 200 ? "ok" : "degraded (a plugin failed)");
+      for (const auto& [name, port] : live->ports) {
+        row("", name + " " + std::to_string(port) + (answers[name] ? " answers" : " leased, not listening"));
+      }
+      for (const auto& p : plugins) {
+        std::string reason(p.at("reason").as_string());
+        row("", "plugin " + std::string(p.at("id").as_string()) + ": " + std::string(p.at("state").as_string()) +
+                    (reason.empty() ? "" : " (" + reason + ")"));
+      }
+    }
   }
   return live ? 0 : static_cast<int>(Exit::not_running);
 }

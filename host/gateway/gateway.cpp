@@ -1,17 +1,25 @@
 #include "gateway/gateway.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "gateway/instance_record.hpp"
+#include "gateway/protocol.hpp"
+#include "gateway/status_page.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
@@ -62,6 +70,36 @@ class Log {
   std::ofstream file_;
 };
 
+// One gateway per state dir: an exclusive flock held for the process's lifetime. The file holds
+// the owner's pid so a second start can name it.
+class StateDirLock {
+ public:
+  StateDirLock(const fs::path& state_dir, const std::string& shown) {
+    fs::path path = state_dir / "gateway.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw usage_error("cannot open " + path.string() + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+      ::close(fd_);
+      std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      throw conflict_error("state dir " + shown + " is already served by a running gateway (pid " +
+                           pid + "); one gateway per state dir");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      // The lock itself holds; the pid is only for messages.
+    }
+  }
+  ~StateDirLock() { ::close(fd_); }
+  StateDirLock(const StateDirLock&) = delete;
+  StateDirLock& operator=(const StateDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Releases the leases and the instance record however run() leaves.
 struct Cleanup {
   ports::LeaseStore& store;
@@ -96,6 +134,37 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
   }
 }
 
+// Processes the gateway (or its plugins) start must not inherit this instance's identity:
+// OpenClaw once leaked OPENCLAW_GATEWAY_PORT into children, which then talked to the wrong gateway.
+void scrub_child_environment() {
+  for (const char* name : {"OPENCLAW_GATEWAY_PORT", "OPENCLAW_PROFILE", "OPENCLAW_STATE_DIR",
+                           "OPENCLAW_CONFIG_PATH", "OPENCLAW_GATEWAY_TOKEN"}) {
+    ::unsetenv(name);
+  }
+}
+
+// Secrets never leave through config.get.
+json::value redacted(const json::value& v) {
+  if (v.is_object()) {
+    json::object out;
+    for (const auto& kv : v.get_object()) {
+      std::string key(kv.key());
+      std::string lower = key;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool secret = lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos ||
+                    lower.find("password") != std::string::npos || lower.find("apikey") != std::string::npos;
+      out[key] = secret && kv.value().is_string() ? json::value("__OPENCLAW_REDACTED__") : redacted(kv.value());
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    json::array out;
+    for (const auto& x : v.get_array()) out.push_back(redacted(x));
+    return out;
+  }
+  return v;
+}
+
 }  // namespace
 
 int run(Instance inst, const Environment& env, const Options& options, std::ostream& out,
@@ -114,7 +183,9 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     throw usage_error(std::string("cannot create the state dir: ") + e.what(),
                       inst.where(paths.state_dir));
   }
+  StateDirLock state_lock(paths.state_dir, inst.where(paths.state_dir));
   Log log(paths.state_dir, options.log_level, err);
+  scrub_child_environment();
 
   // Declared first so it outlives the plugins and servers that post work to it.
   boost::asio::io_context io;
@@ -147,15 +218,131 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   Cleanup cleanup{store, owner, paths.state_dir};
   remember_range_ports(inst, leases, log);
 
-  std::map<std::string, int> granted;
-  for (const auto& l : leases) granted[l.name] = l.port;
+  // ---- what the methods, the status page and the instance record report ----------------------
+  auto health = [&]() -> json::value {
+    json::array loaded, errors, unavailable;
+    json::object channels;
+    json::array order;
+    json::object labels;
+    for (const auto& r : manager.records()) {
+      if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
+      if (r.state == plugins::State::failed) errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
+      if (r.state == plugins::State::disabled) unavailable.push_back(json::value(r.id));
+      if (r.kind == "channel") {
+        channels[r.id] = json::object{{"state", plugins::state_name(r.state)}, {"reason", r.reason}};
+        order.push_back(json::value(r.id));
+        labels[r.id] = r.id;
+      }
+    }
+    return json::object{{"ok", true},
+                        {"ts", now_ms()},
+                        {"durationMs", 0},
+                        {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
+                        {"uptimeMs", now_ms() - started},
+                        {"plugins", json::object{{"loaded", std::move(loaded)},
+                                                 {"errors", std::move(errors)},
+                                                 {"unavailable", std::move(unavailable)}}},
+                        {"channels", std::move(channels)},
+                        {"channelOrder", std::move(order)},
+                        {"channelLabels", std::move(labels)}};
+  };
+  auto lease_list = [&]() {
+    json::array arr;
+    for (const auto& l : leases) {
+      arr.push_back(json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source}});
+    }
+    return arr;
+  };
+  auto port_of = [&](const char* name) -> json::value {
+    for (const auto& l : leases) {
+      if (l.name == name) return l.port;
+    }
+    return nullptr;
+  };
+  auto status = [&]() -> json::value {
+    json::object h = health().as_object();
+    return json::object{
+        {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
+        {"stateDir", paths.state_dir.string()},
+        {"configPath", paths.config_path.string()},
+        {"workspace", inst.workspace.string()},
+        {"service", json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
+        {"running", true},
+        {"pid", owner.pid},
+        {"version", kVersion},
+        {"uptimeMs", now_ms() - started},
+        {"ports", json::object{{"gateway", port_of("gateway")},
+                               {"browserControl", port_of("browser.control")},
+                               {"canvas", port_of("canvas")},
+                               {"cdpRange", json::array{inst.plan.base + 11, inst.plan.base + 110}}}},
+        {"leases", lease_list()},
+        {"plugins", manager.describe()},
+        {"channels", h.at("channels")}};
+  };
+
+  ProtocolContext pctx;
+  pctx.token = options.token;
+  pctx.version = kVersion;
+  pctx.boot_id = uuid4();
+  pctx.started_ms = started;
+  pctx.log = [&](sdk::LogLevel level, const std::string& msg) {
+    log(level == sdk::LogLevel::warn ? "warn" : "info", msg);
+  };
+  pctx.health = health;
+  pctx.presence_self = [&]() -> json::value {
+    return json::object{{"mode", "gateway"}, {"reason", "self"}, {"version", kVersion},
+                        {"pid", owner.pid}, {"ts", started}};
+  };
+  Protocol protocol(pctx);
+  protocol.add_method("health", [&](const json::value&) { return health(); });
+  protocol.add_method("status", [&](const json::value&) { return status(); });
+  protocol.add_method("ports.list", [&](const json::value&) -> json::value {
+    return json::object{{"ports", lease_list()}};
+  });
+  protocol.add_method("plugins.list", [&](const json::value&) -> json::value {
+    return json::object{{"plugins", manager.describe()}};
+  });
+  protocol.add_method("channels.status", [&](const json::value&) -> json::value {
+    json::object h = health().as_object();
+    return json::object{{"channels", h.at("channels")}, {"channelOrder", h.at("channelOrder")},
+                        {"channelLabels", h.at("channelLabels")}};
+  });
+  protocol.add_method("config.get", [&](const json::value&) -> json::value {
+    auto cfg = config::Config::load(paths.config_path, paths.home);
+    return json::object{{"path", paths.config_path.string()},
+                        {"exists", cfg.exists()},
+                        {"config", redacted(cfg.root())}};
+  });
+  protocol.add_method("send", [&](const json::value& params) -> json::value {
+    const auto& p = params.as_object();
+    auto text_of = [&](const char* k) -> std::string {
+      const json::value* v = p.if_contains(k);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text");
+    if (to.empty()) to = text_of("peer");
+    if (channel.empty() || text.empty()) {
+      throw MethodError("INVALID_REQUEST", "send needs params.channel and params.text (strings)");
+    }
+    const plugins::Record* rec = nullptr;
+    for (const auto& r : manager.records()) {
+      if (r.id == channel && r.kind == "channel") rec = &r;
+    }
+    if (!rec || rec->state != plugins::State::running) {
+      throw MethodError("UNAVAILABLE", "channel " + channel + " is not running",
+                        json::object{{"channel", channel},
+                                     {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+    }
+    manager.bus().publish(sdk::Message{channel, "out", to, text});
+    return json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}};
+  });
 
   auto ready = [&]() {
-    json::object ports;
-    for (const auto& [k, v] : granted) ports[k] = v;
     json::array plugins = manager.describe();
     bool ok = true;
     for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
+    json::object ports;
+    for (const auto& l : leases) ports[l.name] = l.port;
     json::object o{{"ok", ok},
                    {"status", ok ? "ready" : "degraded"},
                    {"ports", std::move(ports)},
@@ -164,16 +351,20 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   };
 
   sdk::HttpServer http(io, [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
+    const bool get = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/healthz") {
-      if (req.method != "GET" && req.method != "HEAD") {
-        return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED", req.method + " is not supported here");
-      }
+      if (!get) return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED", req.method + " is not supported here");
       return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
     }
-    if (req.path == "/ready" && (req.method == "GET" || req.method == "HEAD")) return ready();
+    if (req.path == "/ready" && get) return ready();
+    if (req.path == "/api/status" && get) {
+      return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
+    }
+    if (req.path == "/" && get) return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
     if (auto plugin_response = manager.route(req)) return *plugin_response;
     return sdk::HttpResponse::error(404, "NOT_FOUND", "no route for " + req.method + " " + req.path);
   });
+  http.set_websocket(protocol.handlers());
   try {
     http.listen(gw->request.bind, gw->port);
   } catch (const std::system_error& e) {
@@ -183,6 +374,11 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
 
   manager.start_all(leases);
+  for (const auto& [name, handler] : manager.methods()) protocol.add_method(name, handler);
+  manager.bus().subscribe([&](const sdk::Message& m) {
+    protocol.broadcast("chat", json::object{{"channel", m.channel}, {"direction", m.direction},
+                                            {"peer", m.peer}, {"text", m.text}, {"ts", now_ms()}});
+  });
 
   InstanceRecord record;
   record.pid = owner.pid;
@@ -194,17 +390,46 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   record.started_at_ms = started;
   record.bind = gw->request.bind;
   record.base = inst.plan.base;
-  record.ports = granted;
+  for (const auto& l : leases) record.ports[l.name] = l.port;
   record.plugins = manager.describe();
   write_record(paths.state_dir, record);
   cleanup.record_written = true;
 
+  boost::asio::steady_timer tick(io);
+  std::function<void()> schedule_tick = [&]() {
+    tick.expires_after(std::chrono::milliseconds(kTickIntervalMs));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      protocol.broadcast("tick", json::object{{"ts", now_ms()}});
+      protocol.broadcast("health", health());
+      schedule_tick();
+    });
+  };
+  schedule_tick();
+
+  // Shutdown: stop accepting, tell clients, stop plugins in reverse order; the leases and the
+  // record go when run() returns. A deadline bounds the close handshakes.
+  boost::asio::steady_timer deadline(io);
+  std::chrono::steady_clock::time_point stop_until;
+  // Stops the loop once every WebSocket has closed, or at stop_until at the latest.
+  std::function<void()> wait_closed = [&]() {
+    if (protocol.open_connections() == 0 || std::chrono::steady_clock::now() >= stop_until) {
+      io.stop();
+      return;
+    }
+    deadline.expires_after(std::chrono::milliseconds(10));
+    deadline.async_wait([&](const boost::system::error_code&) { wait_closed(); });
+  };
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+    protocol.shutdown("gateway stopping");
     http.stop();
-    io.stop();
+    tick.cancel();
+    manager.stop_all();
+    stop_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    wait_closed();
   });
 
   std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";

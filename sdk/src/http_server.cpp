@@ -6,12 +6,15 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
 #include <boost/json.hpp>
 
 namespace openclaw::sdk {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -66,6 +69,7 @@ HttpResponse HttpResponse::error(int status, const std::string& code, const std:
 }
 
 class Session;
+class WsSession;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, HttpHandler h, Options o)
@@ -77,9 +81,157 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Options options;
   bool stopped = false;
   std::set<std::shared_ptr<Session>> sessions;
+  std::optional<WebSocketHandlers> ws_handlers;
+  std::set<std::shared_ptr<WsSession>> ws_sessions;
+  std::uint64_t next_ws_id = 1;
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+};
+
+
+namespace {
+HttpRequest to_request(const http::request<http::string_body>& req, const std::string& remote) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  auto q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(field.value());
+  }
+  r.body = req.body();
+  r.remote_address = remote;
+  return r;
+}
+}  // namespace
+
+// One WebSocket connection: accept the upgrade, read messages, write a queue in order.
+class WsSession final : public WebSocket, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(beast::tcp_stream stream, std::shared_ptr<HttpServer::Impl> server, std::string remote,
+            std::uint64_t id)
+      : ws_(std::move(stream)), server_(std::move(server)), remote_(std::move(remote)), id_(id) {}
+
+  void start(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "openclaw-host");
+    }));
+    ws_.read_message_max(server_->options.websocket_message_limit);
+    upgrade_ = to_request(req, remote_);
+    req_ = std::move(req);
+    ws_.async_accept(req_, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  }
+
+  void send(std::string text) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      if (self->closed_ || self->close_code_) return;
+      self->queue_.push_back(std::move(text));
+      if (!self->writing_) self->do_write();
+    });
+  }
+
+  void close(int code, std::string reason) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() {
+      if (self->closed_ || self->close_code_) return;
+      self->close_code_ = code;
+      self->close_reason_ = reason.substr(0, 120);  // a close frame carries at most 123 bytes
+      if (!self->writing_) self->do_close();
+    });
+  }
+
+  const std::string& remote_address() const override { return remote_; }
+  std::uint64_t id() const override { return id_; }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return finish(1006);
+    accepted_ = true;
+    if (server_->ws_handlers && server_->ws_handlers->on_open) {
+      server_->ws_handlers->on_open(shared_from_this(), upgrade_);
+    }
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      int code = 1006;
+      if (ec == websocket::error::closed) code = ws_.reason().code;
+      if (ec == websocket::error::message_too_big) code = 1009;
+      if (close_code_) code = *close_code_;
+      return finish(code);
+    }
+    std::string msg = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (server_->ws_handlers && server_->ws_handlers->on_message) {
+      server_->ws_handlers->on_message(shared_from_this(), std::move(msg));
+    }
+    if (!closed_) do_read();
+  }
+
+  void do_write() {
+    if (queue_.empty()) {
+      writing_ = false;
+      if (close_code_) do_close();
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->queue_.pop_front();
+                      if (ec) {
+                        self->writing_ = false;
+                        return;  // the read side reports the failure
+                      }
+                      self->do_write();
+                    });
+  }
+
+  void do_close() {
+    if (close_sent_ || !accepted_) return;
+    close_sent_ = true;
+    websocket::close_reason reason(static_cast<websocket::close_code>(*close_code_), close_reason_);
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {
+      self->finish(*self->close_code_);
+    });
+  }
+
+  void finish(int code) {
+    if (closed_) return;
+    closed_ = true;
+    auto self = shared_from_this();
+    if (accepted_ && server_->ws_handlers && server_->ws_handlers->on_close) {
+      server_->ws_handlers->on_close(self, code);
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    server_->ws_sessions.erase(self);
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<HttpServer::Impl> server_;
+  std::string remote_;
+  std::uint64_t id_;
+  http::request<http::string_body> req_;
+  HttpRequest upgrade_;
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  bool accepted_ = false;
+  bool closed_ = false;
+  bool close_sent_ = false;
+  std::optional<int> close_code_;
+  std::string close_reason_;
 };
 
 // One connection: read a request, answer it, repeat while keep-alive holds.
@@ -116,6 +268,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return finish();  // closed, timed out, or stopped
     auto& req = parser_->get();
+    if (websocket::is_upgrade(req) && server_->ws_handlers && !server_->stopped) {
+      beast::error_code rec;
+      auto ep = stream_.socket().remote_endpoint(rec);
+      auto ws = std::make_shared<WsSession>(std::move(stream_), server_,
+                                            rec ? std::string() : ep.address().to_string(),
+                                            server_->next_ws_id++);
+      server_->ws_sessions.insert(ws);
+      ws->start(parser_->release());
+      server_->sessions.erase(shared_from_this());
+      return;
+    }
     HttpRequest r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -219,6 +382,8 @@ void HttpServer::listen(const std::string& address, int port) {
   impl_->do_accept();
 }
 
+void HttpServer::set_websocket(WebSocketHandlers handlers) { impl_->ws_handlers = std::move(handlers); }
+
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
@@ -226,6 +391,7 @@ void HttpServer::stop() {
   impl_->acceptor.close(ec);
   auto sessions = std::move(impl_->sessions);
   for (auto& s : sessions) s->close();
+  for (auto& ws : impl_->ws_sessions) ws->close(1001, "server stopping");
 }
 
 int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }

@@ -5,6 +5,7 @@
 /// stays inside libopenclaw-sdk.so; this header only needs a forward declaration of Asio.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,29 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+/// One accepted WebSocket connection. Every member may be called from any thread.
+class BOOST_SYMBOL_VISIBLE WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  /// Queues a text frame; frames go out in order.
+  virtual void send(std::string text) = 0;
+  /// Sends the queued frames, then a close frame with `code` and `reason`.
+  virtual void close(int code, std::string reason) = 0;
+  virtual const std::string& remote_address() const = 0;
+  /// Unique per server, for bookkeeping.
+  virtual std::uint64_t id() const = 0;
+};
+
+/// Callbacks for WebSocket upgrades; they run on the io_context's thread.
+struct WebSocketHandlers {
+  /// After the handshake (the upgrade request is passed for its headers).
+  std::function<void(const std::shared_ptr<WebSocket>&, const HttpRequest&)> on_open;
+  /// One complete text (or binary) message.
+  std::function<void(const std::shared_ptr<WebSocket>&, std::string message)> on_message;
+  /// Once, when the connection is gone: the close code received or sent, 1006 if none.
+  std::function<void(const std::shared_ptr<WebSocket>&, int code)> on_close;
+};
+
 /// OWNERSHIP: the server must be stopped (or destroyed) before the io_context it runs on.
 /// Handlers run on the io_context's thread; an exception from a handler becomes a 500 response.
 class BOOST_SYMBOL_VISIBLE HttpServer {
@@ -54,6 +78,8 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   struct Options {
     std::size_t body_limit = 1 << 20;  ///< larger bodies get 413
     int idle_timeout_seconds = 30;     ///< idle keep-alive connections are closed after this
+    /// Larger WebSocket messages close the connection with 1009 (message too big).
+    std::size_t websocket_message_limit = 4 << 20;
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
@@ -65,7 +91,9 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   /// Binds and listens on `address`:`port` (SO_REUSEADDR) and starts accepting. Throws
   /// std::system_error (e.g. address in use) naming the address and port.
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
-  /// Stops accepting and closes every open connection. Idempotent.
+  /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
+  BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
+  /// Stops accepting and closes every open connection (WebSockets with 1001). Idempotent.
   BOOST_SYMBOL_EXPORT void stop();
   /// The bound port (after listen).
   BOOST_SYMBOL_EXPORT int port() const;

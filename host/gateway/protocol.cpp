@@ -1,0 +1,286 @@
+#include "gateway/protocol.hpp"
+
+#include <chrono>
+#include <random>
+
+#include <boost/json.hpp>
+
+namespace openclaw::gateway {
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Compares secrets without an early exit, so timing does not reveal a matching prefix.
+bool same_secret(const std::string& given, const std::string& expected) {
+  if (expected.empty()) return false;
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
+  }
+  return diff == 0;
+}
+
+std::string event_frame(const std::string& event, const json::value& payload) {
+  return json::serialize(json::object{{"type", "event"}, {"event", event}, {"payload", payload}});
+}
+
+}  // namespace
+
+std::string uuid4() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
+  return buf;
+}
+
+Protocol::Protocol(ProtocolContext context) : ctx_(std::move(context)) {}
+
+void Protocol::add_method(std::string name, sdk::MethodHandler handler) {
+  methods_[std::move(name)] = std::move(handler);
+}
+
+std::vector<std::string> Protocol::method_names() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : methods_) out.push_back(k);
+  return out;
+}
+
+const std::vector<std::string>& Protocol::event_names() {
+  static const std::vector<std::string> events{"connect.challenge", "tick", "health", "presence",
+                                               "shutdown", "chat"};
+  return events;
+}
+
+std::string Protocol::response_ok(const json::value& id, const json::value& payload) {
+  return json::serialize(json::object{{"type", "res"}, {"id", id}, {"ok", true}, {"payload", payload}});
+}
+
+std::string Protocol::response_error(const json::value& id, const std::string& code,
+                                     const std::string& message, const json::value& details) {
+  json::object err{{"code", code}, {"message", message}};
+  if (!details.is_null()) err["details"] = details;
+  return json::serialize(
+      json::object{{"type", "res"}, {"id", id}, {"ok", false}, {"error", std::move(err)}});
+}
+
+sdk::WebSocketHandlers Protocol::handlers() {
+  sdk::WebSocketHandlers h;
+  h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest&) { on_open(ws); };
+  h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string text) {
+    on_message(ws, text);
+  };
+  h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int) { on_close(ws); };
+  return h;
+}
+
+void Protocol::on_open(const std::shared_ptr<sdk::WebSocket>& ws) {
+  Connection c;
+  c.ws = ws;
+  c.nonce = uuid4();
+  c.conn_id = uuid4();
+  c.since_ms = now_ms();
+  ws->send(event_frame("connect.challenge", json::object{{"nonce", c.nonce},
+                                                         {"ts", now_ms()},
+                                                         {"capabilities", json::array{}}}));
+  connections_[ws->id()] = std::move(c);
+}
+
+void Protocol::on_close(const std::shared_ptr<sdk::WebSocket>& ws) {
+  auto it = connections_.find(ws->id());
+  if (it == connections_.end()) return;
+  bool was_connected = it->second.connected;
+  connections_.erase(it);
+  if (was_connected) broadcast("presence", presence());
+}
+
+void Protocol::reject(Connection& c, const json::value& id, const std::string& code,
+                      const std::string& message, const json::value& details) {
+  c.ws->send(response_error(id, code, message, details));
+  c.ws->close(1008, message);
+}
+
+void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::string& text) {
+  auto it = connections_.find(ws->id());
+  if (it == connections_.end()) return;
+  Connection& c = it->second;
+
+  boost::system::error_code ec;
+  json::value frame = json::parse(text, ec);
+  json::value id = nullptr;
+  std::string problem;
+  if (ec) {
+    problem = "invalid frame: not JSON (" + ec.message() + ")";
+  } else if (!frame.is_object()) {
+    problem = "invalid frame: expected a JSON object";
+  } else {
+    const auto& o = frame.get_object();
+    if (const json::value* i = o.if_contains("id"); i && (i->is_string() || i->is_int64())) id = *i;
+    const json::value* type = o.if_contains("type");
+    const json::value* method = o.if_contains("method");
+    if (!type || !type->is_string() || type->get_string() != "req") {
+      problem = "invalid frame: \"type\" must be \"req\"";
+    } else if (id.is_null() || (id.is_string() && id.get_string().empty())) {
+      problem = "invalid frame: \"id\" must be a non-empty string";
+    } else if (!method || !method->is_string() || method->get_string().empty()) {
+      problem = "invalid frame: \"method\" must be a non-empty string";
+    } else if (const json::value* p = o.if_contains("params"); p && !p->is_object() && !p->is_null()) {
+      problem = "invalid frame: \"params\" must be an object";
+    }
+  }
+  if (!problem.empty()) {
+    if (!c.connected) return reject(c, id, "INVALID_REQUEST", problem, nullptr);
+    ws->send(response_error(id, "INVALID_REQUEST", problem, nullptr));
+    return;
+  }
+
+  const auto& o = frame.get_object();
+  std::string method(o.at("method").get_string());
+  json::value params = o.contains("params") && o.at("params").is_object() ? o.at("params") : json::object();
+  if (!c.connected) {
+    if (method != "connect") {
+      return reject(c, id, "INVALID_REQUEST", "first request must be connect", nullptr);
+    }
+    return handle_connect(c, id, params);
+  }
+  if (method == "connect") {
+    ws->send(response_error(id, "INVALID_REQUEST", "already connected", nullptr));
+    return;
+  }
+  auto m = methods_.find(method);
+  if (m == methods_.end()) {
+    ws->send(response_error(id, "INVALID_REQUEST", "unknown method: " + method, nullptr));
+    return;
+  }
+  try {
+    ws->send(response_ok(id, m->second(params)));
+  } catch (const MethodError& e) {
+    ws->send(response_error(id, e.code, e.what(), e.details));
+  } catch (const std::exception& e) {
+    ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
+    ws->send(response_error(id, "UNAVAILABLE", method + " failed: " + e.what(), nullptr));
+  }
+}
+
+void Protocol::handle_connect(Connection& c, const json::value& id, const json::value& params) {
+  const auto& p = params.get_object();
+  auto int_param = [&](const char* name) -> std::optional<std::int64_t> {
+    const json::value* v = p.if_contains(name);
+    if (v && v->is_int64()) return v->get_int64();
+    return std::nullopt;
+  };
+  auto min = int_param("minProtocol"), max = int_param("maxProtocol");
+  if (!min || !max) {
+    return reject(c, id, "INVALID_REQUEST",
+                  "invalid connect params: minProtocol and maxProtocol must be integers", nullptr);
+  }
+  if (*min > kProtocolVersion || *max < kProtocolVersion) {
+    return reject(c, id, "INVALID_REQUEST",
+                  "protocol mismatch: this gateway speaks protocol " + std::to_string(kProtocolVersion) +
+                      ", the client " + std::to_string(*min) + ".." + std::to_string(*max),
+                  json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}});
+  }
+  if (ctx_.token) {
+    std::string given;
+    if (const json::value* auth = p.if_contains("auth"); auth && auth->is_object()) {
+      if (const json::value* t = auth->get_object().if_contains("token"); t && t->is_string()) {
+        given = std::string(t->get_string());
+      }
+    }
+    if (given.empty()) {
+      return reject(c, id, "INVALID_REQUEST",
+                    "unauthorized: gateway token missing (provide this gateway's gateway.auth.token)",
+                    json::object{{"code", "AUTH_TOKEN_MISSING"},
+                                 {"authReason", "token_missing"},
+                                 {"canRetryWithDeviceToken", false},
+                                 {"recommendedNextStep", "update_auth_credentials"}});
+    }
+    if (!same_secret(given, *ctx_.token)) {
+      return reject(c, id, "INVALID_REQUEST",
+                    "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
+                    "pair the device)",
+                    json::object{{"code", "AUTH_TOKEN_MISMATCH"},
+                                 {"authReason", "token_mismatch"},
+                                 {"canRetryWithDeviceToken", false},
+                                 {"recommendedNextStep", "update_auth_credentials"}});
+    }
+  }
+  c.connected = true;
+  c.client = p.contains("client") ? p.at("client") : json::value(json::object());
+  c.role = p.contains("role") && p.at("role").is_string() ? std::string(p.at("role").get_string()) : "operator";
+  c.scopes = p.contains("scopes") && p.at("scopes").is_array() ? p.at("scopes") : json::value(json::array());
+
+  json::array methods;
+  for (const auto& [name, h] : methods_) methods.push_back(json::value(name));
+  json::array events;
+  for (const auto& e : event_names()) events.push_back(json::value(e));
+  json::object payload{
+      {"type", "hello-ok"},
+      {"protocol", kProtocolVersion},
+      {"server", json::object{{"version", ctx_.version},
+                              {"buildId", "openclaw-host-" + ctx_.version},
+                              {"bootId", ctx_.boot_id},
+                              {"connId", c.conn_id}}},
+      {"features", json::object{{"methods", std::move(methods)},
+                                {"events", std::move(events)},
+                                {"capabilities", json::array{}}}},
+      {"snapshot", json::object{{"presence", presence()},
+                                {"health", ctx_.health()},
+                                {"stateVersion", json::object{{"presence", 1}, {"health", 1}}},
+                                {"uptimeMs", now_ms() - ctx_.started_ms}}},
+      {"auth", json::object{{"method", ctx_.token ? "token" : "none"},
+                            {"role", c.role},
+                            {"scopes", c.scopes}}},
+      {"policy", json::object{{"maxPayload", kMaxPayload},
+                              {"maxBufferedBytes", 2 * kMaxPayload},
+                              {"tickIntervalMs", kTickIntervalMs}}}};
+  c.ws->send(response_ok(id, payload));
+  broadcast("presence", presence());
+}
+
+json::value Protocol::presence() const {
+  json::array out;
+  out.push_back(ctx_.presence_self());
+  for (const auto& [id, c] : connections_) {
+    if (!c.connected) continue;
+    json::object entry{{"connId", c.conn_id}, {"role", c.role}, {"ip", c.ws->remote_address()},
+                       {"ts", c.since_ms}, {"reason", "connect"}};
+    if (c.client.is_object()) {
+      for (const char* k : {"id", "version", "platform", "mode", "instanceId"}) {
+        if (const json::value* v = c.client.get_object().if_contains(k)) entry[k] = *v;
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+void Protocol::broadcast(const std::string& event, const json::value& payload) {
+  std::string frame = event_frame(event, payload);
+  for (auto& [id, c] : connections_) {
+    if (c.connected) c.ws->send(frame);
+  }
+}
+
+void Protocol::shutdown(const std::string& reason) {
+  broadcast("shutdown", json::object{{"reason", reason}, {"restartExpectedMs", nullptr}});
+  for (auto& [id, c] : connections_) c.ws->close(1001, "gateway stopping");
+}
+
+std::size_t Protocol::connected_clients() const {
+  std::size_t n = 0;
+  for (const auto& [id, c] : connections_) n += c.connected ? 1 : 0;
+  return n;
+}
+
+}  // namespace openclaw::gateway

@@ -1,0 +1,99 @@
+#pragma once
+// The OpenClaw gateway protocol, version 4, over WebSocket text frames on the base port:
+// connect.challenge event first, `connect` as the first request (protocol range, token), then
+// request/response frames for methods and server-pushed events. Shapes follow the recording in
+// shared/protocol/openclaw-2026.9.6-cli-health.trace.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/plugin.hpp"
+
+namespace openclaw::gateway {
+
+inline constexpr int kProtocolVersion = 4;
+inline constexpr std::size_t kMaxPayload = 4 << 20;
+inline constexpr int kTickIntervalMs = 30000;
+
+/// An error a method answers with: {"code", "message", "details"}.
+struct MethodError : std::runtime_error {
+  MethodError(std::string code, std::string message, boost::json::value details = nullptr)
+      : std::runtime_error(message), code(std::move(code)), details(std::move(details)) {}
+  std::string code;
+  boost::json::value details;
+};
+
+/// What the protocol needs from the gateway around it.
+struct ProtocolContext {
+  std::optional<std::string> token;  ///< required from clients when set
+  std::string version;
+  std::string boot_id;
+  std::int64_t started_ms = 0;
+  std::function<void(sdk::LogLevel, const std::string&)> log;
+  /// Payload builders for the snapshot in hello-ok.
+  std::function<boost::json::value()> health;
+  std::function<boost::json::value()> presence_self;
+};
+
+class Protocol {
+ public:
+  explicit Protocol(ProtocolContext context);
+
+  /// Adds a method (built-in or from a plugin). Must precede the first connection.
+  void add_method(std::string name, sdk::MethodHandler handler);
+  std::vector<std::string> method_names() const;
+  static const std::vector<std::string>& event_names();
+
+  /// Handlers to install on the HTTP server.
+  sdk::WebSocketHandlers handlers();
+
+  /// Sends an event to every connected (authenticated) client.
+  void broadcast(const std::string& event, const boost::json::value& payload);
+  /// Sends `shutdown` to every client and closes them with 1001.
+  void shutdown(const std::string& reason);
+  std::size_t connected_clients() const;
+  /// WebSockets not yet closed, connected or not.
+  std::size_t open_connections() const { return connections_.size(); }
+
+  /// The text of one frame; exposed for tests.
+  static std::string response_ok(const boost::json::value& id, const boost::json::value& payload);
+  static std::string response_error(const boost::json::value& id, const std::string& code,
+                                    const std::string& message, const boost::json::value& details);
+
+ private:
+  struct Connection {
+    std::shared_ptr<sdk::WebSocket> ws;
+    std::string nonce;
+    std::string conn_id;
+    bool connected = false;
+    boost::json::value client;
+    std::string role;
+    boost::json::value scopes;
+    std::int64_t since_ms = 0;
+  };
+
+  void on_open(const std::shared_ptr<sdk::WebSocket>& ws);
+  void on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::string& text);
+  void on_close(const std::shared_ptr<sdk::WebSocket>& ws);
+  void handle_connect(Connection& c, const boost::json::value& id, const boost::json::value& params);
+  void reject(Connection& c, const boost::json::value& id, const std::string& code,
+              const std::string& message, const boost::json::value& details);
+  boost::json::value presence() const;
+
+  ProtocolContext ctx_;
+  std::map<std::string, sdk::MethodHandler> methods_;
+  std::map<std::uint64_t, Connection> connections_;
+};
+
+/// A random RFC 4122 version 4 UUID.
+std::string uuid4();
+
+}  // namespace openclaw::gateway
