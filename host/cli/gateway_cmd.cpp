@@ -1,17 +1,24 @@
-// `gateway [run] [--port N] [--bind loopback|lan] [--token T]`: run the instance's gateway in
-// the foreground.
+// `gateway [run]`: run the instance's gateway in the foreground.
+// `gateway install|uninstall|start|stop|restart|status`: the profile's own service (systemd user
+// unit or launchd agent). Every subcommand acts on THIS profile's unit only.
+#include <fstream>
 #include <iostream>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "core/process.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/instance_record.hpp"
+#include "openclaw/sdk/files.hpp"
+#include "service/service.hpp"
 
 namespace openclaw::cli {
+namespace fs = std::filesystem;
 
-int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
-  std::vector<std::string> args = all_args;
-  if (!args.empty() && args[0] == "run") args.erase(args.begin());
+namespace {
+
+int gateway_run(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()
       ("port", po::value<std::string>()->value_name("N"),
@@ -20,12 +27,15 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
        "loopback (default) or lan; lan requires a token")
       ("token", po::value<std::string>()->value_name("T"),
        "gateway token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)");
-  auto vm = parse_command(ctx, "gateway [run] [--port N] [--bind loopback|lan] [--token T]",
-                          "Runs the gateway in the foreground: leases every port of the "
-                          "instance's plan in the machine-wide\nregistry, serves GET /health on "
-                          "the base port, and on Ctrl-C (SIGINT) or SIGTERM releases\neverything "
-                          "and exits 0.",
-                          opts, {}, args);
+  auto vm = parse_command(
+      ctx, "gateway [run] [--port N] [--bind loopback|lan] [--token T]",
+      "Runs the gateway in the foreground: loads plugins, leases every port of the instance's plan\n"
+      "in the machine-wide registry, serves HTTP and the OpenClaw WebSocket protocol on the base\n"
+      "port, and on Ctrl-C (SIGINT) or SIGTERM stops and releases everything (exit 0).\n\n"
+      "Service management (this profile's own unit):\n"
+      "  gateway install [--port N] [--force] [--dry-run]\n"
+      "  gateway uninstall | start | stop | restart | status",
+      opts, {}, args);
   if (!vm) return 0;
   auto port = port_option(*vm);
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
@@ -49,6 +59,203 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
     options.token = config::get_string(inst.config.root(), "gateway.auth.token");
   }
   return gateway::run(std::move(inst), ctx.env, options, *ctx.out, *ctx.err);
+}
+
+service::Spec spec_for(Context& ctx, const Instance& inst) {
+  service::Spec spec;
+  spec.profile = inst.paths.profile;
+  spec.exe = ctx.argv0;
+  spec.port = inst.plan.base;
+  spec.state_dir = inst.paths.state_dir;
+  spec.config_path = inst.paths.config_path;
+  spec.unit_name = inst.paths.systemd_unit;
+  spec.label = inst.paths.launchd_label;
+  return spec;
+}
+
+fs::path real_home(const Context& ctx) {
+  auto h = ctx.env.get("HOME");
+  return h ? fs::path(*h) : ctx.paths.home;
+}
+
+std::string systemctl(const Context& ctx) { return ctx.env.get("OPENCLAW_SYSTEMCTL").value_or("systemctl"); }
+
+// A user systemd answers (a login session with a user bus).
+bool systemd_reachable(const Context& ctx) {
+  return run_program({systemctl(ctx), "--user", "show-environment"}, /*quiet=*/true) == 0;
+}
+
+std::string manager_command(const Context& ctx, service::Kind kind, const std::string& verb,
+                            const service::Spec& spec, const fs::path& file) {
+  if (kind == service::Kind::launchd) {
+    if (verb == "start" || verb == "install") return "launchctl load -w " + file.string();
+    if (verb == "stop" || verb == "uninstall") return "launchctl unload -w " + file.string();
+    if (verb == "restart") return "launchctl kickstart -k gui/$(id -u)/" + spec.label;
+    return "launchctl list " + spec.label;
+  }
+  std::string sc = systemctl(ctx) + " --user ";
+  if (verb == "install") return sc + "daemon-reload && " + sc + "enable --now " + spec.unit_name;
+  if (verb == "uninstall") return sc + "disable --now " + spec.unit_name + " && " + sc + "daemon-reload";
+  return sc + verb + " " + spec.unit_name;
+}
+
+// Runs the manager's commands for `verb` on this profile's unit; false when no manager answers.
+bool drive_manager(Context& ctx, service::Kind kind, const std::string& verb, const service::Spec& spec,
+                   const fs::path& file) {
+  if (kind == service::Kind::launchd) {
+    std::vector<std::string> argv;
+    if (verb == "start" || verb == "install") argv = {"launchctl", "load", "-w", file.string()};
+    else if (verb == "stop" || verb == "uninstall") argv = {"launchctl", "unload", "-w", file.string()};
+    else if (verb == "restart") argv = {"launchctl", "kickstart", "-k", "gui/" + std::to_string(::getuid()) + "/" + spec.label};
+    else argv = {"launchctl", "list", spec.label};
+    return run_program(argv) == 0;
+  }
+  if (!systemd_reachable(ctx)) return false;
+  auto sc = [&](std::vector<std::string> rest) {
+    std::vector<std::string> argv{systemctl(ctx), "--user"};
+    argv.insert(argv.end(), rest.begin(), rest.end());
+    return run_program(argv);
+  };
+  int rc = 0;
+  if (verb == "install") {
+    rc = sc({"daemon-reload"});
+    if (rc == 0) rc = sc({"enable", "--now", spec.unit_name});
+  } else if (verb == "uninstall") {
+    rc = sc({"disable", "--now", spec.unit_name});
+    sc({"daemon-reload"});
+  } else {
+    rc = sc({verb, spec.unit_name});
+  }
+  if (rc != 0 && verb != "status") {
+    throw usage_error(systemctl(ctx) + " --user " + verb + " " + spec.unit_name + " failed (exit " +
+                      std::to_string(rc) + ")");
+  }
+  return true;
+}
+
+int gateway_install(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()
+      ("port", po::value<std::string>()->value_name("N"), "base port for the service (default: the profile's)")
+      ("force", "replace an existing, different unit")
+      ("dry-run", "print the unit and where it would go; change nothing");
+  auto vm = parse_command(ctx, "gateway install [--port N] [--force] [--dry-run]",
+                          "Writes this profile's service unit (systemd user unit on Linux, launchd "
+                          "agent on macOS)\nand enables it when the service manager is reachable; "
+                          "otherwise prints the exact commands.\nOther profiles' units are never "
+                          "touched. OPENCLAW_SERVICE_DIR overrides the unit directory.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance(port_option(*vm));
+  auto spec = spec_for(ctx, inst);
+  auto kind = service::native_kind();
+  std::string content =
+      kind == service::Kind::launchd ? service::render_launchd_plist(spec) : service::render_systemd_unit(spec);
+  fs::path file = service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
+  auto& out = *ctx.out;
+  if (vm->count("dry-run")) {
+    out << "# " << file.string() << "\n" << content;
+    return 0;
+  }
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    std::ifstream in(file);
+    std::string existing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (existing == content) {
+      out << "Service " << file.filename().string() << " is already installed and unchanged (" << file.string() << ").\n";
+      return 0;
+    }
+    if (!vm->count("force")) {
+      throw usage_error("a different " + file.filename().string() + " is already installed; use --force to replace it",
+                        file.string());
+    }
+  }
+  try {
+    sdk::create_private_dirs(file.parent_path(), fs::perms(0755));
+    sdk::write_file_atomic(file, content, fs::perms(0644), /*keep_backup=*/true);
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("cannot write the unit: ") + e.what(), file.string());
+  }
+  out << "Wrote " << file.string() << "\n";
+  if (drive_manager(ctx, kind, "install", spec, file)) {
+    out << "Enabled and started " << file.filename().string() << ".\n";
+  } else {
+    out << "No user service manager is reachable here; to enable it run:\n  "
+        << manager_command(ctx, kind, "install", spec, file) << "\n";
+  }
+  return 0;
+}
+
+int gateway_service_verb(Context& ctx, const std::string& verb, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  auto vm = parse_command(ctx, "gateway " + verb,
+                          "Acts on this profile's own service unit (" + ctx.paths.systemd_unit + " / " +
+                              ctx.paths.launchd_label + ") and no other.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  auto spec = spec_for(ctx, inst);
+  auto kind = service::native_kind();
+  fs::path file = service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
+  std::error_code ec;
+  const bool installed = fs::exists(file, ec);
+  auto& out = *ctx.out;
+  if (verb == "uninstall") {
+    if (!installed) {
+      out << "Service " << file.filename().string() << " is not installed; nothing to do.\n";
+      return 0;
+    }
+    bool driven = drive_manager(ctx, kind, "uninstall", spec, file);
+    fs::remove(file, ec);
+    out << "Removed " << file.string() << "\n";
+    if (!driven) {
+      out << "No user service manager is reachable; if it was enabled elsewhere run:\n  "
+          << manager_command(ctx, kind, "uninstall", spec, file) << "\n";
+    }
+    return 0;
+  }
+  if (verb == "status") {
+    auto live = gateway::read_live_record(inst.paths.state_dir);
+    out << "Service " << file.filename().string() << ": " << (installed ? "installed" : "not installed") << " ("
+        << file.string() << ")\n";
+    out << "Gateway: " << (live ? "running (pid " + std::to_string(live->pid) + ")" : std::string("not running"))
+        << "\n";
+    if (installed && !drive_manager(ctx, kind, "status", spec, file)) {
+      out << "No user service manager is reachable; check with: "
+          << manager_command(ctx, kind, "status", spec, file) << "\n";
+    }
+    return live ? 0 : static_cast<int>(Exit::not_running);
+  }
+  if (!installed) {
+    throw usage_error("service " + file.filename().string() + " is not installed (run `openclaw-host" +
+                          (inst.paths.profile ? " --profile " + *inst.paths.profile : "") + " gateway install`)",
+                      file.string());
+  }
+  if (!drive_manager(ctx, kind, verb, spec, file)) {
+    throw usage_error("no user service manager is reachable; run: " + manager_command(ctx, kind, verb, spec, file));
+  }
+  out << verb << ": " << file.filename().string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
+  std::vector<std::string> args = all_args;
+  if (!args.empty()) {
+    const std::string sub = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (sub == "run") return gateway_run(ctx, rest);
+    if (sub == "install") return gateway_install(ctx, rest);
+    if (sub == "uninstall" || sub == "start" || sub == "stop" || sub == "restart" || sub == "status") {
+      return gateway_service_verb(ctx, sub, rest);
+    }
+    if (sub[0] != '-') {
+      throw usage_error("gateway: unknown subcommand \"" + sub +
+                        "\" (run, install, uninstall, start, stop, restart, status)");
+    }
+  }
+  return gateway_run(ctx, args);
 }
 
 }  // namespace openclaw::cli

@@ -1,0 +1,40 @@
+#pragma once
+// Per-profile service definitions: a systemd user unit (Linux) or a launchd agent (macOS) that
+// runs `openclaw-host [--profile P] gateway --port N`. Rendering is pure; installing is thin.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/environment.hpp"
+
+namespace openclaw::service {
+
+struct Spec {
+  std::optional<std::string> profile;
+  std::string exe;  ///< absolute path of openclaw-host
+  int port = 0;
+  std::filesystem::path state_dir;
+  std::filesystem::path config_path;
+  std::string unit_name;  ///< openclaw-gateway[-P].service
+  std::string label;      ///< ai.openclaw.gateway / ai.openclaw.P
+};
+
+/// The systemd user unit. ExecStart always names the profile (OpenClaw once shipped units
+/// without it, so every profile's service ran the default profile's gateway).
+std::string render_systemd_unit(const Spec& spec);
+/// The launchd agent plist.
+std::string render_launchd_plist(const Spec& spec);
+
+enum class Kind { systemd, launchd };
+/// The platform's service manager (launchd on macOS, systemd elsewhere).
+Kind native_kind();
+
+/// Where units go: OPENCLAW_SERVICE_DIR, else ~/.config/systemd/user ($XDG_CONFIG_HOME) or
+/// ~/Library/LaunchAgents.
+std::filesystem::path unit_dir(Kind kind, const Environment& env, const std::filesystem::path& home);
+
+/// The file name of the spec's unit for `kind`.
+std::string unit_file_name(Kind kind, const Spec& spec);
+
+}  // namespace openclaw::service
