@@ -29,6 +29,22 @@ struct Client::Impl {
   asio::io_context io;
   websocket::stream<tcp::socket> ws{io};
   beast::flat_buffer buffer;
+  std::chrono::milliseconds timeout{5000};
+
+  // Runs one started asynchronous operation to completion, or cancels it at the timeout.
+  // (Asio's synchronous operations poll without a deadline, so SO_RCVTIMEO cannot bound them.)
+  bool run(bool& done) {
+    io.restart();
+    io.run_for(timeout);
+    if (!done) {
+      beast::error_code ignored;
+      ws.next_layer().cancel(ignored);
+      io.restart();
+      io.run();  // let the cancelled handler run
+      return false;
+    }
+    return true;
+  }
 };
 
 namespace {
@@ -70,16 +86,17 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
   } catch (const boost::system::system_error& e) {
     throw Error(Exit::not_running, "no gateway answers at " + options.url + " (" + e.code().message() + ")");
   }
-  // Synchronous reads give up after the timeout instead of hanging on a silent peer.
-  timeval tv{static_cast<time_t>(options.timeout.count() / 1000),
-             static_cast<suseconds_t>((options.timeout.count() % 1000) * 1000)};
-  ::setsockopt(impl_->ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(impl_->ws.next_layer().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  impl_->timeout = options.timeout;
   impl_->ws.read_message_max(64 << 20);
-  try {
-    impl_->ws.handshake(u.host + ":" + u.port, u.path);
-  } catch (const boost::system::system_error& e) {
-    throw Error(Exit::not_running, "WebSocket handshake with " + options.url + " failed: " + e.code().message());
+  bool done = false;
+  beast::error_code hec;
+  impl_->ws.async_handshake(u.host + ":" + u.port, u.path, [&](beast::error_code ec) {
+    hec = ec;
+    done = true;
+  });
+  if (!impl_->run(done)) hec = asio::error::timed_out;
+  if (hec) {
+    throw Error(Exit::not_running, "WebSocket handshake with " + options.url + " failed: " + hec.message());
   }
   if (!options.handshake) return;
 
@@ -102,13 +119,25 @@ Client::~Client() { close(); }
 
 void Client::send_text(const std::string& text) {
   impl_->ws.text(true);
-  impl_->ws.write(asio::buffer(text));
+  bool done = false;
+  beast::error_code ec;
+  impl_->ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  if (!impl_->run(done)) ec = asio::error::timed_out;
+  if (ec) throw boost::system::system_error(ec, "websocket write");
 }
 
 std::optional<std::string> Client::read_text() {
   beast::error_code ec;
   impl_->buffer.consume(impl_->buffer.size());
-  impl_->ws.read(impl_->buffer, ec);
+  bool done = false;
+  impl_->ws.async_read(impl_->buffer, [&](beast::error_code e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  if (!impl_->run(done)) return std::nullopt;  // timed out
   if (ec == websocket::error::closed) {
     close_code_ = impl_->ws.reason().code;
     close_reason_ = std::string(impl_->ws.reason().reason.c_str());
@@ -158,8 +187,9 @@ std::optional<json::value> Client::wait_event(const std::string& event) {
 
 void Client::close() {
   if (!impl_ || !impl_->ws.is_open()) return;
-  beast::error_code ec;
-  impl_->ws.close(websocket::close_code::normal, ec);
+  bool done = false;
+  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  impl_->run(done);
 }
 
 namespace {

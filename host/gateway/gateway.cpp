@@ -350,6 +350,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     return sdk::HttpResponse::text(ok ? 200 : 503, json::serialize(o), "application/json");
   };
 
+  sdk::HttpServer::Options http_options;
+  http_options.websocket_message_limit = kTransportLimit;
   sdk::HttpServer http(io, [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
     const bool get = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/healthz") {
@@ -363,7 +365,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     if (req.path == "/" && get) return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
     if (auto plugin_response = manager.route(req)) return *plugin_response;
     return sdk::HttpResponse::error(404, "NOT_FOUND", "no route for " + req.method + " " + req.path);
-  });
+  }, http_options);
   http.set_websocket(protocol.handlers());
   try {
     http.listen(gw->request.bind, gw->port);

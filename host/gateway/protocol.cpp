@@ -116,10 +116,13 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
   Connection& c = it->second;
 
   boost::system::error_code ec;
-  json::value frame = json::parse(text, ec);
+  json::value frame;
   json::value id = nullptr;
   std::string problem;
-  if (ec) {
+  if (text.size() > kMaxPayload) {
+    problem = "frame too large: " + std::to_string(text.size()) + " bytes, maxPayload is " +
+              std::to_string(kMaxPayload);
+  } else if (frame = json::parse(text, ec); ec) {
     problem = "invalid frame: not JSON (" + ec.message() + ")";
   } else if (!frame.is_object()) {
     problem = "invalid frame: expected a JSON object";
@@ -140,6 +143,12 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
   }
   if (!problem.empty()) {
     if (!c.connected) return reject(c, id, "INVALID_REQUEST", problem, nullptr);
+    if (text.size() > kMaxPayload) {
+      // Answer, then close: a client that sends past the advertised limit is out of step.
+      ws->send(response_error(id, "INVALID_REQUEST", problem, json::object{{"code", "PAYLOAD_TOO_LARGE"}}));
+      ws->close(1009, "frame exceeds maxPayload");
+      return;
+    }
     ws->send(response_error(id, "INVALID_REQUEST", problem, nullptr));
     return;
   }

@@ -20,7 +20,10 @@
 namespace openclaw::gateway {
 
 inline constexpr int kProtocolVersion = 4;
+/// Largest frame the protocol accepts (advertised as policy.maxPayload); larger frames up to
+/// kTransportLimit get an error response and a 1009 close, beyond it the transport closes.
 inline constexpr std::size_t kMaxPayload = 4 << 20;
+inline constexpr std::size_t kTransportLimit = 32 << 20;
 inline constexpr int kTickIntervalMs = 30000;
 
 /// An error a method answers with: {"code", "message", "details"}.

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "plugins/loader.hpp"
 #include "plugins/manifest.hpp"
+#include "service/service.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw;
@@ -88,6 +89,34 @@ BOOST_AUTO_TEST_CASE(check_only_loading_creates_nothing) {
   BOOST_REQUIRE(records.size() == 1u);
   BOOST_TEST(std::string(state_name(records[0].state)) == "loaded");
   BOOST_TEST(!records[0].plugin);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(service_render)
+
+BOOST_AUTO_TEST_CASE(units_quote_paths_and_always_name_the_profile) {
+  openclaw::service::Spec spec;
+  spec.profile = "rescue";
+  spec.exe = "/opt/open claw/bin/openclaw-host";
+  spec.port = 19001;
+  spec.state_dir = "/home/u/.openclaw-rescue";
+  spec.config_path = "/home/u/100%/openclaw.json";
+  spec.unit_name = "openclaw-gateway-rescue.service";
+  spec.label = "ai.openclaw.rescue";
+  auto unit = openclaw::service::render_systemd_unit(spec);
+  BOOST_TEST(unit.find("ExecStart=\"/opt/open claw/bin/openclaw-host\" --profile rescue gateway --port 19001\n") !=
+             std::string::npos, unit);
+  BOOST_TEST(unit.find("Environment=OPENCLAW_CONFIG_PATH=/home/u/100%%/openclaw.json") != std::string::npos, unit);
+  auto plist = openclaw::service::render_launchd_plist(spec);
+  BOOST_TEST(plist.find("<string>ai.openclaw.rescue</string>") != std::string::npos);
+  BOOST_TEST(plist.find("<string>--profile</string>\n    <string>rescue</string>") != std::string::npos, plist);
+  spec.profile.reset();
+  spec.label = "ai.openclaw.gateway";
+  spec.state_dir = "/home/u/<x>&";
+  auto def = openclaw::service::render_systemd_unit(spec);
+  BOOST_TEST(def.find("--profile") == std::string::npos);
+  BOOST_TEST(openclaw::service::render_launchd_plist(spec).find("/home/u/&lt;x&gt;&amp;") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,129 @@
+// Per-profile services. No user systemd runs in this sandbox, so the service manager is a
+// recording stand-in (OPENCLAW_SYSTEMCTL) for the calls; the unit files are checked by the real
+// systemd-analyze.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+
+#include "service/service.hpp"
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+
+namespace {
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+struct Services {
+  Sandbox sb;
+  PortBlock block{300};
+  fs::path units = sb.home() / "units";
+  fs::path calls = sb.home() / "systemctl.calls";
+  fs::path fake = sb.home() / "fake-systemctl";
+
+  Services() {
+    write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + calls.string() + "'\nexit 0\n");
+    fs::permissions(fake, fs::perms(0755));
+    sb.env()["OPENCLAW_SERVICE_DIR"] = units.string();
+  }
+  Result run(const std::string& profile, std::vector<std::string> args, bool manager = false) {
+    args.insert(args.begin(), {"--profile", profile});
+    std::map<std::string, std::string> env;
+    env["OPENCLAW_SYSTEMCTL"] = manager ? fake.string() : (sb.home() / "no-systemctl").string();
+    return sb.run(args, env);
+  }
+  std::string calls_made() {
+    std::string c = read_file(calls);
+    fs::remove(calls);
+    return c;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(service_units)
+
+BOOST_AUTO_TEST_CASE(each_profile_gets_its_own_unit_with_its_profile_in_execstart) {
+  Services s;
+  BOOST_TEST(s.run("main", {"setup", "--port", std::to_string(s.block.base())}).code == 0);
+  BOOST_TEST(s.run("rescue", {"setup", "--port", std::to_string(s.block.base() + 150)}).code == 0);
+  auto main = s.run("main", {"gateway", "install"});
+  BOOST_TEST(main.code == 0, main.err);
+  BOOST_TEST(contains(main.out, "systemctl --user daemon-reload && "), main.out);
+  fs::path main_unit = s.units / "openclaw-gateway-main.service";
+  std::string main_text = read_file(main_unit);
+  BOOST_TEST(contains(main_text, "ExecStart=" + host_binary().string() + " --profile main gateway --port " +
+                                     std::to_string(s.block.base()) + "\n"),
+             main_text);
+  BOOST_TEST(contains(main_text, "Environment=OPENCLAW_STATE_DIR=" + (s.sb.home() / ".openclaw-main").string()));
+  BOOST_TEST(contains(main_text, "Restart=on-failure"));
+  auto before = fs::last_write_time(main_unit);
+
+  BOOST_TEST(s.run("rescue", {"gateway", "install"}).code == 0);
+  std::string rescue_text = read_file(s.units / "openclaw-gateway-rescue.service");
+  BOOST_TEST(contains(rescue_text, " --profile rescue gateway --port " + std::to_string(s.block.base() + 150)));
+  // Installing rescue never touched main's unit.
+  BOOST_TEST(read_file(main_unit) == main_text);
+  BOOST_TEST((fs::last_write_time(main_unit) == before));
+
+  // The real systemd-analyze accepts both units.
+  for (const char* u : {"openclaw-gateway-main.service", "openclaw-gateway-rescue.service"}) {
+    std::string cmd = "systemd-analyze verify " + (s.units / u).string() + " >/dev/null 2>&1";
+    BOOST_TEST(std::system(cmd.c_str()) == 0, u);
+  }
+  // Reinstalling the same unit is a no-op; a different one needs --force.
+  BOOST_TEST(contains(s.run("main", {"gateway", "install"}).out, "already installed and unchanged"));
+  auto changed = s.run("main", {"gateway", "install", "--port", std::to_string(s.block.base() + 10)});
+  BOOST_TEST(changed.code == 1);
+  BOOST_TEST(contains(changed.err, "use --force"));
+  BOOST_TEST(read_file(main_unit) == main_text);
+  BOOST_TEST(s.run("main", {"gateway", "install", "--port", std::to_string(s.block.base() + 10), "--force"}).code == 0);
+  BOOST_TEST(contains(read_file(main_unit), "--port " + std::to_string(s.block.base() + 10)));
+}
+
+BOOST_AUTO_TEST_CASE(service_verbs_act_on_the_invoking_profiles_unit_only) {
+  Services s;
+  for (const char* p : {"main", "batch"}) {
+    BOOST_TEST(s.run(p, {"gateway", "install"}, /*manager=*/true).code == 0);
+  }
+  auto installed = s.calls_made();
+  BOOST_TEST(contains(installed, "--user enable --now openclaw-gateway-main.service"));
+  BOOST_TEST(contains(installed, "--user enable --now openclaw-gateway-batch.service"));
+
+  BOOST_TEST(s.run("batch", {"gateway", "restart"}, true).code == 0);
+  std::string calls = s.calls_made();
+  BOOST_TEST(contains(calls, "--user restart openclaw-gateway-batch.service"), calls);
+  BOOST_TEST(!contains(calls, "openclaw-gateway-main"), calls);
+  BOOST_TEST(!contains(calls, "openclaw-gateway.service"), calls);
+
+  BOOST_TEST(s.run("batch", {"gateway", "stop"}, true).code == 0);
+  BOOST_TEST(s.run("batch", {"gateway", "status"}, true).code == 3);  // installed, gateway not running
+  calls = s.calls_made();
+  BOOST_TEST(contains(calls, "--user stop openclaw-gateway-batch.service"));
+  BOOST_TEST(contains(calls, "--user status openclaw-gateway-batch.service"));
+  BOOST_TEST(!contains(calls, "main"), calls);
+
+  BOOST_TEST(s.run("batch", {"gateway", "uninstall"}, true).code == 0);
+  BOOST_TEST(contains(s.calls_made(), "--user disable --now openclaw-gateway-batch.service"));
+  BOOST_TEST(!fs::exists(s.units / "openclaw-gateway-batch.service"));
+  BOOST_TEST(fs::exists(s.units / "openclaw-gateway-main.service"));
+}
+
+BOOST_AUTO_TEST_CASE(without_a_service_manager_commands_are_printed_not_guessed) {
+  Services s;
+  auto dry = s.run("main", {"gateway", "install", "--dry-run"});
+  BOOST_TEST(dry.code == 0);
+  BOOST_TEST(contains(dry.out, "[Service]"));
+  BOOST_TEST(!fs::exists(s.units));
+  auto not_installed = s.run("main", {"gateway", "restart"});
+  BOOST_TEST(not_installed.code == 1);
+  BOOST_TEST(contains(not_installed.err, "is not installed"));
+  BOOST_TEST(s.run("main", {"gateway", "install"}).code == 0);
+  auto restart = s.run("main", {"gateway", "restart"});
+  BOOST_TEST(restart.code == 1);
+  BOOST_TEST(contains(restart.err, "systemctl --user restart openclaw-gateway-main.service"), restart.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
