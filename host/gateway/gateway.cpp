@@ -1,6 +1,7 @@
 #include "gateway/gateway.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -293,6 +294,13 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     return json::object{{"mode", "gateway"}, {"reason", "self"}, {"version", kVersion},
                         {"pid", owner.pid}, {"ts", started}};
   };
+  boost::asio::steady_timer presence_timer(io);
+  pctx.defer = [&](std::chrono::milliseconds delay, std::function<void()> fn) {
+    presence_timer.expires_after(delay);
+    presence_timer.async_wait([fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
+  };
   Protocol protocol(pctx);
   protocol.add_method("health", [&](const json::value&) { return health(); });
   protocol.add_method("status", [&](const json::value&) { return status(); });
@@ -404,6 +412,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       if (ec) return;
       protocol.broadcast("tick", json::object{{"ts", now_ms()}});
       protocol.broadcast("health", health());
+      ::malloc_trim(0);  // hand memory freed after a burst of clients back to the system
       schedule_tick();
     });
   };
@@ -429,6 +438,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     protocol.shutdown("gateway stopping");
     http.stop();
     tick.cancel();
+    presence_timer.cancel();
     manager.stop_all();
     stop_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
     wait_closed();

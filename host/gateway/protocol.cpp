@@ -101,7 +101,21 @@ void Protocol::on_close(const std::shared_ptr<sdk::WebSocket>& ws) {
   if (it == connections_.end()) return;
   bool was_connected = it->second.connected;
   connections_.erase(it);
-  if (was_connected) broadcast("presence", presence());
+  if (was_connected) presence_changed();
+}
+
+void Protocol::presence_changed() {
+  if (presence_pending_) return;
+  presence_pending_ = true;
+  auto send = [this] {
+    presence_pending_ = false;
+    broadcast("presence", presence());
+  };
+  if (ctx_.defer) {
+    ctx_.defer(std::chrono::milliseconds(200), send);
+  } else {
+    send();
+  }
 }
 
 void Protocol::reject(Connection& c, const json::value& id, const std::string& code,
@@ -254,7 +268,7 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
                               {"maxBufferedBytes", 2 * kMaxPayload},
                               {"tickIntervalMs", kTickIntervalMs}}}};
   c.ws->send(response_ok(id, payload));
-  broadcast("presence", presence());
+  presence_changed();
 }
 
 json::value Protocol::presence() const {

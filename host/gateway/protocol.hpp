@@ -4,6 +4,7 @@
 // request/response frames for methods and server-pushed events. Shapes follow the recording in
 // shared/protocol/openclaw-2026.9.6-cli-health.trace.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,6 +45,8 @@ struct ProtocolContext {
   /// Payload builders for the snapshot in hello-ok.
   std::function<boost::json::value()> health;
   std::function<boost::json::value()> presence_self;
+  /// Runs `fn` once after `delay` on the I/O thread (used to coalesce presence broadcasts).
+  std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> defer;
 };
 
 class Protocol {
@@ -90,6 +93,10 @@ class Protocol {
   void reject(Connection& c, const boost::json::value& id, const std::string& code,
               const std::string& message, const boost::json::value& details);
   boost::json::value presence() const;
+  /// Presence changes are broadcast at most every 200 ms: a burst of N connects would
+  /// otherwise send N presence lists to N clients (O(N^2) frames).
+  void presence_changed();
+  bool presence_pending_ = false;
 
   ProtocolContext ctx_;
   std::map<std::string, sdk::MethodHandler> methods_;

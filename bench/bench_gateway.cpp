@@ -1,0 +1,226 @@
+// Gateway benchmark: cold start to ready, idle RSS, `status` CLI latency, and WebSocket `health`
+// round trips per second with 1, 10 and 100 concurrent clients. Runs the real binary.
+// Prints tables; not a test.
+//
+//   build/bench/bench_gateway [seconds-per-load-run]
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+fs::path g_home;
+int g_port = 0;
+
+std::vector<std::string> env_strings() {
+  return {"HOME=" + g_home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (g_home / "registry").string(),
+          "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (g_home / "none").string(),
+          "OPENCLAW_GATEWAY_PORT=" + std::to_string(g_port), "PATH=/usr/bin:/bin"};
+}
+
+pid_t spawn(std::vector<std::string> args, int out_fd) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fd, 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 2);
+    auto envs = env_strings();
+    std::vector<char*> envp, argv{const_cast<char*>(OPENCLAW_HOST_BINARY)};
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// Starts the gateway and returns its pid once it printed its ready line; ms is the wall time.
+pid_t start_gateway(double& ms) {
+  int out[2];
+  if (::pipe(out) != 0) return -1;
+  auto t0 = Clock::now();
+  pid_t pid = spawn({"gateway"}, out[1]);
+  ::close(out[1]);
+  std::string got;
+  char buf[512];
+  while (got.find("gateway ready") == std::string::npos) {
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  ::close(out[0]);
+  return pid;
+}
+
+double stop_gateway(pid_t pid) {
+  auto t0 = Clock::now();
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double pct(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+// One client: handshake, then `health` requests back to back until the deadline.
+class LoadClient : public std::enable_shared_from_this<LoadClient> {
+ public:
+  LoadClient(asio::io_context& io, Clock::time_point until, long& count)
+      : ws_(io), resolver_(io), until_(until), count_(count) {}
+
+  void start() {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(g_port));
+    ws_.next_layer().async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->ws_.async_handshake("127.0.0.1", "/", [self](beast::error_code ec) {
+        if (ec) return;
+        self->read([self] {  // connect.challenge
+          self->send(R"({"type":"req","id":"c","method":"connect","params":{"minProtocol":4,"maxProtocol":4}})",
+                     [self] { self->read_response([self] { self->loop(); }); });
+        });
+      });
+    });
+  }
+
+ private:
+  template <typename F>
+  void read(F then) {
+    buffer_.consume(buffer_.size());
+    ws_.async_read(buffer_, [self = shared_from_this(), then](beast::error_code ec, std::size_t) {
+      if (!ec) then();
+    });
+  }
+  // Skips events until a response frame.
+  template <typename F>
+  void read_response(F then) {
+    read([self = shared_from_this(), then] {
+      std::string_view text(static_cast<const char*>(self->buffer_.cdata().data()), self->buffer_.size());
+      if (text.find(R"("type":"res")") == std::string_view::npos) return self->read_response(then);
+      then();
+    });
+  }
+  template <typename F>
+  void send(std::string text, F then) {
+    out_ = std::move(text);
+    ws_.async_write(asio::buffer(out_), [self = shared_from_this(), then](beast::error_code ec, std::size_t) {
+      if (!ec) then();
+    });
+  }
+  void loop() {
+    if (Clock::now() >= until_) {
+      beast::error_code ec;
+      ws_.next_layer().close(ec);
+      return;
+    }
+    send(R"({"type":"req","id":"h","method":"health"})", [self = shared_from_this()] {
+      self->read_response([self] {
+        ++self->count_;
+        self->loop();
+      });
+    });
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  tcp::resolver resolver_;
+  beast::flat_buffer buffer_;
+  std::string out_;
+  Clock::time_point until_;
+  long& count_;
+};
+
+double round_trips_per_second(int clients, double seconds) {
+  asio::io_context io;
+  long count = 0;
+  auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  for (int i = 0; i < clients; ++i) std::make_shared<LoadClient>(io, until, count)->start();
+  auto t0 = Clock::now();
+  io.run();
+  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  return static_cast<double>(count) / elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  std::mt19937 rng{std::random_device{}()};
+  g_port = 22000 + static_cast<int>(rng() % 8000);
+  g_home = fs::temp_directory_path() / ("openclaw-bench-gateway-" + std::to_string(::getpid()));
+  fs::remove_all(g_home);
+  fs::create_directories(g_home);
+
+  // Cold start, idle RSS, stop time.
+  std::vector<double> start_ms, stop_ms, rss_mb;
+  for (int i = 0; i < 20; ++i) {
+    double ms = 0;
+    pid_t pid = start_gateway(ms);
+    start_ms.push_back(ms);
+    rss_mb.push_back(static_cast<double>(rss_kb(pid)) / 1024.0);
+    stop_ms.push_back(stop_gateway(pid));
+  }
+  std::printf("Gateway (no plugins), 20 runs\n\n");
+  std::printf("| measure                    | p50      | p90      |\n|----------------------------|---------:|---------:|\n");
+  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", pct(start_ms, 0.5), pct(start_ms, 0.9));
+  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", pct(rss_mb, 0.5), pct(rss_mb, 0.9));
+  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", pct(stop_ms, 0.5), pct(stop_ms, 0.9));
+
+  double ms = 0;
+  pid_t gw = start_gateway(ms);
+  // `status` CLI latency against the running gateway (exec to exit).
+  std::vector<double> status_ms;
+  int devnull = ::open("/dev/null", O_WRONLY);
+  for (int i = 0; i < 50; ++i) {
+    auto t0 = Clock::now();
+    pid_t pid = spawn({"status", "--json"}, devnull);
+    ::waitpid(pid, nullptr, 0);
+    status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", pct(status_ms, 0.5), pct(status_ms, 0.9));
+
+  std::printf("\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 cores)\n\n", seconds);
+  std::printf("| clients | round trips/s |\n|--------:|--------------:|\n");
+  for (int clients : {1, 10, 100}) {
+    std::printf("| %7d | %13.0f |\n", clients, round_trips_per_second(clients, seconds));
+    std::fflush(stdout);
+  }
+  std::printf("\nIdle RSS after the load: %.1f MB\n", static_cast<double>(rss_kb(gw)) / 1024.0);
+  stop_gateway(gw);
+  fs::remove_all(g_home);
+  return 0;
+}
