@@ -117,6 +117,18 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
   return vm;
 }
 
+std::optional<std::string> gateway_token(const Context& ctx, const po::variables_map& vm,
+                                         const Instance& inst) {
+  if (vm.count("token")) return vm["token"].as<std::string>();
+  if (auto t = ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) return t;
+  return config::get_string(inst.config.root(), "gateway.auth.token");
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s + " ";
+}
+
 std::optional<int> port_option(const po::variables_map& vm, const char* name) {
   if (!vm.count(name)) return std::nullopt;
   return profile::parse_port(vm[name].as<std::string>(), std::string("--") + name);

@@ -38,6 +38,13 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
                                                const po::positional_options_description& positional,
                                                const std::vector<std::string>& args);
 
+/// The gateway token: `--token` (when the command has it) > OPENCLAW_GATEWAY_TOKEN > gateway.auth.token.
+std::optional<std::string> gateway_token(const Context& ctx, const po::variables_map& vm,
+                                         const Instance& inst);
+
+/// `s` padded with spaces to `width`, plus one separating space (for tables).
+std::string pad(std::string s, size_t width);
+
 /// Reads an optional `--port` value from parsed options (validated 1..65535).
 std::optional<int> port_option(const po::variables_map& vm, const char* name = "port");
 

@@ -51,13 +51,7 @@ int gateway_run(Context& ctx, const std::vector<std::string>& args) {
   gateway::Options options;
   options.log_level = ctx.log_level;
   options.self_exe = ctx.argv0;
-  if (vm->count("token")) {
-    options.token = (*vm)["token"].as<std::string>();
-  } else if (auto t = ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {
-    options.token = *t;
-  } else {
-    options.token = config::get_string(inst.config.root(), "gateway.auth.token");
-  }
+  options.token = gateway_token(ctx, *vm, inst);
   return gateway::run(std::move(inst), ctx.env, options, *ctx.out, *ctx.err);
 }
 

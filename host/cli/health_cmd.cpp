@@ -36,13 +36,7 @@ int cmd_health(Context& ctx, const std::vector<std::string>& args) {
   } else {
     options.url = "ws://127.0.0.1:" + std::to_string(inst.plan.base);
   }
-  if (vm->count("token")) {
-    options.token = (*vm)["token"].as<std::string>();
-  } else if (auto t = ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {
-    options.token = *t;
-  } else {
-    options.token = config::get_string(inst.config.root(), "gateway.auth.token");
-  }
+  options.token = gateway_token(ctx, *vm, inst);
   int timeout = (*vm)["timeout"].as<int>();
   if (timeout <= 0) throw usage_error("--timeout must be a positive number of milliseconds");
   options.timeout = std::chrono::milliseconds(timeout);

@@ -49,11 +49,6 @@ std::string str(const json::value& v, const char* key) {
   return x && x->is_string() ? std::string(x->get_string()) : std::string();
 }
 
-std::string pad(std::string s, size_t n) {
-  if (s.size() < n) s.resize(n, ' ');
-  return s + " ";
-}
-
 int plugins_list(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("json", "print JSON");

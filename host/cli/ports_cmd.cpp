@@ -24,11 +24,6 @@ const char* source_name(sdk::PortSource s) {
   return "";
 }
 
-std::string pad(std::string s, size_t n) {
-  if (s.size() < n) s.resize(n, ' ');
-  return s + " ";
-}
-
 struct PortRow {
   std::string name, port, bind, source, state, detail;
   json::object json;

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"
@@ -14,12 +15,6 @@ namespace openclaw::cli {
 namespace json = boost::json;
 
 namespace {
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 json::value port_or_null(const ports::Plan& plan, const std::string& name) {
   const auto* p = plan.find(name);
   return p && !p->is_range() ? json::value(p->port) : json::value(nullptr);

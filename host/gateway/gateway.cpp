@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "gateway/instance_record.hpp"
@@ -32,12 +33,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int level_rank(const std::string& level) {
   if (level == "error") return 0;

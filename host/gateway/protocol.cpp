@@ -1,20 +1,15 @@
 #include "gateway/protocol.hpp"
 
-#include <chrono>
 #include <random>
 
 #include <boost/json.hpp>
+
+#include "core/clock.hpp"
 
 namespace openclaw::gateway {
 namespace json = boost::json;
 
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Compares secrets without an early exit, so timing does not reveal a matching prefix.
 bool same_secret(const std::string& given, const std::string& expected) {

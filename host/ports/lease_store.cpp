@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "profile/profile.hpp"
@@ -27,12 +28,6 @@ namespace {
 
 constexpr const char* kStoreFile = "leases";
 constexpr const char* kLockFile = "lock";
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* source_name(sdk::PortSource s) {
   switch (s) {

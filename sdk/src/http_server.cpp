@@ -279,22 +279,9 @@ class Session : public std::enable_shared_from_this<Session> {
       server_->sessions.erase(shared_from_this());
       return;
     }
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers[name] = std::string(field.value());
-    }
-    r.body = std::move(req.body());
     beast::error_code rec;
     auto ep = stream_.socket().remote_endpoint(rec);
-    if (!rec) r.remote_address = ep.address().to_string();
-
+    HttpRequest r = to_request(req, rec ? std::string() : ep.address().to_string());
     HttpResponse out;
     try {
       out = server_->handler(r);
