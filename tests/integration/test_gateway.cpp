@@ -404,3 +404,28 @@ BOOST_AUTO_TEST_CASE(lan_bind_requires_a_token) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gateway_lan)
+
+BOOST_AUTO_TEST_CASE(lan_bind_with_a_token_listens_on_every_interface) {
+  Sandbox sb;
+  PortBlock block;
+  auto gw = sb.spawn({"gateway", "--bind", "lan", "--token", "lan-secret", "--port", std::to_string(block.base())});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  BOOST_TEST(contains(gw->out(), "on http://0.0.0.0:" + std::to_string(block.base())));
+  BOOST_TEST(http_get(block.base(), "/health")->status == 200);
+  ClientOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(block.base());
+  o.token = "lan-secret";
+  Client c(o);
+  BOOST_TEST(c.hello().at("auth").at("method").as_string() == "token");
+  // The browser control port stays loopback-only even on lan.
+  auto ports = c.call("ports.list").at("ports").as_array();
+  for (const auto& p : ports) {
+    if (p.at("name").as_string() == "browser.control") BOOST_TEST(p.at("bind").as_string() == "127.0.0.1");
+    if (p.at("name").as_string() == "gateway") BOOST_TEST(p.at("bind").as_string() == "0.0.0.0");
+  }
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -76,8 +76,17 @@ PortBlock::PortBlock(int size) {
   key_ = "test-block-" + unique_suffix();
   // Below Linux's ephemeral range (32768+), so client sockets never sit on our servers' ports.
   std::uniform_int_distribution<int> pick(20000, 32000 - size);
+  // Tests that check OpenClaw's default bases (18789, 19001, main 23592, rescue 23532) probe
+  // those ports; blocks stay clear of them.
+  auto near_defaults = [size](int base) {
+    for (int d : {18789, 19001, 23532, 23592}) {
+      if (base <= d + 115 && d <= base + size) return true;
+    }
+    return false;
+  };
   for (int attempt = 0; attempt < 500; ++attempt) {
     int base = pick(rng);
+    if (near_defaults(base)) continue;
     auto plan = ports::make_plan(base, "test", requests);
     ports::Owner owner{std::string("test"), key_, ports::self_pid(), ports::self_start_time(), base};
     try {
