@@ -193,7 +193,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   });
   manager.load(plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env,
                                     options.self_exe));
-  manager.port_requests(ports::standard_requests(inst.config.root()), inst.plan.base,
+  manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
 
   // The whole plan is leased at once. A refused port of a plugin fails that plugin only; a refused

@@ -128,8 +128,8 @@ void Manager::load(const std::vector<fs::path>& search, const LoadOptions& optio
   }
 }
 
-std::vector<sdk::PortRequest> Manager::port_requests(const std::vector<sdk::PortRequest>& standard,
-                                                     int base, const std::string& base_source) {
+void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int base,
+                            const std::string& base_source) {
   standard_ = standard;
   std::vector<sdk::PortRequest> accepted = standard;
   auto is_standard = [&](const std::string& name) {
@@ -174,7 +174,6 @@ std::vector<sdk::PortRequest> Manager::port_requests(const std::vector<sdk::Port
     requests_[i] = mine;
     accepted.insert(accepted.end(), own.begin(), own.end());
   }
-  return accepted;
 }
 
 bool Manager::refuse_port(const std::string& port_name, const std::string& reason) {

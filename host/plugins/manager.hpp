@@ -34,10 +34,10 @@ class Manager {
   /// Loads every plugin on `search` (see loader.hpp).
   void load(const std::vector<std::filesystem::path>& search, const LoadOptions& options = {});
 
-  /// Asks every loaded plugin for its ports. Returns `standard` plus the plugins' own requests;
-  /// a plugin whose requests are invalid or collide inside the plan is marked failed.
-  std::vector<sdk::PortRequest> port_requests(const std::vector<sdk::PortRequest>& standard,
-                                              int base, const std::string& base_source);
+  /// Asks every loaded plugin for its ports (see remaining_requests()); a plugin whose requests
+  /// are invalid or collide inside the instance's plan is marked failed.
+  void collect_ports(const std::vector<sdk::PortRequest>& standard, int base,
+                     const std::string& base_source);
 
   /// If `port_name` belongs to a plugin, marks it failed with `reason`, drops its requests and
   /// returns true (the caller leases again without them).
