@@ -1,6 +1,10 @@
 // The gateway as OpenClaw's CLI and apps see it: the WebSocket protocol of the recorded trace,
 // HTTP endpoints, the status page in a real headless Chromium, live status and health.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -303,6 +307,35 @@ BOOST_AUTO_TEST_CASE(http_endpoints_on_the_base_port) {
   BOOST_TEST(page->status == 200);
   BOOST_TEST(contains(page->body, "<title>openclaw-host gateway</title>"));
   BOOST_TEST(http_get(gw.block.base(), "/missing")->status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(bad_http_requests_get_clear_errors) {
+  Gateway gw;
+  auto raw = [&](const std::string& request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(gw.block.base()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return reply;
+  };
+  BOOST_TEST(raw("GARBAGE / NOPE\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0u);
+  BOOST_TEST(raw("POST /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n").rfind("HTTP/1.1 413 ", 0) == 0u);
+  BOOST_TEST(raw("GET /health HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0u);
+  auto post = raw("POST /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  BOOST_TEST(post.rfind("HTTP/1.1 405 ", 0) == 0u);
+  BOOST_TEST(contains(post, "METHOD_NOT_ALLOWED"));
+  BOOST_TEST(http_get(gw.block.base(), "/health")->status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(status_page_renders_in_headless_chromium) {
