@@ -111,8 +111,9 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
       self->ws_.async_handshake("127.0.0.1", "/", [self](beast::error_code ec) {
         if (ec) return;
         self->read([self] {  // connect.challenge
-          self->send(R"({"type":"req","id":"c","method":"connect","params":{"minProtocol":4,"maxProtocol":4}})",
-                     [self] { self->read_response([self] { self->loop(); }); });
+          self->send(
+              R"({"type":"req","id":"c","method":"connect","params":{"minProtocol":4,"maxProtocol":4}})",
+              [self] { self->read_response([self] { self->loop(); }); });
         });
       });
     });
@@ -130,7 +131,8 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   template <typename F>
   void read_response(F then) {
     read([self = shared_from_this(), then] {
-      std::string_view text(static_cast<const char*>(self->buffer_.cdata().data()), self->buffer_.size());
+      std::string_view text(static_cast<const char*>(self->buffer_.cdata().data()),
+                            self->buffer_.size());
       if (text.find(R"("type":"res")") == std::string_view::npos) return self->read_response(then);
       then();
     });
@@ -138,9 +140,10 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   template <typename F>
   void send(std::string text, F then) {
     out_ = std::move(text);
-    ws_.async_write(asio::buffer(out_), [self = shared_from_this(), then](beast::error_code ec, std::size_t) {
-      if (!ec) then();
-    });
+    ws_.async_write(asio::buffer(out_),
+                    [self = shared_from_this(), then](beast::error_code ec, std::size_t) {
+                      if (!ec) then();
+                    });
   }
   void loop() {
     if (Clock::now() >= until_) {
@@ -195,10 +198,15 @@ int main(int argc, char** argv) {
     stop_ms.push_back(stop_gateway(pid));
   }
   std::printf("Gateway (no plugins), 20 runs\n\n");
-  std::printf("| measure                    | p50      | p90      |\n|----------------------------|---------:|---------:|\n");
-  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", pct(start_ms, 0.5), pct(start_ms, 0.9));
-  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", pct(rss_mb, 0.5), pct(rss_mb, 0.9));
-  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", pct(stop_ms, 0.5), pct(stop_ms, 0.9));
+  std::printf(
+      "| measure                    | p50      | p90      "
+      "|\n|----------------------------|---------:|---------:|\n");
+  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", pct(start_ms, 0.5),
+              pct(start_ms, 0.9));
+  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", pct(rss_mb, 0.5),
+              pct(rss_mb, 0.9));
+  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", pct(stop_ms, 0.5),
+              pct(stop_ms, 0.9));
 
   double ms = 0;
   pid_t gw = start_gateway(ms);
@@ -211,9 +219,12 @@ int main(int argc, char** argv) {
     ::waitpid(pid, nullptr, 0);
     status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
-  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", pct(status_ms, 0.5), pct(status_ms, 0.9));
+  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", pct(status_ms, 0.5),
+              pct(status_ms, 0.9));
 
-  std::printf("\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 cores)\n\n", seconds);
+  std::printf(
+      "\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 cores)\n\n",
+      seconds);
   std::printf("| clients | round trips/s |\n|--------:|--------------:|\n");
   for (int clients : {1, 10, 100}) {
     std::printf("| %7d | %13.0f |\n", clients, round_trips_per_second(clients, seconds));

@@ -88,8 +88,9 @@ int main(int argc, char** argv) {
   std::printf("| plugins | start to ready ms | p90 ms | RSS when ready MB |\n");
   std::printf("|--------:|------------------:|-------:|------------------:|\n");
   for (int n : {0, 5, 50}) {
-    fs::path home = fs::temp_directory_path() / ("openclaw-bench-plugins-" + std::to_string(::getpid()) +
-                                                 "-" + std::to_string(n));
+    fs::path home =
+        fs::temp_directory_path() /
+        ("openclaw-bench-plugins-" + std::to_string(::getpid()) + "-" + std::to_string(n));
     fs::remove_all(home);
     fs::path plugins = home / ".openclaw" / "plugins";
     fs::create_directories(plugins);
@@ -109,7 +110,8 @@ int main(int argc, char** argv) {
       rss.push_back(static_cast<double>(s.rss) / 1024.0);
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("| %7d | %17.1f | %6.1f | %17.1f |\n", n, median(ms), ms[ms.size() * 9 / 10], median(rss));
+    std::printf("| %7d | %17.1f | %6.1f | %17.1f |\n", n, median(ms), ms[ms.size() * 9 / 10],
+                median(rss));
     fs::remove_all(home);
   }
   return 0;

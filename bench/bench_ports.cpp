@@ -42,12 +42,14 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void latency_row(const fs::path& root, const char* label, int others, int iterations) {
-  fs::path dir = root / ("openclaw-bench-" + std::to_string(::getpid()) + "-" + std::to_string(others));
+  fs::path dir =
+      root / ("openclaw-bench-" + std::to_string(::getpid()) + "-" + std::to_string(others));
   fs::remove_all(dir);
   ports::LeaseStore store(dir);
   // Other live instances: this process under other state dirs, far from the measured plan.
   for (int i = 0; i < others; ++i) {
-    store.acquire(owner_for("other" + std::to_string(i), 30000 + i * 120), plan_at(30000 + i * 120));
+    store.acquire(owner_for("other" + std::to_string(i), 30000 + i * 120),
+                  plan_at(30000 + i * 120));
   }
   std::vector<double> lease_us, release_us;
   auto me = owner_for("me", 20000);
@@ -62,8 +64,8 @@ void latency_row(const fs::path& root, const char* label, int others, int iterat
     release_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
   }
   std::printf("| %-28s | %6d | %10.1f | %10.1f | %12.1f | %12.1f |\n", label, others,
-              percentile(lease_us, 0.5),
-              percentile(lease_us, 0.99), percentile(release_us, 0.5), percentile(release_us, 0.99));
+              percentile(lease_us, 0.5), percentile(lease_us, 0.99), percentile(release_us, 0.5),
+              percentile(release_us, 0.99));
   fs::remove_all(dir);
 }
 
@@ -85,10 +87,10 @@ void concurrent_row(int processes) {
       try {
         // Bases 2 apart: every plan overlaps its neighbours'.
         ports::LeaseStore store(dir);
-        store.acquire({"c" + std::to_string(i), "/bench/c" + std::to_string(i), ports::self_pid(),
-                       ports::system_processes().start_time(ports::self_pid()).value_or(0),
-                       20000 + 2 * i},
-                      plan_at(20000 + 2 * i));
+        store.acquire(
+            {"c" + std::to_string(i), "/bench/c" + std::to_string(i), ports::self_pid(),
+             ports::system_processes().start_time(ports::self_pid()).value_or(0), 20000 + 2 * i},
+            plan_at(20000 + 2 * i));
       } catch (const Error& e) {
         code = e.code() == Exit::conflict ? 2 : 1;
       }
@@ -120,8 +122,8 @@ void concurrent_row(int processes) {
       ++total;
     }
   }
-  std::printf("| %9d | %10.1f | %7d | %7d | %6d | %8zu |\n", processes, ms, granted, refused, failed,
-              total - seen.size());
+  std::printf("| %9d | %10.1f | %7d | %7d | %6d | %8zu |\n", processes, ms, granted, refused,
+              failed, total - seen.size());
   for (pid_t k : kids) ::kill(k, SIGKILL);
   for (pid_t k : kids) ::waitpid(k, nullptr, 0);
   fs::remove_all(dir);
@@ -131,14 +133,21 @@ void concurrent_row(int processes) {
 
 int main(int argc, char** argv) {
   int iterations = argc > 1 ? std::atoi(argv[1]) : 2000;
-  std::printf("Lease + release of one instance's plan (5 ports, 4 fixed + 1 CDP range), %d runs\n\n",
-              iterations);
-  std::printf("| registry dir                 | others | lease p50 µs | lease p99 µs | release p50 µs | release p99 µs |\n");
-  std::printf("|------------------------------|-------:|-----------:|-----------:|-------------:|-------------:|\n");
+  std::printf(
+      "Lease + release of one instance's plan (5 ports, 4 fixed + 1 CDP range), %d runs\n\n",
+      iterations);
+  std::printf(
+      "| registry dir                 | others | lease p50 µs | lease p99 µs | release p50 µs | "
+      "release p99 µs |\n");
+  std::printf(
+      "|------------------------------|-------:|-----------:|-----------:|-------------:|----------"
+      "---:|\n");
   // The default registry lives in $XDG_RUNTIME_DIR (tmpfs) when there is one, else the temp dir.
-  for (int others : {0, 10, 100}) latency_row(fs::temp_directory_path(), "temp dir", others, iterations);
+  for (int others : {0, 10, 100})
+    latency_row(fs::temp_directory_path(), "temp dir", others, iterations);
   if (fs::is_directory("/dev/shm")) {
-    for (int others : {0, 10, 100}) latency_row("/dev/shm", "tmpfs (like XDG_RUNTIME_DIR)", others, iterations);
+    for (int others : {0, 10, 100})
+      latency_row("/dev/shm", "tmpfs (like XDG_RUNTIME_DIR)", others, iterations);
   }
   std::printf("\nProcesses leasing overlapping plans at once (bases 2 apart)\n\n");
   std::printf("| processes | total ms   | granted | refused | errors | overlaps |\n");

@@ -47,8 +47,8 @@ class Hello final : public sdk::Plugin {
 
  private:
   std::string reply() const {
-    return boost::json::serialize(boost::json::object{
-        {"hello", greeting_}, {"profile", profile_}, {"port", port_}});
+    return boost::json::serialize(
+        boost::json::object{{"hello", greeting_}, {"profile", profile_}, {"port", port_}});
   }
 
   std::string greeting_;

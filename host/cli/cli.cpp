@@ -22,7 +22,8 @@ struct Command {
 };
 
 constexpr std::array kCommands{
-    Command{"setup", "create the state dir, config and workspace; pick a free base port", cmd_setup},
+    Command{"setup", "create the state dir, config and workspace; pick a free base port",
+            cmd_setup},
     Command{"onboard", "same as setup (non-interactive)", cmd_setup},
     Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
             cmd_gateway},
@@ -36,15 +37,13 @@ constexpr std::array kCommands{
 
 po::options_description global_options() {
   po::options_description opts("Global options (before the command)");
-  opts.add_options()
-      ("profile", po::value<std::string>()->value_name("NAME"),
-       "isolate state dir, config, workspace, service name and ports under profile NAME")
-      ("dev", "shorthand for --profile dev (default base port 19001)")
-      ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-       "error, warn, info or debug")
-      ("no-color", "plain output without ANSI colors")
-      ("version,V", "print the version and exit")
-      ("help,h", "show this help");
+  opts.add_options()(
+      "profile", po::value<std::string>()->value_name("NAME"),
+      "isolate state dir, config, workspace, service name and ports under profile NAME")(
+      "dev", "shorthand for --profile dev (default base port 19001)")(
+      "log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+      "error, warn, info or debug")("no-color", "plain output without ANSI colors")(
+      "version,V", "print the version and exit")("help,h", "show this help");
   return opts;
 }
 
@@ -105,7 +104,8 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     // --help wins over missing required arguments.
     if (vm.count("help")) {
-      *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n" << summary << "\n\n"
+      *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n"
+               << summary << "\n\n"
                << all;
       return std::nullopt;
     }

@@ -32,11 +32,12 @@ bool starts_with_key(const std::string& key, const std::string& prefix) {
 
 int config_get(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")
-      ("json", "print the value as JSON (strings quoted)");
+  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")(
+      "json", "print the value as JSON (strings quoted)");
   po::positional_options_description pos;
   pos.add("key", 1);
-  auto vm = parse_command(ctx, "config get KEY [--json]", "Prints the value at KEY.", opts, pos, args);
+  auto vm =
+      parse_command(ctx, "config get KEY [--json]", "Prints the value at KEY.", opts, pos, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
@@ -54,18 +55,20 @@ int config_get(Context& ctx, const std::vector<std::string>& args) {
 
 int config_set(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")
-      ("value", po::value<std::string>()->required(), "JSON value or string")
-      ("string", "store VALUE as a string even when it parses as JSON");
+  opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")(
+      "value", po::value<std::string>()->required(), "JSON value or string")(
+      "string", "store VALUE as a string even when it parses as JSON");
   po::positional_options_description pos;
   pos.add("key", 1).add("value", 1);
-  auto vm = parse_command(ctx, "config set KEY VALUE [--string]",
-                          "Sets KEY (creating parent objects) and saves atomically.", opts, pos, args);
+  auto vm =
+      parse_command(ctx, "config set KEY VALUE [--string]",
+                    "Sets KEY (creating parent objects) and saves atomically.", opts, pos, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
   std::string raw = (*vm)["value"].as<std::string>();
-  json::value value = vm->count("string") ? json::value(json::string(raw)) : config::parse_cli_value(raw);
+  json::value value =
+      vm->count("string") ? json::value(json::string(raw)) : config::parse_cli_value(raw);
   config::assign(cfg.root(), config::split_key(key), value);
   // Refuse a value that breaks the key being set; problems elsewhere stay fixable key by key.
   for (const auto& p : config::validate(cfg.root())) {
@@ -81,7 +84,8 @@ int config_unset(Context& ctx, const std::vector<std::string>& args) {
   opts.add_options()("key", po::value<std::string>()->required(), "dotted key path");
   po::positional_options_description pos;
   pos.add("key", 1);
-  auto vm = parse_command(ctx, "config unset KEY", "Removes KEY and saves atomically.", opts, pos, args);
+  auto vm =
+      parse_command(ctx, "config unset KEY", "Removes KEY and saves atomically.", opts, pos, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
@@ -97,9 +101,9 @@ int config_unset(Context& ctx, const std::vector<std::string>& args) {
 int config_validate(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("json", "print {\"ok\":bool,\"path\":...,\"problems\":[{key,message}]}");
-  auto vm = parse_command(ctx, "config validate [--json]",
-                          "Checks the types and ranges of every key openclaw-host uses.", opts, {},
-                          args);
+  auto vm =
+      parse_command(ctx, "config validate [--json]",
+                    "Checks the types and ranges of every key openclaw-host uses.", opts, {}, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   auto problems = config::validate(cfg.root());
@@ -113,7 +117,8 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
   }
   if (vm->count("json")) {
     json::array arr;
-    for (const auto& p : problems) arr.push_back(json::object{{"key", p.key}, {"message", p.message}});
+    for (const auto& p : problems)
+      arr.push_back(json::object{{"key", p.key}, {"message", p.message}});
     json::object o{{"ok", problems.empty()},
                    {"path", cfg.path().string()},
                    {"exists", cfg.exists()},
@@ -134,8 +139,9 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) {
-    throw usage_error("config: missing subcommand: file, get, set, unset or validate (see "
-                      "`openclaw-host config --help`)");
+    throw usage_error(
+        "config: missing subcommand: file, get, set, unset or validate (see "
+        "`openclaw-host config --help`)");
   }
   if (args[0] == "--help" || args[0] == "-h") {
     *ctx.out << kConfigHelp;
@@ -145,7 +151,8 @@ int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   const std::string& sub = args[0];
   if (sub == "file") {
     if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
-      *ctx.out << "Usage: openclaw-host [--profile NAME] config file\n\nPrints the active config path.\n";
+      *ctx.out << "Usage: openclaw-host [--profile NAME] config file\n\nPrints the active config "
+                  "path.\n";
       return 0;
     }
     if (!rest.empty()) throw usage_error("config file takes no arguments, got \"" + rest[0] + "\"");

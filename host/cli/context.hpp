@@ -38,7 +38,8 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
                                                const po::positional_options_description& positional,
                                                const std::vector<std::string>& args);
 
-/// The gateway token: `--token` (when the command has it) > OPENCLAW_GATEWAY_TOKEN > gateway.auth.token.
+/// The gateway token: `--token` (when the command has it) > OPENCLAW_GATEWAY_TOKEN >
+/// gateway.auth.token.
 std::optional<std::string> gateway_token(const Context& ctx, const po::variables_map& vm,
                                          const Instance& inst);
 

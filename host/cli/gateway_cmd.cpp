@@ -20,16 +20,16 @@ namespace {
 
 int gateway_run(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()
-      ("port", po::value<std::string>()->value_name("N"),
-       "base port (wins over OPENCLAW_GATEWAY_PORT and gateway.port)")
-      ("bind", po::value<std::string>()->value_name("MODE"),
-       "loopback (default) or lan; lan requires a token")
-      ("token", po::value<std::string>()->value_name("T"),
-       "gateway token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)");
+  opts.add_options()("port", po::value<std::string>()->value_name("N"),
+                     "base port (wins over OPENCLAW_GATEWAY_PORT and gateway.port)")(
+      "bind", po::value<std::string>()->value_name("MODE"),
+      "loopback (default) or lan; lan requires a token")(
+      "token", po::value<std::string>()->value_name("T"),
+      "gateway token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)");
   auto vm = parse_command(
       ctx, "gateway [run] [--port N] [--bind loopback|lan] [--token T]",
-      "Runs the gateway in the foreground: loads plugins, leases every port of the instance's plan\n"
+      "Runs the gateway in the foreground: loads plugins, leases every port of the instance's "
+      "plan\n"
       "in the machine-wide registry, serves HTTP and the OpenClaw WebSocket protocol on the base\n"
       "port, and on Ctrl-C (SIGINT) or SIGTERM stops and releases everything (exit 0).\n\n"
       "Service management (this profile's own unit):\n"
@@ -72,7 +72,9 @@ fs::path real_home(const Context& ctx) {
   return h ? fs::path(*h) : ctx.paths.home;
 }
 
-std::string systemctl(const Context& ctx) { return ctx.env.get("OPENCLAW_SYSTEMCTL").value_or("systemctl"); }
+std::string systemctl(const Context& ctx) {
+  return ctx.env.get("OPENCLAW_SYSTEMCTL").value_or("systemctl");
+}
 
 // A user systemd answers (a login session with a user bus).
 bool systemd_reachable(const Context& ctx) {
@@ -89,19 +91,25 @@ std::string manager_command(const Context& ctx, service::Kind kind, const std::s
   }
   std::string sc = systemctl(ctx) + " --user ";
   if (verb == "install") return sc + "daemon-reload && " + sc + "enable --now " + spec.unit_name;
-  if (verb == "uninstall") return sc + "disable --now " + spec.unit_name + " && " + sc + "daemon-reload";
+  if (verb == "uninstall")
+    return sc + "disable --now " + spec.unit_name + " && " + sc + "daemon-reload";
   return sc + verb + " " + spec.unit_name;
 }
 
 // Runs the manager's commands for `verb` on this profile's unit; false when no manager answers.
-bool drive_manager(Context& ctx, service::Kind kind, const std::string& verb, const service::Spec& spec,
-                   const fs::path& file) {
+bool drive_manager(Context& ctx, service::Kind kind, const std::string& verb,
+                   const service::Spec& spec, const fs::path& file) {
   if (kind == service::Kind::launchd) {
     std::vector<std::string> argv;
-    if (verb == "start" || verb == "install") argv = {"launchctl", "load", "-w", file.string()};
-    else if (verb == "stop" || verb == "uninstall") argv = {"launchctl", "unload", "-w", file.string()};
-    else if (verb == "restart") argv = {"launchctl", "kickstart", "-k", "gui/" + std::to_string(::getuid()) + "/" + spec.label};
-    else argv = {"launchctl", "list", spec.label};
+    if (verb == "start" || verb == "install")
+      argv = {"launchctl", "load", "-w", file.string()};
+    else if (verb == "stop" || verb == "uninstall")
+      argv = {"launchctl", "unload", "-w", file.string()};
+    else if (verb == "restart")
+      argv = {"launchctl", "kickstart", "-k",
+              "gui/" + std::to_string(::getuid()) + "/" + spec.label};
+    else
+      argv = {"launchctl", "list", spec.label};
     return run_program(argv) == 0;
   }
   if (!systemd_reachable(ctx)) return false;
@@ -129,10 +137,10 @@ bool drive_manager(Context& ctx, service::Kind kind, const std::string& verb, co
 
 int gateway_install(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()
-      ("port", po::value<std::string>()->value_name("N"), "base port for the service (default: the profile's)")
-      ("force", "replace an existing, different unit")
-      ("dry-run", "print the unit and where it would go; change nothing");
+  opts.add_options()("port", po::value<std::string>()->value_name("N"),
+                     "base port for the service (default: the profile's)")(
+      "force", "replace an existing, different unit")(
+      "dry-run", "print the unit and where it would go; change nothing");
   auto vm = parse_command(ctx, "gateway install [--port N] [--force] [--dry-run]",
                           "Writes this profile's service unit (systemd user unit on Linux, launchd "
                           "agent on macOS)\nand enables it when the service manager is reachable; "
@@ -143,9 +151,10 @@ int gateway_install(Context& ctx, const std::vector<std::string>& args) {
   Instance inst = ctx.instance(port_option(*vm));
   auto spec = spec_for(ctx, inst);
   auto kind = service::native_kind();
-  std::string content =
-      kind == service::Kind::launchd ? service::render_launchd_plist(spec) : service::render_systemd_unit(spec);
-  fs::path file = service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
+  std::string content = kind == service::Kind::launchd ? service::render_launchd_plist(spec)
+                                                       : service::render_systemd_unit(spec);
+  fs::path file =
+      service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
   auto& out = *ctx.out;
   if (vm->count("dry-run")) {
     out << "# " << file.string() << "\n" << content;
@@ -156,11 +165,13 @@ int gateway_install(Context& ctx, const std::vector<std::string>& args) {
     std::ifstream in(file);
     std::string existing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (existing == content) {
-      out << "Service " << file.filename().string() << " is already installed and unchanged (" << file.string() << ").\n";
+      out << "Service " << file.filename().string() << " is already installed and unchanged ("
+          << file.string() << ").\n";
       return 0;
     }
     if (!vm->count("force")) {
-      throw usage_error("a different " + file.filename().string() + " is already installed; use --force to replace it",
+      throw usage_error("a different " + file.filename().string() +
+                            " is already installed; use --force to replace it",
                         file.string());
     }
   }
@@ -180,17 +191,19 @@ int gateway_install(Context& ctx, const std::vector<std::string>& args) {
   return 0;
 }
 
-int gateway_service_verb(Context& ctx, const std::string& verb, const std::vector<std::string>& args) {
+int gateway_service_verb(Context& ctx, const std::string& verb,
+                         const std::vector<std::string>& args) {
   po::options_description opts("Options");
   auto vm = parse_command(ctx, "gateway " + verb,
-                          "Acts on this profile's own service unit (" + ctx.paths.systemd_unit + " / " +
-                              ctx.paths.launchd_label + ") and no other.",
+                          "Acts on this profile's own service unit (" + ctx.paths.systemd_unit +
+                              " / " + ctx.paths.launchd_label + ") and no other.",
                           opts, {}, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
   auto spec = spec_for(ctx, inst);
   auto kind = service::native_kind();
-  fs::path file = service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
+  fs::path file =
+      service::unit_dir(kind, ctx.env, real_home(ctx)) / service::unit_file_name(kind, spec);
   std::error_code ec;
   const bool installed = fs::exists(file, ec);
   auto& out = *ctx.out;
@@ -210,9 +223,10 @@ int gateway_service_verb(Context& ctx, const std::string& verb, const std::vecto
   }
   if (verb == "status") {
     auto live = gateway::read_live_record(inst.paths.state_dir);
-    out << "Service " << file.filename().string() << ": " << (installed ? "installed" : "not installed") << " ("
-        << file.string() << ")\n";
-    out << "Gateway: " << (live ? "running (pid " + std::to_string(live->pid) + ")" : std::string("not running"))
+    out << "Service " << file.filename().string() << ": "
+        << (installed ? "installed" : "not installed") << " (" << file.string() << ")\n";
+    out << "Gateway: "
+        << (live ? "running (pid " + std::to_string(live->pid) + ")" : std::string("not running"))
         << "\n";
     if (installed && !drive_manager(ctx, kind, "status", spec, file)) {
       out << "No user service manager is reachable; check with: "
@@ -221,12 +235,14 @@ int gateway_service_verb(Context& ctx, const std::string& verb, const std::vecto
     return live ? 0 : static_cast<int>(Exit::not_running);
   }
   if (!installed) {
-    throw usage_error("service " + file.filename().string() + " is not installed (run `openclaw-host" +
-                          (inst.paths.profile ? " --profile " + *inst.paths.profile : "") + " gateway install`)",
-                      file.string());
+    throw usage_error(
+        "service " + file.filename().string() + " is not installed (run `openclaw-host" +
+            (inst.paths.profile ? " --profile " + *inst.paths.profile : "") + " gateway install`)",
+        file.string());
   }
   if (!drive_manager(ctx, kind, verb, spec, file)) {
-    throw usage_error("no user service manager is reachable; run: " + manager_command(ctx, kind, verb, spec, file));
+    throw usage_error("no user service manager is reachable; run: " +
+                      manager_command(ctx, kind, verb, spec, file));
   }
   out << verb << ": " << file.filename().string() << "\n";
   return 0;
@@ -241,7 +257,8 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (sub == "run") return gateway_run(ctx, rest);
     if (sub == "install") return gateway_install(ctx, rest);
-    if (sub == "uninstall" || sub == "start" || sub == "stop" || sub == "restart" || sub == "status") {
+    if (sub == "uninstall" || sub == "start" || sub == "stop" || sub == "restart" ||
+        sub == "status") {
       return gateway_service_verb(ctx, sub, rest);
     }
     if (sub[0] != '-') {

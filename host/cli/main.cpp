@@ -1,3 +1,5 @@
 #include "cli/context.hpp"
 
-int main(int argc, char** argv) { return openclaw::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  return openclaw::cli::run(argc, argv);
+}

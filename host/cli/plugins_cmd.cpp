@@ -30,16 +30,17 @@ Listing listing(Context& ctx, const Instance& inst) {
   }
   plugins::LoadOptions options;
   options.create = false;
-  auto records = plugins::load_all(
-      plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0),
-      inst.config.root(), options);
+  auto records = plugins::load_all(plugins::search_path(inst.paths.state_dir, inst.paths.home,
+                                                        inst.config.root(), ctx.env, ctx.argv0),
+                                   inst.config.root(), options);
   for (const auto& r : records) {
-    out.plugins.push_back(json::object{{"id", r.id},
-                                       {"kind", r.kind},
-                                       {"version", r.version},
-                                       {"path", (r.library.empty() ? r.dir : r.library).string()},
-                                       {"state", r.state == plugins::State::loaded ? "ok" : plugins::state_name(r.state)},
-                                       {"reason", r.reason}});
+    out.plugins.push_back(json::object{
+        {"id", r.id},
+        {"kind", r.kind},
+        {"version", r.version},
+        {"path", (r.library.empty() ? r.dir : r.library).string()},
+        {"state", r.state == plugins::State::loaded ? "ok" : plugins::state_name(r.state)},
+        {"reason", r.reason}});
   }
   return out;
 }
@@ -61,21 +62,23 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
   Instance inst = ctx.instance();
   auto l = listing(ctx, inst);
   if (vm->count("json")) {
-    *ctx.out << json::serialize(json::object{{"gatewayRunning", l.live}, {"plugins", l.plugins}}) << "\n";
+    *ctx.out << json::serialize(json::object{{"gatewayRunning", l.live}, {"plugins", l.plugins}})
+             << "\n";
     return 0;
   }
   auto& out = *ctx.out;
   if (l.plugins.empty()) {
-    out << "No plugins found. Drop a plugin folder into " << inst.where(inst.paths.state_dir / "plugins")
-        << "/.\n";
+    out << "No plugins found. Drop a plugin folder into "
+        << inst.where(inst.paths.state_dir / "plugins") << "/.\n";
     return 0;
   }
-  out << pad("ID", 18) << pad("KIND", 8) << pad("VERSION", 9) << pad("STATE", 9) << "PATH / REASON\n";
+  out << pad("ID", 18) << pad("KIND", 8) << pad("VERSION", 9) << pad("STATE", 9)
+      << "PATH / REASON\n";
   for (const auto& p : l.plugins) {
     std::string reason = str(p, "reason");
     out << pad(str(p, "id"), 18) << pad(str(p, "kind"), 8) << pad(str(p, "version"), 9)
-        << pad(str(p, "state"), 9) << str(p, "path") << (reason.empty() ? "" : "\n" + std::string(46, ' ') + reason)
-        << "\n";
+        << pad(str(p, "state"), 9) << str(p, "path")
+        << (reason.empty() ? "" : "\n" + std::string(46, ' ') + reason) << "\n";
   }
   return 0;
 }
@@ -98,14 +101,16 @@ int plugins_info(Context& ctx, const std::vector<std::string>& args) {
     }
     return 0;
   }
-  throw usage_error("no plugin \"" + id + "\" on the search path (see `openclaw-host plugins list`)");
+  throw usage_error("no plugin \"" + id +
+                    "\" on the search path (see `openclaw-host plugins list`)");
 }
 
 }  // namespace
 
 int cmd_plugins(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) {
-    throw usage_error("plugins: missing subcommand: list or info (see `openclaw-host plugins --help`)");
+    throw usage_error(
+        "plugins: missing subcommand: list or info (see `openclaw-host plugins --help`)");
   }
   if (args[0] == "--help" || args[0] == "-h") {
     *ctx.out << "Usage: openclaw-host [--profile NAME] plugins <subcommand>\n\n"

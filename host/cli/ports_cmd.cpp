@@ -17,9 +17,12 @@ namespace {
 
 const char* source_name(sdk::PortSource s) {
   switch (s) {
-    case sdk::PortSource::offset: return "offset";
-    case sdk::PortSource::config: return "config";
-    case sdk::PortSource::range: return "range";
+    case sdk::PortSource::offset:
+      return "offset";
+    case sdk::PortSource::config:
+      return "config";
+    case sdk::PortSource::range:
+      return "range";
   }
   return "";
 }
@@ -37,8 +40,11 @@ int show_all(Context& ctx, bool as_json) {
     for (const auto& inst : instances) {
       json::array leases;
       for (const auto& l : inst.leases) {
-        leases.push_back(json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind},
-                                      {"source", l.source}, {"grantedAt", l.granted_at_ms}});
+        leases.push_back(json::object{{"name", l.name},
+                                      {"port", l.port},
+                                      {"bind", l.bind},
+                                      {"source", l.source},
+                                      {"grantedAt", l.granted_at_ms}});
       }
       arr.push_back(json::object{
           {"profile", inst.owner.profile ? json::value(*inst.owner.profile) : json::value(nullptr)},
@@ -49,8 +55,8 @@ int show_all(Context& ctx, bool as_json) {
           {"stale", inst.stale},
           {"leases", std::move(leases)}});
     }
-    *ctx.out << json::serialize(json::object{{"registry", store.dir().string()},
-                                             {"instances", std::move(arr)}})
+    *ctx.out << json::serialize(
+                    json::object{{"registry", store.dir().string()}, {"instances", std::move(arr)}})
              << "\n";
     return 0;
   }
@@ -61,7 +67,8 @@ int show_all(Context& ctx, bool as_json) {
     return 0;
   }
   for (const auto& inst : instances) {
-    out << "\n" << store.describe(inst.owner)
+    out << "\n"
+        << store.describe(inst.owner)
         << (inst.stale ? "  [stale: process gone, leases reclaimed]" : "") << "\n";
     for (const auto& l : inst.leases) {
       out << "  " << pad(l.name, 24) << pad(std::to_string(l.port), 6) << pad(l.bind, 10)
@@ -75,10 +82,10 @@ int show_all(Context& ctx, bool as_json) {
 
 int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()
-      ("all", "every live lease on the machine, grouped by instance (stale ones are pruned)")
-      ("json", "print JSON")
-      ("port", po::value<std::string>()->value_name("N"), "plan for this base port instead");
+  opts.add_options()(
+      "all", "every live lease on the machine, grouped by instance (stale ones are pruned)")(
+      "json", "print JSON")("port", po::value<std::string>()->value_name("N"),
+                            "plan for this base port instead");
   auto vm = parse_command(ctx, "ports [--all] [--json] [--port N]",
                           "Shows the instance's port plan: name, port, bind address, source "
                           "(offset/config/range) and state\n(leased by this instance, free, held "
@@ -125,7 +132,8 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
       r.detail = "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")";
     } else if (port == 0) {
       r.state = "free";
-      r.detail = "chosen at start from " + std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
+      r.detail =
+          "chosen at start from " + std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
     } else if (const auto* h = holder_of(port)) {
       r.state = "held";
       r.detail = "held by " + store.describe(h->owner);
@@ -142,15 +150,13 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
       r.state = "free";
       r.detail = p.is_range() ? "free (remembered choice)" : "free";
     }
-    r.port = port ? std::to_string(port) : std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
-    r.json = json::object{{"name", p.name()},
-                          {"port", port ? json::value(port) : json::value(nullptr)},
-                          {"bind", p.request.bind},
-                          {"source", r.source},
-                          {"origin", p.origin},
-                          {"state", r.state},
-                          {"detail", r.detail},
-                          {"holder", holder}};
+    r.port =
+        port ? std::to_string(port) : std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
+    r.json = json::object{
+        {"name", p.name()},       {"port", port ? json::value(port) : json::value(nullptr)},
+        {"bind", p.request.bind}, {"source", r.source},
+        {"origin", p.origin},     {"state", r.state},
+        {"detail", r.detail},     {"holder", holder}};
     if (p.is_range()) r.json["range"] = json::array{p.range_lo, p.range_hi};
     rows.push_back(std::move(r));
   }
@@ -159,11 +165,13 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
   if (mine) {
     for (const auto& l : mine->leases) {
       if (inst.plan.find(l.name)) continue;
-      PortRow r{l.name, std::to_string(l.port), l.bind, l.source, "leased",
-                "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")", {}};
-      r.json = json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source},
-                            {"origin", "plugin"}, {"state", "leased"}, {"detail", r.detail},
-                            {"holder", nullptr}};
+      PortRow r{l.name,   std::to_string(l.port),
+                l.bind,   l.source,
+                "leased", "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")",
+                {}};
+      r.json = json::object{{"name", l.name},     {"port", l.port},     {"bind", l.bind},
+                            {"source", l.source}, {"origin", "plugin"}, {"state", "leased"},
+                            {"detail", r.detail}, {"holder", nullptr}};
       rows.push_back(std::move(r));
     }
   }
@@ -171,13 +179,14 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
   if (as_json) {
     json::array arr;
     for (auto& r : rows) arr.push_back(std::move(r.json));
-    *ctx.out << json::serialize(json::object{
-                    {"profile", inst.paths.profile ? json::value(*inst.paths.profile) : json::value(nullptr)},
-                    {"stateDir", inst.paths.state_dir.string()},
-                    {"base", inst.plan.base},
-                    {"baseSource", inst.base.source},
-                    {"running", mine != nullptr},
-                    {"ports", std::move(arr)}})
+    *ctx.out << json::serialize(
+                    json::object{{"profile", inst.paths.profile ? json::value(*inst.paths.profile)
+                                                                : json::value(nullptr)},
+                                 {"stateDir", inst.paths.state_dir.string()},
+                                 {"base", inst.plan.base},
+                                 {"baseSource", inst.base.source},
+                                 {"running", mine != nullptr},
+                                 {"ports", std::move(arr)}})
              << "\n";
     return 0;
   }

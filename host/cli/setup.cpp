@@ -34,10 +34,10 @@ bool fixed_ports_bindable(int base) {
 
 int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()
-      ("port", po::value<std::string>()->value_name("N"), "base port to write to gateway.port")
-      ("workspace", po::value<std::string>()->value_name("DIR"),
-       "workspace dir to write to agents.defaults.workspace");
+  opts.add_options()("port", po::value<std::string>()->value_name("N"),
+                     "base port to write to gateway.port")(
+      "workspace", po::value<std::string>()->value_name("DIR"),
+      "workspace dir to write to agents.defaults.workspace");
   auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR]",
                           "Creates the state dir (0700), config (0600) and workspace of the "
                           "profile.\nWithout --port, a profile with no gateway.port gets the "
@@ -87,17 +87,20 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
     auto occupied = occupied_ports(discover_profiles(paths.home), store.list(false),
                                    paths.state_dir, paths.home);
     auto base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
-    if (!base) throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
+    if (!base)
+      throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
     std::string why = "default for " + profile_label(paths.profile);
     if (*base != preferred) {
       for (const auto& iv : occupied) {
         if (preferred <= iv.hi && iv.lo <= preferred + profile::kDerivedSpan) {
-          why = std::to_string(preferred) + ".." + std::to_string(preferred + profile::kDerivedSpan) +
-                " overlaps " + iv.owner + "; nearest free base";
+          why = std::to_string(preferred) + ".." +
+                std::to_string(preferred + profile::kDerivedSpan) + " overlaps " + iv.owner +
+                "; nearest free base";
           break;
         }
       }
-      if (why.rfind("default", 0) == 0) why = std::to_string(preferred) + " is in use; nearest free base";
+      if (why.rfind("default", 0) == 0)
+        why = std::to_string(preferred) + " is in use; nearest free base";
     }
     config::assign(cfg.root(), {"gateway", "port"}, *base);
     changes.push_back("set gateway.port = " + std::to_string(*base) + " (" + why + ")");
@@ -105,10 +108,12 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   }
 
   if (vm->count("workspace")) {
-    fs::path ws = fs::absolute(profile::expand_user((*vm)["workspace"].as<std::string>(), paths.home))
-                      .lexically_normal();
+    fs::path ws =
+        fs::absolute(profile::expand_user((*vm)["workspace"].as<std::string>(), paths.home))
+            .lexically_normal();
     if (config::get_string(cfg.root(), "agents.defaults.workspace") != ws.string()) {
-      config::assign(cfg.root(), {"agents", "defaults", "workspace"}, boost::json::string(ws.string()));
+      config::assign(cfg.root(), {"agents", "defaults", "workspace"},
+                     boost::json::string(ws.string()));
       changes.push_back("set agents.defaults.workspace = " + shown(ws));
       config_changed = true;
     }

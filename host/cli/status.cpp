@@ -44,17 +44,20 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
       answers[name] = gateway::port_answers("127.0.0.1", port, std::chrono::milliseconds(300));
     }
     if (live->ports.count("gateway")) {
-      ready = gateway::http_get("127.0.0.1", live->ports.at("gateway"), "/ready", std::chrono::milliseconds(1000));
+      ready = gateway::http_get("127.0.0.1", live->ports.at("gateway"), "/ready",
+                                std::chrono::milliseconds(1000));
     }
     if (ready) {
       boost::system::error_code ec;
       json::value v = json::parse(ready->second, ec);
-      if (!ec && v.is_object() && v.as_object().contains("plugins")) plugins = v.at("plugins").as_array();
+      if (!ec && v.is_object() && v.as_object().contains("plugins"))
+        plugins = v.at("plugins").as_array();
     }
   }
 
   if (vm->count("json")) {
-    json::object service{{"systemd", inst.paths.systemd_unit}, {"launchd", inst.paths.launchd_label}};
+    json::object service{{"systemd", inst.paths.systemd_unit},
+                         {"launchd", inst.paths.launchd_label}};
     json::object ports{{"gateway", port_or_null(plan, "gateway")},
                        {"browserControl", port_or_null(plan, "browser.control")},
                        {"canvas", port_or_null(plan, "canvas")},
@@ -96,22 +99,29 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
     row("Config:", inst.where(inst.paths.config_path) +
                        (inst.config.exists() ? "" : " (not created yet: run setup)"));
     row("Workspace:", inst.where(inst.workspace));
-    row("Service:", inst.paths.systemd_unit + " (systemd), " + inst.paths.launchd_label + " (launchd)");
+    row("Service:",
+        inst.paths.systemd_unit + " (systemd), " + inst.paths.launchd_label + " (launchd)");
     std::string running = live ? "running (pid " + std::to_string(live->pid) + ")" : "not running";
     if (ctx.color) running = (live ? "\033[32m" : "\033[33m") + running + "\033[0m";
-    row("Gateway:", running + " on port " + std::to_string(plan.base) + " (" + inst.base.source + ")");
+    row("Gateway:",
+        running + " on port " + std::to_string(plan.base) + " (" + inst.base.source + ")");
     row("Ports:", "gateway " + port_text("gateway") + ", browser control " +
                       port_text("browser.control") + ", canvas " + port_text("canvas") + ", CDP " +
                       std::to_string(cdp_lo) + "-" + std::to_string(cdp_hi));
     if (live) {
-      row("Version:", live->version + ", up " + std::to_string((now_ms() - live->started_at_ms) / 1000) + " s");
-      row("Health:", !ready ? "gateway does not answer HTTP" : ready->first == 200 ? "ok" : "degraded (a plugin failed)");
+      row("Version:",
+          live->version + ", up " + std::to_string((now_ms() - live->started_at_ms) / 1000) + " s");
+      row("Health:", !ready                ? "gateway does not answer HTTP"
+                     : ready->first == 200 ? "ok"
+                                           : "degraded (a plugin failed)");
       for (const auto& [name, port] : live->ports) {
-        row("", name + " " + std::to_string(port) + (answers[name] ? " answers" : " leased, not listening"));
+        row("", name + " " + std::to_string(port) +
+                    (answers[name] ? " answers" : " leased, not listening"));
       }
       for (const auto& p : plugins) {
         std::string reason(p.at("reason").as_string());
-        row("", "plugin " + std::string(p.at("id").as_string()) + ": " + std::string(p.at("state").as_string()) +
+        row("", "plugin " + std::string(p.at("id").as_string()) + ": " +
+                    std::string(p.at("state").as_string()) +
                     (reason.empty() ? "" : " (" + reason + ")"));
       }
     }

@@ -17,14 +17,21 @@ namespace {
 
 std::string kind_name(json::kind k) {
   switch (k) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
-    case json::kind::uint64: return "a number";
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::uint64:
+      return "a number";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -93,12 +100,15 @@ Config Config::load(const fs::path& path, const fs::path& home) {
   return parse(ss.str(), path, home);
 }
 
-std::string Config::where() const { return profile::display_path(path_, home_); }
+std::string Config::where() const {
+  return profile::display_path(path_, home_);
+}
 
 void Config::save() {
   try {
     sdk::create_private_dirs(path_.parent_path());
-    sdk::write_file_atomic(path_, sdk::to_pretty_json(root_), fs::perms(0600), /*keep_backup=*/true);
+    sdk::write_file_atomic(path_, sdk::to_pretty_json(root_), fs::perms(0600),
+                           /*keep_backup=*/true);
   } catch (const std::system_error& e) {
     throw usage_error(std::string("cannot write config: ") + e.what(), where());
   }
@@ -111,7 +121,8 @@ KeyPath split_key(std::string_view key) {
   size_t start = 0;
   while (true) {
     size_t dot = key.find('.', start);
-    std::string_view seg = key.substr(start, dot == std::string_view::npos ? key.npos : dot - start);
+    std::string_view seg =
+        key.substr(start, dot == std::string_view::npos ? key.npos : dot - start);
     if (seg.empty()) {
       throw usage_error("invalid config key \"" + std::string(key) + "\": empty segment");
     }

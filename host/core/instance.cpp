@@ -18,9 +18,10 @@ Instance resolve_instance(const profile::Paths& paths, config::Config config,
   Instance inst{paths, std::move(config), {}, {}, {}};
   inst.workspace = resolve_workspace(paths, inst.config);
   std::optional<int> config_port;
-  if (auto p = config::get_int(inst.config.root(), "gateway.port")) config_port = static_cast<int>(*p);
-  inst.base = profile::resolve_base_port(port_flag, env, config_port, paths.profile,
-                                         inst.config.where());
+  if (auto p = config::get_int(inst.config.root(), "gateway.port"))
+    config_port = static_cast<int>(*p);
+  inst.base =
+      profile::resolve_base_port(port_flag, env, config_port, paths.profile, inst.config.where());
   try {
     inst.plan = ports::make_plan(inst.base.port, inst.base.source,
                                  ports::standard_requests(inst.config.root()));

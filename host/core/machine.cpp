@@ -53,7 +53,8 @@ std::vector<ports::Interval> occupied_ports(const std::vector<ConfiguredProfile>
   std::vector<ports::Interval> out;
   auto same_dir = [&](const fs::path& a) {
     std::error_code ec;
-    return fs::equivalent(a, self_state_dir, ec) || a.lexically_normal() == self_state_dir.lexically_normal();
+    return fs::equivalent(a, self_state_dir, ec) ||
+           a.lexically_normal() == self_state_dir.lexically_normal();
   };
   for (const auto& cp : profiles) {
     if (same_dir(cp.state_dir)) continue;

@@ -84,7 +84,8 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
     auto endpoints = resolver.resolve(u.host, u.port);
     asio::connect(impl_->ws.next_layer(), endpoints);
   } catch (const boost::system::system_error& e) {
-    throw Error(Exit::not_running, "no gateway answers at " + options.url + " (" + e.code().message() + ")");
+    throw Error(Exit::not_running,
+                "no gateway answers at " + options.url + " (" + e.code().message() + ")");
   }
   impl_->timeout = options.timeout;
   impl_->ws.read_message_max(64 << 20);
@@ -96,7 +97,8 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
   });
   if (!impl_->run(done)) hec = asio::error::timed_out;
   if (hec) {
-    throw Error(Exit::not_running, "WebSocket handshake with " + options.url + " failed: " + hec.message());
+    throw Error(Exit::not_running,
+                "WebSocket handshake with " + options.url + " failed: " + hec.message());
   }
   if (!options.handshake) return;
 
@@ -105,8 +107,10 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
   challenge_ = json::parse(*first);
   json::object params{{"minProtocol", kProtocolVersion},
                       {"maxProtocol", kProtocolVersion},
-                      {"client", json::object{{"id", "cli"}, {"version", OPENCLAW_HOST_VERSION},
-                                              {"platform", "linux"}, {"mode", "cli"},
+                      {"client", json::object{{"id", "cli"},
+                                              {"version", OPENCLAW_HOST_VERSION},
+                                              {"platform", "linux"},
+                                              {"mode", "cli"},
                                               {"instanceId", uuid4()}}},
                       {"caps", json::array{}},
                       {"role", "operator"},
@@ -115,7 +119,9 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
   hello_ = call("connect", params);
 }
 
-Client::~Client() { close(); }
+Client::~Client() {
+  close();
+}
 
 void Client::send_text(const std::string& text) {
   impl_->ws.text(true);
@@ -163,12 +169,14 @@ json::value Client::call(const std::string& method, const json::value& params) {
     }
     json::value v = json::parse(*text);
     const auto& o = v.as_object();
-    if (o.at("type").as_string() != "res" || !o.at("id").is_string() || o.at("id").as_string() != id) {
+    if (o.at("type").as_string() != "res" || !o.at("id").is_string() ||
+        o.at("id").as_string() != id) {
       continue;  // an event
     }
     if (o.at("ok").as_bool()) return o.contains("payload") ? o.at("payload") : json::value(nullptr);
     const auto& err = o.at("error").as_object();
-    throw GatewayError(std::string(err.at("code").as_string()), std::string(err.at("message").as_string()),
+    throw GatewayError(std::string(err.at("code").as_string()),
+                       std::string(err.at("message").as_string()),
                        err.contains("details") ? err.at("details") : json::value(nullptr));
   }
 }
@@ -239,7 +247,8 @@ std::optional<std::pair<int, std::string>> http_get(const std::string& host, int
                                                     std::chrono::milliseconds timeout) {
   int fd = connect_with_timeout(host, port, timeout);
   if (fd < 0) return std::nullopt;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     ::close(fd);
     return std::nullopt;

@@ -12,16 +12,18 @@
 namespace openclaw::gateway {
 
 struct ClientOptions {
-  std::string url;                       ///< ws://host:port[/path]
+  std::string url;  ///< ws://host:port[/path]
   std::optional<std::string> token;
   std::chrono::milliseconds timeout{5000};
-  bool handshake = true;                 ///< false: stop after the WebSocket upgrade (raw tests)
+  bool handshake = true;  ///< false: stop after the WebSocket upgrade (raw tests)
 };
 
 /// A response with ok:false: the error's code, message and details.
 struct GatewayError : std::runtime_error {
   GatewayError(std::string code, std::string message, boost::json::value details)
-      : std::runtime_error(std::move(message)), code(std::move(code)), details(std::move(details)) {}
+      : std::runtime_error(std::move(message)),
+        code(std::move(code)),
+        details(std::move(details)) {}
   std::string code;
   boost::json::value details;
 };

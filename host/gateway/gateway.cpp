@@ -123,7 +123,8 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
   if (changed.empty()) return;
   try {
     auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
-    for (const auto* l : changed) config::assign(cfg.root(), {"ports", "assigned", l->name}, l->port);
+    for (const auto* l : changed)
+      config::assign(cfg.root(), {"ports", "assigned", l->name}, l->port);
     cfg.save();
   } catch (const std::exception& e) {
     log("warn", std::string("could not remember range ports in the config: ") + e.what());
@@ -147,9 +148,11 @@ json::value redacted(const json::value& v) {
       std::string key(kv.key());
       std::string lower = key;
       for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      bool secret = lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos ||
-                    lower.find("password") != std::string::npos || lower.find("apikey") != std::string::npos;
-      out[key] = secret && kv.value().is_string() ? json::value("__OPENCLAW_REDACTED__") : redacted(kv.value());
+      bool secret =
+          lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos ||
+          lower.find("password") != std::string::npos || lower.find("apikey") != std::string::npos;
+      out[key] = secret && kv.value().is_string() ? json::value("__OPENCLAW_REDACTED__")
+                                                  : redacted(kv.value());
     }
     return out;
   }
@@ -191,8 +194,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     static const char* names[] = {"error", "warn", "info", "debug"};
     log(names[static_cast<int>(level)], msg);
   });
-  manager.load(plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env,
-                                    options.self_exe));
+  manager.load(
+      plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env, options.self_exe));
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
 
@@ -222,30 +225,34 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     json::object labels;
     for (const auto& r : manager.records()) {
       if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
-      if (r.state == plugins::State::failed) errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
+      if (r.state == plugins::State::failed)
+        errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
       if (r.state == plugins::State::disabled) unavailable.push_back(json::value(r.id));
       if (r.kind == "channel") {
-        channels[r.id] = json::object{{"state", plugins::state_name(r.state)}, {"reason", r.reason}};
+        channels[r.id] =
+            json::object{{"state", plugins::state_name(r.state)}, {"reason", r.reason}};
         order.push_back(json::value(r.id));
         labels[r.id] = r.id;
       }
     }
-    return json::object{{"ok", true},
-                        {"ts", now_ms()},
-                        {"durationMs", 0},
-                        {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
-                        {"uptimeMs", now_ms() - started},
-                        {"plugins", json::object{{"loaded", std::move(loaded)},
-                                                 {"errors", std::move(errors)},
-                                                 {"unavailable", std::move(unavailable)}}},
-                        {"channels", std::move(channels)},
-                        {"channelOrder", std::move(order)},
-                        {"channelLabels", std::move(labels)}};
+    return json::object{
+        {"ok", true},
+        {"ts", now_ms()},
+        {"durationMs", 0},
+        {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
+        {"uptimeMs", now_ms() - started},
+        {"plugins", json::object{{"loaded", std::move(loaded)},
+                                 {"errors", std::move(errors)},
+                                 {"unavailable", std::move(unavailable)}}},
+        {"channels", std::move(channels)},
+        {"channelOrder", std::move(order)},
+        {"channelLabels", std::move(labels)}};
   };
   auto lease_list = [&]() {
     json::array arr;
     for (const auto& l : leases) {
-      arr.push_back(json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source}});
+      arr.push_back(
+          json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source}});
     }
     return arr;
   };
@@ -262,15 +269,17 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         {"stateDir", paths.state_dir.string()},
         {"configPath", paths.config_path.string()},
         {"workspace", inst.workspace.string()},
-        {"service", json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
+        {"service",
+         json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
         {"running", true},
         {"pid", owner.pid},
         {"version", kVersion},
         {"uptimeMs", now_ms() - started},
-        {"ports", json::object{{"gateway", port_of("gateway")},
-                               {"browserControl", port_of("browser.control")},
-                               {"canvas", port_of("canvas")},
-                               {"cdpRange", json::array{inst.plan.base + 11, inst.plan.base + 110}}}},
+        {"ports",
+         json::object{{"gateway", port_of("gateway")},
+                      {"browserControl", port_of("browser.control")},
+                      {"canvas", port_of("canvas")},
+                      {"cdpRange", json::array{inst.plan.base + 11, inst.plan.base + 110}}}},
         {"leases", lease_list()},
         {"plugins", manager.describe()},
         {"channels", h.at("channels")}};
@@ -286,8 +295,11 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   };
   pctx.health = health;
   pctx.presence_self = [&]() -> json::value {
-    return json::object{{"mode", "gateway"}, {"reason", "self"}, {"version", kVersion},
-                        {"pid", owner.pid}, {"ts", started}};
+    return json::object{{"mode", "gateway"},
+                        {"reason", "self"},
+                        {"version", kVersion},
+                        {"pid", owner.pid},
+                        {"ts", started}};
   };
   boost::asio::steady_timer presence_timer(io);
   pctx.defer = [&](std::chrono::milliseconds delay, std::function<void()> fn) {
@@ -307,7 +319,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   });
   protocol.add_method("channels.status", [&](const json::value&) -> json::value {
     json::object h = health().as_object();
-    return json::object{{"channels", h.at("channels")}, {"channelOrder", h.at("channelOrder")},
+    return json::object{{"channels", h.at("channels")},
+                        {"channelOrder", h.at("channelOrder")},
                         {"channelLabels", h.at("channelLabels")}};
   });
   protocol.add_method("config.get", [&](const json::value&) -> json::value {
@@ -332,9 +345,10 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       if (r.id == channel && r.kind == "channel") rec = &r;
     }
     if (!rec || rec->state != plugins::State::running) {
-      throw MethodError("UNAVAILABLE", "channel " + channel + " is not running",
-                        json::object{{"channel", channel},
-                                     {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+      throw MethodError(
+          "UNAVAILABLE", "channel " + channel + " is not running",
+          json::object{{"channel", channel},
+                       {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
     }
     manager.bus().publish(sdk::Message{channel, "out", to, text});
     return json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}};
@@ -355,34 +369,45 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   sdk::HttpServer::Options http_options;
   http_options.websocket_message_limit = kTransportLimit;
-  sdk::HttpServer http(io, [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
-    const bool get = req.method == "GET" || req.method == "HEAD";
-    if (req.path == "/health" || req.path == "/healthz") {
-      if (!get) return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED", req.method + " is not supported here");
-      return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
-    }
-    if (req.path == "/ready" && get) return ready();
-    if (req.path == "/api/status" && get) {
-      return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
-    }
-    if (req.path == "/" && get) return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
-    if (auto plugin_response = manager.route(req)) return *plugin_response;
-    return sdk::HttpResponse::error(404, "NOT_FOUND", "no route for " + req.method + " " + req.path);
-  }, http_options);
+  sdk::HttpServer http(
+      io,
+      [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
+        const bool get = req.method == "GET" || req.method == "HEAD";
+        if (req.path == "/health" || req.path == "/healthz") {
+          if (!get)
+            return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED",
+                                            req.method + " is not supported here");
+          return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
+        }
+        if (req.path == "/ready" && get) return ready();
+        if (req.path == "/api/status" && get) {
+          return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
+        }
+        if (req.path == "/" && get)
+          return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
+        if (auto plugin_response = manager.route(req)) return *plugin_response;
+        return sdk::HttpResponse::error(404, "NOT_FOUND",
+                                        "no route for " + req.method + " " + req.path);
+      },
+      http_options);
   http.set_websocket(protocol.handlers());
   try {
     http.listen(gw->request.bind, gw->port);
   } catch (const std::system_error& e) {
     std::string who = ports::system_probe().holder(gw->port);
-    throw conflict_error("port " + std::to_string(gw->port) + " (gateway) is in use by another program" +
+    throw conflict_error("port " + std::to_string(gw->port) +
+                         " (gateway) is in use by another program" +
                          (who.empty() ? "" : " (" + who + ")") + ": " + e.what());
   }
 
   manager.start_all(leases);
   for (const auto& [name, handler] : manager.methods()) protocol.add_method(name, handler);
   manager.bus().subscribe([&](const sdk::Message& m) {
-    protocol.broadcast("chat", json::object{{"channel", m.channel}, {"direction", m.direction},
-                                            {"peer", m.peer}, {"text", m.text}, {"ts", now_ms()}});
+    protocol.broadcast("chat", json::object{{"channel", m.channel},
+                                            {"direction", m.direction},
+                                            {"peer", m.peer},
+                                            {"text", m.text},
+                                            {"ts", now_ms()}});
   });
 
   InstanceRecord record;

@@ -26,7 +26,9 @@ std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
   InstanceRecord r;
   auto get_int = [&](const char* k) -> std::int64_t {
     const json::value* x = o.if_contains(k);
-    return x && x->is_int64() ? x->get_int64() : x && x->is_uint64() ? static_cast<std::int64_t>(x->get_uint64()) : 0;
+    return x && x->is_int64()    ? x->get_int64()
+           : x && x->is_uint64() ? static_cast<std::int64_t>(x->get_uint64())
+                                 : 0;
   };
   auto get_str = [&](const char* k) -> std::string {
     const json::value* x = o.if_contains(k);
@@ -45,7 +47,8 @@ std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
   r.base = static_cast<int>(get_int("base"));
   if (const json::value* ports = o.if_contains("ports"); ports && ports->is_object()) {
     for (const auto& kv : ports->get_object()) {
-      if (kv.value().is_int64()) r.ports[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+      if (kv.value().is_int64())
+        r.ports[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
     }
   }
   if (const json::value* plugins = o.if_contains("plugins"); plugins && plugins->is_array()) {
@@ -55,7 +58,9 @@ std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
 }
 }  // namespace
 
-fs::path record_path(const fs::path& state_dir) { return state_dir / "gateway.json"; }
+fs::path record_path(const fs::path& state_dir) {
+  return state_dir / "gateway.json";
+}
 
 void write_record(const fs::path& state_dir, const InstanceRecord& r) {
   json::object ports;

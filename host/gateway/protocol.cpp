@@ -35,7 +35,8 @@ std::string uuid4() {
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                 static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffull));
   return buf;
 }
 
@@ -52,13 +53,14 @@ std::vector<std::string> Protocol::method_names() const {
 }
 
 const std::vector<std::string>& Protocol::event_names() {
-  static const std::vector<std::string> events{"connect.challenge", "tick", "health", "presence",
-                                               "shutdown", "chat"};
+  static const std::vector<std::string> events{"connect.challenge", "tick",     "health",
+                                               "presence",          "shutdown", "chat"};
   return events;
 }
 
 std::string Protocol::response_ok(const json::value& id, const json::value& payload) {
-  return json::serialize(json::object{{"type", "res"}, {"id", id}, {"ok", true}, {"payload", payload}});
+  return json::serialize(
+      json::object{{"type", "res"}, {"id", id}, {"ok", true}, {"payload", payload}});
 }
 
 std::string Protocol::response_error(const json::value& id, const std::string& code,
@@ -71,7 +73,9 @@ std::string Protocol::response_error(const json::value& id, const std::string& c
 
 sdk::WebSocketHandlers Protocol::handlers() {
   sdk::WebSocketHandlers h;
-  h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest&) { on_open(ws); };
+  h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest&) {
+    on_open(ws);
+  };
   h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string text) {
     on_message(ws, text);
   };
@@ -85,9 +89,9 @@ void Protocol::on_open(const std::shared_ptr<sdk::WebSocket>& ws) {
   c.nonce = uuid4();
   c.conn_id = uuid4();
   c.since_ms = now_ms();
-  ws->send(event_frame("connect.challenge", json::object{{"nonce", c.nonce},
-                                                         {"ts", now_ms()},
-                                                         {"capabilities", json::array{}}}));
+  ws->send(event_frame(
+      "connect.challenge",
+      json::object{{"nonce", c.nonce}, {"ts", now_ms()}, {"capabilities", json::array{}}}));
   connections_[ws->id()] = std::move(c);
 }
 
@@ -146,7 +150,8 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
       problem = "invalid frame: \"id\" must be a non-empty string";
     } else if (!method || !method->is_string() || method->get_string().empty()) {
       problem = "invalid frame: \"method\" must be a non-empty string";
-    } else if (const json::value* p = o.if_contains("params"); p && !p->is_object() && !p->is_null()) {
+    } else if (const json::value* p = o.if_contains("params");
+               p && !p->is_object() && !p->is_null()) {
       problem = "invalid frame: \"params\" must be an object";
     }
   }
@@ -154,7 +159,8 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
     if (!c.connected) return reject(c, id, "INVALID_REQUEST", problem, nullptr);
     if (text.size() > kMaxPayload) {
       // Answer, then close: a client that sends past the advertised limit is out of step.
-      ws->send(response_error(id, "INVALID_REQUEST", problem, json::object{{"code", "PAYLOAD_TOO_LARGE"}}));
+      ws->send(response_error(id, "INVALID_REQUEST", problem,
+                              json::object{{"code", "PAYLOAD_TOO_LARGE"}}));
       ws->close(1009, "frame exceeds maxPayload");
       return;
     }
@@ -164,7 +170,8 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
 
   const auto& o = frame.get_object();
   std::string method(o.at("method").get_string());
-  json::value params = o.contains("params") && o.at("params").is_object() ? o.at("params") : json::object();
+  json::value params =
+      o.contains("params") && o.at("params").is_object() ? o.at("params") : json::object();
   if (!c.connected) {
     if (method != "connect") {
       return reject(c, id, "INVALID_REQUEST", "first request must be connect", nullptr);
@@ -203,10 +210,11 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
                   "invalid connect params: minProtocol and maxProtocol must be integers", nullptr);
   }
   if (*min > kProtocolVersion || *max < kProtocolVersion) {
-    return reject(c, id, "INVALID_REQUEST",
-                  "protocol mismatch: this gateway speaks protocol " + std::to_string(kProtocolVersion) +
-                      ", the client " + std::to_string(*min) + ".." + std::to_string(*max),
-                  json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}});
+    return reject(
+        c, id, "INVALID_REQUEST",
+        "protocol mismatch: this gateway speaks protocol " + std::to_string(kProtocolVersion) +
+            ", the client " + std::to_string(*min) + ".." + std::to_string(*max),
+        json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}});
   }
   if (ctx_.token) {
     std::string given;
@@ -216,27 +224,31 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
       }
     }
     if (given.empty()) {
-      return reject(c, id, "INVALID_REQUEST",
-                    "unauthorized: gateway token missing (provide this gateway's gateway.auth.token)",
-                    json::object{{"code", "AUTH_TOKEN_MISSING"},
-                                 {"authReason", "token_missing"},
-                                 {"canRetryWithDeviceToken", false},
-                                 {"recommendedNextStep", "update_auth_credentials"}});
+      return reject(
+          c, id, "INVALID_REQUEST",
+          "unauthorized: gateway token missing (provide this gateway's gateway.auth.token)",
+          json::object{{"code", "AUTH_TOKEN_MISSING"},
+                       {"authReason", "token_missing"},
+                       {"canRetryWithDeviceToken", false},
+                       {"recommendedNextStep", "update_auth_credentials"}});
     }
     if (!same_secret(given, *ctx_.token)) {
-      return reject(c, id, "INVALID_REQUEST",
-                    "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
-                    "pair the device)",
-                    json::object{{"code", "AUTH_TOKEN_MISMATCH"},
-                                 {"authReason", "token_mismatch"},
-                                 {"canRetryWithDeviceToken", false},
-                                 {"recommendedNextStep", "update_auth_credentials"}});
+      return reject(
+          c, id, "INVALID_REQUEST",
+          "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
+          "pair the device)",
+          json::object{{"code", "AUTH_TOKEN_MISMATCH"},
+                       {"authReason", "token_mismatch"},
+                       {"canRetryWithDeviceToken", false},
+                       {"recommendedNextStep", "update_auth_credentials"}});
     }
   }
   c.connected = true;
   c.client = p.contains("client") ? p.at("client") : json::value(json::object());
-  c.role = p.contains("role") && p.at("role").is_string() ? std::string(p.at("role").get_string()) : "operator";
-  c.scopes = p.contains("scopes") && p.at("scopes").is_array() ? p.at("scopes") : json::value(json::array());
+  c.role = p.contains("role") && p.at("role").is_string() ? std::string(p.at("role").get_string())
+                                                          : "operator";
+  c.scopes = p.contains("scopes") && p.at("scopes").is_array() ? p.at("scopes")
+                                                               : json::value(json::array());
 
   json::array methods;
   for (const auto& [name, h] : methods_) methods.push_back(json::value(name));
@@ -256,9 +268,9 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
                                 {"health", ctx_.health()},
                                 {"stateVersion", json::object{{"presence", 1}, {"health", 1}}},
                                 {"uptimeMs", now_ms() - ctx_.started_ms}}},
-      {"auth", json::object{{"method", ctx_.token ? "token" : "none"},
-                            {"role", c.role},
-                            {"scopes", c.scopes}}},
+      {"auth",
+       json::object{
+           {"method", ctx_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
       {"policy", json::object{{"maxPayload", kMaxPayload},
                               {"maxBufferedBytes", 2 * kMaxPayload},
                               {"tickIntervalMs", kTickIntervalMs}}}};
@@ -271,8 +283,11 @@ json::value Protocol::presence() const {
   out.push_back(ctx_.presence_self());
   for (const auto& [id, c] : connections_) {
     if (!c.connected) continue;
-    json::object entry{{"connId", c.conn_id}, {"role", c.role}, {"ip", c.ws->remote_address()},
-                       {"ts", c.since_ms}, {"reason", "connect"}};
+    json::object entry{{"connId", c.conn_id},
+                       {"role", c.role},
+                       {"ip", c.ws->remote_address()},
+                       {"ts", c.since_ms},
+                       {"reason", "connect"}};
     if (c.client.is_object()) {
       for (const char* k : {"id", "version", "platform", "mode", "instanceId"}) {
         if (const json::value* v = c.client.get_object().if_contains(k)) entry[k] = *v;

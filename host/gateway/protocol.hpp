@@ -89,7 +89,8 @@ class Protocol {
   void on_open(const std::shared_ptr<sdk::WebSocket>& ws);
   void on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::string& text);
   void on_close(const std::shared_ptr<sdk::WebSocket>& ws);
-  void handle_connect(Connection& c, const boost::json::value& id, const boost::json::value& params);
+  void handle_connect(Connection& c, const boost::json::value& id,
+                      const boost::json::value& params);
   void reject(Connection& c, const boost::json::value& id, const std::string& code,
               const std::string& message, const boost::json::value& details);
   boost::json::value presence() const;

@@ -80,8 +80,8 @@ bool enabled_in_config(const boost::json::object& config, const std::string& id,
   return enabled && enabled->is_bool() ? enabled->get_bool() : fallback;
 }
 
-// Boost.DLL wraps dlerror's text as "...load() failed (dlerror system message: TEXT): <errno text>";
-// the errno part is noise ("Bad file descriptor"), TEXT is what the user needs.
+// Boost.DLL wraps dlerror's text as "...load() failed (dlerror system message: TEXT): <errno
+// text>"; the errno part is noise ("Bad file descriptor"), TEXT is what the user needs.
 std::string dlerror_text(const std::string& what) {
   const std::string marker = "dlerror system message: ";
   auto start = what.find(marker);
@@ -118,8 +118,8 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   r.version = m.version;
   r.description = m.description;
   if (ids.count(m.id)) {
-    return fail(r, "duplicate plugin id \"" + m.id + "\": already loaded from " +
-                       id_dirs[m.id].string());
+    return fail(
+        r, "duplicate plugin id \"" + m.id + "\": already loaded from " + id_dirs[m.id].string());
   }
   ids.insert(m.id);
   id_dirs[m.id] = r.dir;
@@ -127,7 +127,8 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   if (m.library.empty()) {
     auto libs = libraries_in(r.dir);
     if (libs.empty()) return fail(r, "no shared library (*.so) beside the manifest");
-    if (libs.size() > 1) return fail(r, "several shared libraries here; name one in the manifest's \"library\" field");
+    if (libs.size() > 1)
+      return fail(r, "several shared libraries here; name one in the manifest's \"library\" field");
     r.library = libs.front();
   } else {
     r.library = r.dir / m.library;
@@ -158,7 +159,8 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   } catch (const std::exception& e) {
     return fail(r, "cannot load the shared library: " + dlerror_text(e.what()));
   }
-  for (const char* sym : {"openclaw_plugin_api_version", "openclaw_plugin_abi", "openclaw_plugin_create"}) {
+  for (const char* sym :
+       {"openclaw_plugin_api_version", "openclaw_plugin_abi", "openclaw_plugin_create"}) {
     if (!lib->has(sym)) {
       return fail(r, std::string("not an openclaw-host plugin: symbol ") + sym +
                          " is missing (export the plugin with OPENCLAW_PLUGIN(Type))");
@@ -168,7 +170,8 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
     int api = lib->get_alias<ApiVersionFn>("openclaw_plugin_api_version")();
     if (api != OPENCLAW_SDK_API_VERSION) {
       return fail(r, "plugin API version " + std::to_string(api) + ", this host speaks " +
-                         std::to_string(OPENCLAW_SDK_API_VERSION) + "; rebuild it against this SDK");
+                         std::to_string(OPENCLAW_SDK_API_VERSION) +
+                         "; rebuild it against this SDK");
     }
     std::string abi = lib->get_alias<AbiFn>("openclaw_plugin_abi")();
     if (abi != OPENCLAW_SDK_ABI_FINGERPRINT) {
@@ -194,11 +197,16 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
 
 const char* state_name(State state) {
   switch (state) {
-    case State::disabled: return "disabled";
-    case State::loaded: return "loaded";
-    case State::running: return "running";
-    case State::failed: return "failed";
-    case State::stopped: return "stopped";
+    case State::disabled:
+      return "disabled";
+    case State::loaded:
+      return "loaded";
+    case State::running:
+      return "running";
+    case State::failed:
+      return "failed";
+    case State::stopped:
+      return "stopped";
   }
   return "failed";
 }
@@ -207,8 +215,7 @@ std::string unsafe_permissions(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-    return "refusing to load: " + path.string() +
-           " is writable by group or others (chmod go-w it)";
+    return "refusing to load: " + path.string() + " is writable by group or others (chmod go-w it)";
   }
   if (st.st_uid != ::geteuid() && st.st_uid != 0) {
     return "refusing to load: " + path.string() + " belongs to another user (uid " +

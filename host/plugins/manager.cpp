@@ -37,7 +37,8 @@ class PluginHost final : public sdk::Host {
     const auto& inst = m.instance_;
     const Record& r = m.records_[index];
     data_dir_ = inst.paths.state_dir / "plugins-data" / r.id;
-    const json::value* cfg = config::find(inst.config.root(), {"plugins", "entries", r.id, "config"});
+    const json::value* cfg =
+        config::find(inst.config.root(), {"plugins", "entries", r.id, "config"});
     if (cfg && cfg->is_object()) config_ = cfg->get_object();
   }
 
@@ -101,9 +102,13 @@ class PluginHost final : public sdk::Host {
 Manager::Manager(const Instance& instance, boost::asio::io_context& io, LogFn log)
     : instance_(instance), io_(io), log_(std::move(log)), bus_(std::make_unique<Bus>(*this)) {}
 
-Manager::~Manager() { stop_all(); }
+Manager::~Manager() {
+  stop_all();
+}
 
-sdk::MessageBus& Manager::bus() { return *bus_; }
+sdk::MessageBus& Manager::bus() {
+  return *bus_;
+}
 
 std::string Manager::who(size_t index) const {
   const Record& r = records_[index];
@@ -124,7 +129,8 @@ void Manager::load(const std::vector<fs::path>& search, const LoadOptions& optio
   hosts_.clear();
   for (size_t i = 0; i < records_.size(); ++i) {
     hosts_.push_back(std::make_unique<PluginHost>(*this, i));
-    if (records_[i].state == State::failed) log_(sdk::LogLevel::error, who(i) + ": " + records_[i].reason);
+    if (records_[i].state == State::failed)
+      log_(sdk::LogLevel::error, who(i) + ": " + records_[i].reason);
   }
 }
 
@@ -241,13 +247,14 @@ std::optional<sdk::HttpResponse> Manager::route(const sdk::HttpRequest& request)
   for (const auto& rt : routes_) {
     if (rt.method != request.method && !(rt.method == "GET" && request.method == "HEAD")) continue;
     const std::string& p = request.path;
-    if (p == rt.prefix || (p.rfind(rt.prefix, 0) == 0 && (rt.prefix.back() == '/' || p[rt.prefix.size()] == '/'))) {
+    if (p == rt.prefix ||
+        (p.rfind(rt.prefix, 0) == 0 && (rt.prefix.back() == '/' || p[rt.prefix.size()] == '/'))) {
       try {
         return rt.handler(request);
       } catch (const std::exception& e) {
         log_(sdk::LogLevel::error, who(rt.plugin) + ": route " + rt.prefix + " threw: " + e.what());
-        return sdk::HttpResponse::error(500, "PLUGIN_ERROR",
-                                        "plugin " + records_[rt.plugin].id + " failed: " + e.what());
+        return sdk::HttpResponse::error(
+            500, "PLUGIN_ERROR", "plugin " + records_[rt.plugin].id + " failed: " + e.what());
       }
     }
   }

@@ -27,7 +27,8 @@ Manifest parse_manifest(const std::string& text) {
   const auto& o = v.get_object();
   auto field = [&](const char* name, bool required) -> const json::value* {
     const json::value* f = o.if_contains(name);
-    if (!f && required) throw usage_error(std::string("manifest field \"") + name + "\" is missing");
+    if (!f && required)
+      throw usage_error(std::string("manifest field \"") + name + "\" is missing");
     return f;
   };
   auto string_field = [&](const char* name, bool required) -> std::string {
@@ -42,13 +43,15 @@ Manifest parse_manifest(const std::string& text) {
   Manifest m;
   m.id = string_field("id", true);
   if (!valid_plugin_id(m.id)) {
-    throw usage_error("manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got \"" +
-                      m.id + "\"");
+    throw usage_error(
+        "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got \"" + m.id +
+        "\"");
   }
   m.kind = string_field("kind", true);
   if (m.kind != "browser" && m.kind != "canvas" && m.kind != "channel" && m.kind != "other") {
-    throw usage_error("manifest field \"kind\" must be one of browser, canvas, channel, other, got \"" +
-                      m.kind + "\"");
+    throw usage_error(
+        "manifest field \"kind\" must be one of browser, canvas, channel, other, got \"" + m.kind +
+        "\"");
   }
   m.version = string_field("version", true);
   const json::value* api = field("apiVersion", true);

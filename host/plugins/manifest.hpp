@@ -10,13 +10,13 @@ namespace openclaw::plugins {
 inline constexpr const char* kManifestName = "openclaw.plugin.json";
 
 struct Manifest {
-  std::string id;           ///< lower case letters, digits, '.', '_', '-'; unique per instance
-  std::string kind;         ///< browser | canvas | channel | other
+  std::string id;    ///< lower case letters, digits, '.', '_', '-'; unique per instance
+  std::string kind;  ///< browser | canvas | channel | other
   std::string version;
-  int api_version = 0;      ///< OPENCLAW_SDK_API_VERSION the plugin was built against
+  int api_version = 0;  ///< OPENCLAW_SDK_API_VERSION the plugin was built against
   std::string description;
   bool enabled_by_default = true;
-  std::string library;      ///< file name of the library beside the manifest; empty = the only *.so
+  std::string library;  ///< file name of the library beside the manifest; empty = the only *.so
 };
 
 /// Parses a manifest's text. Throws openclaw::Error (usage) naming the field, e.g.

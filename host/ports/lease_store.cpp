@@ -31,15 +31,19 @@ constexpr const char* kLockFile = "lock";
 
 const char* source_name(sdk::PortSource s) {
   switch (s) {
-    case sdk::PortSource::offset: return "offset";
-    case sdk::PortSource::config: return "config";
-    case sdk::PortSource::range: return "range";
+    case sdk::PortSource::offset:
+      return "offset";
+    case sdk::PortSource::config:
+      return "config";
+    case sdk::PortSource::range:
+      return "range";
   }
   return "offset";
 }
 
 // The store file: a header line, then one line per instance, fields separated by single spaces:
-//   <pid> <startTime> <base> <profile|~> <stateDir> <n> (<name> <port> <bind> <source> <grantedAt>){n}
+//   <pid> <startTime> <base> <profile|~> <stateDir> <n> (<name> <port> <bind> <source>
+//   <grantedAt>){n}
 // String fields are %-escaped (space, %, control bytes). A line-per-instance text format instead
 // of JSON keeps a transaction's cost flat: unchanged instances are copied back verbatim.
 constexpr std::string_view kHeader = "openclaw-port-leases 1";
@@ -136,7 +140,6 @@ std::optional<InstanceLeases> from_line(std::string_view line) {
   return inst;
 }
 
-
 }  // namespace
 
 const Lease* InstanceLeases::find(const std::string& name) const {
@@ -199,9 +202,9 @@ void LeaseStore::ensure_dir() const {
   }
   // A shared temp dir: refuse a registry another user could plant or edit.
   if (st.st_uid != ::geteuid()) {
-    throw usage_error("port registry directory belongs to another user (uid " +
-                          std::to_string(st.st_uid) + ")",
-                      dir_.string());
+    throw usage_error(
+        "port registry directory belongs to another user (uid " + std::to_string(st.st_uid) + ")",
+        dir_.string());
   }
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     throw usage_error("port registry directory is writable by group or others; chmod 700 it",
@@ -347,7 +350,9 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     if (auto row = scan_line(line)) rows.push_back(std::move(*row));
   }
   const std::string my_dir = escape(owner.state_dir);
-  auto owner_at = [&](size_t i) { return from_line(rows[i].line).value_or(InstanceLeases{}).owner; };
+  auto owner_at = [&](size_t i) {
+    return from_line(rows[i].line).value_or(InstanceLeases{}).owner;
+  };
 
   // Liveness is checked lazily, only for instances that stand in the way, so the cost does not
   // grow with the number of unrelated instances on the machine.
@@ -424,10 +429,10 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
         break;
       }
       if (lease.port == 0) {
-        throw PortConflict(p.name(), "no free port for " + p.name() + " in " +
-                                         std::to_string(p.range_lo) + ".." +
-                                         std::to_string(p.range_hi) +
-                                         ": every port there is held by another instance or program");
+        throw PortConflict(
+            p.name(), "no free port for " + p.name() + " in " + std::to_string(p.range_lo) + ".." +
+                          std::to_string(p.range_hi) +
+                          ": every port there is held by another instance or program");
       }
     }
     granted.push_back(std::move(lease));

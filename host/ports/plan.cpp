@@ -87,8 +87,8 @@ std::vector<PortRequest> standard_requests(const json::object& config) {
         const auto& p = kv.value().get_object();
         const std::string key = "browser.profiles." + name + ".cdpPort";
         if (auto port = config::get_int(p, "cdpPort")) {
-          out.push_back(config_request("browser.cdp." + name, static_cast<int>(*port), key,
-                                       "127.0.0.1"));
+          out.push_back(
+              config_request("browser.cdp." + name, static_cast<int>(*port), key, "127.0.0.1"));
         } else if (!p.contains("cdpUrl")) {
           out.push_back(cdp_range_request(name));
         }
@@ -128,7 +128,8 @@ Plan make_plan(int base, const std::string& base_source, const std::vector<PortR
       case PortSource::range:
         p.range_lo = base + r.offset;
         p.range_hi = base + r.range_end;
-        p.origin = base_name + " + " + std::to_string(r.offset) + ".." + std::to_string(r.range_end);
+        p.origin =
+            base_name + " + " + std::to_string(r.offset) + ".." + std::to_string(r.range_end);
         if (r.offset > r.range_end || p.range_lo < 1 || p.range_hi > 65535) {
           throw usage_error("port range for " + r.name + " (" + std::to_string(p.range_lo) + ".." +
                             std::to_string(p.range_hi) + ") is outside 1..65535");
@@ -158,7 +159,8 @@ std::map<std::string, int> remembered_ports(const json::object& config) {
   const json::value* assigned = config::find(config, {"ports", "assigned"});
   if (!assigned || !assigned->is_object()) return out;
   for (const auto& kv : assigned->get_object()) {
-    if (kv.value().is_int64()) out[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+    if (kv.value().is_int64())
+      out[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
   }
   return out;
 }

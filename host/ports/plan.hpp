@@ -16,9 +16,9 @@ namespace openclaw::ports {
 
 struct PlannedPort {
   sdk::PortRequest request;
-  int port = 0;      ///< fixed ports: the port; range ports: 0 until the lease store picks one
-  int range_lo = 0;  ///< range ports: first candidate
-  int range_hi = 0;  ///< range ports: last candidate (inclusive)
+  int port = 0;        ///< fixed ports: the port; range ports: 0 until the lease store picks one
+  int range_lo = 0;    ///< range ports: first candidate
+  int range_hi = 0;    ///< range ports: last candidate (inclusive)
   std::string origin;  ///< for messages: "gateway.port + 4", "canvasHost.port", ...
 
   const std::string& name() const { return request.name; }

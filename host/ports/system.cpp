@@ -92,8 +92,8 @@ class SocketProbe final : public PortProbe {
     if (::inet_pton(AF_INET, bind.c_str(), &addr.sin_addr) != 1) {
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     }
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-              ::listen(fd, 1) == 0;
+    bool ok =
+        ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0;
     ::close(fd);
     return ok;
   }
@@ -146,7 +146,9 @@ const PortProbe& system_probe() {
   return probe;
 }
 
-int self_pid() { return static_cast<int>(::getpid()); }
+int self_pid() {
+  return static_cast<int>(::getpid());
+}
 
 std::uint64_t self_start_time() {
   static const std::uint64_t t = system_processes().start_time(self_pid()).value_or(0);

@@ -124,9 +124,9 @@ int parse_port(std::string_view raw, std::string_view what, std::string_view whe
   int value = 0;
   auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
   if (ec != std::errc() || ptr != raw.data() + raw.size() || value < 1 || value > 65535) {
-    throw usage_error(std::string(what) + " must be an integer 1..65535, got \"" +
-                          std::string(raw) + "\"",
-                      std::string(where));
+    throw usage_error(
+        std::string(what) + " must be an integer 1..65535, got \"" + std::string(raw) + "\"",
+        std::string(where));
   }
   return value;
 }

@@ -28,11 +28,20 @@ std::string xml(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -58,15 +67,23 @@ std::string render_systemd_unit(const Spec& spec) {
   std::string who = spec.profile ? "profile " + *spec.profile : "default profile";
   return "# Written by openclaw-host gateway install; reinstall with --force after editing.\n"
          "[Unit]\n"
-         "Description=OpenClaw gateway (openclaw-host, " + who + ", port " + std::to_string(spec.port) + ")\n"
+         "Description=OpenClaw gateway (openclaw-host, " +
+         who + ", port " + std::to_string(spec.port) +
+         ")\n"
          "After=network-online.target\n"
          "Wants=network-online.target\n"
          "\n"
          "[Service]\n"
          "Type=simple\n"
-         "ExecStart=" + exec + "\n"
-         "Environment=" + systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()) + "\n"
-         "Environment=" + systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()) + "\n"
+         "ExecStart=" +
+         exec +
+         "\n"
+         "Environment=" +
+         systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()) +
+         "\n"
+         "Environment=" +
+         systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()) +
+         "\n"
          "Restart=on-failure\n"
          "RestartSec=2\n"
          "# 1 = bad config, 2 = a port or the state dir is held: restarting cannot fix either.\n"
@@ -88,15 +105,23 @@ std::string render_launchd_plist(const Spec& spec) {
          "<plist version=\"1.0\">\n"
          "<dict>\n"
          "  <key>Label</key>\n"
-         "  <string>" + xml(spec.label) + "</string>\n"
+         "  <string>" +
+         xml(spec.label) +
+         "</string>\n"
          "  <key>ProgramArguments</key>\n"
-         "  <array>\n" + args + "  </array>\n"
+         "  <array>\n" +
+         args +
+         "  </array>\n"
          "  <key>EnvironmentVariables</key>\n"
          "  <dict>\n"
          "    <key>OPENCLAW_STATE_DIR</key>\n"
-         "    <string>" + xml(spec.state_dir.string()) + "</string>\n"
+         "    <string>" +
+         xml(spec.state_dir.string()) +
+         "</string>\n"
          "    <key>OPENCLAW_CONFIG_PATH</key>\n"
-         "    <string>" + xml(spec.config_path.string()) + "</string>\n"
+         "    <string>" +
+         xml(spec.config_path.string()) +
+         "</string>\n"
          "  </dict>\n"
          "  <key>RunAtLoad</key>\n"
          "  <true/>\n"
@@ -106,9 +131,13 @@ std::string render_launchd_plist(const Spec& spec) {
          "    <false/>\n"
          "  </dict>\n"
          "  <key>StandardOutPath</key>\n"
-         "  <string>" + xml((logs / "gateway.out.log").string()) + "</string>\n"
+         "  <string>" +
+         xml((logs / "gateway.out.log").string()) +
+         "</string>\n"
          "  <key>StandardErrorPath</key>\n"
-         "  <string>" + xml((logs / "gateway.err.log").string()) + "</string>\n"
+         "  <string>" +
+         xml((logs / "gateway.err.log").string()) +
+         "</string>\n"
          "</dict>\n"
          "</plist>\n";
 }

@@ -32,7 +32,8 @@ Kind native_kind();
 
 /// Where units go: OPENCLAW_SERVICE_DIR, else ~/.config/systemd/user ($XDG_CONFIG_HOME) or
 /// ~/Library/LaunchAgents.
-std::filesystem::path unit_dir(Kind kind, const Environment& env, const std::filesystem::path& home);
+std::filesystem::path unit_dir(Kind kind, const Environment& env,
+                               const std::filesystem::path& home);
 
 /// The file name of the spec's unit for `kind`.
 std::string unit_file_name(Kind kind, const Spec& spec);

@@ -7,8 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <boost/json.hpp>
+#include <deque>
 
 namespace openclaw::sdk {
 namespace asio = boost::asio;
@@ -26,7 +26,8 @@ std::string percent_decode(std::string_view in) {
     char c = in[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+    } else if (c == '%' && i + 2 < in.size() &&
+               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -89,7 +90,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void on_accept(beast::error_code ec, tcp::socket socket);
 };
 
-
 namespace {
 HttpRequest to_request(const http::request<http::string_body>& req, const std::string& remote) {
   HttpRequest r;
@@ -119,9 +119,8 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   void start(http::request<http::string_body> req) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(http::field::server, "openclaw-host");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "openclaw-host"); }));
     ws_.read_message_max(server_->options.websocket_message_limit);
     upgrade_ = to_request(req, remote_);
     req_ = std::move(req);
@@ -347,7 +346,9 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
 HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, Options options)
     : impl_(std::make_shared<Impl>(io, std::move(handler), options)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::listen(const std::string& address, int port) {
   beast::error_code ec;
@@ -369,7 +370,9 @@ void HttpServer::listen(const std::string& address, int port) {
   impl_->do_accept();
 }
 
-void HttpServer::set_websocket(WebSocketHandlers handlers) { impl_->ws_handlers = std::move(handlers); }
+void HttpServer::set_websocket(WebSocketHandlers handlers) {
+  impl_->ws_handlers = std::move(handlers);
+}
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -381,6 +384,8 @@ void HttpServer::stop() {
   for (auto& ws : impl_->ws_sessions) ws->close(1001, "server stopping");
 }
 
-int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+int HttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 }  // namespace openclaw::sdk

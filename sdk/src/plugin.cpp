@@ -4,7 +4,9 @@
 
 namespace openclaw::sdk {
 
-boost::json::value Plugin::status() const { return boost::json::object(); }
+boost::json::value Plugin::status() const {
+  return boost::json::object();
+}
 
 PortRequest plugin_port(std::string name, std::string bind) {
   PortRequest r;

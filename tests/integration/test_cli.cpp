@@ -101,10 +101,14 @@ BOOST_AUTO_TEST_CASE(second_profile_gets_a_base_whose_derived_set_overlaps_nobod
   BOOST_TEST(sb.run({"--profile", "rescue", "setup"}).code == 0);
   auto r = sb.run({"--profile", "main", "setup"});
   BOOST_TEST(r.code == 0, r.err);
-  int rescue = static_cast<int>(
-      json::parse(read_file(sb.home() / ".openclaw-rescue/openclaw.json")).at("gateway").at("port").as_int64());
-  int main = static_cast<int>(
-      json::parse(read_file(sb.home() / ".openclaw-main/openclaw.json")).at("gateway").at("port").as_int64());
+  int rescue = static_cast<int>(json::parse(read_file(sb.home() / ".openclaw-rescue/openclaw.json"))
+                                    .at("gateway")
+                                    .at("port")
+                                    .as_int64());
+  int main = static_cast<int>(json::parse(read_file(sb.home() / ".openclaw-main/openclaw.json"))
+                                  .at("gateway")
+                                  .at("port")
+                                  .as_int64());
   // main's own default (23592) overlaps rescue's 23532..23642.
   BOOST_TEST(main != 23592);
   BOOST_TEST((main > rescue + 110 || main + 110 < rescue));
@@ -115,8 +119,8 @@ BOOST_AUTO_TEST_CASE(setup_port_and_workspace_flags) {
   Sandbox sb;
   PortBlock block;
   auto ws = sb.home() / "my-ws";
-  auto r = sb.run({"--profile", "main", "setup", "--port", std::to_string(block.base()), "--workspace",
-                   ws.string()});
+  auto r = sb.run({"--profile", "main", "setup", "--port", std::to_string(block.base()),
+                   "--workspace", ws.string()});
   BOOST_TEST(r.code == 0, r.err);
   auto cfg = json::parse(read_file(sb.home() / ".openclaw-main/openclaw.json"));
   BOOST_TEST(cfg.at("gateway").at("port").as_int64() == block.base());
@@ -132,9 +136,13 @@ BOOST_AUTO_TEST_CASE(setup_skips_ports_held_by_running_programs) {
   PortBlock block;
   Listener busy(block.base() + 2);  // someone sits on base + 2
   BOOST_REQUIRE(busy.ok());
-  auto r = sb.run({"--profile", "x", "setup"}, {{"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}});
+  auto r = sb.run({"--profile", "x", "setup"},
+                  {{"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}});
   BOOST_TEST(r.code == 0, r.err);
-  auto port = json::parse(read_file(sb.home() / ".openclaw-x/openclaw.json")).at("gateway").at("port").as_int64();
+  auto port = json::parse(read_file(sb.home() / ".openclaw-x/openclaw.json"))
+                  .at("gateway")
+                  .at("port")
+                  .as_int64();
   BOOST_TEST(port != block.base());
 }
 
@@ -173,7 +181,8 @@ BOOST_AUTO_TEST_CASE(get_set_unset_round_trip_keeping_unknown_keys) {
   BOOST_TEST(sb.run({"config", "unset", "gateway.auth.token"}).code == 0);
   auto missing = sb.run({"config", "get", "gateway.auth.token"});
   BOOST_TEST(missing.code == 1);
-  BOOST_TEST(contains(missing.err, "config key gateway.auth.token is not set (~/.openclaw/openclaw.json)"));
+  BOOST_TEST(contains(missing.err,
+                      "config key gateway.auth.token is not set (~/.openclaw/openclaw.json)"));
   auto unset_again = sb.run({"config", "unset", "gateway.auth.token"});
   BOOST_TEST(unset_again.code == 0);
   BOOST_TEST(contains(unset_again.out, "was not set"));
@@ -186,8 +195,9 @@ BOOST_AUTO_TEST_CASE(set_refuses_a_value_that_breaks_the_key) {
   auto before = read_file(path);
   auto r = sb.run({"--profile", "rescue", "config", "set", "gateway.port", "abc"});
   BOOST_TEST(r.code == 1);
-  BOOST_TEST(r.err == "openclaw-host: error: gateway.port must be an integer 1..65535, got \"abc\" "
-                      "(~/.openclaw-rescue/openclaw.json)\n");
+  BOOST_TEST(r.err ==
+             "openclaw-host: error: gateway.port must be an integer 1..65535, got \"abc\" "
+             "(~/.openclaw-rescue/openclaw.json)\n");
   BOOST_TEST(read_file(path) == before);
 }
 
@@ -195,10 +205,10 @@ BOOST_AUTO_TEST_CASE(commands_never_overwrite_an_unparseable_config) {
   Sandbox sb;
   auto path = sb.home() / ".openclaw" / "openclaw.json";
   write_file(path, "{ broken");
-  for (std::vector<std::string> args : {std::vector<std::string>{"config", "set", "a", "1"},
-                                        std::vector<std::string>{"config", "unset", "a"},
-                                        std::vector<std::string>{"setup"},
-                                        std::vector<std::string>{"status"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"config", "set", "a", "1"},
+        std::vector<std::string>{"config", "unset", "a"}, std::vector<std::string>{"setup"},
+        std::vector<std::string>{"status"}}) {
     auto r = sb.run(args);
     BOOST_TEST(r.code == 1, args[0]);
     BOOST_TEST(contains(r.err, "config is not valid JSON"), r.err);
@@ -208,8 +218,9 @@ BOOST_AUTO_TEST_CASE(commands_never_overwrite_an_unparseable_config) {
 
 BOOST_AUTO_TEST_CASE(validate_lists_every_problem_with_its_key_path) {
   Sandbox sb;
-  write_file(sb.home() / ".openclaw" / "openclaw.json",
-             R"({"gateway":{"port":"abc"},"canvasHost":{"enabled":"yes"},"browser":{"profiles":{"w":{}}}})");
+  write_file(
+      sb.home() / ".openclaw" / "openclaw.json",
+      R"({"gateway":{"port":"abc"},"canvasHost":{"enabled":"yes"},"browser":{"profiles":{"w":{}}}})");
   auto r = sb.run({"config", "validate"});
   BOOST_TEST(r.code == 1);
   BOOST_TEST(contains(r.err, "config has 3 problems (~/.openclaw/openclaw.json)"), r.err);
@@ -243,7 +254,8 @@ BOOST_AUTO_TEST_CASE(status_json_for_rescue_at_19001_is_the_documented_object) {
   BOOST_TEST(r.code == 3);  // not running
   auto home = sb.home().string();
   auto expected = json::parse(R"({"profile":"rescue","stateDir":")" + home + R"(/.openclaw-rescue",
-      "configPath":")" + home + R"(/.openclaw-rescue/openclaw.json",
+      "configPath":")" + home +
+                              R"(/.openclaw-rescue/openclaw.json",
       "workspace":")" + home + R"(/.openclaw/workspace-rescue",
       "service":{"systemd":"openclaw-gateway-rescue.service","launchd":"ai.openclaw.rescue"},
       "running":false,"pid":null,
@@ -265,7 +277,8 @@ BOOST_AUTO_TEST_CASE(status_uses_the_profiles_own_port_and_env_precedence) {
   auto v = json::parse(env.out);
   BOOST_TEST(v.at("ports").at("gateway").as_int64() == 30000);
   BOOST_TEST(v.at("stateDir").as_string() == (sb.home() / "elsewhere").string());
-  BOOST_TEST(v.at("configPath").as_string() == (sb.home() / "elsewhere" / "openclaw.json").string());
+  BOOST_TEST(v.at("configPath").as_string() ==
+             (sb.home() / "elsewhere" / "openclaw.json").string());
   auto envprof = sb.run({"status", "--json"}, {{"OPENCLAW_PROFILE", "rescue"}});
   BOOST_TEST(json::parse(envprof.out).at("profile").as_string() == "rescue");
   auto human = sb.run({"--profile", "rescue", "status"});

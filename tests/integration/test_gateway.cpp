@@ -34,19 +34,22 @@ struct Gateway {
   std::string profile;
   std::unique_ptr<Child> child;
 
-  explicit Gateway(std::string p = "main", const std::string& token = "t-main") : profile(std::move(p)) {
+  explicit Gateway(std::string p = "main", const std::string& token = "t-main")
+      : profile(std::move(p)) {
     run({"config", "set", "gateway.port", std::to_string(block.base())});
     if (!token.empty()) run({"config", "set", "gateway.auth.token", token, "--string"});
     auto plugins = sb.home() / (".openclaw-" + profile) / "plugins";
     install_fixture("ok", plugins / "ok");
     install_fixture("channel", plugins / "channel");
     child = sb.spawn({"--profile", profile, "gateway"});
-    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"), "gateway did not start: " + child->err());
+    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"),
+                          "gateway did not start: " + child->err());
   }
   ~Gateway() {
     if (child && child->running()) child->stop(SIGTERM);
   }
-  Result run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) const {
+  Result run(std::vector<std::string> args,
+             const std::map<std::string, std::string>& env = {}) const {
     args.insert(args.begin(), {"--profile", profile});
     auto r = sb.run(args, env);
     return r;
@@ -60,7 +63,9 @@ struct Gateway {
   }
 };
 
-json::value parse(const std::string& s) { return json::parse(s); }
+json::value parse(const std::string& s) {
+  return json::parse(s);
+}
 
 }  // namespace
 
@@ -78,7 +83,8 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
   BOOST_TEST(challenge.at("payload").at("nonce").as_string().size() == 36u);
   BOOST_TEST(challenge.at("payload").at("ts").is_int64());
   // C>S connect, byte for byte as the OpenClaw 2026.9.6 CLI sends it
-  c.send_text(R"({"type":"req","id":"1:3dc5cc7b-d8fb-466f-ab2f-f59670819763","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","version":"2026.9.6","platform":"linux","deviceFamily":"Linux","mode":"cli","instanceId":"e28f8edc-9b17-4a5f-84f2-7b2ece4091fe"},"caps":[],"auth":{"token":"t-main"},"role":"operator","scopes":["operator.read"]}})");
+  c.send_text(
+      R"({"type":"req","id":"1:3dc5cc7b-d8fb-466f-ab2f-f59670819763","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","version":"2026.9.6","platform":"linux","deviceFamily":"Linux","mode":"cli","instanceId":"e28f8edc-9b17-4a5f-84f2-7b2ece4091fe"},"caps":[],"auth":{"token":"t-main"},"role":"operator","scopes":["operator.read"]}})");
   auto hello = parse(*c.read_text());
   BOOST_TEST(hello.at("type").as_string() == "res");
   BOOST_TEST(hello.at("id").as_string() == "1:3dc5cc7b-d8fb-466f-ab2f-f59670819763");
@@ -89,8 +95,10 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
   BOOST_TEST(p.at("server").at("version").is_string());
   BOOST_TEST(p.at("server").at("connId").as_string().size() == 36u);
   std::set<std::string> methods, events;
-  for (const auto& m : p.at("features").at("methods").as_array()) methods.insert(std::string(m.as_string()));
-  for (const auto& e : p.at("features").at("events").as_array()) events.insert(std::string(e.as_string()));
+  for (const auto& m : p.at("features").at("methods").as_array())
+    methods.insert(std::string(m.as_string()));
+  for (const auto& e : p.at("features").at("events").as_array())
+    events.insert(std::string(e.as_string()));
   for (const char* m : {"health", "status", "ports.list", "plugins.list", "channels.status", "send",
                         "config.get", "fixture-ok.echo"}) {
     BOOST_TEST(methods.count(m) == 1u, m);
@@ -127,16 +135,19 @@ BOOST_AUTO_TEST_CASE(wrong_token_is_refused_as_openclaw_does_and_closed_1008) {
   } catch (const GatewayError& e) {
     BOOST_TEST(e.code == "INVALID_REQUEST");
     BOOST_TEST(std::string(e.what()) ==
-               "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)");
-    BOOST_TEST(json::serialize(e.details) ==
-               R"({"code":"AUTH_TOKEN_MISMATCH","authReason":"token_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})");
+               "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
+               "pair the device)");
+    BOOST_TEST(
+        json::serialize(e.details) ==
+        R"({"code":"AUTH_TOKEN_MISMATCH","authReason":"token_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})");
   }
   // And the socket is closed with 1008 and the message as reason.
   ClientOptions raw = gw.options();
   raw.handshake = false;
   Client c(raw);
   c.read_text();
-  c.send_text(R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"auth":{"token":"wrong"}}})");
+  c.send_text(
+      R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"auth":{"token":"wrong"}}})");
   auto res = parse(*c.read_text());
   BOOST_TEST(!res.at("ok").as_bool());
   BOOST_TEST(!c.read_text().has_value());
@@ -153,10 +164,12 @@ BOOST_AUTO_TEST_CASE(wrong_token_is_refused_as_openclaw_does_and_closed_1008) {
 
 BOOST_AUTO_TEST_CASE(connect_must_come_first_and_protocol_must_match) {
   Gateway gw;
-  for (const std::string& frame :
-       {std::string(R"({"type":"req","id":"1","method":"health"})"),
-        std::string(R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":5,"maxProtocol":6}})"),
-        std::string("this is not json")}) {
+  for (
+      const std::string& frame :
+      {std::string(R"({"type":"req","id":"1","method":"health"})"),
+       std::string(
+           R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":5,"maxProtocol":6}})"),
+       std::string("this is not json")}) {
     ClientOptions raw = gw.options();
     raw.handshake = false;
     Client c(raw);
@@ -172,7 +185,8 @@ BOOST_AUTO_TEST_CASE(connect_must_come_first_and_protocol_must_match) {
   raw.handshake = false;
   Client c(raw);
   c.read_text();
-  c.send_text(R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":5,"maxProtocol":6}})");
+  c.send_text(
+      R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":5,"maxProtocol":6}})");
   auto res = parse(*c.read_text());
   BOOST_TEST(res.at("error").at("details").at("code").as_string() == "PROTOCOL_MISMATCH");
 }
@@ -181,7 +195,8 @@ BOOST_AUTO_TEST_CASE(malformed_frames_get_errors_and_never_crash_the_gateway) {
   Gateway gw;
   Client c(gw.options());
   for (const std::string& frame :
-       {std::string("{not json"), std::string("[1,2,3]"), std::string(R"({"type":"evt","id":"x","method":"health"})"),
+       {std::string("{not json"), std::string("[1,2,3]"),
+        std::string(R"({"type":"evt","id":"x","method":"health"})"),
         std::string(R"({"type":"req","id":"","method":"health"})"),
         std::string(R"({"type":"req","id":"x","method":5})"),
         std::string(R"({"type":"req","id":"x","method":"health","params":[1]})"),
@@ -202,7 +217,8 @@ BOOST_AUTO_TEST_CASE(malformed_frames_get_errors_and_never_crash_the_gateway) {
   // Still connected and answering.
   BOOST_TEST(c.call("health").at("ok").as_bool());
   // A 10 MB frame exceeds the advertised maxPayload: an error response, then a 1009 close.
-  std::size_t max_payload = static_cast<std::size_t>(c.hello().at("policy").at("maxPayload").as_int64());
+  std::size_t max_payload =
+      static_cast<std::size_t>(c.hello().at("policy").at("maxPayload").as_int64());
   BOOST_TEST(max_payload < 10u * 1024 * 1024);
   std::string huge = R"({"type":"req","id":"big","method":"health","params":{"x":")" +
                      std::string(10 * 1024 * 1024, 'a') + "\"}}";
@@ -234,7 +250,8 @@ BOOST_AUTO_TEST_CASE(methods_answer_and_secrets_stay_hidden) {
   auto channels = c.call("channels.status");
   BOOST_TEST(channels.at("channels").at("fixture-channel").at("state").as_string() == "running");
   auto cfg = c.call("config.get");
-  BOOST_TEST(cfg.at("config").at("gateway").at("auth").at("token").as_string() == "__OPENCLAW_REDACTED__");
+  BOOST_TEST(cfg.at("config").at("gateway").at("auth").at("token").as_string() ==
+             "__OPENCLAW_REDACTED__");
   BOOST_TEST(!contains(json::serialize(cfg), "t-main"));
   BOOST_TEST(c.call("fixture-ok.echo", json::object{{"a", 1}}).at("a").as_int64() == 1);
   try {
@@ -255,7 +272,8 @@ BOOST_AUTO_TEST_CASE(methods_answer_and_secrets_stay_hidden) {
 BOOST_AUTO_TEST_CASE(send_through_a_channel_emits_chat_events) {
   Gateway gw;
   Client c(gw.options());
-  c.send_text(R"({"type":"req","id":"s1","method":"send","params":{"channel":"fixture-channel","to":"owner","text":"are you there?"}})");
+  c.send_text(
+      R"({"type":"req","id":"s1","method":"send","params":{"channel":"fixture-channel","to":"owner","text":"are you there?"}})");
   // The response and two chat events (out, then the channel's answer), in whatever order.
   std::optional<json::value> res, out, in;
   while (!(res && out && in)) {
@@ -287,7 +305,8 @@ BOOST_AUTO_TEST_CASE(sigterm_sends_shutdown_closes_clients_and_exits_0) {
   BOOST_TEST(c.close_code() == 1001);
   BOOST_TEST(gw.child->wait(std::chrono::seconds(3)) == std::optional<int>(0));
   BOOST_TEST(!port_accepts(gw.block.base()));
-  BOOST_TEST(json::parse(gw.sb.run({"ports", "--all", "--json"}).out).at("instances").as_array().empty());
+  BOOST_TEST(
+      json::parse(gw.sb.run({"ports", "--all", "--json"}).out).at("instances").as_array().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -296,8 +315,10 @@ BOOST_AUTO_TEST_SUITE(gateway_http_and_cli)
 
 BOOST_AUTO_TEST_CASE(http_endpoints_on_the_base_port) {
   Gateway gw;
-  BOOST_TEST(parse(http_get(gw.block.base(), "/health")->body) == parse(R"({"ok":true,"status":"live"})"));
-  BOOST_TEST(parse(http_get(gw.block.base(), "/healthz")->body) == parse(R"({"ok":true,"status":"live"})"));
+  BOOST_TEST(parse(http_get(gw.block.base(), "/health")->body) ==
+             parse(R"({"ok":true,"status":"live"})"));
+  BOOST_TEST(parse(http_get(gw.block.base(), "/healthz")->body) ==
+             parse(R"({"ok":true,"status":"live"})"));
   auto ready = http_get(gw.block.base(), "/ready");
   BOOST_TEST(ready->status == 200);
   BOOST_TEST(parse(ready->body).at("plugins").as_array().size() == 2u);
@@ -330,9 +351,12 @@ BOOST_AUTO_TEST_CASE(bad_http_requests_get_clear_errors) {
     return reply;
   };
   BOOST_TEST(raw("GARBAGE / NOPE\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0u);
-  BOOST_TEST(raw("POST /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n").rfind("HTTP/1.1 413 ", 0) == 0u);
-  BOOST_TEST(raw("GET /health HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0u);
-  auto post = raw("POST /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  BOOST_TEST(raw("POST /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+                 .rfind("HTTP/1.1 413 ", 0) == 0u);
+  BOOST_TEST(raw("GET /health HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n")
+                 .rfind("HTTP/1.1 400 ", 0) == 0u);
+  auto post =
+      raw("POST /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   BOOST_TEST(post.rfind("HTTP/1.1 405 ", 0) == 0u);
   BOOST_TEST(contains(post, "METHOD_NOT_ALLOWED"));
   BOOST_TEST(http_get(gw.block.base(), "/health")->status == 200);
@@ -342,13 +366,16 @@ BOOST_AUTO_TEST_CASE(status_page_renders_in_headless_chromium) {
   Gateway gw;
   TempDir profile_dir;
   auto dom_file = profile_dir.path() / "dom.html";
-  std::string cmd = "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                    "--no-first-run --disable-background-networking --disable-component-update "
-                    "--disable-sync --user-data-dir=" + (profile_dir.path() / "chrome").string() +
-                    " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" +
-                    std::to_string(gw.block.base()) + "/ > " + dom_file.string() + " 2>/dev/null";
+  std::string cmd =
+      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--no-first-run --disable-background-networking --disable-component-update "
+      "--disable-sync --user-data-dir=" +
+      (profile_dir.path() / "chrome").string() +
+      " --virtual-time-budget=5000 --dump-dom http://127.0.0.1:" + std::to_string(gw.block.base()) +
+      "/ > " + dom_file.string() + " 2>/dev/null";
   int rc = std::system(cmd.c_str());
-  BOOST_REQUIRE_MESSAGE(rc == 0, "chromium failed (exit " << rc << "); is the chromium package installed?");
+  BOOST_REQUIRE_MESSAGE(rc == 0,
+                        "chromium failed (exit " << rc << "); is the chromium package installed?");
   std::string dom = read_file(dom_file);
   // Filled in by the page's script from /api/status.
   BOOST_TEST(contains(dom, "data-loaded=\"true\""), dom.substr(0, 400));
@@ -390,9 +417,11 @@ BOOST_AUTO_TEST_CASE(each_profile_talks_to_its_own_gateway) {
   std::map<std::string, int> base{{"main", block.base()}, {"rescue", block.base() + 130}};
   std::vector<std::unique_ptr<Child>> gateways;
   for (const auto& [profile, port] : base) {
-    BOOST_REQUIRE(sb.run({"--profile", profile, "setup", "--port", std::to_string(port)}).code == 0);
+    BOOST_REQUIRE(sb.run({"--profile", profile, "setup", "--port", std::to_string(port)}).code ==
+                  0);
     gateways.push_back(sb.spawn({"--profile", profile, "gateway"}));
-    BOOST_REQUIRE_MESSAGE(gateways.back()->wait_for_output("gateway ready"), gateways.back()->err());
+    BOOST_REQUIRE_MESSAGE(gateways.back()->wait_for_output("gateway ready"),
+                          gateways.back()->err());
   }
   for (const auto& [profile, port] : base) {
     auto h = sb.run({"--profile", profile, "health", "--json"});
@@ -404,7 +433,9 @@ BOOST_AUTO_TEST_CASE(each_profile_talks_to_its_own_gateway) {
     BOOST_TEST(http_get(port, "/health")->status == 200);
   }
   // A profile with no gateway says so with exit 3, probing its own port, not a neighbour's.
-  BOOST_TEST(sb.run({"--profile", "nobody", "config", "set", "gateway.port", std::to_string(block.base() + 60)}).code == 0);
+  BOOST_TEST(sb.run({"--profile", "nobody", "config", "set", "gateway.port",
+                     std::to_string(block.base() + 60)})
+                 .code == 0);
   auto down = sb.run({"--profile", "nobody", "health"});
   BOOST_TEST(down.code == 3);
   BOOST_TEST(contains(down.err, "ws://127.0.0.1:" + std::to_string(block.base() + 60)), down.err);
@@ -443,7 +474,8 @@ BOOST_AUTO_TEST_SUITE(gateway_lan)
 BOOST_AUTO_TEST_CASE(lan_bind_with_a_token_listens_on_every_interface) {
   Sandbox sb;
   PortBlock block;
-  auto gw = sb.spawn({"gateway", "--bind", "lan", "--token", "lan-secret", "--port", std::to_string(block.base())});
+  auto gw = sb.spawn({"gateway", "--bind", "lan", "--token", "lan-secret", "--port",
+                      std::to_string(block.base())});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   BOOST_TEST(contains(gw->out(), "on http://0.0.0.0:" + std::to_string(block.base())));
   BOOST_TEST(http_get(block.base(), "/health")->status == 200);
@@ -455,7 +487,8 @@ BOOST_AUTO_TEST_CASE(lan_bind_with_a_token_listens_on_every_interface) {
   // The browser control port stays loopback-only even on lan.
   auto ports = c.call("ports.list").at("ports").as_array();
   for (const auto& p : ports) {
-    if (p.at("name").as_string() == "browser.control") BOOST_TEST(p.at("bind").as_string() == "127.0.0.1");
+    if (p.at("name").as_string() == "browser.control")
+      BOOST_TEST(p.at("bind").as_string() == "127.0.0.1");
     if (p.at("name").as_string() == "gateway") BOOST_TEST(p.at("bind").as_string() == "0.0.0.0");
   }
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));

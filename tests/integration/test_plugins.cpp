@@ -22,7 +22,8 @@ struct PluginSandbox {
   fs::path plugins = sb.home() / ".openclaw-p" / "plugins";
 
   PluginSandbox() {
-    auto r = sb.run({"--profile", "p", "config", "set", "gateway.port", std::to_string(block.base())});
+    auto r =
+        sb.run({"--profile", "p", "config", "set", "gateway.port", std::to_string(block.base())});
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
     fs::create_directories(plugins);
     fs::permissions(plugins, fs::perms(0755));
@@ -35,7 +36,8 @@ struct PluginSandbox {
 
   std::unique_ptr<Child> start() const {
     auto child = sb.spawn({"--profile", "p", "gateway"});
-    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"), "gateway did not start: " + child->err());
+    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"),
+                          "gateway did not start: " + child->err());
     return child;
   }
 
@@ -73,7 +75,8 @@ BOOST_AUTO_TEST_SUITE(plugin_host)
 BOOST_AUTO_TEST_CASE(dropped_in_plugin_runs_on_its_leased_port) {
   PluginSandbox ps;
   install_fixture("ok", ps.plugins / "ok");
-  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ok.config.greeting", "ahoy"}).code == 0);
+  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ok.config.greeting", "ahoy"}).code ==
+             0);
   // Checked but not created while no gateway runs.
   BOOST_TEST(ps.states()["fixture-ok"].first == "ok");
 
@@ -132,14 +135,18 @@ BOOST_AUTO_TEST_CASE(every_broken_plugin_is_contained_and_reported) {
     BOOST_TEST(contains(s[id].second, reason), id + ": " + s[id].second);
   };
   failed_with("fixture-throws", "start() threw: boom: cannot open device");
-  failed_with("fixture-unresolved", "undefined symbol: openclaw_fixture_symbol_that_does_not_exist");
+  failed_with("fixture-unresolved",
+              "undefined symbol: openclaw_fixture_symbol_that_does_not_exist");
   failed_with("fixture-badapi", "plugin API version 999, this host speaks 1");
-  failed_with("fixture-badabi", "ABI mismatch: plugin gcc-9/libstdc++-cxx11abi0/boost-107400/sdk-api-1, host ");
+  failed_with("fixture-badabi",
+              "ABI mismatch: plugin gcc-9/libstdc++-cxx11abi0/boost-107400/sdk-api-1, host ");
   failed_with("fixture-nosym", "symbol openclaw_plugin_api_version is missing");
   failed_with("fixture-text", "cannot load the shared library");
   failed_with("fixture-future", "built for plugin API version 7 (manifest), this host speaks 1");
   failed_with("badjson", "manifest is not valid JSON");
-  failed_with("nokind", "manifest field \"kind\" must be one of browser, canvas, channel, other, got \"gizmo\"");
+  failed_with(
+      "nokind",
+      "manifest field \"kind\" must be one of browser, canvas, channel, other, got \"gizmo\"");
   failed_with("nomanifest", "no openclaw.plugin.json beside the library");
   BOOST_TEST(s["fixture-ok"].first == "running");
   // The duplicate is reported under its id with the first folder named.
@@ -177,8 +184,9 @@ BOOST_AUTO_TEST_CASE(disabled_plugins_are_not_loaded_and_hold_no_ports) {
   PluginSandbox ps;
   install_fixture("ok", ps.plugins / "ok");
   install_fixture("ports", ps.plugins / "ports");
-  write_file(ps.plugins / "ports" / "openclaw.plugin.json",
-             R"({"id":"fixture-ports","kind":"other","version":"1","apiVersion":1,"enabledByDefault":false})");
+  write_file(
+      ps.plugins / "ports" / "openclaw.plugin.json",
+      R"({"id":"fixture-ports","kind":"other","version":"1","apiVersion":1,"enabledByDefault":false})");
   BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ok.enabled", "false"}).code == 0);
   auto gw = ps.start();
   auto s = ps.states();
@@ -197,20 +205,24 @@ BOOST_AUTO_TEST_CASE(ports_the_registry_refuses_fail_only_that_plugin) {
   int busy_port = ps.block.base() + 60;
   Listener busy(busy_port);
   BOOST_REQUIRE(busy.ok());
-  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(busy_port)}).code == 0);
+  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ports.config.port",
+                     std::to_string(busy_port)})
+                 .code == 0);
   {
     auto gw = ps.start();
     auto s = ps.states();
     BOOST_TEST(s["fixture-ports"].first == "failed");
-    BOOST_TEST(contains(s["fixture-ports"].second, "ports refused by the registry: port " +
-                                                       std::to_string(busy_port) +
-                                                       " (fixture-ports.main) is in use by another program"),
+    BOOST_TEST(contains(s["fixture-ports"].second,
+                        "ports refused by the registry: port " + std::to_string(busy_port) +
+                            " (fixture-ports.main) is in use by another program"),
                s["fixture-ports"].second);
     BOOST_TEST(s["fixture-ok"].first == "running");
     BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
   }
   // A port that collides with the instance's own plan, and a name outside its namespace.
-  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(ps.block.base() + 4)}).code == 0);
+  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ports.config.port",
+                     std::to_string(ps.block.base() + 4)})
+                 .code == 0);
   {
     auto gw = ps.start();
     auto s = ps.states();
@@ -218,10 +230,13 @@ BOOST_AUTO_TEST_CASE(ports_the_registry_refuses_fail_only_that_plugin) {
     BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
   }
   BOOST_TEST(ps.run({"config", "unset", "plugins.entries.fixture-ports.config.port"}).code == 0);
-  BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ports.config.name", "stolen.port"}).code == 0);
+  BOOST_TEST(
+      ps.run({"config", "set", "plugins.entries.fixture-ports.config.name", "stolen.port"}).code ==
+      0);
   auto gw = ps.start();
   auto s = ps.states();
-  BOOST_TEST(contains(s["fixture-ports"].second, "port name \"stolen.port\" must start with \"fixture-ports.\""),
+  BOOST_TEST(contains(s["fixture-ports"].second,
+                      "port name \"stolen.port\" must start with \"fixture-ports.\""),
              s["fixture-ports"].second);
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
@@ -231,7 +246,8 @@ BOOST_AUTO_TEST_CASE(load_paths_from_config_and_plugins_commands) {
   auto extra = ps.sb.home() / "more-plugins";
   install_fixture("ok", extra / "ok");
   fs::permissions(extra, fs::perms(0755));
-  BOOST_TEST(ps.run({"config", "set", "plugins.load.paths", "[\"" + extra.string() + "\"]"}).code == 0);
+  BOOST_TEST(ps.run({"config", "set", "plugins.load.paths", "[\"" + extra.string() + "\"]"}).code ==
+             0);
   auto list = ps.run({"plugins", "list"});
   BOOST_TEST(list.code == 0);
   BOOST_TEST(contains(list.out, (extra / "ok" / "fixture_ok.so").string()), list.out);

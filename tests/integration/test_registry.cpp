@@ -28,7 +28,8 @@ std::unique_ptr<Child> start_gateway(const Sandbox& sb, const std::string& profi
   std::vector<std::string> args{"--profile", profile, "gateway"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto child = sb.spawn(args);
-  BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"), "gateway did not start: " + child->err());
+  BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"),
+                        "gateway did not start: " + child->err());
   return child;
 }
 
@@ -117,8 +118,9 @@ BOOST_AUTO_TEST_CASE(range_ports_are_stable_across_restarts) {
     BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
   }
   auto remembered = sb.run({"--profile", "main", "config", "get", "ports.assigned"});
-  BOOST_TEST(contains(remembered.out, "\"browser.cdp.openclaw\": " + std::to_string(block.base() + 11)),
-             remembered.out);
+  BOOST_TEST(
+      contains(remembered.out, "\"browser.cdp.openclaw\": " + std::to_string(block.base() + 11)),
+      remembered.out);
   // The remembered port is taken again while free...
   {
     auto gw = start_gateway(sb, "main");
@@ -222,7 +224,8 @@ BOOST_AUTO_TEST_CASE(sixteen_processes_racing_for_overlapping_plans_never_share_
   // Bases 0, 2, 4, ... apart: every plan overlaps its neighbours' fixed ports and CDP ranges.
   for (int i = 0; i < kRacers; ++i) set_port(sb, "r" + std::to_string(i), block.base() + 2 * i);
   std::vector<std::unique_ptr<Child>> racers;
-  for (int i = 0; i < kRacers; ++i) racers.push_back(sb.spawn({"--profile", "r" + std::to_string(i), "gateway"}));
+  for (int i = 0; i < kRacers; ++i)
+    racers.push_back(sb.spawn({"--profile", "r" + std::to_string(i), "gateway"}));
 
   std::vector<int> winners;
   for (int i = 0; i < kRacers; ++i) {

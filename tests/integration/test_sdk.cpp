@@ -28,26 +28,32 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   fs::path prefix = work.path() / "prefix";
   fs::path build = work.path() / "hello-build";
   fs::path log = work.path() / "build.log";
-  BOOST_REQUIRE_MESSAGE(sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(), log) == 0,
-                        read_file(log));
+  BOOST_REQUIRE_MESSAGE(
+      sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(),
+         log) == 0,
+      read_file(log));
   BOOST_TEST(fs::exists(prefix / "lib" / "cmake" / "OpenClawSDK" / "OpenClawSDKConfig.cmake"));
   BOOST_TEST(fs::exists(prefix / "include" / "openclaw" / "sdk" / "plugin.hpp"));
   // Only the installed prefix: the example never sees the source tree.
-  BOOST_REQUIRE_MESSAGE(sh("cmake -S " + std::string(OPENCLAW_SOURCE_DIR) + "/examples/hello-plugin -B " +
-                               build.string() + " -DCMAKE_PREFIX_PATH=" + prefix.string(),
-                           log) == 0,
-                        read_file(log));
+  BOOST_REQUIRE_MESSAGE(
+      sh("cmake -S " + std::string(OPENCLAW_SOURCE_DIR) + "/examples/hello-plugin -B " +
+             build.string() + " -DCMAKE_PREFIX_PATH=" + prefix.string(),
+         log) == 0,
+      read_file(log));
   BOOST_REQUIRE_MESSAGE(sh("cmake --build " + build.string(), log) == 0, read_file(log));
   BOOST_REQUIRE(fs::exists(build / "hello" / "hello.so"));
   BOOST_REQUIRE(fs::exists(build / "hello" / "openclaw.plugin.json"));
 
   Sandbox sb;
   PortBlock block;
-  BOOST_TEST(sb.run({"--profile", "demo", "setup", "--port", std::to_string(block.base())}).code == 0);
+  BOOST_TEST(sb.run({"--profile", "demo", "setup", "--port", std::to_string(block.base())}).code ==
+             0);
   fs::path dest = sb.home() / ".openclaw-demo" / "plugins" / "hello";
   fs::create_directories(dest.parent_path());
   fs::copy(build / "hello", dest);
-  BOOST_TEST(sb.run({"--profile", "demo", "config", "set", "plugins.entries.hello.config.greeting", "hi there"}).code == 0);
+  BOOST_TEST(sb.run({"--profile", "demo", "config", "set", "plugins.entries.hello.config.greeting",
+                     "hi there"})
+                 .code == 0);
 
   // The installed host runs the plugin too.
   auto gw = sb.spawn({"--profile", "demo", "gateway"});

@@ -54,16 +54,19 @@ BOOST_AUTO_TEST_CASE(each_profile_gets_its_own_unit_with_its_profile_in_execstar
   BOOST_TEST(contains(main.out, "systemctl --user daemon-reload && "), main.out);
   fs::path main_unit = s.units / "openclaw-gateway-main.service";
   std::string main_text = read_file(main_unit);
-  BOOST_TEST(contains(main_text, "ExecStart=" + host_binary().string() + " --profile main gateway --port " +
+  BOOST_TEST(contains(main_text, "ExecStart=" + host_binary().string() +
+                                     " --profile main gateway --port " +
                                      std::to_string(s.block.base()) + "\n"),
              main_text);
-  BOOST_TEST(contains(main_text, "Environment=OPENCLAW_STATE_DIR=" + (s.sb.home() / ".openclaw-main").string()));
+  BOOST_TEST(contains(
+      main_text, "Environment=OPENCLAW_STATE_DIR=" + (s.sb.home() / ".openclaw-main").string()));
   BOOST_TEST(contains(main_text, "Restart=on-failure"));
   auto before = fs::last_write_time(main_unit);
 
   BOOST_TEST(s.run("rescue", {"gateway", "install"}).code == 0);
   std::string rescue_text = read_file(s.units / "openclaw-gateway-rescue.service");
-  BOOST_TEST(contains(rescue_text, " --profile rescue gateway --port " + std::to_string(s.block.base() + 150)));
+  BOOST_TEST(contains(rescue_text,
+                      " --profile rescue gateway --port " + std::to_string(s.block.base() + 150)));
   // Installing rescue never touched main's unit.
   BOOST_TEST(read_file(main_unit) == main_text);
   BOOST_TEST((fs::last_write_time(main_unit) == before));
@@ -74,12 +77,16 @@ BOOST_AUTO_TEST_CASE(each_profile_gets_its_own_unit_with_its_profile_in_execstar
     BOOST_TEST(std::system(cmd.c_str()) == 0, u);
   }
   // Reinstalling the same unit is a no-op; a different one needs --force.
-  BOOST_TEST(contains(s.run("main", {"gateway", "install"}).out, "already installed and unchanged"));
-  auto changed = s.run("main", {"gateway", "install", "--port", std::to_string(s.block.base() + 10)});
+  BOOST_TEST(
+      contains(s.run("main", {"gateway", "install"}).out, "already installed and unchanged"));
+  auto changed =
+      s.run("main", {"gateway", "install", "--port", std::to_string(s.block.base() + 10)});
   BOOST_TEST(changed.code == 1);
   BOOST_TEST(contains(changed.err, "use --force"));
   BOOST_TEST(read_file(main_unit) == main_text);
-  BOOST_TEST(s.run("main", {"gateway", "install", "--port", std::to_string(s.block.base() + 10), "--force"}).code == 0);
+  BOOST_TEST(s.run("main",
+                   {"gateway", "install", "--port", std::to_string(s.block.base() + 10), "--force"})
+                 .code == 0);
   BOOST_TEST(contains(read_file(main_unit), "--port " + std::to_string(s.block.base() + 10)));
 }
 
@@ -99,7 +106,8 @@ BOOST_AUTO_TEST_CASE(service_verbs_act_on_the_invoking_profiles_unit_only) {
   BOOST_TEST(!contains(calls, "openclaw-gateway.service"), calls);
 
   BOOST_TEST(s.run("batch", {"gateway", "stop"}, true).code == 0);
-  BOOST_TEST(s.run("batch", {"gateway", "status"}, true).code == 3);  // installed, gateway not running
+  BOOST_TEST(s.run("batch", {"gateway", "status"}, true).code ==
+             3);  // installed, gateway not running
   calls = s.calls_made();
   BOOST_TEST(contains(calls, "--user stop openclaw-gateway-batch.service"));
   BOOST_TEST(contains(calls, "--user status openclaw-gateway-batch.service"));
@@ -123,7 +131,8 @@ BOOST_AUTO_TEST_CASE(without_a_service_manager_commands_are_printed_not_guessed)
   BOOST_TEST(s.run("main", {"gateway", "install"}).code == 0);
   auto restart = s.run("main", {"gateway", "restart"});
   BOOST_TEST(restart.code == 1);
-  BOOST_TEST(contains(restart.err, "systemctl --user restart openclaw-gateway-main.service"), restart.err);
+  BOOST_TEST(contains(restart.err, "systemctl --user restart openclaw-gateway-main.service"),
+             restart.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

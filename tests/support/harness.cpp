@@ -88,7 +88,8 @@ PortBlock::PortBlock(int size) {
     int base = pick(rng);
     if (near_defaults(base)) continue;
     auto plan = ports::make_plan(base, "test", requests);
-    ports::Owner owner{std::string("test"), key_, ports::self_pid(), ports::self_start_time(), base};
+    ports::Owner owner{std::string("test"), key_, ports::self_pid(), ports::self_start_time(),
+                       base};
     try {
       store.acquire(owner, plan);
       base_ = base;
@@ -180,8 +181,12 @@ Child::~Child() {
   }
 }
 
-std::string Child::out() const { return read_file(out_); }
-std::string Child::err() const { return read_file(err_); }
+std::string Child::out() const {
+  return read_file(out_);
+}
+std::string Child::err() const {
+  return read_file(err_);
+}
 
 bool Child::running() {
   if (code_) return false;
@@ -217,7 +222,9 @@ std::optional<int> Child::stop(int sig, std::chrono::milliseconds deadline) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-fs::path host_binary() { return fs::path(OPENCLAW_HOST_BINARY); }
+fs::path host_binary() {
+  return fs::path(OPENCLAW_HOST_BINARY);
+}
 
 void install_fixture(const std::string& name, const fs::path& dest) {
   fs::create_directories(dest);
@@ -275,7 +282,8 @@ bool port_accepts(int port) {
 std::optional<HttpReply> http_get(int port, const std::string& target, const std::string& host) {
   int fd = connect_loopback(port, host);
   if (fd < 0) return std::nullopt;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string resp;
   char buf[4096];

@@ -98,14 +98,16 @@ BOOST_AUTO_TEST_CASE(every_problem_names_its_key_path) {
   BOOST_TEST(has(m, "canvasHost.port must be an integer 1..65535, got 70000"));
   BOOST_TEST(has(m, "canvasHost.enabled must be true or false, got \"yes\""));
   BOOST_TEST(has(m, "browser.headless must be true or false, got 1"));
-  BOOST_TEST(has(m, "browser.cdpUrl must be an http(s):// or ws(s):// URL, got \"localhost:9222\""));
+  BOOST_TEST(
+      has(m, "browser.cdpUrl must be an http(s):// or ws(s):// URL, got \"localhost:9222\""));
   BOOST_TEST(has(m, "browser.profiles.work: Profile must set cdpPort or cdpUrl"));
   BOOST_TEST(has(m, "browser.profiles.p.cdpPort must be an integer 1..65535, got 0"));
   BOOST_TEST(has(m, "agents.defaults.workspace must be a string, got 7"));
   BOOST_TEST(has(m, "plugins.load.paths[1] must be a string, got 3"));
   BOOST_TEST(has(m, "plugins.entries.a.enabled must be true or false, got \"no\""));
   bool bad_name = false;
-  for (const auto& s : m) bad_name = bad_name || s.find("invalid browser profile name \"x y\"") != std::string::npos;
+  for (const auto& s : m)
+    bad_name = bad_name || s.find("invalid browser profile name \"x y\"") != std::string::npos;
   BOOST_TEST(bad_name);
 }
 
@@ -122,8 +124,9 @@ BOOST_AUTO_TEST_CASE(require_valid_names_the_file) {
     require_valid(c);
     BOOST_FAIL("expected an error");
   } catch (const Error& e) {
-    BOOST_TEST(e.line() ==
-               "gateway.port must be an integer 1..65535, got \"abc\" (~/.openclaw-rescue/openclaw.json)");
+    BOOST_TEST(
+        e.line() ==
+        "gateway.port must be an integer 1..65535, got \"abc\" (~/.openclaw-rescue/openclaw.json)");
   }
 }
 
@@ -147,7 +150,8 @@ BOOST_AUTO_TEST_CASE(assign_through_a_scalar_is_an_error) {
     assign(root, split_key("gateway.port"), 1);
     BOOST_FAIL("expected an error");
   } catch (const Error& e) {
-    BOOST_TEST(std::string(e.what()) == "cannot set gateway.port: gateway is a number, not an object");
+    BOOST_TEST(std::string(e.what()) ==
+               "cannot set gateway.port: gateway is a number, not an object");
   }
 }
 
@@ -172,7 +176,8 @@ BOOST_AUTO_TEST_SUITE(config_save)
 BOOST_AUTO_TEST_CASE(save_is_atomic_keeps_a_backup_and_unknown_keys) {
   test::TempDir dir;
   auto path = dir.path() / "state" / "openclaw.json";
-  test::write_file(path, "// hand-written\n{\"unknown\":{\"deep\":[1,2]},\"gateway\":{\"port\":1},}\n");
+  test::write_file(path,
+                   "// hand-written\n{\"unknown\":{\"deep\":[1,2]},\"gateway\":{\"port\":1},}\n");
   auto c = Config::load(path, dir.path());
   assign(c.root(), split_key("gateway.port"), 19001);
   c.save();

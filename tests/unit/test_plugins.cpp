@@ -22,7 +22,8 @@ BOOST_AUTO_TEST_CASE(a_full_manifest_parses) {
   BOOST_TEST(m.api_version == 1);
   BOOST_TEST(!m.enabled_by_default);
   BOOST_TEST(m.library == "hello.so");
-  BOOST_TEST(parse_manifest(R"({"id":"x","kind":"other","version":"1","apiVersion":1})").enabled_by_default);
+  BOOST_TEST(parse_manifest(R"({"id":"x","kind":"other","version":"1","apiVersion":1})")
+                 .enabled_by_default);
 }
 
 BOOST_AUTO_TEST_CASE(every_bad_field_is_named) {
@@ -34,11 +35,16 @@ BOOST_AUTO_TEST_CASE(every_bad_field_is_named) {
            {"[]", "manifest must be a JSON object"},
            {"{", "manifest is not valid JSON"},
            {R"({"kind":"other","version":"1","apiVersion":1})", "manifest field \"id\" is missing"},
-           {R"({"id":"Bad Id","kind":"other","version":"1","apiVersion":1})", "manifest field \"id\" must be lower case"},
-           {R"({"id":"x","kind":"other","version":1,"apiVersion":1})", "manifest field \"version\" must be a string, got 1"},
-           {R"({"id":"x","kind":"other","version":"1","apiVersion":"1"})", "manifest field \"apiVersion\" must be a positive integer"},
-           {R"({"id":"x","kind":"other","version":"1","apiVersion":1,"library":"../x.so"})", "must be a file name"},
-           {R"({"id":"x","kind":"other","version":"1","apiVersion":1,"enabledByDefault":"yes"})", "\"enabledByDefault\" must be true or false"},
+           {R"({"id":"Bad Id","kind":"other","version":"1","apiVersion":1})",
+            "manifest field \"id\" must be lower case"},
+           {R"({"id":"x","kind":"other","version":1,"apiVersion":1})",
+            "manifest field \"version\" must be a string, got 1"},
+           {R"({"id":"x","kind":"other","version":"1","apiVersion":"1"})",
+            "manifest field \"apiVersion\" must be a positive integer"},
+           {R"({"id":"x","kind":"other","version":"1","apiVersion":1,"library":"../x.so"})",
+            "must be a file name"},
+           {R"({"id":"x","kind":"other","version":"1","apiVersion":1,"enabledByDefault":"yes"})",
+            "\"enabledByDefault\" must be true or false"},
        }) {
     try {
       parse_manifest(c.text);
@@ -105,18 +111,24 @@ BOOST_AUTO_TEST_CASE(units_quote_paths_and_always_name_the_profile) {
   spec.unit_name = "openclaw-gateway-rescue.service";
   spec.label = "ai.openclaw.rescue";
   auto unit = openclaw::service::render_systemd_unit(spec);
-  BOOST_TEST(unit.find("ExecStart=\"/opt/open claw/bin/openclaw-host\" --profile rescue gateway --port 19001\n") !=
-             std::string::npos, unit);
-  BOOST_TEST(unit.find("Environment=OPENCLAW_CONFIG_PATH=/home/u/100%%/openclaw.json") != std::string::npos, unit);
+  BOOST_TEST(unit.find("ExecStart=\"/opt/open claw/bin/openclaw-host\" --profile rescue gateway "
+                       "--port 19001\n") != std::string::npos,
+             unit);
+  BOOST_TEST(unit.find("Environment=OPENCLAW_CONFIG_PATH=/home/u/100%%/openclaw.json") !=
+                 std::string::npos,
+             unit);
   auto plist = openclaw::service::render_launchd_plist(spec);
   BOOST_TEST(plist.find("<string>ai.openclaw.rescue</string>") != std::string::npos);
-  BOOST_TEST(plist.find("<string>--profile</string>\n    <string>rescue</string>") != std::string::npos, plist);
+  BOOST_TEST(
+      plist.find("<string>--profile</string>\n    <string>rescue</string>") != std::string::npos,
+      plist);
   spec.profile.reset();
   spec.label = "ai.openclaw.gateway";
   spec.state_dir = "/home/u/<x>&";
   auto def = openclaw::service::render_systemd_unit(spec);
   BOOST_TEST(def.find("--profile") == std::string::npos);
-  BOOST_TEST(openclaw::service::render_launchd_plist(spec).find("/home/u/&lt;x&gt;&amp;") != std::string::npos);
+  BOOST_TEST(openclaw::service::render_launchd_plist(spec).find("/home/u/&lt;x&gt;&amp;") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,7 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::object cfg(const char* text) { return json::parse(text).as_object(); }
+json::object cfg(const char* text) {
+  return json::parse(text).as_object();
+}
 
 Plan plan_for(int base, const char* config = "{}") {
   return make_plan(base, "gateway.port", standard_requests(cfg(config)));
@@ -107,7 +109,8 @@ BOOST_AUTO_TEST_CASE(config_overrides_and_remote_profiles) {
 }
 
 BOOST_AUTO_TEST_CASE(global_cdp_url_and_disabled_features_need_no_ports) {
-  auto plan = plan_for(19001, R"({"browser":{"cdpUrl":"http://127.0.0.1:9222"},"canvasHost":{"enabled":false}})");
+  auto plan = plan_for(
+      19001, R"({"browser":{"cdpUrl":"http://127.0.0.1:9222"},"canvasHost":{"enabled":false}})");
   BOOST_TEST(plan.find("browser.cdp.openclaw") == nullptr);
   BOOST_TEST(plan.find("canvas") == nullptr);
   auto off = plan_for(19001, R"({"browser":{"enabled":false}})");
@@ -167,7 +170,9 @@ BOOST_AUTO_TEST_CASE(fixed_port_held_by_a_live_instance_is_refused_naming_it) {
   store.acquire(owner("main", 4121, 7, 19001), plan_for(19001));
   // rescue at 18999: its canvas (19003) hits main's browser control.
   auto msg = conflict_of([&] { store.acquire(owner("rescue", 200, 9, 18999), plan_for(18999)); });
-  BOOST_TEST(msg == "port 19001 (browser.control) is held by profile \"main\" (pid 4121, ~/.openclaw-main)");
+  BOOST_TEST(
+      msg ==
+      "port 19001 (browser.control) is held by profile \"main\" (pid 4121, ~/.openclaw-main)");
   // All or nothing: rescue holds nothing after the refusal.
   BOOST_TEST(store.list(false).size() == 1u);
 }
@@ -220,30 +225,34 @@ BOOST_AUTO_TEST_CASE(range_ports_skip_held_ports_and_remember_choices) {
   procs.alive[700] = 1;
   procs.alive[701] = 1;
   // Another instance holds 20011 as its own fixed port; a program holds 20012.
-  store.acquire(owner("other", 701, 1, 20011), make_plan(20011, "gateway.port",
-                                                         {standard_requests(cfg("{}"))[0]}));
+  store.acquire(owner("other", 701, 1, 20011),
+                make_plan(20011, "gateway.port", {standard_requests(cfg("{}"))[0]}));
   probe.busy.insert(20012);
   auto leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000));
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20013);
   // A remembered choice is taken again while it is free...
   store.release(owner("main", 700, 1, 20000));
-  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000), {{"browser.cdp.openclaw", 20050}});
+  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000),
+                         {{"browser.cdp.openclaw", 20050}});
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20050);
   // ...and skipped when someone else holds it.
   store.release(owner("main", 700, 1, 20000));
   probe.busy.insert(20050);
-  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000), {{"browser.cdp.openclaw", 20050}});
+  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000),
+                         {{"browser.cdp.openclaw", 20050}});
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20013);
   // A remembered port outside the range (the base moved) is ignored.
   store.release(owner("main", 700, 1, 20000));
-  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000), {{"browser.cdp.openclaw", 30000}});
+  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000),
+                         {{"browser.cdp.openclaw", 30000}});
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20013);
 }
 
 BOOST_AUTO_TEST_CASE(two_range_ports_of_one_instance_differ) {
   procs.alive[800] = 1;
-  auto leases = store.acquire(owner("main", 800, 1, 20000),
-                              plan_for(20000, R"({"browser":{"profiles":{"openclaw":{"cdpUrl":"http://h:1"}}}})"));
+  auto leases = store.acquire(
+      owner("main", 800, 1, 20000),
+      plan_for(20000, R"({"browser":{"profiles":{"openclaw":{"cdpUrl":"http://h:1"}}}})"));
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 0);
   std::vector<sdk::PortRequest> reqs = standard_requests(cfg("{}"));
   auto extra = reqs.back();
@@ -270,13 +279,16 @@ BOOST_AUTO_TEST_CASE(one_live_gateway_per_state_dir) {
   procs.alive[1001] = 1;
   store.acquire(owner("main", 1000, 1, 20000), plan_for(20000));
   auto msg = conflict_of([&] { store.acquire(owner("main", 1001, 1, 21000), plan_for(21000)); });
-  BOOST_TEST(msg.find("state dir ~/.openclaw-main is already served by profile \"main\" (pid 1000") == 0u, msg);
+  BOOST_TEST(
+      msg.find("state dir ~/.openclaw-main is already served by profile \"main\" (pid 1000") == 0u,
+      msg);
 }
 
 BOOST_AUTO_TEST_CASE(reacquire_by_the_same_owner_replaces_its_leases) {
   procs.alive[1100] = 1;
   store.acquire(owner("main", 1100, 1, 20000), plan_for(20000));
-  store.acquire(owner("main", 1100, 1, 20000), plan_for(20000, R"({"canvasHost":{"enabled":false}})"));
+  store.acquire(owner("main", 1100, 1, 20000),
+                plan_for(20000, R"({"canvasHost":{"enabled":false}})"));
   auto all = store.list(false);
   BOOST_TEST(all.size() == 1u);
   BOOST_TEST(all[0].find("canvas") == nullptr);
@@ -286,7 +298,8 @@ BOOST_AUTO_TEST_CASE(liveness_is_only_checked_for_instances_in_the_way) {
   // 100 unrelated instances: acquiring elsewhere does not consult their processes.
   for (int i = 0; i < 100; ++i) {
     procs.alive[2000 + i] = 1;
-    store.acquire(owner("p" + std::to_string(i), 2000 + i, 1, 30000 + i * 200), plan_for(30000 + i * 200));
+    store.acquire(owner("p" + std::to_string(i), 2000 + i, 1, 30000 + i * 200),
+                  plan_for(30000 + i * 200));
   }
   procs.alive.clear();  // every one of them "dies"; none is in the way of the next plan
   procs.alive[3000] = 1;

@@ -104,7 +104,9 @@ BOOST_AUTO_TEST_CASE(flag_wins_over_openclaw_profile_env) {
   auto env = env_with({{"OPENCLAW_PROFILE", "envprof"}});
   BOOST_TEST(*resolve_paths({}, env).profile == "envprof");
   BOOST_TEST(*resolve_paths({std::string("flagprof"), false}, env).profile == "flagprof");
-  BOOST_TEST(error_code_of([] { resolve_paths({}, env_with({{"OPENCLAW_PROFILE", "bad name"}})); }) == 1);
+  BOOST_TEST(error_code_of([] {
+               resolve_paths({}, env_with({{"OPENCLAW_PROFILE", "bad name"}}));
+             }) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(openclaw_home_replaces_home) {
@@ -147,10 +149,12 @@ BOOST_AUTO_TEST_CASE(flag_beats_env_beats_config_beats_default) {
   BOOST_TEST(resolve_base_port(31000, env, 32000, rescue, "").port == 31000);
   BOOST_TEST(resolve_base_port(31000, env, 32000, rescue, "").source == "--port");
   BOOST_TEST(resolve_base_port(std::nullopt, env, 32000, rescue, "").port == 30000);
-  BOOST_TEST(resolve_base_port(std::nullopt, env, 32000, rescue, "").source == "OPENCLAW_GATEWAY_PORT");
+  BOOST_TEST(resolve_base_port(std::nullopt, env, 32000, rescue, "").source ==
+             "OPENCLAW_GATEWAY_PORT");
   BOOST_TEST(resolve_base_port(std::nullopt, none, 32000, rescue, "").port == 32000);
   BOOST_TEST(resolve_base_port(std::nullopt, none, std::nullopt, rescue, "").port == 23532);
-  BOOST_TEST(resolve_base_port(std::nullopt, none, std::nullopt, std::string("dev"), "").port == 19001);
+  BOOST_TEST(resolve_base_port(std::nullopt, none, std::nullopt, std::string("dev"), "").port ==
+             19001);
   BOOST_TEST(resolve_base_port(std::nullopt, none, std::nullopt, std::nullopt, "").port == 18789);
 }
 

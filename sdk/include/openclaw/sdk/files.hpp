@@ -15,12 +15,13 @@ namespace openclaw::sdk {
 /// new file. With `durable`, the data and the rename are fsynced (survives power loss); without,
 /// the write is still atomic for readers and crashes of this process (enough for runtime state).
 /// Throws std::system_error naming the path on failure; `path` is then untouched.
-BOOST_SYMBOL_EXPORT void write_file_atomic(const std::filesystem::path& path, std::string_view content,
-                                           std::filesystem::perms mode = std::filesystem::perms(0600),
-                                           bool keep_backup = false, bool durable = true);
+BOOST_SYMBOL_EXPORT void write_file_atomic(
+    const std::filesystem::path& path, std::string_view content,
+    std::filesystem::perms mode = std::filesystem::perms(0600), bool keep_backup = false,
+    bool durable = true);
 
 /// Creates `dir` and missing parents; directories this call creates get `mode` (default 0700).
-BOOST_SYMBOL_EXPORT void create_private_dirs(const std::filesystem::path& dir,
-                                             std::filesystem::perms mode = std::filesystem::perms(0700));
+BOOST_SYMBOL_EXPORT void create_private_dirs(
+    const std::filesystem::path& dir, std::filesystem::perms mode = std::filesystem::perms(0700));
 
 }  // namespace openclaw::sdk

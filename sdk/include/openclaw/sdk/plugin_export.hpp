@@ -14,12 +14,18 @@
 
 #include "openclaw/sdk/plugin.hpp"
 
-#define OPENCLAW_PLUGIN(Type)                                                              \
-  namespace openclaw_plugin_exports {                                                      \
-  int api_version() { return OPENCLAW_SDK_API_VERSION; }                                   \
-  const char* abi() { return OPENCLAW_SDK_ABI_FINGERPRINT; }                               \
-  ::openclaw::sdk::Plugin* create() { return new Type(); }                                 \
-  }                                                                                        \
-  BOOST_DLL_ALIAS(openclaw_plugin_exports::api_version, openclaw_plugin_api_version)       \
-  BOOST_DLL_ALIAS(openclaw_plugin_exports::abi, openclaw_plugin_abi)                       \
+#define OPENCLAW_PLUGIN(Type)                                                        \
+  namespace openclaw_plugin_exports {                                                \
+  int api_version() {                                                                \
+    return OPENCLAW_SDK_API_VERSION;                                                 \
+  }                                                                                  \
+  const char* abi() {                                                                \
+    return OPENCLAW_SDK_ABI_FINGERPRINT;                                             \
+  }                                                                                  \
+  ::openclaw::sdk::Plugin* create() {                                                \
+    return new Type();                                                               \
+  }                                                                                  \
+  }                                                                                  \
+  BOOST_DLL_ALIAS(openclaw_plugin_exports::api_version, openclaw_plugin_api_version) \
+  BOOST_DLL_ALIAS(openclaw_plugin_exports::abi, openclaw_plugin_abi)                 \
   BOOST_DLL_ALIAS(openclaw_plugin_exports::create, openclaw_plugin_create)

@@ -20,12 +20,12 @@ enum class PortSource {
 struct PortRequest {
   std::string name;
   PortSource source = PortSource::offset;
-  int offset = 0;     ///< offset: base + offset; range: first candidate is base + offset
-  int range_end = 0;  ///< range: last candidate is base + range_end (inclusive)
-  int port = 0;       ///< config: the port
-  std::string config_key;           ///< config: the key that set `port`, e.g. `canvasHost.port`
-  std::string bind = "127.0.0.1";   ///< the address the port will be bound on
-  bool reserved = false;            ///< leased so nobody else takes it, but not bound by anyone yet
+  int offset = 0;          ///< offset: base + offset; range: first candidate is base + offset
+  int range_end = 0;       ///< range: last candidate is base + range_end (inclusive)
+  int port = 0;            ///< config: the port
+  std::string config_key;  ///< config: the key that set `port`, e.g. `canvasHost.port`
+  std::string bind = "127.0.0.1";  ///< the address the port will be bound on
+  bool reserved = false;           ///< leased so nobody else takes it, but not bound by anyone yet
 };
 
 }  // namespace openclaw::sdk

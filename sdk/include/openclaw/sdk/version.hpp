@@ -32,7 +32,7 @@
 #define OPENCLAW_SDK_STDLIB_ "stdlib-unknown"
 #endif
 #ifndef OPENCLAW_SDK_ABI_FINGERPRINT
-#define OPENCLAW_SDK_ABI_FINGERPRINT                                                      \
-  OPENCLAW_SDK_COMPILER_ "/" OPENCLAW_SDK_STDLIB_ "/boost-" OPENCLAW_SDK_STR(BOOST_VERSION) \
-                         "/sdk-api-" OPENCLAW_SDK_STR(OPENCLAW_SDK_API_VERSION)
+#define OPENCLAW_SDK_ABI_FINGERPRINT                                          \
+  OPENCLAW_SDK_COMPILER_ "/" OPENCLAW_SDK_STDLIB_ "/boost-" OPENCLAW_SDK_STR( \
+      BOOST_VERSION) "/sdk-api-" OPENCLAW_SDK_STR(OPENCLAW_SDK_API_VERSION)
 #endif
