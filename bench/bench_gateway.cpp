@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -28,6 +30,9 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+
+using openclaw::bench::percentile;
+using openclaw::bench::rss_kb;
 
 namespace {
 
@@ -58,15 +63,6 @@ pid_t spawn(std::vector<std::string> args, int out_fd) {
   return pid;
 }
 
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // Starts the gateway and returns its pid once it printed its ready line; ms is the wall time.
 pid_t start_gateway(double& ms) {
   int out[2];
@@ -91,11 +87,6 @@ double stop_gateway(pid_t pid) {
   ::kill(pid, SIGTERM);
   ::waitpid(pid, nullptr, 0);
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-double pct(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
 // One client: handshake, then `health` requests back to back until the deadline.
@@ -201,12 +192,12 @@ int main(int argc, char** argv) {
   std::printf(
       "| measure                    | p50      | p90      "
       "|\n|----------------------------|---------:|---------:|\n");
-  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", pct(start_ms, 0.5),
-              pct(start_ms, 0.9));
-  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", pct(rss_mb, 0.5),
-              pct(rss_mb, 0.9));
-  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", pct(stop_ms, 0.5),
-              pct(stop_ms, 0.9));
+  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", percentile(start_ms, 0.5),
+              percentile(start_ms, 0.9));
+  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", percentile(rss_mb, 0.5),
+              percentile(rss_mb, 0.9));
+  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", percentile(stop_ms, 0.5),
+              percentile(stop_ms, 0.9));
 
   double ms = 0;
   pid_t gw = start_gateway(ms);
@@ -219,8 +210,8 @@ int main(int argc, char** argv) {
     ::waitpid(pid, nullptr, 0);
     status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
-  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", pct(status_ms, 0.5),
-              pct(status_ms, 0.9));
+  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", percentile(status_ms, 0.5),
+              percentile(status_ms, 0.9));
 
   std::printf(
       "\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 cores)\n\n",

@@ -17,19 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-namespace {
+using openclaw::bench::rss_kb;
 
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
+namespace {
 
 struct Sample {
   double ms = 0;

@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 
+#include "bench_util.hpp"
 #include "core/error.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
@@ -25,6 +26,8 @@ using namespace openclaw;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+using openclaw::bench::percentile;
+
 namespace {
 
 ports::Plan plan_at(int base) {
@@ -33,12 +36,6 @@ ports::Plan plan_at(int base) {
 
 ports::Owner owner_for(const std::string& name, int base) {
   return {name, "/bench/" + name, ports::self_pid(), ports::self_start_time(), base};
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
 }
 
 void latency_row(const fs::path& root, const char* label, int others, int iterations) {

@@ -34,13 +34,9 @@ Listing listing(Context& ctx, const Instance& inst) {
                                                         inst.config.root(), ctx.env, ctx.argv0),
                                    inst.config.root(), options);
   for (const auto& r : records) {
-    out.plugins.push_back(json::object{
-        {"id", r.id},
-        {"kind", r.kind},
-        {"version", r.version},
-        {"path", (r.library.empty() ? r.dir : r.library).string()},
-        {"state", r.state == plugins::State::loaded ? "ok" : plugins::state_name(r.state)},
-        {"reason", r.reason}});
+    json::object o = plugins::to_json(r);
+    if (r.state == plugins::State::loaded) o["state"] = "ok";  // checked, not created
+    out.plugins.push_back(std::move(o));
   }
   return out;
 }

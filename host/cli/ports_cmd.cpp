@@ -15,18 +15,6 @@ using ports::InstanceLeases;
 
 namespace {
 
-const char* source_name(sdk::PortSource s) {
-  switch (s) {
-    case sdk::PortSource::offset:
-      return "offset";
-    case sdk::PortSource::config:
-      return "config";
-    case sdk::PortSource::range:
-      return "range";
-  }
-  return "";
-}
-
 struct PortRow {
   std::string name, port, bind, source, state, detail;
   json::object json;
@@ -40,11 +28,7 @@ int show_all(Context& ctx, bool as_json) {
     for (const auto& inst : instances) {
       json::array leases;
       for (const auto& l : inst.leases) {
-        leases.push_back(json::object{{"name", l.name},
-                                      {"port", l.port},
-                                      {"bind", l.bind},
-                                      {"source", l.source},
-                                      {"grantedAt", l.granted_at_ms}});
+        leases.push_back(ports::to_json(l));
       }
       arr.push_back(json::object{
           {"profile", inst.owner.profile ? json::value(*inst.owner.profile) : json::value(nullptr)},
@@ -116,7 +100,7 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
 
   std::vector<PortRow> rows;
   for (const auto& p : inst.plan.ports) {
-    PortRow r{p.name(), {}, p.request.bind, source_name(p.request.source), {}, {}, {}};
+    PortRow r{p.name(), {}, p.request.bind, ports::source_name(p.request.source), {}, {}, {}};
     int port = p.port;
     const ports::Lease* lease = mine ? mine->find(p.name()) : nullptr;
     if (lease) port = lease->port;

@@ -251,8 +251,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   auto lease_list = [&]() {
     json::array arr;
     for (const auto& l : leases) {
-      arr.push_back(
-          json::object{{"name", l.name}, {"port", l.port}, {"bind", l.bind}, {"source", l.source}});
+      arr.push_back(ports::to_json(l));
     }
     return arr;
   };

@@ -195,6 +195,15 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
 
 }  // namespace
 
+boost::json::object to_json(const Record& r) {
+  return {{"id", r.id},
+          {"kind", r.kind},
+          {"version", r.version},
+          {"path", (r.library.empty() ? r.dir : r.library).string()},
+          {"state", state_name(r.state)},
+          {"reason", r.reason}};
+}
+
 const char* state_name(State state) {
   switch (state) {
     case State::disabled:

@@ -55,6 +55,9 @@ std::vector<std::filesystem::path> search_path(const std::filesystem::path& stat
 std::vector<Record> load_all(const std::vector<std::filesystem::path>& search,
                              const boost::json::object& config, const LoadOptions& options = {});
 
+/// {id, kind, version, path (the library, else the folder), state, reason}.
+boost::json::object to_json(const Record& record);
+
 /// Why `path` may not be loaded (group/other-writable, foreign owner), or "".
 std::string unsafe_permissions(const std::filesystem::path& path);
 

@@ -264,12 +264,7 @@ std::optional<sdk::HttpResponse> Manager::route(const sdk::HttpRequest& request)
 json::array Manager::describe() const {
   json::array out;
   for (const auto& r : records_) {
-    json::object o{{"id", r.id},
-                   {"kind", r.kind},
-                   {"version", r.version},
-                   {"path", (r.library.empty() ? r.dir : r.library).string()},
-                   {"state", state_name(r.state)},
-                   {"reason", r.reason}};
+    json::object o = to_json(r);
     if (r.state == State::running && r.plugin) {
       try {
         o["status"] = r.plugin->status();

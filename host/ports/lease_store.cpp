@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 
 #include "core/clock.hpp"
@@ -28,18 +29,6 @@ namespace {
 
 constexpr const char* kStoreFile = "leases";
 constexpr const char* kLockFile = "lock";
-
-const char* source_name(sdk::PortSource s) {
-  switch (s) {
-    case sdk::PortSource::offset:
-      return "offset";
-    case sdk::PortSource::config:
-      return "config";
-    case sdk::PortSource::range:
-      return "range";
-  }
-  return "offset";
-}
 
 // The store file: a header line, then one line per instance, fields separated by single spaces:
 //   <pid> <startTime> <base> <profile|~> <stateDir> <n> (<name> <port> <bind> <source>
@@ -141,6 +130,14 @@ std::optional<InstanceLeases> from_line(std::string_view line) {
 }
 
 }  // namespace
+
+boost::json::object to_json(const Lease& l) {
+  return {{"name", l.name},
+          {"port", l.port},
+          {"bind", l.bind},
+          {"source", l.source},
+          {"grantedAt", l.granted_at_ms}};
+}
 
 const Lease* InstanceLeases::find(const std::string& name) const {
   for (const auto& l : leases) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/environment.hpp"
 #include "ports/plan.hpp"
 #include "ports/system.hpp"
@@ -41,6 +43,9 @@ struct InstanceLeases {
 
   const Lease* find(const std::string& name) const;
 };
+
+/// {name, port, bind, source, grantedAt}: how leases appear in listings and gateway methods.
+boost::json::object to_json(const Lease& lease);
 
 class LeaseStore {
  public:

@@ -53,6 +53,18 @@ PortRequest cdp_range_request(const std::string& profile) {
 }
 }  // namespace
 
+const char* source_name(sdk::PortSource source) {
+  switch (source) {
+    case PortSource::offset:
+      return "offset";
+    case PortSource::config:
+      return "config";
+    case PortSource::range:
+      return "range";
+  }
+  return "offset";
+}
+
 const PlannedPort* Plan::find(const std::string& name) const {
   for (const auto& p : ports) {
     if (p.name() == name) return &p;

@@ -36,6 +36,9 @@ struct Plan {
 /// reserved), browser.control (+2, loopback only), canvas (+4 or canvasHost.port), and one CDP
 /// port per local browser profile (explicit cdpPort, else a range in control+9 .. control+108;
 /// a cdpUrl profile needs none).
+/// "offset", "config" or "range": how a port was chosen, as leases and listings name it.
+const char* source_name(sdk::PortSource source);
+
 std::vector<sdk::PortRequest> standard_requests(const boost::json::object& config);
 
 /// Resolves requests against `base`. Throws a usage error (naming both config keys) when two

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "gateway/client.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"
 
@@ -255,47 +256,15 @@ unsigned mode_of(const fs::path& path) {
   return st.st_mode & 07777;
 }
 
-namespace {
-int connect_loopback(int port, const std::string& host) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-}  // namespace
-
+// The host's own HTTP/TCP helpers: the tests use what the CLI uses.
 bool port_accepts(int port) {
-  int fd = connect_loopback(port, "127.0.0.1");
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
+  return gateway::port_answers("127.0.0.1", port, 5s);
 }
 
 std::optional<HttpReply> http_get(int port, const std::string& target, const std::string& host) {
-  int fd = connect_loopback(port, host);
-  if (fd < 0) return std::nullopt;
-  std::string req =
-      "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (resp.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
-  HttpReply r;
-  r.status = std::stoi(resp.substr(9, 3));
-  auto body = resp.find("\r\n\r\n");
-  if (body != std::string::npos) r.body = resp.substr(body + 4);
-  return r;
+  auto reply = gateway::http_get(host, port, target, 5s);
+  if (!reply) return std::nullopt;
+  return HttpReply{reply->first, reply->second};
 }
 
 Listener::Listener(int port) {
