@@ -67,7 +67,10 @@ std::string display_path(const fs::path& path, const fs::path& home) {
   while (h.size() > 1 && h.back() == '/') h.pop_back();
   if (!h.empty() && h != "/" && p.size() > h.size() && p.compare(0, h.size(), h) == 0 &&
       p[h.size()] == '/') {
-    return "~" + p.substr(h.size());
+    // Built by append: g++ 12 at -O2/-O3 reports a false -Wrestrict on "~" + p.substr(...).
+    std::string shown = "~";
+    shown.append(p, h.size(), std::string::npos);
+    return shown;
   }
   return p;
 }
