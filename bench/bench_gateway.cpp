@@ -2,7 +2,11 @@
 // round trips per second with 1, 10 and 100 concurrent clients. Runs the real binary.
 // Prints tables; not a test.
 //
-//   build/bench/bench_gateway [seconds-per-load-run]
+//   build/bench/bench_gateway [seconds-per-load-run] [--compare OTHER_BINARY] [--burst-only]
+//
+// The burst table (1000 clients at once: peak RSS, concurrent `health` p99) runs first, for
+// OTHER_BINARY (e.g. a build of an earlier commit, with its libopenclaw-sdk.so beside it) and then
+// for this build's binary, so a before/after comparison comes from one run on one machine.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -38,11 +43,17 @@ namespace {
 
 fs::path g_home;
 int g_port = 0;
+std::string g_binary = OPENCLAW_HOST_BINARY;
 
 std::vector<std::string> env_strings() {
-  return {"HOME=" + g_home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (g_home / "registry").string(),
-          "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (g_home / "none").string(),
-          "OPENCLAW_GATEWAY_PORT=" + std::to_string(g_port), "PATH=/usr/bin:/bin"};
+  std::vector<std::string> env{
+      "HOME=" + g_home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (g_home / "registry").string(),
+      "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (g_home / "none").string(),
+      "OPENCLAW_GATEWAY_PORT=" + std::to_string(g_port), "PATH=/usr/bin:/bin"};
+  // A binary compared with --compare may bring its own libopenclaw-sdk.so beside it.
+  fs::path dir = fs::path(g_binary).parent_path();
+  if (fs::exists(dir / "libopenclaw-sdk.so.0")) env.push_back("LD_LIBRARY_PATH=" + dir.string());
+  return env;
 }
 
 pid_t spawn(std::vector<std::string> args, int out_fd) {
@@ -52,7 +63,7 @@ pid_t spawn(std::vector<std::string> args, int out_fd) {
     int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, 2);
     auto envs = env_strings();
-    std::vector<char*> envp, argv{const_cast<char*>(OPENCLAW_HOST_BINARY)};
+    std::vector<char*> envp, argv{g_binary.data()};
     for (auto& e : envs) envp.push_back(e.data());
     envp.push_back(nullptr);
     for (auto& a : args) argv.push_back(a.data());
@@ -169,15 +180,178 @@ double round_trips_per_second(int clients, double seconds) {
   return static_cast<double>(count) / elapsed;
 }
 
+/// Peak resident set size of `pid` in kB (VmHWM), or -1.
+long peak_rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// A burst client: connects with every other client at once, completes the handshake, then on the
+// signal sends one `health` request and times its answer. Reads every frame (events included), as
+// a well-behaved client does.
+struct Burst {
+  int clients = 0;
+  int hello = 0;               // clients that got hello-ok
+  int answered = 0;            // clients whose health call was answered
+  std::vector<double> rtt_ms;  // health round trips
+  std::function<void()> on_all_hello;
+};
+
+class BurstClient : public std::enable_shared_from_this<BurstClient> {
+ public:
+  BurstClient(asio::io_context& io, Burst& burst) : ws_(io), burst_(burst) {}
+
+  void start() {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(g_port));
+    ws_.next_layer().async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->ws_.async_handshake("127.0.0.1", "/", [self](beast::error_code ec) {
+        if (!ec) self->read();
+      });
+    });
+  }
+
+  void ask_health() {
+    t0_ = Clock::now();
+    out_ = R"({"type":"req","id":"h","method":"health"})";
+    ws_.async_write(asio::buffer(out_),
+                    [self = shared_from_this()](beast::error_code, std::size_t) {});
+  }
+
+  void close() {
+    beast::error_code ec;
+    ws_.next_layer().close(ec);
+  }
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      self->on_frame(beast::buffers_to_string(self->buffer_.data()));
+      self->buffer_.consume(self->buffer_.size());
+      self->read();
+    });
+  }
+
+  void on_frame(const std::string& text) {
+    if (text.find(R"("event":"connect.challenge")") != std::string::npos) {
+      out_ =
+          R"({"type":"req","id":"c","method":"connect","params":{"minProtocol":4,"maxProtocol":4}})";
+      ws_.async_write(asio::buffer(out_),
+                      [self = shared_from_this()](beast::error_code, std::size_t) {});
+    } else if (text.find(R"("type":"hello-ok")") != std::string::npos) {
+      if (++burst_.hello == burst_.clients && burst_.on_all_hello) burst_.on_all_hello();
+    } else if (text.find(R"("id":"h")") != std::string::npos) {
+      burst_.rtt_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0_).count());
+      ++burst_.answered;
+    }
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;
+  std::string out_;
+  Clock::time_point t0_;
+  Burst& burst_;
+};
+
+struct BurstResult {
+  int hello = 0, answered = 0;
+  double p50 = 0, p99 = 0, max = 0;
+  double peak_mb = 0, settled_mb = 0;
+};
+
+// A fresh gateway, `n` clients connecting at once; once all have their hello-ok, all call `health`
+// at once. Peak RSS is the gateway's VmHWM since its start.
+BurstResult burst(int n) {
+  double ms = 0;
+  pid_t gw = start_gateway(ms);
+  asio::io_context io;
+  Burst b;
+  b.clients = n;
+  std::vector<std::shared_ptr<BurstClient>> clients;
+  for (int i = 0; i < n; ++i) clients.push_back(std::make_shared<BurstClient>(io, b));
+  b.on_all_hello = [&] {
+    for (auto& c : clients) c->ask_health();
+  };
+  for (auto& c : clients) c->start();
+  // Done when every health call is answered, or after 30 s (a failed run shows in the counts).
+  asio::steady_timer poll(io);
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::function<void()> check = [&] {
+    if (b.answered == n || Clock::now() > deadline) {
+      for (auto& c : clients) c->close();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(20));
+    poll.async_wait([&](beast::error_code) { check(); });
+  };
+  check();
+  io.run();
+  BurstResult r;
+  r.hello = b.hello;
+  r.answered = b.answered;
+  if (!b.rtt_ms.empty()) {
+    r.p50 = percentile(b.rtt_ms, 0.5);
+    r.p99 = percentile(b.rtt_ms, 0.99);
+    r.max = percentile(b.rtt_ms, 1.0);
+  }
+  r.peak_mb = static_cast<double>(peak_rss_kb(gw)) / 1024.0;
+  r.settled_mb = static_cast<double>(rss_kb(gw)) / 1024.0;
+  stop_gateway(gw);
+  return r;
+}
+
+void burst_table(int n, const std::vector<std::string>& binaries) {
+  std::printf("\n%d WebSocket clients connecting at once, then %d concurrent `health` calls\n\n", n,
+              n);
+  std::printf(
+      "| binary | hello-ok | answered | health p50 (ms) | p99 (ms) | max (ms) | peak RSS VmHWM "
+      "(MB) | RSS after (MB) |\n");
+  std::printf(
+      "|--------|---------:|---------:|----------------:|---------:|---------:|--------------------"
+      ":|---------------:|\n");
+  for (const auto& bin : binaries) {
+    g_binary = bin;
+    BurstResult r = burst(n);
+    std::printf("| %s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f |\n", bin.c_str(), r.hello,
+                r.answered, r.p50, r.p99, r.max, r.peak_mb, r.settled_mb);
+    std::fflush(stdout);
+  }
+  g_binary = OPENCLAW_HOST_BINARY;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  double seconds = 3.0;
+  std::vector<std::string> binaries{OPENCLAW_HOST_BINARY};
+  bool burst_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--compare" && i + 1 < argc) {
+      binaries.insert(binaries.begin(), argv[++i]);  // the reference first: "before", then "after"
+    } else if (a == "--burst-only") {
+      burst_only = true;
+    } else {
+      seconds = std::atof(argv[i]);
+    }
+  }
   std::mt19937 rng{std::random_device{}()};
   g_port = 22000 + static_cast<int>(rng() % 8000);
   g_home = fs::temp_directory_path() / ("openclaw-bench-gateway-" + std::to_string(::getpid()));
   fs::remove_all(g_home);
   fs::create_directories(g_home);
+
+  burst_table(1000, binaries);
+  if (burst_only) {
+    fs::remove_all(g_home);
+    return 0;
+  }
 
   // Cold start, idle RSS, stop time.
   std::vector<double> start_ms, stop_ms, rss_mb;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -164,6 +165,16 @@ json::value redacted(const json::value& v) {
   return v;
 }
 
+// Every client is a file descriptor: take the hard limit, as nginx's worker_rlimit_nofile does,
+// so a burst of clients is not refused at the default soft limit of 1024.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 }  // namespace
 
 int run(Instance inst, const Environment& env, const Options& options, std::ostream& out,
@@ -184,6 +195,12 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
   StateDirLock state_lock(paths.state_dir, inst.where(paths.state_dir));
   Log log(paths.state_dir, options.log_level, err);
+  if (auto warning = ports::ephemeral_base_warning(inst.plan.base, inst.base.source,
+                                                   ports::system_ephemeral_range(), paths.profile);
+      !warning.empty()) {
+    log("warn", warning);
+  }
+  raise_fd_limit();
   scrub_child_environment();
 
   // Declared first so it outlives the plugins and servers that post work to it.
@@ -368,6 +385,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   sdk::HttpServer::Options http_options;
   http_options.websocket_message_limit = kTransportLimit;
+  http_options.websocket_send_limit = kMaxBufferedBytes;
   sdk::HttpServer http(
       io,
       [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
@@ -393,10 +411,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   try {
     http.listen(gw->request.bind, gw->port);
   } catch (const std::system_error& e) {
-    std::string who = ports::system_probe().holder(gw->port);
-    throw conflict_error("port " + std::to_string(gw->port) +
-                         " (gateway) is in use by another program" +
-                         (who.empty() ? "" : " (" + who + ")") + ": " + e.what());
+    throw conflict_error("port " + std::to_string(gw->port) + " (gateway) " +
+                         ports::system_probe().why_unbindable(gw->port) + ": " + e.what());
   }
 
   manager.start_all(leases);

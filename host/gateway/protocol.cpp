@@ -79,7 +79,13 @@ sdk::WebSocketHandlers Protocol::handlers() {
   h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string text) {
     on_message(ws, text);
   };
-  h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int) { on_close(ws); };
+  h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int code) {
+    if (code == 1008 && ws->close_reason().rfind("slow consumer", 0) == 0) {
+      ctx_.log(sdk::LogLevel::warn, "closed client " + ws->remote_address() + " (connection " +
+                                        std::to_string(ws->id()) + "): " + ws->close_reason());
+    }
+    on_close(ws);
+  };
   return h;
 }
 
@@ -272,7 +278,7 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
        json::object{
            {"method", ctx_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
       {"policy", json::object{{"maxPayload", kMaxPayload},
-                              {"maxBufferedBytes", 2 * kMaxPayload},
+                              {"maxBufferedBytes", kMaxBufferedBytes},
                               {"tickIntervalMs", kTickIntervalMs}}}};
   c.ws->send(response_ok(id, payload));
   presence_changed();
@@ -299,7 +305,8 @@ json::value Protocol::presence() const {
 }
 
 void Protocol::broadcast(const std::string& event, const json::value& payload) {
-  std::string frame = event_frame(event, payload);
+  // Serialized once; every connection's queue shares the one string.
+  auto frame = std::make_shared<const std::string>(event_frame(event, payload));
   for (auto& [id, c] : connections_) {
     if (c.connected) c.ws->send(frame);
   }

@@ -25,6 +25,9 @@ inline constexpr int kProtocolVersion = 4;
 /// kTransportLimit get an error response and a 1009 close, beyond it the transport closes.
 inline constexpr std::size_t kMaxPayload = 4 << 20;
 inline constexpr std::size_t kTransportLimit = 32 << 20;
+/// Most bytes queued for one client (advertised as policy.maxBufferedBytes and enforced by the
+/// HTTP server's per-connection send limit): a client that stops reading is closed past it.
+inline constexpr std::size_t kMaxBufferedBytes = 2 * kMaxPayload;
 inline constexpr int kTickIntervalMs = 30000;
 
 /// An error a method answers with: {"code", "message", "details"}.

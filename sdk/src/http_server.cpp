@@ -128,21 +128,26 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   }
 
   void send(std::string text) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-      if (self->closed_ || self->close_code_) return;
-      self->queue_.push_back(std::move(text));
-      if (!self->writing_) self->do_write();
+    send(std::make_shared<const std::string>(std::move(text)));
+  }
+
+  // dispatch: on the I/O thread (the common case) the frame is queued at once, without a posted
+  // handler per connection; from another thread it is posted.
+  void send(SharedFrame frame) override {
+    asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() {
+      self->enqueue(frame);
     });
   }
 
   void close(int code, std::string reason) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() {
-      if (self->closed_ || self->close_code_) return;
-      self->close_code_ = code;
-      self->close_reason_ = reason.substr(0, 120);  // a close frame carries at most 123 bytes
-      if (!self->writing_) self->do_close();
-    });
+    asio::dispatch(ws_.get_executor(),
+                   [self = shared_from_this(), code, reason = std::move(reason)]() {
+                     self->begin_close(code, reason);
+                   });
   }
+
+  std::size_t buffered_bytes() const override { return queued_bytes_; }
+  std::string close_reason() const override { return close_reason_; }
 
   const std::string& remote_address() const override { return remote_; }
   std::uint64_t id() const override { return id_; }
@@ -177,6 +182,40 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     if (!closed_) do_read();
   }
 
+  void enqueue(const SharedFrame& frame) {
+    if (closed_ || close_code_ || !frame) return;
+    const std::size_t limit = server_->options.websocket_send_limit;
+    if (limit && queued_bytes_ + frame->size() > limit) {
+      // A consumer that does not read: drop what it has not received and close it, rather than
+      // let its queue grow. The frame being written (if any) stays: Beast is in the middle of it.
+      const std::string reason =
+          "slow consumer: more than " + std::to_string(limit) + " bytes waiting to be sent";
+      while (queue_.size() > (writing_ ? 1u : 0u)) {
+        queued_bytes_ -= queue_.back()->size();
+        queue_.pop_back();
+      }
+      return begin_close(1008, reason);
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(frame);
+    if (!writing_) do_write();
+  }
+
+  void begin_close(int code, const std::string& reason) {
+    if (closed_ || close_code_) return;
+    close_code_ = code;
+    close_reason_ = reason.substr(0, 120);  // a close frame carries at most 123 bytes
+    // A peer that never reads would hold the close handshake (and this session) forever.
+    close_timer_.expires_after(
+        std::chrono::milliseconds(server_->options.websocket_close_grace_ms));
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);  // the read fails: finish()
+    });
+    if (!writing_) do_close();
+  }
+
   void do_write() {
     if (queue_.empty()) {
       writing_ = false;
@@ -185,8 +224,9 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()),
+    ws_.async_write(asio::buffer(*queue_.front()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->queued_bytes_ -= self->queue_.front()->size();
                       self->queue_.pop_front();
                       if (ec) {
                         self->writing_ = false;
@@ -214,6 +254,7 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     }
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
+    close_timer_.cancel();
     server_->ws_sessions.erase(self);
   }
 
@@ -224,7 +265,9 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   std::uint64_t id_;
   http::request<http::string_body> req_;
   HttpRequest upgrade_;
-  std::deque<std::string> queue_;
+  std::deque<SharedFrame> queue_;
+  std::size_t queued_bytes_ = 0;
+  asio::steady_timer close_timer_{ws_.get_executor()};
   bool writing_ = false;
   bool accepted_ = false;
   bool closed_ = false;
@@ -348,6 +391,11 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, Options option
 
 HttpServer::~HttpServer() {
   stop();
+  // Sessions and the server hold each other (a session keeps the server alive while it runs).
+  // Those still open now are waiting on handlers the io_context will destroy unrun; dropping the
+  // server's references lets them go with those handlers instead of leaking as a cycle.
+  impl_->ws_sessions.clear();
+  impl_->sessions.clear();
 }
 
 void HttpServer::listen(const std::string& address, int port) {

@@ -48,7 +48,15 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+/// The text of one frame, shared by every connection it is sent to: a broadcast is serialized once
+/// and each connection's queue holds a reference, not a copy.
+using SharedFrame = std::shared_ptr<const std::string>;
+
 /// One accepted WebSocket connection. Every member may be called from any thread.
+///
+/// Each connection's send queue is bounded by `HttpServer::Options::websocket_send_limit`: a
+/// frame that would take the bytes queued and not yet written past it closes the connection with
+/// 1008 (a slow consumer) instead of growing the queue; other connections are not affected.
 class BOOST_SYMBOL_VISIBLE WebSocket {
  public:
   virtual ~WebSocket() = default;
@@ -59,6 +67,12 @@ class BOOST_SYMBOL_VISIBLE WebSocket {
   virtual const std::string& remote_address() const = 0;
   /// Unique per server, for bookkeeping.
   virtual std::uint64_t id() const = 0;
+  /// Queues a shared frame without copying it; frames go out in order with those of send(text).
+  virtual void send(SharedFrame frame) = 0;
+  /// Bytes queued (or being written) and not yet handed to the kernel.
+  virtual std::size_t buffered_bytes() const = 0;
+  /// Why the connection closed or is closing ("" while open), e.g. the slow-consumer reason.
+  virtual std::string close_reason() const = 0;
 };
 
 /// Callbacks for WebSocket upgrades; they run on the io_context's thread.
@@ -80,6 +94,12 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     int idle_timeout_seconds = 30;     ///< idle keep-alive connections are closed after this
     /// Larger WebSocket messages close the connection with 1009 (message too big).
     std::size_t websocket_message_limit = 4 << 20;
+    /// Most bytes one WebSocket may have queued for sending; past it the connection is closed
+    /// with 1008 (0 = unbounded). A consumer that stops reading then costs at most this much.
+    std::size_t websocket_send_limit = 16 << 20;
+    /// After a close frame is due, how long a peer that does not read gets before the socket is
+    /// cut without the close handshake.
+    int websocket_close_grace_ms = 2000;
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
