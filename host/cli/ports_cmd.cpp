@@ -128,7 +128,8 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
     } else if (!probe.bindable(port, p.request.bind)) {
       r.state = "in-use";
       std::string who = probe.holder(port);
-      r.detail = "in use by another program" + (who.empty() ? "" : " (" + who + ")");
+      r.detail = probe.why_unbindable(port);
+      if (r.detail.rfind("is ", 0) == 0) r.detail.erase(0, 3);
       holder = json::object{{"program", who}};
     } else {
       r.state = "free";

@@ -73,6 +73,11 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
       throw usage_error("--port " + std::to_string(*flag) +
                         " leaves no room for the derived ports: base + 110 must be <= 65535");
     }
+    if (auto warning = ports::ephemeral_base_warning(
+            *flag, "--port", ports::system_ephemeral_range(), paths.profile);
+        !warning.empty()) {
+      *ctx.err << "openclaw-host: warning: " << warning << "\n";
+    }
     if (current_port != *flag) {
       config::assign(cfg.root(), {"gateway", "port"}, *flag);
       changes.push_back("set gateway.port = " + std::to_string(*flag));
@@ -86,7 +91,14 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
     ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), paths.home);
     auto occupied = occupied_ports(discover_profiles(paths.home), store.list(false),
                                    paths.state_dir, paths.home);
-    auto base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
+    // The kernel's ephemeral range is nobody's: outgoing connections take ports there at random.
+    // Only if no base outside it is left does the choice fall back to one inside.
+    const auto& eph = ports::system_ephemeral_range();
+    auto avoiding = occupied;
+    avoiding.push_back({eph.lo, eph.hi, "the kernel's ephemeral port range " + eph.text()});
+    auto base = ports::choose_base(preferred, avoiding, fixed_ports_bindable);
+    if (base) occupied = std::move(avoiding);
+    if (!base) base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
     if (!base)
       throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
     std::string why = "default for " + profile_label(paths.profile);

@@ -405,10 +405,8 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
                                          ") is held by " + describe(owner_at(*other)));
       }
       if (!mine_already(p.port) && !probe_.bindable(p.port, p.request.bind)) {
-        std::string who = probe_.holder(p.port);
-        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
-                                         ") is in use by another program" +
-                                         (who.empty() ? "" : " (" + who + ")"));
+        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() + ") " +
+                                         probe_.why_unbindable(p.port));
       }
     } else {
       std::vector<int> candidates;
@@ -416,7 +414,14 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
           r != remembered.end() && r->second >= p.range_lo && r->second <= p.range_hi) {
         candidates.push_back(r->second);
       }
-      for (int port = p.range_lo; port <= p.range_hi; ++port) candidates.push_back(port);
+      // Ports outside the kernel's ephemeral range first: inside it, any outgoing connection
+      // on the machine may take the port at random (an explicit base there leaves no choice).
+      for (int port = p.range_lo; port <= p.range_hi; ++port) {
+        if (!ephemeral_.contains(port)) candidates.push_back(port);
+      }
+      for (int port = p.range_lo; port <= p.range_hi; ++port) {
+        if (ephemeral_.contains(port)) candidates.push_back(port);
+      }
       lease.port = 0;
       for (int port : candidates) {
         if (taken.count(port) || held_by_other(port)) continue;

@@ -60,11 +60,15 @@ class LeaseStore {
 
   const std::filesystem::path& dir() const { return dir_; }
 
+  /// The ports range leases avoid when the range leaves a choice (default: the system's
+  /// ephemeral range, see system_ephemeral_range()).
+  void set_ephemeral_range(PortRange range) { ephemeral_ = range; }
+
   /// Leases every port of `plan` for `owner`, all or nothing, under the lock. Fixed ports held by
   /// another live instance or bound by another program are refused with a conflict error naming
   /// the other side; range ports take `remembered[name]` when free, else the first free port in
-  /// the range. Replaces any earlier leases of the same owner. Returns the leases granted, in
-  /// plan order.
+  /// the range outside the ephemeral range, else the first free one inside it. Replaces any earlier
+  /// leases of the same owner. Returns the leases granted, in plan order.
   std::vector<Lease> acquire(const Owner& owner, const Plan& plan,
                              const std::map<std::string, int>& remembered = {});
 
@@ -93,6 +97,7 @@ class LeaseStore {
   std::filesystem::path home_;
   const ProcessTable& processes_;
   const PortProbe& probe_;
+  PortRange ephemeral_ = system_ephemeral_range();
   mutable bool dir_checked_ = false;  ///< ownership and mode are checked once per store object
 };
 

@@ -194,4 +194,20 @@ std::optional<int> choose_base(int preferred, const std::vector<Interval>& occup
   return std::nullopt;
 }
 
+std::string ephemeral_base_warning(int base, const std::string& base_source,
+                                   const PortRange& ephemeral,
+                                   const std::optional<std::string>& profile) {
+  const int last = base + profile::kDerivedSpan;
+  if (!ephemeral.meets(base, last)) return {};
+  const std::string origin = base_source == "default" ? "the profile's default" : base_source;
+  const std::string setup = std::string("openclaw-host") +
+                            (profile ? " --profile " + *profile : std::string()) + " setup";
+  return "base port " + std::to_string(base) + " (" + origin + ") puts ports " +
+         std::to_string(base) + ".." + std::to_string(last) +
+         " in the kernel's ephemeral port range " + ephemeral.text() +
+         ": outgoing connections of any program take ports there at random and leave them in "
+         "TIME_WAIT for up to 60 s, so a start may find one taken; a base outside it avoids this" +
+         (base_source == "default" ? " (`" + setup + "` picks one)" : std::string());
+}
+
 }  // namespace openclaw::ports

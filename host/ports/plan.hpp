@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "openclaw/sdk/ports.hpp"
+#include "ports/system.hpp"
 
 namespace openclaw::ports {
 
@@ -64,5 +65,12 @@ struct Interval {
 /// none of `occupied` and for which `usable(base)` holds. nullopt when none exists.
 std::optional<int> choose_base(int preferred, const std::vector<Interval>& occupied,
                                const std::function<bool(int)>& usable);
+
+/// A warning when base .. base + 110 meets the kernel's ephemeral range `ephemeral`, saying why
+/// that is fragile and how to choose better; "" when it does not. `base_source` as in make_plan;
+/// `profile` for the suggested command.
+std::string ephemeral_base_warning(int base, const std::string& base_source,
+                                   const PortRange& ephemeral,
+                                   const std::optional<std::string>& profile);
 
 }  // namespace openclaw::ports

@@ -53,9 +53,14 @@ class ProcProcesses final : public ProcessTable {
   }
 };
 
-// Inodes of sockets listening on `port`, from /proc/net/tcp and tcp6.
-std::vector<unsigned long> listening_inodes(int port) {
-  std::vector<unsigned long> out;
+// One socket of /proc/net/tcp{,6} whose local port is `port`.
+struct TcpSocket {
+  std::string state;  // two hex digits: "0A" listen, "06" TIME_WAIT, "01" established, ...
+  unsigned long inode = 0;
+};
+
+std::vector<TcpSocket> sockets_on_port(int port) {
+  std::vector<TcpSocket> out;
   for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(file);
     std::string line;
@@ -68,11 +73,21 @@ std::vector<unsigned long> listening_inodes(int port) {
             inode)) {
         continue;
       }
-      if (state != "0A") continue;  // TCP_LISTEN
       auto colon = local.rfind(':');
       if (colon == std::string::npos) continue;
-      if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port) out.push_back(inode);
+      if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port) {
+        out.push_back({state, inode});
+      }
     }
+  }
+  return out;
+}
+
+// Inodes of sockets listening on `port`.
+std::vector<unsigned long> listening_inodes(int port) {
+  std::vector<unsigned long> out;
+  for (const auto& s : sockets_on_port(port)) {
+    if (s.state == "0A") out.push_back(s.inode);  // TCP_LISTEN
   }
   return out;
 }
@@ -97,6 +112,8 @@ class SocketProbe final : public PortProbe {
     ::close(fd);
     return ok;
   }
+
+  std::string why_unbindable(int port) const override;
 
   std::string holder(int port) const override {
     auto inodes = listening_inodes(port);
@@ -135,6 +152,60 @@ class SocketProbe final : public PortProbe {
 };
 
 }  // namespace
+
+std::string PortRange::text() const {
+  return std::to_string(lo) + "\u2013" + std::to_string(hi);
+}
+
+PortRange ephemeral_range(const std::optional<std::string>& override_value) {
+  auto parse = [](std::string text) -> std::optional<PortRange> {
+    for (auto& c : text) {
+      if (c == '-' || c == '\t') c = ' ';
+    }
+    std::istringstream in(text);
+    PortRange r;
+    if (!(in >> r.lo >> r.hi) || r.lo < 1 || r.hi > 65535 || r.lo > r.hi) return std::nullopt;
+    return r;
+  };
+  if (override_value) {
+    if (auto r = parse(*override_value)) return *r;
+  }
+  if (auto r = parse(read_small_file("/proc/sys/net/ipv4/ip_local_port_range"))) return *r;
+  return PortRange{32768, 60999};
+}
+
+const PortRange& system_ephemeral_range() {
+  static const PortRange range = [] {
+    const char* v = std::getenv("OPENCLAW_EPHEMERAL_PORT_RANGE");
+    return ephemeral_range(v && *v ? std::optional<std::string>(v) : std::nullopt);
+  }();
+  return range;
+}
+
+std::string PortProbe::why_unbindable(int port) const {
+  std::string who = holder(port);
+  return "is in use by another program" + (who.empty() ? "" : " (" + who + ")");
+}
+
+std::string SocketProbe::why_unbindable(int port) const {
+  std::string who = holder(port);
+  if (!who.empty()) return "is in use by another program (" + who + ")";
+  bool time_wait = false, connected = false;
+  for (const auto& s : sockets_on_port(port)) {
+    time_wait = time_wait || s.state == "06";
+    connected = connected || (s.state != "0A" && s.state != "06" && s.state != "07");
+  }
+  const std::string avoid = "bases outside " + system_ephemeral_range().text() + " avoid this";
+  if (connected) {
+    return "cannot be bound: an open outgoing connection uses it as its local port; " + avoid;
+  }
+  if (time_wait) {
+    return "cannot be bound: a recent outgoing connection left it in TIME_WAIT; free within 60 "
+           "s; " +
+           avoid;
+  }
+  return "is in use by another program";
+}
 
 const ProcessTable& system_processes() {
   static const ProcProcesses table;

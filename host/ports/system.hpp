@@ -19,6 +19,24 @@ class ProcessTable {
   virtual std::string name(int pid) const = 0;
 };
 
+/// A closed interval of port numbers.
+struct PortRange {
+  int lo = 0;
+  int hi = 0;
+  bool contains(int port) const { return lo <= port && port <= hi; }
+  /// True when lo..hi and `first`..`last` share a port.
+  bool meets(int first, int last) const { return first <= hi && lo <= last; }
+  std::string text() const;  ///< "32768–60999"
+};
+
+/// The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`): every outgoing
+/// connection on the machine takes a local port there at random and leaves it in TIME_WAIT for up
+/// to 60 s, so no port the host picks by itself lies in it. `OPENCLAW_EPHEMERAL_PORT_RANGE`
+/// ("LO-HI", for tests) overrides the kernel; 32768–60999 (Linux's default) when neither answers.
+PortRange ephemeral_range(const std::optional<std::string>& override_value);
+/// The same, for this process: its environment, then the kernel. Read once.
+const PortRange& system_ephemeral_range();
+
 /// Checks whether a port can be bound, and who holds it when it cannot.
 class PortProbe {
  public:
@@ -27,6 +45,10 @@ class PortProbe {
   virtual bool bindable(int port, const std::string& bind) const = 0;
   /// "pid 812: nginx" for the process listening on `port`, or "" when it cannot be found.
   virtual std::string holder(int port) const = 0;
+  /// Why `port` cannot be bound, as the end of "port N (name) ...": "is in use by another program
+  /// (pid 812: nginx)", or, when no program listens there but a recent outgoing connection left
+  /// it in TIME_WAIT, a sentence that says so and how to avoid it.
+  virtual std::string why_unbindable(int port) const;
 };
 
 /// /proc-backed process table.
