@@ -1,10 +1,12 @@
 #include "openclaw/sdk/files.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <system_error>
@@ -24,12 +26,37 @@ void fsync_dir(const fs::path& dir) {
     ::close(fd);
   }
 }
+// The pid in a temp name "<file>.tmp-<pid>-<n>" or "<file>.bak.tmp-<pid>", or 0.
+long temp_writer_pid(const std::string& name, const std::string& file) {
+  for (const std::string& prefix : {file + ".tmp-", file + ".bak.tmp-"}) {
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid > 0 && (*end == '\0' || *end == '-')) return pid;
+  }
+  return 0;
+}
+
+// A writer killed between creating its temp file and the rename leaves the temp behind (a full
+// copy of the file). The next write of the same file removes those of writers that are gone.
+void remove_dead_writers_temps(const fs::path& path) {
+  const std::string file = path.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(path.parent_path().empty() ? "." : path.parent_path(), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    long pid = temp_writer_pid(it->path().filename().string(), file);
+    if (pid == 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
+  }
+}
+
 }  // namespace
 
 void write_file_atomic(const fs::path& path, std::string_view content, fs::perms mode,
                        bool keep_backup, bool durable) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const fs::path dir = path.parent_path();
+  remove_dead_writers_temps(path);
   fs::path tmp = path;
   tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000007ull);
 

@@ -14,6 +14,7 @@ namespace openclaw::sdk {
 /// With `keep_backup`, the previous file (if any) stays as `<path>.bak`. `mode` is applied to the
 /// new file. With `durable`, the data and the rename are fsynced (survives power loss); without,
 /// the write is still atomic for readers and crashes of this process (enough for runtime state).
+/// Temp files that writers killed mid-write left beside `path` (their pid is gone) are removed.
 /// Throws std::system_error naming the path on failure; `path` is then untouched.
 BOOST_SYMBOL_EXPORT void write_file_atomic(
     const std::filesystem::path& path, std::string_view content,
