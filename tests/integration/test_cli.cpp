@@ -78,18 +78,23 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(cli_setup)
 
 BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
+  // The preferred base comes from a block this test holds, not from rescue's real default
+  // (23532), which some other program on the machine may use.
   Sandbox sb;
-  auto r = sb.run({"--profile", "rescue", "setup"});
+  PortBlock block;
+  const std::map<std::string, std::string> env{
+      {"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}};
+  auto r = sb.run({"--profile", "rescue", "setup"}, env);
   BOOST_TEST(r.code == 0, r.err);
   auto state = sb.home() / ".openclaw-rescue";
   BOOST_TEST(mode_of(state) == 0700u);
   BOOST_TEST(mode_of(state / "openclaw.json") == 0600u);
   BOOST_TEST(fs::is_directory(sb.home() / ".openclaw" / "workspace-rescue"));
   auto cfg = json::parse(read_file(state / "openclaw.json"));
-  BOOST_TEST(cfg.at("gateway").at("port").as_int64() == 23532);
+  BOOST_TEST(cfg.at("gateway").at("port").as_int64() == block.base());
   auto before = read_file(state / "openclaw.json");
 
-  auto again = sb.run({"--profile", "rescue", "setup"});
+  auto again = sb.run({"--profile", "rescue", "setup"}, env);
   BOOST_TEST(again.code == 0);
   BOOST_TEST(contains(again.out, "Nothing to change"), again.out);
   BOOST_TEST(read_file(state / "openclaw.json") == before);
@@ -97,9 +102,15 @@ BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
 }
 
 BOOST_AUTO_TEST_CASE(second_profile_gets_a_base_whose_derived_set_overlaps_nobody) {
+  // As main (23592) and rescue (23532) by default, but inside a block this test holds.
   Sandbox sb;
-  BOOST_TEST(sb.run({"--profile", "rescue", "setup"}).code == 0);
-  auto r = sb.run({"--profile", "main", "setup"});
+  PortBlock block(360);
+  const int rescue_default = block.base() + 120, main_default = block.base() + 180;
+  BOOST_TEST(sb.run({"--profile", "rescue", "setup"},
+                    {{"OPENCLAW_GATEWAY_PORT", std::to_string(rescue_default)}})
+                 .code == 0);
+  auto r = sb.run({"--profile", "main", "setup"},
+                  {{"OPENCLAW_GATEWAY_PORT", std::to_string(main_default)}});
   BOOST_TEST(r.code == 0, r.err);
   int rescue = static_cast<int>(json::parse(read_file(sb.home() / ".openclaw-rescue/openclaw.json"))
                                     .at("gateway")
@@ -109,8 +120,9 @@ BOOST_AUTO_TEST_CASE(second_profile_gets_a_base_whose_derived_set_overlaps_nobod
                                   .at("gateway")
                                   .at("port")
                                   .as_int64());
-  // main's own default (23592) overlaps rescue's 23532..23642.
-  BOOST_TEST(main != 23592);
+  // main's preferred base overlaps rescue's rescue_default..rescue_default + 110.
+  BOOST_TEST(rescue == rescue_default);
+  BOOST_TEST(main != main_default);
   BOOST_TEST((main > rescue + 110 || main + 110 < rescue));
   BOOST_TEST(contains(r.out, "overlaps profile \"rescue\""), r.out);
 }

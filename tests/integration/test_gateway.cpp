@@ -33,6 +33,7 @@ struct Gateway {
   PortBlock block;
   std::string profile;
   std::unique_ptr<Child> child;
+  std::chrono::steady_clock::time_point spawned;
 
   explicit Gateway(std::string p = "main", const std::string& token = "t-main")
       : profile(std::move(p)) {
@@ -41,6 +42,7 @@ struct Gateway {
     auto plugins = sb.home() / (".openclaw-" + profile) / "plugins";
     install_fixture("ok", plugins / "ok");
     install_fixture("channel", plugins / "channel");
+    spawned = std::chrono::steady_clock::now();
     child = sb.spawn({"--profile", profile, "gateway"});
     BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"),
                           "gateway did not start: " + child->err());
@@ -77,7 +79,7 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
   raw.handshake = false;
   Client c(raw);
   // S>C connect.challenge
-  auto challenge = parse(*c.read_text());
+  auto challenge = parse(value_of(c.read_text()));
   BOOST_TEST(challenge.at("type").as_string() == "event");
   BOOST_TEST(challenge.at("event").as_string() == "connect.challenge");
   BOOST_TEST(challenge.at("payload").at("nonce").as_string().size() == 36u);
@@ -85,7 +87,7 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
   // C>S connect, byte for byte as the OpenClaw 2026.9.6 CLI sends it
   c.send_text(
       R"({"type":"req","id":"1:3dc5cc7b-d8fb-466f-ab2f-f59670819763","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","version":"2026.9.6","platform":"linux","deviceFamily":"Linux","mode":"cli","instanceId":"e28f8edc-9b17-4a5f-84f2-7b2ece4091fe"},"caps":[],"auth":{"token":"t-main"},"role":"operator","scopes":["operator.read"]}})");
-  auto hello = parse(*c.read_text());
+  auto hello = parse(value_of(c.read_text()));
   BOOST_TEST(hello.at("type").as_string() == "res");
   BOOST_TEST(hello.at("id").as_string() == "1:3dc5cc7b-d8fb-466f-ab2f-f59670819763");
   BOOST_TEST(hello.at("ok").as_bool());
@@ -107,7 +109,17 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
     BOOST_TEST(events.count(e) == 1u, e);
   }
   BOOST_TEST(p.at("snapshot").at("health").at("ok").as_bool());
-  BOOST_TEST(p.at("snapshot").at("presence").as_array().size() >= 1u);
+  // Presence lists the gateway itself and this client, by the connId hello-ok gave it.
+  bool self_listed = false, client_listed = false;
+  for (const auto& entry : p.at("snapshot").at("presence").as_array()) {
+    const auto& e = entry.as_object();
+    if (e.contains("mode") && e.at("mode") == "gateway")
+      self_listed = e.at("pid").as_int64() == gw.child->pid();
+    if (e.contains("connId") && e.at("connId") == p.at("server").at("connId"))
+      client_listed = e.at("id") == "cli" && e.at("mode") == "cli";
+  }
+  BOOST_TEST(self_listed);
+  BOOST_TEST(client_listed);
   BOOST_TEST(p.at("policy").at("maxPayload").as_int64() > 0);
   BOOST_TEST(p.at("auth").at("method").as_string() == "token");
   // C>S health
@@ -148,7 +160,7 @@ BOOST_AUTO_TEST_CASE(wrong_token_is_refused_as_openclaw_does_and_closed_1008) {
   c.read_text();
   c.send_text(
       R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"auth":{"token":"wrong"}}})");
-  auto res = parse(*c.read_text());
+  auto res = parse(value_of(c.read_text()));
   BOOST_TEST(!res.at("ok").as_bool());
   BOOST_TEST(!c.read_text().has_value());
   BOOST_TEST(c.close_code() == 1008);
@@ -175,7 +187,7 @@ BOOST_AUTO_TEST_CASE(connect_must_come_first_and_protocol_must_match) {
     Client c(raw);
     c.read_text();
     c.send_text(frame);
-    auto res = parse(*c.read_text());
+    auto res = parse(value_of(c.read_text()));
     BOOST_TEST(!res.at("ok").as_bool(), frame);
     BOOST_TEST(res.at("error").at("code").as_string() == "INVALID_REQUEST");
     BOOST_TEST(!c.read_text().has_value());
@@ -187,7 +199,7 @@ BOOST_AUTO_TEST_CASE(connect_must_come_first_and_protocol_must_match) {
   c.read_text();
   c.send_text(
       R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":5,"maxProtocol":6}})");
-  auto res = parse(*c.read_text());
+  auto res = parse(value_of(c.read_text()));
   BOOST_TEST(res.at("error").at("details").at("code").as_string() == "PROTOCOL_MISMATCH");
 }
 
@@ -315,19 +327,19 @@ BOOST_AUTO_TEST_SUITE(gateway_http_and_cli)
 
 BOOST_AUTO_TEST_CASE(http_endpoints_on_the_base_port) {
   Gateway gw;
-  BOOST_TEST(parse(http_get(gw.block.base(), "/health")->body) ==
+  BOOST_TEST(parse(must_get(gw.block.base(), "/health").body) ==
              parse(R"({"ok":true,"status":"live"})"));
-  BOOST_TEST(parse(http_get(gw.block.base(), "/healthz")->body) ==
+  BOOST_TEST(parse(must_get(gw.block.base(), "/healthz").body) ==
              parse(R"({"ok":true,"status":"live"})"));
-  auto ready = http_get(gw.block.base(), "/ready");
-  BOOST_TEST(ready->status == 200);
-  BOOST_TEST(parse(ready->body).at("plugins").as_array().size() == 2u);
-  auto api = parse(http_get(gw.block.base(), "/api/status")->body);
+  auto ready = must_get(gw.block.base(), "/ready");
+  BOOST_TEST(ready.status == 200);
+  BOOST_TEST(parse(ready.body).at("plugins").as_array().size() == 2u);
+  auto api = parse(must_get(gw.block.base(), "/api/status").body);
   BOOST_TEST(api.at("profile").as_string() == "main");
-  auto page = http_get(gw.block.base(), "/");
-  BOOST_TEST(page->status == 200);
-  BOOST_TEST(contains(page->body, "<title>openclaw-host gateway</title>"));
-  BOOST_TEST(http_get(gw.block.base(), "/missing")->status == 404);
+  auto page = must_get(gw.block.base(), "/");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(contains(page.body, "<title>openclaw-host gateway</title>"));
+  BOOST_TEST(must_get(gw.block.base(), "/missing").status == 404);
 }
 
 BOOST_AUTO_TEST_CASE(bad_http_requests_get_clear_errors) {
@@ -359,7 +371,7 @@ BOOST_AUTO_TEST_CASE(bad_http_requests_get_clear_errors) {
       raw("POST /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   BOOST_TEST(post.rfind("HTTP/1.1 405 ", 0) == 0u);
   BOOST_TEST(contains(post, "METHOD_NOT_ALLOWED"));
-  BOOST_TEST(http_get(gw.block.base(), "/health")->status == 200);
+  BOOST_TEST(must_get(gw.block.base(), "/health").status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(status_page_renders_in_headless_chromium) {
@@ -394,7 +406,12 @@ BOOST_AUTO_TEST_CASE(status_and_health_report_the_live_instance) {
   BOOST_TEST(v.at("running").as_bool());
   BOOST_TEST(v.at("pid").as_int64() == gw.child->pid());
   BOOST_TEST(v.at("version").is_string());
+  // Uptime counts from the gateway's start: never more than the time since this test spawned it.
+  auto since_spawn = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - gw.spawned)
+                         .count();
   BOOST_TEST(v.at("uptimeMs").as_int64() >= 0);
+  BOOST_TEST(v.at("uptimeMs").as_int64() <= since_spawn);
   BOOST_TEST(v.at("healthy").as_bool());
   BOOST_TEST(v.at("leasedPorts").at("gateway").at("answers").as_bool());
   BOOST_TEST(!v.at("leasedPorts").at("bridge").at("answers").as_bool());
@@ -430,7 +447,7 @@ BOOST_AUTO_TEST_CASE(each_profile_talks_to_its_own_gateway) {
     auto s = parse(sb.run({"--profile", profile, "status", "--json"}).out);
     BOOST_TEST(s.at("running").as_bool());
     BOOST_TEST(s.at("ports").at("gateway").as_int64() == port);
-    BOOST_TEST(http_get(port, "/health")->status == 200);
+    BOOST_TEST(must_get(port, "/health").status == 200);
   }
   // A profile with no gateway says so with exit 3, probing its own port, not a neighbour's.
   BOOST_TEST(sb.run({"--profile", "nobody", "config", "set", "gateway.port",
@@ -478,7 +495,7 @@ BOOST_AUTO_TEST_CASE(lan_bind_with_a_token_listens_on_every_interface) {
                       std::to_string(block.base())});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   BOOST_TEST(contains(gw->out(), "on http://0.0.0.0:" + std::to_string(block.base())));
-  BOOST_TEST(http_get(block.base(), "/health")->status == 200);
+  BOOST_TEST(must_get(block.base(), "/health").status == 200);
   ClientOptions o;
   o.url = "ws://127.0.0.1:" + std::to_string(block.base());
   o.token = "lan-secret";

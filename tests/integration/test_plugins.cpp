@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(dropped_in_plugin_runs_on_its_leased_port) {
   auto route = http_get(ps.block.base(), "/fixture-ok");
   BOOST_REQUIRE(route);
   BOOST_TEST(route->body == R"({"route":"fixture-ok"})");
-  BOOST_TEST(http_get(ps.block.base(), "/ready")->status == 200);
+  BOOST_TEST(must_get(ps.block.base(), "/ready").status == 200);
   BOOST_TEST(ps.states()["fixture-ok"].first == "running");
   auto info = ps.run({"plugins", "info", "fixture-ok", "--json"});
   BOOST_TEST(json::parse(info.out).at("version").as_string() == "1.2.3");
@@ -156,11 +156,11 @@ BOOST_AUTO_TEST_CASE(every_broken_plugin_is_contained_and_reported) {
              r.out);
   // Failures name the file in the log; the host and the good plugin keep working.
   BOOST_TEST(contains(gw->err(), (ps.plugins / "throws" / "fixture_throws.so").string()));
-  BOOST_TEST(http_get(ps.block.base(), "/health")->status == 200);
-  BOOST_TEST(http_get(ps.leased("fixture-ok.http"), "/")->status == 200);
-  auto ready = http_get(ps.block.base(), "/ready");
-  BOOST_TEST(ready->status == 503);
-  BOOST_TEST(json::parse(ready->body).at("status").as_string() == "degraded");
+  BOOST_TEST(must_get(ps.block.base(), "/health").status == 200);
+  BOOST_TEST(must_get(ps.leased("fixture-ok.http"), "/").status == 200);
+  auto ready = must_get(ps.block.base(), "/ready");
+  BOOST_TEST(ready.status == 503);
+  BOOST_TEST(json::parse(ready.body).at("status").as_string() == "degraded");
   BOOST_TEST(gw->stop(SIGINT) == std::optional<int>(0));
 }
 

@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(gateway_serves_health_holds_leases_and_releases_on_sigint) 
   BOOST_REQUIRE(health);
   BOOST_TEST(health->status == 200);
   BOOST_TEST(json::parse(health->body) == json::parse(R"({"ok":true,"status":"live"})"));
-  BOOST_TEST(http_get(block.base(), "/healthz")->status == 200);
-  BOOST_TEST(http_get(block.base(), "/nope")->status == 404);
+  BOOST_TEST(must_get(block.base(), "/healthz").status == 200);
+  BOOST_TEST(must_get(block.base(), "/nope").status == 404);
 
   auto status = sb.run({"--profile", "rescue", "status", "--json"});
   BOOST_TEST(status.code == 0, status.err);
@@ -155,8 +155,8 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_with_overlapping_ranges_never_share_a_port)
   for (const auto& [k, v] : a) all.insert(v);
   for (const auto& [k, v] : b) all.insert(v);
   BOOST_TEST(all.size() == 10u);  // no port granted twice
-  BOOST_TEST(http_get(block.base(), "/health")->status == 200);
-  BOOST_TEST(http_get(block.base() + 60, "/health")->status == 200);
+  BOOST_TEST(must_get(block.base(), "/health").status == 200);
+  BOOST_TEST(must_get(block.base() + 60, "/health").status == 200);
   BOOST_TEST(main->stop(SIGTERM) == std::optional<int>(0));
   BOOST_TEST(rescue->stop(SIGTERM) == std::optional<int>(0));
 }
@@ -209,7 +209,7 @@ BOOST_AUTO_TEST_CASE(kill_9_never_blocks_the_next_start) {
   // ...and status knows it is not running.
   BOOST_TEST(sb.run({"--profile", "main", "status"}).code == 3);
   auto again = start_gateway(sb, "main");
-  BOOST_TEST(http_get(block.base(), "/health")->status == 200);
+  BOOST_TEST(must_get(block.base(), "/health").status == 200);
   BOOST_TEST(again->stop(SIGTERM) == std::optional<int>(0));
 }
 
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(sixteen_processes_racing_for_overlapping_plans_never_share_
   BOOST_TEST(ports.size() == total);
   BOOST_TEST(total == winners.size() * 5);
   for (int w : winners) {
-    BOOST_TEST(http_get(block.base() + 2 * w, "/health")->status == 200);
+    BOOST_TEST(must_get(block.base() + 2 * w, "/health").status == 200);
   }
   for (int w : winners) {
     BOOST_TEST(racers[static_cast<size_t>(w)]->stop(SIGTERM) == std::optional<int>(0));

@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   BOOST_TEST(v.at("hello").as_string() == "hi there");
   BOOST_TEST(v.at("profile").as_string() == "demo");
   BOOST_TEST(v.at("port").as_int64() == port);
-  BOOST_TEST(http_get(block.base(), "/hello")->status == 200);
+  BOOST_TEST(must_get(block.base(), "/hello").status == 200);
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 

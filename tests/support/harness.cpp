@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -32,16 +33,6 @@ std::string unique_suffix() {
          std::to_string(rng() % 1000000);
 }
 
-// Polls a real condition until it holds or the deadline passes.
-template <typename F>
-bool poll_until(F&& condition, std::chrono::milliseconds deadline) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-}
 }  // namespace
 
 TempDir::TempDir() {
@@ -123,6 +114,10 @@ Sandbox::Sandbox() {
   env_["LANG"] = "C.UTF-8";
   // Only the plugins a test installs: not the build tree's bundled ones.
   env_["OPENCLAW_BUNDLED_PLUGINS_DIR"] = (dir_.path() / "no-bundled-plugins").string();
+  // The sanitizer suite's settings (report files, suppressions) reach every child.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(name)) env_[name] = v;
+  }
 }
 
 Result Sandbox::run(const std::vector<std::string>& args,
@@ -265,6 +260,12 @@ std::optional<HttpReply> http_get(int port, const std::string& target, const std
   auto reply = gateway::http_get(host, port, target, 5s);
   if (!reply) return std::nullopt;
   return HttpReply{reply->first, reply->second};
+}
+
+HttpReply must_get(int port, const std::string& target, const std::string& host) {
+  auto reply = http_get(port, target, host);
+  BOOST_TEST_REQUIRE(reply.has_value(), "no HTTP answer from " << host << ":" << port << target);
+  return *reply;
 }
 
 Listener::Listener(int port) {

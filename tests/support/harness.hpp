@@ -11,9 +11,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include <boost/test/tools/detail/print_helper.hpp>
+#include <boost/test/unit_test.hpp>
 
 // Exit codes are compared as std::optional<int> (nullopt = did not exit in time).
 namespace boost::test_tools::tt_detail {
@@ -33,6 +34,17 @@ namespace openclaw::test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+/// Polls a real condition every 5 ms until it holds (true) or the deadline passes (false).
+template <typename F>
+bool poll_until(F&& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 /// A fresh directory under the temp dir, removed with its contents on destruction.
 class TempDir {
@@ -135,6 +147,15 @@ struct HttpReply {
 };
 std::optional<HttpReply> http_get(int port, const std::string& target,
                                   const std::string& host = "127.0.0.1");
+/// http_get that stops the test with a failure (not a crash) when nothing answers.
+HttpReply must_get(int port, const std::string& target, const std::string& host = "127.0.0.1");
+
+/// The value of `o`; an empty optional stops the test with a failure instead of a crash.
+template <typename T>
+T value_of(std::optional<T> o) {
+  BOOST_TEST_REQUIRE(o.has_value(), "expected a value, got an empty optional");
+  return std::move(*o);
+}
 /// True when a TCP connect to 127.0.0.1:port succeeds.
 bool port_accepts(int port);
 

@@ -7,6 +7,7 @@
 #include "support/harness.hpp"
 
 using namespace openclaw;
+using openclaw::test::value_of;
 using namespace openclaw::config;
 namespace json = boost::json;
 
@@ -37,8 +38,8 @@ BOOST_AUTO_TEST_CASE(comments_and_trailing_commas_are_accepted) {
   /* the base */ "gateway": { "port": 19001, },
   "browser": { "profiles": { "work": { "cdpPort": 19020, }, }, },
 })");
-  BOOST_TEST(*get_int(c.root(), "gateway.port") == 19001);
-  BOOST_TEST(*get_int(c.root(), "browser.profiles.work.cdpPort") == 19020);
+  BOOST_TEST(value_of(get_int(c.root(), "gateway.port")) == 19001);
+  BOOST_TEST(value_of(get_int(c.root(), "browser.profiles.work.cdpPort")) == 19020);
 }
 
 BOOST_AUTO_TEST_CASE(empty_file_is_an_empty_config) {
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_SUITE(config_edit)
 BOOST_AUTO_TEST_CASE(assign_find_erase_by_key_path) {
   json::object root;
   assign(root, split_key("browser.profiles.work.cdpPort"), 19020);
-  BOOST_TEST(*get_int(root, "browser.profiles.work.cdpPort") == 19020);
+  BOOST_TEST(value_of(get_int(root, "browser.profiles.work.cdpPort")) == 19020);
   BOOST_TEST(find(root, split_key("browser.profiles.nope")) == nullptr);
   BOOST_TEST(erase(root, split_key("browser.profiles.work.cdpPort")));
   BOOST_TEST(!erase(root, split_key("browser.profiles.work.cdpPort")));
@@ -182,7 +183,7 @@ BOOST_AUTO_TEST_CASE(save_is_atomic_keeps_a_backup_and_unknown_keys) {
   assign(c.root(), split_key("gateway.port"), 19001);
   c.save();
   auto again = Config::load(path, dir.path());
-  BOOST_TEST(*get_int(again.root(), "gateway.port") == 19001);
+  BOOST_TEST(value_of(get_int(again.root(), "gateway.port")) == 19001);
   BOOST_TEST(json::serialize(again.root().at("unknown")) == "{\"deep\":[1,2]}");
   BOOST_TEST(test::mode_of(path) == 0600u);
   auto bak = test::read_file(dir.path() / "state" / "openclaw.json.bak");

@@ -9,6 +9,7 @@
 #include "support/harness.hpp"
 
 using namespace openclaw;
+using openclaw::test::value_of;
 using namespace openclaw::ports;
 namespace json = boost::json;
 
@@ -134,17 +135,17 @@ BOOST_AUTO_TEST_CASE(two_ports_of_one_instance_colliding_names_both_keys) {
 
 BOOST_AUTO_TEST_CASE(choose_base_avoids_every_derived_set) {
   auto always = [](int) { return true; };
-  BOOST_TEST(*choose_base(23592, {}, always) == 23592);
+  BOOST_TEST(value_of(choose_base(23592, {}, always)) == 23592);
   // rescue occupies 23532..23642: main's default 23592 overlaps, the nearest free base is above.
   std::vector<Interval> rescue{{23532, 23642, "rescue"}};
-  BOOST_TEST(*choose_base(23592, rescue, always) == 23643);
+  BOOST_TEST(value_of(choose_base(23592, rescue, always)) == 23643);
   // Nearest below wins when closer.
-  BOOST_TEST(*choose_base(23500, rescue, always) == 23421);
+  BOOST_TEST(value_of(choose_base(23500, rescue, always)) == 23421);
   // A single explicit port blocks every base whose span covers it.
   std::vector<Interval> one{{30050, 30050, "x"}};
-  BOOST_TEST(*choose_base(30000, one, always) == 30051);
+  BOOST_TEST(value_of(choose_base(30000, one, always)) == 30051);
   // The usable() probe is honoured.
-  BOOST_TEST(*choose_base(30000, {}, [](int b) { return b != 30000; }) == 30001);
+  BOOST_TEST(value_of(choose_base(30000, {}, [](int b) { return b != 30000; })) == 30001);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -158,7 +159,7 @@ BOOST_AUTO_TEST_CASE(acquire_grants_the_whole_plan_and_release_frees_it) {
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20011);
   auto all = store.list(false);
   BOOST_TEST(all.size() == 1u);
-  BOOST_TEST(*all[0].owner.profile == "main");
+  BOOST_TEST(value_of(all[0].owner.profile) == "main");
   BOOST_TEST(store.release(owner("main", 100, 1, 20000)));
   BOOST_TEST(store.list(false).empty());
   BOOST_TEST(!store.release(owner("main", 100, 1, 20000)));
@@ -328,6 +329,63 @@ BOOST_AUTO_TEST_CASE(registry_writable_by_others_is_refused) {
   } catch (const Error& e) {
     BOOST_TEST(e.line().find("writable by group or others") != std::string::npos);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ephemeral_range_rules)
+
+BOOST_AUTO_TEST_CASE(the_range_comes_from_the_override_else_the_kernel) {
+  auto r = ephemeral_range(std::string("20000-30000"));
+  BOOST_TEST(r.lo == 20000);
+  BOOST_TEST(r.hi == 30000);
+  BOOST_TEST(r.contains(20000));
+  BOOST_TEST(!r.contains(30001));
+  BOOST_TEST(r.meets(19900, 20000));
+  BOOST_TEST(!r.meets(19000, 19999));
+  // A malformed override is ignored: the kernel's range (or Linux's default) answers.
+  auto kernel = ephemeral_range(std::nullopt);
+  for (const char* bad : {"30000-20000", "abc", "0-70000", ""}) {
+    auto fallback = ephemeral_range(std::string(bad));
+    BOOST_TEST(fallback.lo == kernel.lo, bad);
+    BOOST_TEST(fallback.hi == kernel.hi, bad);
+  }
+  BOOST_TEST(kernel.lo >= 1);
+  BOOST_TEST(kernel.lo <= kernel.hi);
+}
+
+BOOST_AUTO_TEST_CASE(a_base_whose_span_meets_the_range_is_warned_about) {
+  const PortRange eph{32768, 60999};
+  BOOST_TEST(ephemeral_base_warning(23532, "default", eph, std::string("rescue")).empty());
+  BOOST_TEST(ephemeral_base_warning(32657, "--port", eph, std::nullopt).empty());
+  // 32658 + 110 = 32768: the last derived port is the range's first.
+  auto edge = ephemeral_base_warning(32658, "--port", eph, std::nullopt);
+  BOOST_TEST(edge.find("ports 32658..32768") != std::string::npos, edge);
+  auto work = ephemeral_base_warning(41984, "default", eph, std::string("work"));
+  BOOST_TEST(work.find("base port 41984 (the profile's default)") != std::string::npos, work);
+  BOOST_TEST(work.find("ephemeral port range 32768\u201360999") != std::string::npos, work);
+  BOOST_TEST(work.find("`openclaw-host --profile work setup` picks one") != std::string::npos,
+             work);
+}
+
+BOOST_AUTO_TEST_CASE(choose_base_treats_the_range_as_occupied) {
+  auto always = [](int) { return true; };
+  std::vector<Interval> eph{{32768, 60999, "ephemeral"}};
+  // work's default 41984: the nearest base whose span ends below 32768.
+  BOOST_TEST(value_of(choose_base(41984, eph, always)) == 32657);
+  BOOST_TEST(value_of(choose_base(59000, eph, always)) == 61000);
+}
+
+BOOST_FIXTURE_TEST_CASE(range_leases_prefer_ports_outside_the_range, StoreFixture) {
+  procs.alive[700] = 1;
+  // The CDP range of base 20000 is 20011..20110; pretend 20000..20080 is ephemeral.
+  store.set_ephemeral_range({20000, 20080});
+  auto leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000));
+  BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20081);
+  // With the whole range inside, a port inside is still granted (an explicit base's choice).
+  store.set_ephemeral_range({20000, 20200});
+  leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000));
+  BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20011);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,8 +2,10 @@
 
 #include "core/error.hpp"
 #include "profile/profile.hpp"
+#include "support/harness.hpp"
 
 using namespace openclaw;
+using openclaw::test::value_of;
 using namespace openclaw::profile;
 
 namespace {
@@ -25,8 +27,8 @@ int error_code_of(const std::function<void()>& f) {
 BOOST_AUTO_TEST_SUITE(profile_names)
 
 BOOST_AUTO_TEST_CASE(valid_names_pass_and_default_means_no_profile) {
-  BOOST_TEST(*normalize_name("rescue", "") == "rescue");
-  BOOST_TEST(*normalize_name("Work_2-b", "") == "Work_2-b");
+  BOOST_TEST(value_of(normalize_name("rescue", "")) == "rescue");
+  BOOST_TEST(value_of(normalize_name("Work_2-b", "")) == "Work_2-b");
   BOOST_TEST(!normalize_name("default", "").has_value());
   BOOST_TEST(!normalize_name("DeFaUlT", "").has_value());
 }
@@ -79,7 +81,7 @@ BOOST_AUTO_TEST_CASE(no_profile_uses_dot_openclaw) {
 
 BOOST_AUTO_TEST_CASE(named_profile_scopes_everything) {
   auto p = resolve_paths({std::string("rescue"), false}, env_with({}));
-  BOOST_TEST(*p.profile == "rescue");
+  BOOST_TEST(value_of(p.profile) == "rescue");
   BOOST_TEST(p.state_dir == "/home/u/.openclaw-rescue");
   BOOST_TEST(p.config_path == "/home/u/.openclaw-rescue/openclaw.json");
   BOOST_TEST(p.default_workspace == "/home/u/.openclaw/workspace-rescue");
@@ -89,7 +91,7 @@ BOOST_AUTO_TEST_CASE(named_profile_scopes_everything) {
 
 BOOST_AUTO_TEST_CASE(dev_flag_is_profile_dev_and_conflicts_with_profile) {
   auto p = resolve_paths({std::nullopt, true}, env_with({}));
-  BOOST_TEST(*p.profile == "dev");
+  BOOST_TEST(value_of(p.profile) == "dev");
   BOOST_TEST(p.state_dir == "/home/u/.openclaw-dev");
   BOOST_TEST(error_code_of([] { resolve_paths({std::string("x"), true}, env_with({})); }) == 1);
 }
@@ -102,8 +104,8 @@ BOOST_AUTO_TEST_CASE(default_profile_flag_means_no_profile) {
 
 BOOST_AUTO_TEST_CASE(flag_wins_over_openclaw_profile_env) {
   auto env = env_with({{"OPENCLAW_PROFILE", "envprof"}});
-  BOOST_TEST(*resolve_paths({}, env).profile == "envprof");
-  BOOST_TEST(*resolve_paths({std::string("flagprof"), false}, env).profile == "flagprof");
+  BOOST_TEST(value_of(resolve_paths({}, env).profile) == "envprof");
+  BOOST_TEST(value_of(resolve_paths({std::string("flagprof"), false}, env).profile) == "flagprof");
   BOOST_TEST(error_code_of([] {
                resolve_paths({}, env_with({{"OPENCLAW_PROFILE", "bad name"}}));
              }) == 1);
