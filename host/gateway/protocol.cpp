@@ -104,9 +104,9 @@ void Protocol::on_open(const std::shared_ptr<sdk::WebSocket>& ws) {
 void Protocol::on_close(const std::shared_ptr<sdk::WebSocket>& ws) {
   auto it = connections_.find(ws->id());
   if (it == connections_.end()) return;
-  bool was_connected = it->second.connected;
+  bool was_listed = it->second.connected && it->second.in_presence;
   connections_.erase(it);
-  if (was_connected) presence_changed();
+  if (was_listed) presence_changed();
 }
 
 void Protocol::presence_changed() {
@@ -114,7 +114,12 @@ void Protocol::presence_changed() {
   presence_pending_ = true;
   auto send = [this] {
     presence_pending_ = false;
-    broadcast("presence", presence());
+    refresh_presence();
+    auto frame = std::make_shared<const std::string>(
+        R"({"type":"event","event":"presence","payload":[)" + *presence_entries_ + "]}");
+    for (auto& [id, c] : connections_) {
+      if (c.connected) c.ws->send(frame);
+    }
   };
   if (ctx_.defer) {
     ctx_.defer(std::chrono::milliseconds(200), send);
@@ -251,6 +256,10 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   }
   c.connected = true;
   c.client = p.contains("client") ? p.at("client") : json::value(json::object());
+  // As OpenClaw: the CLI's short-lived connections are not presence (the recorded trace's
+  // hello-ok lists only the gateway itself for the CLI).
+  c.in_presence = !(c.client.is_object() && c.client.get_object().contains("mode") &&
+                    c.client.get_object().at("mode") == "cli");
   c.role = p.contains("role") && p.at("role").is_string() ? std::string(p.at("role").get_string())
                                                           : "operator";
   c.scopes = p.contains("scopes") && p.at("scopes").is_array() ? p.at("scopes")
@@ -270,38 +279,58 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
       {"features", json::object{{"methods", std::move(methods)},
                                 {"events", std::move(events)},
                                 {"capabilities", json::array{}}}},
-      {"snapshot", json::object{{"presence", presence()},
-                                {"health", ctx_.health()},
-                                {"stateVersion", json::object{{"presence", 1}, {"health", 1}}},
-                                {"uptimeMs", now_ms() - ctx_.started_ms}}},
+      {"snapshot",
+       json::object{{"presence", kPresenceMarker},
+                    {"health", ctx_.health()},
+                    {"stateVersion", json::object{{"presence", presence_version_}, {"health", 1}}},
+                    {"uptimeMs", now_ms() - ctx_.started_ms}}},
       {"auth",
        json::object{
            {"method", ctx_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
       {"policy", json::object{{"maxPayload", kMaxPayload},
                               {"maxBufferedBytes", kMaxBufferedBytes},
                               {"tickIntervalMs", kTickIntervalMs}}}};
-  c.ws->send(response_ok(id, payload));
-  presence_changed();
+  // The presence list is the one part of hello-ok that grows with the number of clients: it is
+  // shared (serialized at most once per presence broadcast), with this client's own entry added,
+  // so a burst of N connects costs O(N) memory and CPU, not O(N^2).
+  std::string text = response_ok(id, payload);
+  const std::string marker = json::serialize(json::value(kPresenceMarker));
+  const auto at = text.find(marker);
+  if (!presence_entries_) refresh_presence();
+  std::string tail = c.in_presence ? "," + json::serialize(presence_entry(c)) : std::string();
+  tail += "]";
+  tail.append(text, at + marker.size(), std::string::npos);
+  text.resize(at);
+  text += "[";
+  c.ws->send(std::vector<sdk::SharedFrame>{std::make_shared<const std::string>(std::move(text)),
+                                           presence_entries_,
+                                           std::make_shared<const std::string>(std::move(tail))});
+  if (c.in_presence) presence_changed();
 }
 
-json::value Protocol::presence() const {
-  json::array out;
-  out.push_back(ctx_.presence_self());
-  for (const auto& [id, c] : connections_) {
-    if (!c.connected) continue;
-    json::object entry{{"connId", c.conn_id},
-                       {"role", c.role},
-                       {"ip", c.ws->remote_address()},
-                       {"ts", c.since_ms},
-                       {"reason", "connect"}};
-    if (c.client.is_object()) {
-      for (const char* k : {"id", "version", "platform", "mode", "instanceId"}) {
-        if (const json::value* v = c.client.get_object().if_contains(k)) entry[k] = *v;
-      }
+json::object Protocol::presence_entry(const Connection& c) const {
+  json::object entry{{"connId", c.conn_id},
+                     {"role", c.role},
+                     {"ip", c.ws->remote_address()},
+                     {"ts", c.since_ms},
+                     {"reason", "connect"}};
+  if (c.client.is_object()) {
+    for (const char* k : {"id", "version", "platform", "mode", "instanceId"}) {
+      if (const json::value* v = c.client.get_object().if_contains(k)) entry[k] = *v;
     }
-    out.push_back(std::move(entry));
   }
-  return out;
+  return entry;
+}
+
+void Protocol::refresh_presence() {
+  std::string out = json::serialize(ctx_.presence_self());
+  for (const auto& [id, c] : connections_) {
+    if (!c.connected || !c.in_presence) continue;
+    out += ',';
+    out += json::serialize(presence_entry(c));
+  }
+  presence_entries_ = std::make_shared<const std::string>(std::move(out));
+  ++presence_version_;
 }
 
 void Protocol::broadcast(const std::string& event, const json::value& payload) {

@@ -87,6 +87,7 @@ class Protocol {
     std::string role;
     boost::json::value scopes;
     std::int64_t since_ms = 0;
+    bool in_presence = false;  ///< listed in presence (every client but OpenClaw's CLI)
   };
 
   void on_open(const std::shared_ptr<sdk::WebSocket>& ws);
@@ -96,11 +97,19 @@ class Protocol {
                       const boost::json::value& params);
   void reject(Connection& c, const boost::json::value& id, const std::string& code,
               const std::string& message, const boost::json::value& details);
-  boost::json::value presence() const;
+  boost::json::object presence_entry(const Connection& c) const;
+  /// Rebuilds presence_entries_ from the connections (and bumps the presence version).
+  void refresh_presence();
   /// Presence changes are broadcast at most every 200 ms: a burst of N connects would
   /// otherwise send N presence lists to N clients (O(N^2) frames).
   void presence_changed();
   bool presence_pending_ = false;
+  /// The presence list's entries as JSON text, comma-separated (the gateway itself first), as of
+  /// the last broadcast; hello-ok frames share it.
+  sdk::SharedFrame presence_entries_;
+  std::int64_t presence_version_ = 0;
+  /// Where hello-ok's presence list goes in its serialized text.
+  static constexpr const char* kPresenceMarker = "\u0001openclaw-presence\u0001";
 
   ProtocolContext ctx_;
   std::map<std::string, sdk::MethodHandler> methods_;

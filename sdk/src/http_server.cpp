@@ -133,10 +133,13 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
 
   // dispatch: on the I/O thread (the common case) the frame is queued at once, without a posted
   // handler per connection; from another thread it is posted.
-  void send(SharedFrame frame) override {
-    asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() {
-      self->enqueue(frame);
-    });
+  void send(SharedFrame frame) override { send(std::vector<SharedFrame>{std::move(frame)}); }
+
+  void send(std::vector<SharedFrame> parts) override {
+    asio::dispatch(ws_.get_executor(),
+                   [self = shared_from_this(), parts = std::move(parts)]() mutable {
+                     self->enqueue(std::move(parts));
+                   });
   }
 
   void close(int code, std::string reason) override {
@@ -182,22 +185,36 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     if (!closed_) do_read();
   }
 
-  void enqueue(const SharedFrame& frame) {
-    if (closed_ || close_code_ || !frame) return;
+  // One message waiting to be written: its parts go out as one buffer sequence.
+  struct Outgoing {
+    std::vector<SharedFrame> parts;
+    std::vector<asio::const_buffer> buffers;
+    std::size_t bytes = 0;
+  };
+
+  void enqueue(std::vector<SharedFrame> parts) {
+    if (closed_ || close_code_) return;
+    Outgoing out;
+    for (const auto& p : parts) {
+      if (!p) continue;
+      out.buffers.push_back(asio::buffer(*p));
+      out.bytes += p->size();
+    }
+    out.parts = std::move(parts);
     const std::size_t limit = server_->options.websocket_send_limit;
-    if (limit && queued_bytes_ + frame->size() > limit) {
+    if (limit && queued_bytes_ + out.bytes > limit) {
       // A consumer that does not read: drop what it has not received and close it, rather than
       // let its queue grow. The frame being written (if any) stays: Beast is in the middle of it.
       const std::string reason =
           "slow consumer: more than " + std::to_string(limit) + " bytes waiting to be sent";
       while (queue_.size() > (writing_ ? 1u : 0u)) {
-        queued_bytes_ -= queue_.back()->size();
+        queued_bytes_ -= queue_.back().bytes;
         queue_.pop_back();
       }
       return begin_close(1008, reason);
     }
-    queued_bytes_ += frame->size();
-    queue_.push_back(frame);
+    queued_bytes_ += out.bytes;
+    queue_.push_back(std::move(out));
     if (!writing_) do_write();
   }
 
@@ -224,9 +241,10 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(*queue_.front()),
+    // Deque elements stay in place while others are added, so the buffers outlive the write.
+    ws_.async_write(queue_.front().buffers,
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->queued_bytes_ -= self->queue_.front()->size();
+                      self->queued_bytes_ -= self->queue_.front().bytes;
                       self->queue_.pop_front();
                       if (ec) {
                         self->writing_ = false;
@@ -265,7 +283,7 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   std::uint64_t id_;
   http::request<http::string_body> req_;
   HttpRequest upgrade_;
-  std::deque<SharedFrame> queue_;
+  std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   asio::steady_timer close_timer_{ws_.get_executor()};
   bool writing_ = false;

@@ -109,17 +109,16 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
     BOOST_TEST(events.count(e) == 1u, e);
   }
   BOOST_TEST(p.at("snapshot").at("health").at("ok").as_bool());
-  // Presence lists the gateway itself and this client, by the connId hello-ok gave it.
-  bool self_listed = false, client_listed = false;
+  // Presence lists the gateway itself; the CLI's own connection is not presence (as in the trace).
+  bool self_listed = false, cli_listed = false;
   for (const auto& entry : p.at("snapshot").at("presence").as_array()) {
     const auto& e = entry.as_object();
     if (e.contains("mode") && e.at("mode") == "gateway")
       self_listed = e.at("pid").as_int64() == gw.child->pid();
-    if (e.contains("connId") && e.at("connId") == p.at("server").at("connId"))
-      client_listed = e.at("id") == "cli" && e.at("mode") == "cli";
+    if (e.contains("connId") && e.at("connId") == p.at("server").at("connId")) cli_listed = true;
   }
   BOOST_TEST(self_listed);
-  BOOST_TEST(client_listed);
+  BOOST_TEST(!cli_listed);
   BOOST_TEST(p.at("policy").at("maxPayload").as_int64() > 0);
   BOOST_TEST(p.at("auth").at("method").as_string() == "token");
   // C>S health
@@ -137,6 +136,48 @@ BOOST_AUTO_TEST_CASE(handshake_has_the_shapes_of_the_recorded_trace) {
   BOOST_TEST(health->at("ok").as_bool());
   BOOST_TEST(health->at("payload").at("ok").as_bool());
   BOOST_TEST(health->at("payload").at("plugins").at("loaded").as_array().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_app_client_is_in_presence_and_its_leaving_is_broadcast) {
+  Gateway gw;
+  Client watcher(gw.options());
+  auto join = [&](const std::string& instance) {
+    ClientOptions raw = gw.options();
+    raw.handshake = false;
+    auto c = std::make_unique<Client>(raw);
+    value_of(c->read_text());  // connect.challenge
+    c->send_text(
+        R"({"type":"req","id":"1","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":{"id":"webchat","mode":"webchat","instanceId":")" +
+        instance + R"("},"auth":{"token":"t-main"}}})");
+    auto reply = parse(value_of(c->read_text()));
+    return std::make_pair(std::move(c), std::move(reply));
+  };
+  auto listed = [](const json::value& list, const std::string& instance) {
+    for (const auto& e : list.as_array()) {
+      if (e.as_object().contains("instanceId") && e.at("instanceId") == json::value(instance))
+        return true;
+    }
+    return false;
+  };
+  auto [app, hello] = join("app-1");
+  BOOST_TEST_REQUIRE(hello.at("ok").as_bool());
+  // Its own hello-ok lists it; so does the presence event the other client gets.
+  BOOST_TEST(listed(hello.at("payload").at("snapshot").at("presence"), "app-1"));
+  BOOST_TEST(hello.at("payload").at("snapshot").at("stateVersion").at("presence").as_int64() >= 1);
+  auto presence = watcher.wait_event("presence");
+  BOOST_TEST_REQUIRE(presence.has_value());
+  BOOST_TEST(listed(*presence, "app-1"));
+  // A second app sees the first in its snapshot; once the first leaves, presence says so.
+  auto [app2, hello2] = join("app-2");
+  BOOST_TEST(listed(hello2.at("payload").at("snapshot").at("presence"), "app-2"));
+  app.reset();
+  bool gone = false;
+  for (int i = 0; i < 5 && !gone; ++i) {
+    auto next = watcher.wait_event("presence");
+    BOOST_TEST_REQUIRE(next.has_value());
+    gone = !listed(*next, "app-1") && listed(*next, "app-2");
+  }
+  BOOST_TEST(gone);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_token_is_refused_as_openclaw_does_and_closed_1008) {

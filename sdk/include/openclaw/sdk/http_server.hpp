@@ -69,6 +69,9 @@ class BOOST_SYMBOL_VISIBLE WebSocket {
   virtual std::uint64_t id() const = 0;
   /// Queues a shared frame without copying it; frames go out in order with those of send(text).
   virtual void send(SharedFrame frame) = 0;
+  /// Queues one frame whose text is `parts` joined, none of them copied: a per-connection head
+  /// and tail around a large shared middle (e.g. one list every client's reply embeds).
+  virtual void send(std::vector<SharedFrame> parts) = 0;
   /// Bytes queued (or being written) and not yet handed to the kernel.
   virtual std::size_t buffered_bytes() const = 0;
   /// Why the connection closed or is closing ("" while open), e.g. the slow-consumer reason.
