@@ -63,7 +63,10 @@ std::vector<std::string> arguments(const Spec& spec) {
 
 std::string render_systemd_unit(const Spec& spec) {
   std::string exec;
-  for (const auto& a : arguments(spec)) exec += (exec.empty() ? "" : " ") + systemd_word(a);
+  for (const auto& a : arguments(spec)) {
+    if (!exec.empty()) exec += ' ';  // appended, not "lit" + str: g++ 12 -O3 false -Wrestrict
+    exec += systemd_word(a);
+  }
   std::string who = spec.profile ? "profile " + *spec.profile : "default profile";
   return "# Written by openclaw-host gateway install; reinstall with --force after editing.\n"
          "[Unit]\n"

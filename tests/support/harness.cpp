@@ -59,7 +59,8 @@ PortBlock::PortBlock(int size) {
   std::vector<sdk::PortRequest> requests;
   for (int i = 0; i < size; ++i) {
     sdk::PortRequest r;
-    r.name = "p" + std::to_string(i);
+    r.name = "p";  // appended: "p" + std::to_string(i) trips g++ 12's false -Wrestrict at -O3
+    r.name += std::to_string(i);
     r.offset = i;
     r.reserved = true;
     requests.push_back(r);

@@ -299,8 +299,9 @@ BOOST_AUTO_TEST_CASE(liveness_is_only_checked_for_instances_in_the_way) {
   // 100 unrelated instances: acquiring elsewhere does not consult their processes.
   for (int i = 0; i < 100; ++i) {
     procs.alive[2000 + i] = 1;
-    store.acquire(owner("p" + std::to_string(i), 2000 + i, 1, 30000 + i * 200),
-                  plan_for(30000 + i * 200));
+    std::string name = "p";  // appended: "p" + to_string trips g++ 12's -Wrestrict at -O3
+    name += std::to_string(i);
+    store.acquire(owner(name, 2000 + i, 1, 30000 + i * 200), plan_for(30000 + i * 200));
   }
   procs.alive.clear();  // every one of them "dies"; none is in the way of the next plan
   procs.alive[3000] = 1;
