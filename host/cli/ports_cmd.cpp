@@ -104,9 +104,10 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
     int port = p.port;
     const ports::Lease* lease = mine ? mine->find(p.name()) : nullptr;
     if (lease) port = lease->port;
-    if (p.is_range() && !lease) {
+    if ((p.is_range() || p.is_any()) && !lease) {
       auto rem = remembered.find(p.name());
-      if (rem != remembered.end() && rem->second >= p.range_lo && rem->second <= p.range_hi) {
+      if (rem != remembered.end() &&
+          (p.is_any() || (rem->second >= p.range_lo && rem->second <= p.range_hi))) {
         port = rem->second;
       }
     }
@@ -116,8 +117,9 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
       r.detail = "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")";
     } else if (port == 0) {
       r.state = "free";
-      r.detail =
-          "chosen at start from " + std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
+      r.detail = p.is_any() ? std::string("chosen at start: any free port")
+                            : "chosen at start from " + std::to_string(p.range_lo) + "-" +
+                                  std::to_string(p.range_hi);
     } else if (const auto* h = holder_of(port)) {
       r.state = "held";
       r.detail = "held by " + store.describe(h->owner);
@@ -133,7 +135,7 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
       holder = json::object{{"program", who}};
     } else {
       r.state = "free";
-      r.detail = p.is_range() ? "free (remembered choice)" : "free";
+      r.detail = p.is_range() || p.is_any() ? "free (remembered choice)" : "free";
     }
     r.port =
         port ? std::to_string(port) : std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);

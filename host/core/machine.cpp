@@ -37,7 +37,7 @@ std::vector<ConfiguredProfile> discover_profiles(const fs::path& home) {
       if (auto p = config::get_int(cfg.root(), "gateway.port")) cp.base = static_cast<int>(*p);
       auto plan = ports::make_plan(cp.base, "gateway.port", ports::standard_requests(cfg.root()));
       for (const auto& p : plan.ports) {
-        if (!p.is_range()) cp.fixed_ports.push_back(p.port);
+        if (!p.is_range() && !p.is_any()) cp.fixed_ports.push_back(p.port);
       }
     } catch (const Error& e) {
       cp.problem = e.line();

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/machine.hpp"
 #include "core/version.hpp"
 #include "gateway/instance_record.hpp"
 #include "gateway/protocol.hpp"
@@ -119,7 +121,9 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
   auto remembered = ports::remembered_ports(inst.config.root());
   std::vector<const ports::Lease*> changed;
   for (const auto& l : leases) {
-    if (l.source == "range" && remembered[l.name] != l.port) changed.push_back(&l);
+    if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port) {
+      changed.push_back(&l);
+    }
   }
   if (changed.empty()) return;
   try {
@@ -221,6 +225,21 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   ports::LeaseStore store(ports::LeaseStore::default_dir(env), paths.home);
   ports::Owner owner{paths.profile, paths.state_dir.string(), ports::self_pid(),
                      ports::self_start_time(), inst.plan.base};
+  // "Any free port" requests also stay out of the spans of profiles configured on this machine
+  // that are not running now (the registry knows the running ones).
+  auto avoid_configured_profiles = [&] {
+    std::vector<ports::PortRange> spans;
+    for (const auto& iv :
+         occupied_ports(discover_profiles(paths.home), {}, paths.state_dir, paths.home)) {
+      spans.push_back({iv.lo, iv.hi});
+    }
+    store.set_avoided_spans(std::move(spans));
+  };
+  const auto wanted = manager.remaining_requests();
+  if (std::any_of(wanted.begin(), wanted.end(),
+                  [](const sdk::PortRequest& r) { return r.source == sdk::PortSource::any; })) {
+    avoid_configured_profiles();
+  }
   std::vector<ports::Lease> leases;
   while (true) {
     auto plan = ports::make_plan(inst.plan.base, inst.base.source, manager.remaining_requests());
@@ -233,6 +252,21 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
   Cleanup cleanup{store, owner, paths.state_dir};
   remember_range_ports(inst, leases, log);
+
+  // Plugins lease more ports at run time with the same guarantees.
+  manager.set_runtime_ports(plugins::Manager::RuntimePorts{
+      [&](const sdk::PortRequest& request) {
+        avoid_configured_profiles();
+        auto plan = ports::make_plan(inst.plan.base, inst.base.source, {request});
+        auto granted = store.lease_more(owner, plan, ports::remembered_ports(inst.config.root()));
+        leases.push_back(granted.at(0));
+        remember_range_ports(inst, granted, log);
+        return granted.at(0);
+      },
+      [&](const std::string& name) {
+        std::erase_if(leases, [&](const ports::Lease& l) { return l.name == name; });
+        return store.release_port(owner, name);
+      }});
 
   // ---- what the methods, the status page and the instance record report ----------------------
   auto health = [&]() -> json::value {
@@ -324,6 +358,18 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       if (!ec) fn();
     });
   };
+  pctx.after = [&io](std::chrono::milliseconds delay, std::function<void()> fn) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io, delay);
+    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
+  };
+  // Plugin methods are looked up at call time: a plugin that failed or stopped is never called.
+  pctx.call_plugin_method = [&](const std::string& name, const json::value& params,
+                                const sdk::Caller& caller, sdk::MethodResponder respond) {
+    return manager.call_method(name, params, caller, std::move(respond));
+  };
+  pctx.plugin_method_names = [&] { return manager.method_names(); };
   Protocol protocol(pctx);
   protocol.add_method("health", [&](const json::value&) { return health(); });
   protocol.add_method("status", [&](const json::value&) { return status(); });
@@ -386,26 +432,33 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   sdk::HttpServer::Options http_options;
   http_options.websocket_message_limit = kTransportLimit;
   http_options.websocket_send_limit = kMaxBufferedBytes;
+  // Built-in endpoints answer at once; anything else goes to a plugin route, which may answer
+  // later.
+  auto builtin = [&](const sdk::HttpRequest& req) -> std::optional<sdk::HttpResponse> {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (req.path == "/health" || req.path == "/healthz") {
+      if (!get)
+        return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED",
+                                        req.method + " is not supported here");
+      return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
+    }
+    if (req.path == "/ready" && get) return ready();
+    if (req.path == "/api/status" && get) {
+      return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
+    }
+    if (req.path == "/" && get)
+      return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
+    return std::nullopt;
+  };
   sdk::HttpServer http(
-      io,
-      [&](const sdk::HttpRequest& req) -> sdk::HttpResponse {
-        const bool get = req.method == "GET" || req.method == "HEAD";
-        if (req.path == "/health" || req.path == "/healthz") {
-          if (!get)
-            return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED",
-                                            req.method + " is not supported here");
-          return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
+      io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
+        if (auto response = builtin(req)) {
+          respond.send(std::move(*response));
+        } else if (!manager.route(req, respond)) {
+          respond.send(sdk::HttpResponse::error(404, "NOT_FOUND",
+                                                "no route for " + req.method + " " + req.path));
         }
-        if (req.path == "/ready" && get) return ready();
-        if (req.path == "/api/status" && get) {
-          return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
-        }
-        if (req.path == "/" && get)
-          return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
-        if (auto plugin_response = manager.route(req)) return *plugin_response;
-        return sdk::HttpResponse::error(404, "NOT_FOUND",
-                                        "no route for " + req.method + " " + req.path);
-      },
+      }),
       http_options);
   http.set_websocket(protocol.handlers());
   try {
@@ -416,7 +469,6 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
 
   manager.start_all(leases);
-  for (const auto& [name, handler] : manager.methods()) protocol.add_method(name, handler);
   manager.bus().subscribe([&](const sdk::Message& m) {
     protocol.broadcast("chat", json::object{{"channel", m.channel},
                                             {"direction", m.direction},
@@ -470,11 +522,12 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+    // Plugins first: calls in flight to them are answered before the clients are told to go.
+    manager.stop_all();
     protocol.shutdown("gateway stopping");
     http.stop();
     tick.cancel();
     presence_timer.cancel();
-    manager.stop_all();
     stop_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
     wait_closed();
   });

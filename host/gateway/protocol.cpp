@@ -49,6 +49,11 @@ void Protocol::add_method(std::string name, sdk::MethodHandler handler) {
 std::vector<std::string> Protocol::method_names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : methods_) out.push_back(k);
+  if (ctx_.plugin_method_names) {
+    for (auto& name : ctx_.plugin_method_names()) {
+      if (!methods_.count(name)) out.push_back(std::move(name));
+    }
+  }
   return out;
 }
 
@@ -193,18 +198,44 @@ void Protocol::on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::
     ws->send(response_error(id, "INVALID_REQUEST", "already connected", nullptr));
     return;
   }
-  auto m = methods_.find(method);
-  if (m == methods_.end()) {
-    ws->send(response_error(id, "INVALID_REQUEST", "unknown method: " + method, nullptr));
+  dispatch(c, id, method, params);
+}
+
+// Each request gets a responder; the answer goes out whenever it comes, matched by id, while the
+// connection goes on reading and answering other requests.
+void Protocol::dispatch(Connection& c, const json::value& id, const std::string& method,
+                        const json::value& params) {
+  std::weak_ptr<sdk::WebSocket> weak = c.ws;
+  sdk::MethodResponder respond([weak, id](bool ok, const json::value& v, const std::string& code,
+                                          const std::string& message) {
+    // A client that went away is not an error for the handler: the answer is dropped.
+    if (auto ws = weak.lock()) {
+      ws->send(ok ? response_ok(id, v) : response_error(id, code, message, v));
+    }
+  });
+  std::optional<std::chrono::milliseconds> timeout;
+  if (auto m = methods_.find(method); m != methods_.end()) {
+    timeout = kDefaultTimeout;
+    try {
+      respond.ok(m->second(params));
+    } catch (const MethodError& e) {
+      respond.error(e.code, e.what(), e.details);
+    } catch (const std::exception& e) {
+      ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
+      respond.error("UNAVAILABLE", method + " failed: " + e.what());
+    }
+  } else if (ctx_.call_plugin_method) {
+    timeout = ctx_.call_plugin_method(method, params, c.caller, respond);
+  }
+  if (!timeout) {
+    respond.error("INVALID_REQUEST", "unknown method: " + method);
     return;
   }
-  try {
-    ws->send(response_ok(id, m->second(params)));
-  } catch (const MethodError& e) {
-    ws->send(response_error(id, e.code, e.what(), e.details));
-  } catch (const std::exception& e) {
-    ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
-    ws->send(response_error(id, "UNAVAILABLE", method + " failed: " + e.what(), nullptr));
+  if (!respond.done() && ctx_.after) {
+    ctx_.after(*timeout, [watch = respond.watch(), method, ms = timeout->count()] {
+      sdk::MethodResponder::cancel(watch, "TIMEOUT",
+                                   method + " did not answer within " + std::to_string(ms) + " ms");
+    });
   }
 }
 
@@ -265,8 +296,21 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   c.scopes = p.contains("scopes") && p.at("scopes").is_array() ? p.at("scopes")
                                                                : json::value(json::array());
 
+  c.caller.conn_id = c.conn_id;
+  c.caller.role = c.role;
+  c.caller.remote_address = c.ws->remote_address();
+  if (c.client.is_object()) {
+    const auto& client = c.client.get_object();
+    if (const auto* v = client.if_contains("id"); v && v->is_string())
+      c.caller.client_id = std::string(v->get_string());
+    if (const auto* v = client.if_contains("mode"); v && v->is_string())
+      c.caller.client_mode = std::string(v->get_string());
+  }
+  for (const auto& scope : c.scopes.as_array()) {
+    if (scope.is_string()) c.caller.scopes.emplace_back(scope.get_string());
+  }
   json::array methods;
-  for (const auto& [name, h] : methods_) methods.push_back(json::value(name));
+  for (const auto& name : method_names()) methods.push_back(json::value(name));
   json::array events;
   for (const auto& e : event_names()) events.push_back(json::value(e));
   json::object payload{

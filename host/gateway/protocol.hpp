@@ -50,14 +50,24 @@ struct ProtocolContext {
   std::function<boost::json::value()> presence_self;
   /// Runs `fn` once after `delay` on the I/O thread (used to coalesce presence broadcasts).
   std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> defer;
+  /// Runs `fn` once after `delay` on the I/O thread; every call its own timer (request deadlines).
+  std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> after;
+  /// Methods of plugins, looked up at call time (see plugins::Manager::call_method).
+  std::function<std::optional<std::chrono::milliseconds>(
+      const std::string& name, const boost::json::value& params, const sdk::Caller& caller,
+      sdk::MethodResponder respond)>
+      call_plugin_method;
+  std::function<std::vector<std::string>()> plugin_method_names;
 };
 
 class Protocol {
  public:
   explicit Protocol(ProtocolContext context);
 
-  /// Adds a method (built-in or from a plugin). Must precede the first connection.
+  /// Adds a built-in method that answers at once. Must precede the first connection.
   void add_method(std::string name, sdk::MethodHandler handler);
+  /// Built-in methods' answer deadline when they answer later (plugin methods bring their own).
+  static constexpr std::chrono::milliseconds kDefaultTimeout{30000};
   std::vector<std::string> method_names() const;
   static const std::vector<std::string>& event_names();
 
@@ -88,7 +98,10 @@ class Protocol {
     boost::json::value scopes;
     std::int64_t since_ms = 0;
     bool in_presence = false;  ///< listed in presence (every client but OpenClaw's CLI)
+    sdk::Caller caller;        ///< what method handlers learn of the client
   };
+  void dispatch(Connection& c, const boost::json::value& id, const std::string& method,
+                const boost::json::value& params);
 
   void on_open(const std::shared_ptr<sdk::WebSocket>& ws);
   void on_message(const std::shared_ptr<sdk::WebSocket>& ws, const std::string& text);

@@ -1,5 +1,9 @@
 #include "plugins/manager.hpp"
 
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "config/config.hpp"
@@ -11,11 +15,15 @@ namespace openclaw::plugins {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+// One bus for the instance; each subscription belongs to a plugin (or to the host, npos).
 class Manager::Bus final : public sdk::MessageBus {
  public:
   explicit Bus(Manager& m) : m_(m) {}
   void publish(const sdk::Message& message) override {
-    for (const auto& h : handlers_) {
+    // A snapshot: a subscriber may subscribe or revoke while it is called.
+    auto handlers = handlers_;
+    for (const auto& [id, h] : handlers) {
+      if (!handlers_.count(id)) continue;  // revoked meanwhile
       try {
         h(message);
       } catch (const std::exception& e) {
@@ -23,17 +31,38 @@ class Manager::Bus final : public sdk::MessageBus {
       }
     }
   }
-  void subscribe(Handler handler) override { handlers_.push_back(std::move(handler)); }
+  sdk::Registration subscribe(Handler handler) override { return subscribe_for(npos, handler); }
+  sdk::Registration subscribe_for(size_t plugin, Handler handler) {
+    std::uint64_t id = m_.next_id_++;
+    handlers_.emplace(id, std::move(handler));
+    auto revoke = [this, id] { handlers_.erase(id); };
+    return plugin == npos ? sdk::Registration(revoke) : m_.keep(plugin, revoke);
+  }
+  static constexpr size_t npos = static_cast<size_t>(-1);
 
  private:
   Manager& m_;
-  std::vector<Handler> handlers_;
+  std::map<std::uint64_t, Handler> handlers_;
+};
+
+// What one plugin's bus() is: the instance's bus, with subscriptions owned by the plugin.
+class PluginBus final : public sdk::MessageBus {
+ public:
+  PluginBus(Manager::Bus& bus, size_t plugin) : bus_(bus), plugin_(plugin) {}
+  void publish(const sdk::Message& message) override { bus_.publish(message); }
+  sdk::Registration subscribe(Handler handler) override {
+    return bus_.subscribe_for(plugin_, std::move(handler));
+  }
+
+ private:
+  Manager::Bus& bus_;
+  size_t plugin_;
 };
 
 // What one plugin sees of the host.
 class PluginHost final : public sdk::Host {
  public:
-  PluginHost(Manager& m, size_t index) : m_(m), index_(index) {
+  PluginHost(Manager& m, size_t index) : m_(m), index_(index), bus_(*m.bus_, index) {
     const auto& inst = m.instance_;
     const Record& r = m.records_[index];
     data_dir_ = inst.paths.state_dir / "plugins-data" / r.id;
@@ -42,6 +71,7 @@ class PluginHost final : public sdk::Host {
     if (cfg && cfg->is_object()) config_ = cfg->get_object();
   }
 
+  const std::string& id() const override { return m_.records_[index_].id; }
   const std::optional<std::string>& profile() const override { return m_.instance_.paths.profile; }
   const fs::path& state_dir() const override { return m_.instance_.paths.state_dir; }
   const fs::path& data_dir() const override { return data_dir_; }
@@ -57,32 +87,99 @@ class PluginHost final : public sdk::Host {
     m_.log_(level, "[" + m_.records_[index_].id + "] " + std::string(message));
   }
 
-  void add_route(std::string method, std::string path_prefix, sdk::HttpHandler handler) override {
+  sdk::Registration add_route_async(std::string method, std::string path_prefix,
+                                    sdk::AsyncHttpHandler handler) override {
     const std::string& id = m_.records_[index_].id;
     bool own = path_prefix == "/" + id || path_prefix.rfind("/" + id + "/", 0) == 0;
     if (!own && path_prefix.rfind("/__openclaw__/", 0) != 0) {
       throw std::invalid_argument("route " + path_prefix + " must start with /" + id +
                                   " or /__openclaw__/");
     }
-    m_.routes_.push_back({std::move(method), std::move(path_prefix), std::move(handler), index_});
+    std::uint64_t rid = m_.next_id_++;
+    m_.routes_.push_back(
+        {std::move(method), std::move(path_prefix), std::move(handler), index_, rid});
+    Manager& m = m_;
+    return m_.keep(index_, [&m, rid] {
+      std::erase_if(m.routes_, [rid](const Manager::Route& r) { return r.id == rid; });
+    });
   }
 
-  void add_method(std::string name, sdk::MethodHandler handler) override {
+  sdk::Registration add_method_async(std::string name, sdk::AsyncMethodHandler handler,
+                                     sdk::MethodOptions options) override {
     const Record& r = m_.records_[index_];
     if (name.rfind(r.id + ".", 0) != 0 && name.rfind(r.kind + ".", 0) != 0) {
       throw std::invalid_argument("gateway method " + name + " must start with \"" + r.id +
                                   ".\" or \"" + r.kind + ".\"");
     }
-    if (!m_.methods_.emplace(name, std::move(handler)).second) {
+    if (!m_.methods_.emplace(name, Manager::Method{std::move(handler), options, index_}).second) {
       throw std::invalid_argument("gateway method " + name + " is already registered");
     }
+    Manager& m = m_;
+    size_t index = index_;
+    return m_.keep(index_, [&m, name, index] {
+      auto it = m.methods_.find(name);
+      if (it != m.methods_.end() && it->second.plugin == index) m.methods_.erase(it);
+    });
   }
 
-  sdk::MessageBus& bus() override { return m_.bus(); }
+  sdk::MessageBus& bus() override { return bus_; }
+
+  sdk::Registration after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(m_.io_, delay);
+    auto registration = m_.keep(index_, [timer] { timer->cancel(); });
+    Manager& m = m_;
+    size_t index = index_;
+    timer->async_wait(
+        [timer, fn = std::move(fn), registration, &m, index](const boost::system::error_code& ec) {
+          if (ec || !registration.active()) return;
+          registration.revoke();  // fired: nothing left to revoke
+          try {
+            fn();
+          } catch (const std::exception& e) {
+            m.log_(sdk::LogLevel::error, m.who(index) + ": a timer callback threw: " + e.what());
+          }
+        });
+    return registration;
+  }
+
+  int lease_port(const sdk::PortRequest& request) override {
+    const std::string& id = m_.records_[index_].id;
+    if (request.name.rfind(id + ".", 0) != 0) {
+      throw std::invalid_argument("port name \"" + request.name + "\" must start with \"" + id +
+                                  ".\"");
+    }
+    if (!m_.runtime_.lease) {
+      throw std::runtime_error("ports can be leased at run time only once the gateway runs");
+    }
+    ports::Lease lease;
+    try {
+      lease = m_.runtime_.lease(request);
+    } catch (const Error& e) {
+      throw std::runtime_error(e.what());  // plugins see std:: exceptions only
+    }
+    m_.grants_[lease.name] = lease;
+    m_.runtime_ports_[index_].push_back(lease.name);
+    m_.log_(sdk::LogLevel::info, m_.who(index_) + " leased port " + std::to_string(lease.port) +
+                                     " (" + lease.name + ") at run time");
+    return lease.port;
+  }
+
+  bool release_port(std::string_view name) override {
+    auto& mine = m_.runtime_ports_[index_];
+    auto it = std::find(mine.begin(), mine.end(), name);
+    if (it == mine.end()) return false;
+    std::string n(name);
+    mine.erase(it);
+    m_.grants_.erase(n);
+    return m_.runtime_.release && m_.runtime_.release(n);
+  }
+
+  void* find_service(std::string_view, int) override { return nullptr; }
 
  private:
   const ports::Lease& grant(std::string_view name) const {
     bool declared = false;
+    for (const auto& n : m_.runtime_ports_[index_]) declared = declared || n == name;
     for (const auto& r : m_.requests_[index_]) declared = declared || r.name == name;
     for (const auto& r : m_.standard_) declared = declared || r.name == name;
     auto it = m_.grants_.find(std::string(name));
@@ -95,6 +192,7 @@ class PluginHost final : public sdk::Host {
 
   Manager& m_;
   size_t index_;
+  PluginBus bus_;
   fs::path data_dir_;
   json::object config_;
 };
@@ -120,12 +218,50 @@ void Manager::fail(size_t index, const std::string& reason) {
   r.state = State::failed;
   r.reason = reason;
   requests_[index].clear();
+  revoke(index);
+  abandon(index, "plugin " + r.id + " failed: " + reason);
   log_(sdk::LogLevel::error, who(index) + ": " + reason);
+}
+
+sdk::Registration Manager::keep(size_t index, std::function<void()> revoke) {
+  sdk::Registration registration(std::move(revoke));
+  registrations_[index].push_back(registration);
+  return registration;
+}
+
+void Manager::revoke(size_t index) {
+  auto registrations = std::move(registrations_[index]);
+  registrations_[index].clear();
+  for (const auto& r : registrations) r.revoke();
+}
+
+void Manager::abandon(size_t index, const std::string& why) {
+  for (const auto& call : std::exchange(calls_[index], {})) {
+    sdk::MethodResponder::cancel(call, "UNAVAILABLE", why);
+  }
+  for (const auto& request : std::exchange(requests_in_flight_[index], {})) {
+    sdk::HttpResponder::cancel(request, sdk::HttpResponse::error(503, "UNAVAILABLE", why));
+  }
+  for (const auto& name : std::exchange(runtime_ports_[index], {})) {
+    grants_.erase(name);
+    if (runtime_.release) {
+      try {
+        runtime_.release(name);
+      } catch (const std::exception& e) {
+        log_(sdk::LogLevel::warn,
+             who(index) + ": could not release port " + name + ": " + e.what());
+      }
+    }
+  }
 }
 
 void Manager::load(const std::vector<fs::path>& search, const LoadOptions& options) {
   records_ = load_all(search, instance_.config.root(), options);
   requests_.assign(records_.size(), {});
+  registrations_.assign(records_.size(), {});
+  calls_.assign(records_.size(), {});
+  requests_in_flight_.assign(records_.size(), {});
+  runtime_ports_.assign(records_.size(), {});
   hosts_.clear();
   for (size_t i = 0; i < records_.size(); ++i) {
     hosts_.push_back(std::make_unique<PluginHost>(*this, i));
@@ -218,9 +354,7 @@ void Manager::start_all(const std::vector<ports::Lease>& grants) {
       started_.push_back(i);
       log_(sdk::LogLevel::info, who(i) + " running");
     } catch (const std::exception& e) {
-      // Drop what it registered before throwing.
-      std::erase_if(routes_, [&](const Route& rt) { return rt.plugin == i; });
-      fail(i, std::string("start() threw: ") + e.what());
+      fail(i, std::string("start() threw: ") + e.what());  // revokes what it registered
     }
   }
 }
@@ -228,13 +362,14 @@ void Manager::start_all(const std::vector<ports::Lease>& grants) {
 void Manager::stop_all() {
   for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
     Record& r = records_[*it];
+    revoke(*it);  // no new call reaches it; stop() may still answer those in flight
     try {
       r.plugin->stop();
-      r.state = State::stopped;
     } catch (const std::exception& e) {
       log_(sdk::LogLevel::warn, who(*it) + ": stop() threw: " + e.what());
-      r.state = State::stopped;
     }
+    r.state = State::stopped;
+    abandon(*it, "plugin " + r.id + " stopped");
   }
   started_.clear();
   routes_.clear();
@@ -243,22 +378,59 @@ void Manager::stop_all() {
   for (auto& r : records_) r.plugin.reset();
 }
 
-std::optional<sdk::HttpResponse> Manager::route(const sdk::HttpRequest& request) {
+bool Manager::route(const sdk::HttpRequest& request, sdk::HttpResponder respond) {
+  // The longest matching prefix wins: /x/later before /x.
+  const Route* best = nullptr;
   for (const auto& rt : routes_) {
     if (rt.method != request.method && !(rt.method == "GET" && request.method == "HEAD")) continue;
     const std::string& p = request.path;
-    if (p == rt.prefix ||
-        (p.rfind(rt.prefix, 0) == 0 && (rt.prefix.back() == '/' || p[rt.prefix.size()] == '/'))) {
-      try {
-        return rt.handler(request);
-      } catch (const std::exception& e) {
-        log_(sdk::LogLevel::error, who(rt.plugin) + ": route " + rt.prefix + " threw: " + e.what());
-        return sdk::HttpResponse::error(
-            500, "PLUGIN_ERROR", "plugin " + records_[rt.plugin].id + " failed: " + e.what());
-      }
+    if ((p == rt.prefix ||
+         (p.rfind(rt.prefix, 0) == 0 && (rt.prefix.back() == '/' || p[rt.prefix.size()] == '/'))) &&
+        (!best || rt.prefix.size() > best->prefix.size())) {
+      best = &rt;
     }
   }
-  return std::nullopt;
+  if (!best) return false;
+  const Route rt = *best;  // a copy: the handler may revoke its own route while it runs
+  auto& in_flight = requests_in_flight_[rt.plugin];
+  std::erase_if(in_flight, [](const auto& w) { return w.expired(); });
+  in_flight.push_back(respond.watch());
+  try {
+    rt.handler(request, respond);
+  } catch (const std::exception& e) {
+    log_(sdk::LogLevel::error, who(rt.plugin) + ": route " + rt.prefix + " threw: " + e.what());
+    respond.send(sdk::HttpResponse::error(
+        500, "PLUGIN_ERROR", "plugin " + records_[rt.plugin].id + " failed: " + e.what()));
+  }
+  return true;
+}
+
+std::optional<std::chrono::milliseconds> Manager::call_method(const std::string& name,
+                                                              const json::value& params,
+                                                              const sdk::Caller& caller,
+                                                              sdk::MethodResponder respond) {
+  auto it = methods_.find(name);
+  if (it == methods_.end() || records_[it->second.plugin].state != State::running) {
+    return std::nullopt;
+  }
+  const Method method = it->second;  // a copy: the handler may revoke its own registration
+  auto& calls = calls_[method.plugin];
+  std::erase_if(calls, [](const auto& w) { return w.expired(); });
+  calls.push_back(respond.watch());
+  try {
+    method.handler(params, caller, respond);
+  } catch (const std::exception& e) {
+    respond.error("UNAVAILABLE", name + " failed: " + e.what());
+  }
+  return method.options.timeout;
+}
+
+std::vector<std::string> Manager::method_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : methods_) {
+    if (records_[m.plugin].state == State::running) out.push_back(name);
+  }
+  return out;
 }
 
 json::array Manager::describe() const {

@@ -4,6 +4,8 @@
 // through its own sdk::Host; every call into plugin code is wrapped so a failure names the
 // plugin and marks it failed while the others keep running.
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,11 +52,25 @@ class Manager {
   /// Stops running plugins in reverse order, then destroys every plugin object. Idempotent.
   void stop_all();
 
-  /// Answers a request for a plugin route, or nullopt when no plugin route matches.
-  std::optional<sdk::HttpResponse> route(const sdk::HttpRequest& request);
-  /// Gateway methods registered by plugins.
-  const std::map<std::string, sdk::MethodHandler>& methods() const { return methods_; }
+  /// Answers `request` through a plugin route: true when one matches (`respond` is then answered,
+  /// by the plugin or, when it fails, stops or drops it, by the host), false when none does.
+  bool route(const sdk::HttpRequest& request, sdk::HttpResponder respond);
+  /// Calls the plugin method `name` when a running plugin has it, returning that method's timeout
+  /// (the caller arms it if `respond` is still unanswered); nullopt when there is none.
+  std::optional<std::chrono::milliseconds> call_method(const std::string& name,
+                                                       const boost::json::value& params,
+                                                       const sdk::Caller& caller,
+                                                       sdk::MethodResponder respond);
+  /// Names of the methods running plugins registered (advertised in hello-ok).
+  std::vector<std::string> method_names() const;
   sdk::MessageBus& bus();
+
+  /// How plugins lease and release ports at run time (set by the gateway once leases are held).
+  struct RuntimePorts {
+    std::function<ports::Lease(const sdk::PortRequest&)> lease;
+    std::function<bool(const std::string&)> release;
+  };
+  void set_runtime_ports(RuntimePorts runtime) { runtime_ = std::move(runtime); }
 
   const std::vector<Record>& records() const { return records_; }
   /// [{id, kind, version, path, state, reason, status}] for records, /ready and `plugins list`.
@@ -62,16 +78,28 @@ class Manager {
 
  private:
   friend class PluginHost;
+  friend class PluginBus;
   struct Route {
     std::string method;
     std::string prefix;
-    sdk::HttpHandler handler;
+    sdk::AsyncHttpHandler handler;
+    size_t plugin;
+    std::uint64_t id;
+  };
+  struct Method {
+    sdk::AsyncMethodHandler handler;
+    sdk::MethodOptions options;
     size_t plugin;
   };
   class Bus;
 
   void fail(size_t index, const std::string& reason);
   std::string who(size_t index) const;
+  /// Revokes everything plugin `index` registered (methods, routes, subscriptions, timers).
+  void revoke(size_t index);
+  /// Answers for the plugin every call still in flight to it, and gives back its run-time ports.
+  void abandon(size_t index, const std::string& why);
+  sdk::Registration keep(size_t index, std::function<void()> revoke);
 
   const Instance& instance_;
   boost::asio::io_context& io_;
@@ -82,9 +110,16 @@ class Manager {
   std::vector<sdk::PortRequest> standard_;
   std::map<std::string, ports::Lease> grants_;
   std::vector<Route> routes_;
-  std::map<std::string, sdk::MethodHandler> methods_;
+  std::map<std::string, Method> methods_;
   std::unique_ptr<Bus> bus_;
   std::vector<size_t> started_;
+  std::vector<std::vector<sdk::Registration>> registrations_;  ///< per plugin
+  /// Calls and requests in flight, per plugin (weak: a dropped responder still answers).
+  std::vector<std::vector<std::weak_ptr<sdk::MethodResponder::State>>> calls_;
+  std::vector<std::vector<std::weak_ptr<sdk::HttpResponder::State>>> requests_in_flight_;
+  std::vector<std::vector<std::string>> runtime_ports_;  ///< per plugin, leased at run time
+  RuntimePorts runtime_;
+  std::uint64_t next_id_ = 1;
 };
 
 }  // namespace openclaw::plugins

@@ -228,6 +228,7 @@ struct Row {
   std::string_view line;
   int pid = 0;
   std::uint64_t start = 0;
+  int base = 0;
   std::string_view state_dir;  ///< still %-escaped
   std::vector<int> ports;
   bool drop = false;
@@ -249,7 +250,8 @@ std::optional<Row> scan_line(std::string_view line) {
     if (!next(x)) return std::nullopt;
   }
   size_t n = 0;
-  if (!number(f[0], r.pid) || !number(f[1], r.start) || !number(f[5], n) || n > 4096) {
+  if (!number(f[0], r.pid) || !number(f[1], r.start) || !number(f[2], r.base) || !number(f[5], n) ||
+      n > 4096) {
     return std::nullopt;
   }
   r.state_dir = f[4];
@@ -339,6 +341,16 @@ void LeaseStore::write_locked(const std::vector<InstanceLeases>& instances) {
 
 std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
                                        const std::map<std::string, int>& remembered) {
+  return grant(owner, plan, remembered, /*append=*/false);
+}
+
+std::vector<Lease> LeaseStore::lease_more(const Owner& owner, const Plan& plan,
+                                          const std::map<std::string, int>& remembered) {
+  return grant(owner, plan, remembered, /*append=*/true);
+}
+
+std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
+                                     const std::map<std::string, int>& remembered, bool append) {
   ensure_dir();
   Lock lock(dir_);
   const std::string text = read_text_locked();
@@ -391,15 +403,75 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     return std::find(p.begin(), p.end(), port) != p.end();
   };
 
+  // Appending (a plugin's port at run time): the owner's current leases stay and stand in the way.
+  std::vector<Lease> existing;
+  if (append) {
+    if (!mine) {
+      throw usage_error("cannot lease a port at run time: " + describe(owner) +
+                        " holds no leases in the registry");
+    }
+    existing = from_line(rows[*mine].line).value_or(InstanceLeases{}).leases;
+  }
   std::vector<Lease> granted;
   std::set<int> taken;
   const std::int64_t now = now_ms();
+  for (const auto& l : existing) taken.insert(l.port);
   for (const auto& p : plan.ports) {
-    if (!p.is_range()) taken.insert(p.port);
+    for (const auto& l : existing) {
+      if (l.name == p.name()) {
+        throw usage_error("port name \"" + p.name() + "\" is already leased by this instance");
+      }
+    }
+    if (!p.is_range() && !p.is_any()) {
+      if (append && taken.count(p.port)) {
+        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
+                                         ") is already leased by this instance");
+      }
+      taken.insert(p.port);
+    }
   }
+  // "Any free port" stays out of every live instance's derived span (base .. base + 110), its
+  // own included, and out of the spans of instances configured on this machine.
+  auto in_a_span = [&](int port) {
+    if (owner.base && port >= owner.base && port <= owner.base + profile::kDerivedSpan) return true;
+    for (const auto& r : avoided_spans_) {
+      if (r.contains(port)) return true;
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (static_cast<std::optional<size_t>>(i) == mine || rows[i].base <= 0) continue;
+      if (port >= rows[i].base && port <= rows[i].base + profile::kDerivedSpan && alive(i)) {
+        return true;
+      }
+    }
+    return false;
+  };
   for (const auto& p : plan.ports) {
     Lease lease{p.name(), p.port, p.request.bind, source_name(p.request.source), now};
-    if (!p.is_range()) {
+    if (p.is_any()) {
+      std::vector<int> candidates;
+      if (auto r = remembered.find(p.name()); r != remembered.end())
+        candidates.push_back(r->second);
+      if (any_pool_) {
+        for (int port = any_pool_->lo; port <= any_pool_->hi; ++port) candidates.push_back(port);
+      } else {
+        for (int port = ephemeral_.hi + 1; port <= 65535; ++port) candidates.push_back(port);
+        for (int port = ephemeral_.lo - 1; port >= 1024; --port) candidates.push_back(port);
+      }
+      lease.port = 0;
+      for (int port : candidates) {
+        if (port < 1024 || port > 65535 || ephemeral_.contains(port)) continue;
+        if (taken.count(port) || held_by_other(port) || in_a_span(port)) continue;
+        if (!probe_.bindable(port, p.request.bind)) continue;
+        lease.port = port;
+        taken.insert(port);
+        break;
+      }
+      if (lease.port == 0) {
+        throw PortConflict(p.name(), "no free port for " + p.name() +
+                                         " outside the ephemeral range and every instance's "
+                                         "derived ports");
+      }
+    } else if (!p.is_range()) {
       if (auto other = held_by_other(p.port)) {
         throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
                                          ") is held by " + describe(owner_at(*other)));
@@ -448,10 +520,38 @@ std::vector<Lease> LeaseStore::acquire(const Owner& owner, const Plan& plan,
     records.append(r.line);
     records += '\n';
   }
-  records += to_line(InstanceLeases{owner, granted, false, {}});
+  std::vector<Lease> all = existing;
+  all.insert(all.end(), granted.begin(), granted.end());
+  records += to_line(InstanceLeases{owner, all, false, {}});
   records += '\n';
   write_text_locked(records);
   return granted;
+}
+
+bool LeaseStore::release_port(const Owner& owner, const std::string& name) {
+  ensure_dir();
+  Lock lock(dir_);
+  const std::string text = read_text_locked();
+  const std::string my_dir = escape(owner.state_dir);
+  std::string records;
+  records.reserve(text.size());
+  bool found = false;
+  for (std::string_view line : record_lines(text)) {
+    auto row = scan_line(line);
+    if (!row) continue;
+    if (row->pid == owner.pid && row->start == owner.start_time && row->state_dir == my_dir) {
+      auto inst = from_line(line).value_or(InstanceLeases{});
+      auto before = inst.leases.size();
+      std::erase_if(inst.leases, [&](const Lease& l) { return l.name == name; });
+      found = inst.leases.size() != before;
+      records += to_line(inst);
+    } else {
+      records.append(line);
+    }
+    records += '\n';
+  }
+  if (found) write_text_locked(records);
+  return found;
 }
 
 bool LeaseStore::release(const Owner& owner) {

@@ -67,10 +67,23 @@ class LeaseStore {
   /// Leases every port of `plan` for `owner`, all or nothing, under the lock. Fixed ports held by
   /// another live instance or bound by another program are refused with a conflict error naming
   /// the other side; range ports take `remembered[name]` when free, else the first free port in
-  /// the range outside the ephemeral range, else the first free one inside it. Replaces any earlier
-  /// leases of the same owner. Returns the leases granted, in plan order.
+  /// the range outside the ephemeral range, else the first free one inside it. "Any" ports take
+  /// `remembered[name]` when still free, else the first free port above the ephemeral range,
+  /// else below it, outside every live instance's derived span (base .. base + 110). Replaces any
+  /// earlier leases of the same owner. Returns the leases granted, in plan order.
   std::vector<Lease> acquire(const Owner& owner, const Plan& plan,
                              const std::map<std::string, int>& remembered = {});
+
+  /// Leases the ports of `plan` in addition to what `owner` already holds (a plugin's port at
+  /// run time), with the same checks, all or nothing. The owner must hold leases already.
+  std::vector<Lease> lease_more(const Owner& owner, const Plan& plan,
+                                const std::map<std::string, int>& remembered = {});
+  /// Drops one lease of `owner` by name. Returns false when it held none of that name.
+  bool release_port(const Owner& owner, const std::string& name);
+
+  /// Port ranges "any free port" requests also keep out of (e.g. the derived spans of profiles
+  /// configured on this machine but not running).
+  void set_avoided_spans(std::vector<PortRange> spans) { avoided_spans_ = std::move(spans); }
 
   /// Drops the leases of `owner` (same pid and state dir). Returns false when it held none.
   bool release(const Owner& owner);
@@ -98,6 +111,10 @@ class LeaseStore {
   const ProcessTable& processes_;
   const PortProbe& probe_;
   PortRange ephemeral_ = system_ephemeral_range();
+  std::vector<PortRange> avoided_spans_;
+  std::optional<PortRange> any_pool_ = system_plugin_port_pool();
+  std::vector<Lease> grant(const Owner& owner, const Plan& plan,
+                           const std::map<std::string, int>& remembered, bool append);
   mutable bool dir_checked_ = false;  ///< ownership and mode are checked once per store object
 };
 

@@ -61,6 +61,8 @@ const char* source_name(sdk::PortSource source) {
       return "config";
     case PortSource::range:
       return "range";
+    case PortSource::any:
+      return "any";
   }
   return "offset";
 }
@@ -137,6 +139,9 @@ Plan make_plan(int base, const std::string& base_source, const std::vector<PortR
         p.port = r.port;
         p.origin = r.config_key.empty() ? "config" : r.config_key;
         break;
+      case PortSource::any:
+        p.origin = "any free port";
+        break;
       case PortSource::range:
         p.range_lo = base + r.offset;
         p.range_hi = base + r.range_end;
@@ -148,13 +153,13 @@ Plan make_plan(int base, const std::string& base_source, const std::vector<PortR
         }
         break;
     }
-    if (!p.is_range() && (p.port < 1 || p.port > 65535)) {
+    if (!p.is_range() && !p.is_any() && (p.port < 1 || p.port > 65535)) {
       throw usage_error(r.name + " port " + std::to_string(p.port) + " (" + p.origin +
                         ") is outside 1..65535");
     }
-    if (!p.is_range()) {
+    if (!p.is_range() && !p.is_any()) {
       for (const auto& other : plan.ports) {
-        if (!other.is_range() && other.port == p.port) {
+        if (!other.is_range() && !other.is_any() && other.port == p.port) {
           throw usage_error("port " + std::to_string(p.port) + " is planned twice: " +
                             other.name() + " (" + other.origin + ") and " + p.name() + " (" +
                             p.origin + "); two ports of one instance must differ");

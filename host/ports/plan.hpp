@@ -24,6 +24,7 @@ struct PlannedPort {
 
   const std::string& name() const { return request.name; }
   bool is_range() const { return request.source == sdk::PortSource::range; }
+  bool is_any() const { return request.source == sdk::PortSource::any; }
 };
 
 struct Plan {

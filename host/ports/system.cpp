@@ -157,16 +157,18 @@ std::string PortRange::text() const {
   return std::to_string(lo) + "\u2013" + std::to_string(hi);
 }
 
+std::optional<PortRange> parse_port_range(std::string text) {
+  for (auto& c : text) {
+    if (c == '-' || c == '\t') c = ' ';
+  }
+  std::istringstream in(text);
+  PortRange r;
+  if (!(in >> r.lo >> r.hi) || r.lo < 1 || r.hi > 65535 || r.lo > r.hi) return std::nullopt;
+  return r;
+}
+
 PortRange ephemeral_range(const std::optional<std::string>& override_value) {
-  auto parse = [](std::string text) -> std::optional<PortRange> {
-    for (auto& c : text) {
-      if (c == '-' || c == '\t') c = ' ';
-    }
-    std::istringstream in(text);
-    PortRange r;
-    if (!(in >> r.lo >> r.hi) || r.lo < 1 || r.hi > 65535 || r.lo > r.hi) return std::nullopt;
-    return r;
-  };
+  const auto parse = parse_port_range;
   if (override_value) {
     if (auto r = parse(*override_value)) return *r;
   }
@@ -180,6 +182,14 @@ const PortRange& system_ephemeral_range() {
     return ephemeral_range(v && *v ? std::optional<std::string>(v) : std::nullopt);
   }();
   return range;
+}
+
+const std::optional<PortRange>& system_plugin_port_pool() {
+  static const std::optional<PortRange> pool = []() -> std::optional<PortRange> {
+    const char* v = std::getenv("OPENCLAW_PLUGIN_PORT_RANGE");
+    return v && *v ? parse_port_range(v) : std::nullopt;
+  }();
+  return pool;
 }
 
 std::string PortProbe::why_unbindable(int port) const {

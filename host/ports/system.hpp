@@ -29,6 +29,9 @@ struct PortRange {
   std::string text() const;  ///< "32768–60999"
 };
 
+/// "LO-HI" (or "LO HI", as the kernel writes it) with 1 <= LO <= HI <= 65535, else nullopt.
+std::optional<PortRange> parse_port_range(std::string text);
+
 /// The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`): every outgoing
 /// connection on the machine takes a local port there at random and leaves it in TIME_WAIT for up
 /// to 60 s, so no port the host picks by itself lies in it. `OPENCLAW_EPHEMERAL_PORT_RANGE`
@@ -36,6 +39,10 @@ struct PortRange {
 PortRange ephemeral_range(const std::optional<std::string>& override_value);
 /// The same, for this process: its environment, then the kernel. Read once.
 const PortRange& system_ephemeral_range();
+/// Where "any free port" requests look, from `OPENCLAW_PLUGIN_PORT_RANGE` ("LO-HI"; for tests,
+/// which give each gateway ports of its own); nullopt (the default) means above the ephemeral
+/// range, then below it. Read once.
+const std::optional<PortRange>& system_plugin_port_pool();
 
 /// Checks whether a port can be bound, and who holds it when it cannot.
 class PortProbe {

@@ -73,12 +73,12 @@ class Session;
 class WsSession;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io, HttpHandler h, Options o)
+  Impl(asio::io_context& io, AsyncHttpHandler h, Options o)
       : io(io), acceptor(io), handler(std::move(h)), options(o) {}
 
   asio::io_context& io;
   tcp::acceptor acceptor;
-  HttpHandler handler;
+  AsyncHttpHandler handler;
   Options options;
   bool stopped = false;
   std::set<std::shared_ptr<Session>> sessions;
@@ -306,6 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
+    deadline_.cancel();
   }
 
  private:
@@ -342,13 +343,39 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code rec;
     auto ep = stream_.socket().remote_endpoint(rec);
     HttpRequest r = to_request(req, rec ? std::string() : ep.address().to_string());
-    HttpResponse out;
+    const bool keep_alive = req.keep_alive(), head = req.method() == http::verb::head;
+    // The answer may come later: the session waits (reading nothing more) until it does, the
+    // handler drops its responder (500), or the deadline passes (504).
+    std::weak_ptr<Session> weak = shared_from_this();
+    HttpResponder respond([weak, keep_alive, head](HttpResponse out) {
+      if (auto self = weak.lock()) {
+        asio::dispatch(self->stream_.get_executor(),
+                       [self, out = std::move(out), keep_alive, head]() mutable {
+                         self->on_answer(std::move(out), keep_alive, head);
+                       });
+      }
+    });
+    waiting_ = true;
     try {
-      out = server_->handler(r);
+      server_->handler(r, respond);
     } catch (const std::exception& e) {
-      out = HttpResponse::error(500, "INTERNAL", e.what());
+      respond.send(HttpResponse::error(500, "INTERNAL", e.what()));
     }
-    send(std::move(out), req.keep_alive(), req.method() == http::verb::head);
+    if (!respond.done()) {
+      deadline_.expires_after(std::chrono::seconds(server_->options.request_timeout_seconds));
+      deadline_.async_wait([watch = respond.watch()](beast::error_code ec) {
+        if (ec) return;
+        HttpResponder::cancel(
+            watch, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
+      });
+    }
+  }
+
+  void on_answer(HttpResponse out, bool keep_alive, bool head) {
+    if (!waiting_) return;
+    waiting_ = false;
+    deadline_.cancel();
+    send(std::move(out), keep_alive, head);
   }
 
   // After a framing error the stream's position is unknown: answer and close.
@@ -384,6 +411,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
+  asio::steady_timer deadline_{stream_.get_executor()};
+  bool waiting_ = false;  ///< a request was handed to the handler and is not answered yet
 };
 
 void HttpServer::Impl::do_accept() {
@@ -405,6 +434,17 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
     : HttpServer(io, std::move(handler), Options{}) {}
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, Options options)
+    : HttpServer(io,
+                 AsyncHttpHandler([handler = std::move(handler)](const HttpRequest& request,
+                                                                 HttpResponder respond) {
+                   respond.send(handler(request));
+                 }),
+                 options) {}
+
+HttpServer::HttpServer(asio::io_context& io, AsyncHttpHandler handler)
+    : HttpServer(io, std::move(handler), Options{}) {}
+
+HttpServer::HttpServer(asio::io_context& io, AsyncHttpHandler handler, Options options)
     : impl_(std::make_shared<Impl>(io, std::move(handler), options)) {}
 
 HttpServer::~HttpServer() {

@@ -11,11 +11,25 @@ boost::json::value Plugin::status() const {
 PortRequest plugin_port(std::string name, std::string bind) {
   PortRequest r;
   r.name = std::move(name);
-  r.source = PortSource::range;
-  r.offset = 5;
-  r.range_end = 10;
+  r.source = PortSource::any;
   r.bind = std::move(bind);
   return r;
+}
+
+Registration Host::add_route(std::string method, std::string path_prefix, HttpHandler handler) {
+  return add_route_async(
+      std::move(method), std::move(path_prefix),
+      [handler = std::move(handler)](const HttpRequest& request, HttpResponder respond) {
+        respond.send(handler(request));
+      });
+}
+
+Registration Host::add_method(std::string name, MethodHandler handler, MethodOptions options) {
+  return add_method_async(
+      std::move(name),
+      [handler = std::move(handler)](const boost::json::value& params, const Caller&,
+                                     MethodResponder respond) { respond.ok(handler(params)); },
+      options);
 }
 
 }  // namespace openclaw::sdk

@@ -39,6 +39,7 @@ struct Gateway {
       : profile(std::move(p)) {
     run({"config", "set", "gateway.port", std::to_string(block.base())});
     if (!token.empty()) run({"config", "set", "gateway.auth.token", token, "--string"});
+    sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block);
     auto plugins = sb.home() / (".openclaw-" + profile) / "plugins";
     install_fixture("ok", plugins / "ok");
     install_fixture("channel", plugins / "channel");
@@ -503,6 +504,7 @@ BOOST_AUTO_TEST_CASE(each_profile_talks_to_its_own_gateway) {
 BOOST_AUTO_TEST_CASE(children_of_the_gateway_do_not_inherit_its_identity) {
   Sandbox sb;
   PortBlock block;
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block);
   install_fixture("ok", sb.home() / ".openclaw-x" / "plugins" / "ok");
   auto gw = sb.spawn({"gateway"}, {{"OPENCLAW_PROFILE", "x"},
                                    {"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}});

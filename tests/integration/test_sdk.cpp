@@ -46,6 +46,7 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
 
   Sandbox sb;
   PortBlock block;
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block);
   BOOST_TEST(sb.run({"--profile", "demo", "setup", "--port", std::to_string(block.base())}).code ==
              0);
   fs::path dest = sb.home() / ".openclaw-demo" / "plugins" / "hello";

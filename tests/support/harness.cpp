@@ -54,7 +54,7 @@ fs::path shared_registry() {
 }
 }  // namespace
 
-PortBlock::PortBlock(int size) {
+PortBlock::PortBlock(int size) : size_(size) {
   ports::LeaseStore store(shared_registry());
   std::vector<sdk::PortRequest> requests;
   for (int i = 0; i < size; ++i) {
@@ -100,6 +100,11 @@ PortBlock::~PortBlock() {
     store.release({std::string("test"), key_, ports::self_pid(), ports::self_start_time(), base_});
   } catch (...) {
   }
+}
+
+std::string plugin_ports(const PortBlock& block, int first) {
+  return std::to_string(block.base() + first) + "-" +
+         std::to_string(block.base() + block.size() - 1);
 }
 
 // ---- Sandbox -----------------------------------------------------------------------------------

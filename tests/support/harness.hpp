@@ -69,11 +69,18 @@ class PortBlock {
   PortBlock(const PortBlock&) = delete;
   PortBlock& operator=(const PortBlock&) = delete;
   int base() const { return base_; }
+  int size() const { return size_; }
 
  private:
   int base_ = 0;
+  int size_ = 0;
   std::string key_;
 };
+
+/// OPENCLAW_PLUGIN_PORT_RANGE for a gateway based at block.base(): the block's ports from
+/// `first` (past the derived span base .. base + 110) to its end, so "any free port" requests
+/// of that gateway's plugins stay inside ports this test holds.
+std::string plugin_ports(const PortBlock& block, int first = 111);
 
 struct Result {
   int code = -1;

@@ -15,6 +15,8 @@
 
 #include <boost/config.hpp>
 
+#include "openclaw/sdk/async.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -46,7 +48,11 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
   static HttpResponse error(int status, const std::string& code, const std::string& message);
 };
 
+/// Answers at once: the returned response is sent (a thrown std::exception becomes a 500).
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+/// Answers through `respond`, now or later (see HttpResponder); the connection waits for it,
+/// up to Options::request_timeout_seconds (then 504).
+using AsyncHttpHandler = std::function<void(const HttpRequest&, HttpResponder respond)>;
 
 /// The text of one frame, shared by every connection it is sent to: a broadcast is serialized once
 /// and each connection's queue holds a reference, not a copy.
@@ -90,11 +96,14 @@ struct WebSocketHandlers {
 
 /// OWNERSHIP: the server must be stopped (or destroyed) before the io_context it runs on.
 /// Handlers run on the io_context's thread; an exception from a handler becomes a 500 response.
+/// Requests on one connection are answered in order (HTTP/1.1): the next is read after the answer.
 class BOOST_SYMBOL_VISIBLE HttpServer {
  public:
   struct Options {
     std::size_t body_limit = 1 << 20;  ///< larger bodies get 413
     int idle_timeout_seconds = 30;     ///< idle keep-alive connections are closed after this
+    /// An asynchronous handler that has not answered after this is answered 504 for it.
+    int request_timeout_seconds = 30;
     /// Larger WebSocket messages close the connection with 1009 (message too big).
     std::size_t websocket_message_limit = 4 << 20;
     /// Most bytes one WebSocket may have queued for sending; past it the connection is closed
@@ -107,6 +116,9 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler, Options options);
+  BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, AsyncHttpHandler handler);
+  BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, AsyncHttpHandler handler,
+                                 Options options);
   BOOST_SYMBOL_EXPORT ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -8,6 +8,7 @@
 /// host can. Install only plugins you trust; the host refuses plugin files and directories that
 /// other users can write.
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <boost/config.hpp>
 #include <boost/json/fwd.hpp>
 
+#include "openclaw/sdk/async.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "openclaw/sdk/ports.hpp"
 #include "openclaw/sdk/version.hpp"
@@ -45,19 +47,29 @@ class BOOST_SYMBOL_VISIBLE MessageBus {
   using Handler = std::function<void(const Message&)>;
   /// Delivers `message` to every subscriber. Never throws: a throwing subscriber is logged.
   virtual void publish(const Message& message) = 0;
-  /// Subscribes for the host's lifetime.
-  virtual void subscribe(Handler handler) = 0;
+  /// Subscribes until the plugin stops (or its start() throws), or until revoked.
+  virtual Registration subscribe(Handler handler) = 0;
 };
 
-/// Handler of a gateway method: receives the request's params, returns the response payload;
-/// a thrown std::exception becomes an error response.
+/// Handler of a gateway method that answers at once: receives the request's params, returns the
+/// response payload; a thrown std::exception becomes an error response.
 using MethodHandler = std::function<boost::json::value(const boost::json::value& params)>;
 
 /// What a plugin may use. OWNERSHIP: the host owns it and keeps it alive from ports() until
 /// after stop() returns; a plugin must not keep references past stop().
+///
+/// LIFETIME of what a plugin registers (methods, routes, subscriptions, timers, run-time ports):
+/// the host holds each registration for the plugin and revokes them all together when start()
+/// throws or when the plugin stops. On stop: registrations are revoked (no new call reaches the
+/// plugin), then stop() runs (it may still answer calls in flight), then calls still unanswered
+/// are answered UNAVAILABLE for it and its run-time ports are released. Dispatch looks handlers
+/// up at call time, so a revoked handler is never called.
 class BOOST_SYMBOL_VISIBLE Host {
  public:
   virtual ~Host() = default;
+
+  /// This plugin's id, from its manifest.
+  virtual const std::string& id() const = 0;
 
   /// The instance's profile; nullopt for the default profile.
   virtual const std::optional<std::string>& profile() const = 0;
@@ -83,13 +95,47 @@ class BOOST_SYMBOL_VISIBLE Host {
   virtual void log(LogLevel level, std::string_view message) = 0;
 
   /// Serves `handler` on the gateway's own HTTP port for `method` and paths starting with
-  /// `path_prefix` (which must start with "/<plugin id>" or "/__openclaw__/").
-  virtual void add_route(std::string method, std::string path_prefix, HttpHandler handler) = 0;
+  /// `path_prefix` (which must start with "/<plugin id>" or "/__openclaw__/"). The handler answers
+  /// through its HttpResponder, now or later.
+  virtual Registration add_route_async(std::string method, std::string path_prefix,
+                                       AsyncHttpHandler handler) = 0;
   /// Adds a gateway WebSocket method (advertised in hello-ok). Names must start with "<id>." or
-  /// be a method the plugin's kind owns (e.g. "browser.*").
-  virtual void add_method(std::string name, MethodHandler handler) = 0;
+  /// be a method the plugin's kind owns (e.g. "browser.*"). The handler answers through its
+  /// MethodResponder, now or later; other requests, on the same connection too, go on meanwhile
+  /// (their answers may come out of order, matched by id). Unanswered after `options.timeout`,
+  /// the caller gets TIMEOUT.
+  virtual Registration add_method_async(std::string name, AsyncMethodHandler handler,
+                                        MethodOptions options) = 0;
   /// Channel traffic.
   virtual MessageBus& bus() = 0;
+  /// Runs `fn` on the I/O thread after `delay`, unless revoked first (or the plugin stopped).
+  virtual Registration after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+
+  /// Leases one more port at run time from the machine-wide registry, with the same guarantees
+  /// as ports(): a name "<id>.<what>", and a refusal throws std::runtime_error naming the holder.
+  /// Returns the port; port(name) and bind_address(name) then know it. Released when the plugin
+  /// stops, or by release_port().
+  virtual int lease_port(const PortRequest& request) = 0;
+  /// Gives a run-time port back to the registry. False when this plugin holds no such lease.
+  virtual bool release_port(std::string_view name) = 0;
+
+  /// A host service by name and version, or nullptr when this host has none: how capabilities
+  /// are added later without changing this class. Prefer service<T>().
+  virtual void* find_service(std::string_view name, int version) = 0;
+  /// The service T (a type with `static constexpr const char* kServiceName` and `int
+  /// kServiceVersion`), or nullptr.
+  template <typename T>
+  T* service() {
+    return static_cast<T*>(find_service(T::kServiceName, T::kServiceVersion));
+  }
+
+  /// add_route_async for a handler that answers at once.
+  BOOST_SYMBOL_EXPORT Registration add_route(std::string method, std::string path_prefix,
+                                             HttpHandler handler);
+  /// add_method_async for a handler that answers at once (a thrown std::exception becomes an
+  /// UNAVAILABLE error naming the method).
+  BOOST_SYMBOL_EXPORT Registration add_method(std::string name, MethodHandler handler,
+                                              MethodOptions options = {});
 };
 
 /// A plugin. Required: start(). Optional: ports(), stop(), status().
@@ -112,7 +158,7 @@ class BOOST_SYMBOL_VISIBLE Plugin {
 };
 
 /// Port request helpers.
-/// One free port in the instance's span kept for plugins (base + 5 .. base + 10, loopback).
+/// Any free port the registry picks (PortSource::any), loopback by default.
 BOOST_SYMBOL_EXPORT PortRequest plugin_port(std::string name, std::string bind = "127.0.0.1");
 
 }  // namespace openclaw::sdk

@@ -13,6 +13,9 @@ enum class PortSource {
   offset,  ///< base + `offset` (the seed's derived ports: bridge +1, browser control +2, canvas +4)
   config,  ///< an explicit port from config (`port`), named by `config_key` in errors
   range,   ///< one free port in base + `offset` .. base + `range_end`, stable across starts
+  /// Any free port the registry picks: outside every instance's derived ports (base .. base +
+  /// 110) and the kernel's ephemeral range, stable across starts while it stays free.
+  any,
 };
 
 /// One named port an instance needs. Names are unique per instance, dotted, lower case:

@@ -9,7 +9,7 @@
 /// PortRequest / HttpRequest / HttpResponse / Message added or reordered, or the exported symbol
 /// names or signatures of OPENCLAW_PLUGIN changed. Adding a new free helper function to
 /// libopenclaw-sdk.so does not bump it.
-#define OPENCLAW_SDK_API_VERSION 1
+#define OPENCLAW_SDK_API_VERSION 2
 
 #define OPENCLAW_SDK_STR_(x) #x
 #define OPENCLAW_SDK_STR(x) OPENCLAW_SDK_STR_(x)

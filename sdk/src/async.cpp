@@ -1,0 +1,152 @@
+// Responders and registrations: see async.hpp for the contract.
+#include "openclaw/sdk/async.hpp"
+
+#include <algorithm>
+
+#include <boost/json/value.hpp>
+
+#include "openclaw/sdk/http_server.hpp"
+
+namespace openclaw::sdk {
+namespace json = boost::json;
+
+// ---- MethodResponder ---------------------------------------------------------------------------
+
+struct MethodResponder::State {
+  Sink sink;
+  bool done = false;
+  bool cancelled = false;
+
+  bool answer(bool ok, const json::value& v, const std::string& code, const std::string& msg) {
+    if (done) return false;
+    done = true;
+    if (sink) sink(ok, v, code, msg);
+    return true;
+  }
+  ~State() {
+    if (done) return;
+    try {
+      answer(false, nullptr, "INTERNAL",
+             "the method handler dropped the request without answering");
+    } catch (...) {
+      // A destructor never throws; the caller's deadline answers instead.
+    }
+  }
+};
+
+MethodResponder::MethodResponder(Sink sink) : state_(std::make_shared<State>()) {
+  state_->sink = std::move(sink);
+}
+
+bool MethodResponder::ok(const json::value& payload) const {
+  return state_->answer(true, payload, {}, {});
+}
+
+bool MethodResponder::error(const std::string& code, const std::string& message) const {
+  return state_->answer(false, nullptr, code, message);
+}
+
+bool MethodResponder::error(const std::string& code, const std::string& message,
+                            const json::value& details) const {
+  return state_->answer(false, details, code, message);
+}
+
+bool MethodResponder::done() const {
+  return state_->done;
+}
+
+bool MethodResponder::cancelled() const {
+  return state_->cancelled;
+}
+
+std::weak_ptr<MethodResponder::State> MethodResponder::watch() const {
+  return state_;
+}
+
+bool MethodResponder::cancel(const std::weak_ptr<State>& watched, const std::string& code,
+                             const std::string& message) {
+  auto s = watched.lock();
+  if (!s || s->done) return false;
+  s->cancelled = true;
+  return s->answer(false, nullptr, code, message);
+}
+
+// ---- HttpResponder -----------------------------------------------------------------------------
+
+struct HttpResponder::State {
+  Sink sink;
+  bool done = false;
+  bool cancelled = false;
+
+  bool answer(HttpResponse response) {
+    if (done) return false;
+    done = true;
+    if (sink) sink(std::move(response));
+    return true;
+  }
+  ~State() {
+    if (done) return;
+    try {
+      answer(HttpResponse::error(500, "INTERNAL",
+                                 "the route handler dropped the request without answering"));
+    } catch (...) {
+    }
+  }
+};
+
+HttpResponder::HttpResponder(Sink sink) : state_(std::make_shared<State>()) {
+  state_->sink = std::move(sink);
+}
+
+bool HttpResponder::send(HttpResponse response) const {
+  return state_->answer(std::move(response));
+}
+
+bool HttpResponder::done() const {
+  return state_->done;
+}
+
+bool HttpResponder::cancelled() const {
+  return state_->cancelled;
+}
+
+std::weak_ptr<HttpResponder::State> HttpResponder::watch() const {
+  return state_;
+}
+
+bool HttpResponder::cancel(const std::weak_ptr<State>& watched, HttpResponse response) {
+  auto s = watched.lock();
+  if (!s || s->done) return false;
+  s->cancelled = true;
+  return s->answer(std::move(response));
+}
+
+// ---- Registration ------------------------------------------------------------------------------
+
+struct Registration::State {
+  std::function<void()> revoke;
+  bool active = true;
+};
+
+Registration::Registration(std::function<void()> revoke) : state_(std::make_shared<State>()) {
+  state_->revoke = std::move(revoke);
+}
+
+void Registration::revoke() const {
+  if (!state_ || !state_->active) return;
+  state_->active = false;
+  auto fn = std::move(state_->revoke);
+  if (fn) fn();
+}
+
+bool Registration::active() const {
+  return state_ && state_->active;
+}
+
+// ---- Caller ------------------------------------------------------------------------------------
+
+bool Caller::has_scope(std::string_view scope) const {
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+}  // namespace openclaw::sdk
