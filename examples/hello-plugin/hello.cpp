@@ -1,7 +1,10 @@
 // hello: the smallest useful openclaw-host plugin. It asks the port registry for one port,
-// serves GET / on it, and adds GET /hello on the gateway's own port.
+// serves GET / on it, adds GET /hello on the gateway's own port, and a gateway method
+// `hello.later` that answers after a delay without blocking the host's one I/O thread.
 //
 // Config (plugins.entries.hello.config):  { "greeting": "hi there" }
+#include <chrono>
+
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/plugin_export.hpp>
@@ -32,6 +35,18 @@ class Hello final : public sdk::Plugin {
     host.add_route("GET", "/hello", [this](const sdk::HttpRequest&) {
       return sdk::HttpResponse::text(200, reply(), "application/json");
     });
+    // An asynchronous method: keep the responder, answer when the result is there. Meanwhile the
+    // host serves every other request. The host owns the registration and the timer: both end
+    // when this plugin stops.
+    host.add_method_async(
+        "hello.later",
+        [this, &host](const boost::json::value&, const sdk::Caller& caller,
+                      sdk::MethodResponder respond) {
+          host.after(std::chrono::milliseconds(100), [this, respond, who = caller.client_id] {
+            respond.ok(boost::json::object{{"hello", greeting_}, {"to", who}});
+          });
+        },
+        sdk::MethodOptions{std::chrono::seconds(5)});
     host.log(sdk::LogLevel::info, "serving on port " + std::to_string(port_));
   }
 

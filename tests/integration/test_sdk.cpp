@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "gateway/client.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
@@ -72,6 +73,13 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   BOOST_TEST(v.at("profile").as_string() == "demo");
   BOOST_TEST(v.at("port").as_int64() == port);
   BOOST_TEST(must_get(block.base(), "/hello").status == 200);
+  // The example's asynchronous method answers later, through the gateway protocol.
+  openclaw::gateway::ClientOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(block.base());
+  openclaw::gateway::Client c(o);
+  auto later = c.call("hello.later");
+  BOOST_TEST(later.at("hello").as_string() == "hi there");
+  BOOST_TEST(later.at("to").as_string() == "cli");
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
