@@ -284,6 +284,15 @@ void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int b
     if (records_[i].state != State::loaded) continue;
     std::vector<sdk::PortRequest> mine;
     try {
+      auto problems = records_[i].plugin->validate(*hosts_[i]);
+      if (!problems.empty()) {
+        std::string text = "invalid config (" + instance_.config.where() + "): ";
+        for (size_t k = 0; k < problems.size(); ++k) {
+          text += (k ? "; " : "") + problems[k].key + ": " + problems[k].message;
+        }
+        fail(i, text);
+        continue;
+      }
       mine = records_[i].plugin->ports(*hosts_[i]);
     } catch (const std::exception& e) {
       fail(i, std::string("ports() threw: ") + e.what());

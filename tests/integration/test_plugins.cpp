@@ -246,6 +246,24 @@ BOOST_AUTO_TEST_CASE(ports_the_registry_refuses_fail_only_that_plugin) {
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
+BOOST_AUTO_TEST_CASE(a_plugin_validates_its_own_config_naming_the_key_and_file) {
+  PluginSandbox ps;
+  install_fixture("ok", ps.plugins / "ok");
+  install_fixture("ports", ps.plugins / "ports");
+  BOOST_TEST(
+      ps.run({"config", "set", "plugins.entries.fixture-ports.config.port", "\"abc\""}).code == 0);
+  auto gw = ps.start();
+  auto s = ps.states();
+  BOOST_TEST(s["fixture-ports"].first == "failed");
+  BOOST_TEST(contains(s["fixture-ports"].second,
+                      "invalid config (~/.openclaw-p/openclaw.json): "
+                      "plugins.entries.fixture-ports.config.port: must be an integer port "
+                      "1..65535, got \"abc\""),
+             s["fixture-ports"].second);
+  BOOST_TEST(s["fixture-ok"].first == "running");
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
 BOOST_AUTO_TEST_CASE(load_paths_from_config_and_plugins_commands) {
   PluginSandbox ps;
   auto extra = ps.sb.home() / "more-plugins";

@@ -138,10 +138,22 @@ class BOOST_SYMBOL_VISIBLE Host {
                                               MethodOptions options = {});
 };
 
-/// A plugin. Required: start(). Optional: ports(), stop(), status().
+/// A problem in a plugin's config: the key path from the config file's root (e.g.
+/// "plugins.entries.hello.config.port" or "browser.profiles.work.cdpPort") and what is wrong.
+struct BOOST_SYMBOL_VISIBLE ConfigProblem {
+  std::string key;
+  std::string message;
+};
+
+/// A plugin. Required: start(). Optional: validate(), ports(), stop(), status().
 class BOOST_SYMBOL_VISIBLE Plugin {
  public:
   virtual ~Plugin() = default;
+
+  /// Optional. Checks this plugin's config (its config() and any top-level block it reads from
+  /// root_config()) before ports() is asked. Any problem fails the plugin, reported with its key
+  /// path and the config file; the host and other plugins keep running.
+  virtual std::vector<ConfigProblem> validate(const Host& host) const { return {}; }
 
   /// Optional. The ports this plugin needs, declared before anything binds. Names are
   /// "<plugin id>.<what>" or a derived port of the instance it serves ("browser.control",
