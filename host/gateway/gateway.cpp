@@ -22,11 +22,13 @@
 #include "core/error.hpp"
 #include "core/machine.hpp"
 #include "core/version.hpp"
+#include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"
 #include "gateway/protocol.hpp"
 #include "gateway/status_page.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/instances.hpp"
 #include "plugins/manager.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"
@@ -169,6 +171,50 @@ json::value redacted(const json::value& v) {
   return v;
 }
 
+// The registry's live instances as plugins see them (sdk::Instances).
+class RegistryInstances final : public sdk::Instances {
+ public:
+  RegistryInstances(ports::LeaseStore& store, const ports::Owner& self)
+      : store_(store), self_(self) {}
+
+  std::vector<sdk::InstanceInfo> list() override {
+    std::vector<sdk::InstanceInfo> out;
+    for (const auto& inst : store_.list(false)) {
+      if (!inst.stale) out.push_back(info(inst));
+    }
+    return out;
+  }
+
+  std::optional<std::pair<sdk::InstanceInfo, std::string>> holder_of(int port) override {
+    for (const auto& inst : store_.list(false)) {
+      if (inst.stale) continue;
+      for (const auto& l : inst.leases) {
+        if (l.port == port) return std::make_pair(info(inst), l.name);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  sdk::InstanceInfo info(const ports::InstanceLeases& inst) const {
+    sdk::InstanceInfo i;
+    i.profile = inst.owner.profile;
+    i.pid = inst.owner.pid;
+    i.state_dir = inst.owner.state_dir;
+    i.base = inst.owner.base;
+    i.self = inst.owner.pid == self_.pid && inst.owner.state_dir == self_.state_dir;
+    for (const auto& l : inst.leases) {
+      i.ports.emplace_back(l.name, l.port);
+      // A loopback connect is answered (or refused) by the kernel at once.
+      if (l.name == "gateway") i.answers = port_answers("127.0.0.1", l.port, kProbeTimeout);
+    }
+    return i;
+  }
+  static constexpr std::chrono::milliseconds kProbeTimeout{200};
+  ports::LeaseStore& store_;
+  const ports::Owner& self_;
+};
+
 // Every client is a file descriptor: take the hard limit, as nginx's worker_rlimit_nofile does,
 // so a burst of clients is not refused at the default soft limit of 1024.
 void raise_fd_limit() {
@@ -252,6 +298,10 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
   Cleanup cleanup{store, owner, paths.state_dir};
   remember_range_ports(inst, leases, log);
+
+  // The machine's live instances, for plugins (service "openclaw.instances").
+  RegistryInstances instances(store, owner);
+  manager.add_service(sdk::Instances::kServiceName, sdk::Instances::kServiceVersion, &instances);
 
   // Plugins lease more ports at run time with the same guarantees.
   manager.set_runtime_ports(plugins::Manager::RuntimePorts{

@@ -174,7 +174,10 @@ class PluginHost final : public sdk::Host {
     return m_.runtime_.release && m_.runtime_.release(n);
   }
 
-  void* find_service(std::string_view, int) override { return nullptr; }
+  void* find_service(std::string_view name, int version) override {
+    auto it = m_.services_.find({std::string(name), version});
+    return it == m_.services_.end() ? nullptr : it->second;
+  }
 
  private:
   const ports::Lease& grant(std::string_view name) const {

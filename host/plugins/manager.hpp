@@ -71,6 +71,11 @@ class Manager {
     std::function<bool(const std::string&)> release;
   };
   void set_runtime_ports(RuntimePorts runtime) { runtime_ = std::move(runtime); }
+  /// Makes `service` (owned by the caller, alive until stop_all()) what plugins' find_service
+  /// returns for `name` and `version`.
+  void add_service(std::string name, int version, void* service) {
+    services_[{std::move(name), version}] = service;
+  }
 
   const std::vector<Record>& records() const { return records_; }
   /// [{id, kind, version, path, state, reason, status}] for records, /ready and `plugins list`.
@@ -119,6 +124,7 @@ class Manager {
   std::vector<std::vector<std::weak_ptr<sdk::HttpResponder::State>>> requests_in_flight_;
   std::vector<std::vector<std::string>> runtime_ports_;  ///< per plugin, leased at run time
   RuntimePorts runtime_;
+  std::map<std::pair<std::string, int>, void*> services_;
   std::uint64_t next_id_ = 1;
 };
 

@@ -208,6 +208,34 @@ BOOST_AUTO_TEST_CASE(a_port_leased_at_run_time_is_in_the_registry_until_released
       !c.call("fixture-ok.release", json::object{{"name", "extra"}}).at("released").as_bool());
 }
 
+BOOST_AUTO_TEST_CASE(a_plugin_sees_the_machines_live_instances) {
+  Instance inst({"ok"});
+  Client c(inst.options());
+  PortBlock other;
+  auto b = inst.sb.spawn({"--profile", "b", "gateway", "--port", std::to_string(other.base())});
+  BOOST_REQUIRE_MESSAGE(b->wait_for_output("gateway ready"), b->err());
+  auto v = c.call("fixture-ok.instances", json::object{{"port", other.base() + 4}});
+  std::map<std::string, json::object> by_profile;
+  for (const auto& i : v.at("instances").as_array()) {
+    by_profile[std::string(i.at("profile").as_string())] = i.as_object();
+  }
+  BOOST_TEST_REQUIRE(by_profile.size() == 2u);
+  BOOST_TEST(by_profile["p"].at("self").as_bool());
+  BOOST_TEST(by_profile["p"].at("pid").as_int64() == inst.gw->pid());
+  BOOST_TEST(!by_profile["b"].at("self").as_bool());
+  BOOST_TEST(by_profile["b"].at("pid").as_int64() == b->pid());
+  BOOST_TEST(by_profile["b"].at("base").as_int64() == other.base());
+  BOOST_TEST(by_profile["b"].at("answers").as_bool());
+  BOOST_TEST(v.at("holder").at("profile").as_string() == "b");
+  BOOST_TEST(v.at("holder").at("name").as_string() == "canvas");
+  BOOST_TEST(v.at("unknown").as_bool());
+  // Once b is gone, it is no longer listed.
+  BOOST_TEST(b->stop(SIGTERM) == std::optional<int>(0));
+  auto after = c.call("fixture-ok.instances", json::object{{"port", other.base() + 4}});
+  BOOST_TEST(after.at("instances").as_array().size() == 1u);
+  BOOST_TEST(after.at("holder").is_null());
+}
+
 BOOST_AUTO_TEST_CASE(thirty_plugins_with_a_port_each_in_two_instances_never_share_one) {
   Sandbox sb;
   PortBlock block(400);
