@@ -33,7 +33,8 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   auto live = gateway::read_live_record(inst.paths.state_dir);
   const auto& plan = inst.plan;
   // The CDP range is control + 9 .. control + 108, whatever profiles exist.
-  const int cdp_lo = plan.base + 11, cdp_hi = plan.base + 110;
+  const int cdp_lo = plan.base + sdk::PortLayout::cdp_first,
+            cdp_hi = plan.base + sdk::PortLayout::cdp_last;
 
   // A running instance: probe every leased port and ask the gateway for its plugins' states.
   std::map<std::string, bool> answers;

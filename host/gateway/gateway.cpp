@@ -379,7 +379,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
          json::object{{"gateway", port_of("gateway")},
                       {"browserControl", port_of("browser.control")},
                       {"canvas", port_of("canvas")},
-                      {"cdpRange", json::array{inst.plan.base + 11, inst.plan.base + 110}}}},
+                      {"cdpRange", json::array{inst.plan.base + sdk::PortLayout::cdp_first,
+                                               inst.plan.base + sdk::PortLayout::cdp_last}}}},
         {"leases", lease_list()},
         {"plugins", manager.describe()},
         {"channels", h.at("channels")}};

@@ -15,11 +15,12 @@ using sdk::PortSource;
 
 namespace {
 // The seed's offsets. CDP: browser control + 9 .. control + 108.
-constexpr int kBridgeOffset = 1;
-constexpr int kBrowserControlOffset = 2;
-constexpr int kCanvasOffset = 4;
-constexpr int kCdpFirstOffset = kBrowserControlOffset + 9;
-constexpr int kCdpLastOffset = kBrowserControlOffset + 108;
+using Layout = sdk::PortLayout;
+constexpr int kBridgeOffset = Layout::bridge;
+constexpr int kBrowserControlOffset = Layout::browser_control;
+constexpr int kCanvasOffset = Layout::canvas;
+constexpr int kCdpFirstOffset = Layout::cdp_first;
+constexpr int kCdpLastOffset = Layout::cdp_last;
 constexpr const char* kDefaultBrowserProfile = "openclaw";
 
 PortRequest offset_request(std::string name, int offset, std::string bind, bool reserved = false) {

@@ -9,13 +9,14 @@
 #include <string_view>
 
 #include "core/environment.hpp"
+#include "openclaw/sdk/ports.hpp"
 
 namespace openclaw::profile {
 
 inline constexpr int kDefaultBasePort = 18789;
 inline constexpr int kDevBasePort = 19001;
 /// The derived ports reach base + 110 (CDP range end = browser control + 108).
-inline constexpr int kDerivedSpan = 110;
+inline constexpr int kDerivedSpan = sdk::PortLayout::span;
 inline constexpr int kMaxBasePort = 65535 - kDerivedSpan;
 
 /// Validates a profile name (letters, digits, `_`, `-`). Returns nullopt for `default` in any

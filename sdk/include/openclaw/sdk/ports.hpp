@@ -8,6 +8,18 @@
 
 namespace openclaw::sdk {
 
+/// An instance's port layout relative to its base port (the seed's rules): the one definition the
+/// host's planner, `status`, `setup`'s spacing and plugins use.
+struct PortLayout {
+  static constexpr int bridge = 1;           ///< reserved for the bridge; nothing binds it yet
+  static constexpr int browser_control = 2;  ///< the browser control service, loopback only
+  static constexpr int canvas = 4;           ///< the canvas host (unless canvasHost.port)
+  static constexpr int cdp_first = browser_control + 9;   ///< CDP ports: control + 9 ..
+  static constexpr int cdp_last = browser_control + 108;  ///< .. control + 108
+  /// An instance's derived ports are base .. base + span: other instances keep out of them.
+  static constexpr int span = cdp_last;
+};
+
 /// How a requested port is chosen.
 enum class PortSource {
   offset,  ///< base + `offset` (the seed's derived ports: bridge +1, browser control +2, canvas +4)
