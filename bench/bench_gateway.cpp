@@ -4,9 +4,10 @@
 //
 //   build/bench/bench_gateway [seconds-per-load-run] [--compare OTHER_BINARY] [--burst-only]
 //
-// The burst table (1000 clients at once: peak RSS, concurrent `health` p99) runs first, for
-// OTHER_BINARY (e.g. a build of an earlier commit, with its libopenclaw-sdk.so beside it) and then
-// for this build's binary, so a before/after comparison comes from one run on one machine.
+// Every table runs for OTHER_BINARY (e.g. a build of an earlier commit, with its
+// libopenclaw-sdk.so beside it) and then for this build's binary, so a before/after comparison
+// comes from one run on one machine. The burst table (1000 clients at once: peak RSS, concurrent
+// `health` p99) comes first.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -353,50 +354,58 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Cold start, idle RSS, stop time.
-  std::vector<double> start_ms, stop_ms, rss_mb;
-  for (int i = 0; i < 20; ++i) {
+  // Every table below, for each binary in turn (the reference first), so a before/after pair
+  // comes from one run.
+  for (const auto& binary : binaries) {
+    g_binary = binary;
+    std::printf("\n### %s\n\n", binary.c_str());
+    // Cold start, idle RSS, stop time.
+    std::vector<double> start_ms, stop_ms, rss_mb;
+    for (int i = 0; i < 20; ++i) {
+      double ms = 0;
+      pid_t pid = start_gateway(ms);
+      start_ms.push_back(ms);
+      rss_mb.push_back(static_cast<double>(rss_kb(pid)) / 1024.0);
+      stop_ms.push_back(stop_gateway(pid));
+    }
+    std::printf("Gateway (no plugins), 20 runs\n\n");
+    std::printf(
+        "| measure                    | p50      | p90      "
+        "|\n|----------------------------|---------:|---------:|\n");
+    std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", percentile(start_ms, 0.5),
+                percentile(start_ms, 0.9));
+    std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", percentile(rss_mb, 0.5),
+                percentile(rss_mb, 0.9));
+    std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", percentile(stop_ms, 0.5),
+                percentile(stop_ms, 0.9));
+
     double ms = 0;
-    pid_t pid = start_gateway(ms);
-    start_ms.push_back(ms);
-    rss_mb.push_back(static_cast<double>(rss_kb(pid)) / 1024.0);
-    stop_ms.push_back(stop_gateway(pid));
-  }
-  std::printf("Gateway (no plugins), 20 runs\n\n");
-  std::printf(
-      "| measure                    | p50      | p90      "
-      "|\n|----------------------------|---------:|---------:|\n");
-  std::printf("| cold start to ready (ms)   | %8.1f | %8.1f |\n", percentile(start_ms, 0.5),
-              percentile(start_ms, 0.9));
-  std::printf("| RSS when ready (MB)        | %8.1f | %8.1f |\n", percentile(rss_mb, 0.5),
-              percentile(rss_mb, 0.9));
-  std::printf("| SIGTERM to exit (ms)       | %8.1f | %8.1f |\n", percentile(stop_ms, 0.5),
-              percentile(stop_ms, 0.9));
+    pid_t gw = start_gateway(ms);
+    // `status` CLI latency against the running gateway (exec to exit).
+    std::vector<double> status_ms;
+    int devnull = ::open("/dev/null", O_WRONLY);
+    for (int i = 0; i < 50; ++i) {
+      auto t0 = Clock::now();
+      pid_t pid = spawn({"status", "--json"}, devnull);
+      ::waitpid(pid, nullptr, 0);
+      status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    ::close(devnull);
+    std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", percentile(status_ms, 0.5),
+                percentile(status_ms, 0.9));
 
-  double ms = 0;
-  pid_t gw = start_gateway(ms);
-  // `status` CLI latency against the running gateway (exec to exit).
-  std::vector<double> status_ms;
-  int devnull = ::open("/dev/null", O_WRONLY);
-  for (int i = 0; i < 50; ++i) {
-    auto t0 = Clock::now();
-    pid_t pid = spawn({"status", "--json"}, devnull);
-    ::waitpid(pid, nullptr, 0);
-    status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    std::printf(
+        "\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 "
+        "cores)\n\n",
+        seconds);
+    std::printf("| clients | round trips/s |\n|--------:|--------------:|\n");
+    for (int clients : {1, 10, 100}) {
+      std::printf("| %7d | %13.0f |\n", clients, round_trips_per_second(clients, seconds));
+      std::fflush(stdout);
+    }
+    std::printf("\nIdle RSS after the load: %.1f MB\n", static_cast<double>(rss_kb(gw)) / 1024.0);
+    stop_gateway(gw);
   }
-  std::printf("| `status --json` CLI (ms)   | %8.1f | %8.1f |\n", percentile(status_ms, 0.5),
-              percentile(status_ms, 0.9));
-
-  std::printf(
-      "\nWebSocket `health` round trips, %.0f s per row (client and gateway share the 2 cores)\n\n",
-      seconds);
-  std::printf("| clients | round trips/s |\n|--------:|--------------:|\n");
-  for (int clients : {1, 10, 100}) {
-    std::printf("| %7d | %13.0f |\n", clients, round_trips_per_second(clients, seconds));
-    std::fflush(stdout);
-  }
-  std::printf("\nIdle RSS after the load: %.1f MB\n", static_cast<double>(rss_kb(gw)) / 1024.0);
-  stop_gateway(gw);
   fs::remove_all(g_home);
   return 0;
 }
