@@ -10,7 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/environment.hpp"
-#include "core/instance.hpp"
+#include "instance/instance.hpp"
 #include "profile/profile.hpp"
 
 namespace openclaw::cli {

@@ -7,7 +7,7 @@
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
-#include "core/machine.hpp"
+#include "instance/machine.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"

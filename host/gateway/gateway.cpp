@@ -20,7 +20,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "core/machine.hpp"
+#include "instance/machine.hpp"
 #include "core/version.hpp"
 #include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"

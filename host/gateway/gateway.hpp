@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/environment.hpp"
-#include "core/instance.hpp"
+#include "instance/instance.hpp"
 
 namespace openclaw::gateway {
 

@@ -15,7 +15,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "core/instance.hpp"
+#include "instance/instance.hpp"
 #include "openclaw/sdk/plugin.hpp"
 #include "plugins/loader.hpp"
 #include "ports/lease_store.hpp"

@@ -1,4 +1,4 @@
-#include "core/machine.hpp"
+#include "instance/machine.hpp"
 
 #include "config/config.hpp"
 #include "core/error.hpp"

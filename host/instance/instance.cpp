@@ -1,4 +1,4 @@
-#include "core/instance.hpp"
+#include "instance/instance.hpp"
 
 #include "core/error.hpp"
 
