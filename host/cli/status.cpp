@@ -57,21 +57,10 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   }
 
   if (vm->count("json")) {
-    json::object service{{"systemd", inst.paths.systemd_unit},
-                         {"launchd", inst.paths.launchd_label}};
-    json::object ports{{"gateway", port_or_null(plan, "gateway")},
-                       {"browserControl", port_or_null(plan, "browser.control")},
-                       {"canvas", port_or_null(plan, "canvas")},
-                       {"cdpRange", json::array{cdp_lo, cdp_hi}}};
-    json::object o{
-        {"profile", inst.paths.profile ? json::value(*inst.paths.profile) : json::value(nullptr)},
-        {"stateDir", inst.paths.state_dir.string()},
-        {"configPath", inst.paths.config_path.string()},
-        {"workspace", inst.workspace.string()},
-        {"service", std::move(service)},
-        {"running", live.has_value()},
-        {"pid", live ? json::value(live->pid) : json::value(nullptr)},
-        {"ports", std::move(ports)}};
+    json::object o =
+        status_json(inst, [&](const std::string& name) { return port_or_null(plan, name); });
+    o["running"] = live.has_value();
+    o["pid"] = live ? json::value(live->pid) : json::value(nullptr);
     if (live) {
       o["version"] = live->version;
       o["uptimeMs"] = now_ms() - live->started_at_ms;

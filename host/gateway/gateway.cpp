@@ -20,12 +20,12 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "instance/machine.hpp"
 #include "core/version.hpp"
 #include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"
 #include "gateway/protocol.hpp"
 #include "gateway/status_page.hpp"
+#include "instance/machine.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "openclaw/sdk/instances.hpp"
@@ -356,34 +356,22 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     }
     return arr;
   };
-  auto port_of = [&](const char* name) -> json::value {
+  auto port_of = [&](const std::string& name) -> json::value {
     for (const auto& l : leases) {
       if (l.name == name) return l.port;
     }
     return nullptr;
   };
   auto status = [&]() -> json::value {
-    json::object h = health().as_object();
-    return json::object{
-        {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
-        {"stateDir", paths.state_dir.string()},
-        {"configPath", paths.config_path.string()},
-        {"workspace", inst.workspace.string()},
-        {"service",
-         json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
-        {"running", true},
-        {"pid", owner.pid},
-        {"version", kVersion},
-        {"uptimeMs", now_ms() - started},
-        {"ports",
-         json::object{{"gateway", port_of("gateway")},
-                      {"browserControl", port_of("browser.control")},
-                      {"canvas", port_of("canvas")},
-                      {"cdpRange", json::array{inst.plan.base + sdk::PortLayout::cdp_first,
-                                               inst.plan.base + sdk::PortLayout::cdp_last}}}},
-        {"leases", lease_list()},
-        {"plugins", manager.describe()},
-        {"channels", h.at("channels")}};
+    json::object o = status_json(inst, port_of);
+    o["running"] = true;
+    o["pid"] = owner.pid;
+    o["version"] = kVersion;
+    o["uptimeMs"] = now_ms() - started;
+    o["leases"] = lease_list();
+    o["plugins"] = manager.describe();
+    o["channels"] = health().as_object().at("channels");
+    return o;
   };
 
   ProtocolContext pctx;

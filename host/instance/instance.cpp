@@ -1,5 +1,7 @@
 #include "instance/instance.hpp"
 
+#include <boost/json.hpp>
+
 #include "core/error.hpp"
 
 namespace openclaw {
@@ -29,6 +31,25 @@ Instance resolve_instance(const profile::Paths& paths, config::Config config,
     throw usage_error(e.what(), inst.config.where());
   }
   return inst;
+}
+
+boost::json::object status_json(
+    const Instance& inst, const std::function<boost::json::value(const std::string&)>& port_of) {
+  namespace json = boost::json;
+  const auto& paths = inst.paths;
+  return json::object{
+      {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
+      {"stateDir", paths.state_dir.string()},
+      {"configPath", paths.config_path.string()},
+      {"workspace", inst.workspace.string()},
+      {"service", json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
+      {"ports",
+       json::object{{"gateway", port_of("gateway")},
+                    {"browserControl", port_of("browser.control")},
+                    {"canvas", port_of("canvas")},
+                    // The whole CDP range, whatever browser profiles exist.
+                    {"cdpRange", json::array{inst.plan.base + sdk::PortLayout::cdp_first,
+                                             inst.plan.base + sdk::PortLayout::cdp_last}}}}};
 }
 
 }  // namespace openclaw

@@ -2,7 +2,11 @@
 // One resolved instance: its profile paths, parsed config, workspace, base port and port plan.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
+#include <string>
+
+#include <boost/json/object.hpp>
 
 #include "config/config.hpp"
 #include "core/environment.hpp"
@@ -30,5 +34,11 @@ std::filesystem::path resolve_workspace(const profile::Paths& paths, const confi
 /// Throws usage errors naming the config key and file.
 Instance resolve_instance(const profile::Paths& paths, config::Config config,
                           std::optional<int> port_flag, const Environment& env);
+
+/// The part of `status` both the CLI (from the plan) and a running gateway (from its leases)
+/// report, built in one place: profile, stateDir, configPath, workspace, service and ports
+/// ({gateway, browserControl, canvas, cdpRange}). `port_of(name)` gives a port or null.
+boost::json::object status_json(
+    const Instance& inst, const std::function<boost::json::value(const std::string&)>& port_of);
 
 }  // namespace openclaw
