@@ -1,0 +1,180 @@
+#include "gateway/builtins.hpp"
+
+#include <boost/json.hpp>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/version.hpp"
+#include "gateway/status_page.hpp"
+
+namespace openclaw::gateway {
+namespace json = boost::json;
+
+namespace {
+// Secrets never leave through config.get.
+json::value redacted(const json::value& v) {
+  if (v.is_object()) {
+    json::object out;
+    for (const auto& kv : v.get_object()) {
+      std::string key(kv.key());
+      std::string lower = key;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool secret =
+          lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos ||
+          lower.find("password") != std::string::npos || lower.find("apikey") != std::string::npos;
+      out[key] = secret && kv.value().is_string() ? json::value("__OPENCLAW_REDACTED__")
+                                                  : redacted(kv.value());
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    json::array out;
+    for (const auto& x : v.get_array()) out.push_back(redacted(x));
+    return out;
+  }
+  return v;
+}
+}  // namespace
+
+json::value Builtins::health() const {
+  json::array loaded, errors, unavailable;
+  json::object channels;
+  json::array order;
+  json::object labels;
+  for (const auto& r : manager_.records()) {
+    if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
+    if (r.state == plugins::State::failed)
+      errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
+    if (r.state == plugins::State::disabled) unavailable.push_back(json::value(r.id));
+    if (r.kind == "channel") {
+      channels[r.id] = json::object{{"state", plugins::state_name(r.state)}, {"reason", r.reason}};
+      order.push_back(json::value(r.id));
+      labels[r.id] = r.id;
+    }
+  }
+  const auto& profile = inst_.paths.profile;
+  return json::object{{"ok", true},
+                      {"ts", now_ms()},
+                      {"durationMs", 0},
+                      {"profile", profile ? json::value(*profile) : json::value(nullptr)},
+                      {"uptimeMs", now_ms() - life_.started_ms()},
+                      {"plugins", json::object{{"loaded", std::move(loaded)},
+                                               {"errors", std::move(errors)},
+                                               {"unavailable", std::move(unavailable)}}},
+                      {"channels", std::move(channels)},
+                      {"channelOrder", std::move(order)},
+                      {"channelLabels", std::move(labels)}};
+}
+
+json::array Builtins::lease_list() const {
+  json::array arr;
+  for (const auto& l : life_.leases()) arr.push_back(ports::to_json(l));
+  return arr;
+}
+
+json::value Builtins::status() const {
+  json::object o = status_json(inst_, [&](const std::string& name) -> json::value {
+    for (const auto& l : life_.leases()) {
+      if (l.name == name) return l.port;
+    }
+    return nullptr;
+  });
+  o["running"] = true;
+  o["pid"] = life_.owner().pid;
+  o["version"] = kVersion;
+  o["uptimeMs"] = now_ms() - life_.started_ms();
+  o["leases"] = lease_list();
+  o["plugins"] = manager_.describe();
+  o["channels"] = health().as_object().at("channels");
+  return o;
+}
+
+json::value Builtins::presence_self() const {
+  return json::object{{"mode", "gateway"},
+                      {"reason", "self"},
+                      {"version", kVersion},
+                      {"pid", life_.owner().pid},
+                      {"ts", life_.started_ms()}};
+}
+
+sdk::HttpResponse Builtins::ready() const {
+  json::array plugins = manager_.describe();
+  bool ok = true;
+  for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
+  json::object ports;
+  for (const auto& l : life_.leases()) ports[l.name] = l.port;
+  json::object o{{"ok", ok},
+                 {"status", ok ? "ready" : "degraded"},
+                 {"ports", std::move(ports)},
+                 {"plugins", std::move(plugins)}};
+  return sdk::HttpResponse::text(ok ? 200 : 503, json::serialize(o), "application/json");
+}
+
+std::optional<sdk::HttpResponse> Builtins::http(const sdk::HttpRequest& req) const {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (req.path == "/health" || req.path == "/healthz") {
+    if (!get) {
+      return sdk::HttpResponse::error(405, "METHOD_NOT_ALLOWED",
+                                      req.method + " is not supported here");
+    }
+    return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
+  }
+  if (req.path == "/ready" && get) return ready();
+  if (req.path == "/api/status" && get) {
+    return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
+  }
+  if (req.path == "/" && get) {
+    return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
+  }
+  return std::nullopt;
+}
+
+void Builtins::add_methods(Protocol& protocol) {
+  protocol.add_method("health", [this](const json::value&) { return health(); });
+  protocol.add_method("status", [this](const json::value&) { return status(); });
+  protocol.add_method("ports.list", [this](const json::value&) -> json::value {
+    return json::object{{"ports", lease_list()}};
+  });
+  protocol.add_method("plugins.list", [this](const json::value&) -> json::value {
+    return json::object{{"plugins", manager_.describe()}};
+  });
+  protocol.add_method("channels.status", [this](const json::value&) -> json::value {
+    json::object h = health().as_object();
+    return json::object{{"channels", h.at("channels")},
+                        {"channelOrder", h.at("channelOrder")},
+                        {"channelLabels", h.at("channelLabels")}};
+  });
+  protocol.add_method("config.get", [this](const json::value&) -> json::value {
+    const auto& paths = inst_.paths;
+    auto cfg = config::Config::load(paths.config_path, paths.home);
+    return json::object{{"path", paths.config_path.string()},
+                        {"exists", cfg.exists()},
+                        {"config", redacted(cfg.root())}};
+  });
+  protocol.add_method("send", [this](const json::value& params) -> json::value {
+    const auto& p = params.as_object();
+    auto text_of = [&](const char* k) -> std::string {
+      const json::value* v = p.if_contains(k);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text");
+    if (to.empty()) to = text_of("peer");
+    if (channel.empty() || text.empty()) {
+      throw MethodError("INVALID_REQUEST", "send needs params.channel and params.text (strings)");
+    }
+    const plugins::Record* rec = nullptr;
+    for (const auto& r : manager_.records()) {
+      if (r.id == channel && r.kind == "channel") rec = &r;
+    }
+    if (!rec || rec->state != plugins::State::running) {
+      throw MethodError(
+          "UNAVAILABLE", "channel " + channel + " is not running",
+          json::object{{"channel", channel},
+                       {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+    }
+    manager_.bus().publish(sdk::Message{channel, "out", to, text});
+    return json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}};
+  });
+}
+
+}  // namespace openclaw::gateway

@@ -1,0 +1,42 @@
+#pragma once
+// The gateway's own methods and HTTP endpoints, and the health and status they report.
+
+#include <optional>
+
+#include <boost/json/value.hpp>
+
+#include "gateway/lifecycle.hpp"
+#include "gateway/protocol.hpp"
+#include "instance/instance.hpp"
+#include "openclaw/sdk/http_server.hpp"
+#include "plugins/manager.hpp"
+
+namespace openclaw::gateway {
+
+class Builtins {
+ public:
+  Builtins(const Instance& inst, const Lifecycle& life, plugins::Manager& manager)
+      : inst_(inst), life_(life), manager_(manager) {}
+
+  /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
+  boost::json::value health() const;
+  /// The `status` payload: the instance (as `status --json` shows it), leases, plugins, channels.
+  boost::json::value status() const;
+  /// This gateway's own presence entry.
+  boost::json::value presence_self() const;
+  /// GET /health, /healthz, /ready, /api/status and the status page at /; nullopt for any other
+  /// request (a plugin route, or 404).
+  std::optional<sdk::HttpResponse> http(const sdk::HttpRequest& request) const;
+  /// health, status, ports.list, plugins.list, channels.status, config.get, send.
+  void add_methods(Protocol& protocol);
+
+ private:
+  sdk::HttpResponse ready() const;
+  boost::json::array lease_list() const;
+
+  const Instance& inst_;
+  const Lifecycle& life_;
+  plugins::Manager& manager_;
+};
+
+}  // namespace openclaw::gateway

@@ -1,0 +1,62 @@
+#pragma once
+// A gateway instance's life on the machine, apart from serving: its state-dir lock, its log, the
+// leases it holds in the machine-wide registry (the start plan, and ports its plugins lease at run
+// time) and its instance record. What it took is given back when it is destroyed, however run()
+// leaves.
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+
+#include "core/environment.hpp"
+#include "gateway/gateway.hpp"
+#include "instance/instance.hpp"
+#include "plugins/manager.hpp"
+#include "ports/lease_store.hpp"
+
+namespace openclaw::gateway {
+
+class Lifecycle {
+ public:
+  /// Creates the state dir, takes its lock (one gateway per state dir), opens the log, warns
+  /// about a base in the ephemeral range, raises the fd limit and scrubs the environment children
+  /// would inherit. Throws when another gateway serves the state dir.
+  Lifecycle(const Instance& inst, const Environment& env, const Options& options,
+            std::ostream& err);
+  ~Lifecycle();
+  Lifecycle(const Lifecycle&) = delete;
+  Lifecycle& operator=(const Lifecycle&) = delete;
+
+  /// "error", "warn", "info" or "debug": to stderr and <state dir>/logs/gateway.log.
+  void log(const std::string& level, const std::string& message);
+  /// The same log, as plugins write to it.
+  plugins::Manager::LogFn plugin_log();
+
+  /// Leases the instance's plan and its plugins' ports, all at once. A refused plugin port fails
+  /// that plugin only; a refused port of the instance itself throws. Then gives the plugins
+  /// run-time ports and the "openclaw.instances" service.
+  void lease(plugins::Manager& manager);
+  /// Writes the instance record (once the gateway listens): what `status` reads.
+  void write_record(const std::string& bind, const boost::json::array& plugins);
+
+  const std::vector<ports::Lease>& leases() const { return leases_; }
+  const ports::Owner& owner() const { return owner_; }
+  std::int64_t started_ms() const { return started_; }
+
+ private:
+  class Impl;
+  const Instance& inst_;
+  std::unique_ptr<Impl> impl_;
+  ports::LeaseStore store_;
+  ports::Owner owner_;
+  std::vector<ports::Lease> leases_;
+  bool leased_ = false;
+  bool record_written_ = false;
+  std::int64_t started_ = 0;
+};
+
+}  // namespace openclaw::gateway
