@@ -8,12 +8,6 @@
 using namespace openclaw::test;
 namespace json = boost::json;
 
-namespace {
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(cli_basics)
 
 BOOST_AUTO_TEST_CASE(help_and_version_at_every_level) {

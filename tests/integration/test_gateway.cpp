@@ -23,10 +23,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 // One profile with a token, the well-behaved and the channel fixture plugins, and its gateway.
 struct Gateway {
   Sandbox sb;

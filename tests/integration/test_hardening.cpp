@@ -26,10 +26,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 ClientOptions client_options(int port) {
   ClientOptions o;
   o.url = "ws://127.0.0.1:" + std::to_string(port);

@@ -13,10 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 struct PluginSandbox {
   Sandbox sb;
   PortBlock block;

@@ -13,10 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 void set_port(const Sandbox& sb, const std::string& profile, int port) {
   auto r = sb.run({"--profile", profile, "config", "set", "gateway.port", std::to_string(port)});
   BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);

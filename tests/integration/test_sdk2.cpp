@@ -19,10 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 // One profile `p` with the given fixtures installed, its gateway running.
 struct Instance {
   Sandbox sb;

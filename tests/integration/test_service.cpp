@@ -12,10 +12,6 @@ using namespace openclaw::test;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 struct Services {
   Sandbox sb;
   PortBlock block{300};

@@ -140,6 +140,11 @@ class Child {
 /// permissions (0755 dirs and library, 0644 manifest).
 void install_fixture(const std::string& name, const fs::path& dest);
 
+/// True when `needle` occurs in `hay`.
+inline bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
 /// Path of the built openclaw-host binary.
 fs::path host_binary();
 std::string read_file(const fs::path& path);
