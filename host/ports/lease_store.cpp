@@ -528,52 +528,50 @@ std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
   return granted;
 }
 
-bool LeaseStore::release_port(const Owner& owner, const std::string& name) {
+// Rewrites the store with `owner`'s record changed by `edit` (nullopt: the record goes), under
+// the lock; other records stay as they are and damaged ones are dropped. False, and nothing is
+// written, when the owner has no record or `edit` changes nothing.
+bool LeaseStore::edit_own_record(
+    const Owner& owner, const std::function<bool(InstanceLeases& record, bool& drop)>& edit) {
   ensure_dir();
   Lock lock(dir_);
   const std::string text = read_text_locked();
   const std::string my_dir = escape(owner.state_dir);
   std::string records;
   records.reserve(text.size());
-  bool found = false;
-  for (std::string_view line : record_lines(text)) {
-    auto row = scan_line(line);
-    if (!row) continue;
-    if (row->pid == owner.pid && row->start == owner.start_time && row->state_dir == my_dir) {
-      auto inst = from_line(line).value_or(InstanceLeases{});
-      auto before = inst.leases.size();
-      std::erase_if(inst.leases, [&](const Lease& l) { return l.name == name; });
-      found = inst.leases.size() != before;
-      records += to_line(inst);
-    } else {
-      records.append(line);
-    }
-    records += '\n';
-  }
-  if (found) write_text_locked(records);
-  return found;
-}
-
-bool LeaseStore::release(const Owner& owner) {
-  ensure_dir();
-  Lock lock(dir_);
-  const std::string text = read_text_locked();
-  const std::string my_dir = escape(owner.state_dir);
-  std::string records;
-  records.reserve(text.size());
-  bool found = false;
+  bool changed = false;
   for (std::string_view line : record_lines(text)) {
     auto row = scan_line(line);
     if (!row) continue;  // damaged records are dropped on write
     if (row->pid == owner.pid && row->start == owner.start_time && row->state_dir == my_dir) {
-      found = true;
-      continue;
+      auto inst = from_line(line).value_or(InstanceLeases{});
+      bool drop = false;
+      if (edit(inst, drop)) {
+        changed = true;
+        if (drop) continue;
+        records += to_line(inst);
+        records += '\n';
+        continue;
+      }
     }
     records.append(line);
     records += '\n';
   }
-  if (found) write_text_locked(records);
-  return found;
+  if (changed) write_text_locked(records);
+  return changed;
+}
+
+bool LeaseStore::release_port(const Owner& owner, const std::string& name) {
+  return edit_own_record(owner, [&](InstanceLeases& inst, bool&) {
+    return std::erase_if(inst.leases, [&](const Lease& l) { return l.name == name; }) > 0;
+  });
+}
+
+bool LeaseStore::release(const Owner& owner) {
+  return edit_own_record(owner, [](InstanceLeases&, bool& drop) {
+    drop = true;
+    return true;
+  });
 }
 
 std::vector<InstanceLeases> LeaseStore::list(bool prune) {

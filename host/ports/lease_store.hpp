@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -115,6 +116,8 @@ class LeaseStore {
   std::optional<PortRange> any_pool_ = system_plugin_port_pool();
   std::vector<Lease> grant(const Owner& owner, const Plan& plan,
                            const std::map<std::string, int>& remembered, bool append);
+  bool edit_own_record(const Owner& owner,
+                       const std::function<bool(InstanceLeases& record, bool& drop)>& edit);
   mutable bool dir_checked_ = false;  ///< ownership and mode are checked once per store object
 };
 
