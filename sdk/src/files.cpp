@@ -98,7 +98,11 @@ void write_file_atomic(const fs::path& path, std::string_view content, fs::perms
     bak_tmp += ".tmp-" + std::to_string(::getpid());
     ::unlink(bak_tmp.c_str());
     if (::link(path.c_str(), bak_tmp.c_str()) == 0) {
-      if (::rename(bak_tmp.c_str(), bak.c_str()) != 0) ::unlink(bak_tmp.c_str());
+      ::rename(bak_tmp.c_str(), bak.c_str());
+      // Gone after a rename, except when the rename failed or when <path>.bak already was <path>
+      // (a writer killed between its two renames): renaming a hard link onto another link of
+      // the same inode succeeds and changes nothing, leaving the temp behind.
+      ::unlink(bak_tmp.c_str());
     }
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
