@@ -120,11 +120,8 @@ void Protocol::presence_changed() {
   auto send = [this] {
     presence_pending_ = false;
     refresh_presence();
-    auto frame = std::make_shared<const std::string>(
-        R"({"type":"event","event":"presence","payload":[)" + *presence_entries_ + "]}");
-    for (auto& [id, c] : connections_) {
-      if (c.connected) c.ws->send(frame);
-    }
+    send_to_connected(std::make_shared<const std::string>(
+        R"({"type":"event","event":"presence","payload":[)" + *presence_entries_ + "]}"));
   };
   if (ctx_.defer) {
     ctx_.defer(std::chrono::milliseconds(200), send);
@@ -378,8 +375,11 @@ void Protocol::refresh_presence() {
 }
 
 void Protocol::broadcast(const std::string& event, const json::value& payload) {
-  // Serialized once; every connection's queue shares the one string.
-  auto frame = std::make_shared<const std::string>(event_frame(event, payload));
+  send_to_connected(std::make_shared<const std::string>(event_frame(event, payload)));
+}
+
+// Serialized once; every connection's queue shares the one string.
+void Protocol::send_to_connected(const sdk::SharedFrame& frame) {
   for (auto& [id, c] : connections_) {
     if (c.connected) c.ws->send(frame);
   }

@@ -100,6 +100,7 @@ class Protocol {
     bool in_presence = false;  ///< listed in presence (every client but OpenClaw's CLI)
     sdk::Caller caller;        ///< what method handlers learn of the client
   };
+  void send_to_connected(const sdk::SharedFrame& frame);
   void dispatch(Connection& c, const boost::json::value& id, const std::string& method,
                 const boost::json::value& params);
 

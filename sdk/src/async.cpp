@@ -10,32 +10,54 @@
 namespace openclaw::sdk {
 namespace json = boost::json;
 
-// ---- MethodResponder ---------------------------------------------------------------------------
-
-struct MethodResponder::State {
-  Sink sink;
+namespace {
+// What both responders promise: the first answer goes to the sink, later ones are refused, and an
+// answer given by the host (a deadline, a plugin stopping) marks the responder cancelled.
+template <typename Answer>
+struct Once {
+  std::function<void(Answer)> sink;
   bool done = false;
   bool cancelled = false;
 
-  bool answer(bool ok, const json::value& v, const std::string& code, const std::string& msg) {
+  bool answer(Answer a) {
     if (done) return false;
     done = true;
-    if (sink) sink(ok, v, code, msg);
+    if (sink) sink(std::move(a));
     return true;
   }
-  ~State() {
+  // A destructor never throws: a failing sink leaves the caller to its deadline.
+  void answer_if_dropped(Answer a) noexcept {
     if (done) return;
     try {
-      answer(false, nullptr, "INTERNAL",
-             "the method handler dropped the request without answering");
+      answer(std::move(a));
     } catch (...) {
-      // A destructor never throws; the caller's deadline answers instead.
     }
   }
 };
 
+struct MethodAnswer {
+  bool ok;
+  json::value value;
+  std::string code, message;
+};
+}  // namespace
+
+// ---- MethodResponder ---------------------------------------------------------------------------
+
+struct MethodResponder::State : Once<MethodAnswer> {
+  bool answer(bool ok, const json::value& v, const std::string& code, const std::string& msg) {
+    return Once::answer(MethodAnswer{ok, v, code, msg});
+  }
+  ~State() {
+    answer_if_dropped(MethodAnswer{false, nullptr, "INTERNAL",
+                                   "the method handler dropped the request without answering"});
+  }
+};
+
 MethodResponder::MethodResponder(Sink sink) : state_(std::make_shared<State>()) {
-  state_->sink = std::move(sink);
+  state_->sink = [sink = std::move(sink)](MethodAnswer a) {
+    if (sink) sink(a.ok, a.value, a.code, a.message);
+  };
 }
 
 bool MethodResponder::ok(const json::value& payload) const {
@@ -73,24 +95,10 @@ bool MethodResponder::cancel(const std::weak_ptr<State>& watched, const std::str
 
 // ---- HttpResponder -----------------------------------------------------------------------------
 
-struct HttpResponder::State {
-  Sink sink;
-  bool done = false;
-  bool cancelled = false;
-
-  bool answer(HttpResponse response) {
-    if (done) return false;
-    done = true;
-    if (sink) sink(std::move(response));
-    return true;
-  }
+struct HttpResponder::State : Once<HttpResponse> {
   ~State() {
-    if (done) return;
-    try {
-      answer(HttpResponse::error(500, "INTERNAL",
-                                 "the route handler dropped the request without answering"));
-    } catch (...) {
-    }
+    answer_if_dropped(HttpResponse::error(
+        500, "INTERNAL", "the route handler dropped the request without answering"));
   }
 };
 
