@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 
@@ -16,12 +18,45 @@
 #include "gateway/builtins.hpp"
 #include "gateway/lifecycle.hpp"
 #include "gateway/protocol.hpp"
+#include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::gateway {
 namespace json = boost::json;
+
+namespace {
+// What plugins serving their own port need to apply the gateway's access rules (sdk::Gateway).
+class GatewayService final : public sdk::Gateway {
+ public:
+  GatewayService(int port, std::optional<std::string> token)
+      : port_(port), token_(std::move(token)) {}
+  int port() const override { return port_; }
+  bool requires_token() const override { return token_.has_value(); }
+  bool authorized(const sdk::HttpRequest& request) const override {
+    if (!token_) return true;
+    auto it = request.headers.find("authorization");
+    if (it == request.headers.end()) return false;
+    std::string_view v = it->second;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (v.size() < kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(), v.begin(),
+                                                 [](char a, char b) {
+                                                   return std::tolower(a) == std::tolower(b);
+                                                 })) {
+      return false;
+    }
+    v.remove_prefix(kBearer.size());
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return same_secret(std::string(v), *token_);
+  }
+
+ private:
+  int port_;
+  std::optional<std::string> token_;
+};
+}  // namespace
 
 // The server: the instance's lifecycle (lock, log, leases, record), its plugins, the protocol and
 // the HTTP server on the base port, wired together on one I/O thread.
@@ -48,6 +83,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   life.lease(manager);
+  GatewayService gateway_service(gw->port, options.token);
+  manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
   Builtins builtins(inst, life, manager);
 
   ProtocolContext pctx;

@@ -9,8 +9,6 @@
 namespace openclaw::gateway {
 namespace json = boost::json;
 
-namespace {
-
 // Compares secrets without an early exit, so timing does not reveal a matching prefix.
 bool same_secret(const std::string& given, const std::string& expected) {
   if (expected.empty()) return false;
@@ -20,6 +18,8 @@ bool same_secret(const std::string& given, const std::string& expected) {
   }
   return diff == 0;
 }
+
+namespace {
 
 std::string event_frame(const std::string& event, const json::value& payload) {
   return json::serialize(json::object{{"type", "event"}, {"event", event}, {"payload", payload}});

@@ -1,0 +1,109 @@
+#pragma once
+/// \file
+/// Asynchronous HTTP/1.1 and WebSocket clients on the host's I/O context: a plugin talks to
+/// Chromium's DevTools endpoint, a bot API or a webhook without blocking the one I/O thread.
+/// Boost.Beast stays inside libopenclaw-sdk.so. Plain `http://` and `ws://` only in this version;
+/// an `https://` or `wss://` URL is answered with an error saying so.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/config.hpp>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace openclaw::sdk {
+
+/// The parts of an absolute URL.
+struct BOOST_SYMBOL_VISIBLE Url {
+  std::string scheme;  ///< lower case: "http", "https", "ws", "wss", ...
+  std::string host;    ///< without brackets for IPv6 literals, lower case
+  int port = 0;        ///< explicit, else the scheme's default (80/443), else 0
+  std::string target;  ///< path and query, "/" when empty
+  /// Parses `text`; nullopt when it is not an absolute URL with a host (user-info refused).
+  BOOST_SYMBOL_EXPORT static std::optional<Url> parse(std::string_view text);
+  /// "scheme://host:port" (brackets around IPv6 literals).
+  BOOST_SYMBOL_EXPORT std::string origin() const;
+};
+
+struct BOOST_SYMBOL_VISIBLE HttpClientRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  ///< sent with Content-Length when non-empty or the method is POST/PUT
+  std::string content_type = "application/json";
+  /// The whole exchange (connect, send, receive) must finish within this.
+  std::chrono::milliseconds timeout{30000};
+  std::size_t body_limit = 64 << 20;  ///< larger response bodies are an error
+};
+
+struct BOOST_SYMBOL_VISIBLE HttpClientResponse {
+  /// Empty on success (any HTTP status); else why no response came ("connection refused",
+  /// "timed out after 500 ms", ...).
+  std::string error;
+  int status = 0;
+  std::map<std::string, std::string> headers;  ///< names in lower case
+  std::string body;
+};
+
+/// Sends one request (a fresh connection each time, closed after) and calls `done` exactly once,
+/// on the I/O thread, never from inside this call.
+BOOST_SYMBOL_EXPORT void http_request(boost::asio::io_context& io, HttpClientRequest request,
+                                      std::function<void(HttpClientResponse)> done);
+
+/// A WebSocket client connection. OWNERSHIP: the callbacks stop when close() is called or the
+/// handle is destroyed; pending sends are then dropped. Call members on the I/O thread.
+class BOOST_SYMBOL_VISIBLE WebSocketClient {
+ public:
+  struct Handlers {
+    /// The handshake completed.
+    std::function<void()> on_open;
+    /// One complete message (text or binary).
+    std::function<void(std::string message)> on_message;
+    /// Once: the connection could not be made or is gone. `code` is the close code received
+    /// (1006 when the connection just broke or never opened), `reason` says why.
+    std::function<void(int code, std::string reason)> on_close;
+  };
+  struct Options {
+    std::chrono::milliseconds connect_timeout{10000};  ///< TCP connect + handshake
+    std::size_t message_limit = 256 << 20;             ///< larger messages close with 1009
+    std::vector<std::pair<std::string, std::string>> headers;  ///< extra handshake headers
+  };
+
+  /// Starts connecting to `url` (ws://host:port/path); the result comes through `handlers`.
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<WebSocketClient> connect(boost::asio::io_context& io,
+                                                                      const std::string& url,
+                                                                      Handlers handlers,
+                                                                      Options options);
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<WebSocketClient> connect(boost::asio::io_context& io,
+                                                                      const std::string& url,
+                                                                      Handlers handlers);
+  BOOST_SYMBOL_EXPORT ~WebSocketClient();
+  WebSocketClient(const WebSocketClient&) = delete;
+  WebSocketClient& operator=(const WebSocketClient&) = delete;
+
+  /// Queues a text message (sent once open, in order). False when closed.
+  BOOST_SYMBOL_EXPORT bool send(std::string text);
+  /// Sends a close frame; no callback runs after this call.
+  BOOST_SYMBOL_EXPORT void close(int code = 1000);
+  /// True between on_open and the close.
+  BOOST_SYMBOL_EXPORT bool is_open() const;
+
+  struct Impl;
+
+ private:
+  explicit WebSocketClient(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace openclaw::sdk
