@@ -33,6 +33,8 @@ constexpr std::array kCommands{
             cmd_ports},
     Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},
     Command{"plugins", "list | info: the plugins on the search path and their states", cmd_plugins},
+    Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
+            cmd_browser},
 };
 
 po::options_description global_options() {

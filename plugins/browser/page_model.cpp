@@ -80,67 +80,78 @@ struct SnapshotBuilder {
   std::map<std::string, long long> current;
   bool later;  // not the first snapshot of this tab
 
-  struct Rendered {
-    std::vector<std::string> lines;  // relative, no indentation yet
-    std::string text;                // when this is a pure text run
+  // The shown tree, built first (what is shown depends on the children), then numbered in
+  // document order.
+  struct Item {
     bool is_text = false;
+    std::string text;  // text runs
+    std::string role, name, attrs;
+    long long backend = 0;
+    std::vector<Item> kids;
   };
 
-  std::vector<Rendered> children_of(const json::object& n) {
-    std::vector<Rendered> out_children;
+  std::vector<Item> children_of(const json::object& n) {
+    std::vector<Item> items;
     const json::value* ids = n.if_contains("childIds");
-    if (!ids || !ids->is_array()) return out_children;
+    if (!ids || !ids->is_array()) return items;
     for (const auto& id : ids->get_array()) {
       if (!id.is_string()) continue;
       auto it = nodes.find(std::string(id.get_string()));
       if (it == nodes.end()) continue;
-      for (auto& r : render(*it->second)) {
+      for (auto& r : build(*it->second)) {
         // Adjacent text runs join into one.
-        if (r.is_text && !out_children.empty() && out_children.back().is_text) {
-          out_children.back().text += " " + r.text;
+        if (r.is_text && !items.empty() && items.back().is_text) {
+          items.back().text += " " + r.text;
         } else {
-          out_children.push_back(std::move(r));
+          items.push_back(std::move(r));
         }
       }
     }
-    return out_children;
+    return items;
   }
 
-  std::vector<Rendered> render(const json::object& n) {
+  static Item text_item(std::string t) {
+    Item i;
+    i.is_text = true;
+    i.text = std::move(t);
+    return i;
+  }
+
+  std::vector<Item> build(const json::object& n) {
     std::string role = str_of(n, "role");
     const json::value* ign = n.if_contains("ignored");
     bool ignored = ign && ign->is_bool() && ign->get_bool();
     if (role == "InlineTextBox" || role == "LineBreak") return {};
     if (ignored || kTransparent.count(role) || role.empty()) return children_of(n);
-    if (role == "LabelText") {
-      // A <label>'s text: shown as text, its control follows with the label as its name.
-      auto kids = children_of(n);
-      if (kids.empty() && !str_of(n, "name").empty()) {
-        Rendered r;
-        r.is_text = true;
-        r.text = collapse_ws(str_of(n, "name"));
-        kids.push_back(r);
-      }
-      return kids;
-    }
     if (role == "StaticText") {
       std::string t = collapse_ws(str_of(n, "name"));
       if (t.empty()) return {};
-      Rendered r;
-      r.is_text = true;
-      r.text = t;
-      return {r};
+      return {text_item(t)};
     }
-    std::string name = collapse_ws(str_of(n, "name"));
-    auto kids = children_of(n);
+    if (role == "LabelText") {
+      // A <label>'s text: shown as text; its control follows with the label as its name.
+      auto kids = children_of(n);
+      if (kids.empty() && !collapse_ws(str_of(n, "name")).empty()) {
+        kids.push_back(text_item(collapse_ws(str_of(n, "name"))));
+      }
+      return kids;
+    }
+    Item item;
+    item.role = role;
+    item.name = collapse_ws(str_of(n, "name"));
+    // A field's inner editor nodes only repeat its value: they are not walked (nor given refs).
+    const bool field = role == "textbox" || role == "searchbox" || role == "combobox";
+    if (!field) item.kids = children_of(n);
+    auto& kids = item.kids;
     // The accessible name usually repeats the element's own text: not shown twice.
-    if (!name.empty() && kids.size() == 1 && kids[0].is_text && kids[0].text == name) kids.clear();
+    if (!item.name.empty() && kids.size() == 1 && kids[0].is_text && kids[0].text == item.name) {
+      kids.clear();
+    }
     // A nameless generic wrapper around one element adds nothing.
-    if (role == "generic" && name.empty() && kids.size() == 1 && !kids[0].is_text) return kids;
-    if (role == "generic" && name.empty() && kids.empty()) return {};
-
-    std::string line = "- " + role;
-    if (!name.empty()) line += " " + quoted(name);
+    if (role == "generic" && item.name.empty() && kids.size() == 1 && !kids[0].is_text) {
+      return std::move(kids);
+    }
+    if (role == "generic" && item.name.empty() && kids.empty()) return {};
     if (const json::value* props = n.if_contains("properties"); props && props->is_array()) {
       for (const auto& p : props->get_array()) {
         if (!p.is_object()) continue;
@@ -148,17 +159,33 @@ struct SnapshotBuilder {
         if (!pn || !pn->is_string()) continue;
         std::string pname(pn->get_string());
         std::string pval = str_of(p.get_object(), "value");
-        if (pname == "level") line += " [level=" + pval + "]";
-        if (pname == "focused" && pval == "true") line += " [active]";
-        if ((pname == "checked" || pname == "pressed") && pval == "true") line += " [" + pname + "]";
-        if ((pname == "disabled" || pname == "expanded" || pname == "selected") && pval == "true") {
-          line += " [" + pname + "]";
+        if (pname == "level") item.attrs += " [level=" + pval + "]";
+        if (pname == "focused" && pval == "true") item.attrs += " [active]";
+        if ((pname == "checked" || pname == "pressed" || pname == "disabled" ||
+             pname == "expanded" || pname == "selected") &&
+            pval == "true") {
+          item.attrs += " [" + pname + "]";
         }
       }
     }
-    const json::value* backend = n.if_contains("backendDOMNodeId");
-    if (backend && backend->is_int64()) {
-      std::string key = std::to_string(backend->get_int64()) + "|" + role + "|" + name;
+    if (const json::value* b = n.if_contains("backendDOMNodeId"); b && b->is_int64()) {
+      item.backend = b->get_int64();
+    }
+    std::string value = collapse_ws(str_of(n, "value"));
+    if (field && !value.empty()) kids.push_back(text_item(value));
+    return {std::move(item)};
+  }
+
+  void emit(const Item& item, const std::string& indent, std::vector<std::string>& lines) {
+    if (item.is_text) {
+      lines.push_back(indent + "- text: " + text_value(item.text));
+      return;
+    }
+    std::string line = indent + "- " + item.role;
+    if (!item.name.empty()) line += " " + quoted(item.name);
+    line += item.attrs;
+    if (item.backend) {
+      std::string key = std::to_string(item.backend) + "|" + item.role + "|" + item.name;
       auto it = table.by_key_.find(key);
       std::string ref;
       bool fresh = false;
@@ -169,43 +196,26 @@ struct SnapshotBuilder {
       } else {
         ref = it->second;
       }
-      current[ref] = backend->get_int64();
-      table.all_[ref] = backend->get_int64();
-      json::object info{{"role", role}};
-      if (!name.empty()) info["name"] = name;
+      current[ref] = item.backend;
+      table.all_[ref] = item.backend;
+      json::object info{{"role", item.role}};
+      if (!item.name.empty()) info["name"] = item.name;
       out.refs[ref] = std::move(info);
       line += " [ref=" + ref + "]";
       if (fresh) {
         line += " [new]";
         ++out.new_elements;
       }
-      if (kInteractive.count(role)) ++out.interactive;
+      if (kInteractive.count(item.role)) ++out.interactive;
     }
-    std::string value = collapse_ws(str_of(n, "value"));
-    bool field = role == "textbox" || role == "searchbox" || role == "combobox";
-    // A field's inner editor nodes only repeat its value.
-    if (field) kids.clear();
-    if (!value.empty() && field) {
-      Rendered t;
-      t.is_text = true;
-      t.text = value;
-      kids.push_back(t);
+    const bool field = item.role == "textbox" || item.role == "searchbox";
+    if (item.kids.size() == 1 && item.kids[0].is_text && !field) {
+      lines.push_back(line + ": " + text_value(item.kids[0].text));
+      return;
     }
-    Rendered r;
-    if (kids.size() == 1 && kids[0].is_text && role != "textbox" && role != "searchbox") {
-      r.lines.push_back(line + ": " + text_value(kids[0].text));
-      return {r};
-    }
-    if (!kids.empty()) line += ":";
-    r.lines.push_back(line);
-    for (auto& k : kids) {
-      if (k.is_text) {
-        r.lines.push_back("  - text: " + text_value(k.text));
-      } else {
-        for (auto& l : k.lines) r.lines.push_back("  " + l);
-      }
-    }
-    return {r};
+    if (!item.kids.empty()) line += ":";
+    lines.push_back(line);
+    for (const auto& k : item.kids) emit(k, indent + "  ", lines);
   }
 };
 
@@ -222,13 +232,7 @@ Snapshot render_snapshot(const json::array& nodes, RefTable& table) {
   }
   std::vector<std::string> lines;
   if (root) {
-    for (auto& r : b.render(*root)) {
-      if (r.is_text) {
-        lines.push_back("- text: " + text_value(r.text));
-      } else {
-        for (auto& l : r.lines) lines.push_back(std::move(l));
-      }
-    }
+    for (const auto& item : b.build(*root)) b.emit(item, "", lines);
   }
   if (b.out.new_elements > 0) {
     lines.push_back(std::to_string(b.out.new_elements) + " new element(s) since last snapshot");
@@ -301,6 +305,15 @@ bool any_match(const std::vector<std::string>& patterns, const std::string& host
 
 std::string check_url(const NavPolicy& policy, const std::string& url, std::string* host_out) {
   if (url == "about:blank") return {};
+  if (auto colon = url.find(':'); colon != std::string::npos && colon > 0) {
+    std::string scheme = url.substr(0, colon);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    bool plain = std::all_of(scheme.begin(), scheme.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (plain && scheme != "http" && scheme != "https") {
+      return "scheme \"" + scheme + "\" is not allowed: only http and https pages can be opened";
+    }
+  }
   auto u = openclaw::sdk::Url::parse(url);
   if (!u) return "not an absolute http(s) URL: \"" + url + "\"";
   if (u->scheme != "http" && u->scheme != "https") {

@@ -1,0 +1,521 @@
+// The bundled browser plugin against real Chromium (Debian's `chromium`): each instance drives
+// its own browser on its own ports, through the HTTP control port, the gateway method
+// `browser.request` (as OpenClaw's CLI sends it) and our CLI; nothing outlives the gateway.
+#include <dirent.h>
+#include <signal.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "gateway/client.hpp"
+#include "openclaw/sdk/http_client.hpp"
+#include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/process.hpp"
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+using openclaw::gateway::Client;
+using openclaw::gateway::ClientOptions;
+using openclaw::gateway::GatewayError;
+namespace json = boost::json;
+namespace sdk = openclaw::sdk;
+
+namespace {
+
+const char* kPage = R"(<!doctype html><html><head><title>Browser test page</title></head><body>
+<h1>Browser test page</h1>
+<button onclick="this.textContent='Clicked!';document.getElementById('p').textContent='button was clicked'">Click me</button>
+<p id="p">not clicked</p>
+<label for="t">Your text</label>
+<input id="t" onkeydown="if(event.key==='Enter')document.getElementById('q').textContent='entered: '+this.value">
+<p id="q">nothing entered</p>
+</body></html>)";
+
+// A page server on its own thread (the pages the browsers open).
+class PageServer {
+ public:
+  PageServer() : server_(io_, [](const sdk::HttpRequest& r) {
+                   if (r.path == "/slow") {
+                     return sdk::HttpResponse::text(200, "<title>slow</title>", "text/html");
+                   }
+                   return sdk::HttpResponse::text(200, kPage, "text/html; charset=utf-8");
+                 }) {
+    server_.listen("127.0.0.1", block_.base());
+    thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  ~PageServer() {
+    boost::asio::post(io_, [this] {
+      server_.stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+  std::string url(const std::string& path = "/") const {
+    return "http://127.0.0.1:" + std::to_string(block_.base()) + path;
+  }
+
+ private:
+  PortBlock block_{1};
+  boost::asio::io_context io_;
+  sdk::HttpServer server_;
+  std::thread thread_;
+};
+
+// One HTTP exchange with the SDK's client, run to completion here.
+sdk::HttpClientResponse http(const std::string& method, const std::string& url,
+                             const json::value& body = nullptr, const std::string& token = {},
+                             std::chrono::milliseconds timeout = 60s) {
+  boost::asio::io_context io;
+  sdk::HttpClientRequest req;
+  req.method = method;
+  req.url = url;
+  req.timeout = timeout;
+  if (!body.is_null()) req.body = json::serialize(body);
+  if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
+  std::optional<sdk::HttpClientResponse> got;
+  sdk::http_request(io, req, [&](sdk::HttpClientResponse r) { got = std::move(r); });
+  io.run();
+  BOOST_REQUIRE(got.has_value());
+  return std::move(*got);
+}
+
+json::object json_of(const sdk::HttpClientResponse& r) {
+  BOOST_REQUIRE_MESSAGE(r.error.empty(), r.error);
+  auto v = json::parse(r.body);
+  BOOST_REQUIRE_MESSAGE(v.is_object(), r.body);
+  return v.get_object();
+}
+
+// Live processes whose command line mentions `needle` (zombies excluded).
+std::vector<int> processes_with(const std::string& needle) {
+  std::vector<int> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::string cmd = read_file("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string stat = read_file("/proc/" + std::string(e->d_name) + "/stat");
+    if (contains(stat, ") Z ") || stat.empty()) continue;
+    for (auto& c : cmd) c = c == '\0' ? ' ' : c;
+    if (contains(cmd, needle)) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+// One profile's gateway with the bundled plugins, in a sandbox that may hold several.
+struct Gateway {
+  Sandbox& sb;
+  std::string profile;
+  PortBlock block{240};
+  std::unique_ptr<Child> gw;
+
+  Gateway(Sandbox& s, std::string name, const std::vector<std::pair<std::string, std::string>>& config = {})
+      : sb(s), profile(std::move(name)) {
+    set("gateway.port", std::to_string(block.base()));
+    set("browser.noSandbox", "true");
+    set("browser.headless", "true");
+    set("browser.ssrfPolicy.allowedHostnames", "[\"127.0.0.1\"]");
+    for (const auto& [k, v] : config) set(k, v);
+  }
+  ~Gateway() {
+    if (gw && gw->running()) gw->stop(SIGTERM, 20s);
+  }
+  void set(const std::string& key, const std::string& value) {
+    auto r = sb.run({"--profile", profile, "config", "set", key, value});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+  }
+  void start(const std::map<std::string, std::string>& env = {}) {
+    auto e = env;
+    e["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block, 120);
+    gw = sb.spawn({"--profile", profile, "gateway"}, e);
+    BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  }
+  int control() const { return block.base() + 2; }
+  std::string route(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(control()) + path;
+  }
+  fs::path state_dir() const { return sb.home() / (".openclaw-" + profile); }
+  ClientOptions options() const {
+    ClientOptions o;
+    o.url = "ws://127.0.0.1:" + std::to_string(block.base());
+    o.timeout = 60s;
+    return o;
+  }
+  // browser.request exactly as OpenClaw's CLI sends it (README-browser.md).
+  json::value call(const std::string& method, const std::string& path, json::object query = {},
+                   json::value body = nullptr, int timeout_ms = 45000) {
+    Client c(options());
+    json::object params{{"method", method}, {"path", path}, {"timeoutMs", timeout_ms}};
+    if (!query.empty()) params["query"] = query;
+    if (!body.is_null()) params["body"] = body;
+    return c.call("browser.request", params);
+  }
+  Result cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--profile", profile, "browser"});
+    return sb.run(args);
+  }
+};
+
+std::string ref_of(const json::object& snapshot, const std::string& role, const std::string& name) {
+  for (const auto& [ref, info] : snapshot.at("refs").as_object()) {
+    const auto& o = info.as_object();
+    if (o.at("role").as_string() == role && o.contains("name") && o.at("name").as_string() == name) {
+      return std::string(ref);
+    }
+  }
+  return {};
+}
+
+bool is_png(const fs::path& p) {
+  std::string head = read_file(p).substr(0, 8);
+  return head == std::string("\x89PNG\r\n\x1a\n", 8);
+}
+
+void set_bundled(Sandbox& sb) {
+  sb.env()["OPENCLAW_BUNDLED_PLUGINS_DIR"] = std::string(OPENCLAW_BUILD_DIR) + "/plugins";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(browser_plugin)
+
+BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  Gateway main(sb, "main"), rescue(sb, "rescue");
+  main.start();
+  rescue.start();
+
+  // Both start at once: one over HTTP, one through the gateway as OpenClaw's CLI does it.
+  std::optional<sdk::HttpClientResponse> main_start;
+  std::thread t([&] { main_start = http("POST", main.route("/start")); });
+  json::value rescue_start = rescue.call("POST", "/start", {}, nullptr, 30000);
+  t.join();
+  BOOST_TEST(json_of(*main_start).at("ok").as_bool());
+  BOOST_TEST(rescue_start.at("profile").as_string() == "openclaw");
+
+  json::object ms = json_of(http("GET", main.route("/")));
+  json::value rs = rescue.call("GET", "/");
+  for (const auto* s : {&ms, &rs.as_object()}) {
+    BOOST_TEST(s->at("running").as_bool());
+    BOOST_TEST(s->at("cdpReady").as_bool());
+    BOOST_TEST(s->at("pid").is_int64());
+    for (const char* k : {"enabled", "profile", "driver", "transport", "cdpHttp", "pageReady",
+                          "cdpPort", "cdpUrl", "chosenBrowser", "detectedBrowser",
+                          "detectedExecutablePath", "detectError", "userDataDir", "color",
+                          "headless", "headlessSource", "noSandbox", "executablePath",
+                          "attachOnly", "graphics"}) {
+      BOOST_TEST(s->contains(k), k);  // the recorded status payload's keys
+    }
+  }
+  int main_cdp = static_cast<int>(ms.at("cdpPort").as_int64());
+  int rescue_cdp = static_cast<int>(rs.at("cdpPort").as_int64());
+  BOOST_TEST(main_cdp >= main.block.base() + 11);
+  BOOST_TEST(main_cdp <= main.block.base() + 110);
+  BOOST_TEST(rescue_cdp >= rescue.block.base() + 11);
+  BOOST_TEST(rescue_cdp <= rescue.block.base() + 110);
+  BOOST_TEST(ms.at("pid").as_int64() != rs.at("pid").as_int64());
+  std::string main_ud(ms.at("userDataDir").as_string()), rescue_ud(rs.at("userDataDir").as_string());
+  BOOST_TEST(main_ud == (main.state_dir() / "browser" / "openclaw" / "user-data").string());
+  BOOST_TEST(rescue_ud == (rescue.state_dir() / "browser" / "openclaw" / "user-data").string());
+  // Each CDP port is a real DevTools endpoint of its own browser.
+  BOOST_TEST(contains(must_get(main_cdp, "/json/version").body, "webSocketDebuggerUrl"));
+  BOOST_TEST(contains(must_get(rescue_cdp, "/json/version").body, "webSocketDebuggerUrl"));
+
+  // main over HTTP: open, snapshot, click by ref, type + Enter, snapshot, screenshot.
+  json::object tab = json_of(http("POST", main.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  BOOST_TEST(tab.at("url").as_string() == pages.url());
+  BOOST_TEST(tab.at("title").as_string() == "Browser test page");
+  BOOST_TEST(tab.at("type").as_string() == "page");
+  BOOST_TEST(contains(std::string(tab.at("wsUrl").as_string()),
+                      "ws://127.0.0.1:" + std::to_string(main_cdp) + "/devtools/page/"));
+  json::object snap = json_of(http("GET", main.route("/snapshot?format=ai")));
+  std::string text(snap.at("snapshot").as_string());
+  BOOST_TEST(contains(text, "- button \"Click me\" [ref="));
+  BOOST_TEST(contains(text, "not clicked"));
+  BOOST_TEST(contains(std::string(snap.at("text").as_string()), "nothing entered"));
+  BOOST_TEST(snap.at("stats").at("interactive").as_int64() == 2);
+  std::string button = ref_of(snap, "button", "Click me");
+  std::string field = ref_of(snap, "textbox", "Your text");
+  BOOST_REQUIRE(!button.empty());
+  BOOST_REQUIRE(!field.empty());
+  json::object clicked = json_of(http("POST", main.route("/act"),
+                                      json::object{{"kind", "click"}, {"ref", button}, {"doubleClick", false}}));
+  BOOST_TEST(clicked.at("ok").as_bool());
+  json_of(http("POST", main.route("/act"), json::object{{"kind", "type"}, {"ref", field}, {"text", "hello"}, {"submit", false}, {"slowly", false}}));
+  json_of(http("POST", main.route("/act"), json::object{{"kind", "press"}, {"key", "Enter"}}));
+  json::object after = json_of(http("GET", main.route("/snapshot?format=ai")));
+  std::string text2(after.at("snapshot").as_string());
+  BOOST_TEST(contains(text2, "button was clicked"));
+  BOOST_TEST(contains(text2, "- button \"Clicked!\" [ref="));
+  BOOST_TEST(contains(text2, "entered: hello"));
+  BOOST_TEST(after.at("newElements").as_int64() >= 1);
+  json::object shot = json_of(http("POST", main.route("/screenshot"),
+                                   json::object{{"fullPage", false}, {"labels", false}, {"type", "png"}}));
+  fs::path png(std::string(shot.at("path").as_string()));
+  BOOST_TEST(png.parent_path() == main.state_dir() / "media" / "browser");
+  BOOST_TEST(is_png(png));
+
+  // rescue through our CLI, which sends browser.request like OpenClaw's.
+  auto open = rescue.cli({"open", pages.url()});
+  BOOST_REQUIRE_MESSAGE(open.code == 0, open.err);
+  auto tabs = rescue.cli({"--json", "tabs"});
+  BOOST_REQUIRE_MESSAGE(tabs.code == 0, tabs.err);
+  BOOST_TEST(contains(tabs.out, "Browser test page"));
+  auto snap_cli = rescue.cli({"snapshot"});
+  BOOST_REQUIRE_MESSAGE(snap_cli.code == 0, snap_cli.err);
+  BOOST_TEST(contains(snap_cli.out, "button \"Click me\""));  // rescue's page was not clicked
+  json::value rsnap = rescue.call("GET", "/snapshot", {{"format", "ai"}}, nullptr, 30000);
+  std::string rbutton = ref_of(rsnap.as_object(), "button", "Click me");
+  auto click = rescue.cli({"click", rbutton});
+  BOOST_REQUIRE_MESSAGE(click.code == 0, click.err);
+  BOOST_TEST(contains(rescue.cli({"snapshot"}).out, "button was clicked"));
+  fs::path out = sb.home() / "rescue.png";
+  auto shot_cli = rescue.cli({"screenshot", "--out", out.string()});
+  BOOST_REQUIRE_MESSAGE(shot_cli.code == 0, shot_cli.err);
+  BOOST_TEST(is_png(out));
+
+  // close and stop: nothing of either browser is left.
+  std::string rtab(json::parse(tabs.out).at("tabs").as_array().back().at("tabId").as_string());
+  BOOST_TEST(rescue.cli({"close", rtab}).code == 0);
+  auto stop = rescue.cli({"stop"});
+  BOOST_TEST(stop.code == 0);
+  BOOST_TEST(poll_until([&] { return processes_with(rescue_ud).empty(); }, 10s));
+  BOOST_TEST(!processes_with(main_ud).empty());  // main's browser is untouched
+  json::object stopped = json_of(http("POST", main.route("/stop")));
+  BOOST_TEST(stopped.at("stopped").as_bool());
+  BOOST_TEST(poll_until([&] { return processes_with(main_ud).empty(); }, 10s));
+  BOOST_TEST(!json_of(http("GET", main.route("/"))).at("running").as_bool());
+  BOOST_TEST(json_of(http("GET", main.route("/tabs"))).at("tabs").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(kill_9_of_the_gateway_leaves_no_browser) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway gw(sb, "k9");
+  gw.start();
+  json_of(http("POST", gw.route("/start")));
+  std::string ud(json_of(http("GET", gw.route("/"))).at("userDataDir").as_string());
+  BOOST_REQUIRE(!processes_with(ud).empty());
+  // Chromium's crash handler detaches into a session of its own; it must go too.
+  BOOST_TEST(gw.gw->stop(SIGKILL) == 128 + SIGKILL);
+  BOOST_TEST(poll_until([&] { return processes_with(ud).empty(); }, 10s),
+             "left behind: " << processes_with(ud).size() << " processes");
+}
+
+BOOST_AUTO_TEST_CASE(profiles_created_at_run_time_and_shared_browsers_refused) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway rescue(sb, "rescue");
+  rescue.start();
+  int rescue_cdp = static_cast<int>(json_of(http("GET", rescue.route("/"))).at("cdpPort").as_int64());
+  Gateway main(sb, "main", {{"browser.profiles.shared.cdpUrl",
+                             "http://127.0.0.1:" + std::to_string(rescue_cdp)}});
+  main.start();
+
+  // create-profile: the registry picks a free CDP port in main's range, and it persists.
+  auto created = main.cli({"--json", "create-profile", "work", "--color", "#00AA00"});
+  BOOST_REQUIRE_MESSAGE(created.code == 0, created.err);
+  int work = static_cast<int>(json::parse(created.out).at("cdpPort").as_int64());
+  BOOST_TEST(work >= main.block.base() + 11);
+  BOOST_TEST(work <= main.block.base() + 110);
+  auto ports = sb.run({"ports", "--all", "--json"});
+  BOOST_TEST(contains(ports.out, "browser.cdp.work"));
+  auto dup = main.cli({"create-profile", "work"});
+  BOOST_TEST(dup.code == 1);
+  BOOST_TEST(contains(dup.err, "already exists"));
+  auto bad = main.cli({"create-profile", "Bad Name"});
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(contains(bad.err, "invalid profile name"));
+
+  // An explicit cdpPort another instance holds is refused, naming the holder.
+  auto taken = main.cli({"create-profile", "clash", "--cdp-port", std::to_string(rescue_cdp)});
+  BOOST_TEST(taken.code == 1);
+  BOOST_TEST(contains(taken.err, "rescue"), taken.err);
+  // A cdpUrl aimed at another instance's browser: refused, naming it (config and run time).
+  auto shared = main.cli({"--browser-profile", "shared", "status"});
+  BOOST_TEST(shared.code == 1);
+  BOOST_TEST(contains(shared.err, "rescue"), shared.err);
+  BOOST_TEST(contains(shared.err, "browser.profiles.shared.cdpUrl"), shared.err);
+  auto shared2 = main.cli({"create-profile", "remote2", "--cdp-url",
+                           "http://127.0.0.1:" + std::to_string(rescue_cdp)});
+  BOOST_TEST(shared2.code == 1);
+  BOOST_TEST(contains(shared2.err, "another running instance"), shared2.err);
+
+  // A restart keeps the created profile and its port.
+  main.gw->stop(SIGTERM);
+  main.start();
+  auto profiles = main.cli({"--json", "profiles"});
+  BOOST_REQUIRE_MESSAGE(profiles.code == 0, profiles.err);
+  bool found = false;
+  const json::value listed = json::parse(profiles.out);  // kept: the loop refers into it
+  for (const auto& p : listed.at("profiles").as_array()) {
+    if (p.at("name").as_string() == "work") {
+      found = true;
+      BOOST_TEST(p.at("cdpPort").as_int64() == work);
+      BOOST_TEST(p.at("color").as_string() == "#00AA00");
+    }
+  }
+  BOOST_TEST(found);
+  // delete-profile frees the port in the registry.
+  auto del = main.cli({"delete-profile", "work"});
+  BOOST_TEST(del.code == 0, del.err);
+  BOOST_TEST(!contains(sb.run({"ports", "--all", "--json"}).out, "browser.cdp.work"));
+  auto del_default = main.cli({"delete-profile", "openclaw"});
+  BOOST_TEST(del_default.code == 1);
+  BOOST_TEST(contains(del_default.err, "config"));
+}
+
+BOOST_AUTO_TEST_CASE(control_port_needs_the_token_and_stays_on_loopback) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway gw(sb, "tok", {{"gateway.auth.token", "s3cret"}});
+  gw.start();
+  auto none = http("GET", gw.route("/"));
+  BOOST_TEST(none.status == 401);
+  BOOST_TEST(none.body == "Unauthorized");
+  BOOST_TEST(http("GET", gw.route("/"), nullptr, "wrong").status == 401);
+  auto ok = http("GET", gw.route("/"), nullptr, "s3cret");
+  BOOST_TEST(ok.status == 200);
+  BOOST_TEST(contains(ok.body, "\"profile\":\"openclaw\""));
+  auto missing = http("GET", gw.route("/nope"), nullptr, "s3cret");
+  BOOST_TEST(missing.status == 404);
+
+  // A config asking for the control port off loopback fails the plugin, naming the key.
+  Gateway lan(sb, "lan", {{"browser.bind", "\"0.0.0.0\""}});
+  lan.start();
+  auto list = sb.run({"--profile", "lan", "plugins", "list"});
+  BOOST_TEST(contains(list.out + list.err, "browser.bind"), list.out);
+  BOOST_TEST(!port_accepts(lan.control()));
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_gets_clear_errors_and_the_gateway_keeps_serving) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  Gateway gw(sb, "bad");
+  gw.set("browser.profiles.broken.cdpPort", std::to_string(gw.block.base() + 60));
+  gw.set("browser.profiles.broken.executablePath", "/nonexistent/chromium");
+  gw.start();
+  auto code_of = [&](const std::string& method, const std::string& path, json::object query,
+                     json::value body) -> std::pair<std::string, std::string> {
+    try {
+      gw.call(method, path, std::move(query), std::move(body));
+    } catch (const GatewayError& e) {
+      return {e.code, e.what()};
+    }
+    return {"OK", ""};
+  };
+  auto unknown = code_of("GET", "/", {{"profile", "nope"}}, nullptr);
+  BOOST_TEST(unknown.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(unknown.second, "Profile \"nope\" not found. Available profiles: broken, openclaw"));
+  auto bad_url = code_of("POST", "/tabs/open", {}, json::object{{"url", "not a url"}});
+  BOOST_TEST(bad_url.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(bad_url.second, "not an absolute"));
+  auto file_url = code_of("POST", "/tabs/open", {}, json::object{{"url", "file:///etc/passwd"}});
+  BOOST_TEST(contains(file_url.second, "only http and https"));
+  auto blocked = code_of("POST", "/tabs/open", {}, json::object{{"url", "http://10.0.0.1/"}});
+  BOOST_TEST(blocked.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(blocked.second, "browser navigation blocked by policy"));
+  auto no_kind = code_of("POST", "/act", {}, json::object{});
+  BOOST_TEST(contains(no_kind.second, "kind is required"));
+  auto eval = code_of("POST", "/evaluate", {}, json::object{{"expression", "1+1"}});
+  BOOST_TEST(eval.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(eval.second, "browser.evaluateEnabled"));
+  auto missing = code_of("POST", "/start", {{"profile", "broken"}}, nullptr);
+  BOOST_TEST(missing.first == "UNAVAILABLE");
+  BOOST_TEST(contains(missing.second, "/nonexistent/chromium"), missing.second);
+  auto status = gw.call("GET", "/", {{"profile", "broken"}});
+  BOOST_TEST(contains(std::string(status.at("detectError").as_string()), "executablePath"));
+
+  // An unknown ref is refused at once (OpenClaw waits ~8 s first).
+  json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  json_of(http("GET", gw.route("/snapshot")));
+  auto t0 = std::chrono::steady_clock::now();
+  auto ref = code_of("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", "e999"}});
+  BOOST_TEST(ref.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(ref.second, "Unknown ref \"e999\""));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+
+  // Chromium dies: reported in status, the call fails cleanly, and it restarts.
+  json::object st = json_of(http("GET", gw.route("/")));
+  int pid = static_cast<int>(st.at("pid").as_int64());
+  BOOST_REQUIRE(::kill(pid, SIGKILL) == 0);
+  BOOST_TEST(poll_until([&] { return json_of(http("GET", gw.route("/"))).at("lastError").is_string(); }, 10s));
+  json::object crashed = json_of(http("GET", gw.route("/")));
+  BOOST_TEST(!crashed.at("running").as_bool());
+  BOOST_TEST(contains(std::string(crashed.at("lastError").as_string()), "signal 9"),
+             crashed.at("lastError"));
+  auto tabs = json_of(http("GET", gw.route("/tabs")));
+  BOOST_TEST(!tabs.at("running").as_bool());
+  BOOST_TEST(json_of(http("POST", gw.route("/start"))).at("ok").as_bool());
+  BOOST_TEST(json_of(http("GET", gw.route("/"))).at("running").as_bool());
+  // And the gateway itself never stopped serving.
+  BOOST_TEST(gw.gw->running());
+  Client c(gw.options());
+  BOOST_TEST(c.call("health").at("ok").as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(a_call_in_flight_when_chromium_dies_fails_instead_of_hanging) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  Gateway gw(sb, "crash", {{"browser.evaluateEnabled", "true"}});
+  gw.start();
+  json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  int pid = static_cast<int>(json_of(http("GET", gw.route("/"))).at("pid").as_int64());
+  auto quick = json_of(http("POST", gw.route("/evaluate"), json::object{{"expression", "6*7"}}));
+  BOOST_TEST(quick.at("result").as_int64() == 42);
+  std::optional<sdk::HttpClientResponse> slow;
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread t([&] {
+    slow = http("POST", gw.route("/evaluate"),
+                json::object{{"expression", "new Promise(r => setTimeout(r, 60000))"}});
+  });
+  std::this_thread::sleep_for(300ms);  // let the call reach Chromium; the assertion below waits on the reply
+  ::kill(pid, SIGKILL);
+  t.join();
+  BOOST_TEST(slow->status >= 500);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 15s));
+  BOOST_TEST(contains(slow->body, "browser"), slow->body);
+}
+
+BOOST_AUTO_TEST_CASE(playwright_connects_over_cdp_to_a_browser_we_launched) {
+  fs::path module = fs::path(OPENCLAW_SOURCE_DIR) / ".deps" / "node" / "node_modules" / "playwright-core";
+  BOOST_REQUIRE_MESSAGE(fs::exists(module / "package.json"),
+                        "playwright-core is not installed: run scripts/setup (npm install)");
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  Gateway gw(sb, "pw");
+  gw.start();
+  json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  int cdp = static_cast<int>(json_of(http("GET", gw.route("/"))).at("cdpPort").as_int64());
+  fs::path script = sb.home() / "pw.js";
+  write_file(script,
+             "const { chromium } = require(" + json::serialize(json::value(module.string())) + ");\n"
+             "(async () => {\n"
+             "  const browser = await chromium.connectOverCDP('http://127.0.0.1:" + std::to_string(cdp) + "');\n"
+             "  const titles = [];\n"
+             "  for (const ctx of browser.contexts()) for (const p of ctx.pages()) titles.push(await p.title());\n"
+             "  console.log('TITLES=' + JSON.stringify(titles));\n"
+             "  await browser.close();\n"
+             "})().catch(e => { console.error(e); process.exit(1); });\n");
+  auto node_bin = sdk::find_program("node");
+  BOOST_REQUIRE_MESSAGE(node_bin.has_value(), "node is not installed: run scripts/setup");
+  Child node({node_bin->string(), script.string()}, sb.env(), sb.home());
+  BOOST_TEST(node.wait(60s) == std::optional<int>(0), node.err());
+  BOOST_TEST(contains(node.out(), "TITLES="));
+  BOOST_TEST(contains(node.out(), "Browser test page"), node.out());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
