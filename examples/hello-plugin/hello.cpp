@@ -1,12 +1,15 @@
 // hello: the smallest useful openclaw-host plugin. It asks the port registry for one port,
-// serves GET / on it, adds GET /hello on the gateway's own port, and a gateway method
-// `hello.later` that answers after a delay without blocking the host's one I/O thread.
+// serves GET / on it, adds GET /hello on the gateway's own port, a gateway method `hello.later`
+// that answers after a delay without blocking the host's one I/O thread, and `hello.fetch`,
+// which fetches a URL with the SDK's asynchronous HTTP client.
 //
 // Config (plugins.entries.hello.config):  { "greeting": "hi there" }
 #include <chrono>
+#include <cstdint>
 
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
 namespace sdk = openclaw::sdk;
@@ -44,6 +47,22 @@ class Hello final : public sdk::Plugin {
                       sdk::MethodResponder respond) {
           host.after(std::chrono::milliseconds(100), [this, respond, who = caller.client_id] {
             respond.ok(boost::json::object{{"hello", greeting_}, {"to", who}});
+          });
+        },
+        sdk::MethodOptions{std::chrono::seconds(5)});
+    // Another service over HTTP, without blocking: the responder answers when the reply is in.
+    host.add_method_async(
+        "hello.fetch",
+        [&host](const boost::json::value& params, const sdk::Caller&, sdk::MethodResponder respond) {
+          const auto* url = params.is_object() ? params.as_object().if_contains("url") : nullptr;
+          if (!url || !url->is_string()) return (void)respond.error("INVALID_REQUEST", "url is required");
+          sdk::HttpClientRequest req;
+          req.url = std::string(url->get_string());
+          req.timeout = std::chrono::seconds(3);
+          sdk::http_request(host.io(), req, [respond](sdk::HttpClientResponse res) {
+            if (!res.error.empty()) return (void)respond.error("UNAVAILABLE", res.error);
+            respond.ok(boost::json::object{{"status", res.status},
+                                           {"bytes", static_cast<std::int64_t>(res.body.size())}});
           });
         },
         sdk::MethodOptions{std::chrono::seconds(5)});

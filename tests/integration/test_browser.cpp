@@ -398,6 +398,23 @@ BOOST_AUTO_TEST_CASE(control_port_needs_the_token_and_stays_on_loopback) {
   BOOST_TEST(!port_accepts(lan.control()));
 }
 
+BOOST_AUTO_TEST_CASE(no_chromium_on_path_says_what_was_tried_and_how_to_install) {
+  Sandbox sb;
+  set_bundled(sb);
+  TempDir empty;
+  Gateway gw(sb, "nochrome");
+  gw.start({{"PATH", empty.path().string()}});
+  auto status = gw.call("GET", "/");
+  std::string why(status.at("detectError").as_string());
+  BOOST_TEST(contains(why, "tried chromium, chromium-browser, google-chrome"), why);
+  BOOST_TEST(contains(why, "apt-get install chromium"), why);
+  BOOST_TEST(status.at("detectedExecutablePath").is_null());
+  auto start = gw.cli({"start"});
+  BOOST_TEST(start.code == 1);
+  BOOST_TEST(contains(start.err, "apt-get install chromium"), start.err);
+  BOOST_TEST(gw.gw->running());
+}
+
 BOOST_AUTO_TEST_CASE(bad_input_gets_clear_errors_and_the_gateway_keeps_serving) {
   Sandbox sb;
   set_bundled(sb);

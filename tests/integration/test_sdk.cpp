@@ -80,6 +80,11 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   auto later = c.call("hello.later");
   BOOST_TEST(later.at("hello").as_string() == "hi there");
   BOOST_TEST(later.at("to").as_string() == "cli");
+  // ... and fetches over HTTP with the SDK's client (here: the gateway's own /health).
+  auto fetched = c.call("hello.fetch", json::object{{"url", "http://127.0.0.1:" +
+                                                                std::to_string(block.base()) + "/health"}});
+  BOOST_TEST(fetched.at("status").as_int64() == 200);
+  BOOST_TEST(fetched.at("bytes").as_int64() > 0);
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
