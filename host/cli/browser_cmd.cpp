@@ -10,7 +10,6 @@
 #include "cli/context.hpp"
 #include "core/error.hpp"
 #include "gateway/client.hpp"
-#include "gateway/instance_record.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
@@ -169,21 +168,10 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
   }
 
   Instance inst = ctx.instance();
-  gateway::ClientOptions options;
-  if (vm->count("url")) {
-    options.url = (*vm)["url"].as<std::string>();
-  } else if (auto rec = gateway::read_live_record(inst.paths.state_dir);
-             rec && rec->ports.count("gateway")) {
-    options.url = "ws://127.0.0.1:" + std::to_string(rec->ports.at("gateway"));
-  } else {
-    options.url = "ws://127.0.0.1:" + std::to_string(inst.plan.base);
-  }
-  options.token = gateway_token(ctx, *vm, inst);
-  int timeout = (*vm)["timeout"].as<int>();
-  if (timeout <= 0) throw usage_error("--timeout must be a positive number of milliseconds");
-  options.timeout = std::chrono::milliseconds(timeout);
+  gateway::ClientOptions options = gateway_client_options(ctx, *vm, inst);
 
-  json::object params{{"method", method}, {"path", path}, {"timeoutMs", timeout}};
+  json::object params{{"method", method}, {"path", path},
+                      {"timeoutMs", static_cast<std::int64_t>(options.timeout.count())}};
   if (!query.empty()) params["query"] = query;
   if (!body.empty()) params["body"] = body;
   json::value payload;

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "gateway/instance_record.hpp"
 
 namespace openclaw::cli {
 namespace fs = std::filesystem;
@@ -124,6 +125,24 @@ std::optional<std::string> gateway_token(const Context& ctx, const po::variables
   if (vm.count("token")) return vm["token"].as<std::string>();
   if (auto t = ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) return t;
   return config::get_string(inst.config.root(), "gateway.auth.token");
+}
+
+gateway::ClientOptions gateway_client_options(const Context& ctx, const po::variables_map& vm,
+                                              const Instance& inst) {
+  gateway::ClientOptions options;
+  if (vm.count("url")) {
+    options.url = vm["url"].as<std::string>();
+  } else if (auto rec = gateway::read_live_record(inst.paths.state_dir);
+             rec && rec->ports.count("gateway")) {
+    options.url = "ws://127.0.0.1:" + std::to_string(rec->ports.at("gateway"));
+  } else {
+    options.url = "ws://127.0.0.1:" + std::to_string(inst.plan.base);
+  }
+  options.token = gateway_token(ctx, vm, inst);
+  int timeout = vm["timeout"].as<int>();
+  if (timeout <= 0) throw usage_error("--timeout must be a positive number of milliseconds");
+  options.timeout = std::chrono::milliseconds(timeout);
+  return options;
 }
 
 std::string pad(std::string s, size_t width) {

@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/environment.hpp"
+#include "gateway/client.hpp"
 #include "instance/instance.hpp"
 #include "profile/profile.hpp"
 
@@ -42,6 +43,11 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
 /// gateway.auth.token.
 std::optional<std::string> gateway_token(const Context& ctx, const po::variables_map& vm,
                                          const Instance& inst);
+
+/// Client options for the running gateway of `inst`: `--url` (else the live record's port, else
+/// the base port), the token as gateway_token(), and `--timeout` (a positive MS).
+gateway::ClientOptions gateway_client_options(const Context& ctx, const po::variables_map& vm,
+                                                const Instance& inst);
 
 /// `s` padded with spaces to `width`, plus one separating space (for tables).
 std::string pad(std::string s, size_t width);

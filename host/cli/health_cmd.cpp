@@ -8,7 +8,6 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "gateway/client.hpp"
-#include "gateway/instance_record.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
@@ -29,19 +28,7 @@ int cmd_health(Context& ctx, const std::vector<std::string>& args) {
                     opts, {}, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
-  gateway::ClientOptions options;
-  if (vm->count("url")) {
-    options.url = (*vm)["url"].as<std::string>();
-  } else if (auto rec = gateway::read_live_record(inst.paths.state_dir);
-             rec && rec->ports.count("gateway")) {
-    options.url = "ws://127.0.0.1:" + std::to_string(rec->ports.at("gateway"));
-  } else {
-    options.url = "ws://127.0.0.1:" + std::to_string(inst.plan.base);
-  }
-  options.token = gateway_token(ctx, *vm, inst);
-  int timeout = (*vm)["timeout"].as<int>();
-  if (timeout <= 0) throw usage_error("--timeout must be a positive number of milliseconds");
-  options.timeout = std::chrono::milliseconds(timeout);
+  gateway::ClientOptions options = gateway_client_options(ctx, *vm, inst);
 
   json::value health;
   try {

@@ -1334,41 +1334,46 @@ class BrowserPlugin final : public sdk::Plugin {
     });
   }
 
-  void focus_tab(Profile& p, const std::string& target, const Reply& reply) {
-    if (target.empty()) return reply(400, err("targetId is required", "TARGET_REQUIRED"));
+  // Runs `fn` on an open tab of a running browser (`target`: a targetId or tN; empty: the
+  // current tab), or answers why it cannot.
+  void on_tab(Profile& p, const std::string& target, const Reply& reply,
+              std::function<void(Profile&, const std::string& id)> fn) {
     if (!p.running()) return reply(409, err("the browser is not running (POST /start)"));
     std::string name = p.name;
     int gen = p.generation;
-    with_page(p, target, [this, name, gen, reply](const std::string& e, const std::string& id) {
+    with_page(p, target, [this, name, gen, reply, fn](const std::string& e, const std::string& id) {
       Profile* p = find(name, gen);
       if (!p) return reply(503, err("the browser stopped"));
       if (!e.empty()) return reply(404, err(e));
-      p->current = id;
-      p->cdp->call("Target.activateTarget", {{"targetId", id}},
-                   [reply, id](const std::string& e2, const json::object&) {
-                     if (!e2.empty()) return reply(500, err(e2));
-                     reply(200, json::object{{"ok", true}, {"targetId", id}});
-                   });
+      fn(*p, id);
+    });
+  }
+
+  void focus_tab(Profile& p, const std::string& target, const Reply& reply) {
+    if (target.empty()) return reply(400, err("targetId is required", "TARGET_REQUIRED"));
+    on_tab(p, target, reply, [reply](Profile& p, const std::string& id) {
+      p.current = id;
+      p.cdp->call("Target.activateTarget", {{"targetId", id}},
+                  [reply, id](const std::string& e, const json::object&) {
+                    if (!e.empty()) return reply(500, err(e));
+                    reply(200, json::object{{"ok", true}, {"targetId", id}});
+                  });
     });
   }
 
   void close_tab(Profile& p, const std::string& target, const Reply& reply) {
-    if (!p.running()) return reply(409, err("the browser is not running (POST /start)"));
-    std::string name = p.name;
-    int gen = p.generation;
-    with_page(p, target, [this, name, gen, reply](const std::string& e, const std::string& id) {
-      Profile* p = find(name, gen);
-      if (!p) return reply(503, err("the browser stopped"));
-      if (!e.empty()) return reply(404, err(e));
-      p->cdp->call("Target.closeTarget", {{"targetId", id}},
-                   [this, name, gen, reply, id](const std::string& e2, const json::object&) {
-                     if (!e2.empty()) return reply(500, err(e2));
-                     if (Profile* p = find(name, gen)) {
-                       p->tabs.erase(id);
-                       if (p->current == id) p->current = p->tabs.empty() ? "" : p->tabs.begin()->first;
-                     }
-                     reply(200, json::object{{"ok", true}, {"targetId", id}});
-                   });
+    on_tab(p, target, reply, [this, reply](Profile& p, const std::string& id) {
+      std::string name = p.name;
+      int gen = p.generation;
+      p.cdp->call("Target.closeTarget", {{"targetId", id}},
+                  [this, name, gen, reply, id](const std::string& e, const json::object&) {
+                    if (!e.empty()) return reply(500, err(e));
+                    if (Profile* p = find(name, gen)) {
+                      p->tabs.erase(id);
+                      if (p->current == id) p->current = p->tabs.empty() ? "" : p->tabs.begin()->first;
+                    }
+                    reply(200, json::object{{"ok", true}, {"targetId", id}});
+                  });
     });
   }
 

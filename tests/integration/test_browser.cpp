@@ -310,6 +310,13 @@ BOOST_AUTO_TEST_CASE(kill_9_of_the_gateway_leaves_no_browser) {
   BOOST_TEST(gw.gw->stop(SIGKILL) == 128 + SIGKILL);
   BOOST_TEST(poll_until([&] { return processes_with(ud).empty(); }, 10s),
              "left behind: " << processes_with(ud).size() << " processes");
+
+  // A clean stop of the gateway (SIGTERM) takes its browser along too, and exits 0.
+  gw.start();
+  json_of(http("POST", gw.route("/start")));
+  BOOST_REQUIRE(!processes_with(ud).empty());
+  BOOST_TEST(gw.gw->stop(SIGTERM, 20s) == std::optional<int>(0));
+  BOOST_TEST(processes_with(ud).empty());
 }
 
 BOOST_AUTO_TEST_CASE(profiles_created_at_run_time_and_shared_browsers_refused) {
