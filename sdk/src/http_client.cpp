@@ -5,8 +5,12 @@
 #include <cctype>
 #include <deque>
 
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -16,6 +20,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 
 namespace {
 
@@ -31,17 +36,90 @@ std::string describe(const boost::system::error_code& ec) {
   return ec.message();
 }
 
-// Plain transports only in this version.
-std::string unsupported_scheme(const Url& url, bool websocket_wanted) {
+// "" when `url` suits the client (tls tells whether it is encrypted), else why not.
+std::string scheme_problem(const Url& url, bool websocket_wanted, bool& tls) {
   if (websocket_wanted) {
-    if (url.scheme == "ws") return {};
-    if (url.scheme == "wss") return "wss:// URLs are not supported by this SDK version (use ws://)";
-    return "not a WebSocket URL (ws://host:port/path): scheme \"" + url.scheme + "\"";
+    tls = url.scheme == "wss";
+    if (url.scheme == "ws" || url.scheme == "wss") return {};
+    return "not a WebSocket URL (ws:// or wss://): scheme \"" + url.scheme + "\"";
   }
-  if (url.scheme == "http") return {};
-  if (url.scheme == "https") return "https:// URLs are not supported by this SDK version (use http://)";
-  return "not an HTTP URL (http://host:port/path): scheme \"" + url.scheme + "\"";
+  tls = url.scheme == "https";
+  if (url.scheme == "http" || url.scheme == "https") return {};
+  return "not an HTTP URL (http:// or https://): scheme \"" + url.scheme + "\"";
 }
+
+// The TLS client context: the system's trust store (shared, built once), or a given CA file.
+// Peers are always verified: the certificate chain and the host name.
+std::shared_ptr<ssl::context> tls_context(const std::string& ca_file, std::string& error) {
+  auto make = [&](const std::string& file) -> std::shared_ptr<ssl::context> {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx->set_verify_mode(ssl::verify_peer);
+    boost::system::error_code ec;
+    if (file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else {
+      ctx->load_verify_file(file, ec);
+    }
+    if (ec) {
+      error = (file.empty() ? "cannot load the system's CA certificates: "
+                            : "cannot load CA file " + file + ": ") + ec.message();
+      return nullptr;
+    }
+    return ctx;
+  };
+  if (!ca_file.empty()) return make(ca_file);
+  static std::shared_ptr<ssl::context> system_ctx;
+  static std::string system_error;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    system_ctx = make("");
+    system_error = error;
+  }
+  error = system_error;
+  return system_ctx;
+}
+
+// The TLS error text a user can act on ("certificate verify failed: self-signed certificate").
+std::string describe_tls(const boost::system::error_code& ec, SSL* handle) {
+  std::string what = describe(ec);
+  if (handle) {
+    long v = SSL_get_verify_result(handle);
+    if (v != X509_V_OK) what += " (" + std::string(X509_verify_cert_error_string(v)) + ")";
+  }
+  return what;
+}
+
+// Plain and TLS streams behind one set of operations.
+template <typename Stream>
+struct Transport;
+
+template <>
+struct Transport<beast::tcp_stream> {
+  static SSL* handle(beast::tcp_stream&) { return nullptr; }
+  template <typename Handler>
+  static void handshake(beast::tcp_stream&, const std::string&, Handler&& h) {
+    h(boost::system::error_code{});
+  }
+};
+
+template <>
+struct Transport<beast::ssl_stream<beast::tcp_stream>> {
+  using S = beast::ssl_stream<beast::tcp_stream>;
+  static SSL* handle(S& s) { return s.native_handle(); }
+  template <typename Handler>
+  static void handshake(S& s, const std::string& host, Handler&& h) {
+    // SNI, and the certificate must name this host.
+    if (!SSL_set_tlsext_host_name(s.native_handle(), host.c_str())) {
+      return h(boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                         asio::error::get_ssl_category()));
+    }
+    s.set_verify_callback(ssl::host_name_verification(host));
+    s.async_handshake(ssl::stream_base::client, std::forward<Handler>(h));
+  }
+};
 
 }  // namespace
 
@@ -108,12 +186,16 @@ std::string Url::origin() const {
 
 namespace {
 
-struct HttpExchange : std::enable_shared_from_this<HttpExchange> {
-  HttpExchange(asio::io_context& io) : resolver(io), stream(io), deadline(io) {}
+template <typename Stream>
+struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
+  template <typename... Args>
+  HttpExchange(asio::io_context& io, Args&&... args)
+      : resolver(io), stream(io, std::forward<Args>(args)...), deadline(io) {}
 
   tcp::resolver resolver;
-  beast::tcp_stream stream;
+  Stream stream;
   asio::steady_timer deadline;
+  std::shared_ptr<ssl::context> tls;  // kept alive with the stream
   HttpClientRequest req;
   Url url;
   http::request<http::string_body> out;
@@ -128,40 +210,48 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange> {
     done = nullptr;
     deadline.cancel();
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream).close();
     d(std::move(r));
   }
 
-  void fail(const std::string& what, const boost::system::error_code& ec) {
+  void fail(const std::string& what, const std::string& why) {
     HttpClientResponse r;
     if (timed_out) {
       r.error = req.method + " " + req.url + ": timed out after " +
                 std::to_string(req.timeout.count()) + " ms";
     } else {
-      r.error = req.method + " " + req.url + ": " + what + ": " + describe(ec);
+      r.error = req.method + " " + req.url + ": " + what + ": " + why;
     }
     finish(std::move(r));
   }
 
   void run() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     deadline.expires_after(req.timeout);
     deadline.async_wait([self](boost::system::error_code ec) {
       if (ec || !self->done) return;
       self->timed_out = true;
       self->resolver.cancel();
-      self->stream.cancel();
+      beast::get_lowest_layer(self->stream).cancel();
     });
-    resolver.async_resolve(url.host, std::to_string(url.port),
-                           [self](boost::system::error_code ec, tcp::resolver::results_type r) {
-                             if (ec) return self->fail("resolve " + self->url.host, ec);
-                             self->stream.async_connect(
-                                 r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                                   if (ec2) return self->fail("connect", ec2);
-                                   self->send();
-                                 });
-                           });
+    resolver.async_resolve(
+        url.host, std::to_string(url.port),
+        [self](boost::system::error_code ec, tcp::resolver::results_type r) {
+          if (ec) return self->fail("resolve " + self->url.host, describe(ec));
+          beast::get_lowest_layer(self->stream).async_connect(
+              r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                if (ec2) return self->fail("connect", describe(ec2));
+                Transport<Stream>::handshake(
+                    self->stream, self->url.host, [self](boost::system::error_code ec3) {
+                      if (ec3) {
+                        return self->fail("TLS handshake",
+                                          describe_tls(ec3, Transport<Stream>::handle(self->stream)));
+                      }
+                      self->send();
+                    });
+              });
+        });
   }
 
   void send() {
@@ -179,14 +269,19 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange> {
       out.body() = req.body;
       out.prepare_payload();
     }
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     http::async_write(stream, out, [self](boost::system::error_code ec, std::size_t) {
-      if (ec) return self->fail("send", ec);
+      if (ec) return self->fail("send", describe(ec));
       self->parser.emplace();
       self->parser->body_limit(self->req.body_limit);
       http::async_read(self->stream, self->buffer, *self->parser,
                        [self](boost::system::error_code ec2, std::size_t) {
-                         if (ec2) return self->fail("read response", ec2);
+                         // A TLS peer that closes without close_notify after a complete
+                         // response is common and harmless.
+                         if (ec2 && !(ec2 == ssl::error::stream_truncated &&
+                                      self->parser->is_done())) {
+                           return self->fail("read response", describe(ec2));
+                         }
                          auto& res = self->parser->get();
                          HttpClientResponse r;
                          r.status = static_cast<int>(res.result_int());
@@ -204,43 +299,79 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange> {
 
 void http_request(asio::io_context& io, HttpClientRequest request,
                   std::function<void(HttpClientResponse)> done) {
-  auto x = std::make_shared<HttpExchange>(io);
-  x->done = std::move(done);
   auto url = Url::parse(request.url);
   std::string problem;
+  bool tls = false;
+  std::shared_ptr<ssl::context> ctx;
   if (!url) {
     problem = "not an absolute URL: \"" + request.url + "\"";
   } else {
-    problem = unsupported_scheme(*url, false);
+    problem = scheme_problem(*url, false, tls);
+    if (problem.empty() && tls) ctx = tls_context(request.ca_file, problem);
   }
-  x->req = std::move(request);
-  if (!problem.empty()) {
-    asio::post(io, [x, problem] {
-      HttpClientResponse r;
-      r.error = problem;
-      x->finish(std::move(r));
-    });
-    return;
+  auto start = [&](auto x) {
+    x->done = std::move(done);
+    x->req = std::move(request);
+    x->tls = ctx;
+    if (!problem.empty()) {
+      asio::post(io, [x, problem] {
+        HttpClientResponse r;
+        r.error = problem;
+        x->finish(std::move(r));
+      });
+      return;
+    }
+    x->url = *url;
+    asio::post(io, [x] { x->run(); });
+  };
+  if (tls && ctx) {
+    start(std::make_shared<HttpExchange<beast::ssl_stream<beast::tcp_stream>>>(io, *ctx));
+  } else {
+    start(std::make_shared<HttpExchange<beast::tcp_stream>>(io));
   }
-  x->url = *url;
-  asio::post(io, [x] { x->run(); });
 }
 
 // ---- WebSocket client ----------------------------------------------------------------------
 
-struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Impl> {
-  Impl(asio::io_context& io) : resolver(io), ws(io) {}
+struct WebSocketClient::Impl {
+  virtual ~Impl() = default;
+  virtual void begin(std::string problem) = 0;
+  virtual bool send(std::string text) = 0;
+  virtual void close(int code) = 0;
+  virtual bool is_open() const = 0;
+};
 
+namespace {
+
+template <typename Stream>
+struct WsImpl final : WebSocketClient::Impl, std::enable_shared_from_this<WsImpl<Stream>> {
+  template <typename... Args>
+  WsImpl(asio::io_context& io, Args&&... args)
+      : io_(io), resolver(io), ws(io, std::forward<Args>(args)...) {}
+
+  asio::io_context& io_;
   tcp::resolver resolver;
-  websocket::stream<beast::tcp_stream> ws;
-  Handlers handlers;
-  Options options;
+  websocket::stream<Stream> ws;
+  std::shared_ptr<ssl::context> tls;
+  WebSocketClient::Handlers handlers;
+  WebSocketClient::Options options;
   Url url;
   beast::flat_buffer buffer;
   std::deque<std::string> queue;
   bool writing = false;
   bool open = false;
   bool closed = false;  // no callbacks any more
+
+  void begin(std::string problem) override {
+    auto self = this->shared_from_this();
+    if (!problem.empty()) {
+      asio::post(io_, [self, problem] { self->end(1006, problem); });
+    } else {
+      asio::post(io_, [self] {
+        if (!self->closed) self->start();
+      });
+    }
+  }
 
   void end(int code, std::string reason) {
     if (closed) return;
@@ -253,7 +384,7 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
   }
 
   void start() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     beast::get_lowest_layer(ws).expires_after(options.connect_timeout);
     resolver.async_resolve(
         url.host, std::to_string(url.port),
@@ -266,13 +397,22 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
                 if (ec2) {
                   return self->end(1006, "connect " + self->url.origin() + ": " + describe(ec2));
                 }
-                self->handshake();
+                Transport<Stream>::handshake(
+                    self->ws.next_layer(), self->url.host, [self](boost::system::error_code ec3) {
+                      if (self->closed) return;
+                      if (ec3) {
+                        return self->end(
+                            1006, "TLS handshake with " + self->url.origin() + ": " +
+                                      describe_tls(ec3, Transport<Stream>::handle(self->ws.next_layer())));
+                      }
+                      self->handshake();
+                    });
               });
         });
   }
 
   void handshake() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     ws.read_message_max(options.message_limit);
     ws.set_option(websocket::stream_base::decorator([self](websocket::request_type& req) {
       req.set(http::field::user_agent, "openclaw-host");
@@ -295,7 +435,7 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
   }
 
   void read() {
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     ws.async_read(buffer, [self](boost::system::error_code ec, std::size_t) {
       if (self->closed) return;
       if (ec) {
@@ -320,7 +460,7 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
   void flush() {
     if (writing || !open || queue.empty()) return;
     writing = true;
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     ws.text(true);
     ws.async_write(asio::buffer(queue.front()), [self](boost::system::error_code ec, std::size_t) {
       self->writing = false;
@@ -331,15 +471,23 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
     });
   }
 
-  void close(int code) {
+  bool send(std::string text) override {
+    if (closed) return false;
+    queue.push_back(std::move(text));
+    flush();
+    return true;
+  }
+
+  bool is_open() const override { return open; }
+
+  void close(int code) override {
     if (closed) return;
     bool was_open = open;
     closed = true;
     open = false;
     handlers = {};
     queue.clear();
-    auto self = shared_from_this();
-    boost::system::error_code ignored;
+    auto self = this->shared_from_this();
     resolver.cancel();
     if (was_open && !writing) {
       beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));
@@ -349,10 +497,13 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
                        beast::get_lowest_layer(self->ws).socket().close(ig);
                      });
     } else {
+      boost::system::error_code ignored;
       beast::get_lowest_layer(ws).socket().close(ignored);
     }
   }
 };
+
+}  // namespace
 
 WebSocketClient::WebSocketClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -369,32 +520,30 @@ std::unique_ptr<WebSocketClient> WebSocketClient::connect(asio::io_context& io,
 std::unique_ptr<WebSocketClient> WebSocketClient::connect(asio::io_context& io,
                                                           const std::string& url,
                                                           Handlers handlers, Options options) {
-  auto impl = std::make_shared<Impl>(io);
-  impl->handlers = std::move(handlers);
-  impl->options = std::move(options);
   auto parsed = Url::parse(url);
-  std::string problem = parsed ? unsupported_scheme(*parsed, true)
+  bool tls = false;
+  std::shared_ptr<ssl::context> ctx;
+  std::string problem = parsed ? scheme_problem(*parsed, true, tls)
                                : "not an absolute URL: \"" + url + "\"";
-  if (!problem.empty()) {
-    asio::post(io, [impl, problem] { impl->end(1006, problem); });
-  } else {
-    impl->url = *parsed;
-    asio::post(io, [impl] {
-      if (!impl->closed) impl->start();
-    });
-  }
+  if (problem.empty() && tls) ctx = tls_context(options.ca_file, problem);
+  auto setup = [&](auto impl) -> std::shared_ptr<Impl> {
+    impl->handlers = std::move(handlers);
+    impl->options = std::move(options);
+    impl->tls = ctx;
+    if (parsed) impl->url = *parsed;
+    impl->begin(problem);
+    return impl;
+  };
+  std::shared_ptr<Impl> impl =
+      tls && ctx ? setup(std::make_shared<WsImpl<beast::ssl_stream<beast::tcp_stream>>>(io, *ctx))
+                 : setup(std::make_shared<WsImpl<beast::tcp_stream>>(io));
   return std::unique_ptr<WebSocketClient>(new WebSocketClient(std::move(impl)));
 }
 
-bool WebSocketClient::send(std::string text) {
-  if (impl_->closed) return false;
-  impl_->queue.push_back(std::move(text));
-  impl_->flush();
-  return true;
-}
+bool WebSocketClient::send(std::string text) { return impl_->send(std::move(text)); }
 
 void WebSocketClient::close(int code) { impl_->close(code); }
 
-bool WebSocketClient::is_open() const { return impl_->open; }
+bool WebSocketClient::is_open() const { return impl_->is_open(); }
 
 }  // namespace openclaw::sdk

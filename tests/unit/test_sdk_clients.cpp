@@ -172,12 +172,97 @@ BOOST_AUTO_TEST_CASE(http_client_against_a_real_server) {
   BOOST_TEST(contains(got->error, "refused"));
 
   got.reset();
-  sdk::HttpClientRequest tls;
-  tls.url = "https://127.0.0.1/";
-  sdk::http_request(io, tls, [&](sdk::HttpClientResponse r) { got = std::move(r); });
+  sdk::HttpClientRequest ftp;
+  ftp.url = "ftp://127.0.0.1/";
+  sdk::http_request(io, ftp, [&](sdk::HttpClientResponse r) { got = std::move(r); });
   BOOST_REQUIRE(run_until(io, [&] { return got.has_value(); }));
-  BOOST_TEST(contains(got->error, "https:// URLs are not supported"));
+  BOOST_TEST(contains(got->error, "not an HTTP URL"));
   server.stop();
+}
+
+// A private CA and a server certificate for "localhost" only, made with the openssl CLI, and
+// `openssl s_server -www` serving TLS on a registry-granted port.
+struct TlsServer {
+  TempDir dir;
+  PortBlock block{1};
+  std::unique_ptr<Child> server;
+  fs::path ca() const { return dir.path() / "ca.pem"; }
+  std::string origin(const std::string& host) const {
+    return host + ":" + std::to_string(block.base());
+  }
+  TlsServer() {
+    auto openssl = sdk::find_program("openssl");
+    BOOST_REQUIRE_MESSAGE(openssl.has_value(), "openssl is not installed: run scripts/setup");
+    std::string d = dir.path().string();
+    std::string cmd =
+        "cd " + d + " && " + openssl->string() +
+        " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key"
+        " -out ca.pem -days 2 -subj '/CN=openclaw test CA' 2>/dev/null && " +
+        openssl->string() +
+        " req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr"
+        " -subj '/CN=localhost' 2>/dev/null && printf 'subjectAltName=DNS:localhost\n' > ext && " +
+        openssl->string() +
+        " x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2"
+        " -extfile ext 2>/dev/null";
+    BOOST_REQUIRE_EQUAL(std::system(cmd.c_str()), 0);
+    server = std::make_unique<Child>(
+        std::vector<std::string>{openssl->string(), "s_server", "-accept",
+                                 "127.0.0.1:" + std::to_string(block.base()), "-cert",
+                                 d + "/srv.pem", "-key", d + "/srv.key", "-www", "-quiet"},
+        std::map<std::string, std::string>{}, dir.path());
+    BOOST_REQUIRE(poll_until([&] { return port_accepts(block.base()); }, 10s));
+  }
+  ~TlsServer() { server->stop(SIGTERM); }
+};
+
+sdk::HttpClientResponse fetch(asio::io_context& io, const std::string& url, const std::string& ca) {
+  std::optional<sdk::HttpClientResponse> got;
+  sdk::HttpClientRequest req;
+  req.url = url;
+  req.ca_file = ca;
+  req.timeout = 10s;
+  sdk::http_request(io, req, [&](sdk::HttpClientResponse r) { got = std::move(r); });
+  BOOST_REQUIRE(run_until(io, [&] { return got.has_value(); }, 15s));
+  return *got;
+}
+
+BOOST_AUTO_TEST_CASE(https_verifies_the_chain_and_the_host_name) {
+  asio::io_context io;
+  TlsServer tls;
+  // Trusted CA and the certificate's own name: a real response over TLS.
+  auto ok = fetch(io, "https://" + tls.origin("localhost") + "/", tls.ca().string());
+  BOOST_TEST(ok.error.empty(), ok.error);
+  BOOST_TEST(ok.status == 200);
+  BOOST_TEST(contains(ok.body, "s_server"));
+  // The system's trust store does not know this CA.
+  auto untrusted = fetch(io, "https://" + tls.origin("localhost") + "/", "");
+  BOOST_TEST(contains(untrusted.error, "TLS handshake"), untrusted.error);
+  BOOST_TEST(contains(untrusted.error, "certificate"), untrusted.error);
+  // The right CA but another name than the certificate's.
+  auto wrong_name = fetch(io, "https://" + tls.origin("127.0.0.1") + "/", tls.ca().string());
+  BOOST_TEST(contains(wrong_name.error, "TLS handshake"), wrong_name.error);
+  // A CA file that is not there.
+  auto no_ca = fetch(io, "https://" + tls.origin("localhost") + "/", "/nonexistent/ca.pem");
+  BOOST_TEST(contains(no_ca.error, "/nonexistent/ca.pem"), no_ca.error);
+}
+
+BOOST_AUTO_TEST_CASE(wss_runs_the_same_tls_checks) {
+  asio::io_context io;
+  TlsServer tls;
+  auto attempt = [&](const std::string& host, const std::string& ca) {
+    std::optional<std::string> reason;
+    sdk::WebSocketClient::Handlers h;
+    h.on_close = [&](int, std::string r) { reason = r; };
+    sdk::WebSocketClient::Options o;
+    o.ca_file = ca;
+    auto ws = sdk::WebSocketClient::connect(io, "wss://" + tls.origin(host) + "/", h, o);
+    BOOST_REQUIRE(run_until(io, [&] { return reason.has_value(); }, 15s));
+    return *reason;
+  };
+  // TLS verified, then s_server answers the upgrade with a plain page: the WebSocket step fails.
+  BOOST_TEST(contains(attempt("localhost", tls.ca().string()), "WebSocket handshake"));
+  BOOST_TEST(contains(attempt("localhost", ""), "TLS handshake"));
+  BOOST_TEST(contains(attempt("127.0.0.1", tls.ca().string()), "TLS handshake"));
 }
 
 BOOST_AUTO_TEST_CASE(http_client_times_out_on_a_silent_server) {

@@ -2,8 +2,9 @@
 /// \file
 /// Asynchronous HTTP/1.1 and WebSocket clients on the host's I/O context: a plugin talks to
 /// Chromium's DevTools endpoint, a bot API or a webhook without blocking the one I/O thread.
-/// Boost.Beast stays inside libopenclaw-sdk.so. Plain `http://` and `ws://` only in this version;
-/// an `https://` or `wss://` URL is answered with an error saying so.
+/// Boost.Beast and OpenSSL stay inside libopenclaw-sdk.so. `https://` and `wss://` are TLS 1.2+
+/// with the peer always verified: its certificate chain against the system's trust store (or
+/// `ca_file`) and its name against the URL's host (SNI sent). There is no switch to skip it.
 
 #include <chrono>
 #include <cstddef>
@@ -45,6 +46,8 @@ struct BOOST_SYMBOL_VISIBLE HttpClientRequest {
   /// The whole exchange (connect, send, receive) must finish within this.
   std::chrono::milliseconds timeout{30000};
   std::size_t body_limit = 64 << 20;  ///< larger response bodies are an error
+  /// https: trust this PEM file's CAs instead of the system's (a private CA, a test).
+  std::string ca_file;
 };
 
 struct BOOST_SYMBOL_VISIBLE HttpClientResponse {
@@ -78,9 +81,12 @@ class BOOST_SYMBOL_VISIBLE WebSocketClient {
     std::chrono::milliseconds connect_timeout{10000};  ///< TCP connect + handshake
     std::size_t message_limit = 256 << 20;             ///< larger messages close with 1009
     std::vector<std::pair<std::string, std::string>> headers;  ///< extra handshake headers
+    /// wss: trust this PEM file's CAs instead of the system's.
+    std::string ca_file;
   };
 
-  /// Starts connecting to `url` (ws://host:port/path); the result comes through `handlers`.
+  /// Starts connecting to `url` (ws:// or wss://host:port/path); the result comes through
+  /// `handlers`.
   BOOST_SYMBOL_EXPORT static std::unique_ptr<WebSocketClient> connect(boost::asio::io_context& io,
                                                                       const std::string& url,
                                                                       Handlers handlers,
