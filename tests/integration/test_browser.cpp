@@ -382,6 +382,56 @@ BOOST_AUTO_TEST_CASE(profiles_created_at_run_time_and_shared_browsers_refused) {
   BOOST_TEST(contains(del_default.err, "config"));
 }
 
+BOOST_AUTO_TEST_CASE(cdp_url_profiles_attach_to_a_browser_they_did_not_start) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  // A browser nobody's instance launched: started here, on a port this test holds.
+  PortBlock remote_port(1);
+  TempDir ud;
+  boost::asio::io_context io;
+  sdk::ProcessOptions po;
+  po.program = "chromium";
+  po.args = {"--remote-debugging-port=" + std::to_string(remote_port.base()),
+             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + ud.path().string(),
+             "--headless=new", "--no-sandbox", "--no-first-run", "about:blank"};
+  auto chromium = sdk::ChildProcess::start(io, po, {}, {});
+  BOOST_REQUIRE(poll_until([&] { return http_get(remote_port.base(), "/json/version").has_value(); }, 30s));
+  // (Chromium builds this URL from the Host header, which the harness's GET sends without a
+  // port: keep the path, name the port.)
+  std::string debugger(json::parse(must_get(remote_port.base(), "/json/version").body)
+                           .at("webSocketDebuggerUrl")
+                           .as_string());
+  std::string ws = "ws://127.0.0.1:" + std::to_string(remote_port.base()) +
+                   debugger.substr(debugger.find("/devtools/"));
+
+  Gateway gw(sb, "attach");
+  gw.set("browser.profiles.remote.cdpUrl", "http://127.0.0.1:" + std::to_string(remote_port.base()));
+  gw.set("browser.profiles.direct.cdpUrl", ws);
+  gw.start();
+  for (const std::string profile : {"remote", "direct"}) {
+    BOOST_TEST_CONTEXT(profile) {
+      json::object opened = json_of(http("POST", gw.route("/tabs/open?profile=" + profile),
+                                         json::object{{"url", pages.url()}}));
+      BOOST_REQUIRE_MESSAGE(opened.contains("title"), json::serialize(opened));
+      BOOST_TEST(opened.at("title").as_string() == "Browser test page");
+      json::object st = json_of(http("GET", gw.route("/?profile=" + profile)));
+      BOOST_TEST(st.at("running").as_bool());
+      BOOST_TEST(st.at("driver").as_string() == "remote");
+      BOOST_TEST(st.at("pid").is_null());  // not ours
+      auto snap = json_of(http("GET", gw.route("/snapshot?profile=" + profile)));
+      BOOST_TEST(contains(std::string(snap.at("snapshot").as_string()), "Click me"));
+      auto stop = http("POST", gw.route("/stop?profile=" + profile));
+      BOOST_TEST(stop.status == 400);
+      BOOST_TEST(contains(stop.body, "did not start"));
+    }
+  }
+  // The gateway going away leaves the browser it attached to alone.
+  BOOST_TEST(gw.gw->stop(SIGTERM, 20s) == std::optional<int>(0));
+  BOOST_TEST(chromium->running());
+  BOOST_TEST(http_get(remote_port.base(), "/json/version").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(control_port_needs_the_token_and_stays_on_loopback) {
   Sandbox sb;
   set_bundled(sb);
