@@ -197,7 +197,18 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       << gw->port << " (pid " << life.owner().pid << ", " << life.leases().size()
       << " ports leased)" << std::endl;
   log("info", "ready in " + std::to_string(now_ms() - life.started_ms()) + " ms");
-  io.run();
+  // A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback
+  // must not take the gateway and every other plugin down.
+  for (;;) {
+    try {
+      io.run();
+      break;
+    } catch (const std::exception& e) {
+      log("error", std::string("an I/O handler threw and was skipped: ") + e.what());
+    } catch (...) {
+      log("error", "an I/O handler threw a non-standard exception and was skipped");
+    }
+  }
   manager.stop_all();
   log("info", "stopped; ports released");
   return 0;

@@ -1204,8 +1204,14 @@ class BrowserPlugin final : public sdk::Plugin {
                        Profile* p = find(name, gen);
                        if (!p) return done(503, "the browser stopped", "", "");
                        if (!e2.empty()) return done(e2.rfind("tab ", 0) == 0 ? 404 : 500, e2, "", "");
-                       with_session(*p, target, [done, target](const std::string& e3,
-                                                               const std::string& session) {
+                       with_session(*p, target, [this, name, gen, done, target](
+                                                    const std::string& e3,
+                                                    const std::string& session) {
+                         // Re-checked after the wait: the profile or its browser may be gone.
+                         Profile* p = find(name, gen);
+                         if (!p || !p->cdp || !p->tabs.count(target)) {
+                           return done(503, "the browser or the tab went away", "", "");
+                         }
                          if (!e3.empty()) return done(500, e3, "", "");
                          done(200, "", target, session);
                        });
@@ -1565,7 +1571,7 @@ class BrowserPlugin final : public sdk::Plugin {
       if (kind == "press") return press_key(p, session, str(body, "key"), done);
       std::optional<long long> node;
       if (!ref.empty()) {
-        Tab& t = p.tabs.at(id);
+        Tab& t = p.tabs.find(id)->second;  // with_tab checked it is there
         node = t.refs.node_of(ref);
         if (!node) {
           // Fast and clear, where OpenClaw waits ~8 s before failing.

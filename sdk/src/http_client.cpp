@@ -414,10 +414,13 @@ struct WsImpl final : WebSocketClient::Impl, std::enable_shared_from_this<WsImpl
   void handshake() {
     auto self = this->shared_from_this();
     ws.read_message_max(options.message_limit);
-    ws.set_option(websocket::stream_base::decorator([self](websocket::request_type& req) {
-      req.set(http::field::user_agent, "openclaw-host");
-      for (auto& [k, v] : self->options.headers) req.set(k, v);
-    }));
+    // The decorator is stored in the stream this object owns: it must not hold `self` (a cycle
+    // that would keep every connection alive forever).
+    ws.set_option(websocket::stream_base::decorator(
+        [headers = options.headers](websocket::request_type& req) {
+          req.set(http::field::user_agent, "openclaw-host");
+          for (const auto& [k, v] : headers) req.set(k, v);
+        }));
     ws.async_handshake(url.host + ":" + std::to_string(url.port), url.target,
                        [self](boost::system::error_code ec) {
                          if (self->closed) return;
