@@ -2,6 +2,8 @@
 #include "openclaw/sdk/async.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include <boost/json/value.hpp>
 
@@ -96,6 +98,7 @@ bool MethodResponder::cancel(const std::weak_ptr<State>& watched, const std::str
 // ---- HttpResponder -----------------------------------------------------------------------------
 
 struct HttpResponder::State : Once<HttpResponse> {
+  FileSink file_sink;
   ~State() {
     answer_if_dropped(HttpResponse::error(
         500, "INTERNAL", "the route handler dropped the request without answering"));
@@ -106,8 +109,44 @@ HttpResponder::HttpResponder(Sink sink) : state_(std::make_shared<State>()) {
   state_->sink = std::move(sink);
 }
 
+HttpResponder::HttpResponder(Sink sink, FileSink file_sink) : state_(std::make_shared<State>()) {
+  state_->sink = std::move(sink);
+  state_->file_sink = std::move(file_sink);
+}
+
 bool HttpResponder::send(HttpResponse response) const {
   return state_->answer(std::move(response));
+}
+
+bool HttpResponder::send_file(HttpFileResponse file) const {
+  if (state_->done) return false;
+  if (state_->file_sink) {
+    state_->done = true;
+    state_->file_sink(std::move(file));
+    return true;
+  }
+  // No streaming server behind this responder: small files go as an ordinary body.
+  constexpr std::uint64_t kLimit = 64ull << 20;
+  std::ifstream in(file.path, std::ios::binary);
+  std::error_code ec;
+  std::uint64_t size = std::filesystem::file_size(file.path, ec);
+  if (!in || ec) return send(HttpResponse::error(404, "NOT_FOUND", "file is gone"));
+  std::uint64_t offset = std::min(file.offset, size);
+  std::uint64_t length = std::min(file.length.value_or(size - offset), size - offset);
+  if (length > kLimit) {
+    return send(HttpResponse::error(500, "INTERNAL", "this responder cannot stream a file that large"));
+  }
+  HttpResponse r;
+  r.status = file.status;
+  r.content_type = file.content_type;
+  r.headers = std::move(file.headers);
+  if (!file.head) {
+    r.body.resize(length);
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(r.body.data(), static_cast<std::streamsize>(length));
+    r.body.resize(static_cast<size_t>(in.gcount()));
+  }
+  return send(std::move(r));
 }
 
 bool HttpResponder::done() const {

@@ -274,6 +274,7 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
       if (ec) return self->fail("send", describe(ec));
       self->parser.emplace();
       self->parser->body_limit(self->req.body_limit);
+      if (self->req.method == "HEAD") self->parser->skip(true);  // headers only, whatever the length
       http::async_read(self->stream, self->buffer, *self->parser,
                        [self](boost::system::error_code ec2, std::size_t) {
                          // A TLS peer that closes without close_notify after a complete

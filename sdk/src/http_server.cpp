@@ -1,6 +1,11 @@
 // The one Beast translation unit of the HTTP server helper; see http_server.hpp.
 #include "openclaw/sdk/http_server.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
 #include <set>
 
 #include <boost/asio.hpp>
@@ -68,6 +73,69 @@ HttpResponse HttpResponse::error(int status, const std::string& code, const std:
   boost::json::object o{{"ok", false}, {"error", std::move(err)}};
   return text(status, boost::json::serialize(o), "application/json");
 }
+
+// A byte range of an open file as a response body, read in 64 KiB chunks while it is sent.
+struct FileRangeBody {
+  struct value_type {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    value_type() = default;
+    value_type(value_type&& o) noexcept
+        : fd(std::exchange(o.fd, -1)), offset(o.offset), length(o.length) {}
+    value_type& operator=(value_type&& o) noexcept {
+      if (this != &o) {
+        reset();
+        fd = std::exchange(o.fd, -1);
+        offset = o.offset;
+        length = o.length;
+      }
+      return *this;
+    }
+    ~value_type() { reset(); }
+    void reset() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  };
+  static std::uint64_t size(const value_type& v) { return v.length; }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(http::header<isRequest, Fields>&, value_type& b)
+        : body_(b), pos_(b.offset), remain_(b.length) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      if (remain_ == 0) {
+        ec = {};
+        return boost::none;
+      }
+      auto want = static_cast<size_t>(std::min<std::uint64_t>(remain_, buf_.size()));
+      ssize_t n;
+      do {
+        n = ::pread(body_.fd, buf_.data(), want, static_cast<off_t>(pos_));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        // The file shrank or failed under us: the connection is closed (the length was promised).
+        ec = n == 0 ? beast::error_code(EIO, beast::generic_category())
+                    : beast::error_code(errno, beast::generic_category());
+        return boost::none;
+      }
+      pos_ += static_cast<std::uint64_t>(n);
+      remain_ -= static_cast<std::uint64_t>(n);
+      ec = {};
+      return {{asio::const_buffer(buf_.data(), static_cast<size_t>(n)), remain_ > 0}};
+    }
+
+   private:
+    value_type& body_;
+    std::uint64_t pos_;
+    std::uint64_t remain_;
+    std::array<char, 64 * 1024> buf_;
+  };
+};
 
 class Session;
 class WsSession;
@@ -347,14 +415,26 @@ class Session : public std::enable_shared_from_this<Session> {
     // The answer may come later: the session waits (reading nothing more) until it does, the
     // handler drops its responder (500), or the deadline passes (504).
     std::weak_ptr<Session> weak = shared_from_this();
-    HttpResponder respond([weak, keep_alive, head](HttpResponse out) {
-      if (auto self = weak.lock()) {
-        asio::dispatch(self->stream_.get_executor(),
-                       [self, out = std::move(out), keep_alive, head]() mutable {
-                         self->on_answer(std::move(out), keep_alive, head);
-                       });
-      }
-    });
+    HttpResponder respond(
+        [weak, keep_alive, head](HttpResponse out) {
+          if (auto self = weak.lock()) {
+            asio::dispatch(self->stream_.get_executor(),
+                           [self, out = std::move(out), keep_alive, head]() mutable {
+                             self->on_answer(std::move(out), keep_alive, head);
+                           });
+          }
+        },
+        [weak, keep_alive, head](HttpFileResponse file) {
+          if (auto self = weak.lock()) {
+            asio::dispatch(self->stream_.get_executor(),
+                           [self, file = std::move(file), keep_alive, head]() mutable {
+                             if (!self->waiting_) return;
+                             self->waiting_ = false;
+                             self->deadline_.cancel();
+                             self->send_file(std::move(file), keep_alive, head || file.head);
+                           });
+          }
+        });
     waiting_ = true;
     try {
       server_->handler(r, respond);
@@ -395,6 +475,50 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     if (head) res->body().clear();
     stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->finish();
+                        self->do_read();
+                      });
+  }
+
+  void send_file(HttpFileResponse f, bool keep_alive, bool head) {
+    int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (fd >= 0) ::close(fd);
+      return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+    }
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t offset = std::min(f.offset, size);
+    std::uint64_t length = std::min(f.length.value_or(size - offset), size - offset);
+    auto fill = [&](auto& res) {
+      res.set(http::field::server, "openclaw-host");
+      res.set(http::field::content_type, f.content_type);
+      for (auto& [k, v] : f.headers) res.set(k, v);
+      res.keep_alive(keep_alive);
+    };
+    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    if (head) {
+      ::close(fd);
+      auto res = std::make_shared<http::response<http::empty_body>>(
+          static_cast<http::status>(f.status), 11);
+      fill(*res);
+      res->content_length(length);
+      http::async_write(stream_, *res,
+                        [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                          if (ec || !res->keep_alive()) return self->finish();
+                          self->do_read();
+                        });
+      return;
+    }
+    auto res = std::make_shared<http::response<FileRangeBody>>(
+        static_cast<http::status>(f.status), 11);
+    fill(*res);
+    res->body().fd = fd;
+    res->body().offset = offset;
+    res->body().length = length;
+    res->prepare_payload();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) return self->finish();

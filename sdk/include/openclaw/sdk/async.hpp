@@ -21,6 +21,7 @@
 namespace openclaw::sdk {
 
 struct HttpResponse;
+struct HttpFileResponse;
 
 /// Answers one gateway method call, now or later, exactly once. Copies share the one answer.
 /// - The first ok() / error() is the answer; later calls change nothing and return false.
@@ -63,10 +64,18 @@ class BOOST_SYMBOL_VISIBLE MethodResponder {
 class BOOST_SYMBOL_VISIBLE HttpResponder {
  public:
   using Sink = std::function<void(HttpResponse response)>;
+  using FileSink = std::function<void(HttpFileResponse file)>;
   struct State;
 
   BOOST_SYMBOL_EXPORT explicit HttpResponder(Sink sink);
+  /// For servers that stream files: `file_sink` receives send_file() answers.
+  BOOST_SYMBOL_EXPORT HttpResponder(Sink sink, FileSink file_sink);
   BOOST_SYMBOL_EXPORT bool send(HttpResponse response) const;
+  /// Answers with a file (or a byte range of it) streamed from disk in chunks, never read whole
+  /// into memory: the SDK's HttpServer (a plugin's own, and the gateway's for plugin routes)
+  /// streams it. A responder made without a file sink reads up to 64 MiB into an ordinary
+  /// response and answers 500 for more. Same once-only rule as send().
+  BOOST_SYMBOL_EXPORT bool send_file(HttpFileResponse file) const;
   BOOST_SYMBOL_EXPORT bool done() const;
   BOOST_SYMBOL_EXPORT bool cancelled() const;
   BOOST_SYMBOL_EXPORT std::weak_ptr<State> watch() const;

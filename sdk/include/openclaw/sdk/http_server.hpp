@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +48,20 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
                            std::string content_type = "text/plain; charset=utf-8");
   /// `{"ok":false,"error":{"code":...,"message":...}}` with the given status.
   static HttpResponse error(int status, const std::string& code, const std::string& message);
+};
+
+/// A response whose body is a file on disk, sent with HttpResponder::send_file(): the server
+/// streams it in 64 KiB chunks, so a 1 GB file costs 64 KiB of memory, not 1 GB.
+struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
+  int status = 200;               ///< 200, or 206 for a range
+  std::string content_type = "application/octet-stream";
+  std::filesystem::path path;     ///< opened when the answer is sent; 404 if it is gone by then
+  std::uint64_t offset = 0;       ///< first byte sent
+  std::optional<std::uint64_t> length;  ///< bytes sent (Content-Length); nullopt: to the end
+  /// Extra headers (ETag, Last-Modified, Content-Range, Cache-Control, ...); none are added but
+  /// Server, Content-Type and Content-Length.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool head = false;  ///< headers only, for HEAD (also implied when the request was a HEAD)
 };
 
 /// Answers at once: the returned response is sent (a thrown std::exception becomes a 500).
