@@ -36,6 +36,7 @@ constexpr std::array kCommands{
     Command{"plugins", "list | info: the plugins on the search path and their states", cmd_plugins},
     Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
             cmd_browser},
+    Command{"canvas", "the canvas host: status [--json]", cmd_canvas},
 };
 
 po::options_description global_options() {

@@ -66,6 +66,7 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& args);
 int cmd_plugins(Context& ctx, const std::vector<std::string>& args);
 int cmd_health(Context& ctx, const std::vector<std::string>& args);
 int cmd_browser(Context& ctx, const std::vector<std::string>& args);
+int cmd_canvas(Context& ctx, const std::vector<std::string>& args);
 
 /// Entry point: parses global options, dispatches, prints errors as one line.
 int run(int argc, char** argv);

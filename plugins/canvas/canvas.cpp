@@ -1,0 +1,338 @@
+// canvas: each instance's canvas host on its `canvas` port (base + 4, or canvasHost.port), with
+// live reload; the same files under /__openclaw__/canvas/ on the gateway port, and OpenClaw's
+// hosted documents folder under /__openclaw__/canvas/documents/. Public SDK only.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include <openclaw/sdk/file_watcher.hpp>
+#include <openclaw/sdk/files.hpp>
+#include <openclaw/sdk/plugin_export.hpp>
+
+#include "static_files.hpp"
+
+namespace sdk = openclaw::sdk;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace canvas {
+namespace {
+
+constexpr const char* kMount = "/__openclaw__/canvas";
+constexpr const char* kDocumentsMount = "/__openclaw__/canvas/documents";
+constexpr const char* kReloadPath = "/__openclaw__/ws";
+constexpr std::uint64_t kInjectLimit = 8 << 20;  // larger HTML is streamed without the script
+
+const char* kStarterPage = R"(<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>Canvas</title>
+<style>body{font-family:system-ui,sans-serif;margin:3rem;color:#222}</style></head>
+<body>
+<h1>Canvas</h1>
+<p>This is your instance's canvas. Put HTML, CSS, JS and media in this folder; open pages reload
+by themselves when a file changes.</p>
+</body>
+</html>
+)";
+
+const char* kNotFound =
+    "<!doctype html><html><head><title>404 Not Found</title></head>"
+    "<body><h1>404 Not Found</h1></body></html>\n";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const json::value* find(const json::object& o, std::initializer_list<const char*> keys) {
+  const json::object* cur = &o;
+  const json::value* v = nullptr;
+  for (const char* k : keys) {
+    if (!cur) return nullptr;
+    v = cur->if_contains(k);
+    if (!v) return nullptr;
+    cur = v->is_object() ? &v->get_object() : nullptr;
+  }
+  return v;
+}
+
+sdk::HttpResponse page(int status, std::string body, std::string type = "text/html; charset=utf-8") {
+  auto r = sdk::HttpResponse::text(status, std::move(body), std::move(type));
+  return r;
+}
+
+class CanvasPlugin final : public sdk::Plugin {
+ public:
+  std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
+    std::vector<sdk::ConfigProblem> out;
+    if (const json::value* v = find(host.root_config(), {"canvasHost", "liveReload"}); v && !v->is_bool()) {
+      out.push_back({"canvasHost.liveReload", "must be true or false, got " + json::serialize(*v)});
+    }
+    if (const json::value* v = find(host.config(), {"host", "root"}); v && !v->is_string()) {
+      out.push_back({"plugins.entries.canvas.config.host.root",
+                     "must be a folder path (a string), got " + json::serialize(*v)});
+    }
+    return out;
+  }
+
+  void start(sdk::Host& host) override {
+    host_ = &host;
+    const json::value* en = find(host.root_config(), {"canvasHost", "enabled"});
+    if (en && en->is_bool() && !en->get_bool()) {
+      host.log(sdk::LogLevel::info, "canvasHost.enabled is false: no canvas host");
+      return;
+    }
+    const json::value* lr = find(host.root_config(), {"canvasHost", "liveReload"});
+    live_reload_ = !(lr && lr->is_bool() && !lr->get_bool());
+    root_ = choose_root(host);
+    documents_ = host.state_dir() / "canvas" / "documents";
+    prepare(root_, true);
+    prepare(documents_, false);
+
+    sdk::HttpServer::Options options;
+    options.websocket_send_limit = 1 << 20;  // a page that stops reading is dropped, not queued for
+    server_ = std::make_unique<sdk::HttpServer>(
+        host.io(),
+        sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
+          serve(req, std::move(respond), true);
+        }),
+        options);
+    sdk::WebSocketHandlers ws;
+    ws.on_open = [this](const std::shared_ptr<sdk::WebSocket>& socket, const sdk::HttpRequest& req) {
+      if (req.path != kReloadPath) {
+        socket->close(1008, "live reload is at " + std::string(kReloadPath));
+        return;
+      }
+      pages_[socket->id()] = socket;
+    };
+    ws.on_message = [](const std::shared_ptr<sdk::WebSocket>&, std::string) {};
+    ws.on_close = [this](const std::shared_ptr<sdk::WebSocket>& socket, int) {
+      pages_.erase(socket->id());
+    };
+    server_->set_websocket(std::move(ws));
+    port_ = host.port("canvas");
+    server_->listen(host.bind_address("canvas"), port_);
+
+    // The same files on the gateway's own port, for clients that only know that one.
+    for (const char* m : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
+      host.add_route_async(m, kMount, [this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
+        serve(req, std::move(respond), false);
+      });
+    }
+    if (live_reload_) {
+      watcher_ = sdk::FileWatcher::watch(
+          host.io(), root_, [this](const std::vector<fs::path>& changed) { on_change(changed); });
+    }
+    host.add_method("canvas.status", [this](const json::value&) { return status(); });
+    host.add_method("canvas.reload", [this](const json::value&) {
+      int told = notify("reload");
+      return json::value(json::object{{"ok", true}, {"notified", told}});
+    });
+    host.log(sdk::LogLevel::info, "canvas on http://" + host.bind_address("canvas") + ":" +
+                                      std::to_string(port_) + kMount + "/ from " + root_.string() +
+                                      (live_reload_ ? " (live reload)" : ""));
+  }
+
+  void stop() override {
+    watcher_.reset();
+    if (server_) server_->stop();
+    server_.reset();
+    pages_.clear();
+    host_ = nullptr;
+  }
+
+  json::value status() const override {
+    json::object o{{"port", port_},
+                   {"root", root_.string()},
+                   {"documentsRoot", documents_.string()},
+                   {"liveReload", live_reload_},
+                   {"pagesConnected", static_cast<std::int64_t>(pages_.size())},
+                   {"served", served_}};
+    if (last_change_ms_) {
+      json::array paths;
+      for (const auto& p : last_change_) paths.push_back(json::value(p));
+      o["lastChange"] = json::object{{"ts", last_change_ms_}, {"paths", std::move(paths)}};
+    } else {
+      o["lastChange"] = nullptr;
+    }
+    return o;
+  }
+
+ private:
+  // plugins.entries.canvas.config.host.root (current OpenClaw) > canvasHost.root (older key) >
+  // <workspace>/canvas. "~/" is the home folder; a relative path is under the workspace.
+  fs::path choose_root(const sdk::Host& host) const {
+    std::string given;
+    if (const json::value* v = find(host.config(), {"host", "root"}); v && v->is_string()) {
+      given = std::string(v->get_string());
+    } else if (const json::value* w = find(host.root_config(), {"canvasHost", "root"});
+               w && w->is_string()) {
+      given = std::string(w->get_string());
+    }
+    if (given.empty()) return host.workspace() / "canvas";
+    if (given.rfind("~/", 0) == 0) {
+      const char* home = std::getenv("HOME");
+      return fs::path(home ? home : "") / given.substr(2);
+    }
+    fs::path p(given);
+    return p.is_absolute() ? p : host.workspace() / p;
+  }
+
+  void prepare(const fs::path& dir, bool starter) {
+    std::error_code ec;
+    bool fresh = !fs::exists(dir, ec);
+    sdk::create_private_dirs(dir, fs::perms(0755));
+    if (starter && fresh) {
+      sdk::write_file_atomic(dir / "index.html", kStarterPage, fs::perms(0644));
+    }
+  }
+
+  void serve(const sdk::HttpRequest& req, sdk::HttpResponder respond, bool own_port) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      auto r = page(405, "<!doctype html><h1>405 Method Not Allowed</h1>\n");
+      r.headers.push_back({"Allow", "GET, HEAD"});
+      respond.send(std::move(r));
+      return;
+    }
+    const std::string& path = req.path;
+    if (own_port && path == "/") {
+      auto r = page(302, "");
+      r.headers.push_back({"Location", std::string(kMount) + "/"});
+      respond.send(std::move(r));
+      return;
+    }
+    fs::path root;
+    std::string mount, rest;
+    auto under = [&](const std::string& m) {
+      return path == m || (path.rfind(m, 0) == 0 && path[m.size()] == '/');
+    };
+    if (under(kDocumentsMount)) {
+      root = documents_, mount = kDocumentsMount, rest = path.substr(mount.size());
+    } else if (under(kMount)) {
+      root = root_, mount = kMount, rest = path.substr(mount.size());
+    } else {
+      respond.send(page(404, kNotFound));
+      return;
+    }
+    Resolved res = resolve(root, rest, mount);
+    switch (res.kind) {
+      case Resolved::Kind::redirect: {
+        auto r = page(301, "");
+        r.headers.push_back({"Location", res.location});
+        respond.send(std::move(r));
+        return;
+      }
+      case Resolved::Kind::forbidden:
+        if (host_) host_->log(sdk::LogLevel::warn, "canvas: refused " + req.target + ": " + res.why);
+        respond.send(page(403, "<!doctype html><h1>403 Forbidden</h1>\n"));
+        return;
+      case Resolved::Kind::bad_request:
+        respond.send(page(400, "<!doctype html><h1>400 Bad Request</h1>\n"));
+        return;
+      case Resolved::Kind::not_found:
+        respond.send(page(404, kNotFound));
+        return;
+      case Resolved::Kind::file:
+        break;
+    }
+    auto v = validators(res.file);
+    if (!v) {
+      respond.send(page(404, kNotFound));
+      return;
+    }
+    ++served_;
+    std::string type = content_type(res.file);
+    bool inject = own_port && live_reload_ && type.rfind("text/html", 0) == 0 && v->size <= kInjectLimit;
+    std::string etag = inject ? v->etag.substr(0, v->etag.size() - 1) + "-lr\"" : v->etag;
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"ETag", etag}, {"Last-Modified", v->last_modified}, {"Cache-Control", "no-cache"}};
+    Validators check = *v;
+    check.etag = etag;
+    if (not_modified(check, req.headers)) {
+      sdk::HttpResponse r = page(304, "");
+      r.headers = headers;
+      respond.send(std::move(r));
+      return;
+    }
+    if (inject) {
+      std::ifstream in(res.file, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      sdk::HttpResponse r = page(200, inject_live_reload(ss.str()), type);
+      r.headers = headers;
+      respond.send(std::move(r));
+      return;
+    }
+    headers.push_back({"Accept-Ranges", "bytes"});
+    sdk::HttpFileResponse f;
+    f.content_type = type;
+    f.path = res.file;
+    f.head = req.method == "HEAD";
+    if (auto it = req.headers.find("range"); it != req.headers.end()) {
+      if (auto range = parse_range(it->second, v->size)) {
+        if (range->unsatisfiable) {
+          sdk::HttpResponse r = page(416, "");
+          r.headers = {{"Content-Range", "bytes */" + std::to_string(v->size)}};
+          respond.send(std::move(r));
+          return;
+        }
+        f.status = 206;
+        f.offset = range->offset;
+        f.length = range->length;
+        headers.push_back({"Content-Range", "bytes " + std::to_string(range->offset) + "-" +
+                                                std::to_string(range->offset + range->length - 1) +
+                                                "/" + std::to_string(v->size)});
+      }
+    }
+    f.headers = std::move(headers);
+    respond.send_file(std::move(f));
+  }
+
+  void on_change(const std::vector<fs::path>& changed) {
+    last_change_ms_ = now_ms();
+    last_change_.clear();
+    bool only_css = true;
+    for (const auto& p : changed) {
+      std::error_code ec;
+      fs::path rel = fs::relative(p, root_, ec);
+      last_change_.push_back(ec ? p.string() : rel.string());
+      only_css = only_css && p.extension() == ".css";
+    }
+    notify(only_css ? "css" : "reload");
+  }
+
+  int notify(const std::string& type) {
+    auto frame = std::make_shared<const std::string>(
+        json::serialize(json::object{{"type", type}, {"ts", now_ms()}}));
+    int n = 0;
+    for (auto& [id, socket] : pages_) {
+      socket->send(frame);
+      ++n;
+    }
+    return n;
+  }
+
+  sdk::Host* host_ = nullptr;
+  std::unique_ptr<sdk::HttpServer> server_;
+  std::unique_ptr<sdk::FileWatcher> watcher_;
+  std::map<std::uint64_t, std::shared_ptr<sdk::WebSocket>> pages_;
+  fs::path root_, documents_;
+  int port_ = 0;
+  bool live_reload_ = true;
+  std::int64_t served_ = 0;
+  std::int64_t last_change_ms_ = 0;
+  std::vector<std::string> last_change_;
+};
+
+}  // namespace
+}  // namespace canvas
+
+OPENCLAW_PLUGIN(canvas::CanvasPlugin)

@@ -1,0 +1,60 @@
+#pragma once
+// Static file serving for the canvas plugin, as pure functions tested without a server: URL path
+// to file (with every traversal trick refused), content types, validators (ETag, Last-Modified),
+// byte ranges, and the live-reload script injected into HTML.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace canvas {
+
+/// Where a request path leads under a root.
+struct Resolved {
+  enum class Kind { file, redirect, forbidden, not_found, bad_request } kind = Kind::not_found;
+  std::filesystem::path file;  ///< file: the regular file to send
+  std::string location;        ///< redirect: where (a folder asked for without its '/')
+  std::string why;             ///< forbidden / bad_request: for the log
+};
+
+/// Resolves `url_path` (the part after the mount prefix, still percent-encoded, "" or starting
+/// with '/') under `root`. Refused: "..", percent-encoded and double-encoded dot segments and
+/// slashes, backslashes, NUL bytes, and symlinks whose target leaves the root. A folder serves its
+/// index.html. `mount` is the prefix the path was mounted at (for redirects).
+Resolved resolve(const std::filesystem::path& root, const std::string& url_path,
+                 const std::string& mount);
+
+/// The Content-Type for a file name ("text/html; charset=utf-8", "image/png", ...).
+std::string content_type(const std::filesystem::path& file);
+
+/// Validators of a file: a strong ETag from size and modification time, and its HTTP date.
+struct Validators {
+  std::string etag;
+  std::string last_modified;
+  std::uint64_t size = 0;
+};
+std::optional<Validators> validators(const std::filesystem::path& file);
+
+/// True when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current.
+bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers);
+
+/// A "Range: bytes=..." header against a file of `size` bytes: nullopt when absent, malformed or
+/// multiple (the whole file is sent); `unsatisfiable` when it starts past the end (416).
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  bool unsatisfiable = false;
+};
+std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t size);
+
+/// The live-reload client: opens a WebSocket to /__openclaw__/ws on the page's own host, reloads
+/// on {"type":"reload"} and swaps stylesheets on {"type":"css"}; reconnects after a drop.
+extern const char* const kLiveReloadScript;
+/// `html` with the live-reload script before </body> (or at the end).
+std::string inject_live_reload(const std::string& html);
+
+/// The HTTP date of a time since the epoch ("Wed, 25 Nov 2026 15:00:00 GMT").
+std::string http_date(std::int64_t seconds_since_epoch);
+
+}  // namespace canvas
