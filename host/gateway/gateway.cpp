@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
+#include <stdexcept>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +34,61 @@ class GatewayService final : public sdk::Gateway {
  public:
   GatewayService(int port, std::optional<std::string> token)
       : port_(port), token_(std::move(token)) {}
+
+  // Upgrades on a plugin's WebSocket path go to that plugin; all others to the protocol.
+  sdk::WebSocketHandlers route_websockets(sdk::WebSocketHandlers protocol) {
+    protocol_ = std::move(protocol);
+    sdk::WebSocketHandlers h;
+    h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest& req) {
+      for (auto& [path, route] : ws_routes_) {
+        if (req.path == path || req.path.rfind(path + "/", 0) == 0) {
+          ws_owner_[ws->id()] = path;
+          route.sockets[ws->id()] = ws;
+          if (route.handlers.on_open) route.handlers.on_open(ws, req);
+          return;
+        }
+      }
+      if (protocol_.on_open) protocol_.on_open(ws, req);
+    };
+    h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string m) {
+      if (auto* route = owner(ws->id())) {
+        if (route->handlers.on_message) route->handlers.on_message(ws, std::move(m));
+      } else if (!ws_owner_.count(ws->id()) && protocol_.on_message) {
+        protocol_.on_message(ws, std::move(m));
+      }
+    };
+    h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int code) {
+      auto it = ws_owner_.find(ws->id());
+      if (it == ws_owner_.end()) {
+        if (protocol_.on_close) protocol_.on_close(ws, code);
+        return;
+      }
+      if (auto* route = owner(ws->id())) {
+        route->sockets.erase(ws->id());
+        if (route->handlers.on_close) route->handlers.on_close(ws, code);
+      }
+      ws_owner_.erase(it);
+    };
+    return h;
+  }
+
+  sdk::Registration add_websocket(std::string path, sdk::WebSocketHandlers handlers) override {
+    if (path.size() < 2 || path.front() != '/' || path.back() == '/' ||
+        path.find("..") != std::string::npos) {
+      throw std::invalid_argument("WebSocket path \"" + path + "\" must look like /__openclaw__/name");
+    }
+    if (path == "/" || ws_routes_.count(path)) {
+      throw std::invalid_argument("WebSocket path " + path + " is taken");
+    }
+    ws_routes_[path].handlers = std::move(handlers);
+    return sdk::Registration([this, path] {
+      auto it = ws_routes_.find(path);
+      if (it == ws_routes_.end()) return;
+      auto sockets = std::move(it->second.sockets);
+      ws_routes_.erase(it);
+      for (auto& [id, ws] : sockets) ws->close(1001, "the plugin serving " + path + " stopped");
+    });
+  }
   int port() const override { return port_; }
   bool requires_token() const override { return token_.has_value(); }
   bool authorized(const sdk::HttpRequest& request) const override {
@@ -53,8 +110,22 @@ class GatewayService final : public sdk::Gateway {
   }
 
  private:
+  struct WsRoute {
+    sdk::WebSocketHandlers handlers;
+    std::map<std::uint64_t, std::shared_ptr<sdk::WebSocket>> sockets;
+  };
+  WsRoute* owner(std::uint64_t id) {
+    auto it = ws_owner_.find(id);
+    if (it == ws_owner_.end()) return nullptr;
+    auto r = ws_routes_.find(it->second);
+    return r == ws_routes_.end() ? nullptr : &r->second;
+  }
+
   int port_;
   std::optional<std::string> token_;
+  sdk::WebSocketHandlers protocol_;
+  std::map<std::string, WsRoute> ws_routes_;
+  std::map<std::uint64_t, std::string> ws_owner_;  // socket id -> its route's path
 };
 }  // namespace
 
@@ -134,7 +205,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         }
       }),
       http_options);
-  http.set_websocket(protocol.handlers());
+  http.set_websocket(gateway_service.route_websockets(protocol.handlers()));
   try {
     http.listen(gw->request.bind, gw->port);
   } catch (const std::system_error& e) {

@@ -13,6 +13,7 @@
 
 #include <openclaw/sdk/file_watcher.hpp>
 #include <openclaw/sdk/files.hpp>
+#include <openclaw/sdk/gateway.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
 #include "static_files.hpp"
@@ -111,13 +112,18 @@ class CanvasPlugin final : public sdk::Plugin {
         socket->close(1008, "live reload is at " + std::string(kReloadPath));
         return;
       }
-      pages_[socket->id()] = socket;
+      pages_[socket.get()] = socket;  // ids repeat across the two servers; pointers do not
     };
     ws.on_message = [](const std::shared_ptr<sdk::WebSocket>&, std::string) {};
     ws.on_close = [this](const std::shared_ptr<sdk::WebSocket>& socket, int) {
-      pages_.erase(socket->id());
+      pages_.erase(socket.get());
     };
-    server_->set_websocket(std::move(ws));
+    server_->set_websocket(ws);
+    // The same live-reload socket on the gateway's port, so pages opened there reload too.
+    if (auto* gateway = host.service<sdk::Gateway>()) {
+      gateway_ws_ = gateway->add_websocket(kReloadPath, ws);
+      gateway_reload_ = true;
+    }
     port_ = host.port("canvas");
     server_->listen(host.bind_address("canvas"), port_);
 
@@ -142,6 +148,7 @@ class CanvasPlugin final : public sdk::Plugin {
   }
 
   void stop() override {
+    gateway_ws_.revoke();
     watcher_.reset();
     if (server_) server_->stop();
     server_.reset();
@@ -250,7 +257,8 @@ class CanvasPlugin final : public sdk::Plugin {
     }
     ++served_;
     std::string type = content_type(res.file);
-    bool inject = own_port && live_reload_ && type.rfind("text/html", 0) == 0 && v->size <= kInjectLimit;
+    bool inject = (own_port || gateway_reload_) && live_reload_ &&
+                  type.rfind("text/html", 0) == 0 && v->size <= kInjectLimit;
     std::string etag = inject ? v->etag.substr(0, v->etag.size() - 1) + "-lr\"" : v->etag;
     std::vector<std::pair<std::string, std::string>> headers = {
         {"ETag", etag}, {"Last-Modified", v->last_modified}, {"Cache-Control", "no-cache"}};
@@ -323,7 +331,9 @@ class CanvasPlugin final : public sdk::Plugin {
   sdk::Host* host_ = nullptr;
   std::unique_ptr<sdk::HttpServer> server_;
   std::unique_ptr<sdk::FileWatcher> watcher_;
-  std::map<std::uint64_t, std::shared_ptr<sdk::WebSocket>> pages_;
+  sdk::Registration gateway_ws_;
+  bool gateway_reload_ = false;
+  std::map<const sdk::WebSocket*, std::shared_ptr<sdk::WebSocket>> pages_;
   fs::path root_, documents_;
   int port_ = 0;
   bool live_reload_ = true;

@@ -155,11 +155,33 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_serve_their_own_roots) {
   auto redirect = raw(main.canvas(), "GET", "/");
   BOOST_TEST(redirect.status == 302);
   BOOST_TEST(redirect.header("Location") == "/__openclaw__/canvas/");
-  // HTML on the canvas port carries the live-reload script; on the gateway port it does not.
+  // HTML carries the live-reload script on both ports; both take its WebSocket.
   auto html = raw(main.canvas(), "GET", "/__openclaw__/canvas/");
   BOOST_TEST(html.status == 200);
   BOOST_TEST(contains(html.body, "/__openclaw__/ws"));
-  BOOST_TEST(!contains(raw(main.block.base(), "GET", "/__openclaw__/canvas/").body, "/__openclaw__/ws"));
+  BOOST_TEST(contains(raw(main.block.base(), "GET", "/__openclaw__/canvas/").body, "/__openclaw__/ws"));
+  {
+    boost::asio::io_context io;
+    int told = 0, opened = 0;
+    std::vector<std::unique_ptr<sdk::WebSocketClient>> pages;
+    for (int port : {main.canvas(), main.block.base()}) {
+      sdk::WebSocketClient::Handlers h;
+      h.on_open = [&] { ++opened; };
+      h.on_message = [&](std::string m) { told += contains(m, "reload") ? 1 : 0; };
+      pages.push_back(sdk::WebSocketClient::connect(
+          io, "ws://127.0.0.1:" + std::to_string(port) + "/__openclaw__/ws", h));
+    }
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (opened < 2 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
+    BOOST_REQUIRE_EQUAL(opened, 2);
+    BOOST_REQUIRE(poll_until([&] { return main.call("canvas.status").at("pagesConnected").as_int64() == 2; }, 10s));
+    BOOST_TEST(main.call("canvas.reload").at("notified").as_int64() == 2);
+    until = std::chrono::steady_clock::now() + 10s;
+    while (told < 2 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
+    BOOST_TEST(told == 2);
+    // The gateway protocol still answers on its own path.
+    BOOST_TEST(main.call("health").at("ok").as_bool());
+  }
   // OpenClaw's hosted documents folder, at its path.
   fs::path doc = sb.home() / ".openclaw-main" / "canvas" / "documents" / "d1";
   fs::create_directories(doc);

@@ -9,9 +9,10 @@
 
 #include <boost/config.hpp>
 
-namespace openclaw::sdk {
+#include "openclaw/sdk/async.hpp"
+#include "openclaw/sdk/http_server.hpp"
 
-struct HttpRequest;
+namespace openclaw::sdk {
 
 class BOOST_SYMBOL_VISIBLE Gateway {
  public:
@@ -26,6 +27,13 @@ class BOOST_SYMBOL_VISIBLE Gateway {
   /// True when `request` may pass: no token is required, or its `Authorization: Bearer <token>`
   /// carries the gateway's token (compared in constant time). The token itself is never handed out.
   virtual bool authorized(const HttpRequest& request) const = 0;
+  /// Takes WebSocket upgrades on the gateway's own port whose path is `path` or below it (e.g.
+  /// "/__openclaw__/ws"; by convention under "/__openclaw__/" or "/<plugin id>/"). Every other
+  /// path stays the gateway protocol's. No token is asked: check `request.headers` in on_open
+  /// (and close) when the data is not public. Handlers run on the I/O thread. The registration is
+  /// the plugin's to revoke in stop(): revoking closes the connections it accepted (1001).
+  /// Throws std::invalid_argument for a bad or already taken path.
+  virtual Registration add_websocket(std::string path, WebSocketHandlers handlers) = 0;
 };
 
 }  // namespace openclaw::sdk
