@@ -1,0 +1,249 @@
+// Canvas benchmark: static requests/s for a 10 KB and a 1 MB file with keep-alive from 1 and 50
+// connections, measured with wrk, side by side in one run with nginx (nginx-light, one worker,
+// sendfile on) and Python's http.server serving the same folder; the gateway's RSS during the
+// run and while a 200 MB file streams; file change -> page notified latency. Prints tables.
+//
+//   scripts/setup-bench                # wrk + nginx-light
+//   build/bench/bench_canvas [seconds-per-run]
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "bench_util.hpp"
+#include "gateway/client.hpp"
+#include "openclaw/sdk/http_client.hpp"
+#include "openclaw/sdk/process.hpp"
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace sdk = openclaw::sdk;
+using Clock = std::chrono::steady_clock;
+using openclaw::bench::percentile;
+using openclaw::bench::rss_kb;
+
+namespace {
+
+fs::path g_home;
+
+std::vector<std::string> env_strings() {
+  return {"HOME=" + g_home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (g_home / "registry").string(),
+          "OPENCLAW_BUNDLED_PLUGINS_DIR=" + std::string(OPENCLAW_BUNDLED_DIR),
+          "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"};
+}
+
+// Runs `argv` (absolute program) to completion; returns stdout. With `bg`, returns at once (pid).
+std::string run(std::vector<std::string> argv, pid_t* bg = nullptr, const std::string& until = {}) {
+  int out[2];
+  if (::pipe(out) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 2);
+    ::close(out[0]);
+    auto envs = env_strings();
+    std::vector<char*> envp, args;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  if (bg) {
+    *bg = pid;
+    while (!until.empty() && got.find(until) == std::string::npos &&
+           (n = ::read(out[0], buf, sizeof buf)) > 0) {
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(out[0]);
+    return got;
+  }
+  while ((n = ::read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  return got;
+}
+
+std::string host(std::vector<std::string> args, pid_t* bg = nullptr) {
+  args.insert(args.begin(), OPENCLAW_HOST_BINARY);
+  return run(args, bg, bg ? "gateway ready" : "");
+}
+
+bool answers(int port) {
+  asio::io_context io;
+  sdk::HttpClientRequest r;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  r.timeout = std::chrono::milliseconds(500);
+  bool ok = false;
+  sdk::http_request(io, r, [&](sdk::HttpClientResponse res) { ok = res.error.empty(); });
+  io.run();
+  return ok;
+}
+
+void wait_answers(int port) {
+  for (int i = 0; i < 400 && !answers(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+double wrk(const std::string& url, int connections, int seconds) {
+  std::string out = run({"/usr/bin/wrk", "-t" + std::to_string(connections > 1 ? 2 : 1),
+                         "-c" + std::to_string(connections), "-d" + std::to_string(seconds) + "s",
+                         url});
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) return std::stod(m[1]);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int seconds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  if (!fs::exists("/usr/bin/wrk") || !fs::exists("/usr/sbin/nginx")) {
+    std::fprintf(stderr, "bench_canvas: needs wrk and nginx-light: run scripts/setup-bench\n");
+    return 1;
+  }
+  char tmpl[] = "/tmp/openclaw-bench-canvas-XXXXXX";
+  g_home = ::mkdtemp(tmpl);
+  ::chmod(g_home.c_str(), 0755);  // nginx's worker reads the files
+  fs::path www = g_home / "www";
+  fs::create_directories(www);
+  ::chmod(www.c_str(), 0755);
+  auto make = [&](const std::string& name, size_t size) {
+    std::ofstream out(www / name, std::ios::binary);
+    std::string data(size, 'x');
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  };
+  make("10k.bin", 10 * 1024);
+  make("1m.bin", 1 << 20);
+  make("200m.bin", 200u << 20);
+  { std::ofstream(www / "index.html") << "<html><body>bench</body></html>"; }
+
+  // Ours: the canvas plugin, its root set to the same folder.
+  host({"--profile", "bench", "setup"});
+  int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
+  int canvas_port = base + 4;
+  host({"--profile", "bench", "config", "set", "canvasHost.root", www.string()});
+  host({"--profile", "bench", "config", "set", "browser.enabled", "false"});
+  pid_t gw = -1;
+  host({"--profile", "bench", "gateway"}, &gw);
+  long rss_idle = rss_kb(gw);
+
+  // nginx: one worker, sendfile, access log off; and Python's http.server.
+  int nginx_port = base + 120, python_port = base + 121;
+  fs::create_directories(g_home / "nginx" / "logs");
+  {
+    std::ofstream conf(g_home / "nginx" / "nginx.conf");
+    conf << (::geteuid() == 0 ? "user root;\n" : "") << "worker_processes 1;\nerror_log stderr;\n"
+         << "pid " << (g_home / "nginx" / "nginx.pid").string() << ";\n"
+         << "events { worker_connections 1024; }\n"
+         << "http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;\n"
+         << "  default_type application/octet-stream;\n"
+         << "  client_body_temp_path " << (g_home / "nginx").string() << "/tmp;\n"
+         << "  server { listen 127.0.0.1:" << nginx_port << "; root " << www.string() << "; } }\n";
+  }
+  pid_t nginx = -1, python = -1;
+  run({"/usr/sbin/nginx", "-p", (g_home / "nginx").string() + "/", "-c",
+       (g_home / "nginx" / "nginx.conf").string(), "-g", "daemon off;"},
+      &nginx);
+  run({"/usr/bin/python3", "-m", "http.server", std::to_string(python_port), "--bind", "127.0.0.1",
+       "--directory", www.string()},
+      &python);
+  wait_answers(nginx_port);
+  wait_answers(python_port);
+  wait_answers(canvas_port);
+
+  struct Server {
+    const char* name;
+    std::string base;
+  };
+  std::vector<Server> servers = {
+      {"openclaw-host canvas", "http://127.0.0.1:" + std::to_string(canvas_port) + "/__openclaw__/canvas/"},
+      {"nginx 1.22 (1 worker)", "http://127.0.0.1:" + std::to_string(nginx_port) + "/"},
+      {"python3 http.server", "http://127.0.0.1:" + std::to_string(python_port) + "/"}};
+  std::printf("\nStatic requests/s (wrk, keep-alive, %d s per run)\n\n", seconds);
+  std::printf("| server | 10 KB, 1 conn | 10 KB, 50 conns | 1 MB, 1 conn | 1 MB, 50 conns |\n|---|---|---|---|---|\n");
+  std::vector<std::vector<double>> rates;
+  long rss_peak = rss_idle;
+  for (const auto& s : servers) {
+    std::vector<double> r;
+    for (const char* file : {"10k.bin", "1m.bin"}) {
+      for (int c : {1, 50}) {
+        r.push_back(wrk(s.base + file, c, seconds));
+        rss_peak = std::max(rss_peak, rss_kb(gw));
+      }
+    }
+    std::printf("| %s | %.0f | %.0f | %.0f | %.0f |\n", s.name, r[0], r[1], r[2], r[3]);
+    rates.push_back(r);
+  }
+  std::printf("| ours / nginx | %.2fx | %.2fx | %.2fx | %.2fx |\n", rates[0][0] / rates[1][0],
+              rates[0][1] / rates[1][1], rates[0][2] / rates[1][2], rates[0][3] / rates[1][3]);
+
+  // RSS while a 200 MB file streams to a client that reads it all.
+  long before = rss_kb(gw), peak = before;
+  {
+    std::thread reader([&] {
+      run({"/usr/bin/wrk", "-t1", "-c1", "-d2s", servers[0].base + "200m.bin"});
+    });
+    auto until = Clock::now() + std::chrono::seconds(2);
+    while (Clock::now() < until) {
+      peak = std::max(peak, rss_kb(gw));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    reader.join();
+  }
+
+  // File change -> page notified, through the live-reload WebSocket (debounce 50 ms included).
+  std::vector<double> latency;
+  {
+    asio::io_context io;
+    std::optional<Clock::time_point> told;
+    bool open = false;
+    sdk::WebSocketClient::Handlers h;
+    h.on_open = [&] { open = true; };
+    h.on_message = [&](std::string) { told = Clock::now(); };
+    auto ws = sdk::WebSocketClient::connect(
+        io, "ws://127.0.0.1:" + std::to_string(canvas_port) + "/__openclaw__/ws", h);
+    while (!open) io.run_one();
+    for (int i = 0; i < 50; ++i) {
+      told.reset();
+      auto t0 = Clock::now();
+      { std::ofstream(www / "index.html") << "<html><body>bench " << i << "</body></html>"; }
+      while (!told) io.run_one();
+      latency.push_back(std::chrono::duration<double, std::milli>(*told - t0).count());
+      io.run_for(std::chrono::milliseconds(80));  // let the debounce window close
+    }
+  }
+
+  std::printf("\nGateway (canvas plugin loaded)\n\n| measure | value |\n|---|---|\n");
+  std::printf("| RSS idle, MB | %.1f |\n", rss_idle / 1024.0);
+  std::printf("| RSS peak during the wrk runs, MB | %.1f |\n", rss_peak / 1024.0);
+  std::printf("| RSS while a 200 MB file streams: before / peak, MB | %.1f / %.1f |\n", before / 1024.0,
+              peak / 1024.0);
+  std::printf("| file change -> page notified, p50 / p99 ms (50 changes, 50 ms debounce) | %.1f / %.1f |\n",
+              percentile(latency, 0.5), percentile(latency, 0.99));
+
+  for (pid_t p : {gw, nginx, python}) {
+    ::kill(p, SIGTERM);
+    ::waitpid(p, nullptr, 0);
+  }
+  std::error_code ec;
+  fs::remove_all(g_home, ec);
+  return 0;
+}
