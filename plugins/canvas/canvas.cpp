@@ -1,6 +1,9 @@
 // canvas: each instance's canvas host on its `canvas` port (base + 4, or canvasHost.port), with
 // live reload; the same files under /__openclaw__/canvas/ on the gateway port, and OpenClaw's
 // hosted documents folder under /__openclaw__/canvas/documents/. Public SDK only.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -97,6 +100,9 @@ class CanvasPlugin final : public sdk::Plugin {
     documents_ = host.state_dir() / "canvas" / "documents";
     prepare(root_, true);
     prepare(documents_, false);
+    root_fd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    documents_fd_ = ::open(documents_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd_ < 0) throw std::runtime_error("cannot open the canvas root " + root_.string());
 
     sdk::HttpServer::Options options;
     options.websocket_send_limit = 1 << 20;  // a page that stops reading is dropped, not queued for
@@ -153,6 +159,10 @@ class CanvasPlugin final : public sdk::Plugin {
     if (server_) server_->stop();
     server_.reset();
     pages_.clear();
+    for (int* fd : {&root_fd_, &documents_fd_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
     host_ = nullptr;
   }
 
@@ -229,7 +239,7 @@ class CanvasPlugin final : public sdk::Plugin {
       respond.send(page(404, kNotFound));
       return;
     }
-    Resolved res = resolve(root, rest, mount);
+    Resolved res = resolve_at(root == root_ ? root_fd_ : documents_fd_, root, rest, mount);
     switch (res.kind) {
       case Resolved::Kind::redirect: {
         auto r = page(301, "");
@@ -250,7 +260,7 @@ class CanvasPlugin final : public sdk::Plugin {
       case Resolved::Kind::file:
         break;
     }
-    auto v = validators(res.file);
+    auto v = validators_of(res.fd);
     if (!v) {
       respond.send(page(404, kNotFound));
       return;
@@ -271,10 +281,10 @@ class CanvasPlugin final : public sdk::Plugin {
       return;
     }
     if (inject) {
-      std::ifstream in(res.file, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      sdk::HttpResponse r = page(200, inject_live_reload(ss.str()), type);
+      std::string html(v->size, '\0');
+      ssize_t n = ::pread(res.fd, html.data(), html.size(), 0);
+      html.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      sdk::HttpResponse r = page(200, inject_live_reload(html), type);
       r.headers = headers;
       respond.send(std::move(r));
       return;
@@ -283,6 +293,7 @@ class CanvasPlugin final : public sdk::Plugin {
     sdk::HttpFileResponse f;
     f.content_type = type;
     f.path = res.file;
+    f.fd = res.release();  // the server streams from the file the kernel opened beneath the root
     f.head = req.method == "HEAD";
     if (auto it = req.headers.find("range"); it != req.headers.end()) {
       if (auto range = parse_range(it->second, v->size)) {
@@ -335,6 +346,7 @@ class CanvasPlugin final : public sdk::Plugin {
   bool gateway_reload_ = false;
   std::map<const sdk::WebSocket*, std::shared_ptr<sdk::WebSocket>> pages_;
   fs::path root_, documents_;
+  int root_fd_ = -1, documents_fd_ = -1;
   int port_ = 0;
   bool live_reload_ = true;
   std::int64_t served_ = 0;

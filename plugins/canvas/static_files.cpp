@@ -1,9 +1,14 @@
 #include "static_files.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <vector>
 
@@ -51,12 +56,34 @@ bool within(const fs::path& root, const fs::path& p) {
 
 }  // namespace
 
-Resolved resolve(const fs::path& root, const std::string& url_path, const std::string& mount) {
-  Resolved out;
+Resolved::Resolved(Resolved&& o) noexcept
+    : kind(o.kind), file(std::move(o.file)), fd(o.release()), location(std::move(o.location)),
+      why(std::move(o.why)) {}
+
+Resolved& Resolved::operator=(Resolved&& o) noexcept {
+  if (this != &o) {
+    if (fd >= 0) ::close(fd);
+    kind = o.kind;
+    file = std::move(o.file);
+    fd = o.release();
+    location = std::move(o.location);
+    why = std::move(o.why);
+  }
+  return *this;
+}
+
+Resolved::~Resolved() {
+  if (fd >= 0) ::close(fd);
+}
+
+namespace {
+
+// The request path's segments after decoding, or the refusal.
+std::optional<std::vector<std::string>> segments_of(const std::string& url_path, Resolved& out) {
   auto refuse = [&](Resolved::Kind k, std::string why) {
     out.kind = k;
     out.why = std::move(why);
-    return out;
+    return std::nullopt;
   };
   if (url_path.find('\\') != std::string::npos) return refuse(Resolved::Kind::forbidden, "backslash");
   auto decoded = percent_decode(url_path);
@@ -64,7 +91,6 @@ Resolved resolve(const fs::path& root, const std::string& url_path, const std::s
   std::string path = *decoded;
   if (path.find('\0') != std::string::npos) return refuse(Resolved::Kind::bad_request, "NUL byte");
   if (path.find('\\') != std::string::npos) return refuse(Resolved::Kind::forbidden, "encoded backslash");
-  // What is still encoded after one pass was encoded twice: never a legitimate name here.
   std::string l = lower(path);
   for (const char* twice : {"%2e", "%2f", "%5c", "%00", "%25"}) {
     if (l.find(twice) != std::string::npos) {
@@ -81,34 +107,118 @@ Resolved resolve(const fs::path& root, const std::string& url_path, const std::s
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  std::error_code ec;
-  fs::path canon_root = fs::canonical(root, ec);
-  if (ec) return refuse(Resolved::Kind::not_found, "root missing");
-  fs::path p = canon_root;
-  for (const auto& s : segments) p /= s;
-  if (!fs::exists(p, ec)) return refuse(Resolved::Kind::not_found, "no such file");
-  // Symlinks are followed only while they stay inside the root.
-  fs::path canon = fs::canonical(p, ec);
-  if (ec) return refuse(Resolved::Kind::not_found, "unresolvable");
-  if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
-  if (fs::is_directory(canon, ec)) {
-    bool slash_end = url_path.empty() || url_path.back() == '/';
-    if (!slash_end) {
+  return segments;
+}
+
+int open_beneath(int root_fd, const std::string& rel) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+}
+
+Resolved resolve_canonical(const fs::path& root, const std::string& url_path, const std::string& mount);
+
+}  // namespace
+
+Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_path,
+                    const std::string& mount) {
+  Resolved out;
+  auto segments = segments_of(url_path, out);
+  if (!segments) return out;
+  std::string rel;
+  for (const auto& s : *segments) rel += (rel.empty() ? "" : "/") + s;
+  if (rel.empty()) rel = ".";
+  auto fail = [&](int err) {
+    if (err == ENOSYS) return resolve_canonical(root, url_path, mount);  // a kernel before 5.6
+    out.kind = err == EXDEV || err == ELOOP || err == EACCES ? Resolved::Kind::forbidden
+                                                             : Resolved::Kind::not_found;
+    out.why = err == EXDEV ? "symlink leaves the root" : std::strerror(err);
+    return std::move(out);
+  };
+  int fd = open_beneath(root_fd, rel);
+  if (fd < 0) return fail(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return fail(errno);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    if (!(url_path.empty() || url_path.back() == '/')) {
       out.kind = Resolved::Kind::redirect;
       out.location = mount + url_path + "/";
       return out;
     }
-    fs::path index = canon / "index.html";
-    fs::path canon_index = fs::canonical(index, ec);
-    if (ec || !fs::is_regular_file(canon_index, ec)) return refuse(Resolved::Kind::not_found, "no index.html");
-    if (!within(canon_root, canon_index)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
-    canon = canon_index;
+    rel += "/index.html";
+    fd = open_beneath(root_fd, rel);
+    if (fd < 0) return fail(errno);
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return fail(errno);
+    }
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    out.kind = Resolved::Kind::not_found;
+    out.why = "not a regular file";
+    return out;
+  }
+  out.kind = Resolved::Kind::file;
+  out.fd = fd;
+  out.file = root / rel;
+  return out;
+}
+
+Resolved resolve(const fs::path& root, const std::string& url_path, const std::string& mount) {
+  int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) {
+    Resolved out;
+    out.why = "root missing";
+    return out;
+  }
+  Resolved r = resolve_at(root_fd, root, url_path, mount);
+  ::close(root_fd);
+  return r;
+}
+
+namespace {
+// Without openat2 (Linux < 5.6): canonical paths, checked to stay under the canonical root.
+Resolved resolve_canonical(const fs::path& root, const std::string& url_path, const std::string& mount) {
+  Resolved out;
+  auto refuse = [&](Resolved::Kind k, std::string why) {
+    out.kind = k;
+    out.why = std::move(why);
+    return std::move(out);
+  };
+  auto segments = segments_of(url_path, out);
+  if (!segments) return out;
+  std::error_code ec;
+  fs::path canon_root = fs::canonical(root, ec);
+  if (ec) return refuse(Resolved::Kind::not_found, "root missing");
+  fs::path p = canon_root;
+  for (const auto& s : *segments) p /= s;
+  fs::path canon = fs::canonical(p, ec);
+  if (ec) return refuse(Resolved::Kind::not_found, "no such file");
+  if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
+  if (fs::is_directory(canon, ec)) {
+    if (!(url_path.empty() || url_path.back() == '/')) {
+      out.kind = Resolved::Kind::redirect;
+      out.location = mount + url_path + "/";
+      return out;
+    }
+    canon = fs::canonical(canon / "index.html", ec);
+    if (ec) return refuse(Resolved::Kind::not_found, "no index.html");
+    if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
   }
   if (!fs::is_regular_file(canon, ec)) return refuse(Resolved::Kind::not_found, "not a regular file");
   out.kind = Resolved::Kind::file;
   out.file = canon;
+  out.fd = ::open(canon.c_str(), O_RDONLY | O_CLOEXEC);
+  if (out.fd < 0) out.kind = Resolved::Kind::not_found;
   return out;
 }
+}  // namespace
 
 std::string content_type(const fs::path& file) {
   static const std::map<std::string, std::string> types = {
@@ -139,9 +249,24 @@ std::string http_date(std::int64_t t) {
   return buf;
 }
 
+namespace {
+std::optional<Validators> from_stat(const struct stat& st);
+}
+
 std::optional<Validators> validators(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return from_stat(st);
+}
+
+std::optional<Validators> validators_of(int fd) {
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) return std::nullopt;
+  return from_stat(st);
+}
+
+namespace {
+std::optional<Validators> from_stat(const struct stat& st) {
   Validators v;
   v.size = static_cast<std::uint64_t>(st.st_size);
   char buf[96];
@@ -152,6 +277,7 @@ std::optional<Validators> validators(const fs::path& file) {
   v.last_modified = http_date(st.st_mtim.tv_sec);
   return v;
 }
+}  // namespace
 
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers) {
   if (auto it = headers.find("if-none-match"); it != headers.end()) {

@@ -14,8 +14,19 @@ namespace canvas {
 struct Resolved {
   enum class Kind { file, redirect, forbidden, not_found, bad_request } kind = Kind::not_found;
   std::filesystem::path file;  ///< file: the regular file to send
+  int fd = -1;                 ///< file: open for reading (owned; release() hands it over)
   std::string location;        ///< redirect: where (a folder asked for without its '/')
   std::string why;             ///< forbidden / bad_request: for the log
+
+  Resolved() = default;
+  Resolved(Resolved&& o) noexcept;
+  Resolved& operator=(Resolved&& o) noexcept;
+  ~Resolved();
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
 };
 
 /// Resolves `url_path` (the part after the mount prefix, still percent-encoded, "" or starting
@@ -24,6 +35,10 @@ struct Resolved {
 /// index.html. `mount` is the prefix the path was mounted at (for redirects).
 Resolved resolve(const std::filesystem::path& root, const std::string& url_path,
                  const std::string& mount);
+/// The same with the root already open (`root_fd`, O_PATH is enough): the file is opened by the
+/// kernel beneath it in one call (openat2 RESOLVE_BENEATH), symlinks that stay inside included.
+Resolved resolve_at(int root_fd, const std::filesystem::path& root, const std::string& url_path,
+                    const std::string& mount);
 
 /// The Content-Type for a file name ("text/html; charset=utf-8", "image/png", ...).
 std::string content_type(const std::filesystem::path& file);
@@ -35,6 +50,8 @@ struct Validators {
   std::uint64_t size = 0;
 };
 std::optional<Validators> validators(const std::filesystem::path& file);
+/// The same for an open file.
+std::optional<Validators> validators_of(int fd);
 
 /// True when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current.
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers);

@@ -1,6 +1,8 @@
 // Responders and registrations: see async.hpp for the contract.
 #include "openclaw/sdk/async.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +129,15 @@ bool HttpResponder::send_file(HttpFileResponse file) const {
   }
   // No streaming server behind this responder: small files go as an ordinary body.
   constexpr std::uint64_t kLimit = 64ull << 20;
+  if (file.fd >= 0) {
+    file.path = "/proc/self/fd/" + std::to_string(file.fd);
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{file.fd};
+    file.fd = -1;
+    return send_file(std::move(file));
+  }
   std::ifstream in(file.path, std::ios::binary);
   std::error_code ec;
   std::uint64_t size = std::filesystem::file_size(file.path, ec);

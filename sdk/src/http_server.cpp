@@ -483,7 +483,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_file(HttpFileResponse f, bool keep_alive, bool head) {
-    int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = f.fd >= 0 ? f.fd : ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       if (fd >= 0) ::close(fd);

@@ -22,7 +22,8 @@ struct Tree {
     write_file(outside_dir.path() / "other.txt", "other");
     fs::create_symlink(dir.path() / "secret.txt", root / "leak.txt");
     fs::create_symlink(outside_dir.path(), root / "leakdir");
-    fs::create_symlink(root / "sub" / "index.html", root / "inside.html");
+    fs::create_symlink("sub/index.html", root / "inside.html");          // relative, inside
+    fs::create_symlink(root / "sub" / "index.html", root / "absolute.html");  // absolute
   }
   Resolved::Kind kind(const std::string& p) { return canvas::resolve(root, p, "/m").kind; }
 };
@@ -43,7 +44,9 @@ BOOST_AUTO_TEST_CASE(files_folders_and_redirects) {
   BOOST_TEST((t.kind("/a%20b.txt") == Resolved::Kind::file));
   BOOST_TEST((t.kind("/./sub/./index.html") == Resolved::Kind::file));
   BOOST_TEST((t.kind("/missing.html") == Resolved::Kind::not_found));
-  BOOST_TEST((t.kind("/inside.html") == Resolved::Kind::file));  // a symlink inside the root
+  BOOST_TEST((t.kind("/inside.html") == Resolved::Kind::file));  // a relative symlink inside the root
+  // An absolute symlink is refused even when it points inside (the kernel's RESOLVE_BENEATH rule).
+  BOOST_TEST((t.kind("/absolute.html") == Resolved::Kind::forbidden));
 }
 
 BOOST_AUTO_TEST_CASE(every_traversal_form_is_refused) {

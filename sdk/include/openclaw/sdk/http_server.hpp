@@ -56,6 +56,9 @@ struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   int status = 200;               ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
   std::filesystem::path path;     ///< opened when the answer is sent; 404 if it is gone by then
+  /// Or an open file descriptor the server takes over (and closes): what a plugin that opened the
+  /// file itself (safely, e.g. with openat2 beneath a root) sends without a second lookup.
+  int fd = -1;
   std::uint64_t offset = 0;       ///< first byte sent
   std::optional<std::uint64_t> length;  ///< bytes sent (Content-Length); nullopt: to the end
   /// Extra headers (ETag, Last-Modified, Content-Range, Cache-Control, ...); none are added but
