@@ -74,6 +74,9 @@ HttpResponse HttpResponse::error(int status, const std::string& code, const std:
   return text(status, boost::json::serialize(o), "application/json");
 }
 
+// Files up to this size are read whole into the response; larger ones are streamed.
+constexpr std::uint64_t kSmallFile = 128 * 1024;
+
 // A byte range of an open file as a response body, read in 64 KiB chunks while it is sent.
 struct FileRangeBody {
   struct value_type {
@@ -508,6 +511,26 @@ class Session : public std::enable_shared_from_this<Session> {
       http::async_write(stream_, *res,
                         [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                           if (ec || !res->keep_alive()) return self->finish();
+                          self->do_read();
+                        });
+      return;
+    }
+    if (length <= kSmallFile) {
+      // Small files go out in one buffer: one read, no chunking machinery.
+      auto small = std::make_shared<http::response<http::string_body>>(
+          static_cast<http::status>(f.status), 11);
+      fill(*small);
+      std::string& body = small->body();
+      body.resize(static_cast<size_t>(length));
+      ssize_t n = length ? ::pread(fd, body.data(), body.size(), static_cast<off_t>(offset)) : 0;
+      ::close(fd);
+      if (n != static_cast<ssize_t>(length)) {
+        return send(HttpResponse::text(500, "cannot read the file\n"), false, false);
+      }
+      small->prepare_payload();
+      http::async_write(stream_, *small,
+                        [self = shared_from_this(), small](beast::error_code ec, std::size_t) {
+                          if (ec || !small->keep_alive()) return self->finish();
                           self->do_read();
                         });
       return;
