@@ -260,11 +260,7 @@ class CanvasPlugin final : public sdk::Plugin {
       case Resolved::Kind::file:
         break;
     }
-    auto v = validators_of(res.fd);
-    if (!v) {
-      respond.send(page(404, kNotFound));
-      return;
-    }
+    std::optional<Validators> v = validators_of(res.size, res.mtime_sec, res.mtime_nsec);
     ++served_;
     std::string type = content_type(res.file);
     bool inject = (own_port || gateway_reload_) && live_reload_ &&
@@ -311,6 +307,7 @@ class CanvasPlugin final : public sdk::Plugin {
                                                 "/" + std::to_string(v->size)});
       }
     }
+    if (!f.length) f.length = v->size;  // known from the open file: the server need not stat it
     f.headers = std::move(headers);
     respond.send_file(std::move(f));
   }

@@ -57,7 +57,8 @@ bool within(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 Resolved::Resolved(Resolved&& o) noexcept
-    : kind(o.kind), file(std::move(o.file)), fd(o.release()), location(std::move(o.location)),
+    : kind(o.kind), file(std::move(o.file)), fd(o.release()), size(o.size),
+      mtime_sec(o.mtime_sec), mtime_nsec(o.mtime_nsec), location(std::move(o.location)),
       why(std::move(o.why)) {}
 
 Resolved& Resolved::operator=(Resolved&& o) noexcept {
@@ -66,6 +67,9 @@ Resolved& Resolved::operator=(Resolved&& o) noexcept {
     kind = o.kind;
     file = std::move(o.file);
     fd = o.release();
+    size = o.size;
+    mtime_sec = o.mtime_sec;
+    mtime_nsec = o.mtime_nsec;
     location = std::move(o.location);
     why = std::move(o.why);
   }
@@ -167,6 +171,9 @@ Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_pa
   out.kind = Resolved::Kind::file;
   out.fd = fd;
   out.file = root / rel;
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.mtime_sec = st.st_mtim.tv_sec;
+  out.mtime_nsec = st.st_mtim.tv_nsec;
   return out;
 }
 
@@ -215,7 +222,14 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path, co
   out.kind = Resolved::Kind::file;
   out.file = canon;
   out.fd = ::open(canon.c_str(), O_RDONLY | O_CLOEXEC);
-  if (out.fd < 0) out.kind = Resolved::Kind::not_found;
+  struct stat st {};
+  if (out.fd < 0 || ::fstat(out.fd, &st) != 0) {
+    out.kind = Resolved::Kind::not_found;
+  } else {
+    out.size = static_cast<std::uint64_t>(st.st_size);
+    out.mtime_sec = st.st_mtim.tv_sec;
+    out.mtime_nsec = st.st_mtim.tv_nsec;
+  }
   return out;
 }
 }  // namespace
@@ -263,6 +277,25 @@ std::optional<Validators> validators_of(int fd) {
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0) return std::nullopt;
   return from_stat(st);
+}
+
+Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec) {
+  // The HTTP date changes once a second at most: the last one is kept.
+  static thread_local std::int64_t cached_sec = -1;
+  static thread_local std::string cached_date;
+  Validators v;
+  v.size = size;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(sec) * 1000000000ull +
+                    static_cast<unsigned long long>(nsec));
+  v.etag = buf;
+  if (sec != cached_sec) {
+    cached_sec = sec;
+    cached_date = http_date(sec);
+  }
+  v.last_modified = cached_date;
+  return v;
 }
 
 namespace {

@@ -15,6 +15,8 @@ struct Resolved {
   enum class Kind { file, redirect, forbidden, not_found, bad_request } kind = Kind::not_found;
   std::filesystem::path file;  ///< file: the regular file to send
   int fd = -1;                 ///< file: open for reading (owned; release() hands it over)
+  std::uint64_t size = 0;      ///< file: its size and modification time, from the open file
+  std::int64_t mtime_sec = 0, mtime_nsec = 0;
   std::string location;        ///< redirect: where (a folder asked for without its '/')
   std::string why;             ///< forbidden / bad_request: for the log
 
@@ -52,6 +54,8 @@ struct Validators {
 std::optional<Validators> validators(const std::filesystem::path& file);
 /// The same for an open file.
 std::optional<Validators> validators_of(int fd);
+/// The same from what resolve() learnt (no system call).
+Validators validators_of(std::uint64_t size, std::int64_t mtime_sec, std::int64_t mtime_nsec);
 
 /// True when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current.
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers);

@@ -369,7 +369,11 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);  // once per connection, not per request
+    if (!ec) remote_ = ep.address().to_string();
+  }
 
   void start() { do_read(); }
 
@@ -401,19 +405,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return finish();  // closed, timed out, or stopped
     auto& req = parser_->get();
     if (websocket::is_upgrade(req) && server_->ws_handlers && !server_->stopped) {
-      beast::error_code rec;
-      auto ep = stream_.socket().remote_endpoint(rec);
-      auto ws = std::make_shared<WsSession>(std::move(stream_), server_,
-                                            rec ? std::string() : ep.address().to_string(),
+      auto ws = std::make_shared<WsSession>(std::move(stream_), server_, remote_,
                                             server_->next_ws_id++);
       server_->ws_sessions.insert(ws);
       ws->start(parser_->release());
       server_->sessions.erase(shared_from_this());
       return;
     }
-    beast::error_code rec;
-    auto ep = stream_.socket().remote_endpoint(rec);
-    HttpRequest r = to_request(req, rec ? std::string() : ep.address().to_string());
+    HttpRequest r = to_request(req, remote_);
     const bool keep_alive = req.keep_alive(), head = req.method() == http::verb::head;
     // The answer may come later: the session waits (reading nothing more) until it does, the
     // handler drops its responder (500), or the deadline passes (504).
@@ -487,14 +486,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void send_file(HttpFileResponse f, bool keep_alive, bool head) {
     int fd = f.fd >= 0 ? f.fd : ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      if (fd >= 0) ::close(fd);
-      return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+    std::uint64_t offset = f.offset, length = f.length.value_or(0);
+    // A caller that opened the file and gave the length has checked it: no second fstat.
+    if (!(f.fd >= 0 && f.length)) {
+      struct stat st {};
+      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) ::close(fd);
+        return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+      }
+      auto size = static_cast<std::uint64_t>(st.st_size);
+      offset = std::min(f.offset, size);
+      length = std::min(f.length.value_or(size - offset), size - offset);
     }
-    auto size = static_cast<std::uint64_t>(st.st_size);
-    std::uint64_t offset = std::min(f.offset, size);
-    std::uint64_t length = std::min(f.length.value_or(size - offset), size - offset);
     auto fill = [&](auto& res) {
       res.set(http::field::server, "openclaw-host");
       res.set(http::field::content_type, f.content_type);
@@ -560,6 +563,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpServer::Impl> server_;
   asio::steady_timer deadline_{stream_.get_executor()};
   bool waiting_ = false;  ///< a request was handed to the handler and is not answered yet
+  std::string remote_;    ///< the peer's address
 };
 
 void HttpServer::Impl::do_accept() {

@@ -60,7 +60,9 @@ struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   /// file itself (safely, e.g. with openat2 beneath a root) sends without a second lookup.
   int fd = -1;
   std::uint64_t offset = 0;       ///< first byte sent
-  std::optional<std::uint64_t> length;  ///< bytes sent (Content-Length); nullopt: to the end
+  /// Bytes sent (Content-Length); nullopt: to the end. With `fd` and `length` both given the
+  /// server trusts them (no second stat): they must fit the file.
+  std::optional<std::uint64_t> length;
   /// Extra headers (ETag, Last-Modified, Content-Range, Cache-Control, ...); none are added but
   /// Server, Content-Type and Content-Length.
   std::vector<std::pair<std::string, std::string>> headers;
