@@ -53,46 +53,11 @@ std::vector<std::string> env_strings() {
           "PATH=/usr/local/bin:/usr/bin:/bin"};
 }
 
-// Runs the host binary with `args`; returns its exit code and stdout.
+// Runs the host binary with `args`; returns its stdout (with `bg`: once the gateway is ready).
 std::pair<int, std::string> run(const std::vector<std::string>& args, pid_t* bg = nullptr) {
-  int out[2];
-  if (::pipe(out) != 0) return {-1, ""};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 2);
-    ::close(out[0]);
-    auto envs = env_strings();
-    std::vector<std::string> a{g_binary};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> envp, argv;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string got;
-  char buf[4096];
-  if (bg) {  // a background gateway: read until it is ready
-    *bg = pid;
-    while (got.find("gateway ready") == std::string::npos) {
-      ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    return {0, got};
-  }
-  ssize_t n;
-  while ((n = ::read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  ::close(out[0]);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, got};
+  std::vector<std::string> argv{g_binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return {0, openclaw::bench::run_program(argv, env_strings(), bg, bg ? "gateway ready" : "")};
 }
 
 // A minimal CDP client for the floor: one WebSocket, one call at a time, on its own io_context.

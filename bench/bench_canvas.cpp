@@ -44,42 +44,8 @@ std::vector<std::string> env_strings() {
           "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"};
 }
 
-// Runs `argv` (absolute program) to completion; returns stdout. With `bg`, returns at once (pid).
 std::string run(std::vector<std::string> argv, pid_t* bg = nullptr, const std::string& until = {}) {
-  int out[2];
-  if (::pipe(out) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 2);
-    ::close(out[0]);
-    auto envs = env_strings();
-    std::vector<char*> envp, args;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string got;
-  char buf[4096];
-  ssize_t n;
-  if (bg) {
-    *bg = pid;
-    while (!until.empty() && got.find(until) == std::string::npos &&
-           (n = ::read(out[0], buf, sizeof buf)) > 0) {
-      got.append(buf, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    return got;
-  }
-  while ((n = ::read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  ::close(out[0]);
-  ::waitpid(pid, nullptr, 0);
-  return got;
+  return openclaw::bench::run_program(std::move(argv), env_strings(), bg, until);
 }
 
 std::string host(std::vector<std::string> args, pid_t* bg = nullptr) {

@@ -1,7 +1,10 @@
 #pragma once
 // Helpers shared by the benchmarks.
 
+#include <fcntl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -24,6 +27,46 @@ inline long rss_kb(pid_t pid) {
 inline double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+/// Runs `argv` (argv[0] an absolute path) with exactly `env`, stderr to /dev/null. Returns its
+/// stdout once it exits. With `bg`: stores the pid and returns as soon as stdout contains `until`
+/// (at once when `until` is empty), leaving the process running.
+inline std::string run_program(std::vector<std::string> argv, std::vector<std::string> env,
+                               pid_t* bg = nullptr, const std::string& until = {}) {
+  int out[2];
+  if (::pipe(out) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 2);
+    ::close(out[0]);
+    std::vector<char*> envp, args;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  if (bg) {
+    *bg = pid;
+    while (!until.empty() && got.find(until) == std::string::npos &&
+           (n = ::read(out[0], buf, sizeof buf)) > 0) {
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(out[0]);
+    return got;
+  }
+  while ((n = ::read(out[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  return got;
 }
 
 }  // namespace openclaw::bench

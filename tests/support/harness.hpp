@@ -46,6 +46,19 @@ bool poll_until(F&& condition, std::chrono::milliseconds deadline) {
   }
 }
 
+/// Runs an Asio io_context in 5 ms slices until `condition` holds (true) or `deadline` passes
+/// (false): for tests that drive SDK objects on their own io_context.
+template <typename IoContext, typename F>
+bool run_until(IoContext& io, F&& condition, std::chrono::milliseconds deadline = 10s) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    io.run_for(std::chrono::milliseconds(5));
+    if (io.stopped()) io.restart();
+  }
+  return true;
+}
+
 /// A fresh directory under the temp dir, removed with its contents on destruction.
 class TempDir {
  public:

@@ -20,18 +20,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Runs `io` until `done` holds or `deadline` passes; true when it held.
-template <typename F>
-bool run_until(asio::io_context& io, F&& done, std::chrono::milliseconds deadline = 10s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    io.run_for(5ms);
-    if (io.stopped()) io.restart();
-  }
-  return true;
-}
-
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0 && !contains(read_file("/proc/" + std::to_string(pid) + "/stat"), ") Z "); }
 
 sdk::ProcessOptions sh(const std::string& script) {

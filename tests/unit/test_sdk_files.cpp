@@ -14,17 +14,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-template <typename F>
-bool run_until(asio::io_context& io, F&& done, std::chrono::milliseconds deadline = 10s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    io.run_for(5ms);
-    if (io.stopped()) io.restart();
-  }
-  return true;
-}
-
 sdk::HttpClientResponse get(asio::io_context& io, const std::string& url, const std::string& method = "GET") {
   std::optional<sdk::HttpClientResponse> got;
   sdk::HttpClientRequest req;
