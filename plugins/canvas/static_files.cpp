@@ -280,9 +280,11 @@ std::optional<Validators> validators_of(int fd) {
 }
 
 Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec) {
-  // The HTTP date changes once a second at most: the last one is kept.
-  static thread_local std::int64_t cached_sec = -1;
-  static thread_local std::string cached_date;
+  // The HTTP date changes once a second at most: the last one is kept. (Plain statics: plugins
+  // run on the host's one I/O thread, and thread_local in a dlopen'ed module trips
+  // LeakSanitizer's scan of dynamic TLS at exit.)
+  static std::int64_t cached_sec = -1;
+  static std::string cached_date;
   Validators v;
   v.size = size;
   char buf[96];

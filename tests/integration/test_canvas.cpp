@@ -175,6 +175,9 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_serve_their_own_roots) {
     while (opened < 2 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
     BOOST_REQUIRE_EQUAL(opened, 2);
     BOOST_REQUIRE(poll_until([&] { return main.call("canvas.status").at("pagesConnected").as_int64() == 2; }, 10s));
+    // Reloads for the files written above may still be on their way: let them land, then count.
+    io.run_for(300ms);
+    told = 0;
     BOOST_TEST(main.call("canvas.reload").at("notified").as_int64() == 2);
     until = std::chrono::steady_clock::now() + 10s;
     while (told < 2 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
