@@ -263,20 +263,10 @@ std::string http_date(std::int64_t t) {
   return buf;
 }
 
-namespace {
-std::optional<Validators> from_stat(const struct stat& st);
-}
-
 std::optional<Validators> validators(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return std::nullopt;
-  return from_stat(st);
-}
-
-std::optional<Validators> validators_of(int fd) {
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0) return std::nullopt;
-  return from_stat(st);
+  return validators_of(static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec) {
@@ -300,19 +290,7 @@ Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec
   return v;
 }
 
-namespace {
-std::optional<Validators> from_stat(const struct stat& st) {
-  Validators v;
-  v.size = static_cast<std::uint64_t>(st.st_size);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_size),
-                static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull +
-                    static_cast<unsigned long long>(st.st_mtim.tv_nsec));
-  v.etag = buf;
-  v.last_modified = http_date(st.st_mtim.tv_sec);
-  return v;
-}
-}  // namespace
+
 
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers) {
   if (auto it = headers.find("if-none-match"); it != headers.end()) {

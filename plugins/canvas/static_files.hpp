@@ -52,8 +52,6 @@ struct Validators {
   std::uint64_t size = 0;
 };
 std::optional<Validators> validators(const std::filesystem::path& file);
-/// The same for an open file.
-std::optional<Validators> validators_of(int fd);
 /// The same from what resolve() learnt (no system call).
 Validators validators_of(std::uint64_t size, std::int64_t mtime_sec, std::int64_t mtime_nsec);
 

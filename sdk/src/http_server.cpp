@@ -477,11 +477,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     if (head) res->body().clear();
     stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->finish();
-                        self->do_read();
-                      });
+    write(res);
   }
 
   void send_file(HttpFileResponse f, bool keep_alive, bool head) {
@@ -511,11 +507,7 @@ class Session : public std::enable_shared_from_this<Session> {
           static_cast<http::status>(f.status), 11);
       fill(*res);
       res->content_length(length);
-      http::async_write(stream_, *res,
-                        [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                          if (ec || !res->keep_alive()) return self->finish();
-                          self->do_read();
-                        });
+      write(res);
       return;
     }
     if (length <= kSmallFile) {
@@ -531,11 +523,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return send(HttpResponse::text(500, "cannot read the file\n"), false, false);
       }
       small->prepare_payload();
-      http::async_write(stream_, *small,
-                        [self = shared_from_this(), small](beast::error_code ec, std::size_t) {
-                          if (ec || !small->keep_alive()) return self->finish();
-                          self->do_read();
-                        });
+      write(small);
       return;
     }
     auto res = std::make_shared<http::response<FileRangeBody>>(
@@ -545,11 +533,16 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body().offset = offset;
     res->body().length = length;
     res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->finish();
-                        self->do_read();
-                      });
+    write(res);
+  }
+
+  // Writes a response, then reads the next request (keep-alive) or closes.
+  template <typename Response>
+  void write(std::shared_ptr<Response> res) {
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->finish();
+      self->do_read();
+    });
   }
 
   void finish() {
