@@ -53,6 +53,7 @@ struct MethodResponder::State : Once<MethodAnswer> {
     return Once::answer(MethodAnswer{ok, v, code, msg});
   }
   ~State() {
+    if (done) return;
     answer_if_dropped(MethodAnswer{false, nullptr, "INTERNAL",
                                    "the method handler dropped the request without answering"});
   }
@@ -102,6 +103,7 @@ bool MethodResponder::cancel(const std::weak_ptr<State>& watched, const std::str
 struct HttpResponder::State : Once<HttpResponse> {
   FileSink file_sink;
   ~State() {
+    if (done) return;  // the common case: no error response built for nothing
     answer_if_dropped(HttpResponse::error(
         500, "INTERNAL", "the route handler dropped the request without answering"));
   }

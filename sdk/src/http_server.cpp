@@ -2,10 +2,14 @@
 #include "openclaw/sdk/http_server.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <set>
 
 #include <boost/asio.hpp>
@@ -73,72 +77,6 @@ HttpResponse HttpResponse::error(int status, const std::string& code, const std:
   boost::json::object o{{"ok", false}, {"error", std::move(err)}};
   return text(status, boost::json::serialize(o), "application/json");
 }
-
-// Files up to this size are read whole into the response; larger ones are streamed.
-constexpr std::uint64_t kSmallFile = 128 * 1024;
-
-// A byte range of an open file as a response body, read in 64 KiB chunks while it is sent.
-struct FileRangeBody {
-  struct value_type {
-    int fd = -1;
-    std::uint64_t offset = 0;
-    std::uint64_t length = 0;
-    value_type() = default;
-    value_type(value_type&& o) noexcept
-        : fd(std::exchange(o.fd, -1)), offset(o.offset), length(o.length) {}
-    value_type& operator=(value_type&& o) noexcept {
-      if (this != &o) {
-        reset();
-        fd = std::exchange(o.fd, -1);
-        offset = o.offset;
-        length = o.length;
-      }
-      return *this;
-    }
-    ~value_type() { reset(); }
-    void reset() {
-      if (fd >= 0) ::close(fd);
-      fd = -1;
-    }
-  };
-  static std::uint64_t size(const value_type& v) { return v.length; }
-
-  class writer {
-   public:
-    using const_buffers_type = asio::const_buffer;
-    template <bool isRequest, class Fields>
-    writer(http::header<isRequest, Fields>&, value_type& b)
-        : body_(b), pos_(b.offset), remain_(b.length) {}
-    void init(beast::error_code& ec) { ec = {}; }
-    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-      if (remain_ == 0) {
-        ec = {};
-        return boost::none;
-      }
-      auto want = static_cast<size_t>(std::min<std::uint64_t>(remain_, buf_.size()));
-      ssize_t n;
-      do {
-        n = ::pread(body_.fd, buf_.data(), want, static_cast<off_t>(pos_));
-      } while (n < 0 && errno == EINTR);
-      if (n <= 0) {
-        // The file shrank or failed under us: the connection is closed (the length was promised).
-        ec = n == 0 ? beast::error_code(EIO, beast::generic_category())
-                    : beast::error_code(errno, beast::generic_category());
-        return boost::none;
-      }
-      pos_ += static_cast<std::uint64_t>(n);
-      remain_ -= static_cast<std::uint64_t>(n);
-      ec = {};
-      return {{asio::const_buffer(buf_.data(), static_cast<size_t>(n)), remain_ > 0}};
-    }
-
-   private:
-    value_type& body_;
-    std::uint64_t pos_;
-    std::uint64_t remain_;
-    std::array<char, 64 * 1024> buf_;
-  };
-};
 
 class Session;
 class WsSession;
@@ -373,7 +311,9 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);  // once per connection, not per request
     if (!ec) remote_ = ep.address().to_string();
+    stream_.socket().native_non_blocking(true, ec);  // sendfile(2) must never block the thread
   }
+  ~Session() { close_file(); }
 
   void start() { do_read(); }
 
@@ -420,21 +360,19 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponder respond(
         [weak, keep_alive, head](HttpResponse out) {
           if (auto self = weak.lock()) {
-            asio::dispatch(self->stream_.get_executor(),
-                           [self, out = std::move(out), keep_alive, head]() mutable {
-                             self->on_answer(std::move(out), keep_alive, head);
-                           });
+            self->on_thread([self, out = std::move(out), keep_alive, head]() mutable {
+              self->on_answer(std::move(out), keep_alive, head);
+            });
           }
         },
         [weak, keep_alive, head](HttpFileResponse file) {
           if (auto self = weak.lock()) {
-            asio::dispatch(self->stream_.get_executor(),
-                           [self, file = std::move(file), keep_alive, head]() mutable {
-                             if (!self->waiting_) return;
-                             self->waiting_ = false;
-                             self->deadline_.cancel();
-                             self->send_file(std::move(file), keep_alive, head || file.head);
-                           });
+            self->on_thread([self, file = std::move(file), keep_alive, head]() mutable {
+              if (!self->waiting_) return;
+              self->waiting_ = false;
+              self->deadline_.cancel();
+              self->send_file(std::move(file), keep_alive, head || file.head);
+            });
           }
         });
     waiting_ = true;
@@ -453,6 +391,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Runs `f` now on the I/O thread (the common case: no type-erased executor, no allocation),
+  // or posts it there from another thread.
+  template <typename F>
+  void on_thread(F&& f) {
+    if (server_->io.get_executor().running_in_this_thread()) {
+      f();
+    } else {
+      asio::post(server_->io, std::forward<F>(f));
+    }
+  }
+
   void on_answer(HttpResponse out, bool keep_alive, bool head) {
     if (!waiting_) return;
     waiting_ = false;
@@ -466,18 +415,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(HttpResponse out, bool keep_alive, bool head) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(out.status), 11);
-    res->set(http::field::server, "openclaw-host");
-    res->set(http::field::content_type, out.content_type);
-    res->set(http::field::cache_control, "no-store");
-    for (auto& [k, v] : out.headers) res->set(k, v);
-    res->keep_alive(keep_alive);
-    res->body() = std::move(out.body);
-    res->prepare_payload();
-    if (head) res->body().clear();
+    const bool bodiless = no_body(out.status);
+    format_head(out.status, out.content_type, out.headers,
+                bodiless ? std::nullopt : std::optional<std::uint64_t>(out.body.size()), keep_alive,
+                true);
+    body_ = (head || bodiless) ? std::string() : std::move(out.body);
     stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    write(res);
+    write_buffered();
   }
 
   void send_file(HttpFileResponse f, bool keep_alive, bool head) {
@@ -494,59 +438,207 @@ class Session : public std::enable_shared_from_this<Session> {
       offset = std::min(f.offset, size);
       length = std::min(f.length.value_or(size - offset), size - offset);
     }
-    auto fill = [&](auto& res) {
-      res.set(http::field::server, "openclaw-host");
-      res.set(http::field::content_type, f.content_type);
-      for (auto& [k, v] : f.headers) res.set(k, v);
-      res.keep_alive(keep_alive);
-    };
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    if (head) {
+    format_head(f.status, f.content_type, f.headers, length, keep_alive, false);
+    body_.clear();
+    if (head || length == 0) {
       ::close(fd);
-      auto res = std::make_shared<http::response<http::empty_body>>(
-          static_cast<http::status>(f.status), 11);
-      fill(*res);
-      res->content_length(length);
-      write(res);
-      return;
+      stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+      return write_buffered();
     }
-    if (length <= kSmallFile) {
-      // Small files go out in one buffer: one read, no chunking machinery.
-      auto small = std::make_shared<http::response<http::string_body>>(
-          static_cast<http::status>(f.status), 11);
-      fill(*small);
-      std::string& body = small->body();
-      body.resize(static_cast<size_t>(length));
-      ssize_t n = length ? ::pread(fd, body.data(), body.size(), static_cast<off_t>(offset)) : 0;
-      ::close(fd);
-      if (n != static_cast<ssize_t>(length)) {
-        return send(HttpResponse::text(500, "cannot read the file\n"), false, false);
-      }
-      small->prepare_payload();
-      write(small);
-      return;
-    }
-    auto res = std::make_shared<http::response<FileRangeBody>>(
-        static_cast<http::status>(f.status), 11);
-    fill(*res);
-    res->body().fd = fd;
-    res->body().offset = offset;
-    res->body().length = length;
-    res->prepare_payload();
-    write(res);
+    file_fd_ = fd;
+    file_offset_ = offset;
+    file_left_ = length;
+    file_sent_ = 0;
+    use_sendfile_ = true;
+    watch_file(file_progress_);
+    // The head goes first with MSG_MORE, so the kernel sends it in one segment with the file's
+    // first bytes; whatever the socket does not take now is written asynchronously.
+    ssize_t n;
+    do {
+      n = ::send(stream_.socket().native_handle(), head_.data(), head_.size(),
+                 MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return finish();
+    const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
+    if (sent == head_.size()) return pump_file();
+    asio::async_write(stream_.socket(), asio::buffer(head_.data() + sent, head_.size() - sent),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->finish();
+                        self->pump_file();
+                      });
   }
 
-  // Writes a response, then reads the next request (keep-alive) or closes.
-  template <typename Response>
-  void write(std::shared_ptr<Response> res) {
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      if (ec || !res->keep_alive()) return self->finish();
-      self->do_read();
+  // 1xx, 204 and 304 responses have neither a body nor a Content-Length.
+  static bool no_body(int status) { return status / 100 == 1 || status == 204 || status == 304; }
+
+  // Header text a handler gave that would split the response (CR, LF, NUL) is dropped.
+  static bool header_safe(std::string_view s) {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  }
+  static bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  }
+
+  // The status line and headers into head_ (a buffer the connection keeps): Server, Content-Type,
+  // Cache-Control (no-store unless `default_no_store` is false or the handler set one), the
+  // handler's headers (theirs replace ours of the same name), Content-Length, Connection: close.
+  // Formatting it here costs one pass over a reused string, where Beast's fields allocate a
+  // node per header and serialize them through a buffer-sequence iterator.
+  void format_head(int status, std::string_view content_type,
+                   const std::vector<std::pair<std::string, std::string>>& extra,
+                   std::optional<std::uint64_t> length, bool keep_alive, bool default_no_store) {
+    bool own_type = false, own_cache = false, own_server = false;
+    for (const auto& [k, v] : extra) {
+      if (iequals(k, "content-type")) own_type = true;
+      if (iequals(k, "cache-control")) own_cache = true;
+      if (iequals(k, "server")) own_server = true;
+      if (iequals(k, "connection") && v.find("close") != std::string::npos) keep_alive = false;
+    }
+    keep_alive_ = keep_alive;
+    head_.clear();
+    char num[24];
+    auto put_number = [&](std::uint64_t v) {
+      auto r = std::to_chars(num, num + sizeof num, v);
+      head_.append(num, r.ptr);
+    };
+    head_ += "HTTP/1.1 ";
+    put_number(static_cast<std::uint64_t>(status));
+    head_ += ' ';
+    auto reason = http::obsolete_reason(static_cast<http::status>(status));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\n";
+    if (!own_server) head_ += "Server: openclaw-host\r\n";
+    if (!own_type && header_safe(content_type)) {
+      head_ += "Content-Type: ";
+      head_ += content_type;
+      head_ += "\r\n";
+    }
+    if (!own_cache && default_no_store) head_ += "Cache-Control: no-store\r\n";
+    for (const auto& [k, v] : extra) {
+      if (k.empty() || !header_safe(k) || !header_safe(v) || iequals(k, "content-length") ||
+          iequals(k, "transfer-encoding") || iequals(k, "connection")) {
+        continue;
+      }
+      head_ += k;
+      head_ += ": ";
+      head_ += v;
+      head_ += "\r\n";
+    }
+    if (length) {
+      head_ += "Content-Length: ";
+      put_number(*length);
+      head_ += "\r\n";
+    }
+    if (!keep_alive) head_ += "Connection: close\r\n";
+    head_ += "\r\n";
+  }
+
+  // head_ and body_ in one gathered write, then the next request (keep-alive) or the end.
+  void write_buffered() {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->after_response(ec);
+    });
+  }
+
+  void after_response(beast::error_code ec) {
+    if (ec || !keep_alive_) return finish();
+    do_read();
+  }
+
+  // Sends the file with sendfile(2) (no copy through user space) until the socket is full, then
+  // waits for it to drain. At most 1 MiB per turn, so one fast reader does not starve the
+  // other connections. A file system without sendfile falls back to pread + write.
+  void pump_file() {
+    constexpr std::uint64_t kTurn = 1 << 20;
+    std::uint64_t budget = kTurn;
+    const int sock = stream_.socket().native_handle();
+    while (file_left_ > 0 && budget > 0) {
+      const auto want = static_cast<size_t>(std::min(file_left_, budget));
+      ssize_t n;
+      if (use_sendfile_) {
+        auto off = static_cast<off_t>(file_offset_);
+        n = ::sendfile(sock, file_fd_, &off, want);
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS) && file_sent_ == 0) {
+          use_sendfile_ = false;
+          continue;
+        }
+      } else {
+        return pump_read();
+      }
+      if (n > 0) {
+        file_offset_ += static_cast<std::uint64_t>(n);
+        file_left_ -= static_cast<std::uint64_t>(n);
+        file_progress_ += static_cast<std::uint64_t>(n);
+        file_sent_ += static_cast<std::uint64_t>(n);
+        budget -= std::min<std::uint64_t>(budget, static_cast<std::uint64_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      // An error, or the file shrank under us: the promised length cannot be kept.
+      return finish();
+    }
+    if (file_left_ == 0) return file_done();
+    stream_.socket().async_wait(tcp::socket::wait_write,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  if (ec) return self->finish();
+                                  self->pump_file();
+                                });
+  }
+
+  void pump_read() {
+    if (!chunk_) chunk_ = std::make_unique<char[]>(kChunk);
+    const auto want = static_cast<size_t>(std::min<std::uint64_t>(file_left_, kChunk));
+    ssize_t n;
+    do {
+      n = ::pread(file_fd_, chunk_.get(), want, static_cast<off_t>(file_offset_));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return finish();
+    file_offset_ += static_cast<std::uint64_t>(n);
+    file_left_ -= static_cast<std::uint64_t>(n);
+    file_progress_ += static_cast<std::uint64_t>(n);
+    asio::async_write(stream_.socket(), asio::buffer(chunk_.get(), static_cast<size_t>(n)),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->finish();
+                        if (self->file_left_ == 0) return self->file_done();
+                        self->pump_read();
+                      });
+  }
+
+  void file_done() {
+    close_file();
+    deadline_.cancel();
+    after_response({});
+  }
+
+  void close_file() {
+    if (file_fd_ >= 0) ::close(file_fd_);
+    file_fd_ = -1;
+    file_left_ = 0;
+  }
+
+  // A reader that takes nothing for idle_timeout_seconds is cut off; one that is slow but moving
+  // keeps its connection however long the file takes.
+  void watch_file(std::uint64_t seen) {
+    deadline_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    deadline_.async_wait([self = shared_from_this(), seen](beast::error_code ec) {
+      if (ec || self->file_fd_ < 0) return;
+      if (self->file_progress_ == seen) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);  // the pending wait fails: finish()
+        return;
+      }
+      self->watch_file(self->file_progress_);
     });
   }
 
   void finish() {
     close();
+    close_file();
     server_->sessions.erase(shared_from_this());
   }
 
@@ -557,6 +649,16 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer deadline_{stream_.get_executor()};
   bool waiting_ = false;  ///< a request was handed to the handler and is not answered yet
   std::string remote_;    ///< the peer's address
+  // The response being written: head and (buffered) body, reused from one request to the next.
+  std::string head_;
+  std::string body_;
+  bool keep_alive_ = true;
+  // A file being sent: what is left of it, and bytes sent so far (for the stall watch).
+  static constexpr size_t kChunk = 64 * 1024;
+  int file_fd_ = -1;
+  std::uint64_t file_offset_ = 0, file_left_ = 0, file_sent_ = 0, file_progress_ = 0;
+  bool use_sendfile_ = true;
+  std::unique_ptr<char[]> chunk_;  ///< pread fallback only
 };
 
 void HttpServer::Impl::do_accept() {
@@ -601,6 +703,15 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::listen(const std::string& address, int port) {
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that hangs up mid-file must cost an EPIPE, not the
+  // process. Only the default disposition is changed; a handler the program installed stays.
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGPIPE, &ignore, nullptr);
+  }
   beast::error_code ec;
   auto addr = asio::ip::make_address(address, ec);
   if (ec) {

@@ -51,7 +51,8 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 };
 
 /// A response whose body is a file on disk, sent with HttpResponder::send_file(): the server
-/// streams it in 64 KiB chunks, so a 1 GB file costs 64 KiB of memory, not 1 GB.
+/// hands it to the kernel with sendfile(2) (or, where the file system cannot, reads it in 64 KiB
+/// chunks), so a 1 GB file costs no memory in the process, not 1 GB.
 struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   int status = 200;               ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
@@ -145,7 +146,9 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   /// Binds and listens on `address`:`port` (SO_REUSEADDR) and starts accepting. Throws
-  /// std::system_error (e.g. address in use) naming the address and port.
+  /// std::system_error (e.g. address in use) naming the address and port. If SIGPIPE still has
+  /// its default disposition it is set to ignored: files are sent with sendfile(2), and a peer
+  /// that hangs up mid-file must cost the connection, not the process.
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
   /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
   BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
