@@ -52,6 +52,19 @@ json::value Builtins::health() const {
       labels[r.id] = r.id;
     }
   }
+  // What the channel router knows: connected accounts, last errors, counts, queue depth.
+  json::value routed = channels_.status();
+  for (auto& [id, st] : routed.as_object()) {
+    json::object entry = st.as_object();
+    if (auto* known = channels.if_contains(id)) {
+      for (auto& [k, v] : known->as_object()) entry[k] = v;
+    } else {
+      entry["state"] = "running";
+      order.push_back(json::value(id));
+      labels[id] = id;
+    }
+    channels[id] = std::move(entry);
+  }
   const auto& profile = inst_.paths.profile;
   return json::object{{"ok", true},
                       {"ts", now_ms()},
@@ -142,7 +155,8 @@ void Builtins::add_methods(Protocol& protocol) {
     json::object h = health().as_object();
     return json::object{{"channels", h.at("channels")},
                         {"channelOrder", h.at("channelOrder")},
-                        {"channelLabels", h.at("channelLabels")}};
+                        {"channelLabels", h.at("channelLabels")},
+                        {"queue", static_cast<std::int64_t>(channels_.queue_depth())}};
   });
   protocol.add_method("config.get", [this](const json::value&) -> json::value {
     const auto& paths = inst_.paths;
@@ -151,29 +165,40 @@ void Builtins::add_methods(Protocol& protocol) {
                         {"exists", cfg.exists()},
                         {"config", redacted(cfg.root())}};
   });
-  protocol.add_method("send", [this](const json::value& params) -> json::value {
-    const auto& p = params.as_object();
+  protocol.add_async_method("send", [this](const json::value& params, const sdk::Caller&,
+                                            sdk::MethodResponder respond) {
+    const json::object* p = params.if_object();
     auto text_of = [&](const char* k) -> std::string {
-      const json::value* v = p.if_contains(k);
+      const json::value* v = p ? p->if_contains(k) : nullptr;
       return v && v->is_string() ? std::string(v->get_string()) : std::string();
     };
-    std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text");
+    std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text"),
+                account = text_of("account");
+    if (to.empty()) to = text_of("target");
     if (to.empty()) to = text_of("peer");
-    if (channel.empty() || text.empty()) {
-      throw MethodError("INVALID_REQUEST", "send needs params.channel and params.text (strings)");
+    if (channel.empty() || to.empty() || text.empty()) {
+      respond.error("INVALID_REQUEST", "send needs params.channel, params.to and params.text (strings)");
+      return;
     }
     const plugins::Record* rec = nullptr;
     for (const auto& r : manager_.records()) {
-      if (r.id == channel && r.kind == "channel") rec = &r;
+      if (r.id == channel) rec = &r;
     }
-    if (!rec || rec->state != plugins::State::running) {
-      throw MethodError(
-          "UNAVAILABLE", "channel " + channel + " is not running",
-          json::object{{"channel", channel},
-                       {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+    if (rec && rec->state != plugins::State::running) {
+      respond.error("UNAVAILABLE", "channel " + channel + " is not running",
+                    json::object{{"channel", channel}, {"state", plugins::state_name(rec->state)},
+                                 {"reason", rec->reason}});
+      return;
     }
-    manager_.bus().publish(sdk::Message{channel, "out", to, text});
-    return json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}};
+    channels_.send(channel, account, to, text, [respond, channel, to](sdk::Delivery d) {
+      if (d.ok) {
+        respond.ok(json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"parts", d.parts},
+                                {"messageId", d.message_id}, {"ts", now_ms()}});
+      } else {
+        respond.error("UNAVAILABLE", "send on " + channel + " to " + to + " failed: " + d.error,
+                      json::object{{"channel", channel}, {"to", to}});
+      }
+    });
   });
 }
 

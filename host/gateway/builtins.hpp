@@ -10,13 +10,15 @@
 #include "instance/instance.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
+#include "gateway/channel_router.hpp"
 
 namespace openclaw::gateway {
 
 class Builtins {
  public:
-  Builtins(const Instance& inst, const Lifecycle& life, plugins::Manager& manager)
-      : inst_(inst), life_(life), manager_(manager) {}
+  Builtins(const Instance& inst, const Lifecycle& life, plugins::Manager& manager,
+           ChannelRouter& channels)
+      : inst_(inst), life_(life), manager_(manager), channels_(channels) {}
 
   /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
   boost::json::value health() const;
@@ -37,6 +39,7 @@ class Builtins {
   const Instance& inst_;
   const Lifecycle& life_;
   plugins::Manager& manager_;
+  ChannelRouter& channels_;
 };
 
 }  // namespace openclaw::gateway

@@ -18,8 +18,10 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "gateway/builtins.hpp"
+#include "gateway/channel_router.hpp"
 #include "gateway/lifecycle.hpp"
 #include "gateway/protocol.hpp"
+#include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
@@ -148,6 +150,18 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   // Declared before the plugins and servers that post work to it, so it outlives them.
   boost::asio::io_context io;
 
+  // Channels outlive the plugins that register with them (declared first, destroyed last).
+  Protocol* protocol_ptr = nullptr;
+  ChannelRouter channels(
+      io, inst, log, [&protocol_ptr](const std::string& event, const json::value& payload) {
+        if (protocol_ptr) protocol_ptr->broadcast(event, payload);
+      });
+  try {
+    channels.open_queue();
+  } catch (const std::exception& e) {
+    log("error", std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
+  }
+
   plugins::Manager manager(inst, io, life.plugin_log());
   manager.load(
       plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env, options.self_exe));
@@ -156,7 +170,9 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   life.lease(manager);
   GatewayService gateway_service(gw->port, options.token);
   manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
-  Builtins builtins(inst, life, manager);
+  manager.add_service(sdk::Channels::kServiceName, sdk::Channels::kServiceVersion,
+                      static_cast<sdk::Channels*>(&channels));
+  Builtins builtins(inst, life, manager, channels);
 
   ProtocolContext pctx;
   pctx.token = options.token;
@@ -188,6 +204,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   };
   pctx.plugin_method_names = [&] { return manager.method_names(); };
   Protocol protocol(pctx);
+  protocol_ptr = &protocol;
   builtins.add_methods(protocol);
 
   sdk::HttpServer::Options http_options;
@@ -214,6 +231,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
 
   manager.start_all(life.leases());
+  channels.replay();  // messages a crash left unanswered, now that the channels are up
   manager.bus().subscribe([&](const sdk::Message& m) {
     protocol.broadcast("chat", json::object{{"channel", m.channel},
                                             {"direction", m.direction},
@@ -255,6 +273,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     // Plugins first: calls in flight to them are answered before the clients are told to go.
     manager.stop_all();
+    channels.stop();
     protocol.shutdown("gateway stopping");
     http.stop();
     tick.cancel();
@@ -281,6 +300,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     }
   }
   manager.stop_all();
+  channels.stop();
+  protocol_ptr = nullptr;
   log("info", "stopped; ports released");
   return 0;
 }

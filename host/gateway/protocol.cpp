@@ -46,12 +46,17 @@ void Protocol::add_method(std::string name, sdk::MethodHandler handler) {
   methods_[std::move(name)] = std::move(handler);
 }
 
+void Protocol::add_async_method(std::string name, sdk::AsyncMethodHandler handler) {
+  async_methods_[std::move(name)] = std::move(handler);
+}
+
 std::vector<std::string> Protocol::method_names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : methods_) out.push_back(k);
+  for (const auto& [k, v] : async_methods_) out.push_back(k);
   if (ctx_.plugin_method_names) {
     for (auto& name : ctx_.plugin_method_names()) {
-      if (!methods_.count(name)) out.push_back(std::move(name));
+      if (!methods_.count(name) && !async_methods_.count(name)) out.push_back(std::move(name));
     }
   }
   return out;
@@ -217,6 +222,14 @@ void Protocol::dispatch(Connection& c, const json::value& id, const std::string&
       respond.ok(m->second(params));
     } catch (const MethodError& e) {
       respond.error(e.code, e.what(), e.details);
+    } catch (const std::exception& e) {
+      ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
+      respond.error("UNAVAILABLE", method + " failed: " + e.what());
+    }
+  } else if (auto a = async_methods_.find(method); a != async_methods_.end()) {
+    timeout = kDefaultTimeout;
+    try {
+      a->second(params, c.caller, respond);
     } catch (const std::exception& e) {
       ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
       respond.error("UNAVAILABLE", method + " failed: " + e.what());

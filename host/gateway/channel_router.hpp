@@ -1,0 +1,98 @@
+#pragma once
+// The instance's side of messaging channels (sdk::Channels): drivers the channel plugins
+// register, the durable inbound queue, access checks and pairing, command handlers, and paced,
+// split sends. One per gateway, on its I/O thread.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "channels/pairing.hpp"
+#include "instance/instance.hpp"
+#include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/queue.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace openclaw::gateway {
+
+class ChannelRouter final : public sdk::Channels {
+ public:
+  using Log = std::function<void(const std::string& level, const std::string& message)>;
+  using Broadcast = std::function<void(const std::string& event, const boost::json::value& payload)>;
+
+  ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log, Broadcast broadcast);
+  ~ChannelRouter() override;
+
+  /// Opens `<state dir>/channels/inbound.journal`. Throws naming the file.
+  void open_queue();
+  /// Hands the messages an earlier run accepted but did not finish to the handlers (after the
+  /// plugins started, so their drivers can answer). Messages of a channel that is not
+  /// registered now stay queued.
+  void replay();
+  /// Fails every send in flight and forgets the drivers (the plugins are stopping).
+  void stop();
+
+  /// {"<id>": {"registered", "accounts": {...}, "in", "out", "queue"}} for channels.status.
+  boost::json::value status() const;
+  /// Messages accepted and not yet handled.
+  std::size_t queue_depth() const;
+
+  sdk::Registration register_channel(sdk::ChannelDriver driver) override;
+  void receive(sdk::ChannelMessage message,
+               std::function<void(bool, const std::string&)> accepted) override;
+  void report(const std::string& channel, const std::string& account, bool connected,
+              const std::string& last_error) override;
+  void send(const std::string& channel, const std::string& account, const std::string& to,
+            const std::string& text, std::function<void(sdk::Delivery)> done) override;
+  sdk::Registration add_command_handler(sdk::CommandHandler handler) override;
+
+ private:
+  struct Job;
+  struct Driver;
+  struct AccountState {
+    bool connected = false;
+    std::string last_error;
+    std::int64_t since_ms = 0;
+  };
+  struct Stats {
+    std::int64_t in = 0, out = 0, denied = 0, failed = 0;
+    std::map<std::string, AccountState> accounts;
+  };
+
+  void dispatch(const sdk::ChannelMessage& m, const std::string& key);
+  void pump(const std::shared_ptr<Driver>& d);
+  std::vector<std::string> approved(const std::string& channel);
+
+  boost::asio::io_context& io_;
+  const Instance& inst_;
+  Log log_;
+  Broadcast broadcast_;
+  channels::PairingStore pairing_;
+  std::unique_ptr<sdk::DurableQueue> queue_;
+  std::map<std::string, std::shared_ptr<Driver>> drivers_;
+  std::map<std::string, Stats> stats_;
+  struct Handler {
+    std::uint64_t id;
+    sdk::CommandHandler fn;
+  };
+  std::vector<Handler> handlers_;
+  std::uint64_t next_id_ = 1;
+  struct Approved {
+    std::filesystem::file_time_type mtime{};
+    bool exists = false;
+    std::vector<std::string> list;
+  };
+  std::map<std::string, Approved> approved_cache_;
+};
+
+}  // namespace openclaw::gateway

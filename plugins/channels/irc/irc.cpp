@@ -1,0 +1,450 @@
+// irc: the IRC channel. An RFC 1459/2812 client on the SDK's TCP/TLS stream: registration
+// (server password, SASL PLAIN, NICK/USER with a fallback when the nick is taken), PING/PONG,
+// JOIN, PRIVMSG in and out (lines under 512 bytes, UTF-8 safe), CTCP ignored, flood control,
+// reconnect with exponential backoff and jitter. Messages go to the host's channels service,
+// which queues them durably, applies the access policy and answers through this driver.
+// Public SDK only.
+#include <deque>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/plugin_export.hpp>
+#include <openclaw/sdk/tcp_client.hpp>
+
+#include "irc_line.hpp"
+
+namespace sdk = openclaw::sdk;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kBlock = "channels.irc";
+
+struct Settings {
+  bool configured = false;
+  bool enabled = true;
+  std::string host;
+  int port = 0;
+  bool tls = true;
+  std::string ca_file;
+  std::string nick = "openclaw";
+  std::string username, realname;
+  std::string password;  // server password (PASS)
+  std::vector<std::string> channels;
+  std::string nickserv_password, nickserv_service = "NickServ";
+  bool sasl = false;
+  std::string sasl_user, sasl_password;
+  int flood_burst = 5;
+  int flood_interval_ms = 400;
+};
+
+const json::object* block(const json::object& root) {
+  const auto* c = root.if_contains("channels");
+  if (!c || !c->is_object()) return nullptr;
+  const auto* b = c->get_object().if_contains("irc");
+  return b && b->is_object() ? &b->get_object() : nullptr;
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(std::string(kBlock) + ".passwordFile: cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+bool valid_nick(const std::string& n) {
+  if (n.empty() || n.size() > 30 || std::isdigit(static_cast<unsigned char>(n[0])) || n[0] == '-') return false;
+  for (char c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("-_[]\\`^{}|").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reads channels.irc; problems as {key, message}. With `strict`, the secret file is read too.
+Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
+  Settings s;
+  const json::object* b = block(root);
+  if (!b) return s;
+  auto bad = [&](const std::string& key, const std::string& msg) {
+    if (problems) problems->push_back({std::string(kBlock) + "." + key, msg});
+  };
+  auto str = [&](const char* key, std::string& out) {
+    if (const auto* v = b->if_contains(key)) {
+      if (v->is_string()) {
+        out = std::string(v->get_string());
+      } else {
+        bad(key, "must be a string, got " + json::serialize(*v));
+      }
+    }
+  };
+  auto boolean = [&](const char* key, bool& out) {
+    if (const auto* v = b->if_contains(key)) {
+      if (v->is_bool()) {
+        out = v->get_bool();
+      } else {
+        bad(key, "must be true or false, got " + json::serialize(*v));
+      }
+    }
+  };
+  auto integer = [&](const char* key, int& out, int lo, int hi) {
+    if (const auto* v = b->if_contains(key)) {
+      if (v->is_int64() && v->get_int64() >= lo && v->get_int64() <= hi) {
+        out = static_cast<int>(v->get_int64());
+      } else {
+        bad(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) +
+                     ", got " + json::serialize(*v));
+      }
+    }
+  };
+  boolean("enabled", s.enabled);
+  str("host", s.host);
+  s.configured = !s.host.empty();
+  boolean("tls", s.tls);
+  s.port = s.tls ? 6697 : 6667;
+  integer("port", s.port, 1, 65535);
+  str("caFile", s.ca_file);
+  str("nick", s.nick);
+  if (!valid_nick(s.nick)) bad("nick", "\"" + s.nick + "\" is not a valid IRC nick");
+  str("username", s.username);
+  str("realname", s.realname);
+  if (s.username.empty()) s.username = s.nick;
+  if (s.realname.empty()) s.realname = "OpenClaw host";
+  str("password", s.password);
+  std::string password_file;
+  str("passwordFile", password_file);
+  if (!password_file.empty()) {
+    try {
+      s.password = read_secret_file(password_file);
+    } catch (const std::exception& e) {
+      bad("passwordFile", e.what());
+    }
+  }
+  if (const auto* v = b->if_contains("channels")) {
+    if (!v->is_array()) {
+      bad("channels", "must be a list of channel names like \"#ops\"");
+    } else {
+      for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto& c = v->get_array()[i];
+        if (c.is_string() && irc::is_channel(c.get_string()) && c.get_string().find(' ') == json::string::npos) {
+          s.channels.emplace_back(c.get_string());
+        } else {
+          bad("channels[" + std::to_string(i) + "]", "must be a channel name like \"#ops\", got " + json::serialize(c));
+        }
+      }
+    }
+  }
+  if (const auto* v = b->if_contains("nickserv")) {
+    if (v->is_string()) {
+      s.nickserv_password = std::string(v->get_string());
+    } else if (v->is_object()) {
+      const auto& o = v->get_object();
+      if (const auto* p = o.if_contains("password"); p && p->is_string()) s.nickserv_password = std::string(p->get_string());
+      if (const auto* p = o.if_contains("service"); p && p->is_string()) s.nickserv_service = std::string(p->get_string());
+    } else {
+      bad("nickserv", "must be an object {password, service} or the password");
+    }
+  }
+  if (const auto* v = b->if_contains("sasl")) {
+    if (v->is_bool()) {
+      s.sasl = v->get_bool();
+    } else if (v->is_object()) {
+      s.sasl = true;
+      const auto& o = v->get_object();
+      if (const auto* p = o.if_contains("username"); p && p->is_string()) s.sasl_user = std::string(p->get_string());
+      if (const auto* p = o.if_contains("password"); p && p->is_string()) s.sasl_password = std::string(p->get_string());
+    } else {
+      bad("sasl", "must be true, false or {username, password}");
+    }
+  }
+  if (s.sasl_user.empty()) s.sasl_user = s.nick;
+  if (s.sasl_password.empty()) s.sasl_password = s.password;
+  if (s.sasl && s.sasl_password.empty()) bad("sasl", "needs a password (sasl.password, password or passwordFile)");
+  integer("floodBurst", s.flood_burst, 1, 100);
+  integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
+  return s;
+}
+
+class IrcPlugin final : public sdk::Plugin {
+ public:
+  std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
+    std::vector<sdk::ConfigProblem> problems;
+    settings_of(host.root_config(), &problems);
+    return problems;
+  }
+
+  void start(sdk::Host& host) override {
+    host_ = &host;
+    s_ = settings_of(host.root_config(), nullptr);
+    if (!s_.enabled) {
+      host.log(sdk::LogLevel::info, "channels.irc.enabled is false: IRC off");
+      return;
+    }
+    if (!s_.configured) {
+      host.log(sdk::LogLevel::info, "channels.irc.host is not set: IRC idle");
+      return;
+    }
+    channels_ = host.service<sdk::Channels>();
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 1)");
+    sdk::ChannelDriver d;
+    d.id = "irc";
+    d.text_limit = 16384;  // split into 512-byte lines here, per target
+    d.send = [this](const std::string&, const std::string& to, const std::string& text,
+                    std::function<void(sdk::Delivery)> done) { send_text(to, text, std::move(done)); };
+    d.status = [this] { return status(); };
+    driver_ = channels_->register_channel(std::move(d));
+    tokens_ = s_.flood_burst;
+    connect();
+  }
+
+  void stop() override {
+    stopping_ = true;
+    driver_.revoke();
+    if (client_ && registered_) client_->write("QUIT :openclaw-host stopping\r\n");
+    client_.reset();  // sends what is queued (the QUIT) within 2 s, then closes
+    fail_pending("IRC stopped");
+    host_ = nullptr;
+  }
+
+  json::value status() const override {
+    if (!s_.configured) return json::object{{"configured", false}};
+    return json::object{{"configured", true},
+                        {"server", s_.host + ":" + std::to_string(s_.port)},
+                        {"tls", s_.tls},
+                        {"connected", registered_},
+                        {"nick", nick_},
+                        {"channels", json::value_from(s_.channels)},
+                        {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
+                        {"reconnects", reconnects_},
+                        {"in", in_},
+                        {"queued", static_cast<std::int64_t>(out_.size())}};
+  }
+
+ private:
+  struct Out {
+    std::string line;
+    std::function<void(sdk::Delivery)> done;  // on the last line of a text
+    int parts = 0;                             // how many lines that text took
+  };
+
+  void connect() {
+    if (stopping_) return;
+    sdk::TcpClient::Options o;
+    o.tls = s_.tls;
+    o.ca_file = s_.ca_file;
+    sdk::TcpClient::Handlers h;
+    h.on_open = [this] { on_open(); };
+    h.on_data = [this](std::string_view data) { on_data(data); };
+    h.on_close = [this](const std::string& why) { on_close(why); };
+    buffer_.clear();
+    nick_ = s_.nick;
+    nick_tries_ = 0;
+    client_ = sdk::TcpClient::connect(host_->io(), s_.host, s_.port, std::move(h), o);
+  }
+
+  void raw(const std::string& line) {
+    if (client_) client_->write(line);
+  }
+
+  void on_open() {
+    host_->log(sdk::LogLevel::info, "irc: connected to " + s_.host + ":" + std::to_string(s_.port) +
+                                        (s_.tls ? " (TLS, certificate verified)" : ""));
+    if (s_.sasl) raw("CAP REQ :sasl\r\n");
+    if (!s_.password.empty() && !s_.sasl) raw(irc::build("PASS", {s_.password}));
+    raw(irc::build("NICK", {nick_}));
+    raw(irc::build("USER", {s_.username, "0", "*", s_.realname}));
+  }
+
+  void on_data(std::string_view data) {
+    buffer_.append(data);
+    std::size_t start = 0;
+    for (;;) {
+      auto nl = buffer_.find('\n', start);
+      if (nl == std::string::npos) break;
+      std::string_view line(buffer_.data() + start, nl - start);
+      start = nl + 1;
+      if (auto l = irc::parse(line)) {
+        handle(*l);
+      } else if (!line.empty() && line != "\r") {
+        host_->log(sdk::LogLevel::debug, "irc: ignored a malformed line from the server");
+      }
+      if (!client_) return;  // handle() may have closed the connection
+    }
+    buffer_.erase(0, start);
+    if (buffer_.size() > 16384) {
+      host_->log(sdk::LogLevel::warn, "irc: the server sent 16 KB without a line break: dropped");
+      buffer_.clear();
+    }
+  }
+
+  void handle(const irc::Line& l) {
+    const auto& p = l.params;
+    if (l.command == "PING") {
+      raw(irc::build("PONG", {p.empty() ? std::string() : p.back()}));  // never held back by flood control
+    } else if (l.command == "CAP" && p.size() >= 3) {
+      if (p[1] == "ACK" && p.back().find("sasl") != std::string::npos) {
+        raw("AUTHENTICATE PLAIN\r\n");
+      } else if (p[1] == "NAK") {
+        last_error_ = "the server does not offer SASL";
+        host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
+        raw("CAP END\r\n");
+      }
+    } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+") {
+      std::string plain = s_.sasl_user + std::string(1, '\0') + s_.sasl_user + std::string(1, '\0') + s_.sasl_password;
+      raw("AUTHENTICATE " + irc::base64(plain) + "\r\n");
+    } else if (l.command == "903") {
+      raw("CAP END\r\n");
+    } else if (l.command == "904" || l.command == "905" || l.command == "902") {
+      last_error_ = "SASL authentication failed: " + (p.empty() ? l.command : p.back());
+      host_->log(sdk::LogLevel::error, "irc: " + last_error_);
+      raw("CAP END\r\n");
+    } else if (l.command == "001") {
+      registered_ = true;
+      attempt_ = 0;
+      if (!p.empty()) nick_ = p[0];
+      last_error_.clear();
+      channels_->report("irc", "default", true, "");
+      host_->log(sdk::LogLevel::info, "irc: registered as " + nick_);
+      if (!s_.nickserv_password.empty()) {
+        raw(irc::build("PRIVMSG", {s_.nickserv_service, "IDENTIFY " + s_.nickserv_password}));
+      }
+      for (const auto& c : s_.channels) raw(irc::build("JOIN", {c}));
+      pump();
+    } else if ((l.command == "433" || l.command == "432" || l.command == "436") && !registered_) {
+      // The nick is taken (or refused): nick_, nick__, then nick + digits.
+      ++nick_tries_;
+      nick_ = nick_tries_ <= 2 ? s_.nick + std::string(static_cast<size_t>(nick_tries_), '_')
+                               : s_.nick.substr(0, 20) + std::to_string(1000 + rng_() % 9000);
+      host_->log(sdk::LogLevel::info, "irc: nick " + (p.size() > 1 ? p[1] : s_.nick) + " is taken, trying " + nick_);
+      raw(irc::build("NICK", {nick_}));
+    } else if (l.command == "NICK" && irc::nick_of(l.prefix) == nick_ && !p.empty()) {
+      nick_ = p[0];
+    } else if (l.command == "PRIVMSG" && p.size() >= 2) {
+      on_privmsg(l);
+    } else if (l.command == "ERROR") {
+      last_error_ = "server: " + (p.empty() ? std::string("ERROR") : p.back());
+      host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
+    } else if (l.command == "474" || l.command == "473" || l.command == "475" || l.command == "471") {
+      host_->log(sdk::LogLevel::warn, "irc: cannot join " + (p.size() > 1 ? p[1] : "") + ": " + p.back());
+    }
+  }
+
+  static bool same_nick(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  }
+
+  void on_privmsg(const irc::Line& l) {
+    const std::string& target = l.params[0];
+    const std::string& text = l.params[1];
+    std::string from_nick = irc::nick_of(l.prefix);
+    if (irc::is_ctcp(text) || from_nick.empty() || same_nick(from_nick, nick_)) return;
+    ++in_;
+    sdk::ChannelMessage m;
+    m.channel = "irc";
+    m.account = "default";
+    m.from = l.prefix;  // nick!user@host: what allowFrom masks match
+    m.from_name = from_nick;
+    m.group = irc::is_channel(target);
+    m.chat = m.group ? target : from_nick;
+    m.text = text;
+    m.id = irc::tag(l.tags, "msgid");
+    if (m.id.empty()) m.id = std::to_string(++seq_) + "-" + sdk::random_hex(4);
+    channels_->receive(std::move(m), nullptr);
+  }
+
+  void on_close(const std::string& why) {
+    bool was = registered_;
+    registered_ = false;
+    client_.reset();
+    if (stopping_) return;
+    last_error_ = why;
+    channels_->report("irc", "default", false, why);
+    fail_pending("not connected to " + s_.host + ": " + why);
+    // 1 s, 2 s, 4 s ... up to 60 s, each with up to 50% jitter so a fleet does not reconnect at once.
+    auto base = std::min<std::int64_t>(60000, 1000LL << std::min(attempt_, 6));
+    auto delay = std::chrono::milliseconds(base / 2 + static_cast<std::int64_t>(rng_() % static_cast<unsigned>(base / 2 + 1)));
+    ++attempt_;
+    ++reconnects_;
+    host_->log(was ? sdk::LogLevel::warn : sdk::LogLevel::info,
+               "irc: " + why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
+    host_->after(delay, [this] { connect(); });
+  }
+
+  void send_text(const std::string& to, const std::string& text, std::function<void(sdk::Delivery)> done) {
+    if (!registered_) {
+      done(sdk::Delivery{false, "not connected to " + s_.host + (last_error_.empty() ? "" : ": " + last_error_), {}, 0});
+      return;
+    }
+    auto lines = irc::privmsg_lines(to, text, 1 + nick_.size() + 1 + s_.username.size() + 1 + 64);
+    if (lines.empty()) {
+      done(sdk::Delivery{false, "nothing to send after removing line breaks", {}, 0});
+      return;
+    }
+    int n = static_cast<int>(lines.size());
+    for (int i = 0; i < n; ++i) {
+      out_.push_back(Out{std::move(lines[static_cast<size_t>(i)]), i + 1 == n ? std::move(done) : nullptr, n});
+    }
+    pump();
+  }
+
+  // Flood control: a burst of flood_burst lines, then one per flood_interval_ms.
+  void pump() {
+    while (registered_ && client_ && !out_.empty() && tokens_ > 0) {
+      Out o = std::move(out_.front());
+      out_.pop_front();
+      --tokens_;
+      client_->write(o.line);
+      if (o.done) o.done(sdk::Delivery{true, {}, {}, o.parts});
+    }
+    if (tokens_ < s_.flood_burst && !refilling_) {
+      refilling_ = true;
+      host_->after(std::chrono::milliseconds(s_.flood_interval_ms), [this] {
+        refilling_ = false;
+        tokens_ = std::min(s_.flood_burst, tokens_ + 1);
+        pump();
+      });
+    }
+  }
+
+  void fail_pending(const std::string& why) {
+    auto out = std::move(out_);
+    out_.clear();
+    for (auto& o : out) {
+      if (o.done) o.done(sdk::Delivery{false, why, {}, 0});
+    }
+  }
+
+  sdk::Host* host_ = nullptr;
+  sdk::Channels* channels_ = nullptr;
+  sdk::Registration driver_;
+  Settings s_;
+  std::unique_ptr<sdk::TcpClient> client_;
+  std::string buffer_;
+  std::string nick_;
+  int nick_tries_ = 0;
+  bool registered_ = false;
+  bool stopping_ = false;
+  int attempt_ = 0;
+  std::int64_t reconnects_ = 0, in_ = 0;
+  std::uint64_t seq_ = 0;
+  std::string last_error_;
+  std::deque<Out> out_;
+  int tokens_ = 5;
+  bool refilling_ = false;
+  std::minstd_rand rng_{std::random_device{}()};
+};
+
+}  // namespace
+
+OPENCLAW_PLUGIN(IrcPlugin)

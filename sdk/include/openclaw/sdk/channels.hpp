@@ -1,0 +1,134 @@
+#pragma once
+/// \file
+/// Host service "openclaw.channels" (version 1): messaging channels (IRC, Telegram, a webhook,
+/// yours) carry messages between people and the gateway. A channel plugin registers a driver
+/// (how to send) and hands every inbound message to receive(); the host does the rest, the same
+/// way for every channel:
+///
+/// - receive(): the message is appended to the instance's durable inbound queue and fsync'd
+///   (group commit: every message of one I/O turn shares one write and one fdatasync, on a
+///   writer thread) before `accepted` is called, so an accepted message survives a crash or
+///   restart; then it is emitted as a `chat` event, checked against the channel's access policy
+///   (`channels.<id>.dmPolicy`, `allowFrom`, `groupPolicy`, `groupAllowFrom`), and handed to the
+///   command handlers. It leaves the queue once a handler has answered (or none wanted it).
+///   After a crash, messages still queued are handled at the next start: once.
+/// - send(): the text is split at the driver's `text_limit` (UTF-8 safe, at line or word
+///   boundaries when it can), paced by `min_interval`, and each part goes through the driver;
+///   `done` reports the delivery of the whole text.
+///
+/// A plugin asks for it with `host.service<openclaw::sdk::Channels>()` (nullptr on a host
+/// without it). Everything runs on the host's I/O thread.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/config.hpp>
+#include <boost/json/fwd.hpp>
+
+#include "openclaw/sdk/async.hpp"
+
+namespace openclaw::sdk {
+
+/// One message from a person to the gateway.
+struct BOOST_SYMBOL_VISIBLE ChannelMessage {
+  std::string id;       ///< unique per channel and account (a Telegram update id, a generated id, ...)
+  std::string channel;  ///< the channel id, e.g. "irc"
+  std::string account = "default";  ///< which of the channel's accounts received it
+  /// The sender's stable id, what `allowFrom` matches: IRC `nick!user@host`, a Telegram user id.
+  std::string from;
+  /// The sender's display name (IRC nick, Telegram @username): matched by `allowFrom` only with
+  /// `channels.<id>.dangerouslyAllowNameMatching`, because names change owners.
+  std::string from_name;
+  /// Where a reply goes: the sender for a direct message, else the group ("#ops", a chat id).
+  std::string chat;
+  bool group = false;  ///< true when `chat` is a group or channel, not a direct conversation
+  std::string text;
+  std::int64_t ts = 0;  ///< milliseconds since the epoch; 0: the host fills in the time it arrived
+
+  /// {"id","channel","account","from","fromName","chat","group","text","ts"}.
+  BOOST_SYMBOL_EXPORT boost::json::value to_json() const;
+  /// The inverse of to_json(); throws std::invalid_argument naming the missing or mistyped field.
+  BOOST_SYMBOL_EXPORT static ChannelMessage from_json(const boost::json::value& v);
+};
+
+/// The outcome of a send: delivered to the channel's server (ok), or why not.
+struct BOOST_SYMBOL_VISIBLE Delivery {
+  bool ok = false;
+  std::string error;        ///< why not (empty when ok)
+  std::string message_id;   ///< the channel's id of the (last) sent part, when it has one
+  int parts = 0;            ///< how many parts the text was split into
+};
+
+/// What a channel plugin registers: its id and how to send one part of a text.
+struct BOOST_SYMBOL_VISIBLE ChannelDriver {
+  std::string id;  ///< the channel id (the plugin's id by convention)
+  /// The longest text one send may carry, in bytes (IRC lines are far shorter than Telegram's
+  /// 4096 characters). Longer texts are split before send is called.
+  std::size_t text_limit = 4000;
+  /// Pacing between two parts sent by this driver (flood control); 0: none.
+  std::chrono::milliseconds min_interval{0};
+  /// Sends `text` (at most text_limit bytes) to `to` on `account`, then calls `done` once, on the
+  /// I/O thread, with the delivery. Must not block.
+  std::function<void(const std::string& account, const std::string& to, const std::string& text,
+                     std::function<void(Delivery)> done)>
+      send;
+  /// Optional: {"connected", "lastError", ...} per account for `channels status`.
+  std::function<boost::json::value()> status;
+};
+
+/// A command handler sees every message a channel's access policy let through. It returns false
+/// when the message is not for it; true when it takes it, and then calls `reply` (any number of
+/// times, now or later) and finally `finish`, which takes the message off the durable queue.
+struct BOOST_SYMBOL_VISIBLE CommandContext {
+  ChannelMessage message;
+  std::function<void(const std::string& text)> reply;  ///< sends to message.chat on its channel
+  std::function<void()> finish;                        ///< the message is handled
+};
+using CommandHandler = std::function<bool(const CommandContext& context)>;
+
+class BOOST_SYMBOL_VISIBLE Channels {
+ public:
+  static constexpr const char* kServiceName = "openclaw.channels";
+  static constexpr int kServiceVersion = 1;
+  virtual ~Channels() = default;
+
+  /// Registers a channel. Throws std::invalid_argument for an empty id or one already taken.
+  virtual Registration register_channel(ChannelDriver driver) = 0;
+  /// Hands an inbound message to the host (see the file comment). `accepted(true, "")` once it
+  /// is durably queued; `accepted(false, why)` when it is refused (no such channel registered,
+  /// the queue cannot be written, a duplicate id). `accepted` may be empty.
+  virtual void receive(ChannelMessage message,
+                       std::function<void(bool accepted, const std::string& why)> accepted) = 0;
+  /// Tells the host whether `account` of `channel` is connected, and the last error (for
+  /// `channels status` and the `channels.status` method).
+  virtual void report(const std::string& channel, const std::string& account, bool connected,
+                      const std::string& last_error) = 0;
+  /// Sends `text` to `to` on `channel` (account "default" when empty); `done` (may be empty) is
+  /// called once with the delivery.
+  virtual void send(const std::string& channel, const std::string& account, const std::string& to,
+                    const std::string& text, std::function<void(Delivery)> done) = 0;
+  /// Adds a command handler (tried in the order they were added).
+  virtual Registration add_command_handler(CommandHandler handler) = 0;
+};
+
+/// `text` cut into parts of at most `limit` bytes, never inside a UTF-8 sequence, preferring a
+/// line break, then a space, in the second half of a part. Empty text: no parts.
+BOOST_SYMBOL_EXPORT std::vector<std::string> split_text(std::string_view text, std::size_t limit);
+
+/// True when `mask` matches `text`, with `*` (any run) and `?` (one byte), case-insensitive
+/// (ASCII): IRC host masks like `alice!*@*.example.org`.
+BOOST_SYMBOL_EXPORT bool glob_match(std::string_view mask, std::string_view text);
+
+/// HMAC-SHA256 of `data` under `key`, as lower-case hex (64 characters).
+BOOST_SYMBOL_EXPORT std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+/// Compares two secrets in time that does not depend on where they differ.
+BOOST_SYMBOL_EXPORT bool constant_time_equals(std::string_view a, std::string_view b);
+/// `bytes` random bytes from the system's CSPRNG as lower-case hex.
+BOOST_SYMBOL_EXPORT std::string random_hex(std::size_t bytes);
+
+}  // namespace openclaw::sdk
