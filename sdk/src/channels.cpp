@@ -83,10 +83,10 @@ std::vector<std::string> split_text(std::string_view text, std::size_t limit) {
     }
     std::size_t cut = limit;
     while (cut > 0 && continuation(static_cast<unsigned char>(text[cut]))) --cut;
-    // A line break, else a space, in the second half of the part reads better than a hard cut.
+    // A line break, else a space in the second half of the part, reads better than a hard cut.
     std::size_t nl = text.rfind('\n', cut - 1);
     std::size_t sp = text.rfind(' ', cut - 1);
-    std::size_t soft = nl != std::string_view::npos && nl >= cut / 2 ? nl
+    std::size_t soft = nl != std::string_view::npos && nl > 0 ? nl
                        : sp != std::string_view::npos && sp >= cut / 2 ? sp
                                                                         : std::string_view::npos;
     if (soft != std::string_view::npos && soft > 0) {

@@ -117,7 +117,7 @@ class BOOST_SYMBOL_VISIBLE Channels {
 };
 
 /// `text` cut into parts of at most `limit` bytes, never inside a UTF-8 sequence, preferring a
-/// line break, then a space, in the second half of a part. Empty text: no parts.
+/// line break, then a space in the second half of a part. Empty text: no parts.
 BOOST_SYMBOL_EXPORT std::vector<std::string> split_text(std::string_view text, std::size_t limit);
 
 /// True when `mask` matches `text`, with `*` (any run) and `?` (one byte), case-insensitive
