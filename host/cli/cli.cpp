@@ -37,6 +37,9 @@ constexpr std::array kCommands{
     Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
             cmd_browser},
     Command{"canvas", "the canvas host: status [--json]", cmd_canvas},
+    Command{"channels", "messaging channels: list | status [--json] [--probe]", cmd_channels},
+    Command{"message", "send --channel C --target T --message TEXT through a channel", cmd_message},
+    Command{"pairing", "list | approve CHANNEL CODE: let a new sender talk to the bot", cmd_pairing},
 };
 
 po::options_description global_options() {

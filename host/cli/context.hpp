@@ -67,6 +67,9 @@ int cmd_plugins(Context& ctx, const std::vector<std::string>& args);
 int cmd_health(Context& ctx, const std::vector<std::string>& args);
 int cmd_browser(Context& ctx, const std::vector<std::string>& args);
 int cmd_canvas(Context& ctx, const std::vector<std::string>& args);
+int cmd_channels(Context& ctx, const std::vector<std::string>& args);
+int cmd_message(Context& ctx, const std::vector<std::string>& args);
+int cmd_pairing(Context& ctx, const std::vector<std::string>& args);
 
 /// Entry point: parses global options, dispatches, prints errors as one line.
 int run(int argc, char** argv);
