@@ -1,0 +1,396 @@
+// Channels against real peers: Debian's ngircd started by each test on registry-granted loopback
+// ports with its own config, and a raw-socket IRC client in the test playing the owner. The
+// seed's story end to end: main and rescue on one machine, each its own nick; the owner asks
+// the rescue bot about main, main is killed, the rescue bot keeps answering.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+namespace json = boost::json;
+
+namespace {
+
+// ngircd on a port of its own (and a TLS port with a certificate the test made, when asked).
+struct IrcServer {
+  TempDir dir;
+  PortBlock block{2};
+  std::unique_ptr<Child> proc;
+  int port() const { return block.base(); }
+  int tls_port() const { return block.base() + 1; }
+  fs::path ca() const { return dir.path() / "ca.pem"; }
+
+  explicit IrcServer(const std::string& password = "", bool tls = false) {
+    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/ngircd"), "ngircd is not installed: run scripts/setup");
+    std::string d = dir.path().string();
+    std::string conf = "[Global]\nName = irc.test.local\nInfo = openclaw-host test server\n"
+                       "Listen = 127.0.0.1\nPorts = " + std::to_string(port()) + "\nMotdPhrase = hello\n";
+    if (!password.empty()) conf += "Password = " + password + "\n";
+    conf += "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 120\n"
+            "[Options]\nPAM = no\nIdent = no\nDNS = no\n";
+    if (tls) {
+      make_certificates();
+      conf += "[SSL]\nCertFile = " + d + "/srv.pem\nKeyFile = " + d + "/srv.key\nPorts = " +
+              std::to_string(tls_port()) + "\n";
+    }
+    write_file(dir.path() / "ngircd.conf", conf);
+    // ngircd drops root to "nobody": what it reads must be readable by it.
+    fs::permissions(dir.path(), fs::perms(0755));
+    for (const auto& e : fs::directory_iterator(dir.path())) fs::permissions(e.path(), fs::perms(0644));
+    proc = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ngircd", "-n", "-f", d + "/ngircd.conf"},
+        std::map<std::string, std::string>{}, dir.path());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(port()); }, 10s), proc->out() + proc->err());
+    if (tls) BOOST_REQUIRE(poll_until([&] { return port_accepts(tls_port()); }, 10s));
+  }
+  ~IrcServer() { proc->stop(SIGTERM); }
+
+  void make_certificates() {
+    std::string d = dir.path().string();
+    auto ca = [&](const std::string& name) {
+      return "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
+             ".key -out " + name + ".pem -days 2 -subj '/CN=" + name + " test CA' 2>/dev/null";
+    };
+    std::string cmd = "cd " + d + " && " + ca("ca") + " && " + ca("otherca") +
+                      " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key"
+                      " -out srv.csr -subj '/CN=localhost' 2>/dev/null && printf 'subjectAltName=DNS:localhost\\n' > ext"
+                      " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem"
+                      " -days 2 -extfile ext 2>/dev/null";
+    BOOST_REQUIRE_EQUAL(std::system(cmd.c_str()), 0);
+  }
+};
+
+// A person on IRC: a raw socket, every line it received kept.
+class IrcUser {
+ public:
+  IrcUser(int port, const std::string& nick, const std::string& password = "") : nick_(nick) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    timeval tv{0, 50000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (!password.empty()) send("PASS " + password);
+    send("NICK " + nick);
+    send("USER " + nick + " 0 * :Test user");
+    BOOST_REQUIRE_MESSAGE(!wait_for(" 001 ", 10s).empty(), "IRC registration of " + nick + " failed");
+  }
+  ~IrcUser() { ::close(fd_); }
+  void send(const std::string& line) {
+    std::string l = line + "\r\n";
+    BOOST_REQUIRE(::write(fd_, l.data(), l.size()) == static_cast<ssize_t>(l.size()));
+  }
+  void say(const std::string& to, const std::string& text) { send("PRIVMSG " + to + " :" + text); }
+  /// Waits for a line containing `needle` (and `also`) that arrived after mark(); returns it
+  /// ("" on timeout).
+  std::string wait_for(const std::string& needle, std::chrono::milliseconds deadline = 15s,
+                       const std::string& also = "") {
+    std::string found;
+    poll_until([&] {
+      pump();
+      for (std::size_t i = mark_; i < lines_.size(); ++i) {
+        if (contains(lines_[i], needle) && contains(lines_[i], also)) {
+          found = lines_[i];
+          return true;
+        }
+      }
+      return false;
+    }, deadline);
+    return found;
+  }
+  /// Lines from `from` (a nick) to us, from the mark on.
+  std::vector<std::string> privmsgs_from(const std::string& from) {
+    pump();
+    std::vector<std::string> out;
+    for (std::size_t i = mark_; i < lines_.size(); ++i) {
+      if (lines_[i].rfind(":" + from + "!", 0) == 0 && contains(lines_[i], " PRIVMSG " + nick_ + " :")) {
+        out.push_back(lines_[i]);
+      }
+    }
+    return out;
+  }
+  void mark() {
+    pump();
+    mark_ = lines_.size();
+  }
+  /// Asks `bot` and returns the text of its first reply line that contains `expect` ("" when
+  /// none came): replies to earlier questions may still be arriving.
+  std::string ask(const std::string& bot, const std::string& text, const std::string& expect = "",
+                  std::chrono::milliseconds deadline = 15s) {
+    mark();
+    say(bot, text);
+    std::string line = wait_for(":" + bot + "!", deadline, expect);
+    auto pos = line.find(" :", 1);
+    return pos == std::string::npos ? "" : line.substr(pos + 2);
+  }
+
+ private:
+  void pump() {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      partial_.append(buf, static_cast<size_t>(n));
+    }
+    std::size_t nl;
+    while ((nl = partial_.find("\r\n")) != std::string::npos) {
+      std::string l = partial_.substr(0, nl);
+      partial_.erase(0, nl + 2);
+      if (l.rfind("PING ", 0) == 0) {
+        std::string pong = "PONG " + l.substr(5) + "\r\n";
+        (void)!::write(fd_, pong.data(), pong.size());
+      }
+      lines_.push_back(l);
+    }
+  }
+  int fd_ = -1;
+  std::string nick_;
+  std::string partial_;
+  std::vector<std::string> lines_;
+  std::size_t mark_ = 0;
+};
+
+// A copy of the bundled channel plugins a test needs, as a plugins folder of its own.
+fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
+  fs::path dir = sb.home() / "bundled";
+  for (const auto& id : ids) {
+    fs::create_directories(dir / id);
+    for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_BUILD_DIR) / "plugins" / id)) {
+      fs::copy_file(e.path(), dir / id / e.path().filename(), fs::copy_options::overwrite_existing);
+    }
+    fs::permissions(dir / id, fs::perms(0755));
+  }
+  fs::permissions(dir, fs::perms(0755));
+  sb.env()["OPENCLAW_BUNDLED_PLUGINS_DIR"] = dir.string();
+  return dir;
+}
+
+struct Bot {
+  Sandbox& sb;
+  std::string profile;
+  PortBlock block{130};
+  std::unique_ptr<Child> gw;
+  Bot(Sandbox& s, std::string name, const json::object& irc) : sb(s), profile(std::move(name)) {
+    fs::path cfg = sb.home() / (".openclaw-" + profile) / "openclaw.json";
+    fs::create_directories(cfg.parent_path());
+    fs::permissions(cfg.parent_path(), fs::perms(0700));
+    json::object root{{"gateway", json::object{{"port", block.base()}}},
+                      {"channels", json::object{{"irc", irc}}}};
+    write_file(cfg, json::serialize(root));
+    fs::permissions(cfg, fs::perms(0600));
+  }
+  ~Bot() {
+    if (gw && gw->running()) gw->stop(SIGTERM, 20s);
+  }
+  void start() {
+    gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+    BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  }
+  bool registered() {
+    return poll_until([&] { return contains(gw->err(), "irc: registered as"); }, 15s);
+  }
+  std::string logs() {
+    return gw->err() + gw->out() + read_file(sb.home() / (".openclaw-" + profile) / "logs" / "gateway.log");
+  }
+  Result cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--profile", profile});
+    return sb.run(args);
+  }
+};
+
+json::object irc_config(int port, const std::string& nick) {
+  return json::object{{"host", "127.0.0.1"},      {"port", port},
+                      {"tls", false},             {"nick", nick},
+                      {"channels", json::array{"#ops"}}, {"allowFrom", json::array{"owner!*@*"}}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(channels_irc)
+
+BOOST_AUTO_TEST_CASE(the_rescue_bot_answers_while_main_is_killed) {
+  const std::string secret = "irc-server-secret-4f1c";
+  IrcServer server(secret);
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "commands"});
+  fs::path calls = sb.home() / "systemctl.calls";
+  fs::path fake = sb.home() / "fake-systemctl";
+  write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + calls.string() + "'\nexit 0\n");
+  fs::permissions(fake, fs::perms(0755));
+  sb.env()["OPENCLAW_SYSTEMCTL"] = fake.string();
+  sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
+
+  auto main_irc = irc_config(server.port(), "mainbot");
+  main_irc["password"] = secret;
+  auto rescue_irc = irc_config(server.port(), "rescuebot");
+  rescue_irc["password"] = secret;
+  Bot main(sb, "main", main_irc), rescue(sb, "rescue", rescue_irc);
+  main.start();
+  rescue.start();
+  BOOST_REQUIRE_MESSAGE(main.registered(), main.logs());
+  BOOST_REQUIRE_MESSAGE(rescue.registered(), rescue.logs());
+
+  IrcUser owner(server.port(), "owner", secret);
+  std::string s = owner.ask("rescuebot", "/status main", "main: ");
+  BOOST_TEST(contains(s, "main: running, pid " + std::to_string(main.gw->pid())), s);
+  BOOST_TEST(contains(s, "port " + std::to_string(main.block.base())), s);
+  BOOST_TEST(contains(s, "irc running"), s);
+  std::string p = owner.ask("rescuebot", "/ports main", "main ");
+  BOOST_TEST(contains(p, "gateway=" + std::to_string(main.block.base())), p);
+  // Each bot answers for itself on its own nick.
+  BOOST_TEST(contains(owner.ask("mainbot", "/status", "main: "), "main: running"));
+
+  BOOST_TEST(main.gw->stop(SIGKILL).has_value());
+  s = owner.ask("rescuebot", "/status main", "main: ");
+  BOOST_TEST(contains(s, "main: not running"), s);
+  std::string all = owner.ask("rescuebot", "/profiles", "1 instance");
+  BOOST_TEST(contains(all, "rescue pid " + std::to_string(rescue.gw->pid())), all);
+  BOOST_TEST(!contains(all, "main pid"), all);
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status", "rescue: "), "rescue: running"));
+  // The last line main logged before it was killed.
+  std::string logs = owner.ask("rescuebot", "/logs main 1", "] ");
+  BOOST_TEST(!logs.empty());
+  BOOST_TEST(contains(main.logs(), logs), logs);
+
+  // /restart goes through main's own service: refused while it has none, then requested.
+  std::string r = owner.ask("rescuebot", "/restart main", "main: not restarted");
+  BOOST_TEST(contains(r, "main: not restarted"), r);
+  BOOST_TEST(contains(r, "not installed"), r);
+  BOOST_REQUIRE_EQUAL(main.cli({"gateway", "install"}).code, 0);
+  r = owner.ask("rescuebot", "/restart main", "main: restart");
+  BOOST_TEST(contains(r, "main: restart requested"), r);
+  BOOST_TEST(contains(read_file(calls), "restart openclaw-gateway-main.service"));
+
+  // The server password is in no output, log or status.
+  auto status = rescue.cli({"channels", "status", "--json"});
+  BOOST_TEST(status.code == 0);
+  BOOST_TEST(contains(status.out, "\"connected\":true"));
+  BOOST_TEST(!contains(status.out, secret));
+  BOOST_TEST(!contains(rescue.cli({"status", "--json"}).out, secret));
+  BOOST_TEST(!contains(rescue.logs(), secret));
+  BOOST_TEST(!contains(main.logs(), secret));
+}
+
+BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "commands"});
+  Bot bot(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  IrcUser owner(server.port(), "owner"), stranger(server.port(), "mallory");
+  stranger.mark();
+  stranger.say("rescuebot", "/status");
+  stranger.say("rescuebot", "/logs rescue");
+  // Messages are handled in order: once the owner's later question is answered, the stranger's
+  // were decided too.
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status", "rescue: "), "rescue: running"));
+  BOOST_TEST(stranger.privmsgs_from("rescuebot").empty());
+  BOOST_TEST(poll_until([&] { return contains(bot.logs(), "not answered: sender not in allowFrom"); }, 5s));
+
+  // With dmPolicy "pairing" the stranger gets a code; the owner approves it from the CLI.
+  BOOST_REQUIRE(bot.gw->stop(SIGTERM).has_value());
+  BOOST_REQUIRE_EQUAL(bot.cli({"config", "set", "channels.irc.dmPolicy", "pairing"}).code, 0);
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  std::string reply = stranger.ask("rescuebot", "/status");
+  BOOST_TEST_REQUIRE(contains(reply, "Pairing code: "), reply);
+  std::string code = reply.substr(reply.find("Pairing code: ") + 14, 8);
+  auto list = bot.cli({"pairing", "list", "irc", "--json"});
+  BOOST_TEST(contains(list.out, code));
+  BOOST_TEST(contains(list.out, "mallory!"));
+  auto wrong = bot.cli({"pairing", "approve", "irc", "ZZZZZZZZ"});
+  BOOST_TEST(wrong.code == 1);
+  BOOST_TEST(contains(wrong.err, "no pending pairing code ZZZZZZZZ"));
+  auto ok = bot.cli({"pairing", "approve", "irc", code});
+  BOOST_TEST_REQUIRE(ok.code == 0, ok.err);
+  BOOST_TEST(contains(stranger.ask("rescuebot", "/status"), "rescue: running"));
+}
+
+BOOST_AUTO_TEST_CASE(a_message_accepted_before_a_crash_is_answered_once_after_restart) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "commands"});
+  // The service manager stand-in holds `restart` while the hold file exists: the message is
+  // accepted and queued, and its answer cannot come before the gateway is killed.
+  fs::path hold = sb.home() / "hold", called = sb.home() / "called";
+  fs::path fake = sb.home() / "fake-systemctl";
+  write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + called.string() + "'\ncase \"$*\" in *restart*)\n"
+                   "  while [ -e '" + hold.string() + "' ]; do sleep 0.05; done;;\nesac\nexit 0\n");
+  fs::permissions(fake, fs::perms(0755));
+  sb.env()["OPENCLAW_SYSTEMCTL"] = fake.string();
+  sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
+  Bot target(sb, "main", irc_config(server.port(), "mainbot"));
+  BOOST_REQUIRE_EQUAL(target.cli({"gateway", "install"}).code, 0);
+  Bot bot(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  IrcUser owner(server.port(), "owner");
+
+  write_file(hold, "");
+  fs::remove(called);
+  owner.mark();
+  owner.say("rescuebot", "/restart main");
+  BOOST_REQUIRE(poll_until([&] { return contains(read_file(called), "restart"); }, 15s));
+  fs::path journal = sb.home() / ".openclaw-rescue" / "channels" / "inbound.journal";
+  BOOST_TEST(contains(read_file(journal), "/restart main"));
+  BOOST_REQUIRE(bot.gw->stop(SIGKILL).has_value());  // between accepting and answering
+  BOOST_TEST(owner.privmsgs_from("rescuebot").empty());
+  fs::remove(hold);
+
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  BOOST_TEST(!owner.wait_for("main: restart requested", 20s).empty());
+  BOOST_TEST(contains(bot.logs(), "accepted before the last stop"));
+  // Handled once: a later question gets its answer, and there is still one restart reply.
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status", "rescue: "), "rescue: running"));
+  BOOST_TEST(owner.privmsgs_from("rescuebot").size() == 1u);
+  // And nothing is left to replay at the next start.
+  BOOST_TEST(bot.gw->stop(SIGTERM).has_value());
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  owner.mark();
+  BOOST_TEST(contains(owner.ask("rescuebot", "/help"), "Commands:"));
+  auto after = owner.privmsgs_from("rescuebot");
+  BOOST_TEST(after.size() == 1u);
+  for (const auto& l : after) BOOST_TEST(!contains(l, "restart requested"));
+}
+
+BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {
+  IrcServer server("", true);
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "commands"});
+  auto irc = irc_config(server.tls_port(), "tlsbot");
+  irc["tls"] = true;
+  irc["host"] = "localhost";
+  irc["caFile"] = server.ca().string();
+  Bot good(sb, "good", irc);
+  good.start();
+  BOOST_REQUIRE_MESSAGE(good.registered(), good.logs());
+  BOOST_TEST(contains(good.logs(), "(TLS, certificate verified)"));
+  IrcUser owner(server.port(), "owner");
+  BOOST_TEST(contains(owner.ask("tlsbot", "/status"), "good: running"));
+
+  auto bad_irc = irc;
+  bad_irc["nick"] = "badbot";
+  bad_irc["caFile"] = (server.dir.path() / "otherca.pem").string();
+  Bot bad(sb, "bad", bad_irc);
+  bad.start();
+  BOOST_TEST(poll_until([&] { return contains(bad.logs(), "TLS handshake with localhost:"); }, 15s), bad.logs());
+  BOOST_TEST(contains(bad.logs(), "certificate verify failed"), bad.logs());
+  BOOST_TEST(!contains(bad.logs(), "registered as"));
+  auto st = bad.cli({"channels", "status", "--probe"});
+  BOOST_TEST(st.code == 1);
+  BOOST_TEST(contains(st.out, "disconnected"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
