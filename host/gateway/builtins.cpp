@@ -180,14 +180,21 @@ void Builtins::add_methods(Protocol& protocol) {
       respond.error("INVALID_REQUEST", "send needs params.channel, params.to and params.text (strings)");
       return;
     }
-    const plugins::Record* rec = nullptr;
-    for (const auto& r : manager_.records()) {
-      if (r.id == channel) rec = &r;
-    }
-    if (rec && rec->state != plugins::State::running) {
-      respond.error("UNAVAILABLE", "channel " + channel + " is not running",
-                    json::object{{"channel", channel}, {"state", plugins::state_name(rec->state)},
-                                 {"reason", rec->reason}});
+    if (!channels_.has(channel)) {
+      const plugins::Record* rec = nullptr;
+      for (const auto& r : manager_.records()) {
+        if (r.id == channel && r.kind == "channel") rec = &r;
+      }
+      if (!rec || rec->state != plugins::State::running) {
+        respond.error("UNAVAILABLE", "channel " + channel + " is not running",
+                      json::object{{"channel", channel},
+                                   {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+        return;
+      }
+      // A channel plugin on the message bus (SDK API 2's first channel contract): the message
+      // is published; the plugin reports nothing back.
+      manager_.bus().publish(sdk::Message{channel, "out", to, text});
+      respond.ok(json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}});
       return;
     }
     channels_.send(channel, account, to, text, [respond, channel, to](sdk::Delivery d) {

@@ -44,6 +44,8 @@ class ChannelRouter final : public sdk::Channels {
 
   /// {"<id>": {"registered", "accounts": {...}, "in", "out", "queue"}} for channels.status.
   boost::json::value status() const;
+  /// True when a channel plugin registered a driver under `channel`.
+  bool has(const std::string& channel) const { return drivers_.count(channel) > 0; }
   /// Messages accepted and not yet handled.
   std::size_t queue_depth() const;
 
