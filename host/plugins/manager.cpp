@@ -91,9 +91,12 @@ class PluginHost final : public sdk::Host {
                                     sdk::AsyncHttpHandler handler) override {
     const std::string& id = m_.records_[index_].id;
     bool own = path_prefix == "/" + id || path_prefix.rfind("/" + id + "/", 0) == 0;
-    if (!own && path_prefix.rfind("/__openclaw__/", 0) != 0) {
+    // Channels take inbound webhooks where OpenClaw's do: /hooks/<name>.
+    bool hook = m_.records_[index_].kind == "channel" && path_prefix.rfind("/hooks/", 0) == 0;
+    if (!own && !hook && path_prefix.rfind("/__openclaw__/", 0) != 0) {
       throw std::invalid_argument("route " + path_prefix + " must start with /" + id +
-                                  " or /__openclaw__/");
+                                  " or /__openclaw__/" +
+                                  (m_.records_[index_].kind == "channel" ? " or /hooks/" : ""));
     }
     std::uint64_t rid = m_.next_id_++;
     m_.routes_.push_back(

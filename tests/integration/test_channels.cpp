@@ -394,3 +394,152 @@ BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- webhook ---------------------------------------------------------------------------------
+
+#include <mutex>
+#include <thread>
+
+#include <boost/asio.hpp>
+
+#include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/http_client.hpp"
+#include "openclaw/sdk/http_server.hpp"
+
+namespace {
+
+// Where the bot's replies go: a real HTTP server on its own thread, every request kept.
+struct ReplySink {
+  PortBlock block{1};
+  boost::asio::io_context io;
+  std::unique_ptr<openclaw::sdk::HttpServer> server;
+  std::thread thread;
+  std::mutex mu;
+  std::vector<openclaw::sdk::HttpRequest> got;
+  ReplySink() {
+    server = std::make_unique<openclaw::sdk::HttpServer>(io, [this](const openclaw::sdk::HttpRequest& r) {
+      std::lock_guard lock(mu);
+      got.push_back(r);
+      return openclaw::sdk::HttpResponse::text(200, "{}", "application/json");
+    });
+    server->listen("127.0.0.1", block.base());
+    thread = std::thread([this] { io.run(); });
+  }
+  ~ReplySink() {
+    boost::asio::post(io, [this] { server->stop(); io.stop(); });
+    thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(block.base()) + "/replies"; }
+  std::vector<openclaw::sdk::HttpRequest> requests() {
+    std::lock_guard lock(mu);
+    return got;
+  }
+};
+
+struct Post {
+  int status = 0;
+  std::string body;
+};
+
+Post post(int port, const std::string& path, const std::string& body,
+          std::vector<std::pair<std::string, std::string>> headers, const std::string& method = "POST") {
+  boost::asio::io_context io;
+  openclaw::sdk::HttpClientRequest r;
+  r.method = method;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + path;
+  r.body = body;
+  r.headers = std::move(headers);
+  r.timeout = 10s;
+  std::optional<openclaw::sdk::HttpClientResponse> res;
+  openclaw::sdk::http_request(io, r, [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
+  BOOST_REQUIRE(run_until(io, [&] { return res.has_value(); }, 15s));
+  BOOST_REQUIRE_MESSAGE(res->error.empty(), res->error);
+  return Post{res->status, res->body};
+}
+
+std::vector<std::pair<std::string, std::string>> signed_headers(const std::string& secret, const std::string& body,
+                                                                std::int64_t ts) {
+  std::string t = std::to_string(ts);
+  return {{"X-OpenClaw-Timestamp", t},
+          {"X-OpenClaw-Signature", "sha256=" + openclaw::sdk::hmac_sha256_hex(secret, t + "." + body)}};
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(channels_webhook)
+
+BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_right_status) {
+  const std::string secret = "webhook-secret-0123456789abcdef";
+  ReplySink sink;
+  Sandbox sb;
+  channel_plugins(sb, {"webhook", "commands"});
+  PortBlock block{130};
+  fs::path cfg = sb.home() / ".openclaw-hook" / "openclaw.json";
+  fs::create_directories(cfg.parent_path());
+  fs::permissions(cfg.parent_path(), fs::perms(0700));
+  json::object root{{"gateway", json::object{{"port", block.base()}}},
+                    {"channels", json::object{{"webhook", json::object{{"secret", secret},
+                                                                       {"replyUrl", sink.url()},
+                                                                       {"maxBodyBytes", 4096},
+                                                                       {"allowFrom", json::array{"ops-*"}}}}}}};
+  write_file(cfg, json::serialize(root));
+  fs::permissions(cfg, fs::perms(0600));
+  auto gw = sb.spawn({"--profile", "hook", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  int port = block.base();
+
+  std::string body = R"({"id":"m1","from":"ops-alice","chat":"ops-room","text":"/status"})";
+  auto first = signed_headers(secret, body, unix_now());
+  auto ok = post(port, "/hooks/ops", body, first);
+  BOOST_TEST(ok.status == 202, ok.body);
+  BOOST_REQUIRE(poll_until([&] { return !sink.requests().empty(); }, 10s));
+  auto reply = sink.requests().front();
+  auto rj = json::parse(reply.body).as_object();
+  BOOST_TEST(rj.at("to").as_string() == "ops-room");
+  BOOST_TEST(rj.at("hook").as_string() == "ops");
+  BOOST_TEST(contains(std::string(rj.at("text").as_string()), "hook: running"));
+  // The reply is signed with the same secret.
+  auto ts = reply.headers.at("x-openclaw-timestamp");
+  BOOST_TEST(reply.headers.at("x-openclaw-signature") ==
+             "sha256=" + openclaw::sdk::hmac_sha256_hex(secret, ts + "." + reply.body));
+
+  // The same signed request again is a replay; the same message id signed anew, a duplicate.
+  auto replay = post(port, "/hooks/ops", body, first);
+  BOOST_TEST(replay.status == 409);
+  BOOST_TEST(contains(replay.body, "replayed"));
+  auto dup = post(port, "/hooks/ops", body, signed_headers(secret, body, unix_now() - 1));
+  BOOST_TEST(dup.status == 409);
+  BOOST_TEST(contains(dup.body, "already"));
+  auto wrong = signed_headers("another-secret-0123456789", body, unix_now());
+  auto bad = post(port, "/hooks/ops", body, wrong);
+  BOOST_TEST(bad.status == 401);
+  BOOST_TEST(contains(bad.body, "bad signature"));
+  auto stale = post(port, "/hooks/ops", body, signed_headers(secret, body, unix_now() - 3600));
+  BOOST_TEST(stale.status == 401);
+  BOOST_TEST(contains(stale.body, "stale timestamp"));
+  BOOST_TEST(post(port, "/hooks/ops", body, {}).status == 401);
+  std::string big = R"({"id":"m2","from":"ops-a","text":")" + std::string(5000, 'x') + "\"}";
+  BOOST_TEST(post(port, "/hooks/ops", big, signed_headers(secret, big, unix_now())).status == 413);
+  std::string junk = "{not json";
+  BOOST_TEST(post(port, "/hooks/ops", junk, signed_headers(secret, junk, unix_now())).status == 400);
+  std::string notext = R"({"id":"m3","from":"ops-a"})";
+  BOOST_TEST(post(port, "/hooks/ops", notext, signed_headers(secret, notext, unix_now())).status == 400);
+  BOOST_TEST(post(port, "/hooks/ops", "", {}, "GET").status == 405);
+
+  // A sender outside allowFrom is queued (202) but never answered.
+  std::size_t before = sink.requests().size();
+  std::string stranger = R"({"id":"m4","from":"mallory","text":"/logs hook"})";
+  BOOST_TEST(post(port, "/hooks/ops", stranger, signed_headers(secret, stranger, unix_now())).status == 202);
+  std::string later = R"({"id":"m5","from":"ops-alice","text":"/help"})";
+  BOOST_TEST(post(port, "/hooks/ops", later, signed_headers(secret, later, unix_now())).status == 202);
+  BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == before + 1; }, 10s));
+  BOOST_TEST(contains(sink.requests().back().body, "Commands:"));
+  BOOST_TEST(!contains(gw->err(), secret));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

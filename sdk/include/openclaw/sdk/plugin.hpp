@@ -95,8 +95,8 @@ class BOOST_SYMBOL_VISIBLE Host {
   virtual void log(LogLevel level, std::string_view message) = 0;
 
   /// Serves `handler` on the gateway's own HTTP port for `method` and paths starting with
-  /// `path_prefix` (which must start with "/<plugin id>" or "/__openclaw__/"). The handler answers
-  /// through its HttpResponder, now or later.
+  /// `path_prefix` (which must start with "/<plugin id>" or "/__openclaw__/", or for a plugin of
+  /// kind "channel" also "/hooks/"). The handler answers through its HttpResponder, now or later.
   virtual Registration add_route_async(std::string method, std::string path_prefix,
                                        AsyncHttpHandler handler) = 0;
   /// Adds a gateway WebSocket method (advertised in hello-ok). Names must start with "<id>." or

@@ -1,0 +1,344 @@
+// webhook: a channel over plain HTTP. Inbound `POST /hooks/<name>` on the gateway's port, signed
+// with a shared secret (HMAC-SHA256 over "<timestamp>.<body>", a replay window) or carrying a
+// bearer token; the message is answered 202 once the host has queued it durably. Replies are
+// POSTed, signed the same way, to `channels.webhook.replyUrl`. Public SDK only.
+#include <sys/stat.h>
+
+#include <deque>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_set>
+
+#include <boost/json.hpp>
+
+#include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/http_client.hpp>
+#include <openclaw/sdk/plugin_export.hpp>
+
+namespace sdk = openclaw::sdk;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kBlock = "channels.webhook";
+
+struct Settings {
+  bool configured = false;
+  bool enabled = true;
+  std::string secret;      // HMAC key
+  std::string token;       // bearer token
+  std::string reply_url;
+  std::string ca_file;
+  std::size_t max_body = 64 * 1024;
+  std::int64_t tolerance_s = 300;
+  std::set<std::string> hooks;  // allowed names; empty: any
+};
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A secret from a file: a regular file (not a symlink), trailing newline trimmed.
+std::string secret_file(const std::string& path, const std::string& key) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw std::runtime_error(key + ": cannot read " + path);
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error(key + ": " + path + " must be a regular file (symlinks are refused)");
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
+  Settings s;
+  const auto* c = root.if_contains("channels");
+  const auto* b = c && c->is_object() ? c->get_object().if_contains("webhook") : nullptr;
+  if (!b || !b->is_object()) return s;
+  const auto& o = b->get_object();
+  auto bad = [&](const std::string& key, const std::string& msg) {
+    if (problems) problems->push_back({std::string(kBlock) + "." + key, msg});
+  };
+  auto str = [&](const char* key) -> std::string {
+    const auto* v = o.if_contains(key);
+    if (!v) return {};
+    if (!v->is_string()) {
+      bad(key, "must be a string");
+      return {};
+    }
+    return std::string(v->get_string());
+  };
+  if (const auto* v = o.if_contains("enabled")) {
+    if (v->is_bool()) s.enabled = v->get_bool(); else bad("enabled", "must be true or false");
+  }
+  s.secret = str("secret");
+  s.token = str("token");
+  for (auto [file_key, target] : {std::pair{"secretFile", &s.secret}, std::pair{"tokenFile", &s.token}}) {
+    std::string f = str(file_key);
+    if (f.empty()) continue;
+    try {
+      *target = secret_file(f, std::string(kBlock) + "." + file_key);
+    } catch (const std::exception& e) {
+      bad(file_key, e.what());
+    }
+  }
+  if (const auto* v = o.if_contains("secret"); v && v->is_string() && v->get_string().size() < 16) {
+    bad("secret", "must be at least 16 characters");
+  }
+  s.reply_url = str("replyUrl");
+  if (!s.reply_url.empty()) {
+    auto u = sdk::Url::parse(s.reply_url);
+    if (!u || (u->scheme != "http" && u->scheme != "https")) bad("replyUrl", "must be an http(s) URL");
+  }
+  s.ca_file = str("caFile");
+  if (const auto* v = o.if_contains("maxBodyBytes")) {
+    if (v->is_int64() && v->get_int64() >= 256 && v->get_int64() <= (1 << 20)) {
+      s.max_body = static_cast<std::size_t>(v->get_int64());
+    } else {
+      bad("maxBodyBytes", "must be 256..1048576");
+    }
+  }
+  if (const auto* v = o.if_contains("toleranceSeconds")) {
+    if (v->is_int64() && v->get_int64() >= 1 && v->get_int64() <= 3600) {
+      s.tolerance_s = v->get_int64();
+    } else {
+      bad("toleranceSeconds", "must be 1..3600");
+    }
+  }
+  if (const auto* v = o.if_contains("hooks")) {
+    if (!v->is_array()) {
+      bad("hooks", "must be a list of hook names");
+    } else {
+      for (const auto& h : v->get_array()) {
+        if (h.is_string()) s.hooks.insert(std::string(h.get_string())); else bad("hooks", "must hold strings");
+      }
+    }
+  }
+  s.configured = !s.secret.empty() || !s.token.empty();
+  if (!s.configured && s.enabled && problems) {
+    bad("secret", "the webhook needs secret/secretFile (signed requests) or token/tokenFile (bearer)");
+  }
+  return s;
+}
+
+sdk::HttpResponse answer(int status, const std::string& code, const std::string& message) {
+  return sdk::HttpResponse::error(status, code, message);
+}
+
+class Webhook final : public sdk::Plugin {
+ public:
+  std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
+    std::vector<sdk::ConfigProblem> p;
+    settings_of(host.root_config(), &p);
+    return p;
+  }
+
+  void start(sdk::Host& host) override {
+    host_ = &host;
+    s_ = settings_of(host.root_config(), nullptr);
+    if (!s_.enabled || !s_.configured) {
+      host.log(sdk::LogLevel::info, s_.enabled ? "channels.webhook has no secret or token: webhook idle"
+                                               : "channels.webhook.enabled is false: webhook off");
+      return;
+    }
+    channels_ = host.service<sdk::Channels>();
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 1)");
+    sdk::ChannelDriver d;
+    d.id = "webhook";
+    d.text_limit = 60000;
+    d.send = [this](const std::string& account, const std::string& to, const std::string& text,
+                    std::function<void(sdk::Delivery)> done) { reply(account, to, text, std::move(done)); };
+    d.status = [this] { return status(); };
+    driver_ = channels_->register_channel(std::move(d));
+    channels_->report("webhook", "default", true, "");
+    host.add_route_async("POST", "/hooks/", [this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+      inbound(r, std::move(respond));
+    });
+    for (const char* m : {"GET", "PUT", "DELETE", "PATCH", "HEAD"}) {
+      host.add_route(m, "/hooks/", [](const sdk::HttpRequest&) {
+        auto r = answer(405, "METHOD_NOT_ALLOWED", "hooks take POST");
+        r.headers.push_back({"Allow", "POST"});
+        return r;
+      });
+    }
+    host.log(sdk::LogLevel::info, std::string("webhook: POST /hooks/<name> on the gateway port (") +
+                                      (s_.secret.empty() ? "bearer token" : "HMAC-SHA256 signatures") + ")" +
+                                      (s_.reply_url.empty() ? ", no replyUrl: replies are dropped" : ""));
+  }
+
+  void stop() override {
+    driver_.revoke();
+    *alive_ = false;  // replies still in flight must not touch this object
+    host_ = nullptr;
+  }
+
+  json::value status() const override {
+    return json::object{{"configured", s_.configured},
+                        {"auth", s_.secret.empty() ? "bearer" : "hmac-sha256"},
+                        {"replyUrl", s_.reply_url.empty() ? json::value(nullptr) : json::value(s_.reply_url)},
+                        {"accepted", accepted_},
+                        {"refused", refused_},
+                        {"replies", replies_},
+                        {"replyErrors", reply_errors_}};
+  }
+
+ private:
+  // Why a request may not pass, or "" when it may. `status` is set for a refusal.
+  std::string authenticate(const sdk::HttpRequest& r, int& status) {
+    status = 401;
+    auto header = [&](const char* k) {
+      auto it = r.headers.find(k);
+      return it == r.headers.end() ? std::string() : it->second;
+    };
+    if (!s_.secret.empty()) {
+      std::string ts = header("x-openclaw-timestamp"), sig = header("x-openclaw-signature");
+      if (ts.empty() || sig.empty()) return "missing X-OpenClaw-Timestamp or X-OpenClaw-Signature";
+      char* end = nullptr;
+      long long t = std::strtoll(ts.c_str(), &end, 10);
+      if (*end || ts.size() > 12) return "X-OpenClaw-Timestamp must be Unix seconds";
+      if (std::llabs(now_s() - t) > s_.tolerance_s) {
+        return "stale timestamp (more than " + std::to_string(s_.tolerance_s) + " s from the gateway's clock)";
+      }
+      std::string want = "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + r.body);
+      if (!sdk::constant_time_equals(sig, want)) return "bad signature";
+      // The same signed request twice within the window is a replay.
+      prune(t);
+      if (!seen_.insert(sig).second) {
+        status = 409;
+        return "replayed request (this signature was already accepted)";
+      }
+      seen_order_.emplace_back(t, sig);
+      return "";
+    }
+    std::string auth = header("authorization");
+    if (auth.rfind("Bearer ", 0) != 0 || !sdk::constant_time_equals(auth.substr(7), s_.token)) {
+      return "missing or wrong bearer token";
+    }
+    return "";
+  }
+
+  void prune(std::int64_t) {
+    std::int64_t oldest = now_s() - s_.tolerance_s - 1;
+    while (!seen_order_.empty() && seen_order_.front().first < oldest) {
+      const std::string& k = seen_order_.front().second;
+      if (k.rfind("id:", 0) == 0) {
+        ids_.erase(k.substr(3));
+      } else {
+        seen_.erase(k);
+      }
+      seen_order_.pop_front();
+    }
+  }
+
+  void inbound(const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+    auto refuse = [&](int status, const std::string& code, const std::string& why) {
+      ++refused_;
+      respond.send(answer(status, code, why));
+    };
+    std::string name = r.path.substr(std::string("/hooks/").size());
+    if (name.empty() || name.size() > 64 || name.find('/') != std::string::npos) {
+      return refuse(404, "NOT_FOUND", "POST /hooks/<name>");
+    }
+    if (!s_.hooks.empty() && !s_.hooks.count(name)) return refuse(404, "NOT_FOUND", "no hook named " + name);
+    if (r.body.size() > s_.max_body) {
+      return refuse(413, "PAYLOAD_TOO_LARGE", "the body is over " + std::to_string(s_.max_body) + " bytes");
+    }
+    int status = 401;
+    if (auto why = authenticate(r, status); !why.empty()) {
+      return refuse(status, status == 409 ? "REPLAYED" : "UNAUTHORIZED", why);
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) return refuse(400, "INVALID_REQUEST", "the body must be a JSON object");
+    const auto& o = v.get_object();
+    auto field = [&](const char* k) -> std::optional<std::string> {
+      const auto* f = o.if_contains(k);
+      if (!f) return std::string();
+      if (f->is_string()) return std::string(f->get_string());
+      if (f->is_int64()) return std::to_string(f->get_int64());
+      return std::nullopt;
+    };
+    auto text = field("text"), from = field("from"), chat = field("chat"), id = field("id");
+    if (!text || !from || !chat || !id) return refuse(400, "INVALID_REQUEST", "text, from, chat and id must be strings");
+    if (text->empty()) return refuse(400, "INVALID_REQUEST", "text is required");
+    if (from->empty()) return refuse(400, "INVALID_REQUEST", "from is required (the sender's id)");
+    // A sender retrying (same id, new signature) within the window is answered once.
+    std::string id_key = name + "/" + *id;
+    if (!id->empty()) {
+      prune(0);
+      if (ids_.count(id_key)) return refuse(409, "DUPLICATE", "message " + *id + " was already accepted");
+    }
+    sdk::ChannelMessage m;
+    m.channel = "webhook";
+    m.account = name;
+    m.from = *from;
+    m.from_name = *from;
+    m.chat = chat->empty() ? *from : *chat;
+    m.text = *text;
+    m.id = *id;
+    if (const auto* g = o.if_contains("group"); g && g->is_bool()) m.group = g->get_bool();
+    channels_->receive(std::move(m), [this, alive = alive_, respond, id_key, has_id = !id->empty()](bool ok, const std::string& why) {
+      if (!*alive) return (void)respond.send(answer(503, "UNAVAILABLE", "the webhook plugin stopped"));
+      if (ok) {
+        ++accepted_;
+        if (has_id && ids_.insert(id_key).second) seen_order_.emplace_back(now_s(), "id:" + id_key);
+        respond.send(sdk::HttpResponse::text(202, R"({"ok":true,"queued":true})", "application/json"));
+      } else {
+        ++refused_;
+        bool dup = why.find("already queued") != std::string::npos;
+        respond.send(answer(dup ? 409 : 503, dup ? "DUPLICATE" : "UNAVAILABLE", why));
+      }
+    });
+  }
+
+  void reply(const std::string& account, const std::string& to, const std::string& text,
+             std::function<void(sdk::Delivery)> done) {
+    if (s_.reply_url.empty()) {
+      done(sdk::Delivery{false, "channels.webhook.replyUrl is not set", {}, 0});
+      return;
+    }
+    std::string body = json::serialize(json::object{{"channel", "webhook"}, {"hook", account}, {"to", to}, {"text", text}});
+    sdk::HttpClientRequest req;
+    req.method = "POST";
+    req.url = s_.reply_url;
+    req.body = body;
+    req.timeout = 10s;
+    req.ca_file = s_.ca_file;
+    if (!s_.secret.empty()) {
+      std::string ts = std::to_string(now_s());
+      req.headers = {{"X-OpenClaw-Timestamp", ts},
+                     {"X-OpenClaw-Signature", "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + body)}};
+    } else {
+      req.headers = {{"Authorization", "Bearer " + s_.token}};
+    }
+    sdk::http_request(host_->io(), std::move(req), [this, alive = alive_, done = std::move(done)](sdk::HttpClientResponse res) {
+      if (!*alive) return done(sdk::Delivery{false, "the webhook plugin stopped", {}, 0});
+      if (res.error.empty() && res.status / 100 == 2) {
+        ++replies_;
+        done(sdk::Delivery{true, {}, {}, 1});
+        return;
+      }
+      ++reply_errors_;
+      std::string why = res.error.empty() ? "replyUrl answered HTTP " + std::to_string(res.status) : res.error;
+      if (channels_) channels_->report("webhook", "default", true, why);
+      done(sdk::Delivery{false, why, {}, 0});
+    });
+  }
+
+  sdk::Host* host_ = nullptr;
+  sdk::Channels* channels_ = nullptr;
+  sdk::Registration driver_;
+  Settings s_;
+  std::unordered_set<std::string> seen_;  ///< signatures accepted within the window
+  std::unordered_set<std::string> ids_;   ///< "<hook>/<id>" accepted within the window
+  std::deque<std::pair<std::int64_t, std::string>> seen_order_;
+  std::int64_t accepted_ = 0, refused_ = 0, replies_ = 0, reply_errors_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+OPENCLAW_PLUGIN(Webhook)
