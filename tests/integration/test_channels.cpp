@@ -8,9 +8,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/http_client.hpp"
+#include "openclaw/sdk/http_server.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
@@ -397,15 +405,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- webhook ---------------------------------------------------------------------------------
 
-#include <mutex>
-#include <thread>
-
-#include <boost/asio.hpp>
-
-#include "openclaw/sdk/channels.hpp"
-#include "openclaw/sdk/http_client.hpp"
-#include "openclaw/sdk/http_server.hpp"
-
 namespace {
 
 // Where the bot's replies go: a real HTTP server on its own thread, every request kept.
@@ -539,6 +538,263 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == before + 1; }, 10s));
   BOOST_TEST(contains(sink.requests().back().body, "Commands:"));
   BOOST_TEST(!contains(gw->err(), secret));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- telegram --------------------------------------------------------------------------------
+
+namespace {
+
+// A stand-in for the Bot API: getMe, getUpdates long polling (held until an update is queued or
+// its timeout), sendMessage; faults (429, 500, malformed JSON, no answer) on request.
+struct BotApi {
+  PortBlock block{1};
+  boost::asio::io_context io;
+  std::unique_ptr<openclaw::sdk::HttpServer> server;
+  std::thread thread;
+  std::mutex mu;
+  std::string token;
+  std::vector<json::object> updates;                   // queued, not yet delivered past an offset
+  std::vector<std::int64_t> offsets;                   // every getUpdates offset asked
+  std::vector<std::pair<json::object, std::chrono::steady_clock::time_point>> sends;  // every sendMessage attempt
+  std::deque<std::string> update_faults, send_faults;  // "429", "500", "junk", "hang"
+  std::vector<openclaw::sdk::HttpResponder> held;
+  std::shared_ptr<boost::asio::steady_timer> hold_timer;
+
+  explicit BotApi(std::string t) : token(std::move(t)) {
+    server = std::make_unique<openclaw::sdk::HttpServer>(
+        io, openclaw::sdk::AsyncHttpHandler([this](const openclaw::sdk::HttpRequest& r, openclaw::sdk::HttpResponder respond) {
+          handle(r, std::move(respond));
+        }));
+    server->listen("127.0.0.1", block.base());
+    thread = std::thread([this] { io.run(); });
+  }
+  ~BotApi() {
+    boost::asio::post(io, [this] {
+      held.clear();
+      server->stop();
+      io.stop();
+    });
+    thread.join();
+  }
+  std::string root() const { return "http://127.0.0.1:" + std::to_string(block.base()); }
+
+  static openclaw::sdk::HttpResponse ok(json::value result) {
+    return openclaw::sdk::HttpResponse::text(200, json::serialize(json::object{{"ok", true}, {"result", result}}),
+                                             "application/json");
+  }
+  static std::optional<openclaw::sdk::HttpResponse> fault(const std::string& f) {
+    if (f == "429") {
+      return openclaw::sdk::HttpResponse::text(
+          429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})",
+          "application/json");
+    }
+    if (f == "500") return openclaw::sdk::HttpResponse::text(500, "<html>bad gateway</html>", "text/html");
+    if (f == "junk") return openclaw::sdk::HttpResponse::text(200, "{\"ok\":tru", "application/json");
+    return std::nullopt;
+  }
+
+  void handle(const openclaw::sdk::HttpRequest& r, openclaw::sdk::HttpResponder respond) {
+    std::lock_guard lock(mu);
+    std::string prefix = "/bot" + token + "/";
+    if (r.path.rfind(prefix, 0) != 0) {
+      respond.send(openclaw::sdk::HttpResponse::text(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})",
+                                                     "application/json"));
+      return;
+    }
+    std::string method = r.path.substr(prefix.size());
+    json::object params;
+    boost::system::error_code ec;
+    auto v = json::parse(r.body, ec);
+    if (!ec && v.is_object()) params = v.get_object();
+    if (method == "getMe") {
+      respond.send(ok(json::object{{"id", 1}, {"is_bot", true}, {"username", "rescue_bot"}}));
+    } else if (method == "getUpdates") {
+      std::int64_t offset = params.contains("offset") ? params.at("offset").as_int64() : 0;
+      offsets.push_back(offset);
+      if (!update_faults.empty()) {
+        auto f = update_faults.front();
+        update_faults.pop_front();
+        if (f == "hang") {
+          held.push_back(respond);  // never answered: the client's deadline must fire
+          return;
+        }
+        respond.send(*fault(f));
+        return;
+      }
+      deliver(std::move(respond), offset);
+    } else if (method == "sendMessage") {
+      sends.emplace_back(params, std::chrono::steady_clock::now());
+      if (!send_faults.empty()) {
+        auto f = send_faults.front();
+        send_faults.pop_front();
+        respond.send(*fault(f));
+        return;
+      }
+      respond.send(ok(json::object{{"message_id", static_cast<std::int64_t>(sends.size())}}));
+    } else {
+      respond.send(openclaw::sdk::HttpResponse::text(404, R"({"ok":false,"description":"Not Found"})", "application/json"));
+    }
+  }
+
+  // Answers with the updates at or past `offset`, now or when one is queued (within 1 s).
+  void deliver(openclaw::sdk::HttpResponder respond, std::int64_t offset) {
+    json::array out;
+    for (const auto& u : updates) {
+      if (u.at("update_id").as_int64() >= offset) out.push_back(u);
+    }
+    if (!out.empty()) {
+      respond.send(ok(out));
+      return;
+    }
+    auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(50));
+    auto deadline = std::chrono::steady_clock::now() + 1s;
+    poll_later(std::move(respond), offset, timer, deadline);
+  }
+  void poll_later(openclaw::sdk::HttpResponder respond, std::int64_t offset,
+                  std::shared_ptr<boost::asio::steady_timer> timer, std::chrono::steady_clock::time_point deadline) {
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([this, respond, offset, timer, deadline](const boost::system::error_code& e) {
+      if (e) return;
+      json::array out;
+      {
+        std::lock_guard lock(mu);
+        for (const auto& u : updates) {
+          if (u.at("update_id").as_int64() >= offset) out.push_back(u);
+        }
+      }
+      if (!out.empty() || std::chrono::steady_clock::now() >= deadline) {
+        respond.send(ok(out));
+        return;
+      }
+      poll_later(respond, offset, timer, deadline);
+    });
+  }
+
+  void add_message(std::int64_t id, std::int64_t from, const std::string& text) {
+    std::lock_guard lock(mu);
+    updates.push_back(json::object{
+        {"update_id", id},
+        {"message", json::object{{"message_id", id},
+                                 {"from", json::object{{"id", from}, {"is_bot", false}, {"username", "user" + std::to_string(from)}}},
+                                 {"chat", json::object{{"id", from}, {"type", "private"}}},
+                                 {"date", unix_now()},
+                                 {"text", text}}}});
+  }
+  std::size_t send_count() {
+    std::lock_guard lock(mu);
+    return sends.size();
+  }
+  std::vector<std::pair<json::object, std::chrono::steady_clock::time_point>> sent() {
+    std::lock_guard lock(mu);
+    return sends;
+  }
+  std::vector<std::int64_t> asked_offsets() {
+    std::lock_guard lock(mu);
+    return offsets;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(channels_telegram)
+
+BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_the_token_stays_secret) {
+  const std::string token = "123456789:AAF-test_Token0123456789abcdefghijklm";
+  BotApi api(token);
+  Sandbox sb;
+  channel_plugins(sb, {"telegram", "commands"});
+  PortBlock block{130};
+  fs::path dir = sb.home() / ".openclaw-tg";
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms(0700));
+  // The token comes from a file (a symlink to it is refused; checked below).
+  write_file(sb.home() / "tg-token", token + "\n");
+  json::object root{{"gateway", json::object{{"port", block.base()}}},
+                    {"channels", json::object{{"telegram", json::object{{"tokenFile", (sb.home() / "tg-token").string()},
+                                                                        {"apiRoot", api.root()},
+                                                                        {"pollTimeoutSeconds", 1},
+                                                                        {"allowFrom", json::array{"42"}}}}}}};
+  write_file(dir / "openclaw.json", json::serialize(root));
+  fs::permissions(dir / "openclaw.json", fs::perms(0600));
+  auto start = [&] {
+    auto gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+    BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return contains(gw->err(), "telegram: connected as @rescue_bot"); }, 10s), gw->err());
+    return gw;
+  };
+  auto gw = start();
+
+  api.add_message(100, 42, "/status");
+  BOOST_REQUIRE(poll_until([&] { return api.send_count() == 1; }, 10s));
+  auto first = api.sent().front().first;
+  BOOST_TEST(first.at("chat_id").as_string() == "42");
+  BOOST_TEST(contains(std::string(first.at("text").as_string()), "tg: running"));
+
+  // 429 with retry_after 1: the reply comes on the second try, a second later.
+  {
+    std::lock_guard lock(api.mu);
+    api.send_faults.push_back("429");
+  }
+  api.add_message(101, 42, "/help");
+  BOOST_REQUIRE(poll_until([&] { return api.send_count() == 3; }, 10s));
+  auto s = api.sent();
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(s[2].second - s[1].second).count() >= 900);
+  BOOST_TEST(contains(std::string(s[2].first.at("text").as_string()), "Commands:"));
+
+  // getUpdates failing (5xx, malformed JSON, no answer at all) is retried; updates still arrive.
+  {
+    std::lock_guard lock(api.mu);
+    api.update_faults = {"500", "junk", "hang"};
+  }
+  api.add_message(102, 7, "/logs tg");  // a stranger: never answered
+  api.add_message(103, 42, "/ports");
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return api.send_count() == 4; }, 30s), gw->err());
+  BOOST_TEST(contains(std::string(api.sent()[3].first.at("text").as_string()), "tg ports:"));
+  for (const auto& [p, t] : api.sent()) BOOST_TEST(p.at("chat_id").as_string() == "42");
+
+  // Every fault served (the unanswered poll costs the client its 6 s deadline), and polling goes on.
+  std::size_t polls = 0;
+  BOOST_REQUIRE(poll_until([&] {
+    std::lock_guard lock(api.mu);
+    polls = api.offsets.size();
+    return api.update_faults.empty();
+  }, 30s));
+  BOOST_REQUIRE(poll_until([&] {
+    auto o = api.asked_offsets();
+    return o.size() > polls && o.back() == 104;
+  }, 20s));
+  // Restart: the persisted offset is asked first, and nothing is answered again.
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+  std::size_t asked_before = api.asked_offsets().size();
+  gw = start();
+  BOOST_REQUIRE(poll_until([&] { return api.asked_offsets().size() > asked_before; }, 10s));
+  BOOST_TEST(api.asked_offsets()[asked_before] == 104);
+  api.add_message(104, 42, "/status");
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return api.send_count() == 5; }, 10s), gw->err());
+  BOOST_TEST(api.send_count() == 5u);
+
+  // The token: in no log, status, error or command line.
+  auto st = sb.run({"--profile", "tg", "channels", "status", "--json"});
+  BOOST_TEST(contains(st.out, "\"connected\":true"));
+  BOOST_TEST(!contains(st.out, token));
+  BOOST_TEST(!contains(sb.run({"--profile", "tg", "status", "--json"}).out, token));
+  BOOST_TEST(!contains(sb.run({"--profile", "tg", "health", "--json"}).out, token));
+  BOOST_TEST(!contains(gw->err() + gw->out(), token));
+  BOOST_TEST(!contains(read_file(dir / "logs" / "gateway.log"), token));
+  BOOST_TEST(!contains(read_file(fs::path("/proc") / std::to_string(gw->pid()) / "cmdline"), token));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+
+  // A symlinked token file is refused, naming the key.
+  fs::create_symlink(sb.home() / "tg-token", sb.home() / "tg-link");
+  root["channels"].as_object()["telegram"].as_object()["tokenFile"] = (sb.home() / "tg-link").string();
+  write_file(dir / "openclaw.json", json::serialize(root));
+  gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  BOOST_REQUIRE(gw->wait_for_output("gateway ready"));
+  BOOST_TEST(contains(gw->err(), "channels.telegram.tokenFile"), gw->err());
+  BOOST_TEST(contains(gw->err(), "is a symlink"), gw->err());
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 
