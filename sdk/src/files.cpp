@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -123,6 +127,29 @@ void create_private_dirs(const fs::path& dir, fs::perms mode) {
     throw_errno("cannot create directory", dir);
   }
   ::chmod(dir.c_str(), static_cast<mode_t>(mode) & 07777);  // umask may have narrowed it
+}
+
+fs::path expand_home(const std::string& path) {
+  if (path.rfind("~/", 0) != 0) return path;
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : "") / path.substr(2);
+}
+
+std::string read_secret_file(const std::string& given) {
+  const fs::path path = expand_home(given);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    throw std::runtime_error(path.string() + " cannot be read: " + std::strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode)) throw std::runtime_error(path.string() + " is a symlink: give the regular file itself");
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error(path.string() + " is not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) throw std::runtime_error(path.string() + " cannot be read");
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
 }
 
 }  // namespace openclaw::sdk

@@ -5,6 +5,7 @@
 // which queues them durably, applies the access policy and answers through this driver.
 // Public SDK only.
 #include <deque>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 #include <openclaw/sdk/tcp_client.hpp>
 
@@ -48,16 +50,6 @@ const json::object* block(const json::object& root) {
   if (!c || !c->is_object()) return nullptr;
   const auto* b = c->get_object().if_contains("irc");
   return b && b->is_object() ? &b->get_object() : nullptr;
-}
-
-std::string read_secret_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(std::string(kBlock) + ".passwordFile: cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 bool valid_nick(const std::string& n) {
@@ -124,7 +116,7 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   str("passwordFile", password_file);
   if (!password_file.empty()) {
     try {
-      s.password = read_secret_file(password_file);
+      s.password = sdk::read_secret_file(password_file);
     } catch (const std::exception& e) {
       bad("passwordFile", e.what());
     }

@@ -3,8 +3,8 @@
 // handed to the host once, across restarts), sendMessage, and backoff on 429 (honouring
 // retry_after), 5xx, timeouts and malformed answers. The bot token never appears in logs,
 // status or errors, and never on a command line. Public SDK only.
-#include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -60,21 +60,10 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   s.token = str("botToken");
   std::string file = str("tokenFile");
   if (!file.empty()) {
-    struct stat st {};
-    if (::lstat(file.c_str(), &st) != 0) {
-      bad("tokenFile", "cannot read " + file);
-    } else if (S_ISLNK(st.st_mode)) {
-      bad("tokenFile", file + " is a symlink: give the regular file itself");
-    } else if (!S_ISREG(st.st_mode)) {
-      bad("tokenFile", file + " is not a regular file");
-    } else {
-      std::ifstream in(file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      s.token = ss.str();
-      while (!s.token.empty() && (s.token.back() == '\n' || s.token.back() == '\r' || s.token.back() == ' ')) {
-        s.token.pop_back();
-      }
+    try {
+      s.token = sdk::read_secret_file(file);
+    } catch (const std::exception& e) {
+      bad("tokenFile", e.what());
     }
   }
   // A bot token is "<digits>:<35 characters>"; anything else would end up in a URL path.
@@ -241,6 +230,9 @@ class Telegram final : public sdk::Plugin {
         username_ = std::string(u->get_string());
       }
       host_->log(sdk::LogLevel::info, "telegram: connected as @" + username_);
+      connected_ = true;
+      last_error_.clear();
+      channels_->report("telegram", "default", true, "");
       poll();
     });
   }

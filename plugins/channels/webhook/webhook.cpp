@@ -2,9 +2,9 @@
 // with a shared secret (HMAC-SHA256 over "<timestamp>.<body>", a replay window) or carrying a
 // bearer token; the message is answered 202 once the host has queued it durably. Replies are
 // POSTed, signed the same way, to `channels.webhook.replyUrl`. Public SDK only.
-#include <sys/stat.h>
 
 #include <deque>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
@@ -38,19 +39,6 @@ struct Settings {
 
 std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// A secret from a file: a regular file (not a symlink), trailing newline trimmed.
-std::string secret_file(const std::string& path, const std::string& key) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) throw std::runtime_error(key + ": cannot read " + path);
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error(key + ": " + path + " must be a regular file (symlinks are refused)");
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
@@ -80,7 +68,7 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     std::string f = str(file_key);
     if (f.empty()) continue;
     try {
-      *target = secret_file(f, std::string(kBlock) + "." + file_key);
+      *target = sdk::read_secret_file(f);
     } catch (const std::exception& e) {
       bad(file_key, e.what());
     }
