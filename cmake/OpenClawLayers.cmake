@@ -3,6 +3,7 @@
 #
 #   core  <-  profile  <-  config  <-  ports  <-  instance  <-  plugins  <-  gateway  <-  cli
 #                                                                 service <-------------'
+#                                                                 channels <--- gateway, cli
 #
 # openclaw_host_layer() declares a layer and links it to the layers it may use; the include check
 # (openclaw_check_layers, also the CTest entry `host_layers`) fails when a file of a layer
