@@ -328,6 +328,10 @@ int main(int argc, char** argv) {
   }
   if (!up) {
     std::fprintf(stderr, "bench_channels: the channels did not connect: %s\n", s.c_str());
+    for (pid_t p : {gw, ngircd}) {
+      ::kill(p, SIGTERM);
+      ::waitpid(p, nullptr, 0);
+    }
     return 1;
   }
   long rss_connected = rss_kb(gw);

@@ -157,8 +157,10 @@ class RegistryInstances final : public sdk::Instances {
     i.self = inst.owner.pid == self_.pid && inst.owner.state_dir == self_.state_dir;
     for (const auto& l : inst.leases) {
       i.ports.emplace_back(l.name, l.port);
-      // A loopback connect is answered (or refused) by the kernel at once.
-      if (l.name == "gateway") i.answers = port_answers("127.0.0.1", l.port, kProbeTimeout);
+      // This instance answers by definition: probing its own port from its own I/O thread
+      // waits for an accept only that thread could do (under load, with a full backlog, the
+      // whole probe timeout). Another's is answered (or refused) by the kernel at once.
+      if (l.name == "gateway") i.answers = i.self || port_answers("127.0.0.1", l.port, kProbeTimeout);
     }
     return i;
   }

@@ -95,6 +95,23 @@ std::string describe_tls(const boost::system::error_code& ec, SSL* handle) {
   return what;
 }
 
+// Resolves `host`, or, for an IP literal (the common case on loopback), skips the resolver:
+// Asio resolves on a thread of its own, a handoff each way that a literal does not need.
+template <typename Handler>
+void resolve(tcp::resolver& resolver, const std::string& host, int port, Handler&& handler) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) {
+    auto results = tcp::resolver::results_type::create(
+        tcp::endpoint(addr, static_cast<unsigned short>(port)), host, std::to_string(port));
+    asio::post(resolver.get_executor(), [h = std::forward<Handler>(handler), results]() mutable {
+      h(boost::system::error_code{}, results);
+    });
+    return;
+  }
+  resolver.async_resolve(host, std::to_string(port), std::forward<Handler>(handler));
+}
+
 // Plain and TLS streams behind one set of operations.
 template <typename Stream>
 struct Transport;
@@ -238,8 +255,8 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
       self->resolver.cancel();
       beast::get_lowest_layer(self->stream).cancel();
     });
-    resolver.async_resolve(
-        url.host, std::to_string(url.port),
+    resolve(
+        resolver, url.host, url.port,
         [self](boost::system::error_code ec, tcp::resolver::results_type r) {
           if (ec) return self->fail("resolve " + self->url.host, describe(ec));
           beast::get_lowest_layer(self->stream).async_connect(
@@ -390,8 +407,8 @@ struct WsImpl final : WebSocketClient::Impl, std::enable_shared_from_this<WsImpl
   void start() {
     auto self = this->shared_from_this();
     beast::get_lowest_layer(ws).expires_after(options.connect_timeout);
-    resolver.async_resolve(
-        url.host, std::to_string(url.port),
+    resolve(
+        resolver, url.host, url.port,
         [self](boost::system::error_code ec, tcp::resolver::results_type r) {
           if (self->closed) return;
           if (ec) return self->end(1006, "resolve " + self->url.host + ": " + describe(ec));
@@ -617,8 +634,7 @@ struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
       self->end("connect " + self->where() + ": timed out after " +
                 std::to_string(self->options.connect_timeout.count()) + " ms");
     });
-    resolver.async_resolve(host, std::to_string(port), [self](boost::system::error_code ec,
-                                                              tcp::resolver::results_type r) {
+    resolve(resolver, host, port, [self](boost::system::error_code ec, tcp::resolver::results_type r) {
       if (self->closed) return;
       if (ec) return self->end("resolve " + self->host + ": " + describe(ec));
       asio::async_connect(self->stream.lowest_layer(), r,
