@@ -7,6 +7,8 @@
 #include <array>
 #include <cctype>
 #include <deque>
+#include <map>
+#include <set>
 
 #include <openssl/ssl.h>
 
@@ -351,6 +353,329 @@ void http_request(asio::io_context& io, HttpClientRequest request,
     start(std::make_shared<HttpExchange<beast::tcp_stream>>(io));
   }
 }
+
+// ---- HTTP client with kept connections -------------------------------------------------------
+
+namespace {
+
+struct PooledJob {
+  HttpClientRequest req;
+  Url url;
+  std::function<void(HttpClientResponse)> done;
+  bool retried = false;
+
+  void finish(HttpClientResponse r) {
+    if (!done) return;
+    auto d = std::move(done);
+    done = nullptr;
+    d(std::move(r));
+  }
+  void fail(const std::string& why) {
+    HttpClientResponse r;
+    r.error = req.method + " " + req.url + ": " + why;
+    finish(std::move(r));
+  }
+};
+
+struct PooledConnBase {
+  virtual ~PooledConnBase() = default;
+  virtual void send(std::shared_ptr<PooledJob> job) = 0;
+  virtual void close() = 0;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+}  // namespace
+
+struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
+  struct Pool {
+    std::vector<std::shared_ptr<PooledConnBase>> idle;
+    std::set<PooledConnBase*> busy;
+    std::size_t open = 0;
+    std::deque<std::shared_ptr<PooledJob>> waiting;
+  };
+  Impl(asio::io_context& c, HttpClient::Options o) : io(c), options(o) {}
+  asio::io_context& io;
+  HttpClient::Options options;
+  std::map<std::string, Pool> pools;
+  std::map<PooledConnBase*, std::shared_ptr<PooledConnBase>> live;  // every open connection
+  bool closed = false;
+
+  void submit(std::shared_ptr<PooledJob> job);
+  std::shared_ptr<PooledConnBase> make(const std::string& key, const std::shared_ptr<PooledJob>& job, std::string& problem);
+  // A connection finished a job: reusable (back to the pool, or straight to the next job) or gone.
+  void released(const std::string& key, PooledConnBase* conn, bool reusable);
+  std::size_t open_connections() const { return live.size(); }
+  void close_all() {
+    closed = true;
+    auto conns = std::move(live);
+    live.clear();
+    for (auto& [p, c] : conns) c->close();
+    for (auto& [k, pool] : pools) {
+      for (auto& j : pool.waiting) j->fail("the client was closed");
+    }
+    pools.clear();
+  }
+};
+
+namespace {
+
+template <typename Stream>
+struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledConn<Stream>> {
+  template <typename... Args>
+  PooledConn(std::weak_ptr<HttpClient::Impl> o, std::string k, asio::io_context& io, Args&&... args)
+      : owner(std::move(o)), key(std::move(k)), resolver(io), stream(io, std::forward<Args>(args)...), deadline(io) {}
+
+  std::weak_ptr<HttpClient::Impl> owner;
+  std::string key;
+  tcp::resolver resolver;
+  Stream stream;
+  asio::steady_timer deadline;
+  std::shared_ptr<ssl::context> tls;
+  beast::flat_buffer buffer;
+  std::optional<http::request<http::string_body>> out;
+  std::optional<http::response_parser<http::string_body>> parser;
+  std::shared_ptr<PooledJob> job;
+  bool connected = false;
+  bool reused = false;
+  bool timed_out = false;
+  bool dead = false;
+
+  void close() override {
+    dead = true;
+    deadline.cancel();
+    resolver.cancel();
+    boost::system::error_code ig;
+    beast::get_lowest_layer(stream).socket().close(ig);
+    if (job) {
+      auto j = std::move(job);
+      j->fail("the client was closed");
+    }
+  }
+
+  void send(std::shared_ptr<PooledJob> j) override {
+    job = std::move(j);
+    timed_out = false;
+    auto self = this->shared_from_this();
+    deadline.expires_after(job->req.timeout);
+    deadline.async_wait([self](boost::system::error_code ec) {
+      if (ec || !self->job) return;
+      self->timed_out = true;
+      self->resolver.cancel();
+      beast::get_lowest_layer(self->stream).cancel();
+    });
+    if (connected) {
+      reused = true;
+      return write();
+    }
+    reused = false;
+    resolve(resolver, job->url.host, job->url.port, [self](boost::system::error_code ec, tcp::resolver::results_type r) {
+      if (self->dead) return;
+      if (ec) return self->failed("resolve " + self->job->url.host, describe(ec), false);
+      beast::get_lowest_layer(self->stream).async_connect(r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+        if (self->dead) return;
+        if (ec2) return self->failed("connect", describe(ec2), false);
+        Transport<Stream>::handshake(self->stream, self->job->url.host, [self](boost::system::error_code ec3) {
+          if (self->dead) return;
+          if (ec3) return self->failed("TLS handshake", describe_tls(ec3, Transport<Stream>::handle(self->stream)), false);
+          self->connected = true;
+          self->write();
+        });
+      });
+    });
+  }
+
+  void write() {
+    const auto& req = job->req;
+    auto verb = http::string_to_verb(req.method);
+    out.emplace();
+    out->method(verb == http::verb::unknown ? http::verb::get : verb);
+    if (verb == http::verb::unknown) out->method_string(req.method);
+    out->target(job->url.target);
+    out->version(11);
+    out->set(http::field::host, job->url.host + ":" + std::to_string(job->url.port));
+    out->set(http::field::user_agent, "openclaw-host");
+    out->keep_alive(true);
+    for (auto& [k, v] : req.headers) out->set(k, v);
+    if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put) {
+      out->set(http::field::content_type, req.content_type);
+      out->body() = req.body;
+      out->prepare_payload();
+    }
+    auto self = this->shared_from_this();
+    http::async_write(stream, *out, [self](boost::system::error_code ec, std::size_t) {
+      if (self->dead) return;
+      // A kept connection the server closed meanwhile fails here or with an empty read: retried.
+      if (ec) return self->failed("send", describe(ec), self->reused);
+      self->parser.emplace();
+      self->parser->body_limit(self->job->req.body_limit);
+      if (self->job->req.method == "HEAD") self->parser->skip(true);
+      http::async_read(self->stream, self->buffer, *self->parser, [self](boost::system::error_code ec2, std::size_t n) {
+        if (self->dead) return;
+        if (ec2) return self->failed("read response", describe(ec2), self->reused && n == 0 && !self->parser->got_some());
+        auto& res = self->parser->get();
+        HttpClientResponse r;
+        r.status = static_cast<int>(res.result_int());
+        for (const auto& f : res) r.headers[lower(f.name_string())] = std::string(f.value());
+        r.body = std::move(res.body());
+        bool keep = res.keep_alive();
+        self->deadline.cancel();
+        auto j = std::move(self->job);
+        self->give_back(keep);
+        j->finish(std::move(r));
+      });
+    });
+  }
+
+  void failed(const std::string& what, const std::string& why, bool retry) {
+    deadline.cancel();
+    auto j = std::move(job);
+    dead = true;
+    boost::system::error_code ig;
+    beast::get_lowest_layer(stream).socket().close(ig);
+    auto o = owner.lock();
+    if (o) o->released(key, this, false);
+    if (retry && !timed_out && !j->retried && o && !o->closed) {
+      j->retried = true;
+      o->submit(std::move(j));
+      return;
+    }
+    if (timed_out) return j->fail("timed out after " + std::to_string(j->req.timeout.count()) + " ms");
+    j->fail(what + ": " + why);
+  }
+
+  void give_back(bool keep) {
+    idle_since = std::chrono::steady_clock::now();
+    if (!keep) {
+      dead = true;
+      boost::system::error_code ig;
+      beast::get_lowest_layer(stream).socket().close(ig);
+    }
+    if (auto o = owner.lock()) o->released(key, this, keep);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<PooledConnBase> HttpClient::Impl::make(const std::string& key, const std::shared_ptr<PooledJob>& job,
+                                                       std::string& problem) {
+  bool tls = false;
+  problem = scheme_problem(job->url, false, tls);
+  if (!problem.empty()) return nullptr;
+  if (!tls) return std::make_shared<PooledConn<beast::tcp_stream>>(weak_from_this(), key, io);
+  auto ctx = tls_context(job->req.ca_file, problem);
+  if (!ctx) return nullptr;
+  auto c = std::make_shared<PooledConn<beast::ssl_stream<beast::tcp_stream>>>(weak_from_this(), key, io, *ctx);
+  c->tls = ctx;
+  return c;
+}
+
+void HttpClient::Impl::submit(std::shared_ptr<PooledJob> job) {
+  if (closed) return job->fail("the client was closed");
+  const std::string key = job->url.origin() + "|" + job->req.ca_file;
+  auto& pool = pools[key];
+  auto now = std::chrono::steady_clock::now();
+  if (job->retried) {
+    // A kept connection just proved dead: its idle siblings most likely are too (a server
+    // restart), and the retry must not meet one.
+    for (auto& conn : pool.idle) {
+      live.erase(conn.get());
+      --pool.open;
+      conn->close();
+    }
+    pool.idle.clear();
+  }
+  while (!pool.idle.empty()) {
+    auto conn = pool.idle.back();
+    pool.idle.pop_back();
+    if (now - conn->idle_since > options.idle_timeout) {  // the server may have dropped it: don't bet on it
+      live.erase(conn.get());
+      --pool.open;
+      conn->close();
+      continue;
+    }
+    pool.busy.insert(conn.get());
+    return conn->send(std::move(job));
+  }
+  if (pool.open >= options.max_connections) {
+    pool.waiting.push_back(std::move(job));
+    return;
+  }
+  std::string problem;
+  auto conn = make(key, job, problem);
+  if (!conn) return job->fail(problem);
+  ++pool.open;
+  live[conn.get()] = conn;
+  pool.busy.insert(conn.get());
+  conn->send(std::move(job));
+}
+
+void HttpClient::Impl::released(const std::string& key, PooledConnBase* conn, bool reusable) {
+  auto it = pools.find(key);
+  if (it == pools.end()) return;
+  auto& pool = it->second;
+  pool.busy.erase(conn);
+  auto l = live.find(conn);
+  if (l == live.end()) return;
+  if (!reusable) {
+    --pool.open;
+    auto keep_alive_until_return = l->second;  // the connection is inside its own callback
+    live.erase(l);
+    asio::post(io, [keep_alive_until_return] {});
+    if (!pool.waiting.empty()) {
+      auto next = std::move(pool.waiting.front());
+      pool.waiting.pop_front();
+      submit(std::move(next));
+    }
+    return;
+  }
+  auto conn_ptr = l->second;
+  if (!pool.waiting.empty()) {
+    auto next = std::move(pool.waiting.front());
+    pool.waiting.pop_front();
+    pool.busy.insert(conn);
+    // On a fresh turn: the caller is still inside the connection's read handler.
+    asio::post(io, [conn_ptr, next = std::move(next)]() mutable { conn_ptr->send(std::move(next)); });
+    return;
+  }
+  pool.idle.push_back(conn_ptr);
+}
+
+HttpClient::HttpClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpClient::~HttpClient() { impl_->close_all(); }
+
+std::unique_ptr<HttpClient> HttpClient::create(asio::io_context& io, Options options) {
+  return std::unique_ptr<HttpClient>(new HttpClient(std::make_shared<Impl>(io, options)));
+}
+
+std::unique_ptr<HttpClient> HttpClient::create(asio::io_context& io) { return create(io, Options{}); }
+
+void HttpClient::request(HttpClientRequest request, std::function<void(HttpClientResponse)> done) {
+  auto job = std::make_shared<PooledJob>();
+  job->done = std::move(done);
+  auto url = Url::parse(request.url);
+  job->req = std::move(request);
+  std::weak_ptr<Impl> weak = impl_;
+  if (!url) {
+    std::string problem = "not an absolute URL: \"" + job->req.url + "\"";
+    asio::post(impl_->io, [job, problem] {
+      HttpClientResponse r;
+      r.error = problem;
+      job->finish(std::move(r));
+    });
+    return;
+  }
+  job->url = *url;
+  asio::post(impl_->io, [weak, job] {
+    if (auto impl = weak.lock()) {
+      impl->submit(job);
+    } else {
+      job->fail("the client was closed");
+    }
+  });
+}
+
+std::size_t HttpClient::open_connections() const { return impl_->open_connections(); }
 
 // ---- WebSocket client ----------------------------------------------------------------------
 

@@ -58,7 +58,17 @@ struct IrcServer {
     BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(port()); }, 10s), proc->out() + proc->err());
     if (tls) BOOST_REQUIRE(poll_until([&] { return port_accepts(tls_port()); }, 10s));
   }
-  ~IrcServer() { proc->stop(SIGTERM); }
+  ~IrcServer() {
+    if (proc) proc->stop(SIGTERM);
+  }
+  void stop() { proc->stop(SIGTERM); }
+  void restart() {
+    std::string d = dir.path().string();
+    proc = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ngircd", "-n", "-f", d + "/ngircd.conf"},
+        std::map<std::string, std::string>{}, dir.path());
+    BOOST_REQUIRE(poll_until([&] { return port_accepts(port()); }, 10s));
+  }
 
   void make_certificates() {
     std::string d = dir.path().string();
@@ -371,6 +381,37 @@ BOOST_AUTO_TEST_CASE(a_message_accepted_before_a_crash_is_answered_once_after_re
   auto after = owner.privmsgs_from("rescuebot");
   BOOST_TEST(after.size() == 1u);
   for (const auto& l : after) BOOST_TEST(!contains(l, "restart requested"));
+}
+
+BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "commands"});
+  Bot first(sb, "one", irc_config(server.port(), "dupbot")), second(sb, "two", irc_config(server.port(), "dupbot"));
+  first.start();
+  BOOST_REQUIRE(first.registered());
+  second.start();
+  BOOST_REQUIRE(second.registered());
+  BOOST_TEST(contains(second.logs(), "nick dupbot is taken, trying dupbot_"), second.logs());
+  BOOST_TEST(contains(second.logs(), "registered as dupbot_"));
+  {
+    IrcUser owner(server.port(), "owner");
+    BOOST_TEST(contains(owner.ask("dupbot_", "/status", "two: "), "two: running"));
+  }
+  BOOST_TEST(second.gw->stop(SIGTERM).has_value());
+  // The server goes away: the bot says so, retries with backoff, and is back when it returns.
+  server.stop();
+  BOOST_REQUIRE(poll_until([&] { return contains(first.logs(), "reconnecting in"); }, 10s));
+  auto down = first.cli({"channels", "status", "--probe"});
+  BOOST_TEST(down.code == 1);
+  server.restart();
+  BOOST_REQUIRE_MESSAGE(poll_until([&] {
+    auto log = first.logs();
+    return log.find("registered as", log.find("reconnecting in")) != std::string::npos;
+  }, 20s), first.logs());
+  BOOST_TEST(poll_until([&] { return first.cli({"channels", "status", "--probe"}).code == 0; }, 10s));
+  IrcUser owner(server.port(), "owner");
+  BOOST_TEST(contains(owner.ask("dupbot", "/status", "one: "), "one: running"));
 }
 
 BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {

@@ -253,6 +253,76 @@ BOOST_AUTO_TEST_CASE(wss_runs_the_same_tls_checks) {
   BOOST_TEST(contains(attempt("127.0.0.1", tls.ca().string()), "TLS handshake"));
 }
 
+BOOST_AUTO_TEST_CASE(kept_connections_are_reused_bounded_and_retried_when_stale) {
+  asio::io_context io;
+  PortBlock block(1);
+  int served = 0;
+  auto serve = [&] {
+    auto srv = std::make_unique<sdk::HttpServer>(io, [&](const sdk::HttpRequest& r) {
+      ++served;
+      return sdk::HttpResponse::text(200, r.method + " " + r.body, "text/plain");
+    });
+    srv->listen("127.0.0.1", block.base());
+    return srv;
+  };
+  auto server = serve();
+  sdk::HttpClient::Options o;
+  o.max_connections = 4;
+  auto client = sdk::HttpClient::create(io, o);
+  std::string url = "http://127.0.0.1:" + std::to_string(block.base()) + "/x";
+  auto one = [&](const std::string& body) {
+    std::optional<sdk::HttpClientResponse> got;
+    sdk::HttpClientRequest r;
+    r.method = "POST";
+    r.url = url;
+    r.body = body;
+    client->request(r, [&](sdk::HttpClientResponse x) { got = std::move(x); });
+    BOOST_REQUIRE(run_until(io, [&] { return got.has_value(); }));
+    return *got;
+  };
+  // One after another: one connection for all.
+  for (int i = 0; i < 20; ++i) BOOST_TEST(one(std::to_string(i)).body == "POST " + std::to_string(i));
+  BOOST_TEST(client->open_connections() == 1u);
+  // Forty at once: never more than four connections, every one answered in full.
+  int answered = 0;
+  std::size_t most = 0;
+  for (int i = 0; i < 40; ++i) {
+    sdk::HttpClientRequest r;
+    r.method = "POST";
+    r.url = url;
+    r.body = "p" + std::to_string(i);
+    client->request(r, [&, i](sdk::HttpClientResponse x) {
+      BOOST_TEST(x.body == "POST p" + std::to_string(i));
+      ++answered;
+    });
+  }
+  BOOST_REQUIRE(run_until(io, [&] {
+    most = std::max(most, client->open_connections());
+    return answered == 40;
+  }));
+  BOOST_TEST(most <= 4u);
+  BOOST_TEST(client->open_connections() == 4u);
+  // The server goes away and comes back: the kept connections are dead; the next request is sent
+  // again on a new one without the caller noticing.
+  server->stop();
+  server.reset();
+  io.run_for(std::chrono::milliseconds(20));
+  server = serve();
+  int before = served;
+  auto again = one("after restart");
+  BOOST_TEST(again.error.empty(), again.error);
+  BOOST_TEST(again.body == "POST after restart");
+  BOOST_TEST(served == before + 1);
+  // A refused origin is a clear error, once.
+  std::optional<sdk::HttpClientResponse> refused;
+  sdk::HttpClientRequest bad;
+  bad.url = "http://127.0.0.1:1/nothing";
+  client->request(bad, [&](sdk::HttpClientResponse x) { refused = std::move(x); });
+  BOOST_REQUIRE(run_until(io, [&] { return refused.has_value(); }));
+  BOOST_TEST(contains(refused->error, "connect"), refused->error);
+  server->stop();
+}
+
 BOOST_AUTO_TEST_CASE(http_client_times_out_on_a_silent_server) {
   asio::io_context io;
   PortBlock block(1);

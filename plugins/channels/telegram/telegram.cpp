@@ -124,12 +124,14 @@ class Telegram final : public sdk::Plugin {
                     std::function<void(sdk::Delivery)> done) { send_message(to, text, std::move(done), 0); };
     d.status = [this] { return status(); };
     driver_ = channels_->register_channel(std::move(d));
+    http_ = sdk::HttpClient::create(host.io());  // one TLS handshake, not one per call
     get_me();
   }
 
   void stop() override {
     *alive_ = false;
     driver_.revoke();
+    http_.reset();
     host_ = nullptr;
   }
 
@@ -180,7 +182,7 @@ class Telegram final : public sdk::Plugin {
     r.timeout = timeout;
     r.ca_file = s_.ca_file;
     r.body_limit = 16 << 20;
-    sdk::http_request(host_->io(), std::move(r), [this, alive = alive_, method, done = std::move(done)](sdk::HttpClientResponse res) {
+    http_->request(std::move(r), [this, alive = alive_, method, done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return;
       if (!res.error.empty()) return done(nullptr, scrub(res.error), 0, 0);
       boost::system::error_code ec;
@@ -360,6 +362,7 @@ class Telegram final : public sdk::Plugin {
   std::int64_t updates_ = 0, sent_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<sdk::HttpClient> http_;
 };
 
 }  // namespace

@@ -141,6 +141,7 @@ class Webhook final : public sdk::Plugin {
                     std::function<void(sdk::Delivery)> done) { reply(account, to, text, std::move(done)); };
     d.status = [this] { return status(); };
     driver_ = channels_->register_channel(std::move(d));
+    http_ = sdk::HttpClient::create(host.io());  // replies reuse their connections
     channels_->report("webhook", "default", true, "");
     host.add_route_async("POST", "/hooks/", [this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
       inbound(r, std::move(respond));
@@ -160,6 +161,7 @@ class Webhook final : public sdk::Plugin {
   void stop() override {
     driver_.revoke();
     *alive_ = false;  // replies still in flight must not touch this object
+    http_.reset();
     host_ = nullptr;
   }
 
@@ -302,7 +304,7 @@ class Webhook final : public sdk::Plugin {
     } else {
       req.headers = {{"Authorization", "Bearer " + s_.token}};
     }
-    sdk::http_request(host_->io(), std::move(req), [this, alive = alive_, done = std::move(done)](sdk::HttpClientResponse res) {
+    http_->request(std::move(req), [this, alive = alive_, done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return done(sdk::Delivery{false, "the webhook plugin stopped", {}, 0});
       if (res.error.empty() && res.status / 100 == 2) {
         ++replies_;
@@ -325,6 +327,7 @@ class Webhook final : public sdk::Plugin {
   std::deque<std::pair<std::int64_t, std::string>> seen_order_;
   std::int64_t accepted_ = 0, refused_ = 0, replies_ = 0, reply_errors_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<sdk::HttpClient> http_;
 };
 
 }  // namespace

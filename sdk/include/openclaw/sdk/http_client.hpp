@@ -64,6 +64,37 @@ struct BOOST_SYMBOL_VISIBLE HttpClientResponse {
 BOOST_SYMBOL_EXPORT void http_request(boost::asio::io_context& io, HttpClientRequest request,
                                       std::function<void(HttpClientResponse)> done);
 
+/// An HTTP client that keeps connections open between requests (HTTP/1.1 keep-alive), per
+/// origin: for many requests to one service (a bot API, a webhook receiver), without a TCP (and
+/// TLS) handshake each time. At most `max_connections` per origin are open; further requests wait
+/// for one in order. A request sent on a reused connection that the server had meanwhile closed
+/// (no byte of an answer came) is sent once more on a new connection. TLS as http_request: the
+/// peer always verified. OWNERSHIP: destroying the client closes every connection; requests in
+/// flight then get "the client was closed". Call members on the I/O thread.
+class BOOST_SYMBOL_VISIBLE HttpClient {
+ public:
+  struct Options {
+    std::size_t max_connections = 8;             ///< per origin
+    std::chrono::milliseconds idle_timeout{20000};  ///< idle connections older than this are not reused
+  };
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<HttpClient> create(boost::asio::io_context& io, Options options);
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<HttpClient> create(boost::asio::io_context& io);
+  BOOST_SYMBOL_EXPORT ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  /// Sends `request` (its `ca_file` and `timeout` apply; the connection is kept) and calls `done`
+  /// exactly once, on the I/O thread, never from inside this call.
+  BOOST_SYMBOL_EXPORT void request(HttpClientRequest request, std::function<void(HttpClientResponse)> done);
+  /// Connections open now (idle or busy), over every origin.
+  BOOST_SYMBOL_EXPORT std::size_t open_connections() const;
+
+  struct Impl;
+
+ private:
+  explicit HttpClient(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
 /// A WebSocket client connection. OWNERSHIP: the callbacks stop when close() is called or the
 /// handle is destroyed; pending sends are then dropped. Call members on the I/O thread.
 class BOOST_SYMBOL_VISIBLE WebSocketClient {
