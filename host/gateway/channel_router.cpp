@@ -33,6 +33,8 @@ struct ChannelRouter::Driver {
 };
 
 namespace {
+constexpr std::size_t kMaxQueued = 10000;
+
 std::string key_of(const sdk::ChannelMessage& m) { return m.channel + "/" + m.account + "/" + m.id; }
 
 void deliver(const std::shared_ptr<void>& /*keep*/, std::function<void(sdk::Delivery)>& done,
@@ -174,6 +176,14 @@ void ChannelRouter::receive(sdk::ChannelMessage m, std::function<void(bool, cons
   if (m.chat.empty()) m.chat = m.from_name.empty() ? m.from : m.from_name;
   std::string key = key_of(m);
   if (queue_->contains(key)) return refuse("message " + key + " is already queued");
+  // Back-pressure: a sender faster than the answers waits (a webhook gets 503) instead of the
+  // backlog growing in memory without bound.
+  std::size_t outbound = 0;
+  for (const auto& [id, d] : drivers_) outbound += d->jobs.size();
+  if (queue_->depth() >= kMaxQueued || outbound >= kMaxQueued) {
+    return refuse("the gateway is behind (" + std::to_string(kMaxQueued) +
+                  " messages wait to be handled or answered): try again shortly");
+  }
   queue_->push(key, m.to_json(), [this, m, key, accepted = std::move(accepted)](bool ok, const std::string& err) {
     if (accepted) accepted(ok, err);
     if (!ok) {

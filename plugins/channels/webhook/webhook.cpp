@@ -279,7 +279,9 @@ class Webhook final : public sdk::Plugin {
       } else {
         ++refused_;
         bool dup = why.find("already queued") != std::string::npos;
-        respond.send(answer(dup ? 409 : 503, dup ? "DUPLICATE" : "UNAVAILABLE", why));
+        auto r = answer(dup ? 409 : 503, dup ? "DUPLICATE" : "UNAVAILABLE", why);
+        if (!dup) r.headers.push_back({"Retry-After", "1"});
+        respond.send(std::move(r));
       }
     });
   }
