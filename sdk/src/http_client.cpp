@@ -208,6 +208,34 @@ std::string Url::origin() const {
 
 namespace {
 
+// The request on the wire: method, target, Host, our User-Agent, the caller's headers, and a body
+// with its Content-Type when there is one (or the method is POST/PUT).
+void build_request(http::request<http::string_body>& out, const HttpClientRequest& req, const Url& url,
+                   bool keep_alive) {
+  auto verb = http::string_to_verb(req.method);
+  out.method(verb == http::verb::unknown ? http::verb::get : verb);
+  if (verb == http::verb::unknown) out.method_string(req.method);
+  out.target(url.target);
+  out.version(11);
+  out.set(http::field::host, url.host + ":" + std::to_string(url.port));
+  out.set(http::field::user_agent, "openclaw-host");
+  out.keep_alive(keep_alive);
+  for (auto& [k, v] : req.headers) out.set(k, v);
+  if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put) {
+    out.set(http::field::content_type, req.content_type);
+    out.body() = req.body;
+    out.prepare_payload();
+  }
+}
+
+HttpClientResponse response_of(http::response<http::string_body>& res) {
+  HttpClientResponse r;
+  r.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) r.headers[lower(f.name_string())] = std::string(f.value());
+  r.body = std::move(res.body());
+  return r;
+}
+
 template <typename Stream>
 struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
   template <typename... Args>
@@ -277,20 +305,7 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
   }
 
   void send() {
-    auto verb = http::string_to_verb(req.method);
-    out.method(verb == http::verb::unknown ? http::verb::get : verb);
-    if (verb == http::verb::unknown) out.method_string(req.method);
-    out.target(url.target);
-    out.version(11);
-    out.set(http::field::host, url.host + ":" + std::to_string(url.port));
-    out.set(http::field::user_agent, "openclaw-host");
-    out.set(http::field::connection, "close");
-    for (auto& [k, v] : req.headers) out.set(k, v);
-    if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put) {
-      out.set(http::field::content_type, req.content_type);
-      out.body() = req.body;
-      out.prepare_payload();
-    }
+    build_request(out, req, url, false);
     auto self = this->shared_from_this();
     http::async_write(stream, out, [self](boost::system::error_code ec, std::size_t) {
       if (ec) return self->fail("send", describe(ec));
@@ -305,14 +320,7 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
                                       self->parser->is_done())) {
                            return self->fail("read response", describe(ec2));
                          }
-                         auto& res = self->parser->get();
-                         HttpClientResponse r;
-                         r.status = static_cast<int>(res.result_int());
-                         for (const auto& f : res) {
-                           r.headers[lower(f.name_string())] = std::string(f.value());
-                         }
-                         r.body = std::move(res.body());
-                         self->finish(std::move(r));
+                         self->finish(response_of(self->parser->get()));
                        });
     });
   }
@@ -485,22 +493,8 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
   }
 
   void write() {
-    const auto& req = job->req;
-    auto verb = http::string_to_verb(req.method);
     out.emplace();
-    out->method(verb == http::verb::unknown ? http::verb::get : verb);
-    if (verb == http::verb::unknown) out->method_string(req.method);
-    out->target(job->url.target);
-    out->version(11);
-    out->set(http::field::host, job->url.host + ":" + std::to_string(job->url.port));
-    out->set(http::field::user_agent, "openclaw-host");
-    out->keep_alive(true);
-    for (auto& [k, v] : req.headers) out->set(k, v);
-    if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put) {
-      out->set(http::field::content_type, req.content_type);
-      out->body() = req.body;
-      out->prepare_payload();
-    }
+    build_request(*out, job->req, job->url, true);
     auto self = this->shared_from_this();
     http::async_write(stream, *out, [self](boost::system::error_code ec, std::size_t) {
       if (self->dead) return;
@@ -512,12 +506,8 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
       http::async_read(self->stream, self->buffer, *self->parser, [self](boost::system::error_code ec2, std::size_t n) {
         if (self->dead) return;
         if (ec2) return self->failed("read response", describe(ec2), self->reused && n == 0 && !self->parser->got_some());
-        auto& res = self->parser->get();
-        HttpClientResponse r;
-        r.status = static_cast<int>(res.result_int());
-        for (const auto& f : res) r.headers[lower(f.name_string())] = std::string(f.value());
-        r.body = std::move(res.body());
-        bool keep = res.keep_alive();
+        bool keep = self->parser->get().keep_alive();
+        HttpClientResponse r = response_of(self->parser->get());
         self->deadline.cancel();
         auto j = std::move(self->job);
         self->give_back(keep);
