@@ -355,8 +355,6 @@ int main(int argc, char** argv) {
   long sent = 0, accepted = 0, refused = 0;
   long replies_before = peers.replies.load();
   Clock::time_point t0 = Clock::now(), until = t0 + std::chrono::seconds(seconds);
-  std::size_t journal_syncs_hint = 0;
-  (void)journal_syncs_hint;
   {
     asio::io_context io;
     std::vector<std::shared_ptr<Conn>> conns;
