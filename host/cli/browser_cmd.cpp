@@ -67,13 +67,9 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("browser-profile", po::value<std::string>()->value_name("NAME"),
                      "browser profile (default: browser.defaultProfile, else openclaw)")(
-      "json", "print the route's JSON payload")(
-      "url", po::value<std::string>()->value_name("URL"),
-      "gateway WebSocket URL (default: this profile's running gateway)")(
-      "token", po::value<std::string>()->value_name("T"),
-      "token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)")(
-      "timeout", po::value<int>()->value_name("MS")->default_value(60000),
-      "give up after MS milliseconds")("out", po::value<std::string>()->value_name("FILE"),
+      "json", "print the route's JSON payload");
+  add_gateway_client_options(opts, 60000);
+  opts.add_options()("out", po::value<std::string>()->value_name("FILE"),
                                        "screenshot: also copy the image to FILE")(
       "full-page", "screenshot: the whole page, not just the viewport")(
       "headless", "start: headless even with a display")("double", "click: double-click")(

@@ -11,13 +11,9 @@ namespace json = boost::json;
 
 int cmd_canvas(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("json", "print the canvas.status payload")(
-      "url", po::value<std::string>()->value_name("URL"),
-      "gateway WebSocket URL (default: this profile's running gateway)")(
-      "token", po::value<std::string>()->value_name("T"),
-      "token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)")(
-      "timeout", po::value<int>()->value_name("MS")->default_value(5000),
-      "give up after MS milliseconds")("words", po::value<std::vector<std::string>>(), "subcommand");
+  opts.add_options()("json", "print the canvas.status payload");
+  add_gateway_client_options(opts, 5000);
+  opts.add_options()("words", po::value<std::vector<std::string>>(), "subcommand");
   po::positional_options_description pos;
   pos.add("words", -1);
   auto vm = parse_command(ctx, "canvas status [--json] [--url URL] [--token T]",

@@ -16,14 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-void client_options(po::options_description& opts) {
-  opts.add_options()("url", po::value<std::string>()->value_name("URL"),
-                     "gateway WebSocket URL (default: this profile's running gateway)")(
-      "token", po::value<std::string>()->value_name("T"),
-      "token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)")(
-      "timeout", po::value<int>()->value_name("MS")->default_value(10000), "give up after MS milliseconds");
-}
-
 std::vector<std::string> words_of(const po::variables_map& vm) {
   return vm.count("words") ? vm["words"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
@@ -40,7 +32,7 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("json", "print the channels.status payload")(
       "probe", "exit 1 unless every registered channel account is connected");
-  client_options(opts);
+  add_gateway_client_options(opts, 10000);
   opts.add_options()("words", po::value<std::vector<std::string>>(), "subcommand");
   po::positional_options_description pos;
   pos.add("words", -1);
@@ -110,7 +102,7 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
       "message", po::value<std::string>()->value_name("TEXT"), "the text (long texts are split)")(
       "account", po::value<std::string>()->value_name("A"), "the channel account (default: default)")(
       "json", "print the send payload");
-  client_options(opts);
+  add_gateway_client_options(opts, 10000);
   opts.add_options()("words", po::value<std::vector<std::string>>(), "subcommand");
   po::positional_options_description pos;
   pos.add("words", -1);

@@ -131,6 +131,15 @@ std::optional<std::string> gateway_token(const Context& ctx, const po::variables
   return config::get_string(inst.config.root(), "gateway.auth.token");
 }
 
+void add_gateway_client_options(po::options_description& opts, int timeout_ms) {
+  opts.add_options()("url", po::value<std::string>()->value_name("URL"),
+                     "gateway WebSocket URL (default: this profile's running gateway)")(
+      "token", po::value<std::string>()->value_name("T"),
+      "token (else OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token)")(
+      "timeout", po::value<int>()->value_name("MS")->default_value(timeout_ms),
+      "give up after MS milliseconds");
+}
+
 gateway::ClientOptions gateway_client_options(const Context& ctx, const po::variables_map& vm,
                                               const Instance& inst) {
   gateway::ClientOptions options;

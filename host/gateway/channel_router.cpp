@@ -21,29 +21,38 @@ struct ChannelRouter::Job {
   int total = 0;
   std::string last_id;
   std::function<void(sdk::Delivery)> done;
+  /// Reports the delivery, once.
+  void deliver(sdk::Delivery d) {
+    if (!done) return;
+    auto f = std::move(done);
+    done = nullptr;
+    f(std::move(d));
+  }
 };
 
 struct ChannelRouter::Driver {
   explicit Driver(boost::asio::io_context& io) : pace(io) {}
   sdk::ChannelDriver spec;
   std::deque<std::shared_ptr<Job>> jobs;
+  channels::Access access;  ///< the channel's access policy, read from the config once
   bool busy = false;
   bool gone = false;
   boost::asio::steady_timer pace;
+
+  /// The plugin stopped: no more sends; every text still waiting is reported undelivered.
+  void abandon() {
+    gone = true;
+    pace.cancel();
+    for (auto& job : jobs) job->deliver(sdk::Delivery{false, "channel " + spec.id + " stopped", {}, job->total});
+    jobs.clear();
+  }
 };
 
 namespace {
 constexpr std::size_t kMaxQueued = 10000;
 
 std::string key_of(const sdk::ChannelMessage& m) { return m.channel + "/" + m.account + "/" + m.id; }
-
-void deliver(const std::shared_ptr<void>& /*keep*/, std::function<void(sdk::Delivery)>& done,
-             sdk::Delivery d) {
-  if (!done) return;
-  auto f = std::move(done);
-  done = nullptr;
-  f(std::move(d));
-}
+std::string channel_of(const std::string& key) { return key.substr(0, key.find('/')); }
 }  // namespace
 
 ChannelRouter::ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log,
@@ -55,6 +64,7 @@ ChannelRouter::~ChannelRouter() { stop(); }
 
 void ChannelRouter::open_queue() {
   queue_ = sdk::DurableQueue::open(io_, inst_.paths.state_dir / "channels" / "inbound.journal");
+  for (const auto& [key, record] : queue_->pending()) ++stats_[channel_of(key)].queued;
   if (auto n = queue_->depth()) {
     log_("info", "channels: " + std::to_string(n) + " message(s) accepted before the last stop are still to be handled");
   }
@@ -68,7 +78,7 @@ void ChannelRouter::replay() {
       m = sdk::ChannelMessage::from_json(record);
     } catch (const std::exception& e) {
       log_("warn", "channels: dropping an unreadable queued message " + key + ": " + e.what());
-      queue_->ack(key);
+      handled(key);
       continue;
     }
     if (!drivers_.count(m.channel)) continue;  // its plugin is not running: keep it for later
@@ -78,21 +88,12 @@ void ChannelRouter::replay() {
 }
 
 void ChannelRouter::stop() {
-  for (auto& [id, d] : drivers_) {
-    d->gone = true;
-    d->pace.cancel();
-    for (auto& job : d->jobs) deliver(job, job->done, sdk::Delivery{false, "channel " + id + " stopped", {}, job->total});
-    d->jobs.clear();
-  }
+  for (auto& [id, d] : drivers_) d->abandon();
   drivers_.clear();
 }
 
 json::value ChannelRouter::status() const {
   json::object out;
-  std::map<std::string, std::size_t> queued;
-  if (queue_) {
-    for (const auto& [key, rec] : queue_->pending()) ++queued[key.substr(0, key.find('/'))];
-  }
   auto entry = [&](const std::string& id) {
     json::object o;
     o["registered"] = drivers_.count(id) > 0;
@@ -113,7 +114,7 @@ json::value ChannelRouter::status() const {
       o["in"] = 0, o["out"] = 0, o["denied"] = 0, o["failed"] = 0;
     }
     o["accounts"] = std::move(accounts);
-    o["queue"] = queued.count(id) ? static_cast<std::int64_t>(queued[id]) : 0;
+    o["queue"] = s != stats_.end() ? s->second.queued : 0;
     if (auto d = drivers_.find(id); d != drivers_.end() && d->second->spec.status) {
       try {
         o["driver"] = d->second->spec.status();
@@ -141,20 +142,17 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   auto d = std::make_shared<Driver>(io_);
   d->spec = std::move(driver);
   const std::string id = d->spec.id;
+  std::vector<std::string> problems;
+  d->access = channels::access_of(inst_.config.root(), id, &problems);
+  for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
   drivers_[id] = d;
   stats_[id];
-  std::vector<std::string> problems;
-  channels::access_of(inst_.config.root(), id, &problems);
-  for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
   return sdk::Registration([this, id, weak = std::weak_ptr<Driver>(d)] {
     auto it = drivers_.find(id);
     if (it == drivers_.end() || it->second != weak.lock()) return;
     auto dr = it->second;
     drivers_.erase(it);
-    dr->gone = true;
-    dr->pace.cancel();
-    for (auto& job : dr->jobs) deliver(job, job->done, sdk::Delivery{false, "channel " + id + " stopped", {}, job->total});
-    dr->jobs.clear();
+    dr->abandon();
     auto s = stats_.find(id);
     if (s != stats_.end()) {
       for (auto& [acc, st] : s->second.accounts) st.connected = false;
@@ -191,6 +189,7 @@ void ChannelRouter::receive(sdk::ChannelMessage m, std::function<void(bool, cons
       return;
     }
     ++stats_[m.channel].in;
+    ++stats_[m.channel].queued;
     dispatch(m, key);
   });
 }
@@ -201,6 +200,10 @@ void ChannelRouter::report(const std::string& channel, const std::string& accoun
   if (st.connected != connected) st.since_ms = now_ms();
   st.connected = connected;
   if (!last_error.empty() || connected) st.last_error = last_error;
+}
+
+void ChannelRouter::handled(const std::string& key) {
+  if (queue_ && queue_->ack(key)) --stats_[channel_of(key)].queued;
 }
 
 std::vector<std::string> ChannelRouter::approved(const std::string& channel) {
@@ -231,12 +234,13 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   if (broadcast_) broadcast_("chat", event);
 
   std::string why;
-  auto access = channels::access_of(inst_.config.root(), m.channel);
+  auto d = drivers_.find(m.channel);
+  auto access = d != drivers_.end() ? d->second->access : channels::access_of(inst_.config.root(), m.channel);
   auto decision = channels::decide(access, m, approved(m.channel), &why);
   if (decision == channels::Decision::deny) {
     ++stats_[m.channel].denied;
     log_("info", "channels: " + m.channel + " message from " + m.from + " not answered: " + why);
-    queue_->ack(key);
+    handled(key);
     return;
   }
   if (decision == channels::Decision::pair) {
@@ -245,7 +249,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
       code = pairing_.request(m.channel, m.from, m.from_name, m.account, now_ms());
     } catch (const std::exception& e) {
       log_("error", std::string("channels: pairing: ") + e.what());
-      queue_->ack(key);
+      handled(key);
       return;
     }
     log_("info", "channels: pairing code for " + m.channel + " sender " + m.from + " issued");
@@ -253,7 +257,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
          "This bot does not know you yet. Pairing code: " + code +
              "\nAsk its owner to run: openclaw-host pairing approve " + m.channel + " " + code,
          nullptr);
-    queue_->ack(key);
+    handled(key);
     return;
   }
   // Handlers are looked up now; one that is revoked while it works still finishes through `finish`.
@@ -266,7 +270,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   ctx.finish = [this, key, finished] {
     if (*finished) return;
     *finished = true;
-    if (queue_) queue_->ack(key);
+    handled(key);
   };
   auto handlers = handlers_;  // a handler may add or revoke handlers
   for (const auto& h : handlers) {
@@ -307,7 +311,7 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
   if (job->parts.empty()) {
     d->jobs.pop_front();
     ++stats_[d->spec.id].out;
-    deliver(job, job->done, sdk::Delivery{true, {}, job->last_id, job->total});
+    job->deliver(sdk::Delivery{true, {}, job->last_id, job->total});
     return pump(d);
   }
   std::string part = std::move(job->parts.front());
@@ -322,7 +326,7 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
       ++stats_[dr->spec.id].failed;
       std::erase(dr->jobs, job);
       r.parts = job->total;
-      deliver(job, job->done, std::move(r));
+      job->deliver(std::move(r));
     } else {
       job->last_id = r.message_id;
     }

@@ -14,6 +14,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "channels/access.hpp"
 #include "channels/pairing.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/channels.hpp"
@@ -68,10 +69,13 @@ class ChannelRouter final : public sdk::Channels {
   };
   struct Stats {
     std::int64_t in = 0, out = 0, denied = 0, failed = 0;
+    std::int64_t queued = 0;  ///< its messages in the inbound queue
     std::map<std::string, AccountState> accounts;
   };
 
   void dispatch(const sdk::ChannelMessage& m, const std::string& key);
+  /// Takes `key` off the inbound queue (the message is handled).
+  void handled(const std::string& key);
   void pump(const std::shared_ptr<Driver>& d);
   std::vector<std::string> approved(const std::string& channel);
 

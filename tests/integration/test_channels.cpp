@@ -192,19 +192,24 @@ fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
   return dir;
 }
 
+// Writes `root` as the config of `profile` (state dir 0700, file 0600); returns the file.
+fs::path write_profile_config(Sandbox& sb, const std::string& profile, const json::object& root) {
+  fs::path cfg = sb.home() / (".openclaw-" + profile) / "openclaw.json";
+  fs::create_directories(cfg.parent_path());
+  fs::permissions(cfg.parent_path(), fs::perms(0700));
+  write_file(cfg, json::serialize(root));
+  fs::permissions(cfg, fs::perms(0600));
+  return cfg;
+}
+
 struct Bot {
   Sandbox& sb;
   std::string profile;
   PortBlock block{130};
   std::unique_ptr<Child> gw;
   Bot(Sandbox& s, std::string name, const json::object& irc) : sb(s), profile(std::move(name)) {
-    fs::path cfg = sb.home() / (".openclaw-" + profile) / "openclaw.json";
-    fs::create_directories(cfg.parent_path());
-    fs::permissions(cfg.parent_path(), fs::perms(0700));
-    json::object root{{"gateway", json::object{{"port", block.base()}}},
-                      {"channels", json::object{{"irc", irc}}}};
-    write_file(cfg, json::serialize(root));
-    fs::permissions(cfg, fs::perms(0600));
+    write_profile_config(sb, profile, json::object{{"gateway", json::object{{"port", block.base()}}},
+                                                   {"channels", json::object{{"irc", irc}}}});
   }
   ~Bot() {
     if (gw && gw->running()) gw->stop(SIGTERM, 20s);
@@ -518,16 +523,12 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   Sandbox sb;
   channel_plugins(sb, {"webhook", "commands"});
   PortBlock block{130};
-  fs::path cfg = sb.home() / ".openclaw-hook" / "openclaw.json";
-  fs::create_directories(cfg.parent_path());
-  fs::permissions(cfg.parent_path(), fs::perms(0700));
   json::object root{{"gateway", json::object{{"port", block.base()}}},
                     {"channels", json::object{{"webhook", json::object{{"secret", secret},
                                                                        {"replyUrl", sink.url()},
                                                                        {"maxBodyBytes", 4096},
                                                                        {"allowFrom", json::array{"ops-*"}}}}}}};
-  write_file(cfg, json::serialize(root));
-  fs::permissions(cfg, fs::perms(0600));
+  write_profile_config(sb, "hook", root);
   auto gw = sb.spawn({"--profile", "hook", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   int port = block.base();
@@ -749,8 +750,6 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   channel_plugins(sb, {"telegram", "commands"});
   PortBlock block{130};
   fs::path dir = sb.home() / ".openclaw-tg";
-  fs::create_directories(dir);
-  fs::permissions(dir, fs::perms(0700));
   // The token comes from a file (a symlink to it is refused; checked below).
   write_file(sb.home() / "tg-token", token + "\n");
   json::object root{{"gateway", json::object{{"port", block.base()}}},
@@ -758,8 +757,7 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
                                                                         {"apiRoot", api.root()},
                                                                         {"pollTimeoutSeconds", 1},
                                                                         {"allowFrom", json::array{"42"}}}}}}};
-  write_file(dir / "openclaw.json", json::serialize(root));
-  fs::permissions(dir / "openclaw.json", fs::perms(0600));
+  write_profile_config(sb, "tg", root);
   auto start = [&] {
     auto gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
     BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
@@ -831,7 +829,7 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   // A symlinked token file is refused, naming the key.
   fs::create_symlink(sb.home() / "tg-token", sb.home() / "tg-link");
   root["channels"].as_object()["telegram"].as_object()["tokenFile"] = (sb.home() / "tg-link").string();
-  write_file(dir / "openclaw.json", json::serialize(root));
+  write_profile_config(sb, "tg", root);
   gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
   BOOST_REQUIRE(gw->wait_for_output("gateway ready"));
   BOOST_TEST(contains(gw->err(), "channels.telegram.tokenFile"), gw->err());

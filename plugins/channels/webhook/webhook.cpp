@@ -195,7 +195,7 @@ class Webhook final : public sdk::Plugin {
       std::string want = "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + r.body);
       if (!sdk::constant_time_equals(sig, want)) return "bad signature";
       // The same signed request twice within the window is a replay.
-      prune(t);
+      prune();
       if (!seen_.insert(sig).second) {
         status = 409;
         return "replayed request (this signature was already accepted)";
@@ -210,7 +210,7 @@ class Webhook final : public sdk::Plugin {
     return "";
   }
 
-  void prune(std::int64_t) {
+  void prune() {
     std::int64_t oldest = now_s() - s_.tolerance_s - 1;
     while (!seen_order_.empty() && seen_order_.front().first < oldest) {
       const std::string& k = seen_order_.front().second;
@@ -258,7 +258,7 @@ class Webhook final : public sdk::Plugin {
     // A sender retrying (same id, new signature) within the window is answered once.
     std::string id_key = name + "/" + *id;
     if (!id->empty()) {
-      prune(0);
+      prune();
       if (ids_.count(id_key)) return refuse(409, "DUPLICATE", "message " + *id + " was already accepted");
     }
     sdk::ChannelMessage m;
