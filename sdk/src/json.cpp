@@ -1,4 +1,5 @@
 #include "openclaw/sdk/json.hpp"
+#include "openclaw/sdk/config.hpp"
 
 #include <boost/json.hpp>
 
@@ -61,6 +62,60 @@ std::string to_pretty_json(const json::value& value) {
   pretty(value, out, 0);
   out += '\n';
   return out;
+}
+
+ConfigBlock::ConfigBlock(const json::object& root, std::string path, std::vector<ConfigProblem>* problems)
+    : path_(std::move(path)), problems_(problems) {
+  const json::object* cur = &root;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dot = path_.find('.', start);
+    const json::value* v = cur->if_contains(path_.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (!v) return;
+    if (!v->is_object()) {
+      if (dot == std::string::npos && problems_) problems_->push_back({path_, "must be an object"});
+      return;
+    }
+    cur = &v->get_object();
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  block_ = cur;
+}
+
+void ConfigBlock::problem(const std::string& key, const std::string& message) {
+  if (problems_) problems_->push_back({path_ + "." + key, message});
+}
+
+void ConfigBlock::string(const char* key, std::string& out) {
+  const json::value* v = block_ ? block_->if_contains(key) : nullptr;
+  if (!v) return;
+  if (v->is_string()) {
+    out = std::string(v->get_string());
+  } else {
+    problem(key, "must be a string, got " + json::serialize(*v));
+  }
+}
+
+void ConfigBlock::boolean(const char* key, bool& out) {
+  const json::value* v = block_ ? block_->if_contains(key) : nullptr;
+  if (!v) return;
+  if (v->is_bool()) {
+    out = v->get_bool();
+  } else {
+    problem(key, "must be true or false, got " + json::serialize(*v));
+  }
+}
+
+void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
+  const json::value* v = block_ ? block_->if_contains(key) : nullptr;
+  if (!v) return;
+  if (v->is_int64() && v->get_int64() >= lo && v->get_int64() <= hi) {
+    out = static_cast<int>(v->get_int64());
+  } else {
+    problem(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+                     json::serialize(*v));
+  }
 }
 
 }  // namespace openclaw::sdk

@@ -12,6 +12,7 @@
 #include "channels/pairing.hpp"
 #include "irc_line.hpp"
 #include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/queue.hpp"
 #include "support/harness.hpp"
 
@@ -140,6 +141,33 @@ BOOST_AUTO_TEST_CASE(access_policy_follows_openclaw_keys) {
   auto bad = json::parse(R"({"channels":{"irc":{"dmPolicy":"sometimes","allowFrom":"owner"}}})").as_object();
   ch::access_of(bad, "irc", &problems);
   BOOST_TEST(problems.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(config_blocks_name_the_full_key_of_a_bad_value) {
+  auto root = json::parse(R"({"channels":{"irc":{"host":"h","port":"6697","tls":1,"nick":"n"},"bad":3}})").as_object();
+  std::vector<sdk::ConfigProblem> problems;
+  sdk::ConfigBlock irc(root, "channels.irc", &problems);
+  BOOST_TEST(irc.present());
+  std::string host, nick = "default", missing = "kept";
+  int port = 6667;
+  bool tls = true;
+  irc.string("host", host);
+  irc.string("nick", nick);
+  irc.string("absent", missing);
+  irc.integer("port", port, 1, 65535);
+  irc.boolean("tls", tls);
+  BOOST_TEST(host == "h");
+  BOOST_TEST(nick == "n");
+  BOOST_TEST(missing == "kept");
+  BOOST_TEST(port == 6667);  // a wrong value leaves the default
+  BOOST_TEST(tls);
+  BOOST_TEST_REQUIRE(problems.size() == 2u);
+  BOOST_TEST(problems[0].key == "channels.irc.port");
+  BOOST_TEST(problems[1].key == "channels.irc.tls");
+  BOOST_TEST(!sdk::ConfigBlock(root, "channels.telegram", &problems).present());
+  BOOST_TEST(!sdk::ConfigBlock(root, "channels.bad", &problems).present());
+  BOOST_TEST(problems.back().key == "channels.bad");
+  BOOST_TEST(problems.back().message == "must be an object");
 }
 
 BOOST_AUTO_TEST_CASE(pairing_codes_are_approved_once) {

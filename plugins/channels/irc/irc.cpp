@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 #include <openclaw/sdk/tcp_client.hpp>
@@ -45,13 +46,6 @@ struct Settings {
   int flood_interval_ms = 400;
 };
 
-const json::object* block(const json::object& root) {
-  const auto* c = root.if_contains("channels");
-  if (!c || !c->is_object()) return nullptr;
-  const auto* b = c->get_object().if_contains("irc");
-  return b && b->is_object() ? &b->get_object() : nullptr;
-}
-
 bool valid_nick(const std::string& n) {
   if (n.empty() || n.size() > 30 || std::isdigit(static_cast<unsigned char>(n[0])) || n[0] == '-') return false;
   for (char c : n) {
@@ -62,75 +56,45 @@ bool valid_nick(const std::string& n) {
   return true;
 }
 
-// Reads channels.irc; problems as {key, message}. With `strict`, the secret file is read too.
+// Reads channels.irc; problems as {key, message}.
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
-  const json::object* b = block(root);
-  if (!b) return s;
-  auto bad = [&](const std::string& key, const std::string& msg) {
-    if (problems) problems->push_back({std::string(kBlock) + "." + key, msg});
-  };
-  auto str = [&](const char* key, std::string& out) {
-    if (const auto* v = b->if_contains(key)) {
-      if (v->is_string()) {
-        out = std::string(v->get_string());
-      } else {
-        bad(key, "must be a string, got " + json::serialize(*v));
-      }
-    }
-  };
-  auto boolean = [&](const char* key, bool& out) {
-    if (const auto* v = b->if_contains(key)) {
-      if (v->is_bool()) {
-        out = v->get_bool();
-      } else {
-        bad(key, "must be true or false, got " + json::serialize(*v));
-      }
-    }
-  };
-  auto integer = [&](const char* key, int& out, int lo, int hi) {
-    if (const auto* v = b->if_contains(key)) {
-      if (v->is_int64() && v->get_int64() >= lo && v->get_int64() <= hi) {
-        out = static_cast<int>(v->get_int64());
-      } else {
-        bad(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) +
-                     ", got " + json::serialize(*v));
-      }
-    }
-  };
-  boolean("enabled", s.enabled);
-  str("host", s.host);
+  sdk::ConfigBlock c(root, kBlock, problems);
+  if (!c.present()) return s;
+  const json::object* b = c.object();
+  c.boolean("enabled", s.enabled);
+  c.string("host", s.host);
   s.configured = !s.host.empty();
-  boolean("tls", s.tls);
+  c.boolean("tls", s.tls);
   s.port = s.tls ? 6697 : 6667;
-  integer("port", s.port, 1, 65535);
-  str("caFile", s.ca_file);
-  str("nick", s.nick);
-  if (!valid_nick(s.nick)) bad("nick", "\"" + s.nick + "\" is not a valid IRC nick");
-  str("username", s.username);
-  str("realname", s.realname);
+  c.integer("port", s.port, 1, 65535);
+  c.string("caFile", s.ca_file);
+  c.string("nick", s.nick);
+  if (!valid_nick(s.nick)) c.problem("nick", "\"" + s.nick + "\" is not a valid IRC nick");
+  c.string("username", s.username);
+  c.string("realname", s.realname);
   if (s.username.empty()) s.username = s.nick;
   if (s.realname.empty()) s.realname = "OpenClaw host";
-  str("password", s.password);
+  c.string("password", s.password);
   std::string password_file;
-  str("passwordFile", password_file);
+  c.string("passwordFile", password_file);
   if (!password_file.empty()) {
     try {
       s.password = sdk::read_secret_file(password_file);
     } catch (const std::exception& e) {
-      bad("passwordFile", e.what());
+      c.problem("passwordFile", e.what());
     }
   }
   if (const auto* v = b->if_contains("channels")) {
     if (!v->is_array()) {
-      bad("channels", "must be a list of channel names like \"#ops\"");
+      c.problem("channels", "must be a list of channel names like \"#ops\"");
     } else {
       for (std::size_t i = 0; i < v->get_array().size(); ++i) {
-        const auto& c = v->get_array()[i];
-        if (c.is_string() && irc::is_channel(c.get_string()) && c.get_string().find(' ') == json::string::npos) {
-          s.channels.emplace_back(c.get_string());
+        const auto& name = v->get_array()[i];
+        if (name.is_string() && irc::is_channel(name.get_string()) && name.get_string().find(' ') == json::string::npos) {
+          s.channels.emplace_back(name.get_string());
         } else {
-          bad("channels[" + std::to_string(i) + "]", "must be a channel name like \"#ops\", got " + json::serialize(c));
+          c.problem("channels[" + std::to_string(i) + "]", "must be a channel name like \"#ops\", got " + json::serialize(name));
         }
       }
     }
@@ -143,7 +107,7 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       if (const auto* p = o.if_contains("password"); p && p->is_string()) s.nickserv_password = std::string(p->get_string());
       if (const auto* p = o.if_contains("service"); p && p->is_string()) s.nickserv_service = std::string(p->get_string());
     } else {
-      bad("nickserv", "must be an object {password, service} or the password");
+      c.problem("nickserv", "must be an object {password, service} or the password");
     }
   }
   if (const auto* v = b->if_contains("sasl")) {
@@ -155,14 +119,14 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       if (const auto* p = o.if_contains("username"); p && p->is_string()) s.sasl_user = std::string(p->get_string());
       if (const auto* p = o.if_contains("password"); p && p->is_string()) s.sasl_password = std::string(p->get_string());
     } else {
-      bad("sasl", "must be true, false or {username, password}");
+      c.problem("sasl", "must be true, false or {username, password}");
     }
   }
   if (s.sasl_user.empty()) s.sasl_user = s.nick;
   if (s.sasl_password.empty()) s.sasl_password = s.password;
-  if (s.sasl && s.sasl_password.empty()) bad("sasl", "needs a password (sasl.password, password or passwordFile)");
-  integer("floodBurst", s.flood_burst, 1, 100);
-  integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
+  if (s.sasl && s.sasl_password.empty()) c.problem("sasl", "needs a password (sasl.password, password or passwordFile)");
+  c.integer("floodBurst", s.flood_burst, 1, 100);
+  c.integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
   return s;
 }
 

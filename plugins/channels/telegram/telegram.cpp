@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
@@ -38,32 +39,17 @@ bool loopback_host(const std::string& h) { return h == "127.0.0.1" || h == "loca
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
-  const auto* c = root.if_contains("channels");
-  const auto* b = c && c->is_object() ? c->get_object().if_contains("telegram") : nullptr;
-  if (!b || !b->is_object()) return s;
-  const auto& o = b->get_object();
-  auto bad = [&](const std::string& key, const std::string& msg) {
-    if (problems) problems->push_back({std::string(kBlock) + "." + key, msg});
-  };
-  auto str = [&](const char* key) -> std::string {
-    const auto* v = o.if_contains(key);
-    if (!v) return {};
-    if (!v->is_string()) {
-      bad(key, "must be a string");
-      return {};
-    }
-    return std::string(v->get_string());
-  };
-  if (const auto* v = o.if_contains("enabled")) {
-    if (v->is_bool()) s.enabled = v->get_bool(); else bad("enabled", "must be true or false");
-  }
-  s.token = str("botToken");
-  std::string file = str("tokenFile");
+  sdk::ConfigBlock c(root, kBlock, problems);
+  if (!c.present()) return s;
+  c.boolean("enabled", s.enabled);
+  c.string("botToken", s.token);
+  std::string file;
+  c.string("tokenFile", file);
   if (!file.empty()) {
     try {
       s.token = sdk::read_secret_file(file);
     } catch (const std::exception& e) {
-      bad("tokenFile", e.what());
+      c.problem("tokenFile", e.what());
     }
   }
   // A bot token is "<digits>:<35 characters>"; anything else would end up in a URL path.
@@ -73,26 +59,21 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     for (char ch : s.token) {
       ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == ':' || ch == '_' || ch == '-');
     }
-    if (!ok) bad(file.empty() ? "botToken" : "tokenFile", "is not a bot token (<digits>:<letters>, from @BotFather)");
+    if (!ok) c.problem(file.empty() ? "botToken" : "tokenFile", "is not a bot token (<digits>:<letters>, from @BotFather)");
   }
-  std::string api = str("apiRoot");
+  std::string api;
+  c.string("apiRoot", api);
   if (!api.empty()) {
     while (!api.empty() && api.back() == '/') api.pop_back();
     auto u = sdk::Url::parse(api);
     if (!u || (u->scheme != "https" && !(u->scheme == "http" && loopback_host(u->host)))) {
-      bad("apiRoot", "must be an https:// URL (http:// only on loopback, for a local Bot API server)");
+      c.problem("apiRoot", "must be an https:// URL (http:// only on loopback, for a local Bot API server)");
     } else {
       s.api_root = api;
     }
   }
-  s.ca_file = str("caFile");
-  if (const auto* v = o.if_contains("pollTimeoutSeconds")) {
-    if (v->is_int64() && v->get_int64() >= 0 && v->get_int64() <= 50) {
-      s.poll_timeout_s = static_cast<int>(v->get_int64());
-    } else {
-      bad("pollTimeoutSeconds", "must be 0..50");
-    }
-  }
+  c.string("caFile", s.ca_file);
+  c.integer("pollTimeoutSeconds", s.poll_timeout_s, 0, 50);
   s.configured = !s.token.empty();
   return s;
 }

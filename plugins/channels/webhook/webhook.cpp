@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
@@ -43,71 +44,46 @@ std::int64_t now_s() {
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
-  const auto* c = root.if_contains("channels");
-  const auto* b = c && c->is_object() ? c->get_object().if_contains("webhook") : nullptr;
-  if (!b || !b->is_object()) return s;
-  const auto& o = b->get_object();
-  auto bad = [&](const std::string& key, const std::string& msg) {
-    if (problems) problems->push_back({std::string(kBlock) + "." + key, msg});
-  };
-  auto str = [&](const char* key) -> std::string {
-    const auto* v = o.if_contains(key);
-    if (!v) return {};
-    if (!v->is_string()) {
-      bad(key, "must be a string");
-      return {};
-    }
-    return std::string(v->get_string());
-  };
-  if (const auto* v = o.if_contains("enabled")) {
-    if (v->is_bool()) s.enabled = v->get_bool(); else bad("enabled", "must be true or false");
-  }
-  s.secret = str("secret");
-  s.token = str("token");
+  sdk::ConfigBlock c(root, kBlock, problems);
+  if (!c.present()) return s;
+  const auto& o = *c.object();
+  c.boolean("enabled", s.enabled);
+  c.string("secret", s.secret);
+  c.string("token", s.token);
+  if (!s.secret.empty() && s.secret.size() < 16) c.problem("secret", "must be at least 16 characters");
   for (auto [file_key, target] : {std::pair{"secretFile", &s.secret}, std::pair{"tokenFile", &s.token}}) {
-    std::string f = str(file_key);
+    std::string f;
+    c.string(file_key, f);
     if (f.empty()) continue;
     try {
       *target = sdk::read_secret_file(f);
     } catch (const std::exception& e) {
-      bad(file_key, e.what());
+      c.problem(file_key, e.what());
     }
   }
-  if (const auto* v = o.if_contains("secret"); v && v->is_string() && v->get_string().size() < 16) {
-    bad("secret", "must be at least 16 characters");
-  }
-  s.reply_url = str("replyUrl");
+  c.string("replyUrl", s.reply_url);
   if (!s.reply_url.empty()) {
     auto u = sdk::Url::parse(s.reply_url);
-    if (!u || (u->scheme != "http" && u->scheme != "https")) bad("replyUrl", "must be an http(s) URL");
+    if (!u || (u->scheme != "http" && u->scheme != "https")) c.problem("replyUrl", "must be an http(s) URL");
   }
-  s.ca_file = str("caFile");
-  if (const auto* v = o.if_contains("maxBodyBytes")) {
-    if (v->is_int64() && v->get_int64() >= 256 && v->get_int64() <= (1 << 20)) {
-      s.max_body = static_cast<std::size_t>(v->get_int64());
-    } else {
-      bad("maxBodyBytes", "must be 256..1048576");
-    }
-  }
-  if (const auto* v = o.if_contains("toleranceSeconds")) {
-    if (v->is_int64() && v->get_int64() >= 1 && v->get_int64() <= 3600) {
-      s.tolerance_s = v->get_int64();
-    } else {
-      bad("toleranceSeconds", "must be 1..3600");
-    }
-  }
+  c.string("caFile", s.ca_file);
+  int max_body = static_cast<int>(s.max_body), tolerance = static_cast<int>(s.tolerance_s);
+  c.integer("maxBodyBytes", max_body, 256, 1 << 20);
+  c.integer("toleranceSeconds", tolerance, 1, 3600);
+  s.max_body = static_cast<std::size_t>(max_body);
+  s.tolerance_s = tolerance;
   if (const auto* v = o.if_contains("hooks")) {
     if (!v->is_array()) {
-      bad("hooks", "must be a list of hook names");
+      c.problem("hooks", "must be a list of hook names");
     } else {
       for (const auto& h : v->get_array()) {
-        if (h.is_string()) s.hooks.insert(std::string(h.get_string())); else bad("hooks", "must hold strings");
+        if (h.is_string()) s.hooks.insert(std::string(h.get_string())); else c.problem("hooks", "must hold strings");
       }
     }
   }
   s.configured = !s.secret.empty() || !s.token.empty();
   if (!s.configured && s.enabled && problems) {
-    bad("secret", "the webhook needs secret/secretFile (signed requests) or token/tokenFile (bearer)");
+    c.problem("secret", "the webhook needs secret/secretFile (signed requests) or token/tokenFile (bearer)");
   }
   return s;
 }
