@@ -8,16 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
+#include <cstring>
+#include <deque>
 #include <set>
+#include <string_view>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <deque>
 
 namespace openclaw::sdk {
 namespace asio = boost::asio;
@@ -303,38 +307,277 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   std::string close_reason_;
 };
 
+namespace {
+
+// tchar (RFC 9110 5.6.2): what a method or a header name is made of.
+bool is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool all_tchar(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(token) for each element of a comma-separated header list, trimmed.
+template <typename F>
+void for_each_token(std::string_view list, F&& f) {
+  while (true) {
+    auto comma = list.find(',');
+    auto token = trim_ows(list.substr(0, comma));
+    if (!token.empty()) f(token);
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// What the connection needs from a request head beyond the HttpRequest.
+struct RequestHead {
+  std::size_t size = 0;  ///< bytes of the head, the blank line included
+  std::uint64_t content_length = 0;
+  bool keep_alive = true;
+  bool beast = false;  ///< a chunked body or an upgrade: read by Beast's parser instead
+  int status = 0;      ///< an error to answer (then the connection closes)
+  std::string error;
+};
+
+// Parses the request head at the start of `in` into `req` (method, target, path, query; headers
+// with lower-case names, a repeated header's values joined with ", ", cookies with "; "). False
+// while the head is incomplete. The common request (no body, or a Content-Length body) costs one
+// pass over the head and no allocation but the request's own strings; requests with a chunked
+// body, or an upgrade when `upgrades`, are marked for Beast's parser. Framing that could be read
+// two ways (folded lines, conflicting lengths, Transfer-Encoding with Content-Length) is an error.
+bool parse_head(std::string_view in, std::size_t header_limit, bool upgrades, HttpRequest& req,
+                RequestHead& head) {
+  constexpr auto npos = std::string_view::npos;
+  auto fail = [&](int status, std::string why) {
+    head.status = status;
+    head.error = std::move(why);
+    return true;
+  };
+  std::size_t skip = 0;  // RFC 9112 2.2: blank lines before a request line are ignored
+  while (skip + 1 < in.size() && in[skip] == '\r' && in[skip + 1] == '\n') skip += 2;
+  auto end = in.find("\r\n\r\n", skip);
+  if (end == npos) {
+    if (in.size() - skip > header_limit) return fail(431, "the request head exceeds 16 KiB");
+    return false;
+  }
+  if (end + 4 - skip > header_limit) return fail(431, "the request head exceeds 16 KiB");
+  head.size = end + 4;
+  const std::string_view text = in.substr(skip, end + 2 - skip);  // each line ends with CRLF
+  auto eol = text.find("\r\n");
+  std::string_view line = text.substr(0, eol);
+  auto sp1 = line.find(' ');
+  auto sp2 = sp1 == npos ? npos : line.find(' ', sp1 + 1);
+  if (sp2 == npos || line.find(' ', sp2 + 1) != npos) return fail(400, "malformed request line");
+  const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                         version = line.substr(sp2 + 1);
+  if (!all_tchar(method)) return fail(400, "malformed method");
+  if (target.empty() || std::any_of(target.begin(), target.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u == 0x7f;
+      })) {
+    return fail(400, "malformed request target");
+  }
+  bool http11;
+  if (version == "HTTP/1.1") {
+    http11 = true;
+  } else if (version == "HTTP/1.0") {
+    http11 = false;
+  } else if (version.substr(0, 5) == "HTTP/") {
+    return fail(505, "HTTP version " + std::string(version.substr(5)) + " is not supported");
+  } else {
+    return fail(400, "malformed HTTP version");
+  }
+  req.method.assign(method);
+  req.target.assign(target);
+  auto q = target.find('?');
+  req.path.assign(target.substr(0, q));
+  if (q != npos) req.query.assign(target.substr(q + 1));
+  bool has_length = false, has_te = false, chunked = false, close = false, keep = false,
+       upgrade = false;
+  for (std::size_t pos = eol + 2; pos < text.size();) {
+    eol = text.find("\r\n", pos);
+    line = text.substr(pos, eol - pos);
+    pos = eol + 2;
+    if (line.front() == ' ' || line.front() == '\t') return fail(400, "folded header line");
+    auto colon = line.find(':');
+    if (colon == npos || !all_tchar(line.substr(0, colon))) return fail(400, "malformed header line");
+    std::string_view value = trim_ows(line.substr(colon + 1));
+    std::string name(line.substr(0, colon));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::any_of(value.begin(), value.end(), [](char c) {
+          auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && u != '\t') || u == 0x7f;
+        })) {
+      return fail(400, "control character in header " + name);
+    }
+    if (name == "content-length") {
+      std::uint64_t n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
+        return fail(400, "malformed Content-Length");
+      }
+      if (has_length && n != head.content_length) return fail(400, "conflicting Content-Length headers");
+      has_length = true;
+      head.content_length = n;
+      continue;  // the body's length is known; the header is not repeated
+    }
+    if (name == "transfer-encoding") {
+      has_te = true;
+      chunked = false;
+      for_each_token(value, [&](std::string_view t) { chunked = iequal(t, "chunked"); });
+    } else if (name == "connection") {
+      for_each_token(value, [&](std::string_view t) {
+        if (iequal(t, "close")) close = true;
+        if (iequal(t, "keep-alive")) keep = true;
+      });
+    } else if (name == "upgrade") {
+      upgrade = true;
+    }
+    auto [it, fresh] = req.headers.try_emplace(std::move(name), value);
+    if (!fresh) {
+      it->second += it->first == "cookie" ? "; " : ", ";
+      it->second.append(value);
+    }
+  }
+  if (has_length) req.headers["content-length"] = std::to_string(head.content_length);
+  if (has_te && has_length) return fail(400, "both Transfer-Encoding and Content-Length");
+  if (has_te && !chunked) return fail(400, "a Transfer-Encoding other than chunked");
+  head.keep_alive = http11 ? !close : keep && !close;
+  head.beast = has_te || (upgrade && upgrades);
+  return true;
+}
+
+const char* error_code_for(int status) {
+  switch (status) {
+    case 413: return "PAYLOAD_TOO_LARGE";
+    case 431: return "HEADERS_TOO_LARGE";
+    case 505: return "HTTP_VERSION_NOT_SUPPORTED";
+    default: return "BAD_REQUEST";
+  }
+}
+
+}  // namespace
+
 // One connection: read a request, answer it, repeat while keep-alive holds.
+//
+// Requests are read by the session's own parser from a buffer it keeps (see parse_head); only a
+// chunked body or a WebSocket upgrade goes through Beast's parser. Timeouts use one timer per
+// connection that is re-armed only when it fires before the (moved-on) deadline, not a timer
+// update per read and per write: on small keep-alive requests these two were most of the
+// server's own time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
+      : socket_(std::move(socket)), server_(std::move(server)), deadline_(socket_.get_executor()) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);  // once per connection, not per request
+    auto ep = socket_.remote_endpoint(ec);  // once per connection, not per request
     if (!ec) remote_ = ep.address().to_string();
-    stream_.socket().native_non_blocking(true, ec);  // sendfile(2) must never block the thread
+    socket_.native_non_blocking(true, ec);  // sendfile(2) must never block the thread
   }
   ~Session() { close_file(); }
 
-  void start() { do_read(); }
+  void start() { next_request(); }
 
   void close() {
+    closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
     deadline_.cancel();
   }
 
  private:
-  void do_read() {
-    parser_.emplace();
-    parser_->body_limit(server_->options.body_limit);
-    parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  static constexpr std::size_t kHeaderLimit = 16 * 1024;
+  static constexpr std::size_t kInitialBuffer = 4096;
+  // A connection whose buffer grew past this for a large body gives it back once idle.
+  static constexpr std::size_t kKeptBuffer = 64 * 1024;
+
+  // What the connection waits for when the deadline passes.
+  enum class Wait { io, handler, file };
+
+  // The next request from what is buffered, or a read for more.
+  void next_request() {
+    if (closed_) return;
+    const std::string_view data(in_.data() + in_start_, in_end_ - in_start_);
+    if (!pending_ && !data.empty()) {
+      request_ = HttpRequest{};
+      head_ = RequestHead{};
+      if (parse_head(data, kHeaderLimit, server_->ws_handlers && !server_->stopped, request_, head_)) {
+        if (head_.status) return send_error(head_.status, error_code_for(head_.status), head_.error);
+        if (head_.beast) return read_with_beast();
+        if (head_.content_length > server_->options.body_limit) {
+          return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
+        }
+        pending_ = true;
+      }
+    }
+    const std::size_t whole = head_.size + head_.content_length;
+    if (pending_ && data.size() >= whole) {
+      pending_ = false;
+      request_.body.assign(data.substr(head_.size, head_.content_length));
+      in_start_ += whole;
+      if (in_start_ == in_end_) {
+        in_start_ = in_end_ = 0;
+        if (in_.size() > kKeptBuffer) std::vector<char>(kInitialBuffer).swap(in_);
+      }
+      const bool head = request_.method == "HEAD";
+      return dispatch(std::move(request_), head_.keep_alive, head);
+    }
+    read_more(pending_ ? whole : 0);
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  // Reads more into the buffer, making room for `need` bytes from the request's start (at least
+  // one more byte). The buffer stays bounded: heads past 16 KiB and bodies past the limit are
+  // refused before it grows for them.
+  void read_more(std::size_t need) {
+    if (in_start_ > 0 && (in_end_ == in_.size() || in_start_ + need > in_.size())) {
+      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+      in_end_ -= in_start_;
+      in_start_ = 0;
+    }
+    if (in_end_ == in_.size() || need > in_.size()) {
+      in_.resize(std::max({need, in_.size() * 2, kInitialBuffer}));
+    }
+    set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->finish();  // closed, timed out, or stopped
+                              self->in_end_ += n;
+                              self->next_request();
+                            });
+  }
+
+  // A chunked body or an upgrade: Beast's parser reads it, starting from what is buffered.
+  void read_with_beast() {
+    beast_buffer_.emplace();
+    const std::size_t n = in_end_ - in_start_;
+    auto room = beast_buffer_->prepare(n);
+    std::memcpy(room.data(), in_.data() + in_start_, n);
+    beast_buffer_->commit(n);
+    in_start_ = in_end_ = 0;
+    parser_.emplace();
+    parser_->body_limit(server_->options.body_limit);
+    parser_->header_limit(kHeaderLimit);
+    set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    http::async_read(socket_, *beast_buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_beast_read, shared_from_this()));
+  }
+
+  void on_beast_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
       return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
     }
@@ -342,20 +585,37 @@ class Session : public std::enable_shared_from_this<Session> {
         ec.category() == http::make_error_code(http::error::bad_target).category()) {
       return send_error(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message());
     }
-    if (ec) return finish();  // closed, timed out, or stopped
+    if (ec) return finish();
     auto& req = parser_->get();
     if (websocket::is_upgrade(req) && server_->ws_handlers && !server_->stopped) {
-      auto ws = std::make_shared<WsSession>(std::move(stream_), server_, remote_,
+      auto ws = std::make_shared<WsSession>(beast::tcp_stream(std::move(socket_)), server_, remote_,
                                             server_->next_ws_id++);
       server_->ws_sessions.insert(ws);
       ws->start(parser_->release());
+      closed_ = true;  // the socket is the WebSocket's now
+      deadline_.cancel();
       server_->sessions.erase(shared_from_this());
       return;
     }
+    // What Beast read past this request goes back to the connection's own buffer.
+    const std::size_t rest = beast_buffer_->size();
+    if (rest > 0) {
+      in_.resize(std::max(in_.size(), rest));
+      asio::buffer_copy(asio::buffer(in_.data(), rest), beast_buffer_->data());
+      in_end_ = rest;
+    }
+    beast_buffer_.reset();
     HttpRequest r = to_request(req, remote_);
     const bool keep_alive = req.keep_alive(), head = req.method() == http::verb::head;
-    // The answer may come later: the session waits (reading nothing more) until it does, the
-    // handler drops its responder (500), or the deadline passes (504).
+    parser_.reset();
+    dispatch(std::move(r), keep_alive, head);
+  }
+
+  // Hands a request to the handler. The answer may come later: the session waits (reading
+  // nothing more) until it does, the handler drops its responder (500), or the deadline passes
+  // (504).
+  void dispatch(HttpRequest r, bool keep_alive, bool head) {
+    r.remote_address = remote_;
     std::weak_ptr<Session> weak = shared_from_this();
     HttpResponder respond(
         [weak, keep_alive, head](HttpResponse out) {
@@ -370,7 +630,6 @@ class Session : public std::enable_shared_from_this<Session> {
             self->on_thread([self, file = std::move(file), keep_alive, head]() mutable {
               if (!self->waiting_) return;
               self->waiting_ = false;
-              self->deadline_.cancel();
               self->send_file(std::move(file), keep_alive, head || file.head);
             });
           }
@@ -382,12 +641,46 @@ class Session : public std::enable_shared_from_this<Session> {
       respond.send(HttpResponse::error(500, "INTERNAL", e.what()));
     }
     if (!respond.done()) {
-      deadline_.expires_after(std::chrono::seconds(server_->options.request_timeout_seconds));
-      deadline_.async_wait([watch = respond.watch()](beast::error_code ec) {
-        if (ec) return;
-        HttpResponder::cancel(
-            watch, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
-      });
+      watch_ = respond.watch();
+      set_deadline(Wait::handler, server_->options.request_timeout_seconds);
+    }
+  }
+
+  // The connection's one timer: moving the deadline later only records it; the timer is re-armed
+  // when it fires early, or at once when the deadline moves earlier.
+  void set_deadline(Wait what, int seconds) {
+    wait_ = what;
+    expiry_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    if (timer_armed_ && deadline_.expiry() <= expiry_) return;
+    arm_deadline();
+  }
+
+  void arm_deadline() {
+    timer_armed_ = true;
+    deadline_.expires_at(expiry_);  // a pending wait is cancelled; its generation is stale
+    deadline_.async_wait([self = shared_from_this(), gen = ++timer_gen_](beast::error_code ec) {
+      self->on_deadline(ec, gen);
+    });
+  }
+
+  void on_deadline(beast::error_code ec, std::uint64_t gen) {
+    if (gen != timer_gen_) return;
+    timer_armed_ = false;
+    if (ec || closed_) return;
+    if (std::chrono::steady_clock::now() < expiry_) return arm_deadline();
+    switch (wait_) {
+      case Wait::io:
+        return finish();  // an idle keep-alive connection, or a peer too slow to send or read
+      case Wait::handler:
+        HttpResponder::cancel(watch_, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
+        return;
+      case Wait::file:
+        // A reader that takes nothing for idle_timeout_seconds is cut off; one that is slow but
+        // moving keeps its connection however long the file takes.
+        if (file_fd_ < 0) return;
+        if (file_progress_ == file_seen_) return finish();
+        file_seen_ = file_progress_;
+        return set_deadline(Wait::file, server_->options.idle_timeout_seconds);
     }
   }
 
@@ -405,7 +698,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_answer(HttpResponse out, bool keep_alive, bool head) {
     if (!waiting_) return;
     waiting_ = false;
-    deadline_.cancel();
     send(std::move(out), keep_alive, head);
   }
 
@@ -420,7 +712,7 @@ class Session : public std::enable_shared_from_this<Session> {
                 bodiless ? std::nullopt : std::optional<std::uint64_t>(out.body.size()), keep_alive,
                 true);
     body_ = (head || bodiless) ? std::string() : std::move(out.body);
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+    set_deadline(Wait::io, server_->options.idle_timeout_seconds);
     write_buffered();
   }
 
@@ -442,7 +734,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body_.clear();
     if (head || length == 0) {
       ::close(fd);
-      stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
+      set_deadline(Wait::io, server_->options.idle_timeout_seconds);
       return write_buffered();
     }
     file_fd_ = fd;
@@ -450,24 +742,24 @@ class Session : public std::enable_shared_from_this<Session> {
     file_left_ = length;
     file_sent_ = 0;
     use_sendfile_ = true;
-    watch_file(file_progress_);
+    file_seen_ = file_progress_;
+    set_deadline(Wait::file, server_->options.idle_timeout_seconds);
     // The head goes first with MSG_MORE, so the kernel sends it in one segment with the file's
     // first bytes; whatever the socket does not take now is written asynchronously.
     ssize_t n;
     do {
-      n = ::send(stream_.socket().native_handle(), head_.data(), head_.size(),
+      n = ::send(socket_.native_handle(), out_head_.data(), out_head_.size(),
                  MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return finish();
     const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
-    if (sent == head_.size()) return pump_file();
-    asio::async_write(stream_.socket(), asio::buffer(head_.data() + sent, head_.size() - sent),
+    if (sent == out_head_.size()) return pump_file();
+    asio::async_write(socket_, asio::buffer(out_head_.data() + sent, out_head_.size() - sent),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->finish();
                         self->pump_file();
                       });
   }
-
   // 1xx, 204 and 304 responses have neither a body nor a Content-Length.
   static bool no_body(int status) { return status / 100 == 1 || status == 204 || status == 304; }
 
@@ -475,14 +767,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static bool header_safe(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
   }
-  static bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
-           });
-  }
 
-  // The status line and headers into head_ (a buffer the connection keeps): Server, Content-Type,
+  // The status line and headers into out_head_ (a buffer the connection keeps): Server, Content-Type,
   // Cache-Control (no-store unless `default_no_store` is false or the handler set one), the
   // handler's headers (theirs replace ours of the same name), Content-Length, Connection: close.
   // Formatting it here costs one pass over a reused string, where Beast's fields allocate a
@@ -492,61 +778,84 @@ class Session : public std::enable_shared_from_this<Session> {
                    std::optional<std::uint64_t> length, bool keep_alive, bool default_no_store) {
     bool own_type = false, own_cache = false, own_server = false;
     for (const auto& [k, v] : extra) {
-      if (iequals(k, "content-type")) own_type = true;
-      if (iequals(k, "cache-control")) own_cache = true;
-      if (iequals(k, "server")) own_server = true;
-      if (iequals(k, "connection") && v.find("close") != std::string::npos) keep_alive = false;
+      if (iequal(k, "content-type")) own_type = true;
+      if (iequal(k, "cache-control")) own_cache = true;
+      if (iequal(k, "server")) own_server = true;
+      if (iequal(k, "connection") && v.find("close") != std::string::npos) keep_alive = false;
     }
     keep_alive_ = keep_alive;
-    head_.clear();
+    out_head_.clear();
     char num[24];
     auto put_number = [&](std::uint64_t v) {
       auto r = std::to_chars(num, num + sizeof num, v);
-      head_.append(num, r.ptr);
+      out_head_.append(num, r.ptr);
     };
-    head_ += "HTTP/1.1 ";
+    out_head_ += "HTTP/1.1 ";
     put_number(static_cast<std::uint64_t>(status));
-    head_ += ' ';
+    out_head_ += ' ';
     auto reason = http::obsolete_reason(static_cast<http::status>(status));
-    head_.append(reason.data(), reason.size());
-    head_ += "\r\n";
-    if (!own_server) head_ += "Server: openclaw-host\r\n";
+    out_head_.append(reason.data(), reason.size());
+    out_head_ += "\r\n";
+    if (!own_server) out_head_ += "Server: openclaw-host\r\n";
     if (!own_type && header_safe(content_type)) {
-      head_ += "Content-Type: ";
-      head_ += content_type;
-      head_ += "\r\n";
+      out_head_ += "Content-Type: ";
+      out_head_ += content_type;
+      out_head_ += "\r\n";
     }
-    if (!own_cache && default_no_store) head_ += "Cache-Control: no-store\r\n";
+    if (!own_cache && default_no_store) out_head_ += "Cache-Control: no-store\r\n";
     for (const auto& [k, v] : extra) {
-      if (k.empty() || !header_safe(k) || !header_safe(v) || iequals(k, "content-length") ||
-          iequals(k, "transfer-encoding") || iequals(k, "connection")) {
+      if (k.empty() || !header_safe(k) || !header_safe(v) || iequal(k, "content-length") ||
+          iequal(k, "transfer-encoding") || iequal(k, "connection")) {
         continue;
       }
-      head_ += k;
-      head_ += ": ";
-      head_ += v;
-      head_ += "\r\n";
+      out_head_ += k;
+      out_head_ += ": ";
+      out_head_ += v;
+      out_head_ += "\r\n";
     }
     if (length) {
-      head_ += "Content-Length: ";
+      out_head_ += "Content-Length: ";
       put_number(*length);
-      head_ += "\r\n";
+      out_head_ += "\r\n";
     }
-    if (!keep_alive) head_ += "Connection: close\r\n";
-    head_ += "\r\n";
+    if (!keep_alive) out_head_ += "Connection: close\r\n";
+    out_head_ += "\r\n";
   }
 
-  // head_ and body_ in one gathered write, then the next request (keep-alive) or the end.
+  // out_head_ and body_ in one gathered write, then the next request (keep-alive) or the end.
   void write_buffered() {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
-    asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_head_), asio::buffer(body_)};
+    asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->after_response(ec);
     });
   }
 
   void after_response(beast::error_code ec) {
-    if (ec || !keep_alive_) return finish();
-    do_read();
+    if (ec) return finish();
+    if (!keep_alive_) return linger();
+    next_request();
+  }
+
+  // Closing with unread request bytes would make the kernel reset the connection, and a reset can
+  // destroy the answer before the client reads it (a 413 or 431 for a request still being sent).
+  // So: end our side, then read and discard what the client still sends, for up to 2 s and 1 MiB.
+  void linger() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    in_start_ = in_end_ = 0;
+    if (in_.size() < kInitialBuffer) in_.resize(kInitialBuffer);
+    lingered_ = 0;
+    set_deadline(Wait::io, 2);
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(asio::buffer(in_.data(), in_.size()),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > (1u << 20)) return self->finish();
+                              self->drain();
+                            });
   }
 
   // Sends the file with sendfile(2) (no copy through user space) until the socket is full, then
@@ -555,7 +864,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void pump_file() {
     constexpr std::uint64_t kTurn = 1 << 20;
     std::uint64_t budget = kTurn;
-    const int sock = stream_.socket().native_handle();
+    const int sock = socket_.native_handle();
     while (file_left_ > 0 && budget > 0) {
       const auto want = static_cast<size_t>(std::min(file_left_, budget));
       ssize_t n;
@@ -583,7 +892,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return finish();
     }
     if (file_left_ == 0) return file_done();
-    stream_.socket().async_wait(tcp::socket::wait_write,
+    socket_.async_wait(tcp::socket::wait_write,
                                 [self = shared_from_this()](beast::error_code ec) {
                                   if (ec) return self->finish();
                                   self->pump_file();
@@ -601,7 +910,7 @@ class Session : public std::enable_shared_from_this<Session> {
     file_offset_ += static_cast<std::uint64_t>(n);
     file_left_ -= static_cast<std::uint64_t>(n);
     file_progress_ += static_cast<std::uint64_t>(n);
-    asio::async_write(stream_.socket(), asio::buffer(chunk_.get(), static_cast<size_t>(n)),
+    asio::async_write(socket_, asio::buffer(chunk_.get(), static_cast<size_t>(n)),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->finish();
                         if (self->file_left_ == 0) return self->file_done();
@@ -611,7 +920,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void file_done() {
     close_file();
-    deadline_.cancel();
     after_response({});
   }
 
@@ -621,42 +929,41 @@ class Session : public std::enable_shared_from_this<Session> {
     file_left_ = 0;
   }
 
-  // A reader that takes nothing for idle_timeout_seconds is cut off; one that is slow but moving
-  // keeps its connection however long the file takes.
-  void watch_file(std::uint64_t seen) {
-    deadline_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    deadline_.async_wait([self = shared_from_this(), seen](beast::error_code ec) {
-      if (ec || self->file_fd_ < 0) return;
-      if (self->file_progress_ == seen) {
-        beast::error_code ignored;
-        self->stream_.socket().close(ignored);  // the pending wait fails: finish()
-        return;
-      }
-      self->watch_file(self->file_progress_);
-    });
-  }
-
   void finish() {
     close();
     close_file();
     server_->sessions.erase(shared_from_this());
   }
 
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  tcp::socket socket_;
   std::shared_ptr<HttpServer::Impl> server_;
-  asio::steady_timer deadline_{stream_.get_executor()};
+  // Requests: bytes read and not yet consumed are in_[in_start_, in_end_).
+  std::vector<char> in_;
+  std::size_t in_start_ = 0, in_end_ = 0;
+  HttpRequest request_;   ///< the request whose head is parsed (pending_: its body is awaited)
+  RequestHead head_;
+  bool pending_ = false;
+  std::optional<beast::flat_buffer> beast_buffer_;  ///< chunked bodies and upgrades only
+  std::optional<http::request_parser<http::string_body>> parser_;
+  // The deadline (see set_deadline).
+  asio::steady_timer deadline_;
+  std::chrono::steady_clock::time_point expiry_;
+  Wait wait_ = Wait::io;
+  bool timer_armed_ = false;
+  std::uint64_t timer_gen_ = 0;
+  std::weak_ptr<HttpResponder::State> watch_;  ///< Wait::handler: the responder to answer 504
+  bool closed_ = false;
   bool waiting_ = false;  ///< a request was handed to the handler and is not answered yet
   std::string remote_;    ///< the peer's address
   // The response being written: head and (buffered) body, reused from one request to the next.
-  std::string head_;
+  std::string out_head_;
   std::string body_;
   bool keep_alive_ = true;
+  std::size_t lingered_ = 0;  ///< bytes discarded after a closing answer
   // A file being sent: what is left of it, and bytes sent so far (for the stall watch).
   static constexpr size_t kChunk = 64 * 1024;
   int file_fd_ = -1;
-  std::uint64_t file_offset_ = 0, file_left_ = 0, file_sent_ = 0, file_progress_ = 0;
+  std::uint64_t file_offset_ = 0, file_left_ = 0, file_sent_ = 0, file_progress_ = 0, file_seen_ = 0;
   bool use_sendfile_ = true;
   std::unique_ptr<char[]> chunk_;  ///< pread fallback only
 };
