@@ -226,20 +226,21 @@ class CanvasPlugin final : public sdk::Plugin {
       respond.send(std::move(r));
       return;
     }
-    fs::path root;
+    bool documents = false;  // which root (no path copied per request)
     std::string mount, rest;
     auto under = [&](const std::string& m) {
       return path == m || (path.rfind(m, 0) == 0 && path[m.size()] == '/');
     };
     if (under(kDocumentsMount)) {
-      root = documents_, mount = kDocumentsMount, rest = path.substr(mount.size());
+      documents = true, mount = kDocumentsMount, rest = path.substr(mount.size());
     } else if (under(kMount)) {
-      root = root_, mount = kMount, rest = path.substr(mount.size());
+      mount = kMount, rest = path.substr(mount.size());
     } else {
       respond.send(page(404, kNotFound));
       return;
     }
-    Resolved res = resolve_at(root == root_ ? root_fd_ : documents_fd_, root, rest, mount);
+    Resolved res = documents ? resolve_at(documents_fd_, documents_, rest, mount)
+                             : resolve_at(root_fd_, root_, rest, mount);
     switch (res.kind) {
       case Resolved::Kind::redirect: {
         auto r = page(301, "");

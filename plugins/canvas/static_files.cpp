@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cstring>
 #include <ctime>
@@ -277,11 +278,16 @@ Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec
   static std::string cached_date;
   Validators v;
   v.size = size;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(size),
-                static_cast<unsigned long long>(sec) * 1000000000ull +
-                    static_cast<unsigned long long>(nsec));
-  v.etag = buf;
+  char buf[48];
+  char* p = buf;
+  *p++ = '"';
+  p = std::to_chars(p, buf + 20, size, 16).ptr;  // 16 hex digits at most each
+  *p++ = '-';
+  p = std::to_chars(p, buf + 40,
+                    static_cast<unsigned long long>(sec) * 1000000000ull + static_cast<unsigned long long>(nsec), 16)
+          .ptr;
+  *p++ = '"';
+  v.etag.assign(buf, p);
   if (sec != cached_sec) {
     cached_sec = sec;
     cached_date = http_date(sec);
