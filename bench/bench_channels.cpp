@@ -1,9 +1,10 @@
 // Channels benchmark. One gateway with the webhook, IRC and Telegram channels connected and the
 // rescue commands plugin, against real peers started here: ngircd, a reply sink and a Bot API
 // stand-in (both SDK HTTP servers on a thread of their own). Prints tables:
-//   - webhook in -> command reply out: signed POSTs over keep-alive connections from a C++ client
-//     (every 202 means the message was fsync'd to the inbound queue first); requests/s accepted
-//     and replies/s delivered;
+//   - webhook in -> command reply out: signed POSTs over keep-alive connections from a C++ client,
+//     one sender per connection (every 202 means the message was fsync'd to the inbound queue
+//     first; replies to one sender go in order, to different senders side by side); requests/s
+//     accepted and replies/s delivered;
 //   - IRC round trip (owner PRIVMSG -> the bot's reply) p50/p99 through ngircd, beside ngircd's
 //     own echo round trip between two raw clients (the floor), both paced under ngircd's
 //     throttle (3 commands/s per client);
@@ -222,7 +223,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
   void next() {
     if (Clock::now() >= *until) return;
     long n = ++*sent;
-    send_body(R"({"id":")" + std::to_string(id) + "-" + std::to_string(n) + R"(","from":"bench","text":"/ports"})");
+    send_body(R"({"id":")" + std::to_string(id) + "-" + std::to_string(n) + R"(","from":"bench-)" + std::to_string(id) +
+              R"(","text":"/ports"})");
   }
   void send_body(std::string body) {
     pending_body = body;

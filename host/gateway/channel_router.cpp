@@ -19,6 +19,7 @@ struct ChannelRouter::Job {
   std::string account, to;
   std::deque<std::string> parts;
   int total = 0;
+  bool sending = false;  ///< one of its parts is with the driver
   std::string last_id;
   std::function<void(sdk::Delivery)> done;
   /// Reports the delivery, once.
@@ -35,7 +36,8 @@ struct ChannelRouter::Driver {
   sdk::ChannelDriver spec;
   std::deque<std::shared_ptr<Job>> jobs;
   channels::Access access;  ///< the channel's access policy, read from the config once
-  bool busy = false;
+  std::size_t in_flight = 0;  ///< parts with the driver now
+  bool pacing = false;        ///< waiting out min_interval
   bool gone = false;
   boost::asio::steady_timer pace;
 
@@ -305,49 +307,72 @@ void ChannelRouter::send(const std::string& channel, const std::string& account,
   pump(it->second);
 }
 
+// Starts sends until the driver has `max_in_flight` parts out (one at a time with pacing). The
+// parts of one text go in order, and so do texts to one destination: a job starts only when no
+// earlier job for the same account and target is still queued. Only the front of the queue is
+// searched (kScan jobs), so a long backlog for one busy destination costs no quadratic scan.
 void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
-  if (d->busy || d->gone || d->jobs.empty()) return;
-  auto job = d->jobs.front();
-  if (job->parts.empty()) {
-    d->jobs.pop_front();
-    ++stats_[d->spec.id].out;
-    job->deliver(sdk::Delivery{true, {}, job->last_id, job->total});
-    return pump(d);
-  }
-  std::string part = std::move(job->parts.front());
-  job->parts.pop_front();
-  d->busy = true;
-  std::weak_ptr<Driver> weak = d;
-  auto after = [this, weak, job](sdk::Delivery r) {
-    auto dr = weak.lock();
-    if (!dr || dr->gone) return;
-    dr->busy = false;
-    if (!r.ok) {
-      ++stats_[dr->spec.id].failed;
-      std::erase(dr->jobs, job);
-      r.parts = job->total;
-      job->deliver(std::move(r));
-    } else {
-      job->last_id = r.message_id;
+  constexpr std::size_t kScan = 64;
+  if (d->gone || d->pacing) return;
+  const std::size_t limit = d->spec.min_interval.count() > 0 ? 1 : std::max<std::size_t>(1, d->spec.max_in_flight);
+  while (d->in_flight < limit && !d->jobs.empty()) {
+    std::shared_ptr<Job> job;
+    std::vector<std::pair<std::string_view, std::string_view>> earlier;  // destinations ahead
+    for (std::size_t i = 0; i < d->jobs.size() && i < kScan; ++i) {
+      const auto& j = d->jobs[i];
+      std::pair<std::string_view, std::string_view> dest{j->account, j->to};
+      bool blocked = std::find(earlier.begin(), earlier.end(), dest) != earlier.end();
+      if (!blocked && !j->sending) {
+        job = j;
+        break;
+      }
+      if (!blocked) earlier.push_back(dest);
     }
-    if (dr->spec.min_interval.count() > 0) {
-      dr->pace.expires_after(dr->spec.min_interval);
-      dr->pace.async_wait([this, weak](const boost::system::error_code& ec) {
-        auto d2 = weak.lock();
-        if (!ec && d2) pump(d2);
+    if (!job) return;  // every candidate waits for a send in flight
+    std::string part = std::move(job->parts.front());
+    job->parts.pop_front();
+    job->sending = true;
+    ++d->in_flight;
+    std::weak_ptr<Driver> weak = d;
+    auto after = [this, weak, job](sdk::Delivery r) {
+      auto dr = weak.lock();
+      if (!dr || dr->gone) return;
+      --dr->in_flight;
+      job->sending = false;
+      if (!r.ok || job->parts.empty()) {
+        std::erase(dr->jobs, job);
+        if (r.ok) {
+          ++stats_[dr->spec.id].out;
+          job->deliver(sdk::Delivery{true, {}, r.message_id, job->total});
+        } else {
+          ++stats_[dr->spec.id].failed;
+          r.parts = job->total;
+          job->deliver(std::move(r));
+        }
+      } else {
+        job->last_id = r.message_id;
+      }
+      if (dr->spec.min_interval.count() > 0) {
+        dr->pacing = true;
+        dr->pace.expires_after(dr->spec.min_interval);
+        dr->pace.async_wait([this, weak](const boost::system::error_code& ec) {
+          auto d2 = weak.lock();
+          if (ec || !d2) return;
+          d2->pacing = false;
+          pump(d2);
+        });
+      } else {
+        pump(dr);
+      }
+    };
+    try {
+      d->spec.send(job->account, job->to, part, [this, after](sdk::Delivery r) {
+        // Always continue on a fresh turn: a driver may answer from inside send().
+        boost::asio::post(io_, [after, r = std::move(r)]() mutable { after(std::move(r)); });
       });
-    } else {
-      pump(dr);
+    } catch (const std::exception& e) {
+      boost::asio::post(io_, [after, why = std::string(e.what())] { after(sdk::Delivery{false, why, {}, 0}); });
     }
-  };
-  try {
-    d->spec.send(job->account, job->to, part,
-                 [this, after, weak](sdk::Delivery r) {
-                   // Always continue on a fresh turn: a driver may answer from inside send().
-                   boost::asio::post(io_, [after, r = std::move(r)]() mutable { after(std::move(r)); });
-                 });
-  } catch (const std::exception& e) {
-    boost::asio::post(io_, [after, why = std::string(e.what())] { after(sdk::Delivery{false, why, {}, 0}); });
   }
 }
 

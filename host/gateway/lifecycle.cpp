@@ -131,14 +131,14 @@ class RegistryInstances final : public sdk::Instances {
 
   std::vector<sdk::InstanceInfo> list() override {
     std::vector<sdk::InstanceInfo> out;
-    for (const auto& inst : store_.list(false)) {
+    for (const auto& inst : store_.snapshot()) {
       if (!inst.stale) out.push_back(info(inst));
     }
     return out;
   }
 
   std::optional<std::pair<sdk::InstanceInfo, std::string>> holder_of(int port) override {
-    for (const auto& inst : store_.list(false)) {
+    for (const auto& inst : store_.snapshot()) {
       if (inst.stale) continue;
       for (const auto& l : inst.leases) {
         if (l.port == port) return std::make_pair(info(inst), l.name);

@@ -217,6 +217,10 @@ std::string LeaseStore::describe(const Owner& owner) const {
 }
 
 bool LeaseStore::is_live(const Owner& owner) const {
+  if (owner.pid == ::getpid()) {  // this process: alive, and its start time never changes
+    if (!own_start_) own_start_ = processes_.start_time(owner.pid);
+    return own_start_ && *own_start_ == owner.start_time;
+  }
   auto st = processes_.start_time(owner.pid);
   return st && *st == owner.start_time;
 }
@@ -585,6 +589,43 @@ std::vector<InstanceLeases> LeaseStore::list(bool prune) {
   }
   if (prune && any_stale) write_locked(instances);
   return instances;
+}
+
+std::vector<InstanceLeases> LeaseStore::snapshot() {
+  ensure_dir();
+  const fs::path path = dir_ / kStoreFile;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  FileVersion version{static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
+                      st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  if (!(version == snapshot_version_)) {
+    std::string text;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    struct stat opened {};
+    if (::fstat(fd, &opened) == 0) {  // the version read, which may be newer than the one stat'ed
+      version = FileVersion{static_cast<std::uint64_t>(opened.st_ino), static_cast<std::uint64_t>(opened.st_size),
+                            opened.st_mtim.tv_sec, opened.st_mtim.tv_nsec};
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    std::vector<InstanceLeases> parsed;
+    if (std::string_view(text).substr(0, kHeader.size() + 1) == std::string(kHeader) + "\n") {
+      for (std::string_view line : record_lines(std::string_view(text).substr(kHeader.size() + 1))) {
+        if (auto inst = from_line(line)) {
+          inst->raw.assign(line);
+          parsed.push_back(std::move(*inst));
+        }
+      }
+    }
+    snapshot_ = std::move(parsed);
+    snapshot_version_ = version;
+  }
+  std::vector<InstanceLeases> out = snapshot_;
+  for (auto& inst : out) inst.stale = !is_live(inst.owner);
+  return out;
 }
 
 std::optional<InstanceLeases> LeaseStore::find_instance(const std::string& state_dir) {

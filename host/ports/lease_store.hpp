@@ -92,6 +92,13 @@ class LeaseStore {
   /// Every instance in the store, stale ones flagged. With `prune`, stale ones are removed.
   std::vector<InstanceLeases> list(bool prune);
 
+  /// The same as list(false), for a caller that asks often (a command answered per message):
+  /// read without the lock (every write replaces the file atomically, so a read sees one whole
+  /// version), parsed again only when the file changed (inode, mtime, size), and this process's
+  /// own record known live without a look at /proc. A damaged file reads as empty here; list()
+  /// is what sets it aside.
+  std::vector<InstanceLeases> snapshot();
+
   /// The live instance serving `state_dir`, if any (read under the lock; prunes nothing).
   std::optional<InstanceLeases> find_instance(const std::string& state_dir);
 
@@ -119,6 +126,15 @@ class LeaseStore {
   bool edit_own_record(const Owner& owner,
                        const std::function<bool(InstanceLeases& record, bool& drop)>& edit);
   mutable bool dir_checked_ = false;  ///< ownership and mode are checked once per store object
+  // snapshot(): the file version last parsed and what it held.
+  struct FileVersion {
+    std::uint64_t ino = 0, size = 0;
+    std::int64_t mtime_sec = -1, mtime_nsec = 0;
+    bool operator==(const FileVersion&) const = default;
+  };
+  FileVersion snapshot_version_;
+  std::vector<InstanceLeases> snapshot_;
+  mutable std::optional<std::uint64_t> own_start_;  ///< this process's start time, once read
 };
 
 }  // namespace openclaw::ports

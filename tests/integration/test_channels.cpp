@@ -453,7 +453,9 @@ BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
 
-// Where the bot's replies go: a real HTTP server on its own thread, every request kept.
+// Where the bot's replies go: a real HTTP server on its own thread, every request kept. With
+// `hold`, requests are not answered until release(): what the bot sends meanwhile is what it
+// has in flight at once.
 struct ReplySink {
   PortBlock block{1};
   boost::asio::io_context io;
@@ -461,18 +463,43 @@ struct ReplySink {
   std::thread thread;
   std::mutex mu;
   std::vector<openclaw::sdk::HttpRequest> got;
-  ReplySink() {
-    server = std::make_unique<openclaw::sdk::HttpServer>(io, [this](const openclaw::sdk::HttpRequest& r) {
-      std::lock_guard lock(mu);
-      got.push_back(r);
-      return openclaw::sdk::HttpResponse::text(200, "{}", "application/json");
-    });
+  bool hold = false;
+  std::vector<openclaw::sdk::HttpResponder> held;  // on the sink's thread only
+  explicit ReplySink(bool hold_answers = false) : hold(hold_answers) {
+    server = std::make_unique<openclaw::sdk::HttpServer>(
+        io, openclaw::sdk::AsyncHttpHandler([this](const openclaw::sdk::HttpRequest& r,
+                                                   openclaw::sdk::HttpResponder respond) {
+          {
+            std::lock_guard lock(mu);
+            got.push_back(r);
+          }
+          if (hold) {
+            held.push_back(std::move(respond));
+          } else {
+            respond.send(openclaw::sdk::HttpResponse::text(200, "{}", "application/json"));
+          }
+        }));
     server->listen("127.0.0.1", block.base());
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io);
+      io.run();
+    });
   }
   ~ReplySink() {
-    boost::asio::post(io, [this] { server->stop(); io.stop(); });
+    boost::asio::post(io, [this] {
+      held.clear();
+      server->stop();
+      io.stop();
+    });
     thread.join();
+  }
+  // Answers what is held and everything after.
+  void release() {
+    boost::asio::post(io, [this] {
+      hold = false;
+      for (auto& r : held) r.send(openclaw::sdk::HttpResponse::text(200, "{}", "application/json"));
+      held.clear();
+    });
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(block.base()) + "/replies"; }
   std::vector<openclaw::sdk::HttpRequest> requests() {
@@ -580,6 +607,51 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == before + 1; }, 10s));
   BOOST_TEST(contains(sink.requests().back().body, "Commands:"));
   BOOST_TEST(!contains(gw->err(), secret));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_senders_in_order) {
+  const std::string secret = "webhook-secret-0123456789abcdef";
+  ReplySink sink(/*hold=*/true);
+  Sandbox sb;
+  channel_plugins(sb, {"webhook", "commands"});
+  PortBlock block{130};
+  json::object root{{"gateway", json::object{{"port", block.base()}}},
+                    {"channels", json::object{{"webhook", json::object{{"secret", secret},
+                                                                       {"replyUrl", sink.url()},
+                                                                       {"allowFrom", json::array{"ops-*"}}}}}}};
+  write_profile_config(sb, "order", root);
+  auto gw = sb.spawn({"--profile", "order", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto send = [&](const std::string& body) {
+    auto r = post(block.base(), "/hooks/ops", body, signed_headers(secret, body, unix_now()));
+    BOOST_TEST(r.status == 202, r.body);
+  };
+  send(R"({"id":"o1","from":"ops-a","text":"/help"})");
+  send(R"({"id":"o2","from":"ops-b","text":"/help"})");
+  send(R"({"id":"o3","from":"ops-a","text":"/ports"})");
+  // Both senders' first replies are with the sink at once, though it answers neither (well
+  // before the webhook's 10 s reply timeout could free a one-at-a-time sender)...
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return sink.requests().size() >= 2; }, 5s), gw->err());
+  // ...and once all three messages are handled (their replies queued), ops-a's second reply is
+  // still waiting for its first.
+  BOOST_REQUIRE(poll_until(
+      [&] { return contains(sb.run({"--profile", "order", "channels", "status", "--json"}).out, "\"queue\":0"); }, 10s));
+  BOOST_TEST(sink.requests().size() == 2u);
+  sink.release();
+  BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == 3u; }, 10s));
+  auto to_of = [](const openclaw::sdk::HttpRequest& r) {
+    return std::string(json::parse(r.body).at("to").as_string());
+  };
+  auto got = sink.requests();
+  std::vector<std::string> for_a;
+  for (const auto& r : got) {
+    if (to_of(r) == "ops-a") for_a.push_back(r.body);
+  }
+  BOOST_REQUIRE(for_a.size() == 2u);
+  BOOST_TEST(contains(for_a[0], "Commands:"));
+  BOOST_TEST(contains(for_a[1], "ports:"));
+  BOOST_TEST(to_of(got.back()) == "ops-a");
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 

@@ -214,6 +214,27 @@ BOOST_AUTO_TEST_CASE(list_flags_and_prunes_stale_instances) {
   BOOST_TEST(store.list(false).size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(snapshot_follows_every_write_and_checks_liveness_each_time) {
+  procs.alive[500] = 1;
+  procs.alive[501] = 1;
+  store.acquire(owner("a", 500, 1, 20000), plan_for(20000));
+  BOOST_TEST(store.snapshot().size() == 1u);
+  // Another process's store (another object, same directory) writes: the next snapshot sees it.
+  LeaseStore other{dir.path() / "registry", "/home/u", procs, probe};
+  other.acquire(owner("b", 501, 1, 21000), plan_for(21000));
+  auto both = store.snapshot();
+  BOOST_REQUIRE(both.size() == 2u);
+  BOOST_TEST(both[1].owner.profile.value_or("") == "b");
+  BOOST_TEST(both[1].leases.size() == store.list(false)[1].leases.size());
+  // A death changes no file: liveness is looked at on every snapshot, not cached with the parse.
+  procs.alive.erase(500);
+  int stale = 0;
+  for (const auto& i : store.snapshot()) stale += i.stale ? 1 : 0;
+  BOOST_TEST(stale == 1);
+  other.release(owner("b", 501, 1, 21000));
+  BOOST_TEST(store.snapshot().size() == 1u);  // a, stale (not pruned)
+}
+
 BOOST_AUTO_TEST_CASE(port_bound_by_another_program_is_refused) {
   probe.busy.insert(20004);
   procs.alive[600] = 1;

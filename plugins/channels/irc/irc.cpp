@@ -150,7 +150,7 @@ class IrcPlugin final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 1)");
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 2)");
     sdk::ChannelDriver d;
     d.id = "irc";
     d.text_limit = 16384;  // split into 512-byte lines here, per target

@@ -95,7 +95,7 @@ class Telegram final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 1)");
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 2)");
     offset_file_ = host.data_dir() / "offset.json";
     load_offset();
     sdk::ChannelDriver d;

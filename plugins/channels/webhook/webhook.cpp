@@ -113,6 +113,9 @@ class Webhook final : public sdk::Plugin {
     sdk::ChannelDriver d;
     d.id = "webhook";
     d.text_limit = 60000;
+    // Replies are independent HTTP requests: as many at once as the client keeps connections
+    // (replies to one chat still go in order).
+    d.max_in_flight = sdk::HttpClient::Options{}.max_connections;
     d.send = [this](const std::string& account, const std::string& to, const std::string& text,
                     std::function<void(sdk::Delivery)> done) { reply(account, to, text, std::move(done)); };
     d.status = [this] { return status(); };

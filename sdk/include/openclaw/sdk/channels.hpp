@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// Host service "openclaw.channels" (version 1): messaging channels (IRC, Telegram, a webhook,
+/// Host service "openclaw.channels" (version 2): messaging channels (IRC, Telegram, a webhook,
 /// yours) carry messages between people and the gateway. A channel plugin registers a driver
 /// (how to send) and hands every inbound message to receive(); the host does the rest, the same
 /// way for every channel:
@@ -14,7 +14,12 @@
 ///   After a crash, messages still queued are handled at the next start: once.
 /// - send(): the text is split at the driver's `text_limit` (UTF-8 safe, at line or word
 ///   boundaries when it can), paced by `min_interval`, and each part goes through the driver;
-///   `done` reports the delivery of the whole text.
+///   `done` reports the delivery of the whole text. Texts to one destination (account and
+///   target) are delivered in the order they were sent; up to `max_in_flight` parts to different
+///   destinations are with the driver at once.
+///
+/// Version 2 added `ChannelDriver::max_in_flight`; a plugin built for version 1 gets nullptr
+/// from `host.service<Channels>()` and must be rebuilt.
 ///
 /// A plugin asks for it with `host.service<openclaw::sdk::Channels>()` (nullptr on a host
 /// without it). Everything runs on the host's I/O thread.
@@ -70,8 +75,13 @@ struct BOOST_SYMBOL_VISIBLE ChannelDriver {
   /// The longest text one send may carry, in bytes (IRC lines are far shorter than Telegram's
   /// 4096 characters). Longer texts are split before send is called.
   std::size_t text_limit = 4000;
-  /// Pacing between two parts sent by this driver (flood control); 0: none.
+  /// Pacing between two parts sent by this driver (flood control); 0: none. With pacing, parts
+  /// go one at a time whatever max_in_flight says.
   std::chrono::milliseconds min_interval{0};
+  /// How many parts may be with `send` at once, to different destinations (parts to one
+  /// destination always go one at a time, in order). 1 (the default) suits a channel that
+  /// writes to one connection; one whose sends are independent requests (HTTP) may allow more.
+  std::size_t max_in_flight = 1;
   /// Sends `text` (at most text_limit bytes) to `to` on `account`, then calls `done` once, on the
   /// I/O thread, with the delivery. Must not block.
   std::function<void(const std::string& account, const std::string& to, const std::string& text,
@@ -94,7 +104,7 @@ using CommandHandler = std::function<bool(const CommandContext& context)>;
 class BOOST_SYMBOL_VISIBLE Channels {
  public:
   static constexpr const char* kServiceName = "openclaw.channels";
-  static constexpr int kServiceVersion = 1;
+  static constexpr int kServiceVersion = 2;
   virtual ~Channels() = default;
 
   /// Registers a channel. Throws std::invalid_argument for an empty id or one already taken.
