@@ -42,6 +42,7 @@ json::value Builtins::health() const {
   json::array order;
   json::object labels;
   for (const auto& r : manager_.records()) {
+    if (r.retired) continue;
     if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
     if (r.state == plugins::State::failed)
       errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
@@ -183,7 +184,7 @@ void Builtins::add_methods(Protocol& protocol) {
     if (!channels_.has(channel)) {
       const plugins::Record* rec = nullptr;
       for (const auto& r : manager_.records()) {
-        if (r.id == channel && r.kind == "channel") rec = &r;
+        if (!r.retired && r.id == channel && r.kind == "channel") rec = &r;
       }
       if (!rec || rec->state != plugins::State::running) {
         respond.error("UNAVAILABLE", "channel " + channel + " is not running",

@@ -1,6 +1,7 @@
 #include "gateway/gateway.hpp"
 
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
@@ -22,6 +24,7 @@
 #include "gateway/lifecycle.hpp"
 #include "gateway/protocol.hpp"
 #include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/file_watcher.hpp"
 #include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
@@ -29,6 +32,64 @@
 
 namespace openclaw::gateway {
 namespace json = boost::json;
+
+namespace {
+
+// Watches the config file by its stat (inode, size, mtime) every 250 ms, which sees an editor's
+// save-by-rename and `config set`'s atomic write alike, and costs one stat(2) per turn. Calls
+// `on_change` with the new file parsed, or `on_error` when it does not parse.
+class ConfigWatch {
+ public:
+  ConfigWatch(boost::asio::io_context& io, std::filesystem::path path, std::filesystem::path home,
+              std::function<void(config::Config)> on_change, std::function<void(const std::string&)> on_error)
+      : timer_(io),
+        path_(std::move(path)),
+        home_(std::move(home)),
+        on_change_(std::move(on_change)),
+        on_error_(std::move(on_error)),
+        last_(stamp()) {
+    schedule();
+  }
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  std::string stamp() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return "missing";
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+           "." + std::to_string(st.st_mtim.tv_nsec);
+  }
+  void schedule() {
+    timer_.expires_after(std::chrono::milliseconds(250));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopped_) return;
+      check();
+      schedule();
+    });
+  }
+  void check() {
+    std::string now = stamp();
+    if (now == last_) return;
+    last_ = now;
+    try {
+      on_change_(config::Config::load(path_, home_));
+    } catch (const std::exception& e) {
+      on_error_(e.what());
+    }
+  }
+
+  boost::asio::steady_timer timer_;
+  std::filesystem::path path_, home_;
+  std::function<void(config::Config)> on_change_;
+  std::function<void(const std::string&)> on_error_;
+  std::string last_;
+  bool stopped_ = false;
+};
+
+}  // namespace
 
 namespace {
 // What plugins serving their own port need to apply the gateway's access rules (sdk::Gateway).
@@ -163,8 +224,18 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
 
   plugins::Manager manager(inst, io, life.plugin_log());
-  manager.load(
-      plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env, options.self_exe));
+  const auto search =
+      plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env, options.self_exe);
+  // Dropped-in libraries run from private copies (see LoadOptions::copy_dir); this instance's
+  // copies from an earlier run are not in use by anyone now.
+  plugins::LoadOptions load_options;
+  load_options.copy_dir = paths.state_dir / "plugins-cache";
+  load_options.trusted_dir = plugins::bundled_dir(env, paths.home, options.self_exe);
+  {
+    std::error_code ec;
+    std::filesystem::remove_all(load_options.copy_dir, ec);
+  }
+  manager.load(search, load_options);
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   life.lease(manager);
@@ -241,6 +312,45 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   });
   life.write_record(gw->request.bind, manager.describe());
 
+  // The live plugin set: plugin folders dropped into (or removed from, or replaced in) the
+  // writable search dirs, and plugins.entries changed in the config file, apply at once.
+  auto publish_plugins = [&](const std::vector<std::string>& changes) {
+    if (changes.empty()) return;
+    json::array lines;
+    for (const auto& c : changes) {
+      log("info", "plugins: " + c);
+      lines.push_back(json::value(c));
+    }
+    life.write_record(gw->request.bind, manager.describe());
+    protocol.broadcast("plugins.changed",
+                       json::object{{"changes", std::move(lines)}, {"plugins", manager.describe()}});
+  };
+  std::vector<std::unique_ptr<sdk::FileWatcher>> plugin_watchers;
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(paths.state_dir / "plugins", ec);
+    for (const auto& dir : search) {
+      if (dir == load_options.trusted_dir || !std::filesystem::is_directory(dir, ec)) continue;
+      try {
+        plugin_watchers.push_back(sdk::FileWatcher::watch(io, dir, [&](const auto&) {
+          publish_plugins(manager.sync(search, load_options));
+        }));
+      } catch (const std::exception& e) {
+        log("warn", std::string("plugins: cannot watch for dropped-in plugins: ") + e.what());
+      }
+    }
+  }
+  ConfigWatch config_watch(io, inst.config.path(), paths.home, [&](config::Config next) {
+    if (auto problems = config::validate(next.root()); !problems.empty()) {
+      log("error", "config " + next.where() + " changed but does not validate (" + problems[0].key + ": " +
+                       problems[0].message + "); the running plugins keep the last good one");
+      return;
+    }
+    publish_plugins(manager.reconfigure(next.root(), load_options));
+  }, [&](const std::string& why) {
+    log("error", "config changed but cannot be read: " + why + "; the running plugins keep the last good one");
+  });
+
   boost::asio::steady_timer tick(io);
   std::function<void()> schedule_tick = [&]() {
     tick.expires_after(std::chrono::milliseconds(kTickIntervalMs));
@@ -272,6 +382,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     if (ec) return;
     log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     // Plugins first: calls in flight to them are answered before the clients are told to go.
+    plugin_watchers.clear();
+    config_watch.stop();
     manager.stop_all();
     channels.stop();
     protocol.shutdown("gateway stopping");

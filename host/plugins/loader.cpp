@@ -1,8 +1,11 @@
 #include "plugins/loader.hpp"
 
+#include <elf.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -13,6 +16,7 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "openclaw/sdk/files.hpp"
 #include "plugins/manifest.hpp"
 #include "profile/profile.hpp"
 
@@ -95,9 +99,32 @@ void fail(Record& r, std::string reason) {
   r.reason = std::move(reason);
 }
 
+bool is_under(const fs::path& p, const fs::path& dir) {
+  if (dir.empty()) return false;
+  auto rel = p.lexically_normal().lexically_relative(dir.lexically_normal());
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// `library` copied to `copy_dir`/<id>-<content hash>.so (written atomically, reused when that
+// content was copied before).
+fs::path private_copy(const fs::path& library, const fs::path& copy_dir, const std::string& id) {
+  std::string content = read_text(library);
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64: identity, not security
+  for (unsigned char c : content) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  fs::path dest = copy_dir / (id + "-" + hex + ".so");
+  std::error_code ec;
+  if (fs::file_size(dest, ec) == content.size() && !ec) return dest;
+  sdk::create_private_dirs(copy_dir);
+  sdk::write_file_atomic(dest, content, fs::perms(0700), false, /*durable=*/false);
+  return dest;
+}
+
 // Loads one plugin folder into `r` (already holding dir and a provisional id).
 void load_one(Record& r, const boost::json::object& config, std::set<std::string>& ids,
               std::map<std::string, fs::path>& id_dirs, const LoadOptions& options) {
+  r.stamp = folder_stamp(r.dir);  // before reading: a change while loading shows as a new stamp
   if (auto why = unsafe_permissions(r.dir); !why.empty()) return fail(r, why);
   fs::path manifest_path = r.dir / kManifestName;
   std::error_code ec;
@@ -151,11 +178,22 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
                        " (manifest), this host speaks " + std::to_string(OPENCLAW_SDK_API_VERSION));
   }
 
+  fs::path from = r.library;
+  if (!options.copy_dir.empty() && !is_under(r.dir, options.trusted_dir)) {
+    try {
+      from = private_copy(r.library, options.copy_dir, m.id);
+    } catch (const std::exception& e) {
+      return fail(r, std::string("cannot copy the library to load it: ") + e.what());
+    }
+    r.loaded_from = from;
+  }
+  // A truncated library (a copy still in progress) would map past its end: refused unread.
+  if (auto why = incomplete_elf(from); !why.empty()) return fail(r, why);
   std::shared_ptr<dll::shared_library> lib;
   try {
     // rtld_now: an unresolved symbol is an error here, not a crash on first call.
     lib = std::make_shared<dll::shared_library>(
-        r.library, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+        from, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     return fail(r, "cannot load the shared library: " + dlerror_text(e.what()));
   }
@@ -233,23 +271,24 @@ std::string unsafe_permissions(const fs::path& path) {
   return {};
 }
 
+fs::path bundled_dir(const Environment& env, const fs::path& home, const fs::path& self_exe) {
+  if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR")) return profile::expand_user(*bundled, home);
+  std::error_code ec;
+  fs::path installed = self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins";
+#ifdef OPENCLAW_BUILD_PLUGINS_DIR
+  // Run from the build tree: its plugins/ folder is the bundled dir.
+  if (self_exe.parent_path() == fs::path(OPENCLAW_BUILD_HOST_DIR)) {
+    installed = OPENCLAW_BUILD_PLUGINS_DIR;
+  }
+#endif
+  return fs::is_directory(installed, ec) ? installed : fs::path();
+}
+
 std::vector<fs::path> search_path(const fs::path& state_dir, const fs::path& home,
                                   const boost::json::object& config, const Environment& env,
                                   const fs::path& self_exe) {
   std::vector<fs::path> out;
-  if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR")) {
-    out.push_back(profile::expand_user(*bundled, home));
-  } else {
-    std::error_code ec;
-    fs::path installed = self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins";
-#ifdef OPENCLAW_BUILD_PLUGINS_DIR
-    // Run from the build tree: its plugins/ folder is the bundled dir.
-    if (self_exe.parent_path() == fs::path(OPENCLAW_BUILD_HOST_DIR)) {
-      installed = OPENCLAW_BUILD_PLUGINS_DIR;
-    }
-#endif
-    if (fs::is_directory(installed, ec)) out.push_back(installed);
-  }
+  if (auto bundled = bundled_dir(env, home, self_exe); !bundled.empty()) out.push_back(bundled);
   out.push_back(state_dir / "plugins");
   if (const boost::json::value* paths = config::find(config, {"plugins", "load", "paths"});
       paths && paths->is_array()) {
@@ -285,6 +324,77 @@ std::vector<Record> load_all(const std::vector<fs::path>& search, const boost::j
     }
   }
   return out;
+}
+
+std::vector<fs::path> plugin_folders(const std::vector<fs::path>& search) {
+  std::vector<fs::path> out;
+  for (const auto& dir : search) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    for (auto& c : candidates(dir)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string folder_stamp(const fs::path& dir) {
+  std::string out;
+  auto add = [&](const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return;
+    out += p.filename().string() + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ";";
+  };
+  add(dir / kManifestName);
+  for (const auto& lib : libraries_in(dir)) add(lib);
+  return out;
+}
+
+Record load_folder(const fs::path& dir, const boost::json::object& config,
+                   const std::map<std::string, fs::path>& taken, const LoadOptions& options) {
+  std::set<std::string> ids;
+  std::map<std::string, fs::path> id_dirs = taken;
+  for (const auto& [id, d] : taken) ids.insert(id);
+  Record r;
+  r.id = dir.filename().string();
+  r.dir = dir;
+  if (auto why = unsafe_permissions(dir.parent_path()); !why.empty()) {
+    fail(r, why);
+    return r;
+  }
+  load_one(r, config, ids, id_dirs, options);
+  return r;
+}
+
+std::string incomplete_elf(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + path.string() + ": " + std::strerror(errno);
+  struct stat st {};
+  Elf64_Ehdr eh{};
+  std::string why;
+  auto fits = [&](std::uint64_t off, std::uint64_t len) {
+    return off <= static_cast<std::uint64_t>(st.st_size) && len <= static_cast<std::uint64_t>(st.st_size) - off;
+  };
+  if (::fstat(fd, &st) != 0 || ::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+    why = "cannot load the shared library: it is not an ELF file (or is still being copied)";
+  } else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr)) {
+    why = "cannot load the shared library: it is not a 64-bit ELF file";
+  } else if (!fits(eh.e_phoff, std::uint64_t(eh.e_phnum) * eh.e_phentsize) ||
+             !fits(eh.e_shoff, std::uint64_t(eh.e_shnum) * eh.e_shentsize)) {
+    why = "cannot load the shared library: it is truncated (still being copied?)";
+  } else {
+    for (int i = 0; i < eh.e_phnum && why.empty(); ++i) {
+      Elf64_Phdr ph{};
+      if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + std::uint64_t(i) * sizeof ph)) !=
+          static_cast<ssize_t>(sizeof ph)) {
+        why = "cannot load the shared library: it is truncated (still being copied?)";
+      } else if (ph.p_type == PT_LOAD && !fits(ph.p_offset, ph.p_filesz)) {
+        why = "cannot load the shared library: it is truncated (still being copied?)";
+      }
+    }
+  }
+  ::close(fd);
+  return why;
 }
 
 }  // namespace openclaw::plugins

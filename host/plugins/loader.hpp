@@ -4,6 +4,7 @@
 // create the plugin object. Every failure is contained in that plugin's record.
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,13 @@ struct Record {
   std::string reason;  ///< why it failed or is disabled
   /// The plugin object. Its deleter owns the shared library, so the library outlives it.
   std::shared_ptr<sdk::Plugin> plugin;
+  /// The private copy the library was loaded from (LoadOptions::copy_dir), else empty.
+  std::filesystem::path loaded_from;
+  /// folder_stamp() of `dir` when it was loaded: a different stamp later means a new version.
+  std::string stamp;
+  /// Removed from a running gateway: kept (its slot may still be named by late callbacks) but no
+  /// longer part of the plugin set.
+  bool retired = false;
 };
 
 struct LoadOptions {
@@ -39,6 +47,12 @@ struct LoadOptions {
   /// false: a library is unloaded as soon as its last object is gone (tests use it to catch
   /// use-after-unload).
   bool keep_loaded = true;
+  /// When set, a library outside `trusted_dir` is loaded from a content-addressed copy in this
+  /// folder, never from where it was dropped: the dropped file may then be overwritten in place
+  /// (cp) without corrupting the mapped code, and a new version gets a path (and inode) of its
+  /// own, which glibc's dlopen would otherwise answer with the library it already has.
+  std::filesystem::path copy_dir;
+  std::filesystem::path trusted_dir;
 };
 
 /// The plugin search path, in order: the bundled plugin dir (OPENCLAW_BUNDLED_PLUGINS_DIR, else
@@ -49,6 +63,26 @@ std::vector<std::filesystem::path> search_path(const std::filesystem::path& stat
                                                const boost::json::object& config,
                                                const Environment& env,
                                                const std::filesystem::path& self_exe);
+
+/// The bundled plugin dir (see search_path), or empty when there is none.
+std::filesystem::path bundled_dir(const Environment& env, const std::filesystem::path& home,
+                                  const std::filesystem::path& self_exe);
+
+/// The plugin folders on `search`, in load order (each holds openclaw.plugin.json or a *.so).
+std::vector<std::filesystem::path> plugin_folders(const std::vector<std::filesystem::path>& search);
+
+/// Identifies the version of a plugin folder's manifest and library (inode, size, mtime of
+/// each): a folder whose stamp changed holds a new version (or one still being copied).
+std::string folder_stamp(const std::filesystem::path& dir);
+
+/// Loads one plugin folder (as load_all does for each), with `taken` the ids already in use.
+Record load_folder(const std::filesystem::path& dir, const boost::json::object& config,
+                   const std::map<std::string, std::filesystem::path>& taken,
+                   const LoadOptions& options = {});
+
+/// Why the ELF file `path` cannot be loaded safely yet — truncated (a copy still in progress) or
+/// not ELF at all — or "" when every segment and the section table lie inside the file.
+std::string incomplete_elf(const std::filesystem::path& path);
 
 /// Finds plugin folders (a folder holding openclaw.plugin.json or a *.so) in each search dir and
 /// loads them. `config` supplies plugins.entries.<id>.enabled.

@@ -66,8 +66,7 @@ class PluginHost final : public sdk::Host {
     const auto& inst = m.instance_;
     const Record& r = m.records_[index];
     data_dir_ = inst.paths.state_dir / "plugins-data" / r.id;
-    const json::value* cfg =
-        config::find(inst.config.root(), {"plugins", "entries", r.id, "config"});
+    const json::value* cfg = config::find(m.config_, {"plugins", "entries", r.id, "config"});
     if (cfg && cfg->is_object()) config_ = cfg->get_object();
   }
 
@@ -204,7 +203,11 @@ class PluginHost final : public sdk::Host {
 };
 
 Manager::Manager(const Instance& instance, boost::asio::io_context& io, LogFn log)
-    : instance_(instance), io_(io), log_(std::move(log)), bus_(std::make_unique<Bus>(*this)) {}
+    : instance_(instance),
+      config_(instance.config.root()),
+      io_(io),
+      log_(std::move(log)),
+      bus_(std::make_unique<Bus>(*this)) {}
 
 Manager::~Manager() {
   stop_all();
@@ -262,7 +265,7 @@ void Manager::abandon(size_t index, const std::string& why) {
 }
 
 void Manager::load(const std::vector<fs::path>& search, const LoadOptions& options) {
-  records_ = load_all(search, instance_.config.root(), options);
+  records_ = load_all(search, config_, options);
   requests_.assign(records_.size(), {});
   registrations_.assign(records_.size(), {});
   calls_.assign(records_.size(), {});
@@ -289,21 +292,7 @@ void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int b
   for (size_t i = 0; i < records_.size(); ++i) {
     if (records_[i].state != State::loaded) continue;
     std::vector<sdk::PortRequest> mine;
-    try {
-      auto problems = records_[i].plugin->validate(*hosts_[i]);
-      if (!problems.empty()) {
-        std::string text = "invalid config (" + instance_.config.where() + "): ";
-        for (size_t k = 0; k < problems.size(); ++k) {
-          text += (k ? "; " : "") + problems[k].key + ": " + problems[k].message;
-        }
-        fail(i, text);
-        continue;
-      }
-      mine = records_[i].plugin->ports(*hosts_[i]);
-    } catch (const std::exception& e) {
-      fail(i, std::string("ports() threw: ") + e.what());
-      continue;
-    }
+    if (!check_and_request(i, mine)) continue;
     const std::string& id = records_[i].id;
     std::vector<sdk::PortRequest> own;
     std::string problem;
@@ -331,6 +320,25 @@ void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int b
     requests_[i] = mine;
     accepted.insert(accepted.end(), own.begin(), own.end());
   }
+}
+
+bool Manager::check_and_request(size_t i, std::vector<sdk::PortRequest>& mine) {
+  try {
+    auto problems = records_[i].plugin->validate(*hosts_[i]);
+    if (!problems.empty()) {
+      std::string text = "invalid config (" + instance_.config.where() + "): ";
+      for (size_t k = 0; k < problems.size(); ++k) {
+        text += (k ? "; " : "") + problems[k].key + ": " + problems[k].message;
+      }
+      fail(i, text);
+      return false;
+    }
+    mine = records_[i].plugin->ports(*hosts_[i]);
+  } catch (const std::exception& e) {
+    fail(i, std::string("ports() threw: ") + e.what());
+    return false;
+  }
+  return true;
 }
 
 bool Manager::refuse_port(const std::string& port_name, const std::string& reason) {
@@ -448,9 +456,170 @@ std::vector<std::string> Manager::method_names() const {
   return out;
 }
 
+size_t Manager::add_slot(Record record) {
+  records_.push_back(std::move(record));
+  requests_.emplace_back();
+  registrations_.emplace_back();
+  calls_.emplace_back();
+  requests_in_flight_.emplace_back();
+  runtime_ports_.emplace_back();
+  size_t i = records_.size() - 1;
+  hosts_.push_back(std::make_unique<PluginHost>(*this, i));
+  return i;
+}
+
+void Manager::add_live(const fs::path& dir, const LoadOptions& options, std::vector<std::string>& changes) {
+  std::map<std::string, fs::path> taken;
+  for (const auto& r : records_) {
+    if (!r.retired && r.state != State::failed) taken[r.id] = r.dir;
+  }
+  size_t i = add_slot(load_folder(dir, config_, taken, options));
+  Record& r = records_[i];
+  if (r.state == State::disabled) {
+    changes.push_back("added " + r.id + " (disabled)");
+    return;
+  }
+  if (r.state != State::loaded) {
+    log_(sdk::LogLevel::error, who(i) + ": " + r.reason);
+    changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
+    return;
+  }
+  std::vector<sdk::PortRequest> mine;
+  if (!check_and_request(i, mine)) {
+    changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
+    return;
+  }
+  // Its own ports, leased for this instance now: all or nothing.
+  std::vector<std::string> leased;
+  for (const auto& req : mine) {
+    bool standard = false;
+    for (const auto& s : standard_) standard = standard || s.name == req.name;
+    if (standard) continue;  // the instance's derived port: already granted to the host's plan
+    std::string problem;
+    if (req.name.rfind(r.id + ".", 0) != 0) {
+      problem = "port name \"" + req.name + "\" must start with \"" + r.id + ".\"";
+    } else if (!runtime_.lease) {
+      problem = "ports cannot be leased before the gateway runs";
+    } else {
+      try {
+        grants_[req.name] = runtime_.lease(req);
+        leased.push_back(req.name);
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+    }
+    if (!problem.empty()) {
+      for (const auto& name : leased) {
+        grants_.erase(name);
+        try {
+          runtime_.release(name);
+        } catch (const std::exception&) {
+        }
+      }
+      requests_[i].clear();
+      fail(i, "ports refused by the registry: " + problem);
+      changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
+      return;
+    }
+  }
+  requests_[i] = mine;
+  runtime_ports_[i] = leased;  // given back when it stops (abandon)
+  try {
+    sdk::create_private_dirs(hosts_[i]->data_dir());
+    r.plugin->start(*hosts_[i]);
+    r.state = State::running;
+    started_.push_back(i);
+    log_(sdk::LogLevel::info, who(i) + " running (added while the gateway runs)");
+    changes.push_back("added " + r.id + " " + r.version);
+  } catch (const std::exception& e) {
+    fail(i, std::string("start() threw: ") + e.what());  // revokes, and gives its ports back
+    changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
+  }
+}
+
+void Manager::retire(size_t i) {
+  Record& r = records_[i];
+  if (r.retired) return;
+  if (auto it = std::find(started_.begin(), started_.end(), i); it != started_.end()) {
+    revoke(i);
+    try {
+      r.plugin->stop();
+    } catch (const std::exception& e) {
+      log_(sdk::LogLevel::warn, who(i) + ": stop() threw: " + e.what());
+    }
+    started_.erase(it);
+    abandon(i, "plugin " + r.id + " was removed");
+    // Ports it was granted when the gateway started go back to the registry too.
+    for (const auto& req : requests_[i]) {
+      if (req.name.rfind(r.id + ".", 0) != 0 || !grants_.count(req.name)) continue;
+      grants_.erase(req.name);
+      try {
+        if (runtime_.release) runtime_.release(req.name);
+      } catch (const std::exception& e) {
+        log_(sdk::LogLevel::warn, who(i) + ": could not release port " + req.name + ": " + e.what());
+      }
+    }
+  }
+  requests_[i].clear();
+  r.state = State::stopped;
+  r.retired = true;
+  r.plugin.reset();  // the object goes; its library stays mapped (see ARCHITECTURE.md)
+  if (!r.loaded_from.empty()) {
+    std::error_code ec;
+    fs::remove(r.loaded_from, ec);  // the mapping outlives the name
+  }
+}
+
+std::vector<std::string> Manager::sync(const std::vector<fs::path>& search, const LoadOptions& options) {
+  std::vector<std::string> changes;
+  auto folders = plugin_folders(search);
+  // Gone or changed: stopped first, so a new version's ports and id are free for it.
+  for (size_t i = 0; i < records_.size(); ++i) {
+    Record& r = records_[i];
+    if (r.retired) continue;
+    bool present = std::find(folders.begin(), folders.end(), r.dir) != folders.end();
+    if (!present) {
+      log_(sdk::LogLevel::info, who(i) + " removed: its folder is gone");
+      changes.push_back("removed " + r.id);
+      retire(i);
+    } else if (folder_stamp(r.dir) != r.stamp) {
+      log_(sdk::LogLevel::info, who(i) + " changed on disk: replacing it");
+      changes.push_back("removed " + r.id + " " + r.version + " (replaced)");
+      retire(i);
+    }
+  }
+  for (const auto& dir : folders) {
+    bool known = false;
+    for (const auto& r : records_) known = known || (!r.retired && r.dir == dir);
+    if (!known) add_live(dir, options, changes);
+  }
+  return changes;
+}
+
+std::vector<std::string> Manager::reconfigure(json::object root, const LoadOptions& options) {
+  auto entry = [](const json::object& cfg, const std::string& id) {
+    const json::value* e = config::find(cfg, {"plugins", "entries", id});
+    return e ? *e : json::value();
+  };
+  std::vector<std::string> changes;
+  std::vector<fs::path> restart;
+  json::object old = std::exchange(config_, std::move(root));
+  for (size_t i = 0; i < records_.size(); ++i) {
+    Record& r = records_[i];
+    if (r.retired || entry(old, r.id) == entry(config_, r.id)) continue;
+    log_(sdk::LogLevel::info, who(i) + ": plugins.entries." + r.id + " changed: restarting it");
+    changes.push_back("reconfigured " + r.id);
+    restart.push_back(r.dir);
+    retire(i);
+  }
+  for (const auto& dir : restart) add_live(dir, options, changes);
+  return changes;
+}
+
 json::array Manager::describe() const {
   json::array out;
   for (const auto& r : records_) {
+    if (r.retired) continue;
     json::object o = to_json(r);
     if (r.state == State::running && r.plugin) {
       try {

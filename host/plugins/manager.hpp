@@ -77,6 +77,21 @@ class Manager {
     services_[{std::move(name), version}] = service;
   }
 
+  // ---- The live plugin set (a running gateway, after start_all) ----
+  /// Brings the set in line with the folders on `search`: a folder that is new is loaded, its
+  /// ports leased (all or nothing; a refusal names the holder and fails this plugin only) and
+  /// started; a plugin whose folder is gone is stopped (routes and methods removed, ports back
+  /// in the registry); one whose folder_stamp() changed (a new version) is stopped and the new
+  /// one started. Returns a line per change ("added canvas 1.2.0", ...), empty when none.
+  std::vector<std::string> sync(const std::vector<std::filesystem::path>& search,
+                                const LoadOptions& options);
+  /// Adopts a new config: each plugin whose plugins.entries.<id> (enabled, config) changed is
+  /// stopped and started again under it (or stays stopped when now disabled). Same return.
+  std::vector<std::string> reconfigure(boost::json::object root, const LoadOptions& options);
+  /// The config plugins are started with (the instance's, then what reconfigure() adopted).
+  const boost::json::object& config() const { return config_; }
+
+  /// Every record, retired ones included (check Record::retired).
   const std::vector<Record>& records() const { return records_; }
   /// [{id, kind, version, path, state, reason, status}] for records, /ready and `plugins list`.
   boost::json::array describe() const;
@@ -105,8 +120,17 @@ class Manager {
   /// Answers for the plugin every call still in flight to it, and gives back its run-time ports.
   void abandon(size_t index, const std::string& why);
   sdk::Registration keep(size_t index, std::function<void()> revoke);
+  /// A new slot for `record` (loaded or not); returns its index.
+  size_t add_slot(Record record);
+  /// Config check and port requests of a loaded plugin; false (and failed) when refused.
+  bool check_and_request(size_t index, std::vector<sdk::PortRequest>& mine);
+  /// add/remove one plugin of the live set.
+  void add_live(const std::filesystem::path& dir, const LoadOptions& options,
+                std::vector<std::string>& changes);
+  void retire(size_t index);
 
   const Instance& instance_;
+  boost::json::object config_;
   boost::asio::io_context& io_;
   LogFn log_;
   std::vector<Record> records_;

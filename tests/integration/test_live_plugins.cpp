@@ -1,0 +1,240 @@
+// The live plugin set: plugin folders copied into, replaced in and removed from running gateways
+// (real inotify, real dlopen, real ports), and plugins.entries changed in the config file.
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+namespace json = boost::json;
+
+namespace {
+
+// One profile of a sandbox: its gateway port block and plugins folder.
+struct Profile {
+  Profile(Sandbox& sb, std::string name) : sb(sb), name(std::move(name)) {
+    auto r = run({"config", "set", "gateway.port", std::to_string(block.base())});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    fs::create_directories(plugins);
+    fs::permissions(plugins, fs::perms(0755));
+  }
+
+  Result run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--profile", name});
+    return sb.run(args);
+  }
+
+  std::unique_ptr<Child> start() const {
+    auto child = sb.spawn({"--profile", name, "gateway"});
+    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"), "gateway did not start: " + child->err());
+    return child;
+  }
+
+  // The plugin's {state, reason, version} from `plugins info ID --json`; state "" when absent.
+  std::map<std::string, std::string> info(const std::string& id) const {
+    auto r = run({"plugins", "info", id, "--json"});
+    if (r.code != 0) return {{"state", ""}};
+    json::value v = json::parse(r.out);
+    return {{"state", std::string(v.at("state").as_string())},
+            {"reason", std::string(v.at("reason").as_string())},
+            {"version", std::string(v.at("version").as_string())}};
+  }
+
+  int leased(const std::string& port_name) const {
+    auto r = run({"ports", "--json"});
+    json::value v = json::parse(r.out);
+    for (const auto& p : v.at("ports").as_array()) {
+      if (p.at("name").as_string() == port_name && p.at("state").as_string() == "leased") {
+        return static_cast<int>(p.at("port").as_int64());
+      }
+    }
+    return 0;
+  }
+
+  // What the dropped-in plugin answers on the gateway's route ("" when nothing does).
+  std::string route() const {
+    auto r = http_get(block.base(), "/fixture-live");
+    return r && r->status == 200 ? r->body : "";
+  }
+
+  Sandbox& sb;
+  std::string name;
+  PortBlock block;
+  fs::path plugins = sb.home() / (".openclaw-" + name) / "plugins";
+};
+
+std::string answer_on(int port) {
+  auto r = http_get(port, "/");
+  return r && r->status == 200 ? r->body : "";
+}
+
+std::size_t open_fds(pid_t pid) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    ++n;
+  }
+  return n;
+}
+
+long rss_kb(pid_t pid) {
+  std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  auto at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
+}
+
+// A new version dropped in the way an installer does it: the folder built beside, renamed into place.
+void replace_with(const std::string& fixture, const fs::path& dest) {
+  fs::path staged = dest.parent_path() / (".staged-" + dest.filename().string());
+  fs::remove_all(staged);
+  install_fixture(fixture, staged);
+  fs::path old = dest.parent_path() / (".old-" + dest.filename().string());
+  fs::rename(dest, old);
+  fs::rename(staged, dest);
+  fs::remove_all(old);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plugins_live)
+
+BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leaves_main_alone) {
+  Sandbox sb;
+  Profile main_p(sb, "main"), rescue(sb, "rescue");
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(main_p.block);  // one pool: the registry splits it
+  auto gw_main = main_p.start();
+  auto gw_rescue = rescue.start();
+  BOOST_TEST(main_p.info("fixture-live")["state"] == "");
+
+  // cp -r into both running gateways.
+  install_fixture("live1", main_p.plugins / "live");
+  install_fixture("live1", rescue.plugins / "live");
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return !main_p.route().empty() && !rescue.route().empty(); }, 10s),
+                        gw_main->err() + gw_rescue->err());
+  int port_main = main_p.leased("fixture-live.http"), port_rescue = rescue.leased("fixture-live.http");
+  BOOST_TEST(port_main != 0);
+  BOOST_TEST(port_rescue != 0);
+  BOOST_TEST(port_main != port_rescue);
+  BOOST_TEST(answer_on(port_main) == "fixture-live 1 hello\n");
+  BOOST_TEST(answer_on(port_rescue) == "fixture-live 1 hello\n");
+  BOOST_TEST(main_p.info("fixture-live")["state"] == "running");
+  BOOST_TEST(contains(gw_main->err(), "plugins: added fixture-live 1.0.0"));
+
+  // Removed from main: gone there, its port back in the registry and closed; rescue unaffected.
+  fs::remove_all(main_p.plugins / "live");
+  BOOST_REQUIRE(poll_until([&] { return main_p.route().empty() && main_p.leased("fixture-live.http") == 0; }, 10s));
+  BOOST_TEST(!port_accepts(port_main));
+  BOOST_TEST(main_p.info("fixture-live")["state"] == "");
+  BOOST_TEST(rescue.route() == "fixture-live 1 hello\n");
+  BOOST_TEST(rescue.leased("fixture-live.http") == port_rescue);
+  BOOST_TEST(must_get(main_p.block.base(), "/health").status == 200);
+
+  BOOST_TEST(gw_main->stop(SIGTERM) == std::optional<int>(0));
+  BOOST_TEST(gw_rescue->stop(SIGTERM) == std::optional<int>(0));
+  BOOST_TEST(!port_accepts(port_rescue));
+}
+
+BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_serves) {
+  Sandbox sb;
+  Profile p(sb, "p");
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(p.block);
+  install_fixture("live1", p.plugins / "live");
+  auto gw = p.start();
+  BOOST_REQUIRE_EQUAL(p.route(), "fixture-live 1 hello\n");
+
+  // A new version over the old one, in place (cp onto the running library's file): the new
+  // code runs, from a copy of its own.
+  fs::path built2 = fs::path(OPENCLAW_FIXTURES_DIR) / "live2";
+  fs::copy_file(built2 / "live.so", p.plugins / "live" / "live.so", fs::copy_options::overwrite_existing);
+  fs::copy_file(built2 / "openclaw.plugin.json", p.plugins / "live" / "openclaw.plugin.json",
+                fs::copy_options::overwrite_existing);
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 hello\n"; }, 10s), gw->err());
+  BOOST_TEST(p.info("fixture-live")["version"] == "2.0.0");
+  BOOST_TEST(answer_on(p.leased("fixture-live.http")) == "fixture-live 2 hello\n");
+
+  // The config file: the plugin's config changed, then disabled, then enabled, by the CLI.
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-live.config.greeting", "ahoy"}).code == 0);
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 ahoy\n"; }, 10s), gw->err());
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-live.enabled", "false"}).code == 0);
+  BOOST_REQUIRE(poll_until([&] { return p.info("fixture-live")["state"] == "disabled"; }, 10s));
+  BOOST_TEST(p.route().empty());
+  BOOST_TEST(p.leased("fixture-live.http") == 0);
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-live.enabled", "true"}).code == 0);
+  BOOST_REQUIRE(poll_until([&] { return p.route() == "fixture-live 2 ahoy\n"; }, 10s));
+
+  // A config file that does not parse is ignored, with an error; the running set stays.
+  fs::path config = sb.home() / ".openclaw-p" / "openclaw.json";
+  std::string good = read_file(config);
+  write_file(config, "{ \"plugins\": ");
+  BOOST_REQUIRE(poll_until([&] { return contains(gw->err(), "keep the last good one"); }, 10s));
+  BOOST_TEST(p.route() == "fixture-live 2 ahoy\n");
+  write_file(config, good);
+
+  // Broken plugins dropped in: each reported, the rest keeps serving.
+  install_fixture("badabi", p.plugins / "badabi");
+  install_fixture("throws", p.plugins / "throws");
+  BOOST_REQUIRE(poll_until(
+      [&] { return p.info("fixture-badabi")["state"] == "failed" && p.info("fixture-throws")["state"] == "failed"; },
+      10s));
+  BOOST_TEST(contains(p.info("fixture-badabi")["reason"], "ABI mismatch"));
+  BOOST_TEST(contains(p.info("fixture-throws")["reason"], "start() threw"));
+  // One whose port another program holds: refused, naming the holder.
+  PortBlock taken(1);
+  Listener squatter(taken.base());
+  BOOST_REQUIRE(squatter.ok());
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(taken.base())}).code == 0);
+  install_fixture("ports", p.plugins / "ports");
+  BOOST_REQUIRE(poll_until([&] { return p.info("fixture-ports")["state"] == "failed"; }, 10s));
+  BOOST_TEST(contains(p.info("fixture-ports")["reason"], std::to_string(taken.base())));
+  BOOST_TEST(p.route() == "fixture-live 2 ahoy\n");
+  BOOST_TEST(must_get(p.block.base(), "/health").status == 200);
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
+  Sandbox sb;
+  Profile p(sb, "p");
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(p.block);
+  install_fixture("live1", p.plugins / "live");
+  auto gw = p.start();
+  BOOST_REQUIRE_EQUAL(p.route(), "fixture-live 1 hello\n");
+  // Warm-up: both builds once, so what follows measures steady state.
+  for (const char* f : {"live2", "live1"}) {
+    replace_with(f, p.plugins / "live");
+    std::string want = std::string("fixture-live ") + f[4] + " hello\n";
+    BOOST_REQUIRE(poll_until([&] { return p.route() == want; }, 10s));
+  }
+  const std::size_t fds_before = open_fds(gw->pid());
+  const long rss_before = rss_kb(gw->pid());
+  for (int i = 0; i < 100; ++i) {
+    const char* f = i % 2 == 0 ? "live2" : "live1";
+    replace_with(f, p.plugins / "live");
+    std::string want = std::string("fixture-live ") + f[4] + " hello\n";
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == want; }, 10s), "cycle " << i << ": " << gw->err());
+  }
+  const std::size_t fds_after = open_fds(gw->pid());
+  const long rss_after = rss_kb(gw->pid());
+  BOOST_TEST_MESSAGE("100 replacements: RSS " << rss_before << " -> " << rss_after << " KiB, fds " << fds_before
+                                              << " -> " << fds_after);
+  BOOST_TEST(fds_after <= fds_before + 2);  // an accept or a watch in progress at most
+  BOOST_TEST(rss_after - rss_before < 8 * 1024);
+  // Exactly one lease for it, and one private copy on disk.
+  json::value ports = json::parse(p.run({"ports", "--json"}).out);
+  int leases = 0;
+  for (const auto& port : ports.at("ports").as_array()) {
+    leases += port.at("name").as_string() == "fixture-live.http" && port.at("state").as_string() == "leased";
+  }
+  BOOST_TEST(leases == 1);
+  int copies = 0;
+  for (const auto& e : fs::directory_iterator(sb.home() / ".openclaw-p" / "plugins-cache")) {
+    copies += e.path().filename().string().rfind("fixture-live-", 0) == 0;
+  }
+  BOOST_TEST(copies == 1);
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
