@@ -33,7 +33,7 @@ constexpr std::array kCommands{
     Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
             cmd_ports},
     Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},
-    Command{"plugins", "list | info: the plugins on the search path and their states", cmd_plugins},
+    Command{"plugins", "list | info | install | remove | enable | disable | doctor | new: manage plugins", cmd_plugins},
     Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
             cmd_browser},
     Command{"canvas", "the canvas host: status [--json]", cmd_canvas},

@@ -103,23 +103,33 @@ int plugins_info(Context& ctx, const std::vector<std::string>& args) {
 
 }  // namespace
 
+int plugins_manage(Context& ctx, const std::string& sub, const std::vector<std::string>& args);
+
 int cmd_plugins(Context& ctx, const std::vector<std::string>& args) {
+  constexpr const char* kSubcommands = "list, info, install, remove, enable, disable, doctor, new";
   if (args.empty()) {
-    throw usage_error(
-        "plugins: missing subcommand: list or info (see `openclaw-host plugins --help`)");
+    throw usage_error(std::string("plugins: missing subcommand: ") + kSubcommands +
+                      " (see `openclaw-host plugins --help`)");
   }
   if (args[0] == "--help" || args[0] == "-h") {
     *ctx.out << "Usage: openclaw-host [--profile NAME] plugins <subcommand>\n\n"
                 "Subcommands:\n"
-                "  list [--json]       every plugin on the search path and its state\n"
-                "  info ID [--json]    one plugin\n\n"
-                "Search path: the bundled plugin dir, <state dir>/plugins/, plugins.load.paths.\n";
+                "  list [--json]                every plugin on the search path and its state\n"
+                "  info ID [--json]             one plugin\n"
+                "  install PATH [--force]       install a plugin folder or .tar.gz into <state dir>/plugins/\n"
+                "  remove ID                    remove an installed plugin\n"
+                "  enable ID | disable ID       set plugins.entries.ID.enabled in the config file\n"
+                "  doctor [--json]              check manifests, ABI, permissions and the ports plugins would lease\n"
+                "  new NAME [--dir D]           create an out-of-tree plugin project\n\n"
+                "Search path: the bundled plugin dir, <state dir>/plugins/, plugins.load.paths.\n"
+                "A running gateway applies installs, removals and enable/disable at once, without a restart.\n";
     return 0;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "list") return plugins_list(ctx, rest);
   if (args[0] == "info") return plugins_info(ctx, rest);
-  throw usage_error("plugins: unknown subcommand \"" + args[0] + "\" (list, info)");
+  if (int rc = plugins_manage(ctx, args[0], rest); rc >= 0) return rc;
+  throw usage_error("plugins: unknown subcommand \"" + args[0] + "\" (" + kSubcommands + ")");
 }
 
 }  // namespace openclaw::cli

@@ -66,7 +66,8 @@ std::vector<fs::path> candidates(const fs::path& search_dir) {
   std::error_code ec;
   if (fs::exists(search_dir / kManifestName, ec)) return {search_dir};
   for (const auto& e : fs::directory_iterator(search_dir, ec)) {
-    if (!e.is_directory(ec)) continue;
+    // Hidden folders are not plugins: installers stage a plugin there and rename it into place.
+    if (!e.is_directory(ec) || e.path().filename().string().front() == '.') continue;
     if (fs::exists(e.path() / kManifestName, ec) || !libraries_in(e.path()).empty()) {
       out.push_back(e.path());
     }

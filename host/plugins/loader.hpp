@@ -84,8 +84,8 @@ Record load_folder(const std::filesystem::path& dir, const boost::json::object& 
 /// not ELF at all — or "" when every segment and the section table lie inside the file.
 std::string incomplete_elf(const std::filesystem::path& path);
 
-/// Finds plugin folders (a folder holding openclaw.plugin.json or a *.so) in each search dir and
-/// loads them. `config` supplies plugins.entries.<id>.enabled.
+/// Finds plugin folders (a folder holding openclaw.plugin.json or a *.so; not a hidden one) in each
+/// search dir and loads them. `config` supplies plugins.entries.<id>.enabled.
 std::vector<Record> load_all(const std::vector<std::filesystem::path>& search,
                              const boost::json::object& config, const LoadOptions& options = {});
 

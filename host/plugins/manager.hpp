@@ -44,6 +44,8 @@ class Manager {
   /// If `port_name` belongs to a plugin, marks it failed with `reason`, drops its requests and
   /// returns true (the caller leases again without them).
   bool refuse_port(const std::string& port_name, const std::string& reason);
+  /// The port requests plugin `index` made in collect_ports() (empty when it failed).
+  const std::vector<sdk::PortRequest>& requests_of(size_t index) const { return requests_[index]; }
   /// Requests still wanted (after refusals).
   std::vector<sdk::PortRequest> remaining_requests() const;
 

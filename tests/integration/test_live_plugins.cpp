@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -235,6 +237,80 @@ BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
   }
   BOOST_TEST(copies == 1);
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_CASE(install_remove_enable_disable_and_doctor_without_a_gateway) {
+  Sandbox sb;
+  Profile p(sb, "p");
+  TempDir work;
+  // A folder with loose permissions and a .tar.gz of the other build.
+  fs::path loose = work.path() / "live";
+  install_fixture("live1", loose);
+  fs::permissions(loose / "openclaw.plugin.json", fs::perms(0666));
+  fs::path archive = work.path() / "live2.tar.gz";
+  BOOST_REQUIRE(std::system(("tar -czf " + archive.string() + " -C " + (fs::path(OPENCLAW_FIXTURES_DIR)).string() +
+                             " live2").c_str()) == 0);
+
+  auto in = p.run({"plugins", "install", loose.string()});
+  BOOST_REQUIRE_MESSAGE(in.code == 0, in.err);
+  BOOST_TEST(contains(in.out, "Installed fixture-live 1.0.0"));
+  BOOST_TEST(contains(in.out, "at its next start"));
+  BOOST_TEST(mode_of(p.plugins / "fixture-live" / "openclaw.plugin.json") == 0644u);
+  BOOST_TEST(mode_of(p.plugins / "fixture-live" / "live.so") == 0755u);
+  auto twice = p.run({"plugins", "install", archive.string()});
+  BOOST_TEST(twice.code == 1);
+  BOOST_TEST(contains(twice.err, "already installed"));
+  BOOST_TEST(contains(twice.err, "--force"));
+  auto forced = p.run({"plugins", "install", archive.string(), "--force"});
+  BOOST_REQUIRE_MESSAGE(forced.code == 0, forced.err);
+  BOOST_TEST(p.info("fixture-live")["version"] == "2.0.0");
+  // Refused before anything is copied: a wrong ABI, a link, not a plugin at all.
+  auto abi = p.run({"plugins", "install", (fs::path(OPENCLAW_FIXTURES_DIR) / "badabi").string()});
+  BOOST_TEST(abi.code == 1);
+  BOOST_TEST(contains(abi.err, "not installed: ABI mismatch"));
+  BOOST_TEST(!fs::exists(p.plugins / "fixture-badabi"));
+  fs::path linked = work.path() / "linked";
+  install_fixture("live1", linked);
+  fs::create_symlink("/etc/passwd", linked / "passwd");
+  auto link = p.run({"plugins", "install", linked.string()});
+  BOOST_TEST(link.code == 1);
+  BOOST_TEST(contains(link.err, "symbolic links"));
+  write_file(work.path() / "notes.txt", "hello");
+  BOOST_TEST(contains(p.run({"plugins", "install", (work.path() / "notes.txt").string()}).err,
+                      "expected a plugin folder or a .tar.gz"));
+  BOOST_TEST(std::distance(fs::directory_iterator(p.plugins), fs::directory_iterator()) == 1);  // no debris
+
+  // Disable / enable write the config; doctor reports ports and problems.
+  BOOST_TEST(p.run({"plugins", "disable", "fixture-live"}).code == 0);
+  BOOST_TEST(p.info("fixture-live")["state"] == "disabled");
+  BOOST_TEST(p.run({"plugins", "enable", "fixture-live"}).code == 0);
+  BOOST_TEST(p.info("fixture-live")["state"] == "ok");
+  BOOST_TEST(contains(p.run({"plugins", "enable", "nope"}).err, "no plugin \"nope\""));
+  auto doctor = p.run({"plugins", "doctor"});
+  BOOST_TEST(doctor.code == 0, doctor.out);
+  BOOST_TEST(contains(doctor.out, "port fixture-live.http -: any free port, chosen at start"));
+  PortBlock taken(1);
+  Listener squatter(taken.base());
+  BOOST_REQUIRE(squatter.ok());
+  install_fixture("ports", p.plugins / "ports");
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(taken.base())}).code == 0);
+  auto sick = p.run({"plugins", "doctor", "--json"});
+  BOOST_TEST(sick.code == 1);
+  json::value report = json::parse(sick.out);
+  BOOST_TEST(report.at("problems").as_int64() == 1);
+  BOOST_TEST(contains(sick.out, "\"state\":\"in-use\""));
+
+  BOOST_TEST(p.run({"plugins", "remove", "fixture-live"}).code == 0);
+  BOOST_TEST(p.info("fixture-live")["state"] == "");
+  // One that comes from elsewhere on the search path (here plugins.load.paths) is not removed.
+  fs::path extra = work.path() / "extra";
+  install_fixture("live1", extra / "live");
+  fs::permissions(work.path(), fs::perms(0755));
+  BOOST_TEST(p.run({"config", "set", "plugins.load.paths", "[\"" + extra.string() + "\"]"}).code == 0);
+  auto elsewhere = p.run({"plugins", "remove", "fixture-live"});
+  BOOST_TEST(elsewhere.code == 1);
+  BOOST_TEST(contains(elsewhere.err, "plugins disable fixture-live"));
+  BOOST_TEST(fs::exists(extra / "live" / "live.so"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -88,4 +88,56 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
+BOOST_AUTO_TEST_CASE(plugins_new_builds_as_generated_and_installs_into_a_running_gateway) {
+  TempDir work;
+  fs::path prefix = work.path() / "prefix";
+  fs::path project = work.path() / "proj";
+  fs::path build = project / "build";
+  fs::path log = work.path() / "build.log";
+  BOOST_REQUIRE_MESSAGE(
+      sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(), log) == 0,
+      read_file(log));
+  Sandbox sb;
+  PortBlock block;
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block);
+  auto made = sb.run({"plugins", "new", "pager-duty", "--dir", project.string()});
+  BOOST_REQUIRE_MESSAGE(made.code == 0, made.err);
+  auto again = sb.run({"plugins", "new", "pager-duty", "--dir", project.string()});
+  BOOST_TEST(again.code == 1);
+  BOOST_TEST(contains(again.err, "not empty"));
+  auto bad = sb.run({"plugins", "new", "Bad Name"});
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(contains(bad.err, "not a valid plugin id"));
+  // As generated, warnings as errors, against nothing but the installed prefix; its test passes.
+  BOOST_REQUIRE_MESSAGE(sh("cmake -S " + project.string() + " -B " + build.string() + " -DCMAKE_PREFIX_PATH=" +
+                               prefix.string() + " '-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror'",
+                           log) == 0,
+                        read_file(log));
+  BOOST_REQUIRE_MESSAGE(sh("cmake --build " + build.string(), log) == 0, read_file(log));
+  BOOST_REQUIRE_MESSAGE(sh("ctest --test-dir " + build.string(), log) == 0, read_file(log));
+
+  BOOST_TEST(sb.run({"--profile", "pd", "setup", "--port", std::to_string(block.base())}).code == 0);
+  auto gw = sb.spawn({"--profile", "pd", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto installed = sb.run({"--profile", "pd", "plugins", "install", (build / "pager-duty").string()});
+  BOOST_REQUIRE_MESSAGE(installed.code == 0, installed.err);
+  BOOST_TEST(contains(installed.out, "The running gateway applies it now."));
+  std::optional<HttpReply> reply;
+  BOOST_REQUIRE_MESSAGE(poll_until([&] {
+                          reply = http_get(block.base(), "/pager-duty");
+                          return reply && reply->status == 200;
+                        }, 10s),
+                        gw->err());
+  BOOST_TEST(json::parse(reply->body).at("plugin").as_string() == "pager-duty");
+  auto doctor = sb.run({"--profile", "pd", "plugins", "doctor", "--json"});
+  BOOST_TEST(doctor.code == 0, doctor.out);
+  BOOST_TEST(contains(doctor.out, "leased by the running gateway"));
+  BOOST_TEST(sb.run({"--profile", "pd", "plugins", "remove", "pager-duty"}).code == 0);
+  BOOST_REQUIRE(poll_until([&] {
+    auto r = http_get(block.base(), "/pager-duty");
+    return r && r->status == 404;
+  }, 10s));
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,558 @@
+// `plugins install|remove|enable|disable|doctor|new`: managing an instance's plugins, with or
+// without a running gateway. Nothing here talks to the gateway: a running one watches its
+// plugin folder and config file and applies each change itself (see docs/plugins.md).
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
+#include "gateway/instance_record.hpp"
+#include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/version.hpp"
+#include "plugins/loader.hpp"
+#include "plugins/manager.hpp"
+#include "plugins/manifest.hpp"
+#include "ports/lease_store.hpp"
+#include "ports/plan.hpp"
+#include "ports/system.hpp"
+
+namespace openclaw::cli {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path drop_dir(const Instance& inst) { return inst.paths.state_dir / "plugins"; }
+
+bool gateway_running(const Instance& inst) {
+  return gateway::read_live_record(inst.paths.state_dir).has_value();
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Removes a folder when the command ends, however it ends.
+struct Cleanup {
+  fs::path path;
+  ~Cleanup() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+// The plugin folder inside an unpacked package: the root when it holds the manifest, else its
+// only subfolder that does.
+fs::path plugin_root(const fs::path& root, const fs::path& shown) {
+  std::error_code ec;
+  if (fs::exists(root / plugins::kManifestName, ec)) return root;
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    if (e.is_directory(ec) && fs::exists(e.path() / plugins::kManifestName, ec)) found.push_back(e.path());
+  }
+  if (found.size() == 1) return found.front();
+  throw usage_error(found.empty() ? std::string("no ") + plugins::kManifestName + " in it (nor in a folder inside)"
+                                  : "it holds several plugin folders; install them one by one",
+                    shown.string());
+}
+
+// Owner-writable only, whatever the source had: the host refuses plugin files others can write.
+// Libraries and programs stay executable; links are refused (they could point anywhere).
+void fix_permissions(const fs::path& dir, const fs::path& shown) {
+  fs::permissions(dir, fs::perms(0755));
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    auto st = it->symlink_status();
+    if (fs::is_symlink(st)) {
+      throw usage_error("a plugin may not contain symbolic links: " + fs::relative(it->path(), dir).string(),
+                        shown.string());
+    }
+    bool exec = fs::is_directory(st) || (st.permissions() & fs::perms::owner_exec) != fs::perms::none ||
+                it->path().extension() == ".so";
+    fs::permissions(it->path(), fs::perms(exec ? 0755 : 0644));
+  }
+}
+
+std::string manifest_id(const fs::path& dir) {
+  try {
+    return plugins::parse_manifest(read_all(dir / plugins::kManifestName)).id;
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// The folder of plugin `id` in the instance's plugin folder (by manifest id, else folder name).
+std::optional<fs::path> installed_folder(const Instance& inst, const std::string& id) {
+  for (const auto& dir : plugins::plugin_folders({drop_dir(inst)})) {
+    if (manifest_id(dir) == id || (manifest_id(dir).empty() && dir.filename() == id)) return dir;
+  }
+  return std::nullopt;
+}
+
+// Is `id` anywhere on the search path? Its folder when it is.
+std::optional<fs::path> on_search_path(Context& ctx, const Instance& inst, const std::string& id) {
+  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0);
+  for (const auto& dir : plugins::plugin_folders(search)) {
+    if (manifest_id(dir) == id || dir.filename() == id) return dir;
+  }
+  return std::nullopt;
+}
+
+std::string live_note(const Instance& inst) {
+  return gateway_running(inst) ? "The running gateway applies it now."
+                               : "The gateway applies it at its next start.";
+}
+
+int plugins_install(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("path", po::value<std::string>()->required(), "a plugin folder or a .tar.gz of one")(
+      "force", "replace an installed plugin of the same id");
+  po::positional_options_description pos;
+  pos.add("path", 1);
+  auto vm = parse_command(ctx, "plugins install PATH [--force]",
+                          "Installs a plugin folder (or a .tar.gz of one) into <state dir>/plugins/: the manifest,\n"
+                          "API version and ABI are checked first, permissions are made owner-writable only, and\n"
+                          "the folder appears in one rename (a running gateway loads it at once).",
+                          opts, pos, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  const fs::path src = fs::absolute(profile::expand_user((*vm)["path"].as<std::string>(), ctx.paths.home));
+  std::error_code ec;
+  if (!fs::exists(src, ec)) throw usage_error("no such file or folder", src.string());
+  const fs::path drop = drop_dir(inst);
+  sdk::create_private_dirs(drop, fs::perms(0755));
+  Cleanup stage{drop / (".install-" + std::to_string(::getpid()))};
+  fs::remove_all(stage.path, ec);
+  fs::create_directories(stage.path / "pkg");
+  const std::string name = src.filename().string();
+  if (fs::is_directory(src, ec)) {
+    fs::copy(src, stage.path / "pkg", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
+    // GNU tar drops leading '/' and refuses members that climb out with "..".
+    int rc = run_program({"tar", "-xzf", src.string(), "-C", (stage.path / "pkg").string(), "--no-same-owner",
+                          "--no-same-permissions"});
+    if (rc != 0) throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")", src.string());
+  } else {
+    throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
+  }
+  fs::path root = plugin_root(stage.path / "pkg", src);
+  fix_permissions(root, src);
+  // Checked as the gateway would load it (the library is opened; no plugin object is created),
+  // with the plugin enabled so that a disabled-by-default one is checked too.
+  std::string id;
+  try {
+    id = plugins::parse_manifest(read_all(root / plugins::kManifestName)).id;
+  } catch (const Error& e) {
+    throw usage_error(std::string("not installed: ") + e.what(), src.string());
+  }
+  json::object enable{{"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
+  plugins::LoadOptions check;
+  check.create = false;
+  plugins::Record r = plugins::load_folder(root, enable, {}, check);
+  if (r.state == plugins::State::failed) throw usage_error("not installed: " + r.reason, src.string());
+  const fs::path dest = drop / id;
+  const bool replacing = fs::exists(dest, ec);
+  if (replacing && !vm->count("force")) {
+    throw usage_error("plugin " + id + " is already installed in " + inst.where(dest) +
+                          "; pass --force to replace it",
+                      src.string());
+  }
+  // Into place in one rename each: a running gateway sees the whole folder appear, or swap.
+  fs::path fresh = drop / (".new-" + id + "-" + std::to_string(::getpid()));
+  fs::rename(root, fresh);
+  if (replacing) {
+    Cleanup old{drop / (".old-" + id + "-" + std::to_string(::getpid()))};
+    fs::rename(dest, old.path);
+    fs::rename(fresh, dest);
+  } else {
+    fs::rename(fresh, dest);
+  }
+  const bool disabled = plugins::load_folder(dest, inst.config.root(), {}, check).state == plugins::State::disabled;
+  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind << ") in "
+           << inst.where(dest) << ". " << live_note(inst) << "\n";
+  if (disabled) *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";
+  return 0;
+}
+
+int plugins_remove(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("id", po::value<std::string>()->required(), "plugin id");
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  auto vm = parse_command(ctx, "plugins remove ID",
+                          "Removes an installed plugin's folder from <state dir>/plugins/ (a running gateway stops\n"
+                          "it and gives its ports back at once). Bundled plugins are disabled instead.",
+                          opts, pos, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  std::string id = (*vm)["id"].as<std::string>();
+  auto dir = installed_folder(inst, id);
+  if (!dir) {
+    if (auto elsewhere = on_search_path(ctx, inst, id)) {
+      throw usage_error("plugin " + id + " is not installed in " + inst.where(drop_dir(inst)) + " (it comes from " +
+                        inst.where(*elsewhere) + "); turn it off with: openclaw-host plugins disable " + id);
+    }
+    throw usage_error("no plugin \"" + id + "\" is installed (see `openclaw-host plugins list`)");
+  }
+  Cleanup gone{drop_dir(inst) / (".removed-" + id + "-" + std::to_string(::getpid()))};
+  fs::rename(*dir, gone.path);  // gone in one step for a watching gateway
+  *ctx.out << "Removed " << id << " (" << inst.where(*dir) << "). " << live_note(inst) << "\n";
+  return 0;
+}
+
+int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enable) {
+  po::options_description opts("Options");
+  opts.add_options()("id", po::value<std::string>()->required(), "plugin id");
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  auto vm = parse_command(ctx, std::string("plugins ") + (enable ? "enable" : "disable") + " ID",
+                          std::string("Sets plugins.entries.ID.enabled to ") + (enable ? "true" : "false") +
+                              " in the config file (a running gateway " + (enable ? "starts" : "stops") +
+                              " that plugin alone).",
+                          opts, pos, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  std::string id = (*vm)["id"].as<std::string>();
+  if (!on_search_path(ctx, inst, id)) {
+    throw usage_error("no plugin \"" + id + "\" on the search path (see `openclaw-host plugins list`)");
+  }
+  auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
+  config::assign(cfg.root(), {"plugins", "entries", id, "enabled"}, json::value(enable));
+  cfg.save();
+  *ctx.out << (enable ? "Enabled " : "Disabled ") << id << " (plugins.entries." << id << ".enabled in "
+           << cfg.where() << "). " << live_note(inst) << "\n";
+  return 0;
+}
+
+int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print JSON");
+  auto vm = parse_command(ctx, "plugins doctor [--json]",
+                          "Checks every plugin on the search path: manifest, API version and ABI, file\n"
+                          "permissions, and the ports it would lease and whether they are free now. Exit 1 when\n"
+                          "any plugin has a problem.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0);
+  boost::asio::io_context io;
+  std::vector<std::string> logged;
+  plugins::Manager manager(inst, io, [&](sdk::LogLevel, const std::string& line) { logged.push_back(line); });
+  manager.load(search);
+  const auto standard = ports::standard_requests(inst.config.root());
+  manager.collect_ports(standard, inst.plan.base, inst.base.source);
+
+  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
+  auto instances = store.list(false);
+  const ports::InstanceLeases* mine = nullptr;
+  for (const auto& i : instances) {
+    if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine = &i;
+  }
+  const auto& probe = ports::system_probe();
+  json::array report;
+  int problems = 0;
+  const auto& records = manager.records();
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    json::object o = plugins::to_json(r);
+    json::array checks;
+    bool bad = r.state == plugins::State::failed;
+    std::string perm = plugins::unsafe_permissions(r.dir);
+    if (perm.empty() && !r.library.empty()) perm = plugins::unsafe_permissions(r.library);
+    checks.push_back(json::object{{"check", "permissions"}, {"ok", perm.empty()}, {"detail", perm.empty() ? "owner-writable only" : perm}});
+    bool loaded = r.state == plugins::State::loaded;
+    checks.push_back(json::object{
+        {"check", "manifest, API and ABI"},
+        {"ok", r.state != plugins::State::failed},
+        {"detail", r.state == plugins::State::failed ? r.reason
+                   : r.state == plugins::State::disabled ? r.reason
+                                                         : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"}});
+    json::array port_rows;
+    if (loaded) {
+      for (const auto& req : manager.requests_of(i)) {
+        bool standard_port = false;
+        for (const auto& s : standard) standard_port = standard_port || s.name == req.name;
+        if (standard_port) continue;
+        auto plan = ports::make_plan(inst.plan.base, inst.base.source, {req});
+        const auto& pp = plan.ports.at(0);
+        std::string state, detail;
+        int port = pp.port;
+        const ports::Lease* lease = mine ? mine->find(req.name) : nullptr;
+        if (lease) {
+          port = lease->port, state = "leased", detail = "leased by the running gateway";
+        } else if (pp.is_any()) {
+          state = "free", detail = "any free port, chosen at start";
+        } else if (pp.is_range()) {
+          state = "free", detail = "from " + std::to_string(pp.range_lo) + "-" + std::to_string(pp.range_hi) + " at start";
+        } else {
+          const ports::InstanceLeases* holder = nullptr;
+          for (const auto& x : instances) {
+            if (x.stale || &x == mine) continue;
+            for (const auto& l : x.leases) {
+              if (l.port == port) holder = &x;
+            }
+          }
+          if (holder) {
+            state = "held", detail = "held by " + store.describe(holder->owner);
+          } else if (!probe.bindable(port, req.bind)) {
+            state = "in-use", detail = probe.why_unbindable(port);
+          } else {
+            state = "free", detail = "free";
+          }
+        }
+        if (state == "held" || state == "in-use") bad = true;
+        port_rows.push_back(json::object{{"name", req.name},
+                                         {"port", port ? json::value(port) : json::value(nullptr)},
+                                         {"state", state},
+                                         {"detail", detail}});
+      }
+    }
+    if (!perm.empty()) bad = true;
+    problems += bad ? 1 : 0;
+    o["ok"] = !bad;
+    o["checks"] = std::move(checks);
+    o["ports"] = std::move(port_rows);
+    if (r.state == plugins::State::loaded) o["state"] = "ok";
+    report.push_back(std::move(o));
+  }
+  if (vm->count("json")) {
+    *ctx.out << json::serialize(json::object{{"problems", problems}, {"plugins", report}}) << "\n";
+    return problems ? 1 : 0;
+  }
+  auto& out = *ctx.out;
+  for (const auto& pv : report) {
+    const auto& p = pv.as_object();
+    out << (p.at("ok").as_bool() ? "ok      " : "PROBLEM ") << p.at("id").as_string().c_str() << " "
+        << p.at("version").as_string().c_str() << " (" << p.at("kind").as_string().c_str() << ") "
+        << p.at("path").as_string().c_str() << "\n";
+    for (const auto& c : p.at("checks").as_array()) {
+      out << "        " << (c.at("ok").as_bool() ? "ok   " : "FAIL ") << c.at("check").as_string().c_str() << ": "
+          << c.at("detail").as_string().c_str() << "\n";
+    }
+    for (const auto& port : p.at("ports").as_array()) {
+      bool ok = port.at("state").as_string() == "free" || port.at("state").as_string() == "leased";
+      out << "        " << (ok ? "ok   " : "FAIL ") << "port " << port.at("name").as_string().c_str() << " "
+          << (port.at("port").is_null() ? std::string("-") : std::to_string(port.at("port").as_int64())) << ": "
+          << port.at("detail").as_string().c_str() << "\n";
+    }
+  }
+  out << report.size() << " plugin(s), " << problems << " with problems.\n";
+  return problems ? 1 : 0;
+}
+
+// ---- plugins new -----------------------------------------------------------------------------
+
+std::string fill(std::string text, const std::string& id) {
+  for (size_t at; (at = text.find("@ID@")) != std::string::npos;) text.replace(at, 4, id);
+  for (size_t at; (at = text.find("@API@")) != std::string::npos;) {
+    text.replace(at, 5, std::to_string(OPENCLAW_SDK_API_VERSION));
+  }
+  return text;
+}
+
+const char* const kScaffoldCMake = R"(# @ID@: an openclaw-host plugin, built out of tree against the installed SDK.
+#
+#   cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/openclaw-host/prefix
+#   cmake --build build && ctest --test-dir build
+#   openclaw-host plugins install build/@ID@      # a running gateway loads it at once
+cmake_minimum_required(VERSION 3.25)
+project(@ID@-plugin LANGUAGES CXX)
+
+find_package(OpenClawSDK 0.1 REQUIRED)
+
+# The plugin: build/@ID@/ holds @ID@.so and openclaw.plugin.json, the folder to install.
+openclaw_add_plugin(@ID@
+  SOURCES src/plugin.cpp
+  MANIFEST openclaw.plugin.json
+  OUTPUT_DIR ${CMAKE_BINARY_DIR}/@ID@)
+
+# Its logic, tested without a host.
+enable_testing()
+add_executable(@ID@-test test/test_reply.cpp)
+target_include_directories(@ID@-test PRIVATE src)
+target_compile_features(@ID@-test PRIVATE cxx_std_20)
+add_test(NAME @ID@-reply COMMAND @ID@-test)
+)";
+
+const char* const kScaffoldManifest = R"({
+  "id": "@ID@",
+  "kind": "other",
+  "version": "0.1.0",
+  "apiVersion": @API@,
+  "description": "@ID@: a new openclaw-host plugin",
+  "enabledByDefault": true
+}
+)";
+
+const char* const kScaffoldReply = R"(#pragma once
+// @ID@'s logic, kept apart from the host so that it is tested on its own (test/test_reply.cpp).
+#include <string>
+
+namespace plugin {
+
+/// The answer to GET `path`: a small JSON document.
+inline std::string reply_for(const std::string& path, const std::string& greeting) {
+  std::string escaped;
+  for (char c : greeting) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+  }
+  return "{\"plugin\":\"@ID@\",\"greeting\":\"" + escaped + "\",\"pathLength\":" + std::to_string(path.size()) + "}";
+}
+
+}  // namespace plugin
+)";
+
+const char* const kScaffoldPlugin = R"(// @ID@: leases one port from the host's port registry and serves GET / there, adds GET /@ID@ on
+// the gateway's own port and a gateway method `@ID@.ping`.
+//
+// Config (plugins.entries.@ID@.config):  { "greeting": "hi" }
+#include <boost/json.hpp>
+
+#include <openclaw/sdk/http_server.hpp>
+#include <openclaw/sdk/plugin_export.hpp>
+
+#include "reply.hpp"
+
+namespace sdk = openclaw::sdk;
+
+namespace {
+
+class Main final : public sdk::Plugin {
+ public:
+  std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
+    if (const auto* g = host.config().if_contains("greeting"); g && !g->is_string()) {
+      return {{"plugins.entries.@ID@.config.greeting", "must be a string"}};
+    }
+    return {};
+  }
+
+  std::vector<sdk::PortRequest> ports(const sdk::Host&) override { return {sdk::plugin_port("@ID@.http")}; }
+
+  void start(sdk::Host& host) override {
+    greeting_ = "hello";
+    if (const auto* g = host.config().if_contains("greeting"); g && g->is_string()) {
+      greeting_ = std::string(g->get_string());
+    }
+    server_ = std::make_unique<sdk::HttpServer>(host.io(), [this](const sdk::HttpRequest& req) {
+      return sdk::HttpResponse::text(200, plugin::reply_for(req.path, greeting_), "application/json");
+    });
+    server_->listen(host.bind_address("@ID@.http"), host.port("@ID@.http"));
+    host.add_route("GET", "/@ID@", [this](const sdk::HttpRequest& req) {
+      return sdk::HttpResponse::text(200, plugin::reply_for(req.path, greeting_), "application/json");
+    });
+    host.add_method("@ID@.ping", [](const boost::json::value&) { return boost::json::value("pong"); });
+    host.log(sdk::LogLevel::info, "serving on port " + std::to_string(host.port("@ID@.http")));
+  }
+
+  void stop() override {
+    if (server_) server_->stop();
+    server_.reset();
+  }
+
+ private:
+  std::string greeting_;
+  std::unique_ptr<sdk::HttpServer> server_;
+};
+
+}  // namespace
+
+OPENCLAW_PLUGIN(Main)
+)";
+
+const char* const kScaffoldTest = R"(// @ID@'s logic without a host: run by ctest.
+#include <cstdio>
+
+#include "reply.hpp"
+
+int main() {
+  int failures = 0;
+  auto expect = [&](bool ok, const char* what) {
+    if (!ok) {
+      std::fprintf(stderr, "FAILED: %s\n", what);
+      ++failures;
+    }
+  };
+  std::string r = plugin::reply_for("/x", "hi");
+  expect(r == "{\"plugin\":\"@ID@\",\"greeting\":\"hi\",\"pathLength\":2}", "plain reply");
+  expect(plugin::reply_for("/", "a\"b").find("a\\\"b") != std::string::npos, "quotes are escaped");
+  return failures == 0 ? 0 : 1;
+}
+)";
+
+const char* const kScaffoldReadme = R"(# @ID@
+
+An openclaw-host plugin. Build it against the installed SDK, test it, install it:
+
+```sh
+cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/openclaw-host/prefix
+cmake --build build
+ctest --test-dir build
+openclaw-host plugins install build/@ID@
+openclaw-host plugins info @ID@
+```
+
+A running gateway loads it at once; `openclaw-host plugins doctor` shows the port it leases.
+Configure it under `plugins.entries.@ID@.config` (`{"greeting": "hi"}`). See the plugin
+authoring guide (docs/plugin-authoring.md) for everything the SDK offers.
+)";
+
+int plugins_new(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("name", po::value<std::string>()->required(), "the plugin id")(
+      "dir", po::value<std::string>()->value_name("D"), "where to create it (default: ./NAME)");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse_command(ctx, "plugins new NAME [--dir D]",
+                          "Creates an out-of-tree plugin project: CMakeLists.txt (find_package(OpenClawSDK)), a plugin\n"
+                          "that leases a port and serves on it, its manifest, a test and a README. It builds against\n"
+                          "the installed SDK as generated.",
+                          opts, pos, args);
+  if (!vm) return 0;
+  std::string id = (*vm)["name"].as<std::string>();
+  if (!plugins::valid_plugin_id(id)) {
+    throw usage_error("\"" + id + "\" is not a valid plugin id: use lower case letters, digits, '.', '_' and '-'");
+  }
+  fs::path dir = vm->count("dir") ? profile::expand_user((*vm)["dir"].as<std::string>(), ctx.paths.home) : fs::path(id);
+  dir = fs::absolute(dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    throw usage_error("the folder exists and is not empty; choose another with --dir", dir.string());
+  }
+  const std::vector<std::pair<std::string, const char*>> files = {
+      {"CMakeLists.txt", kScaffoldCMake},   {"openclaw.plugin.json", kScaffoldManifest},
+      {"src/reply.hpp", kScaffoldReply},    {"src/plugin.cpp", kScaffoldPlugin},
+      {"test/test_reply.cpp", kScaffoldTest}, {"README.md", kScaffoldReadme},
+      {".gitignore", "build/\n"}};
+  for (const auto& [name, text] : files) {
+    fs::create_directories((dir / name).parent_path());
+    sdk::write_file_atomic(dir / name, fill(text, id), fs::perms(0644), false, /*durable=*/false);
+  }
+  *ctx.out << "Created plugin project " << id << " in " << dir.string() << ".\nNext:\n"
+           << "  cmake -S " << dir.string() << " -B " << (dir / "build").string()
+           << " -DCMAKE_PREFIX_PATH=<openclaw-host prefix>\n"
+           << "  cmake --build " << (dir / "build").string() << " && ctest --test-dir " << (dir / "build").string() << "\n"
+           << "  openclaw-host plugins install " << (dir / "build" / id).string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int plugins_manage(Context& ctx, const std::string& sub, const std::vector<std::string>& args) {
+  if (sub == "install") return plugins_install(ctx, args);
+  if (sub == "remove") return plugins_remove(ctx, args);
+  if (sub == "enable") return plugins_enable(ctx, args, true);
+  if (sub == "disable") return plugins_enable(ctx, args, false);
+  if (sub == "doctor") return plugins_doctor(ctx, args);
+  if (sub == "new") return plugins_new(ctx, args);
+  return -1;
+}
+
+}  // namespace openclaw::cli
