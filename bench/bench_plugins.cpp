@@ -1,13 +1,21 @@
 // Host start with 0, 5 and 50 trivial plugins: wall time from exec to the "ready" line, and
-// the gateway's RSS once ready. Runs the real binary. Prints a table; not a test.
+// the gateway's RSS once ready. Then the live plugin set: a plugin folder renamed into a running
+// gateway's plugin dir -> the plugin running (its route and port answering), and removed -> gone,
+// p50/p99 over N cycles, with the gateway's WebSocket `health` rate from one client measured
+// before and during that storm. Runs the real binary. Prints tables; not a test.
 //
-//   build/bench/bench_plugins [runs]
+//   build/bench/bench_plugins [runs] [drop-in cycles]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,13 +23,16 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_util.hpp"
+#include "gateway/client.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+using openclaw::bench::percentile;
 using openclaw::bench::rss_kb;
 
 namespace {
@@ -73,6 +84,118 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The status of GET `target` on 127.0.0.1:`port`, 0 when nothing answers.
+int http_status(int port, const char* target) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+      char buf[64] = {};
+      if (::recv(fd, buf, sizeof buf - 1, 0) >= 12) status = std::atoi(buf + 9);
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+// Polls until GET `target` answers `want`; the milliseconds that took, or -1 after 10 s.
+double wait_status(int port, const char* target, int want, Clock::time_point since) {
+  while (Clock::now() - since < std::chrono::seconds(10)) {
+    if (http_status(port, target) == want) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return -1;
+}
+
+void drop_in(int cycles) {
+  fs::path home = fs::temp_directory_path() / ("openclaw-bench-dropin-" + std::to_string(::getpid()));
+  fs::remove_all(home);
+  fs::path plugins = home / ".openclaw" / "plugins";
+  fs::create_directories(plugins);
+  std::mt19937 rng{std::random_device{}()};
+  int port = 22000 + static_cast<int>(rng() % 8000);
+  pid_t gw = -1;
+  openclaw::bench::run_program(
+      {OPENCLAW_HOST_BINARY, "gateway"},
+      {"HOME=" + home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (home / "registry").string(),
+       "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (home / "none").string(), "OPENCLAW_GATEWAY_PORT=" + std::to_string(port)},
+      &gw, "gateway ready");
+  // One WebSocket client calling `health` back to back; its count per phase.
+  std::atomic<long> calls{0};
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    openclaw::gateway::ClientOptions o;
+    o.url = "ws://127.0.0.1:" + std::to_string(port);
+    openclaw::gateway::Client c(o);
+    while (!done) {
+      c.call("health");
+      ++calls;
+    }
+  });
+  auto rate_over = [&](auto&& during) {
+    long before = calls;
+    auto t0 = Clock::now();
+    during();
+    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    return static_cast<double>(calls - before) / s;
+  };
+  double idle_rate = rate_over([] { std::this_thread::sleep_for(std::chrono::seconds(2)); });
+  long rss_before = rss_kb(gw);
+  std::vector<double> added, removed;
+  int failed = 0;
+  double storm_rate = rate_over([&] {
+    for (int i = 0; i < cycles; ++i) {
+      // Copied beside (a hidden folder is not a plugin), then renamed into place: "copy finished".
+      fs::path staged = plugins / (".stage-" + std::to_string(i));
+      fs::create_directories(staged);
+      fs::permissions(staged, fs::perms(0755));
+      for (const auto& f : fs::directory_iterator(OPENCLAW_LIVE_PLUGIN_DIR)) {
+        fs::copy_file(f.path(), staged / f.path().filename());
+      }
+      auto t0 = Clock::now();
+      fs::rename(staged, plugins / "live");
+      double in = wait_status(port, "/fixture-live", 200, t0);
+      auto t1 = Clock::now();
+      fs::rename(plugins / "live", plugins / (".gone-" + std::to_string(i)));
+      double out = wait_status(port, "/fixture-live", 404, t1);
+      fs::remove_all(plugins / (".gone-" + std::to_string(i)));
+      if (in < 0 || out < 0) {
+        ++failed;
+        continue;
+      }
+      added.push_back(in);
+      removed.push_back(out);
+    }
+  });
+  long rss_after = rss_kb(gw);
+  done = true;
+  client.join();
+  ::kill(gw, SIGTERM);
+  ::waitpid(gw, nullptr, 0);
+  fs::remove_all(home);
+  std::printf("\nLive plugin set: %d drop-in/remove cycles of a plugin that leases a port and serves\n\n", cycles);
+  std::printf("| measure | p50 ms | p99 ms |\n|---|---|---|\n");
+  if (!added.empty()) {
+    std::printf("| folder renamed in -> plugin running (route and port answering) | %.1f | %.1f |\n",
+                percentile(added, 0.5), percentile(added, 0.99));
+    std::printf("| folder renamed out -> plugin gone (route 404, port released) | %.1f | %.1f |\n",
+                percentile(removed, 0.5), percentile(removed, 0.99));
+  }
+  std::printf("\n| gateway | value |\n|---|---|\n");
+  std::printf("| WebSocket health calls/s, one client, idle | %.0f |\n", idle_rate);
+  std::printf("| WebSocket health calls/s, one client, during the storm | %.0f |\n", storm_rate);
+  std::printf("| RSS before / after the %d cycles, MB | %.1f / %.1f |\n", cycles, rss_before / 1024.0,
+              rss_after / 1024.0);
+  std::printf("| cycles that did not complete within 10 s | %d |\n", failed);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,5 +232,6 @@ int main(int argc, char** argv) {
                 median(rss));
     fs::remove_all(home);
   }
+  drop_in(argc > 2 ? std::atoi(argv[2]) : 50);
   return 0;
 }

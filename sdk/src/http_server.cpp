@@ -487,6 +487,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ep = socket_.remote_endpoint(ec);  // once per connection, not per request
     if (!ec) remote_ = ep.address().to_string();
     socket_.native_non_blocking(true, ec);  // sendfile(2) must never block the thread
+    // Each answer (and each WebSocket frame) is one write; Nagle would hold a small one back
+    // while an earlier one (an event, say) waits for a delayed ACK: 40 ms stalls.
+    socket_.set_option(tcp::no_delay(true), ec);
   }
   ~Session() { close_file(); }
 
