@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "gateway/client.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
@@ -111,6 +113,9 @@ BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leave
   auto gw_main = main_p.start();
   auto gw_rescue = rescue.start();
   BOOST_TEST(main_p.info("fixture-live")["state"] == "");
+  openclaw::gateway::ClientOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(rescue.block.base());
+  openclaw::gateway::Client watcher(o);  // a client of rescue's, told of the change
 
   // cp -r into both running gateways.
   install_fixture("live1", main_p.plugins / "live");
@@ -125,6 +130,10 @@ BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leave
   BOOST_TEST(answer_on(port_rescue) == "fixture-live 1 hello\n");
   BOOST_TEST(main_p.info("fixture-live")["state"] == "running");
   BOOST_TEST(contains(gw_main->err(), "plugins: added fixture-live 1.0.0"));
+  auto event = watcher.wait_event("plugins.changed");
+  BOOST_REQUIRE(event.has_value());
+  BOOST_TEST(contains(json::serialize(event->at("changes")), "added fixture-live 1.0.0"));
+  BOOST_TEST(contains(rescue.run({"health", "--json"}).out, "fixture-live"));
 
   // Removed from main: gone there, its port back in the registry and closed; rescue unaffected.
   fs::remove_all(main_p.plugins / "live");
@@ -175,6 +184,30 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
   BOOST_REQUIRE(poll_until([&] { return contains(gw->err(), "keep the last good one"); }, 10s));
   BOOST_TEST(p.route() == "fixture-live 2 ahoy\n");
   write_file(config, good);
+
+  // A copy still in progress (half the library written) is refused unread, then loaded when the
+  // rest arrives.
+  fs::create_directories(p.plugins / "slow");
+  fs::permissions(p.plugins / "slow", fs::perms(0755));
+  fs::copy_file(fs::path(OPENCLAW_FIXTURES_DIR) / "ok" / "openclaw.plugin.json", p.plugins / "slow" / "openclaw.plugin.json");
+  fs::permissions(p.plugins / "slow" / "openclaw.plugin.json", fs::perms(0644));
+  fs::path ok_lib;
+  for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_FIXTURES_DIR) / "ok")) {
+    if (e.path().extension() == ".so") ok_lib = e.path();
+  }
+  std::string ok_bytes = read_file(ok_lib);
+  {
+    std::ofstream half(p.plugins / "slow" / "ok.so", std::ios::binary);
+    half.write(ok_bytes.data(), static_cast<std::streamsize>(ok_bytes.size() / 2));
+  }
+  fs::permissions(p.plugins / "slow" / "ok.so", fs::perms(0755));
+  BOOST_REQUIRE(poll_until([&] { return contains(p.info("fixture-ok")["reason"], "truncated"); }, 10s));
+  {
+    std::ofstream rest(p.plugins / "slow" / "ok.so", std::ios::binary | std::ios::app);
+    rest.write(ok_bytes.data() + ok_bytes.size() / 2, static_cast<std::streamsize>(ok_bytes.size() - ok_bytes.size() / 2));
+  }
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.info("fixture-ok")["state"] == "running"; }, 10s), gw->err());
+  BOOST_TEST(must_get(p.block.base(), "/fixture-ok").status == 200);
 
   // Broken plugins dropped in: each reported, the rest keeps serving.
   install_fixture("badabi", p.plugins / "badabi");
