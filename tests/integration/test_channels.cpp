@@ -540,28 +540,35 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+const std::string kWebhookSecret = "webhook-secret-0123456789abcdef";
+
+// A gateway of `profile` with the webhook (replies to `sink`, senders ops-*) and the commands plugin.
+std::unique_ptr<Child> start_webhook_gateway(Sandbox& sb, const PortBlock& block, const std::string& profile,
+                                             const ReplySink& sink, json::object extra = {}) {
+  channel_plugins(sb, {"webhook", "commands"});
+  json::object hook{{"secret", kWebhookSecret}, {"replyUrl", sink.url()}, {"allowFrom", json::array{"ops-*"}}};
+  for (auto& [k, v] : extra) hook[k] = v;
+  json::object root{{"gateway", json::object{{"port", block.base()}}},
+                    {"channels", json::object{{"webhook", std::move(hook)}}}};
+  write_profile_config(sb, profile, root);
+  auto gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  return gw;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(channels_webhook)
 
 BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_right_status) {
-  const std::string secret = "webhook-secret-0123456789abcdef";
   ReplySink sink;
   Sandbox sb;
-  channel_plugins(sb, {"webhook", "commands"});
   PortBlock block{130};
-  json::object root{{"gateway", json::object{{"port", block.base()}}},
-                    {"channels", json::object{{"webhook", json::object{{"secret", secret},
-                                                                       {"replyUrl", sink.url()},
-                                                                       {"maxBodyBytes", 4096},
-                                                                       {"allowFrom", json::array{"ops-*"}}}}}}};
-  write_profile_config(sb, "hook", root);
-  auto gw = sb.spawn({"--profile", "hook", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
-  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto gw = start_webhook_gateway(sb, block, "hook", sink, {{"maxBodyBytes", 4096}});
   int port = block.base();
 
   std::string body = R"({"id":"m1","from":"ops-alice","chat":"ops-room","text":"/status"})";
-  auto first = signed_headers(secret, body, unix_now());
+  auto first = signed_headers(kWebhookSecret, body, unix_now());
   auto ok = post(port, "/hooks/ops", body, first);
   BOOST_TEST(ok.status == 202, ok.body);
   BOOST_REQUIRE(poll_until([&] { return !sink.requests().empty(); }, 10s));
@@ -570,61 +577,53 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   BOOST_TEST(rj.at("to").as_string() == "ops-room");
   BOOST_TEST(rj.at("hook").as_string() == "ops");
   BOOST_TEST(contains(std::string(rj.at("text").as_string()), "hook: running"));
-  // The reply is signed with the same secret.
+  // The reply is signed with the same kWebhookSecret.
   auto ts = reply.headers.at("x-openclaw-timestamp");
   BOOST_TEST(reply.headers.at("x-openclaw-signature") ==
-             "sha256=" + openclaw::sdk::hmac_sha256_hex(secret, ts + "." + reply.body));
+             "sha256=" + openclaw::sdk::hmac_sha256_hex(kWebhookSecret, ts + "." + reply.body));
 
   // The same signed request again is a replay; the same message id signed anew, a duplicate.
   auto replay = post(port, "/hooks/ops", body, first);
   BOOST_TEST(replay.status == 409);
   BOOST_TEST(contains(replay.body, "replayed"));
-  auto dup = post(port, "/hooks/ops", body, signed_headers(secret, body, unix_now() - 1));
+  auto dup = post(port, "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now() - 1));
   BOOST_TEST(dup.status == 409);
   BOOST_TEST(contains(dup.body, "already"));
-  auto wrong = signed_headers("another-secret-0123456789", body, unix_now());
+  auto wrong = signed_headers("another-kWebhookSecret-0123456789", body, unix_now());
   auto bad = post(port, "/hooks/ops", body, wrong);
   BOOST_TEST(bad.status == 401);
   BOOST_TEST(contains(bad.body, "bad signature"));
-  auto stale = post(port, "/hooks/ops", body, signed_headers(secret, body, unix_now() - 3600));
+  auto stale = post(port, "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now() - 3600));
   BOOST_TEST(stale.status == 401);
   BOOST_TEST(contains(stale.body, "stale timestamp"));
   BOOST_TEST(post(port, "/hooks/ops", body, {}).status == 401);
   std::string big = R"({"id":"m2","from":"ops-a","text":")" + std::string(5000, 'x') + "\"}";
-  BOOST_TEST(post(port, "/hooks/ops", big, signed_headers(secret, big, unix_now())).status == 413);
+  BOOST_TEST(post(port, "/hooks/ops", big, signed_headers(kWebhookSecret, big, unix_now())).status == 413);
   std::string junk = "{not json";
-  BOOST_TEST(post(port, "/hooks/ops", junk, signed_headers(secret, junk, unix_now())).status == 400);
+  BOOST_TEST(post(port, "/hooks/ops", junk, signed_headers(kWebhookSecret, junk, unix_now())).status == 400);
   std::string notext = R"({"id":"m3","from":"ops-a"})";
-  BOOST_TEST(post(port, "/hooks/ops", notext, signed_headers(secret, notext, unix_now())).status == 400);
+  BOOST_TEST(post(port, "/hooks/ops", notext, signed_headers(kWebhookSecret, notext, unix_now())).status == 400);
   BOOST_TEST(post(port, "/hooks/ops", "", {}, "GET").status == 405);
 
   // A sender outside allowFrom is queued (202) but never answered.
   std::size_t before = sink.requests().size();
   std::string stranger = R"({"id":"m4","from":"mallory","text":"/logs hook"})";
-  BOOST_TEST(post(port, "/hooks/ops", stranger, signed_headers(secret, stranger, unix_now())).status == 202);
+  BOOST_TEST(post(port, "/hooks/ops", stranger, signed_headers(kWebhookSecret, stranger, unix_now())).status == 202);
   std::string later = R"({"id":"m5","from":"ops-alice","text":"/help"})";
-  BOOST_TEST(post(port, "/hooks/ops", later, signed_headers(secret, later, unix_now())).status == 202);
+  BOOST_TEST(post(port, "/hooks/ops", later, signed_headers(kWebhookSecret, later, unix_now())).status == 202);
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == before + 1; }, 10s));
   BOOST_TEST(contains(sink.requests().back().body, "Commands:"));
-  BOOST_TEST(!contains(gw->err(), secret));
+  BOOST_TEST(!contains(gw->err(), kWebhookSecret));
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_senders_in_order) {
-  const std::string secret = "webhook-secret-0123456789abcdef";
   ReplySink sink(/*hold=*/true);
   Sandbox sb;
-  channel_plugins(sb, {"webhook", "commands"});
   PortBlock block{130};
-  json::object root{{"gateway", json::object{{"port", block.base()}}},
-                    {"channels", json::object{{"webhook", json::object{{"secret", secret},
-                                                                       {"replyUrl", sink.url()},
-                                                                       {"allowFrom", json::array{"ops-*"}}}}}}};
-  write_profile_config(sb, "order", root);
-  auto gw = sb.spawn({"--profile", "order", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
-  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto gw = start_webhook_gateway(sb, block, "order", sink);
   auto send = [&](const std::string& body) {
-    auto r = post(block.base(), "/hooks/ops", body, signed_headers(secret, body, unix_now()));
+    auto r = post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
     BOOST_TEST(r.status == 202, r.body);
   };
   send(R"({"id":"o1","from":"ops-a","text":"/help"})");

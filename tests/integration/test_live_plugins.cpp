@@ -37,6 +37,15 @@ struct Profile {
     return child;
   }
 
+  // A gateway with the live fixture's first build installed and answering.
+  std::unique_ptr<Child> start_with_live() const {
+    sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(block);
+    install_fixture("live1", plugins / "live");
+    auto child = start();
+    BOOST_REQUIRE_EQUAL(route(), "fixture-live 1 hello\n");
+    return child;
+  }
+
   // The plugin's {state, reason, version} from `plugins info ID --json`; state "" when absent.
   std::map<std::string, std::string> info(const std::string& id) const {
     auto r = run({"plugins", "info", id, "--json"});
@@ -152,10 +161,7 @@ BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leave
 BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_serves) {
   Sandbox sb;
   Profile p(sb, "p");
-  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(p.block);
-  install_fixture("live1", p.plugins / "live");
-  auto gw = p.start();
-  BOOST_REQUIRE_EQUAL(p.route(), "fixture-live 1 hello\n");
+  auto gw = p.start_with_live();
 
   // A new version over the old one, in place (cp onto the running library's file): the new
   // code runs, from a copy of its own.
@@ -233,10 +239,7 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
 BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
   Sandbox sb;
   Profile p(sb, "p");
-  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(p.block);
-  install_fixture("live1", p.plugins / "live");
-  auto gw = p.start();
-  BOOST_REQUIRE_EQUAL(p.route(), "fixture-live 1 hello\n");
+  auto gw = p.start_with_live();
   // Warm-up: both builds once, so what follows measures steady state.
   for (const char* f : {"live2", "live1"}) {
     replace_with(f, p.plugins / "live");
@@ -256,7 +259,10 @@ BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
   BOOST_TEST_MESSAGE("100 replacements: RSS " << rss_before << " -> " << rss_after << " KiB, fds " << fds_before
                                               << " -> " << fds_after);
   BOOST_TEST(fds_after <= fds_before + 2);  // an accept or a watch in progress at most
+#ifndef __SANITIZE_ADDRESS__
+  // (Under AddressSanitizer freed memory sits in its quarantine, hundreds of MB: no bound there.)
   BOOST_TEST(rss_after - rss_before < 8 * 1024);
+#endif
   // Exactly one lease for it, and one private copy on disk.
   json::value ports = json::parse(p.run({"ports", "--json"}).out);
   int leases = 0;
