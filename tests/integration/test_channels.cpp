@@ -577,7 +577,7 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   BOOST_TEST(rj.at("to").as_string() == "ops-room");
   BOOST_TEST(rj.at("hook").as_string() == "ops");
   BOOST_TEST(contains(std::string(rj.at("text").as_string()), "hook: running"));
-  // The reply is signed with the same kWebhookSecret.
+  // The reply is signed with the same secret.
   auto ts = reply.headers.at("x-openclaw-timestamp");
   BOOST_TEST(reply.headers.at("x-openclaw-signature") ==
              "sha256=" + openclaw::sdk::hmac_sha256_hex(kWebhookSecret, ts + "." + reply.body));
