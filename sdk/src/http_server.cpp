@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -349,6 +350,7 @@ struct RequestHead {
   std::uint64_t content_length = 0;
   bool keep_alive = true;
   bool beast = false;  ///< a chunked body or an upgrade: read by Beast's parser instead
+  bool expect_continue = false;  ///< the client waits for "100 Continue" before the body
   int status = 0;      ///< an error to answer (then the connection closes)
   std::string error;
 };
@@ -396,7 +398,8 @@ bool parse_head(std::string_view in, std::size_t header_limit, bool upgrades, Ht
     http11 = true;
   } else if (version == "HTTP/1.0") {
     http11 = false;
-  } else if (version.substr(0, 5) == "HTTP/") {
+  } else if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+             version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]))) {
     return fail(505, "HTTP version " + std::string(version.substr(5)) + " is not supported");
   } else {
     return fail(400, "malformed HTTP version");
@@ -446,6 +449,8 @@ bool parse_head(std::string_view in, std::size_t header_limit, bool upgrades, Ht
       });
     } else if (name == "upgrade") {
       upgrade = true;
+    } else if (name == "expect") {
+      head.expect_continue = http11 && iequal(value, "100-continue");
     }
     auto [it, fresh] = req.headers.try_emplace(std::move(name), value);
     if (!fresh) {
@@ -526,6 +531,17 @@ class Session : public std::enable_shared_from_this<Session> {
           return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
         }
         pending_ = true;
+        // A client that asked waits for this before it sends the body (curl: 1 s otherwise).
+        if (head_.expect_continue && data.size() < head_.size + head_.content_length) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+          asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->finish();
+                              self->read_more(self->head_.size + self->head_.content_length);
+                            });
+          return;
+        }
       }
     }
     const std::size_t whole = head_.size + head_.content_length;

@@ -146,6 +146,16 @@ BOOST_AUTO_TEST_CASE(a_body_arriving_in_pieces_is_waited_for) {
   ::close(fd);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_that_expects_100_continue_is_told_to_send_the_body) {
+  EchoServer s;
+  int fd = s.connect();
+  put(fd, "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  BOOST_TEST(read_until(fd, "\r\n\r\n") == "HTTP/1.1 100 Continue\r\n\r\n");
+  put(fd, "data");
+  BOOST_TEST(contains(read_until(fd, "body=data"), "POST /up q= dup=- cookie=- len=4 body=data\n"));
+  ::close(fd);
+}
+
 BOOST_AUTO_TEST_CASE(chunked_bodies_and_what_follows_them) {
   EchoServer s;
   std::string out = roundtrip(s,
@@ -186,6 +196,7 @@ BOOST_AUTO_TEST_CASE(framing_that_could_be_read_two_ways_is_refused) {
       {"GET /a b HTTP/1.1\r\n\r\n", "400", "malformed request line"},
       {"G(T / HTTP/1.1\r\n\r\n", "400", "malformed method"},
       {"GET / HTTP/2.0\r\n\r\n", "505", "HTTP version 2.0 is not supported"},
+      {"GET / HTTP/1.1\nHost:x\r\n\r\n", "400", "malformed HTTP version"},
       {"GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", "431", "exceeds 16 KiB"},
       {"POST / HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n" + std::string(100000, 'z'), "413",
        "exceeds the size limit"},
