@@ -94,18 +94,21 @@ class StateDirLock {
 };
 
 // Remembers range choices in the config (`ports.assigned.<name>`) so a browser profile keeps its
-// CDP port across starts. Re-reads the file so edits made since start-up are not clobbered.
+// CDP port across starts. Compares with (and edits) the file as it is now, not as it was at
+// start-up: edits made since are not clobbered, and a port leased again at run time (a plugin
+// dropped in anew) rewrites nothing when the file already says so.
 void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases, Log& log) {
-  auto remembered = ports::remembered_ports(inst.config.root());
-  std::vector<const ports::Lease*> changed;
-  for (const auto& l : leases) {
-    if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port) {
-      changed.push_back(&l);
-    }
-  }
-  if (changed.empty()) return;
+  bool any = false;
+  for (const auto& l : leases) any = any || l.source == "range" || l.source == "any";
+  if (!any) return;
   try {
     auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
+    auto remembered = ports::remembered_ports(cfg.root());
+    std::vector<const ports::Lease*> changed;
+    for (const auto& l : leases) {
+      if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port) changed.push_back(&l);
+    }
+    if (changed.empty()) return;
     for (const auto* l : changed)
       config::assign(cfg.root(), {"ports", "assigned", l->name}, l->port);
     cfg.save();
@@ -277,8 +280,14 @@ void Lifecycle::lease(plugins::Manager& manager) {
       [this, avoid_configured_profiles](const sdk::PortRequest& request) {
         avoid_configured_profiles();
         auto plan = ports::make_plan(inst_.plan.base, inst_.base.source, {request});
-        auto granted =
-            store_.lease_more(owner_, plan, ports::remembered_ports(inst_.config.root()));
+        // The choices remembered in the file now (a plugin dropped in again gets its port back).
+        std::map<std::string, int> remembered;
+        try {
+          remembered = ports::remembered_ports(config::Config::load(inst_.paths.config_path, inst_.paths.home).root());
+        } catch (const std::exception&) {
+          remembered = ports::remembered_ports(inst_.config.root());
+        }
+        auto granted = store_.lease_more(owner_, plan, remembered);
         leases_.push_back(granted.at(0));
         remember_range_ports(inst_, granted, impl_->log);
         return granted.at(0);

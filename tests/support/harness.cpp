@@ -276,6 +276,10 @@ HttpReply must_get(int port, const std::string& target, const std::string& host)
 
 Listener::Listener(int port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // As servers do (nginx, ours): a connection an earlier test left in TIME_WAIT on this port must
+  // not stop the bind (the block was free in the registry; only a listener counts as "in use").
+  int one = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
