@@ -3,7 +3,6 @@
 // plugin folder and config file and applies each change itself (see docs/plugins.md).
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
@@ -33,11 +32,6 @@ fs::path drop_dir(const Instance& inst) { return inst.paths.state_dir / "plugins
 
 bool gateway_running(const Instance& inst) {
   return gateway::read_live_record(inst.paths.state_dir).has_value();
-}
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Removes a folder when the command ends, however it ends.
@@ -82,7 +76,7 @@ void fix_permissions(const fs::path& dir, const fs::path& shown) {
 
 std::string manifest_id(const fs::path& dir) {
   try {
-    return plugins::parse_manifest(read_all(dir / plugins::kManifestName)).id;
+    return plugins::read_manifest(dir).id;
   } catch (const std::exception&) {
     return "";
   }
@@ -91,7 +85,8 @@ std::string manifest_id(const fs::path& dir) {
 // The folder of plugin `id` in the instance's plugin folder (by manifest id, else folder name).
 std::optional<fs::path> installed_folder(const Instance& inst, const std::string& id) {
   for (const auto& dir : plugins::plugin_folders({drop_dir(inst)})) {
-    if (manifest_id(dir) == id || (manifest_id(dir).empty() && dir.filename() == id)) return dir;
+    std::string mid = manifest_id(dir);
+    if (mid == id || (mid.empty() && dir.filename() == id)) return dir;
   }
   return std::nullopt;
 }
@@ -146,12 +141,13 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   fix_permissions(root, src);
   // Checked as the gateway would load it (the library is opened; no plugin object is created),
   // with the plugin enabled so that a disabled-by-default one is checked too.
-  std::string id;
+  plugins::Manifest manifest;
   try {
-    id = plugins::parse_manifest(read_all(root / plugins::kManifestName)).id;
+    manifest = plugins::read_manifest(root);
   } catch (const Error& e) {
     throw usage_error(std::string("not installed: ") + e.what(), src.string());
   }
+  const std::string& id = manifest.id;
   json::object enable{{"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
   plugins::LoadOptions check;
   check.create = false;
@@ -174,7 +170,7 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   } else {
     fs::rename(fresh, dest);
   }
-  const bool disabled = plugins::load_folder(dest, inst.config.root(), {}, check).state == plugins::State::disabled;
+  const bool disabled = !plugins::enabled_in_config(inst.config.root(), manifest);
   *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind << ") in "
            << inst.where(dest) << ". " << live_note(inst) << "\n";
   if (disabled) *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";

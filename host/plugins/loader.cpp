@@ -76,14 +76,6 @@ std::vector<fs::path> candidates(const fs::path& search_dir) {
   return out;
 }
 
-bool enabled_in_config(const boost::json::object& config, const std::string& id, bool fallback) {
-  const boost::json::value* entries = config::find(config, {"plugins", "entries"});
-  if (!entries || !entries->is_object()) return fallback;
-  const boost::json::value* entry = entries->get_object().if_contains(id);
-  if (!entry || !entry->is_object()) return fallback;
-  const boost::json::value* enabled = entry->get_object().if_contains("enabled");
-  return enabled && enabled->is_bool() ? enabled->get_bool() : fallback;
-}
 
 // Boost.DLL wraps dlerror's text as "...load() failed (dlerror system message: TEXT): <errno
 // text>"; the errno part is noise ("Bad file descriptor"), TEXT is what the user needs.
@@ -137,7 +129,7 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   if (auto why = unsafe_permissions(manifest_path); !why.empty()) return fail(r, why);
   Manifest m;
   try {
-    m = parse_manifest(read_text(manifest_path));
+    m = read_manifest(r.dir);
   } catch (const Error& e) {
     return fail(r, std::string(e.what()) + " (" + manifest_path.string() + ")");
   }
@@ -166,7 +158,7 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   }
   if (auto why = unsafe_permissions(r.library); !why.empty()) return fail(r, why);
 
-  if (!enabled_in_config(config, m.id, m.enabled_by_default)) {
+  if (!enabled_in_config(config, m)) {
     r.state = State::disabled;
     r.reason = m.enabled_by_default ? "disabled by plugins.entries." + m.id + ".enabled"
                                     : "disabled by default (enable with plugins.entries." + m.id +
@@ -325,6 +317,13 @@ std::vector<Record> load_all(const std::vector<fs::path>& search, const boost::j
     }
   }
   return out;
+}
+
+Manifest read_manifest(const fs::path& dir) { return parse_manifest(read_text(dir / kManifestName)); }
+
+bool enabled_in_config(const boost::json::object& config, const Manifest& m) {
+  const boost::json::value* enabled = config::find(config, {"plugins", "entries", m.id, "enabled"});
+  return enabled && enabled->is_bool() ? enabled->get_bool() : m.enabled_by_default;
 }
 
 std::vector<fs::path> plugin_folders(const std::vector<fs::path>& search) {

@@ -13,6 +13,7 @@
 
 #include "core/environment.hpp"
 #include "openclaw/sdk/plugin.hpp"
+#include "plugins/manifest.hpp"
 
 namespace openclaw::plugins {
 
@@ -74,6 +75,11 @@ std::vector<std::filesystem::path> plugin_folders(const std::vector<std::filesys
 /// Identifies the version of a plugin folder's manifest and library (inode, size, mtime of
 /// each): a folder whose stamp changed holds a new version (or one still being copied).
 std::string folder_stamp(const std::filesystem::path& dir);
+
+/// The manifest in `dir`, parsed. Throws openclaw::Error naming the field (see parse_manifest).
+Manifest read_manifest(const std::filesystem::path& dir);
+/// Whether plugin `manifest` is enabled: plugins.entries.<id>.enabled, else its enabledByDefault.
+bool enabled_in_config(const boost::json::object& config, const Manifest& manifest);
 
 /// Loads one plugin folder (as load_all does for each), with `taken` the ids already in use.
 Record load_folder(const std::filesystem::path& dir, const boost::json::object& config,

@@ -251,17 +251,22 @@ void Manager::abandon(size_t index, const std::string& why) {
   for (const auto& request : std::exchange(requests_in_flight_[index], {})) {
     sdk::HttpResponder::cancel(request, sdk::HttpResponse::error(503, "UNAVAILABLE", why));
   }
-  for (const auto& name : std::exchange(runtime_ports_[index], {})) {
-    grants_.erase(name);
-    if (runtime_.release) {
-      try {
-        runtime_.release(name);
-      } catch (const std::exception& e) {
-        log_(sdk::LogLevel::warn,
-             who(index) + ": could not release port " + name + ": " + e.what());
-      }
-    }
+  for (const auto& name : std::exchange(runtime_ports_[index], {})) give_back(index, name);
+}
+
+void Manager::give_back(size_t index, const std::string& name) {
+  grants_.erase(name);
+  if (!runtime_.release) return;
+  try {
+    runtime_.release(name);
+  } catch (const std::exception& e) {
+    log_(sdk::LogLevel::warn, who(index) + ": could not release port " + name + ": " + e.what());
   }
+}
+
+bool Manager::is_standard(const std::string& port_name) const {
+  return std::any_of(standard_.begin(), standard_.end(),
+                     [&](const sdk::PortRequest& s) { return s.name == port_name; });
 }
 
 void Manager::load(const std::vector<fs::path>& search, const LoadOptions& options) {
@@ -283,12 +288,6 @@ void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int b
                             const std::string& base_source) {
   standard_ = standard;
   std::vector<sdk::PortRequest> accepted = standard;
-  auto is_standard = [&](const std::string& name) {
-    for (const auto& s : standard) {
-      if (s.name == name) return true;
-    }
-    return false;
-  };
   for (size_t i = 0; i < records_.size(); ++i) {
     if (records_[i].state != State::loaded) continue;
     std::vector<sdk::PortRequest> mine;
@@ -489,12 +488,10 @@ void Manager::add_live(const fs::path& dir, const LoadOptions& options, std::vec
     changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
     return;
   }
-  // Its own ports, leased for this instance now: all or nothing.
-  std::vector<std::string> leased;
+  // Its own ports, leased for this instance now: all or nothing (as run-time ports, so a refusal
+  // or a later stop gives back what was leased: fail() and abandon()).
   for (const auto& req : mine) {
-    bool standard = false;
-    for (const auto& s : standard_) standard = standard || s.name == req.name;
-    if (standard) continue;  // the instance's derived port: already granted to the host's plan
+    if (is_standard(req.name)) continue;  // the instance's derived port: already in the host's plan
     std::string problem;
     if (req.name.rfind(r.id + ".", 0) != 0) {
       problem = "port name \"" + req.name + "\" must start with \"" + r.id + ".\"";
@@ -503,27 +500,18 @@ void Manager::add_live(const fs::path& dir, const LoadOptions& options, std::vec
     } else {
       try {
         grants_[req.name] = runtime_.lease(req);
-        leased.push_back(req.name);
+        runtime_ports_[i].push_back(req.name);
       } catch (const std::exception& e) {
         problem = e.what();
       }
     }
     if (!problem.empty()) {
-      for (const auto& name : leased) {
-        grants_.erase(name);
-        try {
-          runtime_.release(name);
-        } catch (const std::exception&) {
-        }
-      }
-      requests_[i].clear();
       fail(i, "ports refused by the registry: " + problem);
       changes.push_back("added " + r.id + " (failed: " + r.reason + ")");
       return;
     }
   }
   requests_[i] = mine;
-  runtime_ports_[i] = leased;  // given back when it stops (abandon)
   try {
     sdk::create_private_dirs(hosts_[i]->data_dir());
     r.plugin->start(*hosts_[i]);
@@ -551,13 +539,7 @@ void Manager::retire(size_t i) {
     abandon(i, "plugin " + r.id + " was removed");
     // Ports it was granted when the gateway started go back to the registry too.
     for (const auto& req : requests_[i]) {
-      if (req.name.rfind(r.id + ".", 0) != 0 || !grants_.count(req.name)) continue;
-      grants_.erase(req.name);
-      try {
-        if (runtime_.release) runtime_.release(req.name);
-      } catch (const std::exception& e) {
-        log_(sdk::LogLevel::warn, who(i) + ": could not release port " + req.name + ": " + e.what());
-      }
+      if (req.name.rfind(r.id + ".", 0) == 0 && grants_.count(req.name)) give_back(i, req.name);
     }
   }
   requests_[i].clear();

@@ -121,6 +121,10 @@ class Manager {
   void revoke(size_t index);
   /// Answers for the plugin every call still in flight to it, and gives back its run-time ports.
   void abandon(size_t index, const std::string& why);
+  /// Drops the grant of port `name` and gives its lease back to the registry (logged on failure).
+  void give_back(size_t index, const std::string& name);
+  /// True for a port of the instance's own plan (derived ports plugins may ask for too).
+  bool is_standard(const std::string& port_name) const;
   sdk::Registration keep(size_t index, std::function<void()> revoke);
   /// A new slot for `record` (loaded or not); returns its index.
   size_t add_slot(Record record);

@@ -286,33 +286,25 @@ std::vector<std::string_view> record_lines(std::string_view text) {
 
 }  // namespace
 
-std::string LeaseStore::read_text_locked() {
-  fs::path path = dir_ / kStoreFile;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+namespace {
+
+// The records (after the header line) of the store file open as `fd`: "" for an empty file,
+// nullopt for one that is not a store file.
+std::optional<std::string> records_of(int fd) {
   std::string text;
   char buf[65536];
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  std::string_view view(text);
-  if (view.substr(0, kHeader.size() + 1) == std::string(kHeader) + "\n") {
+  if (std::string_view(text).substr(0, kHeader.size() + 1) == std::string(kHeader) + "\n") {
     return text.substr(kHeader.size() + 1);
   }
-  if (!text.empty()) {
-    // Writes are atomic, so this is damage from outside: keep the evidence, start empty. Live
-    // gateways re-lease on their next start; until then a bind probe still protects their ports.
-    fs::path aside = path;
-    aside += ".corrupt";
-    ::rename(path.c_str(), aside.c_str());
-  }
-  return {};
+  if (text.empty()) return std::string();
+  return std::nullopt;
 }
 
-std::vector<InstanceLeases> LeaseStore::read_locked() {
+std::vector<InstanceLeases> parse_records(std::string_view records) {
   std::vector<InstanceLeases> out;
-  std::string text = read_text_locked();
-  for (std::string_view line : record_lines(text)) {
+  for (std::string_view line : record_lines(records)) {
     if (auto inst = from_line(line)) {
       inst->raw.assign(line);
       out.push_back(std::move(*inst));
@@ -320,6 +312,25 @@ std::vector<InstanceLeases> LeaseStore::read_locked() {
   }
   return out;
 }
+
+}  // namespace
+
+std::string LeaseStore::read_text_locked() {
+  fs::path path = dir_ / kStoreFile;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  auto records = records_of(fd);
+  ::close(fd);
+  if (records) return std::move(*records);
+  // Writes are atomic, so this is damage from outside: keep the evidence, start empty. Live
+  // gateways re-lease on their next start; until then a bind probe still protects their ports.
+  fs::path aside = path;
+  aside += ".corrupt";
+  ::rename(path.c_str(), aside.c_str());
+  return {};
+}
+
+std::vector<InstanceLeases> LeaseStore::read_locked() { return parse_records(read_text_locked()); }
 
 void LeaseStore::write_text_locked(const std::string& records) {
   std::string text(kHeader);
@@ -599,7 +610,6 @@ std::vector<InstanceLeases> LeaseStore::snapshot() {
   FileVersion version{static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
                       st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   if (!(version == snapshot_version_)) {
-    std::string text;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
     struct stat opened {};
@@ -607,20 +617,9 @@ std::vector<InstanceLeases> LeaseStore::snapshot() {
       version = FileVersion{static_cast<std::uint64_t>(opened.st_ino), static_cast<std::uint64_t>(opened.st_size),
                             opened.st_mtim.tv_sec, opened.st_mtim.tv_nsec};
     }
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    auto records = records_of(fd);
     ::close(fd);
-    std::vector<InstanceLeases> parsed;
-    if (std::string_view(text).substr(0, kHeader.size() + 1) == std::string(kHeader) + "\n") {
-      for (std::string_view line : record_lines(std::string_view(text).substr(kHeader.size() + 1))) {
-        if (auto inst = from_line(line)) {
-          inst->raw.assign(line);
-          parsed.push_back(std::move(*inst));
-        }
-      }
-    }
-    snapshot_ = std::move(parsed);
+    snapshot_ = parse_records(records.value_or(""));
     snapshot_version_ = version;
   }
   std::vector<InstanceLeases> out = snapshot_;
