@@ -11,7 +11,13 @@
 //   - Telegram stand-in update -> sendMessage latency;
 //   - the gateway's RSS with all three connected, and after the load.
 //
+//   - after the load, the RSS once the replies are out and one minute later (what is given back).
+//
 //   build/bench/bench_channels [seconds-of-webhook-load] [connections]
+//   build/bench/bench_channels --kill-rounds [rounds] [messages-per-round]
+//     the durability table: rounds of signed webhook commands, the gateway killed with SIGKILL at a
+//     random moment of each and restarted; then every 202 must be answered, and a reply delivered
+//     twice must carry the same idempotency key, marked as a redelivery.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,7 +32,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -86,9 +94,18 @@ struct Peers {
   long sends = 0;
   Clock::time_point last_send;
 
+  // Deliveries by idempotency key: how often, and how often not marked as a redelivery.
+  std::map<std::string, std::pair<int, int>> by_key;
+
   Peers(int sink_port, int bot_port) {
-    sink = std::make_unique<sdk::HttpServer>(io, [this](const sdk::HttpRequest&) {
+    sink = std::make_unique<sdk::HttpServer>(io, [this](const sdk::HttpRequest& r) {
       replies.fetch_add(1);
+      if (auto k = r.headers.find("idempotency-key"); k != r.headers.end()) {
+        std::lock_guard lock(mu);
+        auto& e = by_key[k->second];
+        ++e.first;
+        if (!r.headers.count("x-openclaw-redelivery")) ++e.second;
+      }
       return sdk::HttpResponse::text(200, "{}", "application/json");
     });
     sink->listen("127.0.0.1", sink_port);
@@ -214,6 +231,9 @@ struct Conn : std::enable_shared_from_this<Conn> {
   long* accepted;
   long* refused;
   Clock::time_point* until;
+  long limit = -1;                       // stop after this many sent (all connections), -1: none
+  std::vector<std::string>* acked = nullptr;  // ids answered 202, when kept
+  std::string pending_id;
   Conn(asio::io_context& io, int i, long* s, long* a, long* r, Clock::time_point* u)
       : sock(io), id(i), sent(s), accepted(a), refused(r), until(u) {}
 
@@ -221,10 +241,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::string pending_body;  // a message refused with 503, sent again after a pause
 
   void next() {
-    if (Clock::now() >= *until) return;
+    if (Clock::now() >= *until || (limit >= 0 && *sent >= limit)) return;
     long n = ++*sent;
-    send_body(R"({"id":")" + std::to_string(id) + "-" + std::to_string(n) + R"(","from":"bench-)" + std::to_string(id) +
-              R"(","text":"/ports"})");
+    pending_id = std::to_string(id) + "-" + std::to_string(n) + "-" + std::to_string(limit);
+    send_body(R"({"id":")" + pending_id + R"(","from":"bench-)" + std::to_string(id) + R"(","text":"/ports"})");
   }
   void send_body(std::string body) {
     pending_body = body;
@@ -260,14 +280,121 @@ struct Conn : std::enable_shared_from_this<Conn> {
         return;
       }
       *self->accepted += ok ? 1 : 0;
+      if (ok && self->acked) self->acked->push_back(self->pending_id);
       self->next();
     });
   }
 };
 
+// Writes the bench profile's config: the webhook (replies to the sink) and, unless `webhook_only`,
+// IRC and Telegram against the local peers.
+void write_config(const fs::path& cfg, int sink_port, int irc_port, int bot_port, bool webhook_only) {
+  std::ifstream in(cfg);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json::object root = json::parse(ss.str()).as_object();
+  root["browser"] = json::object{{"enabled", false}};
+  root["canvasHost"] = json::object{{"enabled", false}};
+  json::object channels{{"webhook", json::object{{"secret", kSecret},
+                                                 {"replyUrl", "http://127.0.0.1:" + std::to_string(sink_port) + "/r"},
+                                                 {"allowFrom", json::array{"*"}},
+                                                 {"dmPolicy", "open"}}}};
+  if (!webhook_only) {
+    channels["irc"] = json::object{{"host", "127.0.0.1"}, {"port", irc_port}, {"tls", false}, {"nick", "benchbot"},
+                                   {"allowFrom", json::array{"owner!*@*"}}};
+    channels["telegram"] = json::object{{"botToken", kToken},
+                                        {"apiRoot", "http://127.0.0.1:" + std::to_string(bot_port)},
+                                        {"pollTimeoutSeconds", 30},
+                                        {"allowFrom", json::array{"42"}}};
+  }
+  root["channels"] = std::move(channels);
+  std::ofstream out(cfg);
+  out << json::serialize(root);
+}
+
+// The durability table: see the file comment.
+int kill_rounds(int rounds, int per_round) {
+  host({"--profile", "bench", "setup", "--no-token"});
+  int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
+  int sink_port = base + 121;
+  Peers peers(sink_port, base + 122);
+  write_config(g_home / ".openclaw-bench" / "openclaw.json", sink_port, 0, 0, true);
+  std::mt19937 rng(std::random_device{}());
+  std::vector<std::string> all_acked;
+  struct Row {
+    long sent, acked;
+  };
+  std::vector<Row> rows;
+  pid_t gw = -1;
+  for (int round = 0; round < rounds; ++round) {
+    host({"--profile", "bench", "gateway"}, &gw);
+    long sent = 0, accepted = 0, refused = 0;
+    std::vector<std::string> acked;
+    Clock::time_point until = Clock::now() + std::chrono::minutes(10);
+    asio::io_context io;
+    std::vector<std::shared_ptr<Conn>> conns;
+    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(base));
+    for (int i = 0; i < 16; ++i) {
+      auto c = std::make_shared<Conn>(io, i + 100 * round, &sent, &accepted, &refused, &until);
+      c->limit = per_round;
+      c->acked = &acked;
+      c->sock.connect(ep);
+      c->sock.set_option(asio::ip::tcp::no_delay(true));
+      conns.push_back(c);
+      c->next();
+    }
+    // SIGKILL once a random share of the round is acknowledged, while replies are leaving.
+    long at = std::uniform_int_distribution<long>(per_round / 10, per_round * 9 / 10)(rng);
+    while (accepted < at && !io.stopped()) io.run_for(std::chrono::milliseconds(1));
+    ::kill(gw, SIGKILL);
+    ::waitpid(gw, nullptr, 0);
+    io.run_for(std::chrono::milliseconds(200));  // answers already on their way are read
+    rows.push_back({sent, static_cast<long>(acked.size())});
+    all_acked.insert(all_acked.end(), acked.begin(), acked.end());
+  }
+  host({"--profile", "bench", "gateway"}, &gw);
+  auto answered = [&] {
+    std::lock_guard lock(peers.mu);
+    long n = 0;
+    for (const auto& id : all_acked) n += peers.by_key.count("webhook/bench/" + id + "#0.0");
+    return n;
+  };
+  auto t0 = Clock::now();
+  while (answered() < static_cast<long>(all_acked.size()) && ms_since(t0) < 180000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(gw, SIGTERM);
+  ::waitpid(gw, nullptr, 0);
+  long dup = 0, unmarked_dup = 0;
+  {
+    std::lock_guard lock(peers.mu);
+    for (const auto& [key, e] : peers.by_key) {
+      if (e.first > 1) ++dup;
+      if (e.second > 1) ++unmarked_dup;
+    }
+  }
+  std::printf("\nkill -9 rounds: %d rounds of %d signed webhook commands over 16 keep-alive connections, the gateway "
+              "SIGKILLed at a random moment of each, then restarted\n\n",
+              rounds, per_round);
+  std::printf("| round | sent | acknowledged (202) |\n|---|---|---|\n");
+  for (std::size_t i = 0; i < rows.size(); ++i) std::printf("| %zu | %ld | %ld |\n", i + 1, rows[i].sent, rows[i].acked);
+  std::printf("\n| acknowledged | answered | never answered | delivered twice or more | of those, unmarked twice |\n"
+              "|---|---|---|---|---|\n| %zu | %ld | %ld | %ld | %ld |\n",
+              all_acked.size(), answered(), static_cast<long>(all_acked.size()) - answered(), dup, unmarked_dup);
+  std::error_code ec;
+  fs::remove_all(g_home, ec);
+  return answered() == static_cast<long>(all_acked.size()) && unmarked_dup == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--kill-rounds") {
+    char tmpl[] = "/tmp/openclaw-bench-kill-XXXXXX";
+    g_home = ::mkdtemp(tmpl);
+    ::chmod(g_home.c_str(), 0755);
+    return kill_rounds(argc > 2 ? std::max(1, std::atoi(argv[2])) : 5, argc > 3 ? std::max(10, std::atoi(argv[3])) : 5000);
+  }
   int seconds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   int connections = argc > 2 ? std::max(1, std::atoi(argv[2])) : 32;
   if (!fs::exists("/usr/sbin/ngircd")) {
@@ -278,7 +405,7 @@ int main(int argc, char** argv) {
   g_home = ::mkdtemp(tmpl);
   ::chmod(g_home.c_str(), 0755);
 
-  host({"--profile", "bench", "setup"});
+  host({"--profile", "bench", "setup", "--no-token"});
   int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
   int irc_port = base + 120, sink_port = base + 121, bot_port = base + 122;
 
@@ -310,28 +437,7 @@ int main(int argc, char** argv) {
   }
 
   // The config: all three channels, the commands plugin; no browser, no canvas.
-  fs::path cfg = g_home / ".openclaw-bench" / "openclaw.json";
-  {
-    std::ifstream in(cfg);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json::object root = json::parse(ss.str()).as_object();
-    root["browser"] = json::object{{"enabled", false}};
-    root["canvasHost"] = json::object{{"enabled", false}};
-    root["channels"] = json::object{
-        {"webhook", json::object{{"secret", kSecret},
-                                 {"replyUrl", "http://127.0.0.1:" + std::to_string(sink_port) + "/r"},
-                                 {"allowFrom", json::array{"*"}},
-                                 {"dmPolicy", "open"}}},
-        {"irc", json::object{{"host", "127.0.0.1"}, {"port", irc_port}, {"tls", false}, {"nick", "benchbot"},
-                             {"allowFrom", json::array{"owner!*@*"}}}},
-        {"telegram", json::object{{"botToken", kToken},
-                                  {"apiRoot", "http://127.0.0.1:" + std::to_string(bot_port)},
-                                  {"pollTimeoutSeconds", 30},
-                                  {"allowFrom", json::array{"42"}}}}};
-    std::ofstream out(cfg);
-    out << json::serialize(root);
-  }
+  write_config(g_home / ".openclaw-bench" / "openclaw.json", sink_port, irc_port, bot_port, false);
   pid_t gw = -1;
   host({"--profile", "bench", "gateway"}, &gw);
   // Connected: every channel account up in channels status.
@@ -424,6 +530,9 @@ int main(int argc, char** argv) {
     tg_ms.push_back(std::chrono::duration<double, std::milli>(peers.last_send - t).count());
   }
   long rss_end = rss_kb(gw);
+  // What is given back: one minute later, idle.
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  long rss_minute = rss_kb(gw);
 
   std::printf("\nWebhook in -> command reply out (%d keep-alive connections, signed requests, %d s)\n\n", connections,
               seconds);
@@ -447,8 +556,9 @@ int main(int argc, char** argv) {
     std::printf("| %.2f | %.2f |\n", percentile(tg_ms, 0.5), percentile(tg_ms, 0.99));
   }
   std::printf("\nGateway RSS (webhook + IRC + Telegram connected, commands plugin)\n\n| when | MB |\n|---|---|\n");
-  std::printf("| connected, idle | %.1f |\n| after the webhook load | %.1f |\n| at the end | %.1f |\n",
-              rss_connected / 1024.0, rss_after_load / 1024.0, rss_end / 1024.0);
+  std::printf("| connected, idle | %.1f |\n| after the webhook load | %.1f |\n| at the end | %.1f |\n"
+              "| one minute after the end | %.1f |\n",
+              rss_connected / 1024.0, rss_after_load / 1024.0, rss_end / 1024.0, rss_minute / 1024.0);
 
   for (pid_t p : {gw, ngircd}) {
     ::kill(p, SIGTERM);

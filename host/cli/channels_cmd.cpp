@@ -108,8 +108,10 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
   pos.add("words", -1);
   auto vm = parse_command(ctx, "message send --channel C --target T --message TEXT [--account A]",
                           "Sends a message through the running gateway's channel and waits for its "
-                          "delivery to the channel's server.\nExit code: 0 delivered, 1 refused or "
-                          "not delivered, 3 no gateway answers.",
+                          "delivery to the channel's server.\nWithout --timeout the wait grows with the "
+                          "text (long texts go out in paced parts); a failure says how many\nparts "
+                          "were delivered.\nExit code: 0 delivered, 1 refused or not delivered, 3 no "
+                          "gateway answers.",
                           opts, pos, args);
   if (!vm) return 0;
   auto words = words_of(*vm);
@@ -121,6 +123,13 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
   }
   Instance inst = ctx.instance();
   auto options = gateway_client_options(ctx, *vm, inst);
+  // A long text is split and paced by the channel (an IRC line of ~400 bytes about every
+  // second): without --timeout the wait grows with the text, so a slow send is not reported as
+  // failed (and resent by its user) while it is still going out.
+  if (vm->count("timeout") == 0 || vm->at("timeout").defaulted()) {
+    auto bytes = static_cast<long long>((*vm)["message"].as<std::string>().size());
+    options.timeout = std::chrono::milliseconds(std::min<long long>(600000, 10000 + (bytes / 350 + 1) * 2500));
+  }
   json::object params{{"channel", (*vm)["channel"].as<std::string>()},
                       {"to", (*vm)["target"].as<std::string>()},
                       {"text", (*vm)["message"].as<std::string>()}};

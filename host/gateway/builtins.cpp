@@ -6,34 +6,15 @@
 #include "core/clock.hpp"
 #include "core/version.hpp"
 #include "gateway/status_page.hpp"
+#include "openclaw/sdk/config.hpp"
 
 namespace openclaw::gateway {
 namespace json = boost::json;
 
 namespace {
-// Secrets never leave through config.get.
-json::value redacted(const json::value& v) {
-  if (v.is_object()) {
-    json::object out;
-    for (const auto& kv : v.get_object()) {
-      std::string key(kv.key());
-      std::string lower = key;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      bool secret =
-          lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos ||
-          lower.find("password") != std::string::npos || lower.find("apikey") != std::string::npos;
-      out[key] = secret && kv.value().is_string() ? json::value("__OPENCLAW_REDACTED__")
-                                                  : redacted(kv.value());
-    }
-    return out;
-  }
-  if (v.is_array()) {
-    json::array out;
-    for (const auto& x : v.get_array()) out.push_back(redacted(x));
-    return out;
-  }
-  return v;
-}
+// A long text goes out in paced parts (45 IRC lines take most of a minute): every send is
+// answered by its channel (delivered, or why not), so its deadline is generous.
+constexpr std::chrono::milliseconds kSendTimeout{600000};
 }  // namespace
 
 json::value Builtins::health() const {
@@ -164,7 +145,7 @@ void Builtins::add_methods(Protocol& protocol) {
     auto cfg = config::Config::load(paths.config_path, paths.home);
     return json::object{{"path", paths.config_path.string()},
                         {"exists", cfg.exists()},
-                        {"config", redacted(cfg.root())}};
+                        {"config", sdk::redact_secrets(cfg.root())}};
   });
   protocol.add_async_method("send", [this](const json::value& params, const sdk::Caller&,
                                             sdk::MethodResponder respond) {
@@ -201,13 +182,17 @@ void Builtins::add_methods(Protocol& protocol) {
     channels_.send(channel, account, to, text, [respond, channel, to](sdk::Delivery d) {
       if (d.ok) {
         respond.ok(json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"parts", d.parts},
-                                {"messageId", d.message_id}, {"ts", now_ms()}});
+                                {"delivered", d.delivered}, {"messageId", d.message_id}, {"ts", now_ms()}});
       } else {
-        respond.error("UNAVAILABLE", "send on " + channel + " to " + to + " failed: " + d.error,
-                      json::object{{"channel", channel}, {"to", to}});
+        // What went out before the failure is said, so nobody resends the whole text blindly.
+        std::string sent = d.parts > 1 ? " (" + std::to_string(d.delivered) + " of " + std::to_string(d.parts) +
+                                             " parts delivered)"
+                                       : "";
+        respond.error("UNAVAILABLE", "send on " + channel + " to " + to + " failed" + sent + ": " + d.error,
+                      json::object{{"channel", channel}, {"to", to}, {"parts", d.parts}, {"delivered", d.delivered}});
       }
     });
-  });
+  }, kSendTimeout);
 }
 
 }  // namespace openclaw::gateway

@@ -1,5 +1,10 @@
 #include "gateway/channel_router.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
@@ -14,12 +19,31 @@ namespace openclaw::gateway {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
+// One inbound message handed to the handlers: it leaves the queue once the handler finished and
+// every reply it sent is delivered or dead-lettered.
+struct ChannelRouter::Answer {
+  std::string key;              ///< its queue key
+  std::int64_t accepted_ms = 0;  ///< when it was accepted (the retry deadline counts from here)
+  bool redelivery = false;      ///< an earlier run may have answered it already
+  int replies = 0;              ///< reply texts begun
+  int open = 0;                 ///< reply texts not yet delivered or dead-lettered
+  bool finished = false;        ///< the handler called finish (or nobody wanted it)
+  bool abandoned = false;       ///< its channel stopped first: it stays queued for later
+};
+
 // One text being sent: its parts, and where the delivery is reported.
 struct ChannelRouter::Job {
   std::string account, to;
-  std::deque<std::string> parts;
+  std::deque<std::string> parts;  ///< the front one is sent (and re-sent) until delivered
   int total = 0;
+  int next_part = 0;     ///< index of parts.front() in the text
+  int attempt = 0;       ///< tries of the front part so far
   bool sending = false;  ///< one of its parts is with the driver
+  bool waiting = false;  ///< backing off before the next try
+  std::string key;       ///< idempotency key of the text ("<queue key>#<reply>"); parts add ".<n>"
+  std::shared_ptr<Answer> answer;  ///< the message this replies to; nullptr for a plain send()
+  std::int64_t retry_until_ms = 0;
+  std::shared_ptr<boost::asio::steady_timer> backoff;
   std::string last_id;
   std::function<void(sdk::Delivery)> done;
   /// Reports the delivery, once.
@@ -40,14 +64,6 @@ struct ChannelRouter::Driver {
   bool pacing = false;        ///< waiting out min_interval
   bool gone = false;
   boost::asio::steady_timer pace;
-
-  /// The plugin stopped: no more sends; every text still waiting is reported undelivered.
-  void abandon() {
-    gone = true;
-    pace.cancel();
-    for (auto& job : jobs) job->deliver(sdk::Delivery{false, "channel " + spec.id + " stopped", {}, job->total});
-    jobs.clear();
-  }
 };
 
 namespace {
@@ -73,8 +89,15 @@ void ChannelRouter::open_queue() {
 }
 
 void ChannelRouter::replay() {
+  replayed_ = true;
+  redispatch("");
+}
+
+void ChannelRouter::redispatch(const std::string& channel) {
   if (!queue_) return;
   for (auto& [key, record] : queue_->pending()) {
+    if (answering_.count(key)) continue;  // being answered now
+    if (!channel.empty() && channel_of(key) != channel) continue;
     sdk::ChannelMessage m;
     try {
       m = sdk::ChannelMessage::from_json(record);
@@ -84,14 +107,67 @@ void ChannelRouter::replay() {
       continue;
     }
     if (!drivers_.count(m.channel)) continue;  // its plugin is not running: keep it for later
-    log_("info", "channels: handling " + key + ", accepted before the last stop");
+    log_("info", "channels: handling " + key + ", accepted before its channel last stopped");
+    m.redelivery = true;
     dispatch(m, key);
   }
 }
 
 void ChannelRouter::stop() {
-  for (auto& [id, d] : drivers_) d->abandon();
+  auto drivers = std::move(drivers_);
   drivers_.clear();
+  for (auto& [id, d] : drivers) abandon(*d);
+}
+
+// The plugin stopped: no more sends. A plain send still waiting is reported undelivered; a reply
+// is not: its message stays queued and is handled again when the channel is back.
+void ChannelRouter::abandon(Driver& d) {
+  d.gone = true;
+  d.pace.cancel();
+  for (auto& job : d.jobs) {
+    if (job->backoff) job->backoff->cancel();
+    if (job->answer) {
+      forget(job->answer);
+    } else {
+      job->deliver(sdk::Delivery{false, "channel " + d.spec.id + " stopped", {}, job->total});
+    }
+  }
+  d.jobs.clear();
+  for (auto it = answering_.begin(); it != answering_.end();) {
+    auto a = it++->second;
+    if (channel_of(a->key) == d.spec.id) forget(a);
+  }
+}
+
+void ChannelRouter::forget(const std::shared_ptr<Answer>& a) {
+  a->abandoned = true;
+  auto it = answering_.find(a->key);
+  if (it != answering_.end() && it->second == a) answering_.erase(it);
+}
+
+void ChannelRouter::drain(std::chrono::milliseconds deadline, std::function<void()> then) {
+  draining_ = true;
+  drain_until_ = std::chrono::steady_clock::now() + deadline;
+  drain_then_ = std::move(then);
+  check_drained(std::make_shared<boost::asio::steady_timer>(io_));
+}
+
+void ChannelRouter::check_drained(const std::shared_ptr<boost::asio::steady_timer>& timer) {
+  if (!drain_then_) return;
+  if (!answering_.empty() && std::chrono::steady_clock::now() < drain_until_) {
+    timer->expires_after(std::chrono::milliseconds(10));
+    timer->async_wait([this, timer](const boost::system::error_code& ec) {
+      if (!ec) check_drained(timer);
+    });
+    return;
+  }
+  if (!answering_.empty()) {
+    log_("warn", "channels: stopping with " + std::to_string(answering_.size()) +
+                     " accepted message(s) not answered yet; they stay queued and are answered at the next start");
+  }
+  auto then = std::move(drain_then_);
+  drain_then_ = nullptr;
+  then();
 }
 
 json::value ChannelRouter::status() const {
@@ -112,9 +188,14 @@ json::value ChannelRouter::status() const {
       o["out"] = s->second.out;
       o["denied"] = s->second.denied;
       o["failed"] = s->second.failed;
+      o["retried"] = s->second.retried;
+      o["deadLettered"] = s->second.dead_lettered;
     } else {
-      o["in"] = 0, o["out"] = 0, o["denied"] = 0, o["failed"] = 0;
+      o["in"] = 0, o["out"] = 0, o["denied"] = 0, o["failed"] = 0, o["retried"] = 0, o["deadLettered"] = 0;
     }
+    std::int64_t answering = 0;
+    for (const auto& [key, a] : answering_) answering += channel_of(key) == id ? 1 : 0;
+    o["answering"] = answering;
     o["accounts"] = std::move(accounts);
     o["queue"] = s != stats_.end() ? s->second.queued : 0;
     if (auto d = drivers_.find(id); d != drivers_.end() && d->second->spec.status) {
@@ -149,12 +230,15 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
   drivers_[id] = d;
   stats_[id];
+  // A channel plugin started again (live restart, reconfigure): what it left unanswered is
+  // handled now. At the gateway's start replay() does this once for every channel.
+  if (replayed_) boost::asio::post(io_, [this, id] { redispatch(id); });
   return sdk::Registration([this, id, weak = std::weak_ptr<Driver>(d)] {
     auto it = drivers_.find(id);
     if (it == drivers_.end() || it->second != weak.lock()) return;
     auto dr = it->second;
     drivers_.erase(it);
-    dr->abandon();
+    abandon(*dr);
     auto s = stats_.find(id);
     if (s != stats_.end()) {
       for (auto& [acc, st] : s->second.accounts) st.connected = false;
@@ -170,6 +254,7 @@ void ChannelRouter::receive(sdk::ChannelMessage m, std::function<void(bool, cons
   };
   if (!drivers_.count(m.channel)) return refuse("channel \"" + m.channel + "\" is not registered");
   if (!queue_) return refuse("the inbound queue is not open");
+  if (draining_) return refuse("the gateway is stopping: try again shortly");
   if (m.account.empty()) m.account = "default";
   if (m.ts == 0) m.ts = now_ms();
   if (m.id.empty()) m.id = std::to_string(m.ts) + "-" + sdk::random_hex(4);
@@ -245,34 +330,41 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
     handled(key);
     return;
   }
+  auto answer = std::make_shared<Answer>();
+  answer->key = key;
+  answer->accepted_ms = m.ts;
+  answer->redelivery = m.redelivery;
+  answering_[key] = answer;
   if (decision == channels::Decision::pair) {
     std::string code;
     try {
       code = pairing_.request(m.channel, m.from, m.from_name, m.account, now_ms());
     } catch (const std::exception& e) {
       log_("error", std::string("channels: pairing: ") + e.what());
-      handled(key);
+      answer->finished = true;
+      settle(answer);
       return;
     }
     log_("info", "channels: pairing code for " + m.channel + " sender " + m.from + " issued");
-    send(m.channel, m.account, m.chat,
-         "This bot does not know you yet. Pairing code: " + code +
-             "\nAsk its owner to run: openclaw-host pairing approve " + m.channel + " " + code,
-         nullptr);
-    handled(key);
+    enqueue(m.channel, m.account, m.chat,
+            "This bot does not know you yet. Pairing code: " + code +
+                "\nAsk its owner to run: openclaw-host pairing approve " + m.channel + " " + code,
+            answer, nullptr);
+    answer->finished = true;
+    settle(answer);
     return;
   }
   // Handlers are looked up now; one that is revoked while it works still finishes through `finish`.
-  auto finished = std::make_shared<bool>(false);
   sdk::CommandContext ctx;
   ctx.message = m;
-  ctx.reply = [this, channel = m.channel, account = m.account, chat = m.chat](const std::string& text) {
-    send(channel, account, chat, text, nullptr);
+  ctx.reply = [this, answer, channel = m.channel, account = m.account, chat = m.chat](const std::string& text) {
+    if (answer->abandoned) return;  // its channel stopped: the message is handled again later
+    enqueue(channel, account, chat, text, answer, nullptr);
   };
-  ctx.finish = [this, key, finished] {
-    if (*finished) return;
-    *finished = true;
-    handled(key);
+  ctx.finish = [this, answer] {
+    if (answer->finished) return;
+    answer->finished = true;
+    settle(answer);
   };
   auto handlers = handlers_;  // a handler may add or revoke handlers
   for (const auto& h : handlers) {
@@ -288,13 +380,47 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   ctx.finish();  // nobody wanted it
 }
 
+void ChannelRouter::settle(const std::shared_ptr<Answer>& a) {
+  if (a->abandoned || !a->finished || a->open > 0) return;
+  forget(a);
+  handled(a->key);
+}
+
+void ChannelRouter::dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why) {
+  std::string channel = channel_of(job.answer->key);
+  const std::string key = job.key + "." + std::to_string(job.next_part);
+  log_("error", "channels: reply " + key + " to " + job.to + " on " + channel + " dead-lettered after " +
+                    std::to_string(job.attempt) + " attempt(s): " + why.error);
+  json::object line{{"at", now_ms()},       {"key", key},       {"channel", channel},
+                    {"account", job.account}, {"to", job.to},     {"text", part},
+                    {"attempts", job.attempt}, {"error", why.error}};
+  // An append of one line to a regular file of ours: a torn last line after a crash is skipped
+  // by whoever reads it; nothing earlier is ever rewritten.
+  std::string text = json::serialize(line) + "\n";
+  fs::path file = inst_.paths.state_dir / "channels" / "dead-letter.jsonl";
+  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    log_("error", "channels: cannot append to " + file.string() + ": " + std::strerror(errno));
+  }
+  if (fd >= 0) ::close(fd);
+}
+
 void ChannelRouter::send(const std::string& channel, const std::string& account, const std::string& to,
                          const std::string& text, std::function<void(sdk::Delivery)> done) {
+  enqueue(channel, account, to, text, nullptr, std::move(done));
+}
+
+void ChannelRouter::enqueue(const std::string& channel, const std::string& account, const std::string& to,
+                            const std::string& text, std::shared_ptr<Answer> answer,
+                            std::function<void(sdk::Delivery)> done) {
   auto fail = [&](const std::string& why) {
     if (done) boost::asio::post(io_, [done = std::move(done), why] { done(sdk::Delivery{false, why, {}, 0}); });
   };
   auto it = drivers_.find(channel);
-  if (it == drivers_.end()) return fail("channel \"" + channel + "\" is not running");
+  if (it == drivers_.end()) {
+    if (answer) forget(answer);  // it stays queued until the channel is back
+    return fail("channel \"" + channel + "\" is not running");
+  }
   if (to.empty()) return fail("no target to send to");
   if (text.empty()) return fail("no text to send");
   auto job = std::make_shared<Job>();
@@ -303,14 +429,24 @@ void ChannelRouter::send(const std::string& channel, const std::string& account,
   for (auto& p : sdk::split_text(text, it->second->spec.text_limit)) job->parts.push_back(std::move(p));
   job->total = static_cast<int>(job->parts.size());
   job->done = std::move(done);
+  if (answer) {
+    job->key = answer->key + "#" + std::to_string(answer->replies++);
+    job->retry_until_ms = answer->accepted_ms +
+                          std::chrono::duration_cast<std::chrono::milliseconds>(it->second->spec.retry_for).count();
+    ++answer->open;
+    job->answer = std::move(answer);
+  } else {
+    job->key = "send/" + sdk::random_hex(8) + "#0";
+  }
   it->second->jobs.push_back(job);
   pump(it->second);
 }
 
 // Starts sends until the driver has `max_in_flight` parts out (one at a time with pacing). The
 // parts of one text go in order, and so do texts to one destination: a job starts only when no
-// earlier job for the same account and target is still queued. Only the front of the queue is
-// searched (kScan jobs), so a long backlog for one busy destination costs no quadratic scan.
+// earlier job for the same account and target is still queued (a reply backing off before its
+// retry holds the ones behind it). Only the front of the queue is searched (kScan jobs), so a
+// long backlog for one busy destination costs no quadratic scan.
 void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
   constexpr std::size_t kScan = 64;
   if (d->gone || d->pacing) return;
@@ -322,15 +458,20 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
       const auto& j = d->jobs[i];
       std::pair<std::string_view, std::string_view> dest{j->account, j->to};
       bool blocked = std::find(earlier.begin(), earlier.end(), dest) != earlier.end();
-      if (!blocked && !j->sending) {
+      if (!blocked && !j->sending && !j->waiting) {
         job = j;
         break;
       }
       if (!blocked) earlier.push_back(dest);
     }
     if (!job) return;  // every candidate waits for a send in flight
-    std::string part = std::move(job->parts.front());
-    job->parts.pop_front();
+    sdk::OutboundPart part;
+    part.account = job->account;
+    part.to = job->to;
+    part.text = job->parts.front();
+    part.key = job->key + "." + std::to_string(job->next_part);
+    part.attempt = ++job->attempt;
+    part.redelivery = job->attempt > 1 || (job->answer && job->answer->redelivery);
     job->sending = true;
     ++d->in_flight;
     std::weak_ptr<Driver> weak = d;
@@ -339,19 +480,7 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
       if (!dr || dr->gone) return;
       --dr->in_flight;
       job->sending = false;
-      if (!r.ok || job->parts.empty()) {
-        std::erase(dr->jobs, job);
-        if (r.ok) {
-          ++stats_[dr->spec.id].out;
-          job->deliver(sdk::Delivery{true, {}, r.message_id, job->total});
-        } else {
-          ++stats_[dr->spec.id].failed;
-          r.parts = job->total;
-          job->deliver(std::move(r));
-        }
-      } else {
-        job->last_id = r.message_id;
-      }
+      on_delivery(dr, job, std::move(r));
       if (dr->spec.min_interval.count() > 0) {
         dr->pacing = true;
         dr->pace.expires_after(dr->spec.min_interval);
@@ -366,7 +495,7 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
       }
     };
     try {
-      d->spec.send(job->account, job->to, part, [this, after](sdk::Delivery r) {
+      d->spec.send(part, [this, after](sdk::Delivery r) {
         // Always continue on a fresh turn: a driver may answer from inside send().
         boost::asio::post(io_, [after, r = std::move(r)]() mutable { after(std::move(r)); });
       });
@@ -374,6 +503,60 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
       boost::asio::post(io_, [after, why = std::string(e.what())] { after(sdk::Delivery{false, why, {}, 0}); });
     }
   }
+}
+
+// One part's outcome: the next part, the text's delivery, a retry after a backoff, or (a reply out
+// of retries) the dead-letter file.
+void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job, sdk::Delivery r) {
+  auto& st = stats_[d->spec.id];
+  if (r.ok) {
+    std::string part = std::move(job->parts.front());
+    job->parts.pop_front();
+    ++job->next_part;
+    job->attempt = 0;
+    job->last_id = r.message_id;
+    if (!job->parts.empty()) return;
+    std::erase(d->jobs, job);
+    ++st.out;
+    sdk::Delivery ok{true, {}, r.message_id, job->total};
+    ok.delivered = job->total;
+    job->deliver(std::move(ok));
+    if (job->answer) {
+      --job->answer->open;
+      settle(job->answer);
+    }
+    return;
+  }
+  if (job->answer && !r.permanent && now_ms() < job->retry_until_ms) {
+    ++st.retried;
+    if (job->attempt == 1) {
+      log_("warn", "channels: reply " + job->key + " to " + job->to + " on " + d->spec.id + " failed (" + r.error +
+                       "); retrying with backoff");
+    }
+    auto delay = std::chrono::milliseconds(1000) * (1 << std::min(job->attempt - 1, 5));
+    job->waiting = true;
+    if (!job->backoff) job->backoff = std::make_shared<boost::asio::steady_timer>(io_);
+    job->backoff->expires_after(std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(30)));
+    std::weak_ptr<Driver> weak = d;
+    job->backoff->async_wait([this, weak, job](const boost::system::error_code& ec) {
+      auto dr = weak.lock();
+      if (ec || !dr || dr->gone) return;
+      job->waiting = false;
+      pump(dr);
+    });
+    return;
+  }
+  std::erase(d->jobs, job);
+  ++st.failed;
+  if (job->answer) {
+    ++st.dead_lettered;
+    dead_letter(*job, job->parts.empty() ? std::string() : job->parts.front(), r);
+    --job->answer->open;
+    settle(job->answer);
+  }
+  r.parts = job->total;
+  r.delivered = job->next_part;
+  job->deliver(std::move(r));
 }
 
 sdk::Registration ChannelRouter::add_command_handler(sdk::CommandHandler handler) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
 
 #include "channels/access.hpp"
@@ -20,9 +21,6 @@
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/queue.hpp"
 
-namespace boost::asio {
-class io_context;
-}
 
 namespace openclaw::gateway {
 
@@ -40,8 +38,13 @@ class ChannelRouter final : public sdk::Channels {
   /// plugins started, so their drivers can answer). Messages of a channel that is not
   /// registered now stay queued.
   void replay();
-  /// Fails every send in flight and forgets the drivers (the plugins are stopping).
+  /// Fails every send in flight and forgets the drivers (the plugins are stopping). Messages
+  /// whose replies were not delivered stay queued for the next start.
   void stop();
+  /// The gateway is stopping: new messages are refused ("the gateway is stopping"), and `then`
+  /// runs once every accepted message is answered, or at `deadline` with what is left logged
+  /// (it stays queued and is answered at the next start).
+  void drain(std::chrono::milliseconds deadline, std::function<void()> then);
 
   /// {"<id>": {"registered", "accounts": {...}, "in", "out", "queue"}} for channels.status.
   boost::json::value status() const;
@@ -62,6 +65,7 @@ class ChannelRouter final : public sdk::Channels {
  private:
   struct Job;
   struct Driver;
+  struct Answer;
   struct AccountState {
     bool connected = false;
     std::string last_error;
@@ -69,6 +73,7 @@ class ChannelRouter final : public sdk::Channels {
   };
   struct Stats {
     std::int64_t in = 0, out = 0, denied = 0, failed = 0;
+    std::int64_t retried = 0, dead_lettered = 0;
     std::int64_t queued = 0;  ///< its messages in the inbound queue
     std::map<std::string, AccountState> accounts;
   };
@@ -76,6 +81,23 @@ class ChannelRouter final : public sdk::Channels {
   void dispatch(const sdk::ChannelMessage& m, const std::string& key);
   /// Takes `key` off the inbound queue (the message is handled).
   void handled(const std::string& key);
+  /// Queues `text` for `to`; a reply (`answer` set) is retried until delivered or dead-lettered
+  /// and counts toward its message's answer.
+  void enqueue(const std::string& channel, const std::string& account, const std::string& to,
+               const std::string& text, std::shared_ptr<Answer> answer,
+               std::function<void(sdk::Delivery)> done);
+  /// Takes the message of `a` off the queue once its handler finished and its replies are out.
+  void settle(const std::shared_ptr<Answer>& a);
+  /// Hands the queued messages of `channel` (all channels when empty) that nobody is answering
+  /// now to the handlers again.
+  void redispatch(const std::string& channel);
+  void dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why);
+  void on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job, sdk::Delivery r);
+  void abandon(Driver& d);
+  /// drain(): runs the continuation once nothing is being answered or the deadline passed.
+  void check_drained(const std::shared_ptr<boost::asio::steady_timer>& timer);
+  /// `a` is no longer being answered (its channel stopped); its message stays queued.
+  void forget(const std::shared_ptr<Answer>& a);
   void pump(const std::shared_ptr<Driver>& d);
   std::vector<std::string> approved(const std::string& channel);
 
@@ -86,6 +108,12 @@ class ChannelRouter final : public sdk::Channels {
   channels::PairingStore pairing_;
   std::unique_ptr<sdk::DurableQueue> queue_;
   std::map<std::string, std::shared_ptr<Driver>> drivers_;
+  /// Messages handed to a handler whose answer is not complete yet, by queue key.
+  std::map<std::string, std::shared_ptr<Answer>> answering_;
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_until_;
+  std::function<void()> drain_then_;
+  bool replayed_ = false;  ///< replay() ran: a channel registering later gets its backlog at once
   std::map<std::string, Stats> stats_;
   struct Handler {
     std::uint64_t id;

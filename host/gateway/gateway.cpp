@@ -35,6 +35,9 @@ namespace json = boost::json;
 
 namespace {
 
+/// How long a stop waits for accepted channel messages to be answered.
+constexpr int kDrainMs = 5000;
+
 // Watches the config file by its stat (inode, size, mtime) every 250 ms, which sees an editor's
 // save-by-rename and `config set`'s atomic write alike, and costs one stat(2) per turn. Calls
 // `on_change` with the new file parsed, or `on_error` when it does not parse.
@@ -207,6 +210,10 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   // Declared first: gives back the leases and the record after everything else has stopped.
   Lifecycle life(inst, env, options, err);
   auto log = [&life](const std::string& level, const std::string& msg) { life.log(level, msg); };
+  if (!options.token) {
+    log("warn", "this gateway has no token (gateway.auth.token): every local program can drive it; `openclaw-host" +
+                    (paths.profile ? " --profile " + *paths.profile : std::string()) + " setup` creates one");
+  }
 
   // Declared before the plugins and servers that post work to it, so it outlives them.
   boost::asio::io_context io;
@@ -281,6 +288,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   sdk::HttpServer::Options http_options;
   http_options.websocket_message_limit = kTransportLimit;
   http_options.websocket_send_limit = kMaxBufferedBytes;
+  // No web page may drive the gateway: Host and Origin are checked on every request and upgrade.
+  http_options.origin_policy = sdk::OriginPolicy::from_config(inst.config.root());
   // Built-in endpoints answer at once; anything else goes to a plugin route, which may answer
   // later.
   sdk::HttpServer http(
@@ -377,13 +386,13 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     deadline.expires_after(std::chrono::milliseconds(10));
     deadline.async_wait([&](const boost::system::error_code&) { wait_closed(); });
   };
+  bool stopping = false;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    // Plugins first: calls in flight to them are answered before the clients are told to go.
-    plugin_watchers.clear();
-    config_watch.stop();
+  // Plugins first: calls in flight to them are answered before the clients are told to go.
+  auto finish_stop = [&] {
+    if (stopping) return;
+    stopping = true;
+    signals.cancel();
     manager.stop_all();
     channels.stop();
     protocol.shutdown("gateway stopping");
@@ -392,6 +401,18 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     presence_timer.cancel();
     stop_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
     wait_closed();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+    plugin_watchers.clear();
+    config_watch.stop();
+    // Accepted channel messages are answered first (new ones are refused meanwhile), within
+    // kDrainMs; what is left stays queued for the next start. A second signal skips the wait.
+    signals.async_wait([&](const boost::system::error_code& e2, int) {
+      if (!e2) finish_stop();
+    });
+    channels.drain(std::chrono::milliseconds(kDrainMs), [&] { finish_stop(); });
   });
 
   std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";

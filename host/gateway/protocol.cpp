@@ -46,7 +46,9 @@ void Protocol::add_method(std::string name, sdk::MethodHandler handler) {
   methods_[std::move(name)] = std::move(handler);
 }
 
-void Protocol::add_async_method(std::string name, sdk::AsyncMethodHandler handler) {
+void Protocol::add_async_method(std::string name, sdk::AsyncMethodHandler handler,
+                                std::chrono::milliseconds timeout) {
+  async_timeouts_[name] = timeout;
   async_methods_[std::move(name)] = std::move(handler);
 }
 
@@ -227,7 +229,7 @@ void Protocol::dispatch(Connection& c, const json::value& id, const std::string&
       respond.error("UNAVAILABLE", method + " failed: " + e.what());
     }
   } else if (auto a = async_methods_.find(method); a != async_methods_.end()) {
-    timeout = kDefaultTimeout;
+    timeout = async_timeouts_.at(method);
     try {
       a->second(params, c.caller, respond);
     } catch (const std::exception& e) {

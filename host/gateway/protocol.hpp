@@ -67,9 +67,11 @@ class Protocol {
   /// Adds a built-in method that answers at once. Must precede the first connection.
   void add_method(std::string name, sdk::MethodHandler handler);
   /// Adds a built-in method that answers through its responder, now or later.
-  void add_async_method(std::string name, sdk::AsyncMethodHandler handler);
   /// Built-in methods' answer deadline when they answer later (plugin methods bring their own).
   static constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+  /// `timeout`: how long the method may take to answer before the client gets TIMEOUT.
+  void add_async_method(std::string name, sdk::AsyncMethodHandler handler,
+                        std::chrono::milliseconds timeout = kDefaultTimeout);
   std::vector<std::string> method_names() const;
   static const std::vector<std::string>& event_names();
 
@@ -130,6 +132,7 @@ class Protocol {
   ProtocolContext ctx_;
   std::map<std::string, sdk::MethodHandler> methods_;
   std::map<std::string, sdk::AsyncMethodHandler> async_methods_;
+  std::map<std::string, std::chrono::milliseconds> async_timeouts_;
   std::map<std::uint64_t, Connection> connections_;
 };
 

@@ -8,8 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -178,19 +183,7 @@ class IrcUser {
 };
 
 // A copy of the bundled channel plugins a test needs, as a plugins folder of its own.
-fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
-  fs::path dir = sb.home() / "bundled";
-  for (const auto& id : ids) {
-    fs::create_directories(dir / id);
-    for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_BUILD_DIR) / "plugins" / id)) {
-      fs::copy_file(e.path(), dir / id / e.path().filename(), fs::copy_options::overwrite_existing);
-    }
-    fs::permissions(dir / id, fs::perms(0755));
-  }
-  fs::permissions(dir, fs::perms(0755));
-  sb.env()["OPENCLAW_BUNDLED_PLUGINS_DIR"] = dir.string();
-  return dir;
-}
+fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) { return bundle_plugins(sb, ids); }
 
 // Writes `root` as the config of `profile` (state dir 0700, file 0600); returns the file.
 fs::path write_profile_config(Sandbox& sb, const std::string& profile, const json::object& root) {
@@ -447,6 +440,94 @@ BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {
   BOOST_TEST(contains(st.out, "disconnected"));
 }
 
+BOOST_AUTO_TEST_CASE(a_20kb_text_is_sent_whole_and_the_cli_waits_for_every_paced_line) {
+  // 45-odd lines paced by flood control take longer than the old fixed 10 s: the CLI waited
+  // that long, then reported a failure for a text that was still going out.
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc"});
+  Bot bot(sb, "long", irc_config(server.port(), "longbot"));
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  IrcUser owner(server.port(), "owner");
+  owner.mark();
+  std::string text;
+  int words = 0;
+  for (; text.size() < 20000; ++words) text += "w" + std::to_string(words) + "w " + std::string(90, 'x') + " ";
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = bot.cli({"message", "send", "--channel", "irc", "--target", "owner", "--message", text});
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(contains(r.out, "Sent to owner on irc"), r.out);
+  BOOST_TEST_MESSAGE("20 KB sent in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  // Every word arrives, once.
+  std::string last = "w" + std::to_string(words - 1) + "w";
+  BOOST_TEST(poll_until([&] {
+    auto ls = owner.privmsgs_from("longbot");
+    return !ls.empty() && contains(ls.back(), last);
+  }, 30s));
+  auto lines = owner.privmsgs_from("longbot");
+  BOOST_TEST(lines.size() >= 40u);
+  std::string got;
+  for (const auto& l : lines) got += l;
+  for (int i = 0; i < words; ++i) {
+    std::string w = "w" + std::to_string(i) + "w";
+    auto first = got.find(w);
+    BOOST_TEST((first != std::string::npos && got.find(w, first + 1) == std::string::npos), w);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unsolicited_sasl_exchange_gets_no_credentials) {
+  // A server (or a man in the middle on a plain connection) that ACKs a SASL request nobody made
+  // and asks for AUTHENTICATE: the bot, with SASL off, must send nothing of its password.
+  PortBlock ircd{1};
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(ircd.base()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_REQUIRE(::listen(listener, 1) == 0);
+  std::mutex mu;
+  std::string got;
+  std::atomic<bool> joined{false};
+  std::thread server([&] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool greeted = false;
+    char buf[4096];
+    while (!joined) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      std::lock_guard lock(mu);
+      got.append(buf, static_cast<size_t>(n));
+      if (!greeted && contains(got, "USER ")) {
+        greeted = true;
+        std::string evil = ":srv CAP * ACK :sasl\r\n:srv AUTHENTICATE +\r\n:srv 001 bot :welcome\r\n";
+        ::send(fd, evil.data(), evil.size(), MSG_NOSIGNAL);
+      }
+      if (contains(got, "JOIN ")) joined = true;  // the bot went on after the server's lines
+    }
+    ::close(fd);
+  });
+  Sandbox sb;
+  channel_plugins(sb, {"irc"});
+  json::object irc = irc_config(ircd.base(), "bot");
+  irc["password"] = "server-password-never-for-sasl";
+  Bot bot(sb, "nosasl", irc);
+  bot.start();
+  BOOST_TEST(poll_until([&] { return joined.load(); }, 20s), bot.logs());
+  bot.gw->stop(SIGTERM);
+  server.join();
+  ::close(listener);
+  std::lock_guard lock(mu);
+  BOOST_TEST(!contains(got, "AUTHENTICATE"), got);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- webhook ---------------------------------------------------------------------------------
@@ -635,7 +716,7 @@ BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_sender
   // ...and once all three messages are handled (their replies queued), ops-a's second reply is
   // still waiting for its first.
   BOOST_REQUIRE(poll_until(
-      [&] { return contains(sb.run({"--profile", "order", "channels", "status", "--json"}).out, "\"queue\":0"); }, 10s));
+      [&] { return contains(sb.run({"--profile", "order", "channels", "status", "--json"}).out, "\"answering\":3"); }, 10s));
   BOOST_TEST(sink.requests().size() == 2u);
   sink.release();
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == 3u; }, 10s));
@@ -651,6 +732,190 @@ BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_sender
   BOOST_TEST(contains(for_a[0], "Commands:"));
   BOOST_TEST(contains(for_a[1], "ports:"));
   BOOST_TEST(to_of(got.back()) == "ops-a");
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- durability: "accepted" means "will be answered" -------------------------------------------
+
+namespace {
+
+// One signed POST that may fail (the gateway is being killed): the status, or 0 when the
+// connection broke.
+int try_post(int port, const std::string& body) {
+  boost::asio::io_context io;
+  openclaw::sdk::HttpClientRequest r;
+  r.method = "POST";
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/hooks/ops";
+  r.body = body;
+  r.headers = signed_headers(kWebhookSecret, body, unix_now());
+  r.timeout = 10s;
+  std::optional<openclaw::sdk::HttpClientResponse> res;
+  openclaw::sdk::http_request(io, r, [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
+  if (!run_until(io, [&] { return res.has_value(); }, 15s) || !res->error.empty()) return 0;
+  return res->status;
+}
+
+// What the sink got, by idempotency key: how often, and how often unmarked as a redelivery.
+struct Deliveries {
+  std::map<std::string, int> times, unmarked;
+  explicit Deliveries(const std::vector<openclaw::sdk::HttpRequest>& got) {
+    for (const auto& r : got) {
+      auto key = r.headers.find("idempotency-key");
+      if (key == r.headers.end()) continue;
+      ++times[key->second];
+      auto body = json::parse(r.body).as_object();
+      bool marked = r.headers.count("x-openclaw-redelivery") && body.at("redelivery").as_bool();
+      if (!marked) ++unmarked[key->second];
+      BOOST_TEST(std::string(body.at("id").as_string()) == key->second);
+    }
+  }
+  bool answered(const std::string& id) const { return times.count("webhook/ops/" + id + "#0.0") > 0; }
+};
+
+std::unique_ptr<Child> restart_gateway(Sandbox& sb, const PortBlock& block, const std::string& profile) {
+  auto gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  return gw;
+}
+
+std::string command(const std::string& id) {
+  return R"({"id":")" + id + R"(","from":"ops-)" + id + R"(","text":"/help"})";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(channels_durability)
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_message_is_answered_across_kill_9_rounds) {
+  ReplySink sink;
+  Sandbox sb;
+  PortBlock block{130};
+  auto gw = start_webhook_gateway(sb, block, "durable", sink);
+  std::mt19937 rng(std::random_device{}());
+  std::set<std::string> acked;
+  constexpr int kRounds = 3, kPerRound = 400, kSenders = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    std::mutex mu;
+    std::atomic<int> accepted{0};
+    std::vector<std::thread> senders;
+    for (int t = 0; t < kSenders; ++t) {
+      senders.emplace_back([&, t] {
+        for (int i = t; i < kPerRound; i += kSenders) {
+          std::string id = "r" + std::to_string(round) + "-" + std::to_string(i);
+          int status = try_post(block.base(), command(id));
+          if (status == 0) return;  // killed: the rest of this sender's messages are never sent
+          if (status == 202) {
+            std::lock_guard lock(mu);
+            acked.insert(id);
+            ++accepted;
+          }
+        }
+      });
+    }
+    // Killed at a random moment while messages arrive and answers leave.
+    int at = std::uniform_int_distribution<int>(kPerRound / 10, kPerRound * 8 / 10)(rng);
+    BOOST_REQUIRE(poll_until([&] { return accepted.load() >= at; }, 60s));
+    BOOST_REQUIRE(gw->stop(SIGKILL).has_value());
+    for (auto& s : senders) s.join();
+    gw = restart_gateway(sb, block, "durable");
+  }
+  // Every 202 is answered; a message answered twice was in flight at a kill, and the second
+  // delivery says so (same idempotency key, marked as a redelivery).
+  BOOST_REQUIRE_MESSAGE(poll_until([&] {
+    Deliveries d(sink.requests());
+    return std::all_of(acked.begin(), acked.end(), [&](const std::string& id) { return d.answered(id); });
+  }, 60s), "not every acknowledged message was answered");
+  Deliveries d(sink.requests());
+  int duplicated = 0;
+  for (const auto& [key, n] : d.times) {
+    if (n > 1) ++duplicated;
+    BOOST_TEST(d.unmarked[key] <= 1, key << " delivered " << n << " times, " << d.unmarked[key] << " unmarked");
+  }
+  BOOST_TEST_MESSAGE("acknowledged " << acked.size() << ", answered all, duplicated " << duplicated);
+  // At most the replies in flight at each kill (8 at once per round, plus those whose
+  // acknowledgement was not written yet) come twice.
+  BOOST_TEST(duplicated <= kRounds * 16);
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_sink_that_never_answers_loses_nothing_and_sigterm_drains_in_time) {
+  Sandbox sb;
+  PortBlock block{130};
+  std::set<std::string> acked;
+  {
+    ReplySink deaf(/*hold=*/true);
+    auto gw = start_webhook_gateway(sb, block, "deaf", deaf);
+    for (int i = 0; i < 30; ++i) {
+      std::string id = "d" + std::to_string(i);
+      BOOST_REQUIRE_EQUAL(try_post(block.base(), command(id)), 202);
+      acked.insert(id);
+    }
+    BOOST_REQUIRE(poll_until([&] { return deaf.requests().size() >= 8; }, 10s));
+    // SIGTERM waits for the answers (which cannot come) for a bounded time, then stops and
+    // says what stays queued.
+    auto t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(gw->stop(SIGTERM, 15s) == 0);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 9s));
+    BOOST_TEST(contains(read_file(sb.home() / ".openclaw-deaf" / "logs" / "gateway.log"),
+                        "30 accepted message(s) not answered yet"));
+  }
+  // The same sink's port, answering now: every accepted message is answered after the restart.
+  ReplySink sink;
+  auto cfg = sb.home() / ".openclaw-deaf" / "openclaw.json";
+  auto root = json::parse(read_file(cfg)).as_object();
+  root["channels"].as_object()["webhook"].as_object()["replyUrl"] = sink.url();
+  write_file(cfg, json::serialize(root));
+  auto gw = restart_gateway(sb, block, "deaf");
+  BOOST_REQUIRE_MESSAGE(poll_until([&] {
+    Deliveries d(sink.requests());
+    return std::all_of(acked.begin(), acked.end(), [&](const std::string& id) { return d.answered(id); });
+  }, 30s), gw->err());
+  BOOST_REQUIRE(poll_until(
+      [&] { return contains(sb.run({"--profile", "deaf", "channels", "status", "--json"}).out, "\"queue\":0"); }, 10s));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_that_keeps_failing_is_retried_then_dead_lettered_with_a_log_line) {
+  Sandbox sb;
+  PortBlock block{130};
+  PortBlock closed{1};  // nobody listens here: every reply is refused
+  ReplySink unused;
+  auto gw = start_webhook_gateway(sb, block, "dead", unused,
+                                  {{"replyUrl", "http://127.0.0.1:" + std::to_string(closed.base()) + "/r"},
+                                   {"replyRetrySeconds", 2}});
+  BOOST_REQUIRE_EQUAL(try_post(block.base(), command("x1")), 202);
+  fs::path dead = sb.home() / ".openclaw-dead" / "channels" / "dead-letter.jsonl";
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return fs::exists(dead) && !read_file(dead).empty(); }, 15s), gw->err());
+  auto line = json::parse(read_file(dead)).as_object();
+  BOOST_TEST(std::string(line.at("key").as_string()) == "webhook/ops/x1#0.0");
+  BOOST_TEST(line.at("attempts").as_int64() >= 2);  // retried before giving up
+  BOOST_TEST(contains(std::string(line.at("text").as_string()), "Commands:"));
+  auto status = sb.run({"--profile", "dead", "channels", "status", "--json"}).out;
+  BOOST_TEST(contains(status, "\"deadLettered\":1"));
+  BOOST_TEST(contains(status, "\"queue\":0"));
+  BOOST_TEST(contains(read_file(sb.home() / ".openclaw-dead" / "logs" / "gateway.log"), "dead-lettered after"));
+  BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_signed_request_replayed_after_a_restart_is_still_refused) {
+  ReplySink sink;
+  Sandbox sb;
+  PortBlock block{130};
+  auto gw = start_webhook_gateway(sb, block, "replay", sink);
+  std::string body = command("once");
+  auto headers = signed_headers(kWebhookSecret, body, unix_now());
+  BOOST_TEST(post(block.base(), "/hooks/ops", body, headers).status == 202);
+  BOOST_REQUIRE(gw->stop(SIGKILL).has_value());
+  gw = restart_gateway(sb, block, "replay");
+  auto again = post(block.base(), "/hooks/ops", body, headers);
+  BOOST_TEST(again.status == 409, again.body);
+  // The same message id signed anew is a duplicate too.
+  auto resigned = post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
+  BOOST_TEST(resigned.status == 409, resigned.body);
+  // A new message still passes.
+  BOOST_TEST(try_post(block.base(), command("twice")) == 202);
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 

@@ -238,6 +238,20 @@ void install_fixture(const std::string& name, const fs::path& dest) {
   }
 }
 
+fs::path bundle_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
+  fs::path dir = sb.home() / "bundled";
+  for (const auto& id : ids) {
+    fs::create_directories(dir / id);
+    for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_BUILD_DIR) / "plugins" / id)) {
+      fs::copy_file(e.path(), dir / id / e.path().filename(), fs::copy_options::overwrite_existing);
+    }
+    fs::permissions(dir / id, fs::perms(0755));
+  }
+  fs::permissions(dir, fs::perms(0755));
+  sb.env()["OPENCLAW_BUNDLED_PLUGINS_DIR"] = dir.string();
+  return dir;
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;

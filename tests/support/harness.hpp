@@ -153,6 +153,10 @@ class Child {
 /// permissions (0755 dirs and library, 0644 manifest).
 void install_fixture(const std::string& name, const fs::path& dest);
 
+/// Copies the built bundled plugins `ids` (e.g. "webhook", "irc") into a plugins folder of the
+/// sandbox's own and makes it the sandbox's bundled plugin dir; returns the folder.
+fs::path bundle_plugins(Sandbox& sb, const std::vector<std::string>& ids);
+
 /// True when `needle` occurs in `hay`.
 inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;

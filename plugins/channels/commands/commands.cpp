@@ -69,7 +69,7 @@ class Commands final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     auto* channels = host.service<sdk::Channels>();
-    if (!channels) throw std::runtime_error("this host has no channels service (openclaw.channels 2)");
+    if (!channels) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     instances_ = host.service<sdk::Instances>();
     handler_ = channels->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
   }

@@ -70,7 +70,8 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.integer("port", s.port, 1, 65535);
   c.string("caFile", s.ca_file);
   c.string("nick", s.nick);
-  if (!valid_nick(s.nick)) c.problem("nick", "\"" + s.nick + "\" is not a valid IRC nick");
+  // Shown JSON-quoted: a nick with a CR/LF in it must not become a second log line.
+  if (!valid_nick(s.nick)) c.problem("nick", sdk::shown_value("nick", json::string(s.nick)) + " is not a valid IRC nick");
   c.string("username", s.username);
   c.string("realname", s.realname);
   if (s.username.empty()) s.username = s.nick;
@@ -150,12 +151,13 @@ class IrcPlugin final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 2)");
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     sdk::ChannelDriver d;
     d.id = "irc";
     d.text_limit = 16384;  // split into 512-byte lines here, per target
-    d.send = [this](const std::string&, const std::string& to, const std::string& text,
-                    std::function<void(sdk::Delivery)> done) { send_text(to, text, std::move(done)); };
+    d.send = [this](const sdk::OutboundPart& part, std::function<void(sdk::Delivery)> done) {
+      send_text(part.to, part.text, std::move(done));
+    };
     d.status = [this] { return status(); };
     driver_ = channels_->register_channel(std::move(d));
     tokens_ = s_.flood_burst;
@@ -214,7 +216,11 @@ class IrcPlugin final : public sdk::Plugin {
   void on_open() {
     host_->log(sdk::LogLevel::info, "irc: connected to " + s_.host + ":" + std::to_string(s_.port) +
                                         (s_.tls ? " (TLS, certificate verified)" : ""));
-    if (s_.sasl) raw("CAP REQ :sasl\r\n");
+    sasl_ = Sasl::none;
+    if (s_.sasl) {
+      raw("CAP REQ :sasl\r\n");
+      sasl_ = Sasl::requested;
+    }
     if (!s_.password.empty() && !s_.sasl) raw(irc::build("PASS", {s_.password}));
     raw(irc::build("NICK", {nick_}));
     raw(irc::build("USER", {s_.username, "0", "*", s_.realname}));
@@ -242,19 +248,35 @@ class IrcPlugin final : public sdk::Plugin {
     }
   }
 
+  static bool has_word(const std::string& list, std::string_view word) {
+    std::size_t i = 0;
+    while (i < list.size()) {
+      std::size_t j = list.find(' ', i);
+      if (j == std::string::npos) j = list.size();
+      if (std::string_view(list).substr(i, j - i) == word) return true;
+      i = j + 1;
+    }
+    return false;
+  }
+
   void handle(const irc::Line& l) {
     const auto& p = l.params;
     if (l.command == "PING") {
       raw(irc::build("PONG", {p.empty() ? std::string() : p.back()}));  // never held back by flood control
     } else if (l.command == "CAP" && p.size() >= 3) {
-      if (p[1] == "ACK" && p.back().find("sasl") != std::string::npos) {
+      // Only the answer to our own request counts, and only the exact capability: an unsolicited
+      // or look-alike ACK must not make us send credentials with SASL off.
+      if (p[1] == "ACK" && sasl_ == Sasl::requested && has_word(p.back(), "sasl")) {
+        sasl_ = Sasl::authenticating;
         raw("AUTHENTICATE PLAIN\r\n");
-      } else if (p[1] == "NAK") {
+      } else if (p[1] == "NAK" && sasl_ == Sasl::requested) {
+        sasl_ = Sasl::none;
         last_error_ = "the server does not offer SASL";
         host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
         raw("CAP END\r\n");
       }
-    } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+") {
+    } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+" && sasl_ == Sasl::authenticating) {
+      sasl_ = Sasl::sent;
       std::string plain = s_.sasl_user + std::string(1, '\0') + s_.sasl_user + std::string(1, '\0') + s_.sasl_password;
       raw("AUTHENTICATE " + irc::base64(plain) + "\r\n");
     } else if (l.command == "903") {
@@ -389,6 +411,7 @@ class IrcPlugin final : public sdk::Plugin {
   std::string buffer_;
   std::string nick_;
   int nick_tries_ = 0;
+  enum class Sasl { none, requested, authenticating, sent } sasl_ = Sasl::none;
   bool registered_ = false;
   bool stopping_ = false;
   int attempt_ = 0;

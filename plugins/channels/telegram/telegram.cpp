@@ -95,14 +95,15 @@ class Telegram final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 2)");
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     offset_file_ = host.data_dir() / "offset.json";
     load_offset();
     sdk::ChannelDriver d;
     d.id = "telegram";
     d.text_limit = 4096;  // sendMessage's limit is 4096 characters: bytes are never more
-    d.send = [this](const std::string&, const std::string& to, const std::string& text,
-                    std::function<void(sdk::Delivery)> done) { send_message(to, text, std::move(done), 0); };
+    d.send = [this](const sdk::OutboundPart& part, std::function<void(sdk::Delivery)> done) {
+      send_message(part.to, part.text, std::move(done), 0);
+    };
     d.status = [this] { return status(); };
     driver_ = channels_->register_channel(std::move(d));
     http_ = sdk::HttpClient::create(host.io());  // one TLS handshake, not one per call

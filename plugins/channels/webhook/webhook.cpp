@@ -3,6 +3,8 @@
 // bearer token; the message is answered 202 once the host has queued it durably. Replies are
 // POSTed, signed the same way, to `channels.webhook.replyUrl`. Public SDK only.
 
+#include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
@@ -17,6 +20,7 @@
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
+#include <openclaw/sdk/queue.hpp>
 
 namespace sdk = openclaw::sdk;
 namespace json = boost::json;
@@ -35,6 +39,7 @@ struct Settings {
   std::string ca_file;
   std::size_t max_body = 64 * 1024;
   std::int64_t tolerance_s = 300;
+  std::int64_t retry_s = 3600;  // how long a failing reply is retried before it is dead-lettered
   std::set<std::string> hooks;  // allowed names; empty: any
 };
 
@@ -72,6 +77,9 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.integer("toleranceSeconds", tolerance, 1, 3600);
   s.max_body = static_cast<std::size_t>(max_body);
   s.tolerance_s = tolerance;
+  int retry = static_cast<int>(s.retry_s);
+  c.integer("replyRetrySeconds", retry, 1, 7 * 24 * 3600);
+  s.retry_s = retry;
   if (const auto* v = o.if_contains("hooks")) {
     if (!v->is_array()) {
       c.problem("hooks", "must be a list of hook names");
@@ -92,6 +100,77 @@ sdk::HttpResponse answer(int status, const std::string& code, const std::string&
   return sdk::HttpResponse::error(status, code, message);
 }
 
+std::string header_of(const sdk::HttpRequest& r, const char* name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+// What was accepted within the replay window: a 60-bit hash per request (its id, or its
+// signature), in memory as a hash set and a time-ordered list, on disk as a DurableLog of
+// "<unix seconds> <hex>" lines, so a restart still refuses a replay. About 50 bytes an entry,
+// given back as entries age out; the file is rewritten to what is live when it is mostly dead.
+class ReplayWindow {
+ public:
+  void open(boost::asio::io_context& io, const std::filesystem::path& file, std::int64_t oldest) {
+    log_ = sdk::DurableLog::open(io, file);
+    for (const auto& line : log_->lines_at_open()) {
+      char* end = nullptr;
+      long long at = std::strtoll(line.c_str(), &end, 10);
+      if (!end || *end != ' ' || at < oldest) continue;
+      std::uint64_t h = std::strtoull(end + 1, nullptr, 16);
+      if (set_.insert(h).second) order_.emplace_back(at, h);
+    }
+    log_->release_lines_at_open();
+    std::sort(order_.begin(), order_.end());
+    compact();
+  }
+  void close() { log_.reset(); }
+  bool contains(const std::string& key) const { return set_.count(hash(key)) != 0; }
+  /// Records `key` at `at`; `durable` runs once it is on disk (at once without a journal).
+  void add(const std::string& key, std::int64_t at, std::function<void()> durable) {
+    std::uint64_t h = hash(key);
+    if (set_.insert(h).second) order_.emplace_back(at, h);
+    if (!log_) return durable();
+    log_->append(line_of(at, h), [durable = std::move(durable)](bool, const std::string&) { durable(); });
+  }
+  /// Forgets `key` (it was not accepted after all). Its line on disk stays until the next
+  /// rewrite: a restart may refuse that one resend as a replay, never accept a replay.
+  void remove(const std::string& key) { set_.erase(hash(key)); }
+  void prune(std::int64_t oldest) {
+    while (!order_.empty() && order_.front().first < oldest) {
+      set_.erase(order_.front().second);
+      order_.pop_front();
+    }
+    if (order_.empty() && set_.bucket_count() > 64) {
+      std::unordered_set<std::uint64_t>().swap(set_);  // a burst's buckets, given back
+      std::deque<std::pair<std::int64_t, std::uint64_t>>().swap(order_);
+    }
+    compact();
+  }
+
+ private:
+  static std::uint64_t hash(const std::string& key) { return std::hash<std::string>{}(key) & ((1ull << 60) - 1); }
+  static std::string line_of(std::int64_t at, std::uint64_t h) {
+    char line[40];
+    std::snprintf(line, sizeof line, "%lld %llx", static_cast<long long>(at), static_cast<unsigned long long>(h));
+    return line;
+  }
+  // The journal keeps every entry ever added; it is rewritten to the live ones once mostly dead.
+  void compact() {
+    if (!log_ || log_->bytes() < (1u << 20) || log_->bytes() < 4 * 24 * (order_.size() + 1)) return;
+    std::vector<std::string> live;
+    live.reserve(order_.size());
+    for (const auto& [at, h] : order_) {
+      if (set_.count(h)) live.push_back(line_of(at, h));
+    }
+    log_->rewrite(live);
+  }
+
+  std::unique_ptr<sdk::DurableLog> log_;
+  std::unordered_set<std::uint64_t> set_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> order_;
+};
+
 class Webhook final : public sdk::Plugin {
  public:
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
@@ -109,18 +188,21 @@ class Webhook final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 1)");
+    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     sdk::ChannelDriver d;
     d.id = "webhook";
     d.text_limit = 60000;
     // Replies are independent HTTP requests: as many at once as the client keeps connections
     // (replies to one chat still go in order).
     d.max_in_flight = sdk::HttpClient::Options{}.max_connections;
-    d.send = [this](const std::string& account, const std::string& to, const std::string& text,
-                    std::function<void(sdk::Delivery)> done) { reply(account, to, text, std::move(done)); };
+    d.retry_for = std::chrono::seconds(s_.retry_s);
+    d.send = [this](const sdk::OutboundPart& part, std::function<void(sdk::Delivery)> done) {
+      reply(part, std::move(done));
+    };
     d.status = [this] { return status(); };
     driver_ = channels_->register_channel(std::move(d));
     http_ = sdk::HttpClient::create(host.io());  // replies reuse their connections
+    open_seen(host);
     channels_->report("webhook", "default", true, "");
     host.add_route_async("POST", "/hooks/", [this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
       inbound(r, std::move(respond));
@@ -141,6 +223,8 @@ class Webhook final : public sdk::Plugin {
     driver_.revoke();
     *alive_ = false;  // replies still in flight must not touch this object
     http_.reset();
+    prune_timer_.reset();
+    window_.close();
     host_ = nullptr;
   }
 
@@ -173,13 +257,11 @@ class Webhook final : public sdk::Plugin {
       }
       std::string want = "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + r.body);
       if (!sdk::constant_time_equals(sig, want)) return "bad signature";
-      // The same signed request twice within the window is a replay.
-      prune();
-      if (!seen_.insert(sig).second) {
+      // The same signed request twice within the window is a replay (recorded once accepted).
+      if (window_.contains("s:" + sig)) {
         status = 409;
         return "replayed request (this signature was already accepted)";
       }
-      seen_order_.emplace_back(t, sig);
       return "";
     }
     std::string auth = header("authorization");
@@ -189,18 +271,34 @@ class Webhook final : public sdk::Plugin {
     return "";
   }
 
-  void prune() {
-    std::int64_t oldest = now_s() - s_.tolerance_s - 1;
-    while (!seen_order_.empty() && seen_order_.front().first < oldest) {
-      const std::string& k = seen_order_.front().second;
-      if (k.rfind("id:", 0) == 0) {
-        ids_.erase(k.substr(3));
-      } else {
-        seen_.erase(k);
-      }
-      seen_order_.pop_front();
+  void open_seen(sdk::Host& host) {
+    try {
+      window_.open(host.io(), host.data_dir() / "seen.journal", now_s() - s_.tolerance_s - 1);
+    } catch (const std::exception& e) {
+      host.log(sdk::LogLevel::warn, std::string("webhook: replays are refused only until a restart: ") + e.what());
     }
+    // Entries age out on a timer, not only when requests come: after a burst the window's memory
+    // is given back once the window has passed.
+    prune_timer_ = std::make_unique<boost::asio::steady_timer>(host.io());
+    schedule_prune();
   }
+
+  void schedule_prune() {
+    prune_timer_->expires_after(std::chrono::seconds(1));
+    prune_timer_->async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+      if (ec || !*alive) return;
+      window_.prune(now_s() - s_.tolerance_s - 1);
+      schedule_prune();
+    });
+  }
+
+  struct Join {
+    int waiting = 1;  // the message itself
+    std::function<void()> finish;
+    void done() {
+      if (--waiting == 0 && finish) finish();
+    }
+  };
 
   void inbound(const sdk::HttpRequest& r, sdk::HttpResponder respond) {
     auto refuse = [&](int status, const std::string& code, const std::string& why) {
@@ -235,10 +333,11 @@ class Webhook final : public sdk::Plugin {
     if (text->empty()) return refuse(400, "INVALID_REQUEST", "text is required");
     if (from->empty()) return refuse(400, "INVALID_REQUEST", "from is required (the sender's id)");
     // A sender retrying (same id, new signature) within the window is answered once.
-    std::string id_key = name + "/" + *id;
-    if (!id->empty()) {
-      prune();
-      if (ids_.count(id_key)) return refuse(409, "DUPLICATE", "message " + *id + " was already accepted");
+    // One entry per accepted request in the replay window: its id when it has one (a resend
+    // signed anew is then a duplicate too), else its signature.
+    std::string key = !id->empty() ? "i:" + name + "/" + *id : "s:" + header_of(r, "x-openclaw-signature");
+    if (!id->empty() && window_.contains(key)) {
+      return refuse(409, "DUPLICATE", "message " + *id + " was already accepted (a replayed or repeated request)");
     }
     sdk::ChannelMessage m;
     m.channel = "webhook";
@@ -249,29 +348,48 @@ class Webhook final : public sdk::Plugin {
     m.text = *text;
     m.id = *id;
     if (const auto* g = o.if_contains("group"); g && g->is_bool()) m.group = g->get_bool();
-    channels_->receive(std::move(m), [this, alive = alive_, respond, id_key, has_id = !id->empty()](bool ok, const std::string& why) {
-      if (!*alive) return (void)respond.send(answer(503, "UNAVAILABLE", "the webhook plugin stopped"));
-      if (ok) {
-        ++accepted_;
-        if (has_id && ids_.insert(id_key).second) seen_order_.emplace_back(now_s(), "id:" + id_key);
-        respond.send(sdk::HttpResponse::text(202, R"({"ok":true,"queued":true})", "application/json"));
-      } else {
+    // The 202 waits for the message's own record and for its replay-window entry (both
+    // group-committed, side by side): a replay after a restart is refused too.
+    auto join = std::make_shared<Join>();
+    const bool remembered = key != "s:";
+    if (remembered) {
+      ++join->waiting;
+      window_.add(key, now_s(), [join] { join->done(); });
+    }
+    channels_->receive(std::move(m), [this, alive = alive_, respond, key, remembered, join](bool ok, const std::string& why) {
+      join->finish = [this, alive, respond, key, remembered, ok, why] {
+        if (!*alive) return (void)respond.send(answer(503, "UNAVAILABLE", "the webhook plugin stopped"));
+        if (ok) {
+          ++accepted_;
+          respond.send(sdk::HttpResponse::text(202, R"({"ok":true,"queued":true})", "application/json"));
+          return;
+        }
         ++refused_;
         bool dup = why.find("already queued") != std::string::npos;
-        auto r = answer(dup ? 409 : 503, dup ? "DUPLICATE" : "UNAVAILABLE", why);
-        if (!dup) r.headers.push_back({"Retry-After", "1"});
-        respond.send(std::move(r));
-      }
+        if (!dup && remembered) window_.remove(key);  // not accepted: it may be sent again
+        auto res = answer(dup ? 409 : 503, dup ? "DUPLICATE" : "UNAVAILABLE", why);
+        if (!dup) res.headers.push_back({"Retry-After", "1"});
+        respond.send(std::move(res));
+      };
+      join->done();
     });
   }
 
-  void reply(const std::string& account, const std::string& to, const std::string& text,
-             std::function<void(sdk::Delivery)> done) {
+  // POSTs one reply part to replyUrl. The body and the Idempotency-Key header carry the part's key
+  // (the same for every attempt, across restarts) so the receiver can drop a redelivery.
+  void reply(const sdk::OutboundPart& part, std::function<void(sdk::Delivery)> done) {
     if (s_.reply_url.empty()) {
-      done(sdk::Delivery{false, "channels.webhook.replyUrl is not set", {}, 0});
+      sdk::Delivery d{false, "channels.webhook.replyUrl is not set", {}, 0};
+      d.permanent = true;
+      done(std::move(d));
       return;
     }
-    std::string body = json::serialize(json::object{{"channel", "webhook"}, {"hook", account}, {"to", to}, {"text", text}});
+    std::string body = json::serialize(json::object{{"channel", "webhook"},
+                                                    {"hook", part.account},
+                                                    {"to", part.to},
+                                                    {"text", part.text},
+                                                    {"id", part.key},
+                                                    {"redelivery", part.redelivery}});
     sdk::HttpClientRequest req;
     req.method = "POST";
     req.url = s_.reply_url;
@@ -285,6 +403,8 @@ class Webhook final : public sdk::Plugin {
     } else {
       req.headers = {{"Authorization", "Bearer " + s_.token}};
     }
+    req.headers.push_back({"Idempotency-Key", part.key});
+    if (part.redelivery) req.headers.push_back({"X-OpenClaw-Redelivery", std::to_string(part.attempt)});
     http_->request(std::move(req), [this, alive = alive_, done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return done(sdk::Delivery{false, "the webhook plugin stopped", {}, 0});
       if (res.error.empty() && res.status / 100 == 2) {
@@ -295,17 +415,21 @@ class Webhook final : public sdk::Plugin {
       ++reply_errors_;
       std::string why = res.error.empty() ? "replyUrl answered HTTP " + std::to_string(res.status) : res.error;
       if (channels_) channels_->report("webhook", "default", true, why);
-      done(sdk::Delivery{false, why, {}, 0});
+      sdk::Delivery d{false, why, {}, 0};
+      // A refusal the receiver means (4xx but timeout, too early, too many) will not change.
+      d.permanent = res.error.empty() && res.status / 100 == 4 && res.status != 408 && res.status != 425 &&
+                    res.status != 429;
+      done(std::move(d));
     });
   }
 
   sdk::Host* host_ = nullptr;
   sdk::Channels* channels_ = nullptr;
+  ReplayWindow window_;
+  std::unique_ptr<boost::asio::steady_timer> prune_timer_;
+
   sdk::Registration driver_;
   Settings s_;
-  std::unordered_set<std::string> seen_;  ///< signatures accepted within the window
-  std::unordered_set<std::string> ids_;   ///< "<hook>/<id>" accepted within the window
-  std::deque<std::pair<std::int64_t, std::string>> seen_order_;
   std::int64_t accepted_ = 0, refused_ = 0, replies_ = 0, reply_errors_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<sdk::HttpClient> http_;

@@ -10,16 +10,25 @@
 ///   writer thread) before `accepted` is called, so an accepted message survives a crash or
 ///   restart; then it is emitted as a `chat` event, checked against the channel's access policy
 ///   (`channels.<id>.dmPolicy`, `allowFrom`, `groupPolicy`, `groupAllowFrom`), and handed to the
-///   command handlers. It leaves the queue once a handler has answered (or none wanted it).
-///   After a crash, messages still queued are handled at the next start: once.
+///   command handlers. "Accepted" means "will be answered": the message leaves the queue only
+///   once its handler has called `finish` and every reply it sent through `reply` was delivered
+///   (or dead-lettered, see below), or when no handler wanted it. A reply that fails is retried
+///   with backoff (1 s doubling to 30 s) for `ChannelDriver::retry_for` after the message was
+///   accepted; then it is dead-lettered: a line in the gateway log and in
+///   `<state dir>/channels/dead-letter.jsonl`. After a crash, a stop that could not drain, or the
+///   channel plugin's restart, messages still queued are handled again: delivery is at least
+///   once, and every part carries an idempotency key (OutboundPart::key) a receiver can drop
+///   duplicates by.
 /// - send(): the text is split at the driver's `text_limit` (UTF-8 safe, at line or word
 ///   boundaries when it can), paced by `min_interval`, and each part goes through the driver;
 ///   `done` reports the delivery of the whole text. Texts to one destination (account and
 ///   target) are delivered in the order they were sent; up to `max_in_flight` parts to different
 ///   destinations are with the driver at once.
 ///
-/// Version 2 added `ChannelDriver::max_in_flight`; a plugin built for version 1 gets nullptr
-/// from `host.service<Channels>()` and must be rebuilt.
+/// Version 2 added `ChannelDriver::max_in_flight`; version 3 made `ChannelDriver::send` take an
+/// OutboundPart (with its idempotency key) and added `retry_for` and `Delivery::permanent`. A
+/// plugin built for an older version gets nullptr from `host.service<Channels>()` and must be
+/// rebuilt.
 ///
 /// A plugin asks for it with `host.service<openclaw::sdk::Channels>()` (nullptr on a host
 /// without it). Everything runs on the host's I/O thread.
@@ -54,6 +63,9 @@ struct BOOST_SYMBOL_VISIBLE ChannelMessage {
   bool group = false;  ///< true when `chat` is a group or channel, not a direct conversation
   std::string text;
   std::int64_t ts = 0;  ///< milliseconds since the epoch; 0: the host fills in the time it arrived
+  /// Set by the host when it hands a handler a message that an earlier run (or an earlier start of
+  /// its channel plugin) already accepted: it may have been handled, and answered, before.
+  bool redelivery = false;
 
   /// {"id","channel","account","from","fromName","chat","group","text","ts"}.
   BOOST_SYMBOL_EXPORT boost::json::value to_json() const;
@@ -67,6 +79,25 @@ struct BOOST_SYMBOL_VISIBLE Delivery {
   std::string error;        ///< why not (empty when ok)
   std::string message_id;   ///< the channel's id of the (last) sent part, when it has one
   int parts = 0;            ///< how many parts the text was split into
+  int delivered = 0;        ///< how many of them were delivered (all when ok; those before a failure)
+  /// Set by a driver when retrying cannot help (no reply address configured, a target that does
+  /// not exist): a reply is then dead-lettered at once instead of retried.
+  bool permanent = false;
+};
+
+/// One part of a text, as the host hands it to ChannelDriver::send.
+struct BOOST_SYMBOL_VISIBLE OutboundPart {
+  std::string account;  ///< the channel's account to send from ("default" when unnamed)
+  std::string to;       ///< the destination (a nick, a chat id, a webhook chat)
+  std::string text;     ///< at most ChannelDriver::text_limit bytes
+  /// Idempotency key: the same for every attempt of this part, across restarts. For a reply to
+  /// an inbound message `<channel>/<account>/<message id>#<reply>.<part>` (both from 0); for a
+  /// plain send() `send/<random>#0.<part>`. A receiver that can drop duplicates drops by it.
+  std::string key;
+  /// True when this part may have been delivered before: a retry, or a reply to a message that
+  /// is handled again after a crash or restart.
+  bool redelivery = false;
+  int attempt = 1;  ///< 1 for the first try of this part in this run
 };
 
 /// What a channel plugin registers: its id and how to send one part of a text.
@@ -82,18 +113,22 @@ struct BOOST_SYMBOL_VISIBLE ChannelDriver {
   /// destination always go one at a time, in order). 1 (the default) suits a channel that
   /// writes to one connection; one whose sends are independent requests (HTTP) may allow more.
   std::size_t max_in_flight = 1;
-  /// Sends `text` (at most text_limit bytes) to `to` on `account`, then calls `done` once, on the
-  /// I/O thread, with the delivery. Must not block.
-  std::function<void(const std::string& account, const std::string& to, const std::string& text,
-                     std::function<void(Delivery)> done)>
-      send;
+  /// How long after an inbound message was accepted a reply to it that fails is retried before it
+  /// is dead-lettered (default one hour).
+  std::chrono::seconds retry_for{3600};
+  /// Sends one part, then calls `done` once, on the I/O thread, with the delivery. Must not
+  /// block.
+  std::function<void(const OutboundPart& part, std::function<void(Delivery)> done)> send;
   /// Optional: {"connected", "lastError", ...} per account for `channels status`.
   std::function<boost::json::value()> status;
 };
 
 /// A command handler sees every message a channel's access policy let through. It returns false
 /// when the message is not for it; true when it takes it, and then calls `reply` (any number of
-/// times, now or later) and finally `finish`, which takes the message off the durable queue.
+/// times, now or later) and finally `finish`. The message leaves the durable queue once
+/// `finish` was called and every reply was delivered. `message.redelivery` tells a handler that
+/// the message may have been handled before (a crash or restart came between); a handler whose
+/// command must not run twice can ask its owner to confirm instead.
 struct BOOST_SYMBOL_VISIBLE CommandContext {
   ChannelMessage message;
   std::function<void(const std::string& text)> reply;  ///< sends to message.chat on its channel
@@ -104,7 +139,7 @@ using CommandHandler = std::function<bool(const CommandContext& context)>;
 class BOOST_SYMBOL_VISIBLE Channels {
  public:
   static constexpr const char* kServiceName = "openclaw.channels";
-  static constexpr int kServiceVersion = 2;
+  static constexpr int kServiceVersion = 3;
   virtual ~Channels() = default;
 
   /// Registers a channel. Throws std::invalid_argument for an empty id or one already taken.
