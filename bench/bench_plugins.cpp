@@ -93,7 +93,7 @@ int http_status(int port, const char* target) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int status = 0;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
+    std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
       char buf[64] = {};
       if (::recv(fd, buf, sizeof buf - 1, 0) >= 12) status = std::atoi(buf + 9);

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "instance/machine.hpp"
+#include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"
@@ -37,13 +38,17 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   opts.add_options()("port", po::value<std::string>()->value_name("N"),
                      "base port to write to gateway.port")(
       "workspace", po::value<std::string>()->value_name("DIR"),
-      "workspace dir to write to agents.defaults.workspace");
-  auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR]",
+      "workspace dir to write to agents.defaults.workspace")(
+      "no-token", "do not create a gateway token (any local program, and any web page that "
+                  "gets past the Origin checks, can then drive the gateway)");
+  auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR] [--no-token]",
                           "Creates the state dir (0700), config (0600) and workspace of the "
                           "profile.\nWithout --port, a profile with no gateway.port gets the "
                           "profile's default base port,\nor the nearest one whose derived ports "
-                          "(base .. base + 110) overlap no other profile.\nRunning it again "
-                          "changes nothing.",
+                          "(base .. base + 110) overlap no other profile.\nA profile without "
+                          "gateway.auth.token gets a random one (gateway.auth.mode \"token\"),\n"
+                          "which the CLI reads from the config; --no-token skips it.\nRunning "
+                          "it again changes nothing.",
                           opts, {}, args);
   if (!vm) return 0;
   const auto& paths = ctx.paths;
@@ -116,6 +121,16 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
     }
     config::assign(cfg.root(), {"gateway", "port"}, *base);
     changes.push_back("set gateway.port = " + std::to_string(*base) + " (" + why + ")");
+    config_changed = true;
+  }
+
+  // A gateway without a token accepts every local client: the default is a random one, as
+  // OpenClaw's onboarding makes. Its value is never printed; the CLI reads it from the config.
+  if (!vm->count("no-token") && !config::get_string(cfg.root(), "gateway.auth.token") &&
+      !ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {
+    config::assign(cfg.root(), {"gateway", "auth", "mode"}, boost::json::string("token"));
+    config::assign(cfg.root(), {"gateway", "auth", "token"}, boost::json::string(sdk::random_hex(24)));
+    changes.push_back("created a gateway token (gateway.auth.token; `config get` shows it redacted)");
     config_changed = true;
   }
 

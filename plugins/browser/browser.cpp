@@ -278,11 +278,16 @@ class BrowserPlugin final : public sdk::Plugin {
     load_created_profiles();
     check_shared_cdp_urls();
 
+    // No web page may drive the browser: Host and Origin are checked before any route (see
+    // sdk/origin.hpp), and a POST must be JSON (serve_http).
+    sdk::HttpServer::Options options;
+    options.origin_policy = sdk::OriginPolicy::from_config(host.root_config());
     server_ = std::make_unique<sdk::HttpServer>(
-        host.io(), sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req,
-                                                sdk::HttpResponder respond) {
+        host.io(),
+        sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
           serve_http(req, std::move(respond));
-        }));
+        }),
+        options);
     // Loopback only, whatever gateway.bind says: this port drives a browser with the user's
     // sessions in it.
     server_->listen("127.0.0.1", host.port("browser.control"));
@@ -332,9 +337,26 @@ class BrowserPlugin final : public sdk::Plugin {
  private:
   // ---- the two doors ------------------------------------------------------------------------
 
+  static bool is_json(const sdk::HttpRequest& req) {
+    auto it = req.headers.find("content-type");
+    if (it == req.headers.end()) return false;
+    std::string v = it->second.substr(0, it->second.find(';'));
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!v.empty() && v.back() == ' ') v.pop_back();
+    return v == "application/json";
+  }
+
   void serve_http(const sdk::HttpRequest& req, sdk::HttpResponder respond) {
     if (gateway_ && !gateway_->authorized(req)) {
       respond.send(sdk::HttpResponse::text(401, "Unauthorized", "text/html; charset=utf-8"));
+      return;
+    }
+    // A POST is JSON: a web page can send a text/plain or form POST to 127.0.0.1 without asking,
+    // but an application/json one only after a CORS preflight, which this port never grants
+    // (DELETE is always preflighted).
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !is_json(req)) {
+      respond.send(json_response(415, err("state-changing requests take Content-Type: application/json",
+                                          "UNSUPPORTED_MEDIA_TYPE")));
       return;
     }
     Request r;

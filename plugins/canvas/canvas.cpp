@@ -106,6 +106,9 @@ class CanvasPlugin final : public sdk::Plugin {
 
     sdk::HttpServer::Options options;
     options.websocket_send_limit = 1 << 20;  // a page that stops reading is dropped, not queued for
+    // Pages are readable by anyone who may load them; a request from another site's page (its
+    // live-reload socket, a fetch) and a rebound Host are refused like on every port.
+    options.origin_policy = sdk::OriginPolicy::from_config(host.root_config());
     server_ = std::make_unique<sdk::HttpServer>(
         host.io(),
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {

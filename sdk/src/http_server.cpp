@@ -606,6 +606,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return finish();
     auto& req = parser_->get();
+    if (auto why = origin_refusal(req[http::field::host], req[http::field::origin])) {
+      return send_error(why->first, why->first == 421 ? "MISDIRECTED_REQUEST" : "FORBIDDEN_ORIGIN", why->second);
+    }
     if (websocket::is_upgrade(req) && server_->ws_handlers && !server_->stopped) {
       auto ws = std::make_shared<WsSession>(beast::tcp_stream(std::move(socket_)), server_, remote_,
                                             server_->next_ws_id++);
@@ -633,8 +636,26 @@ class Session : public std::enable_shared_from_this<Session> {
   // Hands a request to the handler. The answer may come later: the session waits (reading
   // nothing more) until it does, the handler drops its responder (500), or the deadline passes
   // (504).
+  // The server's OriginPolicy (see origin.hpp): 421 for a Host that is not this machine's, 403
+  // for a browser's request from another origin; nullopt when the request may pass.
+  std::optional<std::pair<int, std::string>> origin_refusal(std::string_view host, std::string_view origin) const {
+    const auto& policy = server_->options.origin_policy;
+    if (!policy.enabled) return std::nullopt;
+    if (auto why = check_host(policy, host); !why.empty()) return std::make_pair(421, why);
+    if (auto why = check_origin(policy, origin, host); !why.empty()) return std::make_pair(403, why);
+    return std::nullopt;
+  }
+
   void dispatch(HttpRequest r, bool keep_alive, bool head) {
     r.remote_address = remote_;
+    auto header = [&r](const char* name) {
+      auto it = r.headers.find(name);
+      return it == r.headers.end() ? std::string_view() : std::string_view(it->second);
+    };
+    if (auto why = origin_refusal(header("host"), header("origin"))) {
+      const char* code = why->first == 421 ? "MISDIRECTED_REQUEST" : "FORBIDDEN_ORIGIN";
+      return send(HttpResponse::error(why->first, code, why->second), keep_alive, head);
+    }
     std::weak_ptr<Session> weak = shared_from_this();
     HttpResponder respond(
         [weak, keep_alive, head](HttpResponse out) {

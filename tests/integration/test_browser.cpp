@@ -593,3 +593,143 @@ BOOST_AUTO_TEST_CASE(playwright_connects_over_cdp_to_a_browser_we_launched) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- no web page can drive a gateway ---------------------------------------------------------
+
+namespace {
+
+// A page on another origin (another port of 127.0.0.1) that tries every way in: the gateway's
+// WebSocket with a connect, the canvas's live-reload socket, a CSRF text/plain POST to the browser
+// control port, a no-cors POST to the gateway. It writes what it saw into #out.
+std::string evil_page(int gateway, int control, int canvas) {
+  std::string g = std::to_string(gateway), c = std::to_string(control), v = std::to_string(canvas);
+  return R"(<!doctype html><title>evil</title><pre id="out">pending</pre><script>
+const out = {}; let pending = 4;
+function fin(k, v) { if (k in out) return; out[k] = v; if (--pending === 0) document.getElementById('out').textContent = JSON.stringify(out); }
+function ws(k, url, hello) {
+  let opened = false;
+  const s = new WebSocket(url);
+  s.onopen = () => { opened = true; if (!hello) fin(k, 'open'); };
+  s.onmessage = (e) => {
+    const m = String(e.data);
+    if (hello && m.includes('connect.challenge')) s.send(JSON.stringify({type: 'req', id: '1', method: 'connect',
+        params: {minProtocol: 4, maxProtocol: 4, client: {id: 'cli', version: '1', platform: 'web', mode: 'cli'}, role: 'operator', scopes: ['operator.admin']}}));
+    if (m.includes('hello-ok')) fin(k, 'connected');
+  };
+  s.onclose = () => fin(k, opened ? 'opened-then-closed' : 'refused');
+}
+ws('gateway', 'ws://127.0.0.1:)" + g + R"(/', true);
+ws('canvas', 'ws://127.0.0.1:)" + v + R"(/__openclaw__/ws', false);
+fetch('http://127.0.0.1:)" + c + R"(/profiles/create', {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'},
+      body: JSON.stringify({name: 'evil', color: '#FF0000'})}).then(() => fin('csrf', 'sent'), () => fin('csrf', 'failed'));
+fetch('http://127.0.0.1:)" + g + R"(/api/status').then(r => r.text().then(t => fin('status', 'read:' + t.length)), () => fin('status', 'blocked'));
+</script>)";
+}
+
+// Serves one page, whatever the path.
+class OnePageServer {
+ public:
+  explicit OnePageServer(std::string html)
+      : html_(std::move(html)),
+        server_(io_, [this](const sdk::HttpRequest&) { return sdk::HttpResponse::text(200, html_, "text/html"); }) {
+    server_.listen("127.0.0.1", block_.base());
+    thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  ~OnePageServer() {
+    boost::asio::post(io_, [this] {
+      server_.stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(block_.base()) + "/"; }
+
+ private:
+  PortBlock block_{1};
+  std::string html_;
+  boost::asio::io_context io_;
+  sdk::HttpServer server_;
+  std::thread thread_;
+};
+
+// The DOM of `url` after its scripts ran, in a real headless Chromium.
+std::string dump_dom(const TempDir& dir, const std::string& url) {
+  auto dom_file = dir.path() / "dom.html";
+  std::string cmd =
+      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      (dir.path() / "chrome").string() + " --virtual-time-budget=8000 --dump-dom '" + url + "' > " +
+      dom_file.string() + " 2>/dev/null";
+  int rc = std::system(cmd.c_str());
+  BOOST_REQUIRE_MESSAGE(rc == 0, "chromium failed (exit " << rc << ")");
+  return read_file(dom_file);
+}
+
+// One raw HTTP/1.1 exchange with the given Host and Origin; the status line's code.
+int raw_status(int port, const std::string& request) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  boost::asio::write(sock, boost::asio::buffer(request));
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[4096];
+  while (reply.find("\r\n") == std::string::npos) {
+    std::size_t n = sock.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  return reply.size() > 12 ? std::atoi(reply.c_str() + 9) : 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(browser_origin_checks)
+
+BOOST_AUTO_TEST_CASE(a_page_on_another_origin_is_refused_on_every_port_while_the_clis_keep_working) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway gw(sb, "web");  // no token: only the Origin and Host checks stand between
+  gw.start();
+  int canvas = gw.block.base() + 4;
+  OnePageServer evil(evil_page(gw.block.base(), gw.control(), canvas));
+  TempDir dir;
+  std::string dom = dump_dom(dir, evil.url());
+  BOOST_TEST_MESSAGE("evil page saw: " << dom.substr(dom.find("<pre"), 200));
+  BOOST_TEST(contains(dom, "\"gateway\":\"refused\""), dom);
+  BOOST_TEST(contains(dom, "\"canvas\":\"refused\""), dom);
+  BOOST_TEST(!contains(dom, "\"gateway\":\"connected\""));
+  BOOST_TEST(!contains(dom, "\"status\":\"read:"));
+  // The CSRF POST made nothing.
+  auto profiles = gw.cli({"profiles", "--json"});
+  BOOST_TEST(profiles.code == 0, profiles.err);
+  BOOST_TEST(!contains(profiles.out, "evil"), profiles.out);
+
+  // DNS rebinding: a name that is not this machine's is refused on the gateway, the browser
+  // control port and the canvas; a loopback Host passes.
+  for (int port : {gw.block.base(), gw.control(), canvas}) {
+    BOOST_TEST(raw_status(port, "GET / HTTP/1.1\r\nHost: rebind.example:" + std::to_string(port) + "\r\n\r\n") == 421, port);
+    BOOST_TEST(raw_status(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                    "\r\nOrigin: http://evil.example\r\n\r\n") == 403, port);
+  }
+  BOOST_TEST(raw_status(gw.block.base(), "GET /health HTTP/1.1\r\nHost: localhost:" + std::to_string(gw.block.base()) +
+                                             "\r\n\r\n") == 200);
+  // A text/plain POST without an Origin (no browser sent it) is still not a state change.
+  BOOST_TEST(raw_status(gw.control(), "POST /profiles/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                                      "Content-Length: 15\r\n\r\n{\"name\":\"evil\"}") == 415);
+  // Our CLI (no Origin) still drives it.
+  BOOST_TEST(gw.cli({"status"}).code == 0);
+
+  // An origin the owner allows (OpenClaw's gateway.controlUi.allowedOrigins) gets in.
+  gw.gw->stop(SIGTERM);
+  gw.set("gateway.controlUi.allowedOrigins", "[\"" + evil.url().substr(0, evil.url().size() - 1) + "\"]");
+  gw.start();
+  TempDir dir2;
+  std::string allowed = dump_dom(dir2, evil.url());
+  BOOST_TEST(contains(allowed, "\"gateway\":\"connected\""), allowed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(a_200_mb_file_streams_with_flat_memory) {
   long before = rss_kb(gw.gw->pid());
   int fd = connect_to(gw.canvas());
   BOOST_REQUIRE(fd >= 0);
-  std::string req = "GET /__openclaw__/canvas/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string req = "GET /__openclaw__/canvas/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   BOOST_REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
   std::uint64_t got = 0;
   long peak = before;

@@ -86,6 +86,11 @@ BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
   BOOST_TEST(fs::is_directory(sb.home() / ".openclaw" / "workspace-rescue"));
   auto cfg = json::parse(read_file(state / "openclaw.json"));
   BOOST_TEST(cfg.at("gateway").at("port").as_int64() == block.base());
+  // A random gateway token, as OpenClaw's onboarding makes, and never printed.
+  BOOST_TEST(cfg.at("gateway").at("auth").at("mode").as_string() == "token");
+  std::string token(cfg.at("gateway").at("auth").at("token").as_string());
+  BOOST_TEST(token.size() >= 32u);
+  BOOST_TEST(!contains(r.out + r.err, token));
   auto before = read_file(state / "openclaw.json");
 
   auto again = sb.run({"--profile", "rescue", "setup"}, env);
@@ -177,8 +182,13 @@ BOOST_AUTO_TEST_CASE(get_set_unset_round_trip_keeping_unknown_keys) {
   BOOST_TEST(g.out == "19040\n");
   auto str = sb.run({"config", "set", "gateway.auth.token", "s3cret token"});
   BOOST_TEST(str.code == 0);
-  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token"}).out == "s3cret token\n");
-  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--json"}).out == "\"s3cret token\"\n");
+  // A secret is never printed unless asked for: not by set, not by get, not inside an object.
+  BOOST_TEST(!contains(str.out, "s3cret"), str.out);
+  BOOST_TEST(contains(str.out, "(secret, not shown)"));
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token"}).out == "__OPENCLAW_REDACTED__\n");
+  BOOST_TEST(!contains(sb.run({"config", "get", "gateway"}).out, "s3cret"));
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--show-secrets"}).out == "s3cret token\n");
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--json", "--show-secrets"}).out == "\"s3cret token\"\n");
   auto cfg = json::parse(read_file(path));
   BOOST_TEST(json::serialize(cfg.at("custom")) == "{\"x\":[1,2,3]}");
   BOOST_TEST(contains(read_file(fs::path(path.string() + ".bak")), "gateway"));
@@ -205,6 +215,42 @@ BOOST_AUTO_TEST_CASE(set_refuses_a_value_that_breaks_the_key) {
              "openclaw-host: error: gateway.port must be an integer 1..65535, got \"abc\" "
              "(~/.openclaw-rescue/openclaw.json)\n");
   BOOST_TEST(read_file(path) == before);
+}
+
+BOOST_AUTO_TEST_CASE(what_a_plugin_would_refuse_at_start_is_refused_by_set_and_validate_without_echoing_secrets) {
+  Sandbox sb;
+  bundle_plugins(sb, {"webhook", "telegram", "irc"});
+  BOOST_TEST(sb.run({"--profile", "strict", "setup", "--no-token"}).code == 0);
+  auto path = sb.home() / ".openclaw-strict" / "openclaw.json";
+  auto before = read_file(path);
+  // The webhook plugin's own rule (16+ characters), not a second copy of it in the CLI.
+  auto short_secret = sb.run({"--profile", "strict", "config", "set", "channels.webhook.secret", "tooshort-secret"});
+  BOOST_TEST(short_secret.code == 1);
+  BOOST_TEST(contains(short_secret.err, "channels.webhook.secret"), short_secret.err);
+  BOOST_TEST(!contains(short_secret.err, "tooshort-secret"));
+  // A bot token that is an object: its kind is named, its content is not.
+  auto object_token = sb.run({"--profile", "strict", "config", "set", "channels.telegram.botToken",
+                              R"({"value":"123456:leaked-token-body"})"});
+  BOOST_TEST(object_token.code == 1);
+  BOOST_TEST(contains(object_token.err, "channels.telegram.botToken"), object_token.err);
+  BOOST_TEST(!contains(object_token.err, "leaked-token-body"));
+  // Control characters in any string the host or a plugin reads.
+  auto crlf = sb.run({"--profile", "strict", "config", "set", "channels.irc.nick", "--string", "bot\r\nQUIT"});
+  BOOST_TEST(crlf.code == 1);
+  BOOST_TEST(contains(crlf.err, "channels.irc.nick contains a control character (U+000D)"), crlf.err);
+  auto spaced = sb.run({"--profile", "strict", "config", "set", "channels.irc.channels", R"(["#ops room"])"});
+  BOOST_TEST(spaced.code == 1);
+  BOOST_TEST(contains(spaced.err, "channels.irc.channels[0]"), spaced.err);
+  BOOST_TEST(read_file(path) == before);  // nothing of it was stored
+
+  // A file edited by hand: validate reports the plugin's problem, also without the secret.
+  auto root = json::parse(before).as_object();
+  root["channels"] = json::object{{"webhook", json::object{{"secret", "short-secret"}}}};
+  write_file(path, json::serialize(root));
+  auto v = sb.run({"--profile", "strict", "config", "validate"});
+  BOOST_TEST(v.code == 1);
+  BOOST_TEST(contains(v.out + v.err, "channels.webhook.secret"), v.out + v.err);
+  BOOST_TEST(!contains(v.out + v.err, "short-secret"));
 }
 
 BOOST_AUTO_TEST_CASE(commands_never_overwrite_an_unparseable_config) {

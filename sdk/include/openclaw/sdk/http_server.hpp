@@ -18,6 +18,7 @@
 #include <boost/config.hpp>
 
 #include "openclaw/sdk/async.hpp"
+#include "openclaw/sdk/origin.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -134,6 +135,10 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     /// After a close frame is due, how long a peer that does not read gets before the socket is
     /// cut without the close handshake.
     int websocket_close_grace_ms = 2000;
+    /// Which browsers' requests pass (see origin.hpp): on by default, loopback names and this
+    /// server's own origin only. Every request and WebSocket upgrade is checked before the
+    /// handler sees it (421 for a foreign Host, 403 for a foreign Origin).
+    OriginPolicy origin_policy;
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
