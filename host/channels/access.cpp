@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "openclaw/sdk/config.hpp"
+
 namespace openclaw::channels {
 namespace json = boost::json;
 
@@ -15,7 +17,7 @@ std::vector<std::string> string_list(const json::value& v, const std::string& ke
                                      std::vector<std::string>* problems) {
   std::vector<std::string> out;
   if (!v.is_array()) {
-    note(problems, key, "must be a list of sender ids, got " + json::serialize(v));
+    note(problems, key, "must be a list of sender ids, got " + openclaw::sdk::shown_value(key, v));
     return out;
   }
   for (std::size_t i = 0; i < v.get_array().size(); ++i) {
@@ -25,7 +27,7 @@ std::vector<std::string> string_list(const json::value& v, const std::string& ke
     } else if (e.is_int64() || e.is_uint64()) {
       out.push_back(json::serialize(e));  // Telegram ids written as numbers
     } else {
-      note(problems, key + "[" + std::to_string(i) + "]", "must be a string, got " + json::serialize(e));
+      note(problems, key + "[" + std::to_string(i) + "]", "must be a string, got " + openclaw::sdk::shown_value(key, e));
     }
   }
   return out;
@@ -39,7 +41,7 @@ std::string one_of(const json::value& v, const std::string& key,
     if (v.is_string() && v.get_string() == a) return a;
     list += (list.empty() ? "" : ", ") + std::string(a);
   }
-  note(problems, key, "must be one of " + list + ", got " + json::serialize(v));
+  note(problems, key, "must be one of " + list + ", got " + openclaw::sdk::shown_value(key, v));
   return fallback;
 }
 

@@ -3,11 +3,15 @@
 // written.
 #include <iostream>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "plugins/loader.hpp"
+#include "plugins/manager.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/json.hpp"
 
 namespace openclaw::cli {
@@ -19,7 +23,9 @@ constexpr const char* kConfigHelp =
     "Usage: openclaw-host [--profile NAME] config <subcommand>\n\n"
     "Subcommands:\n"
     "  file                 print the active config path\n"
-    "  get KEY [--json]     print the value at a dotted key path (e.g. gateway.port)\n"
+    "  get KEY [--json] [--show-secrets]\n"
+    "                       print the value at a dotted key path (e.g. gateway.port);\n"
+    "                       secrets print redacted unless --show-secrets\n"
     "  set KEY VALUE        set a key; VALUE is JSON when it parses as JSON, else a string\n"
     "                       (--string forces a string); the result must validate\n"
     "  unset KEY            remove a key\n"
@@ -30,19 +36,45 @@ bool starts_with_key(const std::string& key, const std::string& prefix) {
          key.rfind(prefix + "[", 0) == 0;
 }
 
+// The problems the enabled plugins' own validate() finds in `cfg`: the checks they make at start,
+// so the CLI never stores a config a plugin then refuses. Loading costs a few ms per plugin.
+std::vector<config::Problem> plugin_problems(Context& ctx, const config::Config& cfg) {
+  std::vector<config::Problem> out;
+  std::optional<Instance> inst;
+  try {
+    inst = resolve_instance(ctx.paths, cfg, std::nullopt, ctx.env);
+  } catch (const Error&) {
+    return out;  // the host's own checks or the port plan fail: reported on their own
+  }
+  auto search = plugins::search_path(inst->paths.state_dir, inst->paths.home, cfg.root(), ctx.env, ctx.argv0);
+  boost::asio::io_context io;
+  plugins::Manager manager(*inst, io, [](sdk::LogLevel, const std::string&) {});
+  manager.load(search);
+  for (auto& p : manager.validate_configs()) out.push_back({p.key, p.key + ": " + p.message});
+  return out;
+}
+
 int config_get(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("key", po::value<std::string>()->required(), "dotted key path")(
-      "json", "print the value as JSON (strings quoted)");
+      "json", "print the value as JSON (strings quoted)")(
+      "show-secrets", "print tokens, secrets and passwords instead of __OPENCLAW_REDACTED__");
   po::positional_options_description pos;
   pos.add("key", 1);
-  auto vm =
-      parse_command(ctx, "config get KEY [--json]", "Prints the value at KEY.", opts, pos, args);
+  auto vm = parse_command(ctx, "config get KEY [--json] [--show-secrets]",
+                          "Prints the value at KEY. Secrets (tokens, passwords, ...) print as\n"
+                          "__OPENCLAW_REDACTED__ unless --show-secrets is given.",
+                          opts, pos, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
-  const json::value* v = config::find(cfg.root(), config::split_key(key));
-  if (!v) throw usage_error("config key " + key + " is not set", cfg.where());
+  const json::value* found = config::find(cfg.root(), config::split_key(key));
+  if (!found) throw usage_error("config key " + key + " is not set", cfg.where());
+  json::value shown = *found;
+  if (!vm->count("show-secrets")) {
+    shown = sdk::is_secret_key(key) ? json::value("__OPENCLAW_REDACTED__") : sdk::redact_secrets(shown);
+  }
+  const json::value* v = &shown;
   if (v->is_string() && !vm->count("json")) {
     *ctx.out << v->get_string().c_str() << "\n";
   } else if (v->is_object() || v->is_array()) {
@@ -74,8 +106,12 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& p : config::validate(cfg.root())) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
   }
+  for (const auto& p : plugin_problems(ctx, cfg)) {
+    if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
+  }
   cfg.save();
-  *ctx.out << "Set " << key << " = " << json::serialize(value) << " (" << cfg.where() << ")\n";
+  std::string printed = sdk::is_secret_key(key) ? "(secret, not shown)" : json::serialize(sdk::redact_secrets(value));
+  *ctx.out << "Set " << key << " = " << printed << " (" << cfg.where() << ")\n";
   return 0;
 }
 
@@ -107,6 +143,7 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   auto problems = config::validate(cfg.root());
+  for (auto& p : plugin_problems(ctx, cfg)) problems.push_back(std::move(p));
   if (problems.empty()) {
     // The derived plan can still be impossible (two ports of the instance coincide).
     try {

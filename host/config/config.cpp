@@ -1,11 +1,14 @@
 #include "config/config.hpp"
 
+#include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "profile/profile.hpp"
@@ -192,12 +195,45 @@ json::value parse_cli_value(std::string_view raw) {
 
 namespace {
 
+// Refuses control characters (a CR/LF in an IRC nick or a URL becomes a second protocol line) in
+// the strings and key names of the blocks the host and its plugins read. Other roots belong to
+// OpenClaw's agents and may hold multi-line text.
+void no_control_characters(std::vector<Problem>& problems, const json::value& v, const std::string& key) {
+  auto bad = [](std::string_view s) -> std::optional<unsigned> {
+    for (unsigned char c : s) {
+      if (c < 0x20 || c == 0x7f) return c;
+    }
+    return std::nullopt;
+  };
+  auto report = [&](const std::string& at, unsigned c, const char* what) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "%04X", c);
+    problems.push_back({at, at + " " + what + " a control character (U+" + hex + "): not allowed in config"});
+  };
+  if (v.is_string()) {
+    if (auto c = bad(v.get_string())) report(key, *c, "contains");
+  } else if (v.is_array()) {
+    std::size_t i = 0;
+    for (const auto& e : v.get_array()) no_control_characters(problems, e, key + "[" + std::to_string(i++) + "]");
+  } else if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      std::string k(kv.key());
+      if (auto c = bad(k)) {
+        report(key, *c, "has a key name with");
+        continue;
+      }
+      no_control_characters(problems, kv.value(), key.empty() ? k : key + "." + k);
+    }
+  }
+}
+
 class Validator {
  public:
   std::vector<Problem> problems;
 
   void fail(const std::string& key, const std::string& what, const json::value& got) {
-    problems.push_back({key, key + " must be " + what + ", got " + json::serialize(got)});
+    // A secret's value never appears in an error (errors reach logs and channels): only its kind.
+    problems.push_back({key, key + " must be " + what + ", got " + sdk::shown_value(key, got)});
   }
   void fail_msg(const std::string& key, const std::string& message) {
     problems.push_back({key, message});
@@ -286,6 +322,26 @@ void validate_gateway(Validator& v, const json::object& root) {
   v.one_of(*gw, "bind", "gateway.bind", {"loopback", "lan"});
   if (const json::object* auth = v.object(*gw, "auth", "gateway.auth")) {
     v.string(*auth, "token", "gateway.auth.token");
+    v.string(*auth, "mode", "gateway.auth.mode");
+  }
+  if (const json::object* ui = v.object(*gw, "controlUi", "gateway.controlUi")) {
+    if (const json::value* list = ui->if_contains("allowedOrigins")) {
+      const std::string key = "gateway.controlUi.allowedOrigins";
+      if (!list->is_array()) {
+        v.fail(key, "a list of origins like \"https://ui.example.org\"", *list);
+      } else {
+        std::size_t i = 0;
+        for (const auto& o : list->get_array()) {
+          std::string at = key + "[" + std::to_string(i++) + "]";
+          std::string_view sv = o.is_string() ? std::string_view(o.get_string()) : std::string_view();
+          bool scheme = sv.substr(0, 7) == "http://" || sv.substr(0, 8) == "https://";
+          auto rest = sv.substr(sv.find("://") == std::string_view::npos ? 0 : sv.find("://") + 3);
+          if (!o.is_string() || !scheme || rest.empty() || rest.find('/') != std::string_view::npos) {
+            v.fail(at, "an origin: http(s)://host[:port], no path", o);
+          }
+        }
+      }
+    }
   }
 }
 
@@ -358,6 +414,9 @@ void validate_plugins(Validator& v, const json::object& root) {
 
 std::vector<Problem> validate(const json::object& root) {
   Validator v;
+  for (const char* block : {"gateway", "channels", "browser", "canvasHost", "plugins", "ports"}) {
+    if (const json::value* b = root.if_contains(block)) no_control_characters(v.problems, *b, block);
+  }
   validate_gateway(v, root);
   validate_browser(v, root);
   if (const json::object* canvas = v.object(root, "canvasHost", "canvasHost")) {

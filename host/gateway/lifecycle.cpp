@@ -1,11 +1,13 @@
 #include "gateway/lifecycle.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "core/version.hpp"
 #include "gateway/client.hpp"
 #include "gateway/instance_record.hpp"
+#include "gateway/log.hpp"
 #include "instance/machine.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/instances.hpp"
@@ -31,37 +34,23 @@ namespace json = boost::json;
 
 namespace {
 
-int level_rank(const std::string& level) {
-  if (level == "error") return 0;
-  if (level == "warn") return 1;
-  if (level == "info") return 2;
-  return 3;
-}
-
-// One logger: stderr and <state dir>/logs/gateway.log.
-class Log {
- public:
-  Log(const fs::path& state_dir, const std::string& level, std::ostream& err)
-      : rank_(level_rank(level)), err_(err) {
-    try {
-      sdk::create_private_dirs(state_dir / "logs");
-      file_.open(state_dir / "logs" / "gateway.log", std::ios::app);
-    } catch (const std::exception&) {
-      // Logging to the file is best effort; stderr still works.
+// True when process `pid` is on its way out: gone, a zombie, or with SIGKILL pending.
+bool holder_exiting(const std::string& pid) {
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+  std::ifstream status("/proc/" + pid + "/status");
+  if (!status) return true;
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("State:", 0) == 0 && (line.find('Z') != std::string::npos || line.find('X') != std::string::npos)) {
+      return true;
+    }
+    if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
+      unsigned long long mask = std::strtoull(line.substr(line.find(':') + 1).c_str(), nullptr, 16);
+      if (mask & (1ull << (SIGKILL - 1))) return true;
     }
   }
-  void operator()(const std::string& level, const std::string& msg) {
-    if (level_rank(level) > rank_) return;
-    err_ << "[" << level << "] " << msg << "\n";
-    err_.flush();
-    if (file_) file_ << now_ms() << " [" << level << "] " << msg << "\n" << std::flush;
-  }
-
- private:
-  int rank_;
-  std::ostream& err_;
-  std::ofstream file_;
-};
+  return false;
+}
 
 // One gateway per state dir: an exclusive flock held for the process's lifetime. The file holds
 // the owner's pid so a second start can name it.
@@ -71,12 +60,19 @@ class StateDirLock {
     fs::path path = state_dir / "gateway.lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw usage_error("cannot open " + path.string() + ": " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    // A gateway killed a moment ago still holds the lock until the kernel has torn it down: a
+    // holder that is exiting (SIGKILL pending, a zombie, gone) is waited for, briefly.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       char buf[32] = {};
       ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-      ::close(fd_);
       std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
       while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      if (holder_exiting(pid) && std::chrono::steady_clock::now() < until) {
+        ::usleep(2000);
+        continue;
+      }
+      ::close(fd_);
       throw conflict_error("state dir " + shown + " is already served by a running gateway (pid " +
                            pid + "); one gateway per state dir");
     }
@@ -97,7 +93,7 @@ class StateDirLock {
 // CDP port across starts. Compares with (and edits) the file as it is now, not as it was at
 // start-up: edits made since are not clobbered, and a port leased again at run time (a plugin
 // dropped in anew) rewrites nothing when the file already says so.
-void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases, Log& log) {
+void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases, GatewayLog& log) {
   bool any = false;
   for (const auto& l : leases) any = any || l.source == "range" || l.source == "any";
   if (!any) return;
@@ -187,10 +183,10 @@ void raise_fd_limit() {
 class Lifecycle::Impl {
  public:
   Impl(const fs::path& state_dir, const std::string& shown, const std::string& level,
-       std::ostream& err)
-      : lock(state_dir, shown), log(state_dir, level, err) {}
+       std::ostream& err, GatewayLog::Limits limits)
+      : lock(state_dir, shown), log(state_dir, level, err, limits) {}
   StateDirLock lock;
-  Log log;
+  GatewayLog log;
   std::unique_ptr<RegistryInstances> instances;
 };
 
@@ -207,8 +203,10 @@ Lifecycle::Lifecycle(const Instance& inst, const Environment& env, const Options
     throw usage_error(std::string("cannot create the state dir: ") + e.what(),
                       inst.where(paths.state_dir));
   }
-  impl_ =
-      std::make_unique<Impl>(paths.state_dir, inst.where(paths.state_dir), options.log_level, err);
+  auto max_bytes = env.get("OPENCLAW_LOG_MAX_BYTES"), keep = env.get("OPENCLAW_LOG_KEEP");
+  impl_ = std::make_unique<Impl>(
+      paths.state_dir, inst.where(paths.state_dir), options.log_level, err,
+      GatewayLog::limits_from(max_bytes ? max_bytes->c_str() : nullptr, keep ? keep->c_str() : nullptr));
   if (auto warning = ports::ephemeral_base_warning(inst.plan.base, inst.base.source,
                                                    ports::system_ephemeral_range(), paths.profile);
       !warning.empty()) {

@@ -321,6 +321,19 @@ void Manager::collect_ports(const std::vector<sdk::PortRequest>& standard, int b
   }
 }
 
+std::vector<sdk::ConfigProblem> Manager::validate_configs() {
+  std::vector<sdk::ConfigProblem> out;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (records_[i].state != State::loaded || !records_[i].plugin) continue;
+    try {
+      for (auto& p : records_[i].plugin->validate(*hosts_[i])) out.push_back(std::move(p));
+    } catch (const std::exception& e) {
+      out.push_back({"plugins.entries." + records_[i].id, "plugin " + records_[i].id + " validate() threw: " + e.what()});
+    }
+  }
+  return out;
+}
+
 bool Manager::check_and_request(size_t i, std::vector<sdk::PortRequest>& mine) {
   try {
     auto problems = records_[i].plugin->validate(*hosts_[i]);

@@ -41,6 +41,10 @@ class Manager {
   void collect_ports(const std::vector<sdk::PortRequest>& standard, int base,
                      const std::string& base_source);
 
+  /// Every loaded plugin's validate() against the instance's config: what `config validate` and
+  /// `config set` refuse, the same checks the plugins make at start.
+  std::vector<sdk::ConfigProblem> validate_configs();
+
   /// If `port_name` belongs to a plugin, marks it failed with `reason`, drops its requests and
   /// returns true (the caller leases again without them).
   bool refuse_port(const std::string& port_name, const std::string& reason);

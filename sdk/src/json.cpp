@@ -93,7 +93,7 @@ void ConfigBlock::string(const char* key, std::string& out) {
   if (v->is_string()) {
     out = std::string(v->get_string());
   } else {
-    problem(key, "must be a string, got " + json::serialize(*v));
+    problem(key, "must be a string, got " + shown_value(key, *v));
   }
 }
 
@@ -103,7 +103,7 @@ void ConfigBlock::boolean(const char* key, bool& out) {
   if (v->is_bool()) {
     out = v->get_bool();
   } else {
-    problem(key, "must be true or false, got " + json::serialize(*v));
+    problem(key, "must be true or false, got " + shown_value(key, *v));
   }
 }
 
@@ -114,8 +114,45 @@ void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
     out = static_cast<int>(v->get_int64());
   } else {
     problem(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                     json::serialize(*v));
+                     shown_value(key, *v));
   }
+}
+
+bool is_secret_key(std::string_view key) {
+  auto dot = key.rfind('.');
+  std::string name(dot == std::string_view::npos ? key : key.substr(dot + 1));
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"token", "secret", "password", "passwd", "apikey", "api_key", "privatekey", "credential"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string shown_value(std::string_view key, const json::value& value) {
+  if (is_secret_key(key)) {
+    const char* kind = value.is_string() ? "a string" : value.is_object() ? "an object" : value.is_array() ? "a list"
+                       : value.is_bool() ? "a boolean" : value.is_null() ? "null" : "a number";
+    return std::string(kind) + " (value not shown)";
+  }
+  std::string s = json::serialize(value);
+  if (s.size() > 120) s = s.substr(0, 120) + "...";
+  return s;
+}
+
+json::value redact_secrets(const json::value& value) {
+  if (value.is_object()) {
+    json::object out;
+    for (const auto& kv : value.get_object()) {
+      out[kv.key()] = is_secret_key(kv.key()) ? json::value("__OPENCLAW_REDACTED__") : redact_secrets(kv.value());
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    json::array out;
+    for (const auto& x : value.get_array()) out.push_back(redact_secrets(x));
+    return out;
+  }
+  return value;
 }
 
 }  // namespace openclaw::sdk

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/config.hpp>
@@ -36,5 +37,16 @@ class BOOST_SYMBOL_VISIBLE ConfigBlock {
   std::string path_;
   std::vector<ConfigProblem>* problems_;
 };
+
+/// True when the config key `key` (a dotted path or one name) holds a secret: its last name
+/// contains token, secret, password, passwd, apikey/api_key, privatekey or credential
+/// (case-insensitive). Such values never appear in an error, a log line or a reply.
+BOOST_SYMBOL_EXPORT bool is_secret_key(std::string_view key);
+/// `value` as an error message may show it: its JSON, cut after 120 bytes; for a secret key
+/// only its kind ("a string (value not shown)").
+BOOST_SYMBOL_EXPORT std::string shown_value(std::string_view key, const boost::json::value& value);
+/// A copy of `value` whose secret keys' values (any JSON kind) read "__OPENCLAW_REDACTED__":
+/// what the gateway's config.get and `config get` print.
+BOOST_SYMBOL_EXPORT boost::json::value redact_secrets(const boost::json::value& value);
 
 }  // namespace openclaw::sdk
