@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,12 @@ struct BOOST_SYMBOL_VISIBLE HttpRequest {
   /// The value of query parameter `name` (percent-decoded), or "" when absent.
   std::string query_param(const std::string& name) const;
 };
+
+/// A request target as it may go into a log: parameters of the query whose names look like
+/// credentials (containing token, key, secret, password, auth, sig) show as `name=***`, control
+/// bytes as '?', and past `max_bytes` the rest is cut and marked "…(truncated)". Every access or
+/// refusal log of a request target goes through this.
+BOOST_SYMBOL_EXPORT std::string loggable_target(std::string_view target, std::size_t max_bytes = 200);
 
 struct BOOST_SYMBOL_VISIBLE HttpResponse {
   int status = 200;
