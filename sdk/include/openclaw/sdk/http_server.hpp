@@ -63,7 +63,9 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   int status = 200;               ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
-  std::filesystem::path path;     ///< opened when the answer is sent; 404 if it is gone by then
+  /// Opened (non-blocking, see open_regular_file) when the answer is sent; 404 if it is gone by
+  /// then or is not a regular file (a FIFO, socket or device is never waited on).
+  std::filesystem::path path;
   /// Or an open file descriptor the server takes over (and closes): what a plugin that opened the
   /// file itself (safely, e.g. with openat2 beneath a root) sends without a second lookup.
   int fd = -1;
