@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,7 +46,18 @@ class Log {
       : rank_(level_rank(level)), err_(err) {
     try {
       sdk::create_private_dirs(state_dir / "logs");
-      file_.open(state_dir / "logs" / "gateway.log", std::ios::app);
+      const fs::path path = state_dir / "logs" / "gateway.log";
+      // A FIFO in the log's place would block this open until something reads it (the gateway
+      // would never start): checked non-blocking first, and anything but a regular file skipped.
+      int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+      struct stat st {};
+      const bool regular = fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+      if (fd >= 0) ::close(fd);
+      if (regular) {
+        file_.open(path, std::ios::app);
+      } else {
+        err_ << "[warn] " << path.string() << " is not a regular file: logging to stderr only\n";
+      }
     } catch (const std::exception&) {
       // Logging to the file is best effort; stderr still works.
     }
