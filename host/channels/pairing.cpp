@@ -1,8 +1,7 @@
 #include "channels/pairing.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <stdexcept>
 
 #include <boost/json.hpp>
@@ -16,13 +15,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Our own files (written atomically, so never a symlink); a FIFO or a device put in their place
+// is refused at once instead of read on the I/O thread.
 json::object read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
+  sdk::OpenOptions options;
+  options.no_symlinks = true;
+  std::optional<std::string> text = sdk::read_regular_file(p, options, 4u << 20);
+  if (!text) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(ss.str(), ec);
+  json::value v = json::parse(*text, ec);
   if (ec || !v.is_object()) {
     throw std::runtime_error("cannot read " + p.string() + ": not a JSON object (fix or remove it)");
   }

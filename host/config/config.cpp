@@ -1,9 +1,7 @@
 #include "config/config.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -90,17 +88,19 @@ Config Config::load(const fs::path& path, const fs::path& home) {
     c.home_ = home;
     return c;
   }
-  if (fs::is_directory(path, ec)) {
+  // Reloads run on the I/O thread: a FIFO or a device given as the config is refused at once.
+  sdk::RegularFile file = sdk::open_regular_file(path);
+  if (file.refusal == sdk::RegularFile::Refusal::directory) {
     throw usage_error("config path is a directory", profile::display_path(path, home));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw usage_error("cannot read config: " + std::string(std::strerror(errno)),
-                      profile::display_path(path, home));
+  if (!file) throw usage_error("cannot read config: it " + file.why(), profile::display_path(path, home));
+  std::string text;
+  try {
+    text = sdk::read_to_end(file, "the config", 64u << 20);
+  } catch (const std::exception& e) {
+    throw usage_error(e.what(), profile::display_path(path, home));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path, home);
+  return parse(text, path, home);
 }
 
 std::string Config::where() const {

@@ -1,7 +1,5 @@
 #include "gateway/instance_record.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -15,12 +13,19 @@ namespace json = boost::json;
 
 namespace {
 std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
-  std::ifstream in(record_path(state_dir));
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  // Also read on the I/O thread (instances of other profiles, for /status): a FIFO or a device
+  // in the record's place is no record, not a wait.
+  std::optional<std::string> text;
+  try {
+    sdk::OpenOptions options;
+    options.no_symlinks = true;  // ours, written atomically
+    text = sdk::read_regular_file(record_path(state_dir), options, 1u << 20);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!text) return std::nullopt;
   boost::system::error_code ec;
-  json::value v = json::parse(ss.str(), ec);
+  json::value v = json::parse(*text, ec);
   if (ec || !v.is_object()) return std::nullopt;
   const auto& o = v.get_object();
   InstanceRecord r;

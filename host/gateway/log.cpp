@@ -56,8 +56,10 @@ void GatewayLog::open_file() {
   if (fd_ < 0) return;
   struct stat st {};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    // A FIFO in the log's place would have blocked a plain open (the gateway would never start).
     ::close(fd_);
     fd_ = -1;
+    err_ << "[warn] " << path_.string() << " is not a regular file: logging to stderr only\n";
     return;
   }
   if ((st.st_mode & 0777) != 0600) ::fchmod(fd_, 0600);  // a log written by an older version was 0644

@@ -6,10 +6,8 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 
 #include <boost/dll/shared_library.hpp>
 #include <boost/json.hpp>
@@ -38,11 +36,14 @@ void keep_forever(std::shared_ptr<dll::shared_library> lib) {
   kept->push_back(std::move(lib));
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Drop-ins load on the I/O thread: a FIFO or a device in a plugin folder is refused, not read.
+// A missing file reads as "" (the manifest parser then names what is missing).
+std::string read_text(const fs::path& path, std::uint64_t max_bytes = 16u << 20) {
+  try {
+    return sdk::read_regular_file(path, {}, max_bytes).value_or("");
+  } catch (const std::exception& e) {
+    throw usage_error(std::string("cannot read: ") + e.what());
+  }
 }
 
 bool is_library(const fs::path& p) {
@@ -101,7 +102,7 @@ bool is_under(const fs::path& p, const fs::path& dir) {
 // `library` copied to `copy_dir`/<id>-<content hash>.so (written atomically, reused when that
 // content was copied before).
 fs::path private_copy(const fs::path& library, const fs::path& copy_dir, const std::string& id) {
-  std::string content = read_text(library);
+  std::string content = read_text(library, 1ull << 30);
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64: identity, not security
   for (unsigned char c : content) h = (h ^ c) * 1099511628211ull;
   char hex[17];
@@ -366,15 +367,14 @@ Record load_folder(const fs::path& dir, const boost::json::object& config,
 }
 
 std::string incomplete_elf(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "cannot open " + path.string() + ": " + std::strerror(errno);
-  struct stat st {};
+  sdk::RegularFile file = sdk::open_regular_file(path);  // never a FIFO: this is the I/O thread
+  if (!file) return "cannot open " + path.string() + ": it " + file.why();
+  const int fd = file.fd;
+  const std::uint64_t size = file.size;
   Elf64_Ehdr eh{};
   std::string why;
-  auto fits = [&](std::uint64_t off, std::uint64_t len) {
-    return off <= static_cast<std::uint64_t>(st.st_size) && len <= static_cast<std::uint64_t>(st.st_size) - off;
-  };
-  if (::fstat(fd, &st) != 0 || ::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
+  auto fits = [&](std::uint64_t off, std::uint64_t len) { return off <= size && len <= size - off; };
+  if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
       std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
     why = "cannot load the shared library: it is not an ELF file (or is still being copied)";
   } else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr)) {
@@ -393,7 +393,6 @@ std::string incomplete_elf(const fs::path& path) {
       }
     }
   }
-  ::close(fd);
   return why;
 }
 

@@ -317,10 +317,11 @@ std::vector<InstanceLeases> parse_records(std::string_view records) {
 
 std::string LeaseStore::read_text_locked() {
   fs::path path = dir_ / kStoreFile;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  auto records = records_of(fd);
-  ::close(fd);
+  // Read on the I/O thread too (run-time leases): a FIFO or a device in its place is damage from
+  // outside like any other, never waited on.
+  sdk::RegularFile file = sdk::open_regular_file(path);
+  if (!file && file.refusal == sdk::RegularFile::Refusal::error) return {};
+  auto records = file ? records_of(file.fd) : std::nullopt;
   if (records) return std::move(*records);
   // Writes are atomic, so this is damage from outside: keep the evidence, start empty. Live
   // gateways re-lease on their next start; until then a bind probe still protects their ports.
@@ -610,15 +611,11 @@ std::vector<InstanceLeases> LeaseStore::snapshot() {
   FileVersion version{static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
                       st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   if (!(version == snapshot_version_)) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    struct stat opened {};
-    if (::fstat(fd, &opened) == 0) {  // the version read, which may be newer than the one stat'ed
-      version = FileVersion{static_cast<std::uint64_t>(opened.st_ino), static_cast<std::uint64_t>(opened.st_size),
-                            opened.st_mtim.tv_sec, opened.st_mtim.tv_nsec};
-    }
-    auto records = records_of(fd);
-    ::close(fd);
+    sdk::RegularFile file = sdk::open_regular_file(path);  // never a FIFO: see read_text_locked
+    if (!file) return {};
+    // The version read, which may be newer than the one stat'ed.
+    version = FileVersion{file.inode, file.size, file.mtime_sec, file.mtime_nsec};
+    auto records = records_of(file.fd);
     snapshot_ = parse_records(records.value_or(""));
     snapshot_version_ = version;
   }

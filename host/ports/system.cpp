@@ -18,7 +18,9 @@ namespace openclaw::ports {
 
 namespace {
 
-// Raw syscalls: the lease store reads /proc/<pid>/stat on its hot path.
+// Raw syscalls: the lease store reads /proc/<pid>/stat on its hot path. Only procfs is read
+// here (paths built from a pid number): its files are never FIFOs or devices, so the open cannot
+// wait and sdk::open_regular_file's extra fstat would buy nothing.
 std::string read_small_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};

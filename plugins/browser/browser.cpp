@@ -555,16 +555,16 @@ class BrowserPlugin final : public sdk::Plugin {
   fs::path created_file() const { return host_->data_dir() / "profiles.json"; }
 
   void load_created_profiles() {
-    std::error_code ec;
-    if (!fs::exists(created_file(), ec)) return;
     std::string text;
-    {
-      FILE* f = std::fopen(created_file().c_str(), "rb");
-      if (!f) return;
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-      std::fclose(f);
+    try {
+      sdk::OpenOptions options;
+      options.no_symlinks = true;  // ours, written atomically; a FIFO here is refused, not waited on
+      auto content = sdk::read_regular_file(created_file(), options, 4u << 20);
+      if (!content) return;
+      text = std::move(*content);
+    } catch (const std::exception& e) {
+      host_->log(sdk::LogLevel::warn, std::string(e.what()) + "; profiles created at run time are not loaded");
+      return;
     }
     boost::system::error_code jec;
     json::value v = json::parse(text, jec);

@@ -17,6 +17,7 @@
 #include <openclaw/sdk/file_watcher.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/gateway.hpp>
+#include <openclaw/sdk/http_server.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
 #include "static_files.hpp"
@@ -252,7 +253,13 @@ class CanvasPlugin final : public sdk::Plugin {
         return;
       }
       case Resolved::Kind::forbidden:
-        if (host_) host_->log(sdk::LogLevel::warn, "canvas: refused " + req.target + ": " + res.why);
+        if (host_) {
+          // The file under the root when resolution got that far, else the target as sent: either
+          // way without a ?token= and capped, so a request cannot put a secret or 16 KB in the log.
+          host_->log(sdk::LogLevel::warn, "canvas: refused " +
+                                              sdk::loggable_target(res.shown.empty() ? req.target : res.shown) +
+                                              ": " + res.why);
+        }
         respond.send(page(403, "<!doctype html><h1>403 Forbidden</h1>\n"));
         return;
       case Resolved::Kind::bad_request:

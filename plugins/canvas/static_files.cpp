@@ -1,9 +1,7 @@
 #include "static_files.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,10 +9,14 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 #include <vector>
+
+#include <openclaw/sdk/files.hpp>
 
 namespace canvas {
 namespace fs = std::filesystem;
+namespace sdk = openclaw::sdk;
 
 namespace {
 
@@ -60,7 +62,7 @@ bool within(const fs::path& root, const fs::path& p) {
 Resolved::Resolved(Resolved&& o) noexcept
     : kind(o.kind), file(std::move(o.file)), fd(o.release()), size(o.size),
       mtime_sec(o.mtime_sec), mtime_nsec(o.mtime_nsec), location(std::move(o.location)),
-      why(std::move(o.why)) {}
+      why(std::move(o.why)), shown(std::move(o.shown)) {}
 
 Resolved& Resolved::operator=(Resolved&& o) noexcept {
   if (this != &o) {
@@ -73,6 +75,7 @@ Resolved& Resolved::operator=(Resolved&& o) noexcept {
     mtime_nsec = o.mtime_nsec;
     location = std::move(o.location);
     why = std::move(o.why);
+    shown = std::move(o.shown);
   }
   return *this;
 }
@@ -115,11 +118,42 @@ std::optional<std::vector<std::string>> segments_of(const std::string& url_path,
   return segments;
 }
 
-int open_beneath(int root_fd, const std::string& rel) {
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+// Non-blocking, and only a regular file: a FIFO in the root would otherwise hold the one I/O
+// thread until something writes to it. O_NONBLOCK stays set (Linux ignores it for pread and
+// sendfile from a regular file), so a request costs openat2 + fstat, as before.
+sdk::RegularFile open_file(int dir_fd, const char* path, bool beneath) {
+  sdk::OpenOptions options;
+  options.beneath = beneath;
+  options.keep_nonblocking = true;
+  return sdk::open_regular_file(dir_fd, path, options);
+}
+
+// A refusal of what `rel` (root-relative) turned out to be.
+Resolved refused(Resolved out, const sdk::RegularFile& f, const std::string& rel) {
+  using R = sdk::RegularFile::Refusal;
+  const int err = f.error;
+  if (f.refusal == R::directory) {  // an index.html that is a folder
+    out.kind = Resolved::Kind::not_found;
+    out.why = f.why();
+  } else if (f.refusal == R::error) {
+    out.kind = err == EXDEV || err == ELOOP || err == EACCES ? Resolved::Kind::forbidden
+                                                             : Resolved::Kind::not_found;
+    out.why = err == EXDEV ? "symlink leaves the root" : std::strerror(err);
+  } else {
+    out.kind = Resolved::Kind::forbidden;  // a FIFO, socket, device: never served, always logged
+    out.why = f.why();
+  }
+  out.shown = "/" + rel;
+  return out;
+}
+
+void take(Resolved& out, sdk::RegularFile f, fs::path file) {
+  out.kind = Resolved::Kind::file;
+  out.file = std::move(file);
+  out.size = f.size;
+  out.mtime_sec = f.mtime_sec;
+  out.mtime_nsec = f.mtime_nsec;
+  out.fd = f.release();
 }
 
 Resolved resolve_canonical(const fs::path& root, const std::string& url_path, const std::string& mount);
@@ -134,47 +168,21 @@ Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_pa
   std::string rel;
   for (const auto& s : *segments) rel += (rel.empty() ? "" : "/") + s;
   if (rel.empty()) rel = ".";
-  auto fail = [&](int err) {
-    if (err == ENOSYS) return resolve_canonical(root, url_path, mount);  // a kernel before 5.6
-    out.kind = err == EXDEV || err == ELOOP || err == EACCES ? Resolved::Kind::forbidden
-                                                             : Resolved::Kind::not_found;
-    out.why = err == EXDEV ? "symlink leaves the root" : std::strerror(err);
-    return std::move(out);
-  };
-  int fd = open_beneath(root_fd, rel);
-  if (fd < 0) return fail(errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return fail(errno);
+  sdk::RegularFile f = open_file(root_fd, rel.c_str(), true);
+  if (!f && f.refusal == sdk::RegularFile::Refusal::error && f.error == ENOSYS) {
+    return resolve_canonical(root, url_path, mount);  // a kernel before 5.6
   }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
+  if (f.refusal == sdk::RegularFile::Refusal::directory) {
     if (!(url_path.empty() || url_path.back() == '/')) {
       out.kind = Resolved::Kind::redirect;
       out.location = mount + url_path + "/";
       return out;
     }
-    rel += "/index.html";
-    fd = open_beneath(root_fd, rel);
-    if (fd < 0) return fail(errno);
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      return fail(errno);
-    }
+    rel = rel == "." ? "index.html" : rel + "/index.html";
+    f = open_file(root_fd, rel.c_str(), true);
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    out.kind = Resolved::Kind::not_found;
-    out.why = "not a regular file";
-    return out;
-  }
-  out.kind = Resolved::Kind::file;
-  out.fd = fd;
-  out.file = root / rel;
-  out.size = static_cast<std::uint64_t>(st.st_size);
-  out.mtime_sec = st.st_mtim.tv_sec;
-  out.mtime_nsec = st.st_mtim.tv_nsec;
+  if (!f) return refused(std::move(out), f, rel);
+  take(out, std::move(f), root / rel);
   return out;
 }
 
@@ -219,18 +227,9 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path, co
     if (ec) return refuse(Resolved::Kind::not_found, "no index.html");
     if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
   }
-  if (!fs::is_regular_file(canon, ec)) return refuse(Resolved::Kind::not_found, "not a regular file");
-  out.kind = Resolved::Kind::file;
-  out.file = canon;
-  out.fd = ::open(canon.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (out.fd < 0 || ::fstat(out.fd, &st) != 0) {
-    out.kind = Resolved::Kind::not_found;
-  } else {
-    out.size = static_cast<std::uint64_t>(st.st_size);
-    out.mtime_sec = st.st_mtim.tv_sec;
-    out.mtime_nsec = st.st_mtim.tv_nsec;
-  }
+  sdk::RegularFile f = open_file(AT_FDCWD, canon.c_str(), false);
+  if (!f) return refused(std::move(out), f, fs::relative(canon, canon_root, ec).string());
+  take(out, std::move(f), canon);
   return out;
 }
 }  // namespace
@@ -318,27 +317,35 @@ bool not_modified(const Validators& v, const std::map<std::string, std::string>&
   return false;
 }
 
-std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t size) {
-  std::string h = header;
-  h.erase(std::remove_if(h.begin(), h.end(), [](unsigned char c) { return std::isspace(c); }), h.end());
-  if (h.rfind("bytes=", 0) != 0) return std::nullopt;
-  std::string spec = h.substr(6);
-  if (spec.empty() || spec.find(',') != std::string::npos) return std::nullopt;
+namespace {
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Digits only; a number past 2^64 saturates (it is past the end of any file all the same).
+std::optional<std::uint64_t> range_number(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+  }
+  return v;
+}
+
+// One range-spec of RFC 9110 §14.1.1; nullopt when malformed.
+std::optional<ByteRange> range_spec(std::string_view spec, std::uint64_t size) {
   auto dash = spec.find('-');
-  if (dash == std::string::npos) return std::nullopt;
-  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
-    if (s.empty() || s.size() > 19 ||
-        !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      return std::nullopt;
-    }
-    return std::stoull(s);
-  };
+  if (dash == std::string_view::npos) return std::nullopt;
+  std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
   ByteRange r;
-  if (a.empty()) {  // the last N bytes
-    auto n = number(b);
+  if (a.empty()) {  // the last N bytes; an empty file has none to give
+    auto n = range_number(b);
     if (!n) return std::nullopt;
-    if (*n == 0) {
+    if (*n == 0 || size == 0) {
       r.unsatisfiable = true;
       return r;
     }
@@ -346,18 +353,49 @@ std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t si
     r.offset = size - r.length;
     return r;
   }
-  auto first = number(a);
+  auto first = range_number(a);
   if (!first) return std::nullopt;
-  std::optional<std::uint64_t> last = b.empty() ? std::optional<std::uint64_t>(size ? size - 1 : 0) : number(b);
-  if (!last) return std::nullopt;
+  auto last = b.empty() ? std::optional<std::uint64_t>(UINT64_MAX) : range_number(b);
+  if (!last || *last < *first) return std::nullopt;
   if (*first >= size) {
     r.unsatisfiable = true;
     return r;
   }
-  if (*last < *first) return std::nullopt;
   r.offset = *first;
   r.length = std::min(*last, size - 1) - *first + 1;
   return r;
+}
+}  // namespace
+
+std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t size) {
+  std::string_view h = trim_ows(header);
+  constexpr std::string_view kUnit = "bytes=";
+  if (h.size() < kUnit.size() || lower(std::string(h.substr(0, kUnit.size()))) != kUnit) {
+    return std::nullopt;
+  }
+  h.remove_prefix(kUnit.size());
+  std::optional<ByteRange> only;
+  int specs = 0, satisfiable = 0;
+  for (;;) {  // a list may hold empty elements (RFC 9110 §5.6.1)
+    auto comma = h.find(',');
+    if (std::string_view spec = trim_ows(h.substr(0, comma)); !spec.empty()) {
+      auto r = range_spec(spec, size);
+      if (!r) return std::nullopt;  // one malformed spec voids the header
+      ++specs;
+      if (!r->unsatisfiable) ++satisfiable, only = r;
+    }
+    if (comma == std::string_view::npos) break;
+    h.remove_prefix(comma + 1);
+  }
+  if (specs == 0) return std::nullopt;
+  if (satisfiable == 0) {
+    ByteRange none;
+    none.unsatisfiable = true;
+    return none;
+  }
+  // Several ranges would need multipart/byteranges: the whole file is sent instead (allowed).
+  if (specs > 1) return std::nullopt;
+  return only;
 }
 
 const char* const kLiveReloadScript =

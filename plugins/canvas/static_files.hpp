@@ -19,6 +19,7 @@ struct Resolved {
   std::int64_t mtime_sec = 0, mtime_nsec = 0;
   std::string location;        ///< redirect: where (a folder asked for without its '/')
   std::string why;             ///< forbidden / bad_request: for the log
+  std::string shown;           ///< forbidden / not_found: the file's path under the root, for the log
 
   Resolved() = default;
   Resolved(Resolved&& o) noexcept;
@@ -58,8 +59,10 @@ Validators validators_of(std::uint64_t size, std::int64_t mtime_sec, std::int64_
 /// True when If-None-Match (or, without it, If-Modified-Since) says the client's copy is current.
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers);
 
-/// A "Range: bytes=..." header against a file of `size` bytes: nullopt when absent, malformed or
-/// multiple (the whole file is sent); `unsatisfiable` when it starts past the end (416).
+/// A "Range: bytes=..." header against a file of `size` bytes (RFC 9110 §14.2): nullopt when
+/// absent, malformed or several ranges (the whole file is sent, as a server may); `unsatisfiable`
+/// when no range overlaps the file, which for an empty file is every range (416 with
+/// "Content-Range: bytes */size").
 struct ByteRange {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;

@@ -4,11 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 
 #include <boost/json/value.hpp>
 
+#include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_server.hpp"
 
 namespace openclaw::sdk {
@@ -140,10 +141,9 @@ bool HttpResponder::send_file(HttpFileResponse file) const {
     file.fd = -1;
     return send_file(std::move(file));
   }
-  std::ifstream in(file.path, std::ios::binary);
-  std::error_code ec;
-  std::uint64_t size = std::filesystem::file_size(file.path, ec);
-  if (!in || ec) return send(HttpResponse::error(404, "NOT_FOUND", "file is gone"));
+  RegularFile in = open_regular_file(file.path);  // a FIFO here would hold the I/O thread
+  if (!in) return send(HttpResponse::error(404, "NOT_FOUND", "file is gone"));
+  std::uint64_t size = in.size;
   std::uint64_t offset = std::min(file.offset, size);
   std::uint64_t length = std::min(file.length.value_or(size - offset), size - offset);
   if (length > kLimit) {
@@ -155,9 +155,14 @@ bool HttpResponder::send_file(HttpFileResponse file) const {
   r.headers = std::move(file.headers);
   if (!file.head) {
     r.body.resize(length);
-    in.seekg(static_cast<std::streamoff>(offset));
-    in.read(r.body.data(), static_cast<std::streamsize>(length));
-    r.body.resize(static_cast<size_t>(in.gcount()));
+    std::size_t have = 0;
+    while (have < length) {
+      ssize_t n = ::pread(in.fd, r.body.data() + have, length - have, static_cast<off_t>(offset + have));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      have += static_cast<std::size_t>(n);
+    }
+    r.body.resize(have);
   }
   return send(std::move(r));
 }

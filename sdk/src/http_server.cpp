@@ -1,6 +1,8 @@
 // The one Beast translation unit of the HTTP server helper; see http_server.hpp.
 #include "openclaw/sdk/http_server.hpp"
 
+#include "openclaw/sdk/files.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/sendfile.h>
@@ -67,6 +69,57 @@ std::string HttpRequest::query_param(const std::string& name) const {
     q.remove_prefix(amp + 1);
   }
   return {};
+}
+
+namespace {
+// Query parameter names whose values are credentials often enough to keep out of logs.
+bool secret_looking(std::string_view raw_name) {
+  std::string name = percent_decode(raw_name);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"token", "key", "secret", "password", "passwd", "auth", "sig"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::string loggable_target(std::string_view target, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(target.size(), max_bytes) + 16);
+  auto put = [&](std::string_view s) {
+    for (char c : s) {
+      if (out.size() > max_bytes) return;
+      const auto u = static_cast<unsigned char>(c);
+      out += u < 0x20 || u == 0x7f ? '?' : c;  // a newline in a file name must not forge a log line
+    }
+  };
+  const auto q = target.find('?');
+  put(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    put("?");
+    std::string_view rest = target.substr(q + 1);
+    for (bool first = true; out.size() <= max_bytes; first = false) {
+      const auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      const auto eq = pair.find('=');
+      if (!first) put("&");
+      if (eq != std::string_view::npos && secret_looking(pair.substr(0, eq))) {
+        put(pair.substr(0, eq));
+        put("=***");
+      } else {
+        put(pair);
+      }
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  if (out.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8
+    out.resize(cut);
+    out += "\u2026(truncated)";
+  }
+  return out;
 }
 
 HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
@@ -757,16 +810,27 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_file(HttpFileResponse f, bool keep_alive, bool head) {
-    int fd = f.fd >= 0 ? f.fd : ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = f.fd;
     std::uint64_t offset = f.offset, length = f.length.value_or(0);
     // A caller that opened the file and gave the length has checked it: no second fstat.
     if (!(f.fd >= 0 && f.length)) {
-      struct stat st {};
-      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0) ::close(fd);
-        return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+      std::uint64_t size = 0;
+      if (fd < 0) {
+        // Never a FIFO or a device: opening one for reading could wait forever on this thread.
+        OpenOptions options;
+        options.keep_nonblocking = true;  // ignored by sendfile and read on a regular file
+        RegularFile opened = open_regular_file(f.path, options);
+        if (!opened) return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+        size = opened.size;
+        fd = opened.release();
+      } else {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+          ::close(fd);
+          return send(HttpResponse::text(404, "Not Found\n"), keep_alive, head);
+        }
+        size = static_cast<std::uint64_t>(st.st_size);
       }
-      auto size = static_cast<std::uint64_t>(st.st_size);
       offset = std::min(f.offset, size);
       length = std::min(f.length.value_or(size - offset), size - offset);
     }

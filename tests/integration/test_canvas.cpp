@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -46,7 +48,7 @@ struct Raw {
   }
 };
 
-int connect_to(int port) {
+int connect_to(int port, int timeout_seconds = 10) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -56,14 +58,14 @@ int connect_to(int port) {
     ::close(fd);
     return -1;
   }
-  timeval tv{10, 0};
+  timeval tv{timeout_seconds, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }
 
 Raw raw(int port, const std::string& method, const std::string& target,
-        const std::vector<std::string>& headers = {}) {
-  int fd = connect_to(port);
+        const std::vector<std::string>& headers = {}, int timeout_seconds = 10) {
+  int fd = connect_to(port, timeout_seconds);
   BOOST_REQUIRE(fd >= 0);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& h : headers) req += h + "\r\n";
@@ -275,6 +277,57 @@ BOOST_AUTO_TEST_CASE(static_semantics_and_path_safety) {
       }
     }
   }
+}
+
+// A FIFO opened for reading waits for a writer; on the one I/O thread that wait stopped every
+// answer, health included. Each of these is refused at once and the gateway keeps answering.
+BOOST_AUTO_TEST_CASE(a_fifo_a_socket_or_a_device_in_the_root_is_refused_and_health_keeps_answering) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway gw(sb, "special");
+  gw.start();
+  BOOST_REQUIRE(::mkfifo((gw.root() / "pipe.html").c_str(), 0644) == 0);
+  int unix_socket = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string socket_path = (gw.root() / "sock").string();
+  BOOST_REQUIRE(socket_path.size() < sizeof addr.sun_path);
+  std::copy(socket_path.begin(), socket_path.end(), addr.sun_path);
+  BOOST_REQUIRE(::bind(unix_socket, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  fs::create_symlink("/dev/zero", gw.root() / "zero.bin");
+  fs::create_directories(gw.root() / "dir");
+  BOOST_REQUIRE(::mkfifo((gw.root() / "dir" / "index.html").c_str(), 0644) == 0);
+  const std::string m = "/__openclaw__/canvas";
+  for (int port : {gw.canvas(), gw.block.base()}) {
+    for (const std::string name : {"/pipe.html", "/sock", "/zero.bin", "/dir/"}) {
+      BOOST_TEST_CONTEXT("port " << port << " " << name) {
+        auto r = raw(port, "GET", m + name, {}, 3);
+        BOOST_TEST((r.status == 403 || r.status == 404), r.status);
+        BOOST_TEST(r.body.size() < 1000u);  // a refusal page, not /dev/zero's bytes
+        auto health = raw(gw.block.base(), "GET", "/healthz", {}, 3);
+        BOOST_TEST(health.status == 200);
+      }
+    }
+  }
+  BOOST_TEST(poll_until([&] { return contains(gw.gw->err(), "canvas: refused /pipe.html: is a FIFO"); }, 5s),
+             gw.gw->err());
+  ::close(unix_socket);
+}
+
+// A request target is logged without its query (a ?token= stays out of the log) and capped.
+BOOST_AUTO_TEST_CASE(refusals_are_logged_without_the_query_and_capped) {
+  Sandbox sb;
+  set_bundled(sb);
+  Gateway gw(sb, "logged");
+  gw.start();
+  const std::string m = "/__openclaw__/canvas";
+  BOOST_TEST(raw(gw.canvas(), "GET", m + "/%2e%2e/x?token=hunter2-secret").status == 403);
+  std::string long_name(4000, 'a');
+  BOOST_TEST(raw(gw.canvas(), "GET", m + "/%2e%2e/" + long_name).status == 403);
+  BOOST_REQUIRE(poll_until([&] { return contains(gw.gw->err(), "(truncated)"); }, 5s));
+  std::string err = gw.gw->err();
+  BOOST_TEST(!contains(err, "hunter2"));
+  BOOST_TEST(!contains(err, std::string(1000, 'a')));
 }
 
 BOOST_AUTO_TEST_CASE(a_200_mb_file_streams_with_flat_memory) {

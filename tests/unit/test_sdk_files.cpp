@@ -1,9 +1,19 @@
-// SDK pieces for serving files: responses streamed from disk (send_file) and the recursive
-// file watcher, against real files, a real server and real inotify.
+// SDK pieces for serving files: opening only regular files without ever waiting, responses
+// streamed from disk (send_file) and the recursive file watcher, against real files, FIFOs,
+// sockets, a real server and real inotify.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <future>
+
 #include <boost/asio.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "openclaw/sdk/file_watcher.hpp"
+#include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "support/harness.hpp"
@@ -24,9 +34,175 @@ sdk::HttpClientResponse get(asio::io_context& io, const std::string& url, const 
   return *got;
 }
 
+// Runs `f` on another thread and says whether it returned within `deadline`. If it did not (it
+// is stuck opening `fifo` for reading), a writer is opened so that the thread and the test end
+// instead of hanging.
+template <class F>
+bool returns_promptly(F f, const fs::path& fifo, std::chrono::milliseconds deadline = 2s) {
+  auto done = std::async(std::launch::async, std::move(f));
+  if (done.wait_for(deadline) == std::future_status::ready) {
+    done.get();
+    return true;
+  }
+  int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  done.wait();
+  if (w >= 0) ::close(w);
+  return false;
+}
+
+// A listening Unix socket at `path`, closed with the object.
+struct UnixSocket {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  explicit UnixSocket(const fs::path& path) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string p = path.string();
+    BOOST_REQUIRE(p.size() < sizeof a.sun_path);
+    std::copy(p.begin(), p.end(), a.sun_path);
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~UnixSocket() { ::close(fd); }
+};
+
+using Refusal = sdk::RegularFile::Refusal;
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sdk_files)
+
+BOOST_AUTO_TEST_CASE(open_regular_file_opens_files_and_refuses_everything_else_at_once) {
+  TempDir dir;
+  write_file(dir.path() / "f", "hello");
+  auto f = sdk::open_regular_file(dir.path() / "f");
+  BOOST_REQUIRE(f);
+  BOOST_TEST(f.size == 5u);
+  BOOST_TEST(f.inode != 0u);
+  BOOST_TEST((::fcntl(f.fd, F_GETFL) & O_NONBLOCK) == 0);  // callers get blocking semantics
+  sdk::OpenOptions keep;
+  keep.keep_nonblocking = true;
+  auto nb = sdk::open_regular_file(dir.path() / "f", keep);
+  BOOST_TEST((::fcntl(nb.fd, F_GETFL) & O_NONBLOCK) != 0);
+
+  const fs::path fifo = dir.path() / "fifo";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  sdk::RegularFile got;
+  BOOST_TEST(returns_promptly([&] { got = sdk::open_regular_file(fifo); }, fifo));
+  BOOST_TEST(!got);
+  BOOST_TEST((got.refusal == Refusal::fifo));
+  BOOST_TEST(got.why() == "is a FIFO, not a regular file");
+
+  UnixSocket sock(dir.path() / "sock");
+  auto s = sdk::open_regular_file(dir.path() / "sock");
+  BOOST_TEST((s.refusal == Refusal::socket));
+  BOOST_TEST(s.why() == "is a socket, not a regular file");
+  BOOST_TEST((sdk::open_regular_file(dir.path()).refusal == Refusal::directory));
+  BOOST_TEST((sdk::open_regular_file("/dev/null").refusal == Refusal::device));
+  auto missing = sdk::open_regular_file(dir.path() / "nope");
+  BOOST_TEST((missing.refusal == Refusal::error && missing.error == ENOENT));
+  BOOST_TEST(missing.why() == "no such file");
+
+  // Symlinks: followed by default (and judged by what they lead to), refused on request.
+  fs::create_symlink(dir.path() / "f", dir.path() / "link");
+  fs::create_symlink("/dev/zero", dir.path() / "zero");
+  BOOST_TEST(sdk::open_regular_file(dir.path() / "link").size == 5u);
+  BOOST_TEST((sdk::open_regular_file(dir.path() / "zero").refusal == Refusal::device));
+  sdk::OpenOptions own;
+  own.no_symlinks = true;
+  BOOST_TEST((sdk::open_regular_file(dir.path() / "link", own).refusal == Refusal::symlink));
+  BOOST_TEST(sdk::open_regular_file(dir.path() / "link", own).why() == "is a symlink");
+
+  // Beneath a directory: the file, but nothing outside it.
+  int root = ::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  sdk::OpenOptions beneath;
+  beneath.beneath = true;
+  BOOST_TEST(sdk::open_regular_file(root, "f", beneath).size == 5u);
+  auto up = sdk::open_regular_file(root, "../x", beneath);
+  BOOST_TEST((up.refusal == Refusal::error && (up.error == EXDEV || up.error == ENOSYS)));
+  sdk::RegularFile first = sdk::open_regular_file(root, "f", beneath);
+  sdk::RegularFile moved = std::move(first);  // the descriptor has one owner
+  BOOST_TEST(moved.fd >= 0);
+  BOOST_TEST(first.fd < 0);
+  ::close(root);
+}
+
+BOOST_AUTO_TEST_CASE(read_regular_file_reads_files_and_names_what_is_wrong) {
+  TempDir dir;
+  std::string big(100000, 'x');
+  write_file(dir.path() / "big", big);
+  BOOST_TEST(*sdk::read_regular_file(dir.path() / "big") == big);
+  BOOST_TEST(!sdk::read_regular_file(dir.path() / "missing").has_value());
+  BOOST_TEST(sdk::read_regular_file("/proc/self/stat")->find(')') != std::string::npos);  // size 0
+  auto message = [](auto f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_TEST(message([&] { sdk::read_regular_file(dir.path() / "big", {}, 1000); }) ==
+             (dir.path() / "big").string() + " is larger than 1000 bytes");
+  const fs::path fifo = dir.path() / "fifo";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string why;
+  BOOST_TEST(returns_promptly([&] { why = message([&] { sdk::read_regular_file(fifo); }); }, fifo));
+  BOOST_TEST(why == fifo.string() + " is a FIFO, not a regular file");
+}
+
+// A tokenFile or secretFile that is a FIFO, a device or a symlink is refused at once, with the
+// file named and its content never shown.
+BOOST_AUTO_TEST_CASE(read_secret_file_refuses_fifos_devices_and_symlinks_promptly) {
+  TempDir dir;
+  write_file(dir.path() / "token", "s3cr3t-value\n");
+  BOOST_TEST(sdk::read_secret_file((dir.path() / "token").string()) == "s3cr3t-value");
+  auto message = [](const fs::path& p) {
+    try {
+      sdk::read_secret_file(p.string());
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const fs::path fifo = dir.path() / "fifo";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string why;
+  BOOST_TEST(returns_promptly([&] { why = message(fifo); }, fifo));
+  BOOST_TEST(why == fifo.string() + " is a FIFO, not a regular file");
+  fs::create_symlink(dir.path() / "token", dir.path() / "link");
+  why = message(dir.path() / "link");
+  BOOST_TEST(why == (dir.path() / "link").string() + " is a symlink: give the regular file itself");
+  BOOST_TEST(!contains(why, "s3cr3t"));
+  BOOST_TEST(message("/dev/zero") == "/dev/zero is a device, not a regular file");
+  BOOST_TEST(message(dir.path()) == dir.path().string() + " is a directory, not a regular file");
+  BOOST_TEST(message(dir.path() / "nope") == (dir.path() / "nope").string() + " no such file");
+}
+
+BOOST_AUTO_TEST_CASE(send_file_refuses_a_fifo_and_keeps_serving) {
+  asio::io_context io;
+  TempDir dir;
+  write_file(dir.path() / "f", "fine");
+  BOOST_REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
+  PortBlock block(1);
+  sdk::HttpServer server(io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+    sdk::HttpFileResponse f;
+    f.path = dir.path() / r.path.substr(1);
+    respond.send_file(f);
+  }));
+  server.listen("127.0.0.1", block.base());
+  std::string base = "http://127.0.0.1:" + std::to_string(block.base());
+  // On the old open() this run never ended: the I/O thread waited for the FIFO's writer.
+  BOOST_TEST(get(io, base + "/fifo").status == 404);
+  BOOST_TEST(get(io, base + "/f").body == "fine");
+  // The same through a responder without a streaming server behind it.
+  std::optional<sdk::HttpResponse> got;
+  sdk::HttpResponder plain([&](sdk::HttpResponse res) { got = std::move(res); });
+  sdk::HttpFileResponse f;
+  f.path = dir.path() / "fifo";
+  BOOST_TEST(returns_promptly([&] { plain.send_file(f); }, dir.path() / "fifo"));
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(got->status == 404);
+  server.stop();
+}
 
 BOOST_AUTO_TEST_CASE(send_file_streams_whole_files_ranges_and_heads) {
   asio::io_context io;

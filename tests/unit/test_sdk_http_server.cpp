@@ -118,6 +118,25 @@ bool starts(const std::string& s, const std::string& prefix) { return s.rfind(pr
 
 BOOST_AUTO_TEST_SUITE(sdk_http_server)
 
+// What a log may show of a request target: no credential from the query, no forged line, and
+// never more than the cap, however long the target.
+BOOST_AUTO_TEST_CASE(loggable_targets_hide_secrets_and_are_capped) {
+  BOOST_TEST(sdk::loggable_target("/a/b.html") == "/a/b.html");
+  BOOST_TEST(sdk::loggable_target("/c?token=hunter2&page=2") == "/c?token=***&page=2");
+  BOOST_TEST(sdk::loggable_target("/c?x=1&api_KEY=k&client_secret=s&Password=p&auth=a&sig=z&signature=y") ==
+             "/c?x=1&api_KEY=***&client_secret=***&Password=***&auth=***&sig=***&signature=***");
+  BOOST_TEST(sdk::loggable_target("/c?%74oken=hunter2") == "/c?%74oken=***");  // encoded names too
+  BOOST_TEST(sdk::loggable_target("/c?flag&q=") == "/c?flag&q=");
+  BOOST_TEST(sdk::loggable_target("/a\nFAKE line\x7f") == "/a?FAKE line?");
+  std::string huge = "/" + std::string(16384, 'a') + "?token=hunter2";
+  std::string shown = sdk::loggable_target(huge);
+  BOOST_TEST(shown == "/" + std::string(199, 'a') + "\u2026(truncated)");
+  BOOST_TEST(sdk::loggable_target("/" + std::string(300, 'b'), 10).size() <= 10u + 16u);
+  std::string utf8 = "/" + std::string(198, 'a') + "\u00e9\u00e9";  // a 2-byte letter across the cap: cut whole
+  BOOST_TEST(sdk::loggable_target(utf8) == "/" + std::string(198, 'a') + "\u2026(truncated)");
+  BOOST_TEST(sdk::loggable_target("/" + std::string(199, 'a')) == "/" + std::string(199, 'a'));
+}
+
 BOOST_AUTO_TEST_CASE(pipelined_requests_bodies_and_repeated_headers) {
   EchoServer s;
   std::string out = roundtrip(

@@ -7,15 +7,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <deque>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
 #include <boost/json.hpp>
 
 #include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/instances.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
@@ -218,14 +219,25 @@ class Commands final : public sdk::Plugin {
       n = static_cast<int>(v);
     }
     fs::path file = state_dir_of(profile) / "logs" / "gateway.log";
-    std::ifstream in(file);
-    if (!in) return done(c, profile + ": no log at " + file.string());
+    // A FIFO or a device in the log's place is refused, not waited on (this is the I/O thread).
+    sdk::OpenOptions options;
+    options.no_symlinks = true;
+    sdk::RegularFile log = sdk::open_regular_file(file, options);
+    if (!log) {
+      if (log.refusal == sdk::RegularFile::Refusal::error && log.error == ENOENT) {
+        return done(c, profile + ": no log at " + file.string());
+      }
+      return done(c, profile + ": cannot read " + file.string() + ": it " + log.why());
+    }
     // The tail of a log that may be large: read the last 64 KiB only.
-    in.seekg(0, std::ios::end);
-    auto size = static_cast<std::int64_t>(in.tellg());
-    in.seekg(std::max<std::int64_t>(0, size - 65536));
+    const std::uint64_t from = log.size > 65536 ? log.size - 65536 : 0;
+    std::string tail(static_cast<size_t>(log.size - from), '\0');
+    ssize_t got = ::pread(log.fd, tail.data(), tail.size(), static_cast<off_t>(from));
+    tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
     std::deque<std::string> lines;
+    std::istringstream in(tail);
     std::string line;
+    if (from > 0) std::getline(in, line);  // the first line is cut in the middle
     while (std::getline(in, line)) {
       lines.push_back(redact(line));
       if (static_cast<int>(lines.size()) > n) lines.pop_front();

@@ -5,9 +5,8 @@
 // status or errors, and never on a command line. Public SDK only.
 
 #include <cstdlib>
-#include <fstream>
+#include <optional>
 #include <random>
-#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -137,12 +136,18 @@ class Telegram final : public sdk::Plugin {
   }
 
   void load_offset() {
-    std::ifstream in(offset_file_);
-    if (!in) return;
-    std::stringstream ss;
-    ss << in.rdbuf();
+    std::optional<std::string> text;
+    try {
+      sdk::OpenOptions options;
+      options.no_symlinks = true;  // ours, written atomically: never a link, a FIFO or a device
+      text = sdk::read_regular_file(offset_file_, options, 1u << 20);
+    } catch (const std::exception& e) {
+      host_->log(sdk::LogLevel::warn, std::string("telegram: ") + e.what() + "; starting from Telegram's own offset");
+      return;
+    }
+    if (!text) return;
     boost::system::error_code ec;
-    auto v = json::parse(ss.str(), ec);
+    auto v = json::parse(*text, ec);
     if (!ec && v.is_object()) {
       if (const auto* o = v.get_object().if_contains("offset"); o && o->is_int64()) offset_ = o->get_int64();
     } else {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct BOOST_SYMBOL_VISIBLE HttpRequest {
   std::string query_param(const std::string& name) const;
 };
 
+/// A request target as it may go into a log: parameters of the query whose names look like
+/// credentials (containing token, key, secret, password, auth, sig) show as `name=***`, control
+/// bytes as '?', and past `max_bytes` the rest is cut and marked "…(truncated)". Every access or
+/// refusal log of a request target goes through this.
+BOOST_SYMBOL_EXPORT std::string loggable_target(std::string_view target, std::size_t max_bytes = 200);
+
 struct BOOST_SYMBOL_VISIBLE HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -57,7 +64,9 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   int status = 200;               ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
-  std::filesystem::path path;     ///< opened when the answer is sent; 404 if it is gone by then
+  /// Opened (non-blocking, see open_regular_file) when the answer is sent; 404 if it is gone by
+  /// then or is not a regular file (a FIFO, socket or device is never waited on).
+  std::filesystem::path path;
   /// Or an open file descriptor the server takes over (and closes): what a plugin that opened the
   /// file itself (safely, e.g. with openat2 beneath a root) sends without a second lookup.
   int fd = -1;
