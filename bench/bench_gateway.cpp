@@ -22,6 +22,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -403,7 +404,13 @@ int main(int argc, char** argv) {
       std::printf("| %7d | %13.0f |\n", clients, round_trips_per_second(clients, seconds));
       std::fflush(stdout);
     }
-    std::printf("\nIdle RSS after the load: %.1f MB\n", static_cast<double>(rss_kb(gw)) / 1024.0);
+    // What the load leaves behind: peak (VmHWM), right after, and one minute later, idle.
+    double after_mb = static_cast<double>(rss_kb(gw)) / 1024.0;
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+    std::printf("\n| RSS (MB) | idle at ready | peak | right after the load | one minute after |\n"
+                "|---|---|---|---|---|\n| gateway | %.1f | %.1f | %.1f | %.1f |\n",
+                percentile(rss_mb, 0.5), static_cast<double>(peak_rss_kb(gw)) / 1024.0, after_mb,
+                static_cast<double>(rss_kb(gw)) / 1024.0);
     stop_gateway(gw);
   }
   fs::remove_all(g_home);

@@ -210,10 +210,6 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   // Declared first: gives back the leases and the record after everything else has stopped.
   Lifecycle life(inst, env, options, err);
   auto log = [&life](const std::string& level, const std::string& msg) { life.log(level, msg); };
-  if (!options.token) {
-    log("warn", "this gateway has no token (gateway.auth.token): every local program can drive it; `openclaw-host" +
-                    (paths.profile ? " --profile " + *paths.profile : std::string()) + " setup` creates one");
-  }
 
   // Declared before the plugins and servers that post work to it, so it outlives them.
   boost::asio::io_context io;
@@ -415,6 +411,10 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     channels.drain(std::chrono::milliseconds(kDrainMs), [&] { finish_stop(); });
   });
 
+  if (!options.token) {
+    log("warn", "this gateway has no token (gateway.auth.token): every local program can drive it; `openclaw-host" +
+                    (paths.profile ? " --profile " + *paths.profile : std::string()) + " setup` creates one");
+  }
   std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";
   out << "openclaw-host gateway ready: " << who << " on http://" << gw->request.bind << ":"
       << gw->port << " (pid " << life.owner().pid << ", " << life.leases().size()

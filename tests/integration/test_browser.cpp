@@ -447,8 +447,16 @@ BOOST_AUTO_TEST_CASE(control_port_needs_the_token_and_stays_on_loopback) {
   auto missing = http("GET", gw.route("/nope"), nullptr, "s3cret");
   BOOST_TEST(missing.status == 404);
 
-  // A config asking for the control port off loopback fails the plugin, naming the key.
-  Gateway lan(sb, "lan", {{"browser.bind", "\"0.0.0.0\""}});
+  // A config asking for the control port off loopback is refused by `config set` (the plugin's
+  // own check); written by hand, it fails the plugin at start, naming the key.
+  Gateway lan(sb, "lan");
+  auto refused = sb.run({"--profile", "lan", "config", "set", "browser.bind", "\"0.0.0.0\""});
+  BOOST_TEST(refused.code == 1);
+  BOOST_TEST(contains(refused.err, "browser.bind"), refused.err);
+  auto cfg = lan.state_dir() / "openclaw.json";
+  auto root = json::parse(read_file(cfg)).as_object();
+  root["browser"].as_object()["bind"] = "0.0.0.0";
+  write_file(cfg, json::serialize(root));
   lan.start();
   auto list = sb.run({"--profile", "lan", "plugins", "list"});
   BOOST_TEST(contains(list.out + list.err, "browser.bind"), list.out);

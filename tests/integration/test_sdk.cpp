@@ -76,6 +76,9 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   // The example's asynchronous method answers later, through the gateway protocol.
   openclaw::gateway::ClientOptions o;
   o.url = "ws://127.0.0.1:" + std::to_string(block.base());
+  // setup gave the profile a token, which a client reads from its config like the CLI does.
+  o.token = std::string(json::parse(read_file(sb.home() / ".openclaw-demo" / "openclaw.json"))
+                            .at("gateway").at("auth").at("token").as_string());
   openclaw::gateway::Client c(o);
   auto later = c.call("hello.later");
   BOOST_TEST(later.at("hello").as_string() == "hi there");
