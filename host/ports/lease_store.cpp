@@ -1,4 +1,5 @@
 #include "ports/lease_store.hpp"
+#include "ports/lease_record.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -24,6 +25,7 @@
 
 namespace openclaw::ports {
 namespace fs = std::filesystem;
+using namespace record;
 
 namespace {
 
@@ -36,6 +38,10 @@ constexpr const char* kLockFile = "lock";
 // String fields are %-escaped (space, %, control bytes). A line-per-instance text format instead
 // of JSON keeps a transaction's cost flat: unchanged instances are copied back verbatim.
 constexpr std::string_view kHeader = "openclaw-port-leases 1";
+
+}  // namespace
+
+namespace record {
 
 std::string escape(std::string_view s) {
   std::string out;
@@ -129,7 +135,7 @@ std::optional<InstanceLeases> from_line(std::string_view line) {
   return inst;
 }
 
-}  // namespace
+}  // namespace record
 
 boost::json::object to_json(const Lease& l) {
   return {{"name", l.name},
@@ -225,18 +231,7 @@ bool LeaseStore::is_live(const Owner& owner) const {
   return st && *st == owner.start_time;
 }
 
-namespace {
-
-// A record scanned without decoding its strings: all the hot path (acquire, release) needs.
-struct Row {
-  std::string_view line;
-  int pid = 0;
-  std::uint64_t start = 0;
-  int base = 0;
-  std::string_view state_dir;  ///< still %-escaped
-  std::vector<int> ports;
-  bool drop = false;
-};
+namespace record {
 
 std::optional<Row> scan_line(std::string_view line) {
   Row r;
@@ -284,7 +279,7 @@ std::vector<std::string_view> record_lines(std::string_view text) {
   return out;
 }
 
-}  // namespace
+}  // namespace record
 
 namespace {
 
