@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -50,6 +51,27 @@ std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
   return {line, col};
 }
 
+// The key path of the first number too large for a double (the parser reads it as infinity,
+// which no JSON can hold: saved back, the file would no longer parse), or nullopt.
+std::optional<std::string> infinite_number(const json::value& v, const std::string& at) {
+  if (v.is_double()) return std::isfinite(v.get_double()) ? std::nullopt : std::optional(at);
+  if (v.is_array()) {
+    const auto& a = v.get_array();
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (auto k = infinite_number(a[i], at + "[" + std::to_string(i) + "]")) return k;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      if (auto k = infinite_number(kv.value(), at.empty() ? std::string(kv.key())
+                                                          : at + "." + std::string(kv.key()))) {
+        return k;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Config Config::parse(std::string_view text, const fs::path& path, const fs::path& home) {
@@ -75,6 +97,11 @@ Config Config::parse(std::string_view text, const fs::path& path, const fs::path
   json::value v = parser.release();
   if (!v.is_object()) {
     throw usage_error("config must be a JSON object, got " + kind_name(v.kind()), c.where());
+  }
+  if (auto key = infinite_number(v, "")) {
+    throw usage_error("config is not valid JSON: the number at " + json::serialize(json::string_view(*key)) +
+                          " is too large",
+                      c.where());
   }
   c.root_ = std::move(v.get_object());
   return c;

@@ -16,6 +16,11 @@ bool valid_plugin_id(const std::string& id) {
   return id.front() != '.' && id.front() != '-';
 }
 
+namespace {
+// A value from the file as JSON text: control characters escaped, so the error stays one line.
+std::string json_text(const std::string& s) { return json::serialize(json::string_view(s)); }
+}  // namespace
+
 Manifest parse_manifest(const std::string& text) {
   json::parse_options opts;
   opts.allow_comments = true;
@@ -44,14 +49,12 @@ Manifest parse_manifest(const std::string& text) {
   m.id = string_field("id", true);
   if (!valid_plugin_id(m.id)) {
     throw usage_error(
-        "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got \"" + m.id +
-        "\"");
+        "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got " + json_text(m.id));
   }
   m.kind = string_field("kind", true);
   if (m.kind != "browser" && m.kind != "canvas" && m.kind != "channel" && m.kind != "other") {
     throw usage_error(
-        "manifest field \"kind\" must be one of browser, canvas, channel, other, got \"" + m.kind +
-        "\"");
+        "manifest field \"kind\" must be one of browser, canvas, channel, other, got " + json_text(m.kind));
   }
   m.version = string_field("version", true);
   const json::value* api = field("apiVersion", true);
@@ -62,9 +65,11 @@ Manifest parse_manifest(const std::string& text) {
   m.api_version = static_cast<int>(api->get_int64());
   m.description = string_field("description", false);
   m.library = string_field("library", false);
-  if (m.library.find('/') != std::string::npos || m.library == "." || m.library == "..") {
-    throw usage_error("manifest field \"library\" must be a file name beside the manifest, got \"" +
-                      m.library + "\"");
+  // A NUL would end the name early when the library is opened: another file than the one named.
+  if (m.library.find('/') != std::string::npos || m.library.find('\0') != std::string::npos ||
+      m.library == "." || m.library == "..") {
+    throw usage_error("manifest field \"library\" must be a file name beside the manifest, got " +
+                      json_text(m.library));
   }
   if (const json::value* e = field("enabledByDefault", false)) {
     if (!e->is_bool()) {

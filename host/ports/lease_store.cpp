@@ -1,4 +1,5 @@
 #include "ports/lease_store.hpp"
+#include "ports/lease_record.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -24,6 +25,7 @@
 
 namespace openclaw::ports {
 namespace fs = std::filesystem;
+using namespace record;
 
 namespace {
 
@@ -36,6 +38,10 @@ constexpr const char* kLockFile = "lock";
 // String fields are %-escaped (space, %, control bytes). A line-per-instance text format instead
 // of JSON keeps a transaction's cost flat: unchanged instances are copied back verbatim.
 constexpr std::string_view kHeader = "openclaw-port-leases 1";
+
+}  // namespace
+
+namespace record {
 
 std::string escape(std::string_view s) {
   std::string out;
@@ -53,6 +59,28 @@ std::string escape(std::string_view s) {
   return out.empty() ? std::string("%") : out;  // a lone % is the empty string
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// What unescape() accepts, without building the string (the scan's hot path).
+bool well_escaped(std::string_view s) {
+  if (s == "%") return true;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') continue;
+    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) return false;
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::string> unescape(std::string_view s) {
   if (s == "%") return std::string();
   std::string out;
@@ -62,11 +90,9 @@ std::optional<std::string> unescape(std::string_view s) {
       out += s[i];
       continue;
     }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int v = 0;
-    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
-    out += static_cast<char>(v);
+    // Two hex digits exactly (from_chars also took a sign: "%-1").
+    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) return std::nullopt;
+    out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
     i += 2;
   }
   return out;
@@ -102,7 +128,7 @@ std::optional<InstanceLeases> from_line(std::string_view line) {
   InstanceLeases inst;
   size_t n = 0;
   if (f.size() < 6 || !number(f[0], inst.owner.pid) || !number(f[1], inst.owner.start_time) ||
-      !number(f[2], inst.owner.base) || !number(f[5], n) || f.size() != 6 + 5 * n) {
+      !number(f[2], inst.owner.base) || !number(f[5], n) || n > 4096 || f.size() != 6 + 5 * n) {
     return std::nullopt;
   }
   if (f[3] != "~") {
@@ -129,7 +155,7 @@ std::optional<InstanceLeases> from_line(std::string_view line) {
   return inst;
 }
 
-}  // namespace
+}  // namespace record
 
 boost::json::object to_json(const Lease& l) {
   return {{"name", l.name},
@@ -225,18 +251,7 @@ bool LeaseStore::is_live(const Owner& owner) const {
   return st && *st == owner.start_time;
 }
 
-namespace {
-
-// A record scanned without decoding its strings: all the hot path (acquire, release) needs.
-struct Row {
-  std::string_view line;
-  int pid = 0;
-  std::uint64_t start = 0;
-  int base = 0;
-  std::string_view state_dir;  ///< still %-escaped
-  std::vector<int> ports;
-  bool drop = false;
-};
+namespace record {
 
 std::optional<Row> scan_line(std::string_view line) {
   Row r;
@@ -258,6 +273,9 @@ std::optional<Row> scan_line(std::string_view line) {
       n > 4096) {
     return std::nullopt;
   }
+  // Every field checked as from_line() checks it (strings not decoded): a line one reader
+  // accepts and the other drops would hold ports no listing shows, under an empty owner.
+  if ((f[3] != "~" && !well_escaped(f[3])) || !well_escaped(f[4])) return std::nullopt;
   r.state_dir = f[4];
   r.ports.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -266,7 +284,11 @@ std::optional<Row> scan_line(std::string_view line) {
       if (!next(x)) return std::nullopt;
     }
     int port = 0;
-    if (!number(g[1], port)) return std::nullopt;
+    std::int64_t granted = 0;
+    if (!number(g[1], port) || !number(g[4], granted) || !well_escaped(g[0]) ||
+        !well_escaped(g[2]) || !well_escaped(g[3])) {
+      return std::nullopt;
+    }
     r.ports.push_back(port);
   }
   if (!rest.empty()) return std::nullopt;
@@ -284,7 +306,7 @@ std::vector<std::string_view> record_lines(std::string_view text) {
   return out;
 }
 
-}  // namespace
+}  // namespace record
 
 namespace {
 

@@ -33,7 +33,12 @@ std::string str_of(const json::object& o, const char* key) {
   if (!inner) return {};
   if (inner->is_string()) return std::string(inner->get_string());
   if (inner->is_int64()) return std::to_string(inner->get_int64());
-  if (inner->is_double()) return std::to_string(static_cast<long long>(inner->get_double()));
+  if (inner->is_double()) {
+    // Whole numbers as integers ("3", not "3.000000"); one past long long's range would be UB.
+    double d = inner->get_double();
+    if (d > -9.2e18 && d < 9.2e18) return std::to_string(static_cast<long long>(d));
+    return json::serialize(*inner);
+  }
   if (inner->is_bool()) return inner->get_bool() ? "true" : "false";
   return {};
 }
@@ -79,6 +84,12 @@ struct SnapshotBuilder {
   Snapshot out;
   std::map<std::string, long long> current;
   bool later;  // not the first snapshot of this tab
+  // The nodes come from the page's renderer: each is shown once, where it is first reached, so a
+  // childIds cycle or a node listed under two parents cannot recurse forever or multiply the
+  // output; below kMaxDepth levels the tree is cut (the recursion must not exhaust the stack).
+  static constexpr int kMaxDepth = 256;
+  std::set<const json::object*> reached;
+  int depth = 0;
 
   // The shown tree, built first (what is shown depends on the children), then numbered in
   // document order.
@@ -97,8 +108,11 @@ struct SnapshotBuilder {
     for (const auto& id : ids->get_array()) {
       if (!id.is_string()) continue;
       auto it = nodes.find(std::string(id.get_string()));
-      if (it == nodes.end()) continue;
-      for (auto& r : build(*it->second)) {
+      if (it == nodes.end() || depth >= kMaxDepth || !reached.insert(it->second).second) continue;
+      ++depth;
+      auto built = build(*it->second);
+      --depth;
+      for (auto& r : built) {
         // Adjacent text runs join into one.
         if (r.is_text && !items.empty() && items.back().is_text) {
           items.back().text += " " + r.text;
@@ -220,7 +234,7 @@ struct SnapshotBuilder {
 };
 
 Snapshot render_snapshot(const json::array& nodes, RefTable& table) {
-  SnapshotBuilder b{{}, table, {}, {}, table.snapshots_ > 0};
+  SnapshotBuilder b{{}, table, {}, {}, table.snapshots_ > 0, {}, 0};
   const json::object* root = nullptr;
   for (const auto& v : nodes) {
     if (!v.is_object()) continue;
@@ -232,6 +246,7 @@ Snapshot render_snapshot(const json::array& nodes, RefTable& table) {
   }
   std::vector<std::string> lines;
   if (root) {
+    b.reached.insert(root);
     for (const auto& item : b.build(*root)) b.emit(item, "", lines);
   }
   if (b.out.new_elements > 0) {

@@ -83,6 +83,9 @@ std::vector<std::string> split_text(std::string_view text, std::size_t limit) {
     }
     std::size_t cut = limit;
     while (cut > 0 && continuation(static_cast<unsigned char>(text[cut]))) --cut;
+    // Not UTF-8 (a run of continuation bytes longer than a part): there is no sequence to keep
+    // whole, so the cut is hard. Cutting nothing would loop forever on the I/O thread.
+    if (cut == 0) cut = limit;
     // A line break, else a space in the second half of the part, reads better than a hard cut.
     std::size_t nl = text.rfind('\n', cut - 1);
     std::size_t sp = text.rfind(' ', cut - 1);

@@ -16,6 +16,8 @@
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
+#include "update.hpp"
+
 namespace sdk = openclaw::sdk;
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -172,21 +174,9 @@ class Telegram final : public sdk::Plugin {
     http_->request(std::move(r), [this, alive = alive_, method, done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return;
       if (!res.error.empty()) return done(nullptr, scrub(res.error), 0, 0);
-      boost::system::error_code ec;
-      json::value v = json::parse(res.body, ec);
-      if (ec || !v.is_object()) {
-        return done(nullptr, method + ": HTTP " + std::to_string(res.status) + " with a body that is not JSON", res.status, 0);
-      }
-      const auto& o = v.get_object();
-      const auto* ok = o.if_contains("ok");
-      if (ok && ok->is_bool() && ok->get_bool() && o.if_contains("result")) return done(&o.at("result"), "", res.status, 0);
-      int retry = 0;
-      if (const auto* p = o.if_contains("parameters"); p && p->is_object()) {
-        if (const auto* ra = p->get_object().if_contains("retry_after"); ra && ra->is_int64()) retry = static_cast<int>(ra->get_int64());
-      }
-      std::string desc = "HTTP " + std::to_string(res.status);
-      if (const auto* d = o.if_contains("description"); d && d->is_string()) desc += ": " + std::string(d->get_string());
-      done(nullptr, method + ": " + scrub(desc), res.status, retry);
+      auto answer = telegram::read_answer(res.body, res.status);
+      if (answer.result) return done(&*answer.result, "", res.status, 0);
+      done(nullptr, method + ": " + scrub(answer.error), res.status, answer.retry_after);
     });
   }
 
@@ -263,51 +253,20 @@ class Telegram final : public sdk::Plugin {
       }
       poll();
     };
-    for (const auto& u : updates) {
-      if (!u.is_object()) continue;
-      const auto* id = u.get_object().if_contains("update_id");
-      if (!id || !id->is_int64()) continue;
-      std::int64_t uid = id->get_int64();
-      if (uid < offset_) continue;  // already handled (Telegram repeats when asked from older offsets)
-      *next = std::max(*next, uid + 1);
-      auto m = message_of(uid, u.get_object());
-      if (!m) continue;
+    auto batch = telegram::read_updates(updates, offset_);
+    *next = batch.next_offset;
+    for (auto& m : batch.messages) {
       ++updates_;
       ++*pending;
-      channels_->receive(std::move(*m), [finish, uid, this, alive = alive_](bool ok, const std::string& why) {
+      std::string uid = m.id;
+      channels_->receive(std::move(m), [finish, uid, this, alive = alive_](bool ok, const std::string& why) {
         if (!ok && *alive && why.find("already queued") == std::string::npos) {
-          host_->log(sdk::LogLevel::error, "telegram: update " + std::to_string(uid) + " not accepted: " + why);
+          host_->log(sdk::LogLevel::error, "telegram: update " + uid + " not accepted: " + why);
         }
         finish();
       });
     }
     finish();
-  }
-
-  static std::optional<sdk::ChannelMessage> message_of(std::int64_t uid, const json::object& update) {
-    const auto* mv = update.if_contains("message");
-    if (!mv || !mv->is_object()) return std::nullopt;
-    const auto& msg = mv->get_object();
-    const auto* text = msg.if_contains("text");
-    const auto* from = msg.if_contains("from");
-    const auto* chat = msg.if_contains("chat");
-    if (!text || !text->is_string() || !from || !from->is_object() || !chat || !chat->is_object()) return std::nullopt;
-    const auto* fid = from->get_object().if_contains("id");
-    const auto* cid = chat->get_object().if_contains("id");
-    if (!fid || !fid->is_int64() || !cid || !cid->is_int64()) return std::nullopt;
-    sdk::ChannelMessage m;
-    m.channel = "telegram";
-    m.id = std::to_string(uid);
-    m.from = std::to_string(fid->get_int64());
-    if (const auto* un = from->get_object().if_contains("username"); un && un->is_string()) {
-      m.from_name = "@" + std::string(un->get_string());
-    }
-    m.chat = std::to_string(cid->get_int64());
-    const auto* type = chat->get_object().if_contains("type");
-    m.group = type && type->is_string() && type->get_string() != "private";
-    m.text = std::string(text->get_string());
-    if (const auto* d = msg.if_contains("date"); d && d->is_int64()) m.ts = d->get_int64() * 1000;
-    return m;
   }
 
   void send_message(const std::string& chat, const std::string& text, std::function<void(sdk::Delivery)> done, int tries) {
