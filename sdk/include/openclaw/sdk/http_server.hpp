@@ -134,6 +134,33 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     /// After a close frame is due, how long a peer that does not read gets before the socket is
     /// cut without the close handshake.
     int websocket_close_grace_ms = 2000;
+    /// Most connections open at once on this server, HTTP and WebSocket together (0 = no cap).
+    /// A newcomer at the cap takes the place of the connection idle the longest (a keep-alive
+    /// connection between requests, or one that has sent nothing yet; never one mid-request or a
+    /// WebSocket); with none idle it is answered 503 (Retry-After: 1, Connection: close) at once.
+    /// The same happens when the process runs out of file descriptors, whatever the cap.
+    std::size_t max_connections = 1024;
+    /// From the first byte of a request until its head (request line and headers) is complete;
+    /// a slower head is answered 408 and the connection closed. Independent of the idle timeout:
+    /// a client trickling a byte at a time cannot hold a connection past it.
+    int head_timeout_ms = 10'000;
+    /// From the end of a request's head until its whole body has arrived (Content-Length or
+    /// chunked); a slower body is answered 408. Raise it with body_limit for large uploads.
+    int body_timeout_ms = 60'000;
+    /// Where the server reports conditions an operator should see (the connection cap reached,
+    /// accept failing for lack of file descriptors), at most once per 10 s per condition, on the
+    /// io_context's thread. Empty: one line on stderr.
+    std::function<void(const std::string&)> on_warning;
+  };
+
+  /// Counters since listen(), for health pages and tests. Read them on the io_context's thread.
+  struct Stats {
+    std::size_t connections = 0;     ///< open now, HTTP and WebSocket
+    std::uint64_t shed_idle = 0;     ///< idle connections closed to make room for a newcomer
+    std::uint64_t refused = 0;       ///< newcomers answered 503: at the cap or out of descriptors,
+                                     ///< and nothing idle to close
+    std::uint64_t accept_backoffs = 0;  ///< pauses of the accept loop for lack of descriptors
+    std::uint64_t timed_out = 0;        ///< requests answered 408 (head or body too slow)
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
@@ -148,7 +175,10 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   /// Binds and listens on `address`:`port` (SO_REUSEADDR) and starts accepting. Throws
   /// std::system_error (e.g. address in use) naming the address and port. If SIGPIPE still has
   /// its default disposition it is set to ignored: files are sent with sendfile(2), and a peer
-  /// that hangs up mid-file must cost the connection, not the process.
+  /// that hangs up mid-file must cost the connection, not the process. One descriptor (of
+  /// /dev/null) is kept in reserve: when accept() fails for lack of descriptors it is given up for
+  /// a moment, so the next client can still be accepted and answered (see max_connections)
+  /// instead of waiting in the backlog while the accept loop spins.
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
   /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
   BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
@@ -156,6 +186,8 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   BOOST_SYMBOL_EXPORT void stop();
   /// The bound port (after listen).
   BOOST_SYMBOL_EXPORT int port() const;
+  /// See Stats. On the io_context's thread.
+  BOOST_SYMBOL_EXPORT Stats stats() const;
 
   struct Impl;
 
