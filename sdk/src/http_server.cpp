@@ -441,7 +441,7 @@ class Session : public std::enable_shared_from_this<Session> {
         // The head's clock starts with its first bytes; a head read whole (the common case)
         // never looks at the clock.
         head_started_ = true;
-        head_deadline_ = Clock::now() + std::chrono::milliseconds(server_->options.head_timeout_ms);
+        head_deadline_ = after_ms(server_->options.head_timeout_ms);
       }
       if (parsed != http_head::Result::need_more) head_started_ = false;
       if (parsed == http_head::Result::error) return send_head_error();
@@ -452,7 +452,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         pending_ = true;
         if (data.size() < head_.size + head_.content_length) {
-          body_deadline_ = Clock::now() + std::chrono::milliseconds(server_->options.body_timeout_ms);
+          body_deadline_ = after_ms(server_->options.body_timeout_ms);
         }
         // A client that asked waits for this before it sends the body (curl: 1 s otherwise).
         if (head_.expect_continue && data.size() < head_.size + head_.content_length) {
@@ -554,9 +554,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->options.body_limit);
     parser_->header_limit(kHeaderLimit);
-    // Beast's read is one operation however many reads it takes: the whole body has one deadline.
-    body_deadline_ = Clock::now() + std::chrono::milliseconds(server_->options.body_timeout_ms);
-    set_deadline(Wait::body, body_deadline_);
+    // Beast's read is one operation however many reads it takes: the whole body has one deadline
+    // (without a body deadline, the idle timeout's).
+    if (server_->options.body_timeout_ms > 0) {
+      body_deadline_ = after_ms(server_->options.body_timeout_ms);
+      set_deadline(Wait::body, body_deadline_);
+    } else {
+      set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    }
     http::async_read(socket_, *beast_buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_beast_read, shared_from_this()));
   }
@@ -634,6 +639,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The connection's one timer: moving the deadline later only records it; the timer is re-armed
   // when it fires early, or at once when the deadline moves earlier.
+  // now + ms, or never for 0 (a head or body deadline turned off).
+  static Clock::time_point after_ms(int ms) {
+    return ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point::max();
+  }
+
   void set_deadline(Wait what, int seconds) {
     set_deadline(what, Clock::now() + std::chrono::seconds(seconds));
   }

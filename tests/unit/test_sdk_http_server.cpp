@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -30,6 +31,10 @@ namespace {
 // WebSocket upgrades when `websocket`).
 struct EchoServer {
   explicit EchoServer(sdk::HttpServer::Options options = {}, bool websocket = false) : block(1) {
+    options.on_warning = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(mutex);
+      warnings.push_back(line);
+    };
     server = std::make_unique<sdk::HttpServer>(
         io,
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
@@ -70,6 +75,11 @@ struct EchoServer {
     return p.get_future().get();
   }
 
+  std::vector<std::string> warned() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return warnings;
+  }
+
   int connect() const {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -86,6 +96,8 @@ struct EchoServer {
   asio::io_context io;
   std::unique_ptr<sdk::HttpServer> server;
   std::vector<sdk::HttpResponder> held;
+  std::mutex mutex;
+  std::vector<std::string> warnings;  ///< what the server reported through on_warning
   std::thread thread;
 };
 
@@ -422,6 +434,12 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_with_none_idle_a_newcomer_is_answered
   BOOST_TEST(contains(out, "Retry-After: 1\r\n"));
   BOOST_TEST(contains(out, "Connection: close\r\n"));
   BOOST_TEST(contains(out, "too many connections"));
+  BOOST_TEST(starts(roundtrip(s, "GET /later HTTP/1.1\r\nHost: h\r\n\r\n"), "HTTP/1.1 503 "));
+  // Reported once for the burst, not per client.
+  auto warned = s.warned();
+  BOOST_TEST_REQUIRE(warned.size() == 1u);
+  BOOST_TEST(contains(warned[0], "connection cap (2) reached"));
+  BOOST_TEST(contains(warned[0], "127.0.0.1:" + std::to_string(s.block.base())));
   // The busy ones were not disturbed; once one is idle again, a newcomer takes its place.
   put(busy[0], "data");
   BOOST_TEST(contains(read_until(busy[0], "body=data"), "len=4 body=data\n"));
@@ -429,7 +447,7 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_with_none_idle_a_newcomer_is_answered
                       "GET /now q="));
   BOOST_TEST(closed_within(busy[0], 2000));
   auto stats = s.stats();
-  BOOST_TEST(stats.refused == 1u);
+  BOOST_TEST(stats.refused == 2u);
   BOOST_TEST(stats.shed_idle == 1u);
   for (int fd : busy) ::close(fd);
 }

@@ -142,10 +142,12 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     std::size_t max_connections = 1024;
     /// From the first byte of a request until its head (request line and headers) is complete;
     /// a slower head is answered 408 and the connection closed. Independent of the idle timeout:
-    /// a client trickling a byte at a time cannot hold a connection past it.
+    /// a client trickling a byte at a time cannot hold a connection past it. 0: only the idle
+    /// timeout applies.
     int head_timeout_ms = 10'000;
     /// From the end of a request's head until its whole body has arrived (Content-Length or
     /// chunked); a slower body is answered 408. Raise it with body_limit for large uploads.
+    /// 0: only the idle timeout applies.
     int body_timeout_ms = 60'000;
     /// Where the server reports conditions an operator should see (the connection cap reached,
     /// accept failing for lack of file descriptors), at most once per 10 s per condition, on the
