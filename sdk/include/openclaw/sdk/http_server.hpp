@@ -161,7 +161,9 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     std::uint64_t shed_idle = 0;     ///< idle connections closed to make room for a newcomer
     std::uint64_t refused = 0;       ///< newcomers answered 503: at the cap or out of descriptors,
                                      ///< and nothing idle to close
-    std::uint64_t accept_backoffs = 0;  ///< pauses of the accept loop for lack of descriptors
+    /// Pauses of the accept loop (10-100 ms) when, out of descriptors, even the reserve one
+    /// could not be used to answer a client.
+    std::uint64_t accept_backoffs = 0;
     std::uint64_t timed_out = 0;        ///< requests answered 408 (head or body too slow)
   };
 
@@ -180,7 +182,7 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   /// that hangs up mid-file must cost the connection, not the process. One descriptor (of
   /// /dev/null) is kept in reserve: when accept() fails for lack of descriptors it is given up for
   /// a moment, so the next client can still be accepted and answered (see max_connections)
-  /// instead of waiting in the backlog while the accept loop spins.
+  /// rather than left in the backlog; accept() is never retried in a busy loop.
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
   /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
   BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
