@@ -109,8 +109,7 @@ Result parse(const char* data, std::size_t size, const Limits& limits, HttpReque
   auto sp1 = line.find(' ');
   auto sp2 = sp1 == npos ? npos : line.find(' ', sp1 + 1);
   if (sp2 == npos || line.find(' ', sp2 + 1) != npos) return fail(400, "malformed request line");
-  const std::string_view method = line.substr(0, sp1),
-                         target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+  const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
                          version = line.substr(sp2 + 1);
   if (!all_tchar(method)) return fail(400, "malformed method");
   if (target.empty() || std::any_of(target.begin(), target.end(), [](char c) {

@@ -294,7 +294,8 @@ BOOST_AUTO_TEST_CASE(http_1_1_requests_need_exactly_one_host) {
   std::string none = roundtrip(s, "GET / HTTP/1.1\r\n\r\n");
   BOOST_TEST(starts(none, "HTTP/1.1 400 "));
   BOOST_TEST(contains(none, "missing Host header"));
-  std::string two = roundtrip(s, "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n");
+  std::string two =
+      roundtrip(s, "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n");
   BOOST_TEST(starts(two, "HTTP/1.1 400 "));
   BOOST_TEST(contains(two, "more than one Host header"));
   BOOST_TEST(contains(two, "Connection: close\r\n"));
@@ -306,8 +307,9 @@ BOOST_AUTO_TEST_CASE(http_1_1_requests_need_exactly_one_host) {
 BOOST_AUTO_TEST_CASE(a_websocket_handshake_with_a_bad_key_or_version_is_refused_not_upgraded) {
   EchoServer s({}, true);
   auto handshake = [&](const std::string& extra) {
-    return roundtrip(s, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                            extra + "\r\n");
+    return roundtrip(
+        s, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra +
+               "\r\n");
   };
   const std::string good = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
   int fd = s.connect();
@@ -341,7 +343,8 @@ BOOST_AUTO_TEST_CASE(a_websocket_handshake_with_a_bad_key_or_version_is_refused_
       BOOST_TEST(!contains(out, "101"));
     }
   }
-  BOOST_TEST(contains(handshake(good + "Sec-WebSocket-Version: 8\r\n"), "Sec-WebSocket-Version: 13\r\n"));
+  BOOST_TEST(contains(handshake(good + "Sec-WebSocket-Version: 8\r\n"),
+                      "Sec-WebSocket-Version: 13\r\n"));
 }
 
 BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_408) {
@@ -370,8 +373,8 @@ BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_40
   }
   {
     int fd = s.connect();
-    auto [out, at] = trickle(
-        fd, "POST /slow HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", 5s);
+    auto [out, at] = trickle(fd, "POST /slow HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+                             "1\r\nx\r\n", 5s);
     BOOST_TEST(starts(out, "HTTP/1.1 408 "));
     BOOST_TEST(contains(out, "the request body did not arrive within 600 ms"));
     BOOST_TEST(at.count() < 2500);
