@@ -14,7 +14,9 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -25,6 +27,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+
+#include "http_head.hpp"
 
 namespace openclaw::sdk {
 namespace asio = boost::asio;
@@ -141,10 +145,12 @@ class WsSession;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, AsyncHttpHandler h, Options o)
-      : io(io), acceptor(io), handler(std::move(h)), options(o) {}
+      : io(io), acceptor(io), accept_timer(io), handler(std::move(h)), options(std::move(o)) {}
+  ~Impl() { close_reserve(); }
 
   asio::io_context& io;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_timer;  ///< the accept loop's pause when descriptors run out
   AsyncHttpHandler handler;
   Options options;
   bool stopped = false;
@@ -152,9 +158,30 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::optional<WebSocketHandlers> ws_handlers;
   std::set<std::shared_ptr<WsSession>> ws_sessions;
   std::uint64_t next_ws_id = 1;
+  // HTTP sessions waiting for the first byte of a request, the one idle longest first: an
+  // intrusive list (linking and unlinking allocate nothing, once per request).
+  Session* idle_first = nullptr;
+  Session* idle_last = nullptr;
+  int reserve_fd = -1;  ///< /dev/null, given up when accept() runs out of descriptors
+  int backoff_ms = 0;
+  std::string where;       ///< "127.0.0.1:18789", for warnings
+  std::string busy_reply;  ///< the whole 503 answer to a refused newcomer
+  Stats counters;
+  std::optional<std::chrono::steady_clock::time_point> warned_cap, warned_fds;
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  void admit(tcp::socket socket);
+  void start_session(tcp::socket socket);
+  void on_out_of_descriptors(const beast::error_code& ec);
+  void back_off();
+  void await_client();
+  bool shed_idle();
+  void refuse(tcp::socket& socket);
+  void open_reserve();
+  void close_reserve();
+  void warn(std::optional<std::chrono::steady_clock::time_point>& last, const std::string& what);
+  std::size_t connections() const { return sessions.size() + ws_sessions.size(); }
 };
 
 namespace {
@@ -363,164 +390,9 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
 
 namespace {
 
-// tchar (RFC 9110 5.6.2): what a method or a header name is made of.
-bool is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool all_tchar(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(token) for each element of a comma-separated header list, trimmed.
-template <typename F>
-void for_each_token(std::string_view list, F&& f) {
-  while (true) {
-    auto comma = list.find(',');
-    auto token = trim_ows(list.substr(0, comma));
-    if (!token.empty()) f(token);
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-// What the connection needs from a request head beyond the HttpRequest.
-struct RequestHead {
-  std::size_t size = 0;  ///< bytes of the head, the blank line included
-  std::uint64_t content_length = 0;
-  bool keep_alive = true;
-  bool beast = false;  ///< a chunked body or an upgrade: read by Beast's parser instead
-  bool expect_continue = false;  ///< the client waits for "100 Continue" before the body
-  int status = 0;      ///< an error to answer (then the connection closes)
-  std::string error;
-};
-
-// Parses the request head at the start of `in` into `req` (method, target, path, query; headers
-// with lower-case names, a repeated header's values joined with ", ", cookies with "; "). False
-// while the head is incomplete. The common request (no body, or a Content-Length body) costs one
-// pass over the head and no allocation but the request's own strings; requests with a chunked
-// body, or an upgrade when `upgrades`, are marked for Beast's parser. Framing that could be read
-// two ways (folded lines, conflicting lengths, Transfer-Encoding with Content-Length) is an error.
-bool parse_head(std::string_view in, std::size_t header_limit, bool upgrades, HttpRequest& req,
-                RequestHead& head) {
-  constexpr auto npos = std::string_view::npos;
-  auto fail = [&](int status, std::string why) {
-    head.status = status;
-    head.error = std::move(why);
-    return true;
-  };
-  std::size_t skip = 0;  // RFC 9112 2.2: blank lines before a request line are ignored
-  while (skip + 1 < in.size() && in[skip] == '\r' && in[skip + 1] == '\n') skip += 2;
-  auto end = in.find("\r\n\r\n", skip);
-  if (end == npos) {
-    if (in.size() - skip > header_limit) return fail(431, "the request head exceeds 16 KiB");
-    return false;
-  }
-  if (end + 4 - skip > header_limit) return fail(431, "the request head exceeds 16 KiB");
-  head.size = end + 4;
-  const std::string_view text = in.substr(skip, end + 2 - skip);  // each line ends with CRLF
-  auto eol = text.find("\r\n");
-  std::string_view line = text.substr(0, eol);
-  auto sp1 = line.find(' ');
-  auto sp2 = sp1 == npos ? npos : line.find(' ', sp1 + 1);
-  if (sp2 == npos || line.find(' ', sp2 + 1) != npos) return fail(400, "malformed request line");
-  const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
-                         version = line.substr(sp2 + 1);
-  if (!all_tchar(method)) return fail(400, "malformed method");
-  if (target.empty() || std::any_of(target.begin(), target.end(), [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f;
-      })) {
-    return fail(400, "malformed request target");
-  }
-  bool http11;
-  if (version == "HTTP/1.1") {
-    http11 = true;
-  } else if (version == "HTTP/1.0") {
-    http11 = false;
-  } else if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
-             version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]))) {
-    return fail(505, "HTTP version " + std::string(version.substr(5)) + " is not supported");
-  } else {
-    return fail(400, "malformed HTTP version");
-  }
-  req.method.assign(method);
-  req.target.assign(target);
-  auto q = target.find('?');
-  req.path.assign(target.substr(0, q));
-  if (q != npos) req.query.assign(target.substr(q + 1));
-  bool has_length = false, has_te = false, chunked = false, close = false, keep = false,
-       upgrade = false;
-  for (std::size_t pos = eol + 2; pos < text.size();) {
-    eol = text.find("\r\n", pos);
-    line = text.substr(pos, eol - pos);
-    pos = eol + 2;
-    if (line.front() == ' ' || line.front() == '\t') return fail(400, "folded header line");
-    auto colon = line.find(':');
-    if (colon == npos || !all_tchar(line.substr(0, colon))) return fail(400, "malformed header line");
-    std::string_view value = trim_ows(line.substr(colon + 1));
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (std::any_of(value.begin(), value.end(), [](char c) {
-          auto u = static_cast<unsigned char>(c);
-          return (u < 0x20 && u != '\t') || u == 0x7f;
-        })) {
-      return fail(400, "control character in header " + name);
-    }
-    if (name == "content-length") {
-      std::uint64_t n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
-        return fail(400, "malformed Content-Length");
-      }
-      if (has_length && n != head.content_length) return fail(400, "conflicting Content-Length headers");
-      has_length = true;
-      head.content_length = n;
-      continue;  // the body's length is known; the header is not repeated
-    }
-    if (name == "transfer-encoding") {
-      has_te = true;
-      chunked = false;
-      for_each_token(value, [&](std::string_view t) { chunked = iequal(t, "chunked"); });
-    } else if (name == "connection") {
-      for_each_token(value, [&](std::string_view t) {
-        if (iequal(t, "close")) close = true;
-        if (iequal(t, "keep-alive")) keep = true;
-      });
-    } else if (name == "upgrade") {
-      upgrade = true;
-    } else if (name == "expect") {
-      head.expect_continue = http11 && iequal(value, "100-continue");
-    }
-    auto [it, fresh] = req.headers.try_emplace(std::move(name), value);
-    if (!fresh) {
-      it->second += it->first == "cookie" ? "; " : ", ";
-      it->second.append(value);
-    }
-  }
-  if (has_length) req.headers["content-length"] = std::to_string(head.content_length);
-  if (has_te && has_length) return fail(400, "both Transfer-Encoding and Content-Length");
-  if (has_te && !chunked) return fail(400, "a Transfer-Encoding other than chunked");
-  head.keep_alive = http11 ? !close : keep && !close;
-  head.beast = has_te || (upgrade && upgrades);
-  return true;
-}
-
 const char* error_code_for(int status) {
   switch (status) {
+    case 408: return "REQUEST_TIMEOUT";
     case 413: return "PAYLOAD_TOO_LARGE";
     case 431: return "HEADERS_TOO_LARGE";
     case 505: return "HTTP_VERSION_NOT_SUPPORTED";
@@ -532,8 +404,8 @@ const char* error_code_for(int status) {
 
 // One connection: read a request, answer it, repeat while keep-alive holds.
 //
-// Requests are read by the session's own parser from a buffer it keeps (see parse_head); only a
-// chunked body or a WebSocket upgrade goes through Beast's parser. Timeouts use one timer per
+// Requests are read by the session's own parser from a buffer it keeps (see http_head.hpp); only
+// a chunked body or a WebSocket upgrade goes through Beast's parser. Timeouts use one timer per
 // connection that is re-armed only when it fires before the (moved-on) deadline, not a timer
 // update per read and per write: on small keep-alive requests these two were most of the
 // server's own time.
@@ -549,16 +421,52 @@ class Session : public std::enable_shared_from_this<Session> {
     // while an earlier one (an event, say) waits for a delayed ACK: 40 ms stalls.
     socket_.set_option(tcp::no_delay(true), ec);
   }
-  ~Session() { close_file(); }
+  ~Session() {
+    close_file();
+    unlink_idle();
+  }
 
   void start() { next_request(); }
 
   void close() {
     closed_ = true;
+    unlink_idle();
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     deadline_.cancel();
+  }
+
+  void finish() {
+    close();
+    close_file();
+    server_->sessions.erase(shared_from_this());
+  }
+
+  Session* next_idle() const { return idle_next_; }
+
+  bool has_unread_bytes() {
+    beast::error_code ec;
+    const std::size_t n = socket_.available(ec);
+    return !ec && n > 0;
+  }
+
+  // Waiting for the first byte of a request: on the server's idle list, at its end.
+  void link_idle() {
+    if (idle_) return;
+    idle_ = true;
+    idle_prev_ = server_->idle_last;
+    idle_next_ = nullptr;
+    (idle_prev_ ? idle_prev_->idle_next_ : server_->idle_first) = this;
+    server_->idle_last = this;
+  }
+
+  void unlink_idle() {
+    if (!idle_) return;
+    idle_ = false;
+    (idle_prev_ ? idle_prev_->idle_next_ : server_->idle_first) = idle_next_;
+    (idle_next_ ? idle_next_->idle_prev_ : server_->idle_last) = idle_prev_;
+    idle_prev_ = idle_next_ = nullptr;
   }
 
  private:
@@ -567,8 +475,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // A connection whose buffer grew past this for a large body gives it back once idle.
   static constexpr std::size_t kKeptBuffer = 64 * 1024;
 
-  // What the connection waits for when the deadline passes.
-  enum class Wait { io, handler, file };
+  // What the connection waits for when the deadline passes: a read or write (idle), the rest of
+  // a request's head or body (408 once its own deadline is past), a handler (504), a file
+  // reader.
+  enum class Wait { io, head, body, handler, file };
+  using Clock = std::chrono::steady_clock;
 
   // The next request from what is buffered, or a read for more.
   void next_request() {
@@ -576,14 +487,26 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view data(in_.data() + in_start_, in_end_ - in_start_);
     if (!pending_ && !data.empty()) {
       request_ = HttpRequest{};
-      head_ = RequestHead{};
-      if (parse_head(data, kHeaderLimit, server_->ws_handlers && !server_->stopped, request_, head_)) {
-        if (head_.status) return send_error(head_.status, error_code_for(head_.status), head_.error);
+      head_ = http_head::RequestHead{};
+      const http_head::Limits limits{kHeaderLimit, server_->ws_handlers && !server_->stopped};
+      const auto parsed = http_head::parse(data.data(), data.size(), limits, request_, head_);
+      if (parsed == http_head::Result::need_more && !head_started_) {
+        // The head's clock starts with its first bytes; a head read whole (the common case)
+        // never looks at the clock.
+        head_started_ = true;
+        head_deadline_ = after_ms(server_->options.head_timeout_ms);
+      }
+      if (parsed != http_head::Result::need_more) head_started_ = false;
+      if (parsed == http_head::Result::error) return send_head_error();
+      if (parsed == http_head::Result::complete) {
         if (head_.beast) return read_with_beast();
         if (head_.content_length > server_->options.body_limit) {
           return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
         }
         pending_ = true;
+        if (data.size() < head_.size + head_.content_length) {
+          body_deadline_ = after_ms(server_->options.body_timeout_ms);
+        }
         // A client that asked waits for this before it sends the body (curl: 1 s otherwise).
         if (head_.expect_continue && data.size() < head_.size + head_.content_length) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -624,13 +547,53 @@ class Session : public std::enable_shared_from_this<Session> {
     if (in_end_ == in_.size() || need > in_.size()) {
       in_.resize(std::max({need, in_.size() * 2, kInitialBuffer}));
     }
-    set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    // A head or body under way has its own deadline besides the idle one; between requests the
+    // connection is idle, and the first to make room for a newcomer when the server is full.
+    const auto idle = Clock::now() + std::chrono::seconds(server_->options.idle_timeout_seconds);
+    if (pending_) {
+      set_deadline(Wait::body, std::min(idle, body_deadline_));
+    } else if (in_end_ > in_start_) {
+      set_deadline(Wait::head, std::min(idle, head_deadline_));
+    } else {
+      set_deadline(Wait::io, idle);
+      link_idle();
+    }
     socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->unlink_idle();
+                              if (self->timed_out_) return self->answer_timeout();
                               if (ec) return self->finish();  // closed, timed out, or stopped
                               self->in_end_ += n;
                               self->next_request();
                             });
+  }
+
+  void send_head_error() {
+    if (head_.websocket_version_error) {
+      // RFC 6455 4.4: the refusal names the version this server speaks.
+      HttpResponse out = HttpResponse::error(400, "BAD_REQUEST", head_.error);
+      out.headers.emplace_back("Sec-WebSocket-Version", "13");
+      return send(std::move(out), false, false);
+    }
+    send_error(head_.status, error_code_for(head_.status), head_.error);
+  }
+
+  // A head or body deadline passed while a read was outstanding: the read was cancelled, and
+  // its handler (this) answers 408 now that no read is under way.
+  void answer_timeout() {
+    timed_out_ = false;
+    if (closed_) return;
+    ++server_->counters.timed_out;
+    const bool head = wait_ == Wait::head;
+    const int ms = head ? server_->options.head_timeout_ms : server_->options.body_timeout_ms;
+    const std::string limit =
+        ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+    pending_ = false;
+    beast_buffer_.reset();
+    parser_.reset();
+    send_error(408, "REQUEST_TIMEOUT",
+               std::string(head ? "the request head" : "the request body") +
+                   " did not arrive within " + limit);
   }
 
   // A chunked body or an upgrade: Beast's parser reads it, starting from what is buffered.
@@ -644,12 +607,20 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->options.body_limit);
     parser_->header_limit(kHeaderLimit);
-    set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    // Beast's read is one operation however many reads it takes: the whole body has one deadline
+    // (without a body deadline, the idle timeout's).
+    if (server_->options.body_timeout_ms > 0) {
+      body_deadline_ = after_ms(server_->options.body_timeout_ms);
+      set_deadline(Wait::body, body_deadline_);
+    } else {
+      set_deadline(Wait::io, server_->options.idle_timeout_seconds);
+    }
     http::async_read(socket_, *beast_buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_beast_read, shared_from_this()));
   }
 
   void on_beast_read(beast::error_code ec, std::size_t) {
+    if (timed_out_) return answer_timeout();
     if (ec == http::error::body_limit) {
       return send_error(413, "PAYLOAD_TOO_LARGE", "request body exceeds the size limit");
     }
@@ -662,7 +633,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto why = origin_refusal(req[http::field::host], req[http::field::origin])) {
       return send_error(why->first, why->first == 421 ? "MISDIRECTED_REQUEST" : "FORBIDDEN_ORIGIN", why->second);
     }
-    if (websocket::is_upgrade(req) && server_->ws_handlers && !server_->stopped) {
+    if (head_.websocket && websocket::is_upgrade(req) && server_->ws_handlers &&
+        !server_->stopped) {
       auto ws = std::make_shared<WsSession>(beast::tcp_stream(std::move(socket_)), server_, remote_,
                                             server_->next_ws_id++);
       server_->ws_sessions.insert(ws);
@@ -741,9 +713,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The connection's one timer: moving the deadline later only records it; the timer is re-armed
   // when it fires early, or at once when the deadline moves earlier.
+  // now + ms, or never for 0 (a head or body deadline turned off).
+  static Clock::time_point after_ms(int ms) {
+    return ms > 0 ? Clock::now() + std::chrono::milliseconds(ms) : Clock::time_point::max();
+  }
+
   void set_deadline(Wait what, int seconds) {
+    set_deadline(what, Clock::now() + std::chrono::seconds(seconds));
+  }
+
+  void set_deadline(Wait what, Clock::time_point when) {
     wait_ = what;
-    expiry_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    expiry_ = when;
     if (timer_armed_ && deadline_.expiry() <= expiry_) return;
     arm_deadline();
   }
@@ -764,6 +745,15 @@ class Session : public std::enable_shared_from_this<Session> {
     switch (wait_) {
       case Wait::io:
         return finish();  // an idle keep-alive connection, or a peer too slow to send or read
+      case Wait::head:
+      case Wait::body:
+        if (Clock::now() < (wait_ == Wait::head ? head_deadline_ : body_deadline_)) {
+          return finish();  // silent for the idle timeout, before the request's own deadline
+        }
+        // The read under way is cancelled; its handler answers 408 (one read at a time).
+        timed_out_ = true;
+        socket_.cancel(ec);  // ec is known to be clear here; it only carries cancel's result
+        return;
       case Wait::handler:
         HttpResponder::cancel(watch_, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
         return;
@@ -882,6 +872,7 @@ class Session : public std::enable_shared_from_this<Session> {
                    std::optional<std::uint64_t> length, bool keep_alive, bool default_no_store) {
     bool own_type = false, own_cache = false, own_server = false;
     for (const auto& [k, v] : extra) {
+      using http_head::iequal;
       if (iequal(k, "content-type")) own_type = true;
       if (iequal(k, "cache-control")) own_cache = true;
       if (iequal(k, "server")) own_server = true;
@@ -908,6 +899,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!own_cache && default_no_store) out_head_ += "Cache-Control: no-store\r\n";
     for (const auto& [k, v] : extra) {
+      using http_head::iequal;
       if (k.empty() || !header_safe(k) || !header_safe(v) || iequal(k, "content-length") ||
           iequal(k, "transfer-encoding") || iequal(k, "connection")) {
         continue;
@@ -1033,20 +1025,21 @@ class Session : public std::enable_shared_from_this<Session> {
     file_left_ = 0;
   }
 
-  void finish() {
-    close();
-    close_file();
-    server_->sessions.erase(shared_from_this());
-  }
-
   tcp::socket socket_;
   std::shared_ptr<HttpServer::Impl> server_;
   // Requests: bytes read and not yet consumed are in_[in_start_, in_end_).
   std::vector<char> in_;
   std::size_t in_start_ = 0, in_end_ = 0;
   HttpRequest request_;   ///< the request whose head is parsed (pending_: its body is awaited)
-  RequestHead head_;
+  http_head::RequestHead head_;
   bool pending_ = false;
+  bool head_started_ = false;  ///< bytes of a head are buffered: head_deadline_ runs
+  Clock::time_point head_deadline_, body_deadline_;
+  bool timed_out_ = false;  ///< the head or body deadline passed: the cancelled read answers 408
+  // On the server's idle list (see link_idle).
+  bool idle_ = false;
+  Session* idle_prev_ = nullptr;
+  Session* idle_next_ = nullptr;
   std::optional<beast::flat_buffer> beast_buffer_;  ///< chunked bodies and upgrades only
   std::optional<http::request_parser<http::string_body>> parser_;
   // The deadline (see set_deadline).
@@ -1077,14 +1070,152 @@ void HttpServer::Impl::do_accept() {
   acceptor.async_accept(beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
 }
 
+namespace {
+// accept() failing for these leaves the client in the backlog and the listening socket readable:
+// accepting again at once fails again, and again (the old loop spun at 65 % CPU).
+bool out_of_descriptors(const beast::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+}  // namespace
+
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (stopped) return;
+  if (out_of_descriptors(ec)) return on_out_of_descriptors(ec);
   if (!ec) {
-    auto s = std::make_shared<Session>(std::move(socket), shared_from_this());
-    sessions.insert(s);
-    s->start();
+    backoff_ms = 0;
+    admit(std::move(socket));
   }
-  do_accept();
+  do_accept();  // another error (a client that gave up while queued) costs only that client
+}
+
+void HttpServer::Impl::admit(tcp::socket socket) {
+  if (options.max_connections && connections() >= options.max_connections && !shed_idle()) {
+    warn(warned_cap, "connection cap (" + std::to_string(options.max_connections) +
+                         ") reached with none idle: new clients are answered 503");
+    return refuse(socket);
+  }
+  start_session(std::move(socket));
+}
+
+void HttpServer::Impl::start_session(tcp::socket socket) {
+  auto s = std::make_shared<Session>(std::move(socket), shared_from_this());
+  sessions.insert(s);
+  s->start();
+}
+
+// Closes the connection idle the longest. A keep-alive connection between requests may be closed
+// at any time (RFC 9112 9.5): its client retries on a new one. One whose next request has
+// arrived but is not read yet (a newcomer accepted a moment ago, typically) is not idle: closing
+// it would drop that request unanswered.
+bool HttpServer::Impl::shed_idle() {
+  int looked = 0;
+  for (Session* s = idle_first; s && looked < 16; s = s->next_idle(), ++looked) {
+    if (s->has_unread_bytes()) continue;
+    ++counters.shed_idle;
+    s->shared_from_this()->finish();
+    return true;
+  }
+  return false;
+}
+
+// Answers a newcomer there is no room for at once, without a session: the 503 fits the new
+// socket's send buffer, and what the client already sent is read first so the close is a FIN,
+// not a reset that could destroy the answer.
+void HttpServer::Impl::refuse(tcp::socket& socket) {
+  ++counters.refused;
+  const int fd = socket.native_handle();
+  char scratch[4096];
+  for (int i = 0; i < 4 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
+  }
+  [[maybe_unused]] auto n = ::send(fd, busy_reply.data(), busy_reply.size(),
+                                   MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  beast::error_code ignored;
+  socket.close(ignored);
+}
+
+// Out of descriptors. The reserve is given up so one client can be accepted: it takes the place
+// of the connection idle the longest, or (none idle) is answered 503, and the reserve is taken
+// back from the descriptor that freed. Repeated while the backlog holds clients, up to 64 a turn;
+// when even that fails, accepting pauses 10, 20, 40, then 100 ms.
+void HttpServer::Impl::on_out_of_descriptors(const beast::error_code& ec) {
+  warn(warned_fds, "cannot accept connections: " + ec.message() +
+                       "; closing idle connections and answering new clients 503 meanwhile");
+  if (reserve_fd < 0) {
+    // The reserve could not be taken back last time: free a descriptor for it if we can.
+    if (!shed_idle()) return back_off();
+    open_reserve();
+    if (reserve_fd < 0) return back_off();
+  }
+  beast::error_code accept_ec;
+  for (int i = 0; i < 64; ++i) {
+    close_reserve();
+    tcp::socket socket(io);
+    acceptor.accept(socket, accept_ec);  // non-blocking: would_block once the backlog is empty
+    if (!accept_ec) {
+      if (shed_idle()) {
+        start_session(std::move(socket));
+      } else {
+        refuse(socket);
+      }
+    }
+    open_reserve();
+    if (accept_ec || reserve_fd < 0) break;
+  }
+  if (accept_ec == asio::error::would_block || accept_ec == asio::error::try_again) {
+    // The backlog is empty. Linux's accept() fails with EMFILE before it looks at the backlog,
+    // so accepting again now would fail at once, forever: wait until a client is queued.
+    backoff_ms = 0;
+    return await_client();
+  }
+  if (!accept_ec && reserve_fd >= 0) return await_client();  // more waiting: go on next turn
+  back_off();
+}
+
+void HttpServer::Impl::await_client() {
+  acceptor.async_wait(tcp::acceptor::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    if (self->stopped) return;
+    if (ec) return self->back_off();
+    self->do_accept();  // descriptors may be free again; if not, the handler above runs again
+  });
+}
+
+void HttpServer::Impl::back_off() {
+  ++counters.accept_backoffs;
+  backoff_ms = std::min(backoff_ms ? backoff_ms * 2 : 10, 100);
+  accept_timer.expires_after(std::chrono::milliseconds(backoff_ms));
+  accept_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->stopped) return;
+    if (self->reserve_fd < 0) self->open_reserve();
+    self->do_accept();
+  });
+}
+
+void HttpServer::Impl::open_reserve() {
+  if (reserve_fd < 0) reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void HttpServer::Impl::close_reserve() {
+  if (reserve_fd >= 0) ::close(reserve_fd);
+  reserve_fd = -1;
+}
+
+void HttpServer::Impl::warn(std::optional<std::chrono::steady_clock::time_point>& last,
+                            const std::string& what) {
+  const auto now = std::chrono::steady_clock::now();
+  if (last && now - *last < std::chrono::seconds(10)) return;
+  last = now;
+  const std::string line = "HTTP server on " + where + ": " + what;
+  if (options.on_warning) {
+    try {
+      options.on_warning(line);
+    } catch (...) {
+    }
+    return;
+  }
+  std::fprintf(stderr, "openclaw-host: warning: %s\n", line.c_str());
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
@@ -1134,11 +1265,22 @@ void HttpServer::listen(const std::string& address, int port) {
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  // accept() is called directly when descriptors run out: it must never block the thread.
+  if (!ec) impl_->acceptor.non_blocking(true, ec);
   if (ec) {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
     throw std::system_error(ec, "cannot listen on" + where);
   }
+  impl_->where = where.substr(1);
+  const std::string body =
+      "{\"ok\":false,\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"the server has too many "
+      "connections open; try again\"}}";
+  impl_->busy_reply =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: openclaw-host\r\n"
+      "Content-Type: application/json\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  impl_->open_reserve();
   impl_->do_accept();
 }
 
@@ -1151,6 +1293,8 @@ void HttpServer::stop() {
   impl_->stopped = true;
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->accept_timer.cancel();
+  impl_->close_reserve();
   auto sessions = std::move(impl_->sessions);
   for (auto& s : sessions) s->close();
   for (auto& ws : impl_->ws_sessions) ws->close(1001, "server stopping");
@@ -1158,6 +1302,12 @@ void HttpServer::stop() {
 
 int HttpServer::port() const {
   return impl_->acceptor.local_endpoint().port();
+}
+
+HttpServer::Stats HttpServer::stats() const {
+  Stats out = impl_->counters;
+  out.connections = impl_->connections();
+  return out;
 }
 
 }  // namespace openclaw::sdk

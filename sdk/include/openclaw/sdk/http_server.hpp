@@ -144,10 +144,41 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
     /// After a close frame is due, how long a peer that does not read gets before the socket is
     /// cut without the close handshake.
     int websocket_close_grace_ms = 2000;
+    /// Most connections open at once on this server, HTTP and WebSocket together (0 = no cap).
+    /// A newcomer at the cap takes the place of the connection idle the longest (a keep-alive
+    /// connection between requests, or one that has sent nothing yet; never one mid-request or a
+    /// WebSocket); with none idle it is answered 503 (Retry-After: 1, Connection: close) at once.
+    /// The same happens when the process runs out of file descriptors, whatever the cap.
+    std::size_t max_connections = 1024;
+    /// From the first byte of a request until its head (request line and headers) is complete;
+    /// a slower head is answered 408 and the connection closed. Independent of the idle timeout:
+    /// a client trickling a byte at a time cannot hold a connection past it. 0: only the idle
+    /// timeout applies.
+    int head_timeout_ms = 10'000;
+    /// From the end of a request's head until its whole body has arrived (Content-Length or
+    /// chunked); a slower body is answered 408. Raise it with body_limit for large uploads.
+    /// 0: only the idle timeout applies.
+    int body_timeout_ms = 60'000;
+    /// Where the server reports conditions an operator should see (the connection cap reached,
+    /// accept failing for lack of file descriptors), at most once per 10 s per condition, on the
+    /// io_context's thread. Empty: one line on stderr.
+    std::function<void(const std::string&)> on_warning;
     /// Which browsers' requests pass (see origin.hpp): on by default, loopback names and this
     /// server's own origin only. Every request and WebSocket upgrade is checked before the
     /// handler sees it (421 for a foreign Host, 403 for a foreign Origin).
     OriginPolicy origin_policy;
+  };
+
+  /// Counters since listen(), for health pages and tests. Read them on the io_context's thread.
+  struct Stats {
+    std::size_t connections = 0;     ///< open now, HTTP and WebSocket
+    std::uint64_t shed_idle = 0;     ///< idle connections closed to make room for a newcomer
+    std::uint64_t refused = 0;       ///< newcomers answered 503: at the cap or out of descriptors,
+                                     ///< and nothing idle to close
+    /// Pauses of the accept loop (10-100 ms) when, out of descriptors, even the reserve one
+    /// could not be used to answer a client.
+    std::uint64_t accept_backoffs = 0;
+    std::uint64_t timed_out = 0;        ///< requests answered 408 (head or body too slow)
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
@@ -162,7 +193,10 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   /// Binds and listens on `address`:`port` (SO_REUSEADDR) and starts accepting. Throws
   /// std::system_error (e.g. address in use) naming the address and port. If SIGPIPE still has
   /// its default disposition it is set to ignored: files are sent with sendfile(2), and a peer
-  /// that hangs up mid-file must cost the connection, not the process.
+  /// that hangs up mid-file must cost the connection, not the process. One descriptor (of
+  /// /dev/null) is kept in reserve: when accept() fails for lack of descriptors it is given up for
+  /// a moment, so the next client can still be accepted and answered (see max_connections)
+  /// rather than left in the backlog; accept() is never retried in a busy loop.
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
   /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
   BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
@@ -170,6 +204,8 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   BOOST_SYMBOL_EXPORT void stop();
   /// The bound port (after listen).
   BOOST_SYMBOL_EXPORT int port() const;
+  /// See Stats. On the io_context's thread.
+  BOOST_SYMBOL_EXPORT Stats stats() const;
 
   struct Impl;
 
