@@ -286,6 +286,16 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   http_options.websocket_send_limit = kMaxBufferedBytes;
   // No web page may drive the gateway: Host and Origin are checked on every request and upgrade.
   http_options.origin_policy = sdk::OriginPolicy::from_config(inst.config.root());
+  http_options.on_warning = [&log](const std::string& w) { log("warn", "gateway port: " + w); };
+  if (auto cap = env.get("OPENCLAW_GATEWAY_MAX_CONNECTIONS")) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(cap->c_str(), &end, 10);
+    if (cap->empty() || *end || n > 1000000) {
+      throw usage_error("OPENCLAW_GATEWAY_MAX_CONNECTIONS must be a number of connections (0: no cap), got \"" +
+                        cap->substr(0, 40) + "\"");
+    }
+    http_options.max_connections = n;
+  }
   // Built-in endpoints answer at once; anything else goes to a plugin route, which may answer
   // later.
   sdk::HttpServer http(

@@ -18,6 +18,7 @@
 
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/gateway.hpp>
 #include <openclaw/sdk/http_client.hpp>
@@ -152,6 +153,8 @@ class BrowserPlugin final : public sdk::Plugin {
 
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
     std::vector<sdk::ConfigProblem> out;
+    int cap = 0;
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.browser.config", &out).integer("maxConnections", cap, 1, 100000);
     const json::value* bv = host.root_config().if_contains("browser");
     if (!bv) return out;
     if (!bv->is_object()) return {{"browser", "must be an object"}};
@@ -282,6 +285,11 @@ class BrowserPlugin final : public sdk::Plugin {
     // sdk/origin.hpp), and a POST must be JSON (serve_http).
     sdk::HttpServer::Options options;
     options.origin_policy = sdk::OriginPolicy::from_config(host.root_config());
+    int max_connections = 64;  // one user's CLI and tools, on loopback
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.browser.config", nullptr)
+        .integer("maxConnections", max_connections, 1, 100000);
+    options.max_connections = static_cast<std::size_t>(max_connections);
+    options.on_warning = [&host](const std::string& w) { host.log(sdk::LogLevel::warn, "browser control: " + w); };
     server_ = std::make_unique<sdk::HttpServer>(
         host.io(),
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {

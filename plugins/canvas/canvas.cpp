@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/file_watcher.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/gateway.hpp>
@@ -78,6 +79,8 @@ class CanvasPlugin final : public sdk::Plugin {
  public:
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
     std::vector<sdk::ConfigProblem> out;
+    int cap = 0;
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", &out).integer("maxConnections", cap, 1, 100000);
     if (const json::value* v = find(host.root_config(), {"canvasHost", "liveReload"}); v && !v->is_bool()) {
       out.push_back({"canvasHost.liveReload", "must be true or false, got " + json::serialize(*v)});
     }
@@ -110,6 +113,11 @@ class CanvasPlugin final : public sdk::Plugin {
     // Pages are readable by anyone who may load them; a request from another site's page (its
     // live-reload socket, a fetch) and a rebound Host are refused like on every port.
     options.origin_policy = sdk::OriginPolicy::from_config(host.root_config());
+    options.on_warning = [&host](const std::string& w) { host.log(sdk::LogLevel::warn, "canvas: " + w); };
+    int max_connections = 1024;  // live-reload pages count too
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", nullptr)
+        .integer("maxConnections", max_connections, 1, 100000);
+    options.max_connections = static_cast<std::size_t>(max_connections);
     server_ = std::make_unique<sdk::HttpServer>(
         host.io(),
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {

@@ -34,15 +34,16 @@ const char* kPage = R"(<!doctype html><html><head><title>Browser test page</titl
 <p id="q">nothing entered</p>
 </body></html>)";
 
-// A page server on its own thread (the pages the browsers open).
+// A page server on its own thread (the pages the browsers open): `html` on every path but /slow.
 class PageServer {
  public:
-  PageServer() : server_(io_, [](const sdk::HttpRequest& r) {
-                   if (r.path == "/slow") {
-                     return sdk::HttpResponse::text(200, "<title>slow</title>", "text/html");
-                   }
-                   return sdk::HttpResponse::text(200, kPage, "text/html; charset=utf-8");
-                 }) {
+  explicit PageServer(std::string html = kPage)
+      : html_(std::move(html)), server_(io_, [this](const sdk::HttpRequest& r) {
+          if (r.path == "/slow") {
+            return sdk::HttpResponse::text(200, "<title>slow</title>", "text/html");
+          }
+          return sdk::HttpResponse::text(200, html_, "text/html; charset=utf-8");
+        }) {
     server_.listen("127.0.0.1", block_.base());
     thread_ = std::thread([this] {
       auto guard = boost::asio::make_work_guard(io_);
@@ -62,6 +63,7 @@ class PageServer {
 
  private:
   PortBlock block_{1};
+  std::string html_;
   boost::asio::io_context io_;
   sdk::HttpServer server_;
   std::thread thread_;
@@ -634,35 +636,6 @@ fetch('http://127.0.0.1:)" + g + R"(/api/status').then(r => r.text().then(t => f
 </script>)";
 }
 
-// Serves one page, whatever the path.
-class OnePageServer {
- public:
-  explicit OnePageServer(std::string html)
-      : html_(std::move(html)),
-        server_(io_, [this](const sdk::HttpRequest&) { return sdk::HttpResponse::text(200, html_, "text/html"); }) {
-    server_.listen("127.0.0.1", block_.base());
-    thread_ = std::thread([this] {
-      auto guard = boost::asio::make_work_guard(io_);
-      io_.run();
-    });
-  }
-  ~OnePageServer() {
-    boost::asio::post(io_, [this] {
-      server_.stop();
-      io_.stop();
-    });
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(block_.base()) + "/"; }
-
- private:
-  PortBlock block_{1};
-  std::string html_;
-  boost::asio::io_context io_;
-  sdk::HttpServer server_;
-  std::thread thread_;
-};
-
 // The DOM of `url` after its scripts ran, in a real headless Chromium.
 std::string dump_dom(const TempDir& dir, const std::string& url) {
   auto dom_file = dir.path() / "dom.html";
@@ -703,7 +676,7 @@ BOOST_AUTO_TEST_CASE(a_page_on_another_origin_is_refused_on_every_port_while_the
   Gateway gw(sb, "web");  // no token: only the Origin and Host checks stand between
   gw.start();
   int canvas = gw.block.base() + 4;
-  OnePageServer evil(evil_page(gw.block.base(), gw.control(), canvas));
+  PageServer evil(evil_page(gw.block.base(), gw.control(), canvas));
   TempDir dir;
   std::string dom = dump_dom(dir, evil.url());
   BOOST_TEST_MESSAGE("evil page saw: " << dom.substr(dom.find("<pre"), 200));

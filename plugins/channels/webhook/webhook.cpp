@@ -22,6 +22,8 @@
 #include <openclaw/sdk/plugin_export.hpp>
 #include <openclaw/sdk/queue.hpp>
 
+#include "signature.hpp"
+
 namespace sdk = openclaw::sdk;
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -247,16 +249,9 @@ class Webhook final : public sdk::Plugin {
       return it == r.headers.end() ? std::string() : it->second;
     };
     if (!s_.secret.empty()) {
-      std::string ts = header("x-openclaw-timestamp"), sig = header("x-openclaw-signature");
-      if (ts.empty() || sig.empty()) return "missing X-OpenClaw-Timestamp or X-OpenClaw-Signature";
-      char* end = nullptr;
-      long long t = std::strtoll(ts.c_str(), &end, 10);
-      if (*end || ts.size() > 12) return "X-OpenClaw-Timestamp must be Unix seconds";
-      if (std::llabs(now_s() - t) > s_.tolerance_s) {
-        return "stale timestamp (more than " + std::to_string(s_.tolerance_s) + " s from the gateway's clock)";
-      }
-      std::string want = "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + r.body);
-      if (!sdk::constant_time_equals(sig, want)) return "bad signature";
+      std::string sig = header("x-openclaw-signature");
+      auto verdict = webhook::verify(s_.secret, header("x-openclaw-timestamp"), sig, r.body, now_s(), s_.tolerance_s);
+      if (!verdict.ok) return verdict.why;
       // The same signed request twice within the window is a replay (recorded once accepted).
       if (window_.contains("s:" + sig)) {
         status = 409;
@@ -398,8 +393,7 @@ class Webhook final : public sdk::Plugin {
     req.ca_file = s_.ca_file;
     if (!s_.secret.empty()) {
       std::string ts = std::to_string(now_s());
-      req.headers = {{"X-OpenClaw-Timestamp", ts},
-                     {"X-OpenClaw-Signature", "sha256=" + sdk::hmac_sha256_hex(s_.secret, ts + "." + body)}};
+      req.headers = {{"X-OpenClaw-Timestamp", ts}, {"X-OpenClaw-Signature", webhook::sign(s_.secret, ts, body)}};
     } else {
       req.headers = {{"Authorization", "Bearer " + s_.token}};
     }

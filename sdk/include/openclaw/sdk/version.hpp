@@ -6,10 +6,11 @@
 
 /// The plugin API version. Bumped whenever a type that crosses the host/plugin boundary changes
 /// incompatibly: a virtual function of Plugin or Host added, removed or reordered, a member of
-/// PortRequest / HttpRequest / HttpResponse / Message added or reordered, or the exported symbol
-/// names or signatures of OPENCLAW_PLUGIN changed. Adding a new free helper function to
-/// libopenclaw-sdk.so does not bump it.
-#define OPENCLAW_SDK_API_VERSION 2
+/// PortRequest / HttpRequest / HttpResponse / HttpServer::Options / Message added or reordered,
+/// or the exported symbol names or signatures of OPENCLAW_PLUGIN changed. Adding a new free helper
+/// function to libopenclaw-sdk.so does not bump it. 3: HttpServer::Options grew (origin_policy,
+/// max_connections, head/body deadlines, on_warning).
+#define OPENCLAW_SDK_API_VERSION 3
 
 #define OPENCLAW_SDK_STR_(x) #x
 #define OPENCLAW_SDK_STR(x) OPENCLAW_SDK_STR_(x)
