@@ -5,12 +5,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <deque>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <unordered_set>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -108,69 +106,134 @@ std::string header_of(const sdk::HttpRequest& r, const char* name) {
 }
 
 // What was accepted within the replay window: a 60-bit hash per request (its id, or its
-// signature), in memory as a hash set and a time-ordered list, on disk as a DurableLog of
-// "<unix seconds> <hex>" lines, so a restart still refuses a replay. About 50 bytes an entry,
-// given back as entries age out; the file is rewritten to what is live when it is mostly dead.
+// signature), on disk as a DurableLog of "<unix seconds> <hex>" lines, so a restart still refuses a
+// replay. In memory two flat arrays, an open-addressing hash set and a time-ordered ring (~40 bytes
+// an entry): tens of thousands of small nodes, allocated between the messages of a burst and kept
+// for the whole window, would pin the heap's pages long after the burst (RSS stayed +25 MB).
 class ReplayWindow {
  public:
   void open(boost::asio::io_context& io, const std::filesystem::path& file, std::int64_t oldest) {
     log_ = sdk::DurableLog::open(io, file);
+    std::vector<std::pair<std::int64_t, std::uint64_t>> lines;
     for (const auto& line : log_->lines_at_open()) {
       char* end = nullptr;
       long long at = std::strtoll(line.c_str(), &end, 10);
       if (!end || *end != ' ' || at < oldest) continue;
-      std::uint64_t h = std::strtoull(end + 1, nullptr, 16);
-      if (set_.insert(h).second) order_.emplace_back(at, h);
+      lines.emplace_back(at, std::strtoull(end + 1, nullptr, 16) | kMark);
     }
     log_->release_lines_at_open();
-    std::sort(order_.begin(), order_.end());
+    std::sort(lines.begin(), lines.end());
+    for (const auto& [at, h] : lines) {
+      if (insert(h)) order_.emplace_back(at, h);
+    }
     compact();
   }
   void close() { log_.reset(); }
-  bool contains(const std::string& key) const { return set_.count(hash(key)) != 0; }
+  bool contains(const std::string& key) const { return find(hash(key)) != npos; }
   /// Records `key` at `at`; `durable` runs once it is on disk (at once without a journal).
   void add(const std::string& key, std::int64_t at, std::function<void()> durable) {
     std::uint64_t h = hash(key);
-    if (set_.insert(h).second) order_.emplace_back(at, h);
+    if (insert(h)) order_.emplace_back(at, h);
     if (!log_) return durable();
     log_->append(line_of(at, h), [durable = std::move(durable)](bool, const std::string&) { durable(); });
   }
   /// Forgets `key` (it was not accepted after all). Its line on disk stays until the next
   /// rewrite: a restart may refuse that one resend as a replay, never accept a replay.
-  void remove(const std::string& key) { set_.erase(hash(key)); }
-  void prune(std::int64_t oldest) {
-    while (!order_.empty() && order_.front().first < oldest) {
-      set_.erase(order_.front().second);
-      order_.pop_front();
+  void remove(const std::string& key) {
+    if (auto i = find(hash(key)); i != npos) {
+      slots_[i] = kErased;
+      --live_;
     }
-    if (order_.empty() && set_.bucket_count() > 64) {
-      std::unordered_set<std::uint64_t>().swap(set_);  // a burst's buckets, given back
-      std::deque<std::pair<std::int64_t, std::uint64_t>>().swap(order_);
+  }
+  void prune(std::int64_t oldest) {
+    while (head_ < order_.size() && order_[head_].first < oldest) remove_hash(order_[head_++].second);
+    if (head_ == order_.size()) {
+      std::vector<std::pair<std::int64_t, std::uint64_t>>().swap(order_);
+      head_ = 0;
+    } else if (head_ > 1024 && head_ * 2 > order_.size()) {
+      order_.erase(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(head_));
+      order_.shrink_to_fit();
+      head_ = 0;
+    }
+    if (live_ == 0) {
+      std::vector<std::uint64_t>().swap(slots_);
+      used_ = 0;
+    } else if (slots_.size() > 64 && live_ * 8 < slots_.size()) {
+      rehash(live_ * 4);
     }
     compact();
   }
 
  private:
-  static std::uint64_t hash(const std::string& key) { return std::hash<std::string>{}(key) & ((1ull << 60) - 1); }
+  static constexpr std::uint64_t kEmpty = 0, kErased = 1, kMark = 1ull << 62;  // live hashes have bit 62
+  static constexpr std::size_t npos = ~std::size_t{0};
+  static std::uint64_t hash(const std::string& key) {
+    return (std::hash<std::string>{}(key) & ((1ull << 60) - 1)) | kMark;
+  }
   static std::string line_of(std::int64_t at, std::uint64_t h) {
     char line[40];
-    std::snprintf(line, sizeof line, "%lld %llx", static_cast<long long>(at), static_cast<unsigned long long>(h));
+    std::snprintf(line, sizeof line, "%lld %llx", static_cast<long long>(at),
+                  static_cast<unsigned long long>(h & ~kMark));
     return line;
+  }
+  std::size_t find(std::uint64_t h) const {
+    if (slots_.empty()) return npos;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return i;
+      if (slots_[i] == kEmpty) return npos;
+    }
+  }
+  bool insert(std::uint64_t h) {
+    if (find(h) != npos) return false;
+    if ((used_ + 1) * 2 > slots_.size()) rehash(std::max<std::size_t>(live_ * 4, 64));
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    while (slots_[i] != kEmpty && slots_[i] != kErased) i = (i + 1) & mask;
+    if (slots_[i] == kEmpty) ++used_;
+    slots_[i] = h;
+    ++live_;
+    return true;
+  }
+  void remove_hash(std::uint64_t h) {
+    if (auto i = find(h); i != npos) {
+      slots_[i] = kErased;
+      --live_;
+    }
+  }
+  void rehash(std::size_t want) {
+    std::size_t n = 64;
+    while (n < want) n *= 2;
+    std::vector<std::uint64_t> old(n, kEmpty);
+    old.swap(slots_);
+    used_ = live_ = 0;
+    for (std::uint64_t h : old) {
+      if (h != kEmpty && h != kErased) {
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = h & mask;
+        while (slots_[i] != kEmpty) i = (i + 1) & mask;
+        slots_[i] = h;
+        ++used_;
+        ++live_;
+      }
+    }
   }
   // The journal keeps every entry ever added; it is rewritten to the live ones once mostly dead.
   void compact() {
-    if (!log_ || log_->bytes() < (1u << 20) || log_->bytes() < 4 * 24 * (order_.size() + 1)) return;
+    if (!log_ || log_->bytes() < (1u << 20) || log_->bytes() < 4 * 24 * (live_ + 1)) return;
     std::vector<std::string> live;
-    live.reserve(order_.size());
-    for (const auto& [at, h] : order_) {
-      if (set_.count(h)) live.push_back(line_of(at, h));
+    live.reserve(live_);
+    for (std::size_t i = head_; i < order_.size(); ++i) {
+      if (find(order_[i].second) != npos) live.push_back(line_of(order_[i].first, order_[i].second));
     }
     log_->rewrite(live);
   }
 
   std::unique_ptr<sdk::DurableLog> log_;
-  std::unordered_set<std::uint64_t> set_;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> order_;
+  std::vector<std::uint64_t> slots_;  ///< open addressing, a power of two; kEmpty / kErased / a hash
+  std::size_t used_ = 0, live_ = 0;   ///< slots not empty (erased included), slots holding a hash
+  std::vector<std::pair<std::int64_t, std::uint64_t>> order_;  ///< by time; entries before head_ are gone
+  std::size_t head_ = 0;
 };
 
 class Webhook final : public sdk::Plugin {
