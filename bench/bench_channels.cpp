@@ -53,6 +53,7 @@ namespace json = boost::json;
 namespace sdk = openclaw::sdk;
 using Clock = std::chrono::steady_clock;
 using openclaw::bench::percentile;
+using openclaw::bench::anon_kb;
 using openclaw::bench::rss_kb;
 
 namespace {
@@ -457,7 +458,7 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
-  long rss_connected = rss_kb(gw);
+  long rss_connected = rss_kb(gw), anon_connected = anon_kb(gw);
 
   // Webhook load.
   long sent = 0, accepted = 0, refused = 0;
@@ -484,7 +485,7 @@ int main(int argc, char** argv) {
   }
   double all_s = std::chrono::duration<double>(Clock::now() - t0).count();
   long replies = peers.replies.load() - replies_before;
-  long rss_after_load = rss_kb(gw);
+  long rss_after_load = rss_kb(gw), anon_after_load = anon_kb(gw);
 
   // IRC round trips, paced under ngircd's throttle; the floor first.
   const int kRounds = 40;
@@ -529,10 +530,10 @@ int main(int argc, char** argv) {
     if (!peers.cv.wait_for(lock, std::chrono::seconds(10), [&] { return peers.sends > before; })) break;
     tg_ms.push_back(std::chrono::duration<double, std::milli>(peers.last_send - t).count());
   }
-  long rss_end = rss_kb(gw);
+  long rss_end = rss_kb(gw), anon_end = anon_kb(gw);
   // What is given back: one minute later, idle.
   std::this_thread::sleep_for(std::chrono::seconds(60));
-  long rss_minute = rss_kb(gw);
+  long rss_minute = rss_kb(gw), anon_minute = anon_kb(gw);
 
   std::printf("\nWebhook in -> command reply out (%d keep-alive connections, signed requests, %d s)\n\n", connections,
               seconds);
@@ -555,10 +556,12 @@ int main(int argc, char** argv) {
                 tg_ms.size());
     std::printf("| %.2f | %.2f |\n", percentile(tg_ms, 0.5), percentile(tg_ms, 0.99));
   }
-  std::printf("\nGateway RSS (webhook + IRC + Telegram connected, commands plugin)\n\n| when | MB |\n|---|---|\n");
-  std::printf("| connected, idle | %.1f |\n| after the webhook load | %.1f |\n| at the end | %.1f |\n"
-              "| one minute after the end | %.1f |\n",
-              rss_connected / 1024.0, rss_after_load / 1024.0, rss_end / 1024.0, rss_minute / 1024.0);
+  std::printf("\nGateway RSS (webhook + IRC + Telegram connected, commands plugin); anonymous = heap and stacks,\n"
+              "the rest is clean library code pages the load touched\n\n| when | RSS MB | anonymous MB |\n|---|---|---|\n");
+  std::printf("| connected, idle | %.1f | %.1f |\n| after the webhook load | %.1f | %.1f |\n| at the end | %.1f | %.1f |\n"
+              "| one minute after the end | %.1f | %.1f |\n",
+              rss_connected / 1024.0, anon_connected / 1024.0, rss_after_load / 1024.0, anon_after_load / 1024.0,
+              rss_end / 1024.0, anon_end / 1024.0, rss_minute / 1024.0, anon_minute / 1024.0);
 
   for (pid_t p : {gw, ngircd}) {
     ::kill(p, SIGTERM);

@@ -14,14 +14,18 @@
 namespace openclaw::bench {
 
 /// Resident set size of `pid` in kB (VmRSS), or -1.
-inline long rss_kb(pid_t pid) {
+inline long status_kb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
+inline long rss_kb(pid_t pid) { return status_kb(pid, "VmRSS:"); }
+/// The anonymous part of the RSS (heap, stacks): what a process holds of its own, unlike the
+/// clean code pages of the libraries it touched, which the kernel may drop and share.
+inline long anon_kb(pid_t pid) { return status_kb(pid, "RssAnon:"); }
 
 /// The `p` quantile (0..1) of `v`.
 inline double percentile(std::vector<double> v, double p) {

@@ -207,6 +207,12 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         "--token, set OPENCLAW_GATEWAY_TOKEN or gateway.auth.token",
         inst.config.where());
   }
+  // Fixed malloc thresholds: glibc raises its mmap threshold each time a large block is freed,
+  // so after a burst the big buffers (journal reads, queues' arrays) come from the heap and leave
+  // holes there that the next burst's small objects pin. Large blocks stay mmapped (given back on
+  // free) and a trim returns what the heap's top has free.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
   // Declared first: gives back the leases and the record after everything else has stopped.
   Lifecycle life(inst, env, options, err);
   auto log = [&life](const std::string& level, const std::string& msg) { life.log(level, msg); };
