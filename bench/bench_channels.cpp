@@ -52,8 +52,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace sdk = openclaw::sdk;
 using Clock = std::chrono::steady_clock;
-using openclaw::bench::percentile;
 using openclaw::bench::anon_kb;
+using openclaw::bench::percentile;
 using openclaw::bench::rss_kb;
 
 namespace {
@@ -70,14 +70,19 @@ std::vector<std::string> env_strings() {
 
 std::string host(std::vector<std::string> args, pid_t* bg = nullptr) {
   args.insert(args.begin(), OPENCLAW_HOST_BINARY);
-  return openclaw::bench::run_program(std::move(args), env_strings(), bg, bg ? "gateway ready" : "");
+  return openclaw::bench::run_program(std::move(args), env_strings(), bg,
+                                      bg ? "gateway ready" : "");
 }
 
 std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
 // ---- peers in this process: the webhook reply sink and the Bot API stand-in -----------------
 
@@ -111,7 +116,9 @@ struct Peers {
     });
     sink->listen("127.0.0.1", sink_port);
     bot = std::make_unique<sdk::HttpServer>(
-        io, sdk::AsyncHttpHandler([this](const sdk::HttpRequest& r, sdk::HttpResponder respond) { api(r, respond); }));
+        io, sdk::AsyncHttpHandler([this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+          api(r, respond);
+        }));
     bot->listen("127.0.0.1", bot_port);
     thread = std::thread([this] { io.run(); });
   }
@@ -125,7 +132,8 @@ struct Peers {
     thread.join();
   }
   static sdk::HttpResponse ok(json::value v) {
-    return sdk::HttpResponse::text(200, json::serialize(json::object{{"ok", true}, {"result", v}}), "application/json");
+    return sdk::HttpResponse::text(200, json::serialize(json::object{{"ok", true}, {"result", v}}),
+                                   "application/json");
   }
   json::array ready(std::int64_t offset) {
     json::array out;
@@ -137,7 +145,8 @@ struct Peers {
   void api(const sdk::HttpRequest& r, sdk::HttpResponder respond) {
     std::string method = r.path.substr(r.path.rfind('/') + 1);
     auto params = json::parse(r.body.empty() ? "{}" : r.body).as_object();
-    if (method == "getMe") return (void)respond.send(ok(json::object{{"id", 1}, {"username", "bench_bot"}}));
+    if (method == "getMe")
+      return (void)respond.send(ok(json::object{{"id", 1}, {"username", "bench_bot"}}));
     if (method == "sendMessage") {
       {
         std::lock_guard lock(mu);
@@ -185,7 +194,8 @@ struct Irc {
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("IRC connect failed");
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      throw std::runtime_error("IRC connect failed");
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     send("NICK " + nick);
@@ -221,7 +231,8 @@ struct Irc {
   }
 };
 
-// ---- the webhook load generator ------------------------------------------------------------------
+// ---- the webhook load generator
+// ------------------------------------------------------------------
 
 struct Conn : std::enable_shared_from_this<Conn> {
   asio::ip::tcp::socket sock;
@@ -232,7 +243,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   long* accepted;
   long* refused;
   Clock::time_point* until;
-  long limit = -1;                       // stop after this many sent (all connections), -1: none
+  long limit = -1;  // stop after this many sent (all connections), -1: none
   std::vector<std::string>* acked = nullptr;  // ids answered 202, when kept
   std::string pending_id;
   Conn(asio::io_context& io, int i, long* s, long* a, long* r, Clock::time_point* u)
@@ -245,14 +256,18 @@ struct Conn : std::enable_shared_from_this<Conn> {
     if (Clock::now() >= *until || (limit >= 0 && *sent >= limit)) return;
     long n = ++*sent;
     pending_id = std::to_string(id) + "-" + std::to_string(n) + "-" + std::to_string(limit);
-    send_body(R"({"id":")" + pending_id + R"(","from":"bench-)" + std::to_string(id) + R"(","text":"/ports"})");
+    send_body(R"({"id":")" + pending_id + R"(","from":"bench-)" + std::to_string(id) +
+              R"(","text":"/ports"})");
   }
   void send_body(std::string body) {
     pending_body = body;
     std::string ts = std::to_string(unix_now());
     std::string sig = "sha256=" + sdk::hmac_sha256_hex(kSecret, ts + "." + body);
-    out = "POST /hooks/bench HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-OpenClaw-Timestamp: " +
-          ts + "\r\nX-OpenClaw-Signature: " + sig + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    out =
+        "POST /hooks/bench HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        "application/json\r\nX-OpenClaw-Timestamp: " +
+        ts + "\r\nX-OpenClaw-Signature: " + sig +
+        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     auto self = shared_from_this();
     asio::async_write(sock, asio::buffer(out), [self](boost::system::error_code ec, std::size_t) {
       if (!ec) self->read();
@@ -289,19 +304,24 @@ struct Conn : std::enable_shared_from_this<Conn> {
 
 // Writes the bench profile's config: the webhook (replies to the sink) and, unless `webhook_only`,
 // IRC and Telegram against the local peers.
-void write_config(const fs::path& cfg, int sink_port, int irc_port, int bot_port, bool webhook_only) {
+void write_config(const fs::path& cfg, int sink_port, int irc_port, int bot_port,
+                  bool webhook_only) {
   std::ifstream in(cfg);
   std::stringstream ss;
   ss << in.rdbuf();
   json::object root = json::parse(ss.str()).as_object();
   root["browser"] = json::object{{"enabled", false}};
   root["canvasHost"] = json::object{{"enabled", false}};
-  json::object channels{{"webhook", json::object{{"secret", kSecret},
-                                                 {"replyUrl", "http://127.0.0.1:" + std::to_string(sink_port) + "/r"},
-                                                 {"allowFrom", json::array{"*"}},
-                                                 {"dmPolicy", "open"}}}};
+  json::object channels{
+      {"webhook", json::object{{"secret", kSecret},
+                               {"replyUrl", "http://127.0.0.1:" + std::to_string(sink_port) + "/r"},
+                               {"allowFrom", json::array{"*"}},
+                               {"dmPolicy", "open"}}}};
   if (!webhook_only) {
-    channels["irc"] = json::object{{"host", "127.0.0.1"}, {"port", irc_port}, {"tls", false}, {"nick", "benchbot"},
+    channels["irc"] = json::object{{"host", "127.0.0.1"},
+                                   {"port", irc_port},
+                                   {"tls", false},
+                                   {"nick", "benchbot"},
                                    {"allowFrom", json::array{"owner!*@*"}}};
     channels["telegram"] = json::object{{"botToken", kToken},
                                         {"apiRoot", "http://127.0.0.1:" + std::to_string(bot_port)},
@@ -334,7 +354,8 @@ int kill_rounds(int rounds, int per_round) {
     Clock::time_point until = Clock::now() + std::chrono::minutes(10);
     asio::io_context io;
     std::vector<std::shared_ptr<Conn>> conns;
-    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(base));
+    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(base));
     for (int i = 0; i < 16; ++i) {
       auto c = std::make_shared<Conn>(io, i + 100 * round, &sent, &accepted, &refused, &until);
       c->limit = per_round;
@@ -374,14 +395,20 @@ int kill_rounds(int rounds, int per_round) {
       if (e.second > 1) ++unmarked_dup;
     }
   }
-  std::printf("\nkill -9 rounds: %d rounds of %d signed webhook commands over 16 keep-alive connections, the gateway "
-              "SIGKILLed at a random moment of each, then restarted\n\n",
-              rounds, per_round);
+  std::printf(
+      "\nkill -9 rounds: %d rounds of %d signed webhook commands over 16 keep-alive connections, "
+      "the gateway "
+      "SIGKILLed at a random moment of each, then restarted\n\n",
+      rounds, per_round);
   std::printf("| round | sent | acknowledged (202) |\n|---|---|---|\n");
-  for (std::size_t i = 0; i < rows.size(); ++i) std::printf("| %zu | %ld | %ld |\n", i + 1, rows[i].sent, rows[i].acked);
-  std::printf("\n| acknowledged | answered | never answered | delivered twice or more | of those, unmarked twice |\n"
-              "|---|---|---|---|---|\n| %zu | %ld | %ld | %ld | %ld |\n",
-              all_acked.size(), answered(), static_cast<long>(all_acked.size()) - answered(), dup, unmarked_dup);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::printf("| %zu | %ld | %ld |\n", i + 1, rows[i].sent, rows[i].acked);
+  std::printf(
+      "\n| acknowledged | answered | never answered | delivered twice or more | of those, unmarked "
+      "twice |\n"
+      "|---|---|---|---|---|\n| %zu | %ld | %ld | %ld | %ld |\n",
+      all_acked.size(), answered(), static_cast<long>(all_acked.size()) - answered(), dup,
+      unmarked_dup);
   std::error_code ec;
   fs::remove_all(g_home, ec);
   return answered() == static_cast<long>(all_acked.size()) && unmarked_dup == 0 ? 0 : 1;
@@ -394,7 +421,8 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/openclaw-bench-kill-XXXXXX";
     g_home = ::mkdtemp(tmpl);
     ::chmod(g_home.c_str(), 0755);
-    return kill_rounds(argc > 2 ? std::max(1, std::atoi(argv[2])) : 5, argc > 3 ? std::max(10, std::atoi(argv[3])) : 5000);
+    return kill_rounds(argc > 2 ? std::max(1, std::atoi(argv[2])) : 5,
+                       argc > 3 ? std::max(10, std::atoi(argv[3])) : 5000);
   }
   int seconds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   int connections = argc > 2 ? std::max(1, std::atoi(argv[2])) : 32;
@@ -416,14 +444,18 @@ int main(int argc, char** argv) {
   ::chmod(ird.c_str(), 0755);
   {
     std::ofstream conf(ird / "ngircd.conf");
-    conf << "[Global]\nName = irc.bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = " << irc_port
-         << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n[Options]\nPAM = no\nIdent = no\nDNS = no\n";
+    conf << "[Global]\nName = irc.bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = "
+         << irc_port
+         << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n[Options]\nPAM = no\nIdent = "
+            "no\nDNS = no\n";
   }
   ::chmod((ird / "ngircd.conf").c_str(), 0644);
   pid_t ngircd = -1;
   // Its log goes to /dev/null: a pipe nobody reads would end it with SIGPIPE.
-  openclaw::bench::run_program({"/bin/sh", "-c", "exec /usr/sbin/ngircd -n -f '" + (ird / "ngircd.conf").string() + "' >/dev/null"},
-                               env_strings(), &ngircd);
+  openclaw::bench::run_program(
+      {"/bin/sh", "-c",
+       "exec /usr/sbin/ngircd -n -f '" + (ird / "ngircd.conf").string() + "' >/dev/null"},
+      env_strings(), &ngircd);
   Peers peers(sink_port, bot_port);
   for (int i = 0; i < 400; ++i) {
     int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -467,7 +499,8 @@ int main(int argc, char** argv) {
   {
     asio::io_context io;
     std::vector<std::shared_ptr<Conn>> conns;
-    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(base));
+    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(base));
     for (int i = 0; i < connections; ++i) {
       auto c = std::make_shared<Conn>(io, i, &sent, &accepted, &refused, &until);
       c->sock.connect(ep);
@@ -527,7 +560,8 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     peers.add_update(1000 + i);
     std::unique_lock lock(peers.mu);
-    if (!peers.cv.wait_for(lock, std::chrono::seconds(10), [&] { return peers.sends > before; })) break;
+    if (!peers.cv.wait_for(lock, std::chrono::seconds(10), [&] { return peers.sends > before; }))
+      break;
     tg_ms.push_back(std::chrono::duration<double, std::milli>(peers.last_send - t).count());
   }
   long rss_end = rss_kb(gw), anon_end = anon_kb(gw);
@@ -535,33 +569,48 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(60));
   long rss_minute = rss_kb(gw), anon_minute = anon_kb(gw);
 
-  std::printf("\nWebhook in -> command reply out (%d keep-alive connections, signed requests, %d s)\n\n", connections,
-              seconds);
+  std::printf(
+      "\nWebhook in -> command reply out (%d keep-alive connections, signed requests, %d s)\n\n",
+      connections, seconds);
   std::printf("| measure | value |\n|---|---|\n");
   std::printf("| messages sent | %ld |\n", sent);
-  std::printf("| accepted (202: fsync'd to the inbound queue first), per s | %.0f |\n", accepted / load_s);
-  std::printf("| answered 503 (gateway behind: the client paused 20 ms and sent it again) | %ld |\n", refused);
-  std::printf("| replies delivered to the reply URL, per s (until the last reply) | %.0f |\n", replies / all_s);
+  std::printf("| accepted (202: fsync'd to the inbound queue first), per s | %.0f |\n",
+              accepted / load_s);
+  std::printf(
+      "| answered 503 (gateway behind: the client paused 20 ms and sent it again) | %ld |\n",
+      refused);
+  std::printf("| replies delivered to the reply URL, per s (until the last reply) | %.0f |\n",
+              replies / all_s);
   std::printf("| replies / accepted | %ld / %ld |\n", replies, accepted);
 
-  std::printf("\nIRC round trip through ngircd (%d rounds, one per %lld ms: ngircd throttles a client past ~3 "
-              "commands/s)\n\n| path | p50 ms | p99 ms |\n|---|---|---|\n",
-              kRounds, static_cast<long long>(kPace.count()));
-  std::printf("| ngircd echo floor (client A -> B -> A) | %.2f | %.2f |\n", percentile(floor_ms, 0.5),
-              percentile(floor_ms, 0.99));
+  std::printf(
+      "\nIRC round trip through ngircd (%d rounds, one per %lld ms: ngircd throttles a client past "
+      "~3 "
+      "commands/s)\n\n| path | p50 ms | p99 ms |\n|---|---|---|\n",
+      kRounds, static_cast<long long>(kPace.count()));
+  std::printf("| ngircd echo floor (client A -> B -> A) | %.2f | %.2f |\n",
+              percentile(floor_ms, 0.5), percentile(floor_ms, 0.99));
   std::printf("| owner -> rescue bot /ports -> owner | %.2f | %.2f |\n", percentile(ours_ms, 0.5),
               percentile(ours_ms, 0.99));
   if (!tg_ms.empty()) {
-    std::printf("\nTelegram stand-in: update queued -> sendMessage received (%zu updates)\n\n| p50 ms | p99 ms |\n|---|---|\n",
-                tg_ms.size());
+    std::printf(
+        "\nTelegram stand-in: update queued -> sendMessage received (%zu updates)\n\n| p50 ms | "
+        "p99 ms |\n|---|---|\n",
+        tg_ms.size());
     std::printf("| %.2f | %.2f |\n", percentile(tg_ms, 0.5), percentile(tg_ms, 0.99));
   }
-  std::printf("\nGateway RSS (webhook + IRC + Telegram connected, commands plugin); anonymous = heap and stacks,\n"
-              "the rest is clean library code pages the load touched\n\n| when | RSS MB | anonymous MB |\n|---|---|---|\n");
-  std::printf("| connected, idle | %.1f | %.1f |\n| after the webhook load | %.1f | %.1f |\n| at the end | %.1f | %.1f |\n"
-              "| one minute after the end | %.1f | %.1f |\n",
-              rss_connected / 1024.0, anon_connected / 1024.0, rss_after_load / 1024.0, anon_after_load / 1024.0,
-              rss_end / 1024.0, anon_end / 1024.0, rss_minute / 1024.0, anon_minute / 1024.0);
+  std::printf(
+      "\nGateway RSS (webhook + IRC + Telegram connected, commands plugin); anonymous = heap and "
+      "stacks,\n"
+      "the rest is clean library code pages the load touched\n\n| when | RSS MB | anonymous MB "
+      "|\n|---|---|---|\n");
+  std::printf(
+      "| connected, idle | %.1f | %.1f |\n| after the webhook load | %.1f | %.1f |\n| at the end | "
+      "%.1f | %.1f |\n"
+      "| one minute after the end | %.1f | %.1f |\n",
+      rss_connected / 1024.0, anon_connected / 1024.0, rss_after_load / 1024.0,
+      anon_after_load / 1024.0, rss_end / 1024.0, anon_end / 1024.0, rss_minute / 1024.0,
+      anon_minute / 1024.0);
 
   for (pid_t p : {gw, ngircd}) {
     ::kill(p, SIGTERM);

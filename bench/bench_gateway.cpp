@@ -407,10 +407,11 @@ int main(int argc, char** argv) {
     // What the load leaves behind: peak (VmHWM), right after, and one minute later, idle.
     double after_mb = static_cast<double>(rss_kb(gw)) / 1024.0;
     std::this_thread::sleep_for(std::chrono::seconds(60));
-    std::printf("\n| RSS (MB) | idle at ready | peak | right after the load | one minute after |\n"
-                "|---|---|---|---|---|\n| gateway | %.1f | %.1f | %.1f | %.1f |\n",
-                percentile(rss_mb, 0.5), static_cast<double>(peak_rss_kb(gw)) / 1024.0, after_mb,
-                static_cast<double>(rss_kb(gw)) / 1024.0);
+    std::printf(
+        "\n| RSS (MB) | idle at ready | peak | right after the load | one minute after |\n"
+        "|---|---|---|---|---|\n| gateway | %.1f | %.1f | %.1f | %.1f |\n",
+        percentile(rss_mb, 0.5), static_cast<double>(peak_rss_kb(gw)) / 1024.0, after_mb,
+        static_cast<double>(rss_kb(gw)) / 1024.0);
     stop_gateway(gw);
   }
   fs::remove_all(g_home);

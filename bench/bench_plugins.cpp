@@ -93,7 +93,8 @@ int http_status(int port, const char* target) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int status = 0;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string req = std::string("GET ") + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string req =
+        std::string("GET ") + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
       char buf[64] = {};
       if (::recv(fd, buf, sizeof buf - 1, 0) >= 12) status = std::atoi(buf + 9);
@@ -115,7 +116,8 @@ double wait_status(int port, const char* target, int want, Clock::time_point sin
 }
 
 void drop_in(int cycles) {
-  fs::path home = fs::temp_directory_path() / ("openclaw-bench-dropin-" + std::to_string(::getpid()));
+  fs::path home =
+      fs::temp_directory_path() / ("openclaw-bench-dropin-" + std::to_string(::getpid()));
   fs::remove_all(home);
   fs::path plugins = home / ".openclaw" / "plugins";
   fs::create_directories(plugins);
@@ -125,7 +127,8 @@ void drop_in(int cycles) {
   openclaw::bench::run_program(
       {OPENCLAW_HOST_BINARY, "gateway"},
       {"HOME=" + home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (home / "registry").string(),
-       "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (home / "none").string(), "OPENCLAW_GATEWAY_PORT=" + std::to_string(port)},
+       "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (home / "none").string(),
+       "OPENCLAW_GATEWAY_PORT=" + std::to_string(port)},
       &gw, "gateway ready");
   // One WebSocket client calling `health` back to back; its count per phase.
   std::atomic<long> calls{0};
@@ -180,19 +183,22 @@ void drop_in(int cycles) {
   ::kill(gw, SIGTERM);
   ::waitpid(gw, nullptr, 0);
   fs::remove_all(home);
-  std::printf("\nLive plugin set: %d drop-in/remove cycles of a plugin that leases a port and serves\n\n", cycles);
+  std::printf(
+      "\nLive plugin set: %d drop-in/remove cycles of a plugin that leases a port and serves\n\n",
+      cycles);
   std::printf("| measure | p50 ms | p99 ms |\n|---|---|---|\n");
   if (!added.empty()) {
-    std::printf("| folder renamed in -> plugin running (route and port answering) | %.1f | %.1f |\n",
-                percentile(added, 0.5), percentile(added, 0.99));
+    std::printf(
+        "| folder renamed in -> plugin running (route and port answering) | %.1f | %.1f |\n",
+        percentile(added, 0.5), percentile(added, 0.99));
     std::printf("| folder renamed out -> plugin gone (route 404, port released) | %.1f | %.1f |\n",
                 percentile(removed, 0.5), percentile(removed, 0.99));
   }
   std::printf("\n| gateway | value |\n|---|---|\n");
   std::printf("| WebSocket health calls/s, one client, idle | %.0f |\n", idle_rate);
   std::printf("| WebSocket health calls/s, one client, during the storm | %.0f |\n", storm_rate);
-  std::printf("| RSS before / after the %d cycles, MB | %.1f / %.1f |\n", cycles, rss_before / 1024.0,
-              rss_after / 1024.0);
+  std::printf("| RSS before / after the %d cycles, MB | %.1f / %.1f |\n", cycles,
+              rss_before / 1024.0, rss_after / 1024.0);
   std::printf("| cycles that did not complete within 10 s | %d |\n", failed);
 }
 

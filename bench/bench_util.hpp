@@ -22,10 +22,14 @@ inline long status_kb(pid_t pid, const std::string& field) {
   }
   return -1;
 }
-inline long rss_kb(pid_t pid) { return status_kb(pid, "VmRSS:"); }
+inline long rss_kb(pid_t pid) {
+  return status_kb(pid, "VmRSS:");
+}
 /// The anonymous part of the RSS (heap, stacks): what a process holds of its own, unlike the
 /// clean code pages of the libraries it touched, which the kernel may drop and share.
-inline long anon_kb(pid_t pid) { return status_kb(pid, "RssAnon:"); }
+inline long anon_kb(pid_t pid) {
+  return status_kb(pid, "RssAnon:");
+}
 
 /// The `p` quantile (0..1) of `v`.
 inline double percentile(std::vector<double> v, double p) {

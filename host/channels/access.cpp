@@ -27,7 +27,8 @@ std::vector<std::string> string_list(const json::value& v, const std::string& ke
     } else if (e.is_int64() || e.is_uint64()) {
       out.push_back(json::serialize(e));  // Telegram ids written as numbers
     } else {
-      note(problems, key + "[" + std::to_string(i) + "]", "must be a string, got " + openclaw::sdk::shown_value(key, e));
+      note(problems, key + "[" + std::to_string(i) + "]",
+           "must be a string, got " + openclaw::sdk::shown_value(key, e));
     }
   }
   return out;
@@ -71,10 +72,11 @@ Access access_of(const json::object& root, const std::string& channel,
     a.dm_policy = one_of(*v, base + ".dmPolicy", {"allowlist", "pairing", "open", "disabled"},
                          "allowlist", problems);
   }
-  if (const auto* v = o.if_contains("allowFrom")) a.allow_from = string_list(*v, base + ".allowFrom", problems);
+  if (const auto* v = o.if_contains("allowFrom"))
+    a.allow_from = string_list(*v, base + ".allowFrom", problems);
   if (const auto* v = o.if_contains("groupPolicy")) {
-    a.group_policy = one_of(*v, base + ".groupPolicy", {"allowlist", "open", "disabled"},
-                            "allowlist", problems);
+    a.group_policy =
+        one_of(*v, base + ".groupPolicy", {"allowlist", "open", "disabled"}, "allowlist", problems);
   }
   if (const auto* v = o.if_contains("groupAllowFrom")) {
     a.group_allow_from = string_list(*v, base + ".groupAllowFrom", problems);
@@ -96,7 +98,8 @@ Access access_of(const json::object& root, const std::string& channel,
   return a;
 }
 
-bool admits(const std::vector<std::string>& list, const sdk::ChannelMessage& m, bool name_matching) {
+bool admits(const std::vector<std::string>& list, const sdk::ChannelMessage& m,
+            bool name_matching) {
   for (const auto& e : list) {
     if (e == "*") return true;
     if (!m.from.empty() && sdk::glob_match(e, m.from)) return true;
@@ -116,20 +119,25 @@ Decision decide(const Access& access, const sdk::ChannelMessage& m,
     if (why) *why = w;
     return d;
   };
-  if (!access.enabled) return because(Decision::deny, "channels." + m.channel + ".enabled is false");
+  if (!access.enabled)
+    return because(Decision::deny, "channels." + m.channel + ".enabled is false");
   if (m.group) {
-    if (access.group_policy == "disabled") return because(Decision::deny, "groupPolicy is disabled");
+    if (access.group_policy == "disabled")
+      return because(Decision::deny, "groupPolicy is disabled");
     if (access.group_policy == "open") return because(Decision::allow, "groupPolicy is open");
-    const auto& list = access.group_allow_from.empty() ? access.allow_from : access.group_allow_from;
+    const auto& list =
+        access.group_allow_from.empty() ? access.allow_from : access.group_allow_from;
     if (admits(list, m, access.name_matching) || admits(approved, m, false)) {
       return because(Decision::allow, "sender allowed in groups");
     }
     return because(Decision::deny, "sender not in groupAllowFrom/allowFrom");
   }
   if (access.dm_policy == "disabled") return because(Decision::deny, "dmPolicy is disabled");
-  if (admits(access.allow_from, m, access.name_matching)) return because(Decision::allow, "sender in allowFrom");
+  if (admits(access.allow_from, m, access.name_matching))
+    return because(Decision::allow, "sender in allowFrom");
   if (admits(approved, m, false)) return because(Decision::allow, "sender approved by pairing");
-  if (access.dm_policy == "pairing") return because(Decision::pair, "unknown sender, dmPolicy pairing");
+  if (access.dm_policy == "pairing")
+    return because(Decision::pair, "unknown sender, dmPolicy pairing");
   return because(Decision::deny, "sender not in allowFrom");
 }
 

@@ -25,7 +25,8 @@ json::object read_json(const fs::path& p) {
   boost::system::error_code ec;
   json::value v = json::parse(*text, ec);
   if (ec || !v.is_object()) {
-    throw std::runtime_error("cannot read " + p.string() + ": not a JSON object (fix or remove it)");
+    throw std::runtime_error("cannot read " + p.string() +
+                             ": not a JSON object (fix or remove it)");
   }
   return v.get_object();
 }
@@ -43,7 +44,8 @@ std::vector<PairingRequest> requests_of(const json::object& o) {
     if (!e.is_object()) continue;
     const auto& x = e.get_object();
     PairingRequest q{str(x, "code"), str(x, "from"), str(x, "fromName"), str(x, "account"), 0};
-    if (const auto* t = x.if_contains("ts"); t && t->is_number()) q.ts = t->to_number<std::int64_t>();
+    if (const auto* t = x.if_contains("ts"); t && t->is_number())
+      q.ts = t->to_number<std::int64_t>();
     if (!q.code.empty() && !q.from.empty()) out.push_back(std::move(q));
   }
   return out;
@@ -52,8 +54,11 @@ std::vector<PairingRequest> requests_of(const json::object& o) {
 void save_requests(const fs::path& p, const std::vector<PairingRequest>& reqs) {
   json::array a;
   for (const auto& q : reqs) {
-    a.push_back(json::object{{"code", q.code}, {"from", q.from}, {"fromName", q.from_name},
-                             {"account", q.account}, {"ts", q.ts}});
+    a.push_back(json::object{{"code", q.code},
+                             {"from", q.from},
+                             {"fromName", q.from_name},
+                             {"account", q.account},
+                             {"ts", q.ts}});
   }
   sdk::write_file_atomic(p, json::serialize(json::object{{"version", 1}, {"requests", a}}) + "\n");
 }
@@ -130,7 +135,8 @@ PairingRequest PairingStore::approve(const std::string& channel, const std::stri
   return done;
 }
 
-std::vector<PairingRequest> PairingStore::pending(const std::string& channel, std::int64_t now_ms) const {
+std::vector<PairingRequest> PairingStore::pending(const std::string& channel,
+                                                  std::int64_t now_ms) const {
   auto all = requests_of(read_json(file(channel, "pairing")));
   std::vector<PairingRequest> out;
   for (auto& q : all) {

@@ -17,7 +17,8 @@ namespace json = boost::json;
 namespace {
 
 std::vector<std::string> words_of(const po::variables_map& vm) {
-  return vm.count("words") ? vm["words"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  return vm.count("words") ? vm["words"].as<std::vector<std::string>>()
+                           : std::vector<std::string>{};
 }
 
 std::string text(const json::object& o, const char* k) {
@@ -62,8 +63,10 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& [id, v] : chans) {
     const auto& c = v.as_object();
     if (const auto* acc = c.if_contains("accounts"); acc && acc->is_object()) {
-      for (const auto& [a, st] : acc->as_object()) all_up = all_up && st.as_object().at("connected").as_bool();
-      if (acc->as_object().empty() && c.if_contains("registered") && c.at("registered").as_bool()) all_up = false;
+      for (const auto& [a, st] : acc->as_object())
+        all_up = all_up && st.as_object().at("connected").as_bool();
+      if (acc->as_object().empty() && c.if_contains("registered") && c.at("registered").as_bool())
+        all_up = false;
     }
   }
   if (vm->count("json")) {
@@ -72,14 +75,15 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
     *ctx.out << "No channels (configure channels.irc, channels.telegram or channels.webhook).\n";
   } else {
     auto& out = *ctx.out;
-    out << pad("CHANNEL", 10) << pad("ACCOUNT", 10) << pad("STATE", 13) << pad("IN", 7) << pad("OUT", 7)
-        << pad("QUEUE", 6) << "LAST ERROR\n";
+    out << pad("CHANNEL", 10) << pad("ACCOUNT", 10) << pad("STATE", 13) << pad("IN", 7)
+        << pad("OUT", 7) << pad("QUEUE", 6) << "LAST ERROR\n";
     for (const auto& [id, v] : chans) {
       const auto& c = v.as_object();
       const auto* acc = c.if_contains("accounts");
       auto row = [&](const std::string& account, const std::string& state, const std::string& err) {
-        out << pad(std::string(id), 10) << pad(account, 10) << pad(state, 13) << pad(text(c, "in"), 7)
-            << pad(text(c, "out"), 7) << pad(text(c, "queue"), 6) << err << "\n";
+        out << pad(std::string(id), 10) << pad(account, 10) << pad(state, 13)
+            << pad(text(c, "in"), 7) << pad(text(c, "out"), 7) << pad(text(c, "queue"), 6) << err
+            << "\n";
       };
       if (!acc || !acc->is_object() || acc->as_object().empty()) {
         std::string st = text(c, "state");
@@ -88,7 +92,8 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
       }
       for (const auto& [a, stv] : acc->as_object()) {
         const auto& st = stv.as_object();
-        row(std::string(a), st.at("connected").as_bool() ? "connected" : "disconnected", text(st, "lastError"));
+        row(std::string(a), st.at("connected").as_bool() ? "connected" : "disconnected",
+            text(st, "lastError"));
       }
     }
   }
@@ -97,25 +102,29 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_message(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("channel", po::value<std::string>()->value_name("C"), "channel id (irc, telegram, webhook, ...)")(
-      "target", po::value<std::string>()->value_name("T"), "where to: a nick, \"#channel\", a chat id")(
+  opts.add_options()("channel", po::value<std::string>()->value_name("C"),
+                     "channel id (irc, telegram, webhook, ...)")(
+      "target", po::value<std::string>()->value_name("T"),
+      "where to: a nick, \"#channel\", a chat id")(
       "message", po::value<std::string>()->value_name("TEXT"), "the text (long texts are split)")(
-      "account", po::value<std::string>()->value_name("A"), "the channel account (default: default)")(
-      "json", "print the send payload");
+      "account", po::value<std::string>()->value_name("A"),
+      "the channel account (default: default)")("json", "print the send payload");
   add_gateway_client_options(opts, 10000);
   opts.add_options()("words", po::value<std::vector<std::string>>(), "subcommand");
   po::positional_options_description pos;
   pos.add("words", -1);
-  auto vm = parse_command(ctx, "message send --channel C --target T --message TEXT [--account A]",
-                          "Sends a message through the running gateway's channel and waits for its "
-                          "delivery to the channel's server.\nWithout --timeout the wait grows with the "
-                          "text (long texts go out in paced parts); a failure says how many\nparts "
-                          "were delivered.\nExit code: 0 delivered, 1 refused or not delivered, 3 no "
-                          "gateway answers.",
-                          opts, pos, args);
+  auto vm =
+      parse_command(ctx, "message send --channel C --target T --message TEXT [--account A]",
+                    "Sends a message through the running gateway's channel and waits for its "
+                    "delivery to the channel's server.\nWithout --timeout the wait grows with the "
+                    "text (long texts go out in paced parts); a failure says how many\nparts "
+                    "were delivered.\nExit code: 0 delivered, 1 refused or not delivered, 3 no "
+                    "gateway answers.",
+                    opts, pos, args);
   if (!vm) return 0;
   auto words = words_of(*vm);
-  if (words.size() != 1 || words[0] != "send") throw usage_error("message takes one subcommand: send (see message --help)");
+  if (words.size() != 1 || words[0] != "send")
+    throw usage_error("message takes one subcommand: send (see message --help)");
   for (const char* k : {"channel", "target", "message"}) {
     if (!vm->count(k) || (*vm)[k].as<std::string>().empty()) {
       throw usage_error(std::string("message send needs --") + k);
@@ -128,7 +137,8 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
   // failed (and resent by its user) while it is still going out.
   if (vm->count("timeout") == 0 || vm->at("timeout").defaulted()) {
     auto bytes = static_cast<long long>((*vm)["message"].as<std::string>().size());
-    options.timeout = std::chrono::milliseconds(std::min<long long>(600000, 10000 + (bytes / 350 + 1) * 2500));
+    options.timeout =
+        std::chrono::milliseconds(std::min<long long>(600000, 10000 + (bytes / 350 + 1) * 2500));
   }
   json::object params{{"channel", (*vm)["channel"].as<std::string>()},
                       {"to", (*vm)["target"].as<std::string>()},
@@ -144,23 +154,25 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
   if (vm->count("json")) {
     *ctx.out << json::serialize(r) << "\n";
   } else {
-    *ctx.out << "Sent to " << text(r.as_object(), "to") << " on " << text(r.as_object(), "channel") << " ("
-             << text(r.as_object(), "parts") << " part(s))\n";
+    *ctx.out << "Sent to " << text(r.as_object(), "to") << " on " << text(r.as_object(), "channel")
+             << " (" << text(r.as_object(), "parts") << " part(s))\n";
   }
   return 0;
 }
 
 int cmd_pairing(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("json", "print JSON")("words", po::value<std::vector<std::string>>(), "subcommand and arguments");
+  opts.add_options()("json", "print JSON")("words", po::value<std::vector<std::string>>(),
+                                           "subcommand and arguments");
   po::positional_options_description pos;
   pos.add("words", -1);
-  auto vm = parse_command(ctx, "pairing list [CHANNEL] [--json] | pairing approve CHANNEL CODE",
-                          "Senders unknown to a channel with dmPolicy \"pairing\" get a one-time code; "
-                          "approving it lets that sender talk to the bot (stored in "
-                          "<state dir>/credentials/<channel>-allowFrom.json). Works with or without a "
-                          "running gateway.",
-                          opts, pos, args);
+  auto vm =
+      parse_command(ctx, "pairing list [CHANNEL] [--json] | pairing approve CHANNEL CODE",
+                    "Senders unknown to a channel with dmPolicy \"pairing\" get a one-time code; "
+                    "approving it lets that sender talk to the bot (stored in "
+                    "<state dir>/credentials/<channel>-allowFrom.json). Works with or without a "
+                    "running gateway.",
+                    opts, pos, args);
   if (!vm) return 0;
   auto words = words_of(*vm);
   channels::PairingStore store(ctx.paths.state_dir);
@@ -182,10 +194,12 @@ int cmd_pairing(Context& ctx, const std::vector<std::string>& args) {
       chans.push_back(words[1]);
     } else {
       std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(ctx.paths.state_dir / "credentials", ec)) {
+      for (const auto& e :
+           std::filesystem::directory_iterator(ctx.paths.state_dir / "credentials", ec)) {
         std::string n = e.path().filename().string();
         const std::string suffix = "-pairing.json";
-        if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (n.size() > suffix.size() &&
+            n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
           chans.push_back(n.substr(0, n.size() - suffix.size()));
         }
       }
@@ -199,8 +213,12 @@ int cmd_pairing(Context& ctx, const std::vector<std::string>& args) {
         throw usage_error(e.what());
       }
       for (const auto& q : reqs) {
-        all.push_back(json::object{{"channel", c}, {"code", q.code}, {"from", q.from},
-                                   {"fromName", q.from_name}, {"account", q.account}, {"ts", q.ts}});
+        all.push_back(json::object{{"channel", c},
+                                   {"code", q.code},
+                                   {"from", q.from},
+                                   {"fromName", q.from_name},
+                                   {"account", q.account},
+                                   {"ts", q.ts}});
       }
     }
     if (vm->count("json")) {
@@ -210,7 +228,8 @@ int cmd_pairing(Context& ctx, const std::vector<std::string>& args) {
     } else {
       for (const auto& e : all) {
         const auto& o = e.as_object();
-        *ctx.out << text(o, "channel") << "  " << text(o, "code") << "  " << text(o, "from") << "\n";
+        *ctx.out << text(o, "channel") << "  " << text(o, "code") << "  " << text(o, "from")
+                 << "\n";
       }
     }
     return 0;

@@ -9,10 +9,10 @@
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
-#include "plugins/loader.hpp"
-#include "plugins/manager.hpp"
 #include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/json.hpp"
+#include "plugins/loader.hpp"
+#include "plugins/manager.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
@@ -46,7 +46,8 @@ std::vector<config::Problem> plugin_problems(Context& ctx, const config::Config&
   } catch (const Error&) {
     return out;  // the host's own checks or the port plan fail: reported on their own
   }
-  auto search = plugins::search_path(inst->paths.state_dir, inst->paths.home, cfg.root(), ctx.env, ctx.argv0);
+  auto search =
+      plugins::search_path(inst->paths.state_dir, inst->paths.home, cfg.root(), ctx.env, ctx.argv0);
   boost::asio::io_context io;
   plugins::Manager manager(*inst, io, [](sdk::LogLevel, const std::string&) {});
   manager.load(search);
@@ -72,7 +73,8 @@ int config_get(Context& ctx, const std::vector<std::string>& args) {
   if (!found) throw usage_error("config key " + key + " is not set", cfg.where());
   json::value shown = *found;
   if (!vm->count("show-secrets")) {
-    shown = sdk::is_secret_key(key) ? json::value("__OPENCLAW_REDACTED__") : sdk::redact_secrets(shown);
+    shown =
+        sdk::is_secret_key(key) ? json::value("__OPENCLAW_REDACTED__") : sdk::redact_secrets(shown);
   }
   const json::value* v = &shown;
   if (v->is_string() && !vm->count("json")) {
@@ -110,7 +112,8 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
   }
   cfg.save();
-  std::string printed = sdk::is_secret_key(key) ? "(secret, not shown)" : json::serialize(sdk::redact_secrets(value));
+  std::string printed =
+      sdk::is_secret_key(key) ? "(secret, not shown)" : json::serialize(sdk::redact_secrets(value));
   *ctx.out << "Set " << key << " = " << printed << " (" << cfg.where() << ")\n";
   return 0;
 }

@@ -39,8 +39,9 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
                      "base port to write to gateway.port")(
       "workspace", po::value<std::string>()->value_name("DIR"),
       "workspace dir to write to agents.defaults.workspace")(
-      "no-token", "do not create a gateway token (any local program, and any web page that "
-                  "gets past the Origin checks, can then drive the gateway)");
+      "no-token",
+      "do not create a gateway token (any local program, and any web page that "
+      "gets past the Origin checks, can then drive the gateway)");
   auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR] [--no-token]",
                           "Creates the state dir (0700), config (0600) and workspace of the "
                           "profile.\nWithout --port, a profile with no gateway.port gets the "
@@ -129,8 +130,10 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   if (!vm->count("no-token") && !config::get_string(cfg.root(), "gateway.auth.token") &&
       !ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {
     config::assign(cfg.root(), {"gateway", "auth", "mode"}, boost::json::string("token"));
-    config::assign(cfg.root(), {"gateway", "auth", "token"}, boost::json::string(sdk::random_hex(24)));
-    changes.push_back("created a gateway token (gateway.auth.token; `config get` shows it redacted)");
+    config::assign(cfg.root(), {"gateway", "auth", "token"},
+                   boost::json::string(sdk::random_hex(24)));
+    changes.push_back(
+        "created a gateway token (gateway.auth.token; `config get` shows it redacted)");
     config_changed = true;
   }
 

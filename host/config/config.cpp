@@ -63,8 +63,8 @@ std::optional<std::string> infinite_number(const json::value& v, const std::stri
   }
   if (v.is_object()) {
     for (const auto& kv : v.get_object()) {
-      if (auto k = infinite_number(kv.value(), at.empty() ? std::string(kv.key())
-                                                          : at + "." + std::string(kv.key()))) {
+      if (auto k = infinite_number(
+              kv.value(), at.empty() ? std::string(kv.key()) : at + "." + std::string(kv.key()))) {
         return k;
       }
     }
@@ -99,8 +99,8 @@ Config Config::parse(std::string_view text, const fs::path& path, const fs::path
     throw usage_error("config must be a JSON object, got " + kind_name(v.kind()), c.where());
   }
   if (auto key = infinite_number(v, "")) {
-    throw usage_error("config is not valid JSON: the number at " + json::serialize(json::string_view(*key)) +
-                          " is too large",
+    throw usage_error("config is not valid JSON: the number at " +
+                          json::serialize(json::string_view(*key)) + " is too large",
                       c.where());
   }
   c.root_ = std::move(v.get_object());
@@ -120,7 +120,8 @@ Config Config::load(const fs::path& path, const fs::path& home) {
   if (file.refusal == sdk::RegularFile::Refusal::directory) {
     throw usage_error("config path is a directory", profile::display_path(path, home));
   }
-  if (!file) throw usage_error("cannot read config: it " + file.why(), profile::display_path(path, home));
+  if (!file)
+    throw usage_error("cannot read config: it " + file.why(), profile::display_path(path, home));
   std::string text;
   try {
     text = sdk::read_to_end(file, "the config", 64u << 20);
@@ -225,7 +226,8 @@ namespace {
 // Refuses control characters (a CR/LF in an IRC nick or a URL becomes a second protocol line) in
 // the strings and key names of the blocks the host and its plugins read. Other roots belong to
 // OpenClaw's agents and may hold multi-line text.
-void no_control_characters(std::vector<Problem>& problems, const json::value& v, const std::string& key) {
+void no_control_characters(std::vector<Problem>& problems, const json::value& v,
+                           const std::string& key) {
   auto bad = [](std::string_view s) -> std::optional<unsigned> {
     for (unsigned char c : s) {
       if (c < 0x20 || c == 0x7f) return c;
@@ -235,13 +237,15 @@ void no_control_characters(std::vector<Problem>& problems, const json::value& v,
   auto report = [&](const std::string& at, unsigned c, const char* what) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "%04X", c);
-    problems.push_back({at, at + " " + what + " a control character (U+" + hex + "): not allowed in config"});
+    problems.push_back(
+        {at, at + " " + what + " a control character (U+" + hex + "): not allowed in config"});
   };
   if (v.is_string()) {
     if (auto c = bad(v.get_string())) report(key, *c, "contains");
   } else if (v.is_array()) {
     std::size_t i = 0;
-    for (const auto& e : v.get_array()) no_control_characters(problems, e, key + "[" + std::to_string(i++) + "]");
+    for (const auto& e : v.get_array())
+      no_control_characters(problems, e, key + "[" + std::to_string(i++) + "]");
   } else if (v.is_object()) {
     for (const auto& kv : v.get_object()) {
       std::string k(kv.key());
@@ -360,10 +364,12 @@ void validate_gateway(Validator& v, const json::object& root) {
         std::size_t i = 0;
         for (const auto& o : list->get_array()) {
           std::string at = key + "[" + std::to_string(i++) + "]";
-          std::string_view sv = o.is_string() ? std::string_view(o.get_string()) : std::string_view();
+          std::string_view sv =
+              o.is_string() ? std::string_view(o.get_string()) : std::string_view();
           bool scheme = sv.substr(0, 7) == "http://" || sv.substr(0, 8) == "https://";
           auto rest = sv.substr(sv.find("://") == std::string_view::npos ? 0 : sv.find("://") + 3);
-          if (!o.is_string() || !scheme || rest.empty() || rest.find('/') != std::string_view::npos) {
+          if (!o.is_string() || !scheme || rest.empty() ||
+              rest.find('/') != std::string_view::npos) {
             v.fail(at, "an origin: http(s)://host[:port], no path", o);
           }
         }
@@ -442,7 +448,8 @@ void validate_plugins(Validator& v, const json::object& root) {
 std::vector<Problem> validate(const json::object& root) {
   Validator v;
   for (const char* block : {"gateway", "channels", "browser", "canvasHost", "plugins", "ports"}) {
-    if (const json::value* b = root.if_contains(block)) no_control_characters(v.problems, *b, block);
+    if (const json::value* b = root.if_contains(block))
+      no_control_characters(v.problems, *b, block);
   }
   validate_gateway(v, root);
   validate_browser(v, root);

@@ -147,52 +147,66 @@ void Builtins::add_methods(Protocol& protocol) {
                         {"exists", cfg.exists()},
                         {"config", sdk::redact_secrets(cfg.root())}};
   });
-  protocol.add_async_method("send", [this](const json::value& params, const sdk::Caller&,
-                                            sdk::MethodResponder respond) {
-    const json::object* p = params.if_object();
-    auto text_of = [&](const char* k) -> std::string {
-      const json::value* v = p ? p->if_contains(k) : nullptr;
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text"),
-                account = text_of("account");
-    if (to.empty()) to = text_of("target");
-    if (to.empty()) to = text_of("peer");
-    if (channel.empty() || to.empty() || text.empty()) {
-      respond.error("INVALID_REQUEST", "send needs params.channel, params.to and params.text (strings)");
-      return;
-    }
-    if (!channels_.has(channel)) {
-      const plugins::Record* rec = nullptr;
-      for (const auto& r : manager_.records()) {
-        if (!r.retired && r.id == channel && r.kind == "channel") rec = &r;
-      }
-      if (!rec || rec->state != plugins::State::running) {
-        respond.error("UNAVAILABLE", "channel " + channel + " is not running",
-                      json::object{{"channel", channel},
-                                   {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
-        return;
-      }
-      // A channel plugin on the message bus (SDK API 2's first channel contract): the message
-      // is published; the plugin reports nothing back.
-      manager_.bus().publish(sdk::Message{channel, "out", to, text});
-      respond.ok(json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}});
-      return;
-    }
-    channels_.send(channel, account, to, text, [respond, channel, to](sdk::Delivery d) {
-      if (d.ok) {
-        respond.ok(json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"parts", d.parts},
-                                {"delivered", d.delivered}, {"messageId", d.message_id}, {"ts", now_ms()}});
-      } else {
-        // What went out before the failure is said, so nobody resends the whole text blindly.
-        std::string sent = d.parts > 1 ? " (" + std::to_string(d.delivered) + " of " + std::to_string(d.parts) +
-                                             " parts delivered)"
-                                       : "";
-        respond.error("UNAVAILABLE", "send on " + channel + " to " + to + " failed" + sent + ": " + d.error,
-                      json::object{{"channel", channel}, {"to", to}, {"parts", d.parts}, {"delivered", d.delivered}});
-      }
-    });
-  }, kSendTimeout);
+  protocol.add_async_method(
+      "send",
+      [this](const json::value& params, const sdk::Caller&, sdk::MethodResponder respond) {
+        const json::object* p = params.if_object();
+        auto text_of = [&](const char* k) -> std::string {
+          const json::value* v = p ? p->if_contains(k) : nullptr;
+          return v && v->is_string() ? std::string(v->get_string()) : std::string();
+        };
+        std::string channel = text_of("channel"), to = text_of("to"), text = text_of("text"),
+                    account = text_of("account");
+        if (to.empty()) to = text_of("target");
+        if (to.empty()) to = text_of("peer");
+        if (channel.empty() || to.empty() || text.empty()) {
+          respond.error("INVALID_REQUEST",
+                        "send needs params.channel, params.to and params.text (strings)");
+          return;
+        }
+        if (!channels_.has(channel)) {
+          const plugins::Record* rec = nullptr;
+          for (const auto& r : manager_.records()) {
+            if (!r.retired && r.id == channel && r.kind == "channel") rec = &r;
+          }
+          if (!rec || rec->state != plugins::State::running) {
+            respond.error(
+                "UNAVAILABLE", "channel " + channel + " is not running",
+                json::object{{"channel", channel},
+                             {"state", rec ? plugins::state_name(rec->state) : "not installed"}});
+            return;
+          }
+          // A channel plugin on the message bus (SDK API 2's first channel contract): the message
+          // is published; the plugin reports nothing back.
+          manager_.bus().publish(sdk::Message{channel, "out", to, text});
+          respond.ok(
+              json::object{{"ok", true}, {"channel", channel}, {"to", to}, {"ts", now_ms()}});
+          return;
+        }
+        channels_.send(channel, account, to, text, [respond, channel, to](sdk::Delivery d) {
+          if (d.ok) {
+            respond.ok(json::object{{"ok", true},
+                                    {"channel", channel},
+                                    {"to", to},
+                                    {"parts", d.parts},
+                                    {"delivered", d.delivered},
+                                    {"messageId", d.message_id},
+                                    {"ts", now_ms()}});
+          } else {
+            // What went out before the failure is said, so nobody resends the whole text blindly.
+            std::string sent = d.parts > 1 ? " (" + std::to_string(d.delivered) + " of " +
+                                                 std::to_string(d.parts) + " parts delivered)"
+                                           : "";
+            respond.error("UNAVAILABLE",
+                          "send on " + channel + " to " + to + " failed" + sent + ": " + d.error,
+                          json::object{{"channel", channel},
+                                       {"to", to},
+                                       {"parts", d.parts},
+                                       {"delivered", d.delivered}});
+          }
+        });
+      },
+      kSendTimeout);
 }
 
 }  // namespace openclaw::gateway

@@ -22,13 +22,13 @@ namespace fs = std::filesystem;
 // One inbound message handed to the handlers: it leaves the queue once the handler finished and
 // every reply it sent is delivered or dead-lettered.
 struct ChannelRouter::Answer {
-  std::string key;              ///< its queue key
+  std::string key;               ///< its queue key
   std::int64_t accepted_ms = 0;  ///< when it was accepted (the retry deadline counts from here)
-  bool redelivery = false;      ///< an earlier run may have answered it already
-  int replies = 0;              ///< reply texts begun
-  int open = 0;                 ///< reply texts not yet delivered or dead-lettered
-  bool finished = false;        ///< the handler called finish (or nobody wanted it)
-  bool abandoned = false;       ///< its channel stopped first: it stays queued for later
+  bool redelivery = false;       ///< an earlier run may have answered it already
+  int replies = 0;               ///< reply texts begun
+  int open = 0;                  ///< reply texts not yet delivered or dead-lettered
+  bool finished = false;         ///< the handler called finish (or nobody wanted it)
+  bool abandoned = false;        ///< its channel stopped first: it stays queued for later
 };
 
 // One text being sent: its parts, and where the delivery is reported.
@@ -59,7 +59,7 @@ struct ChannelRouter::Driver {
   explicit Driver(boost::asio::io_context& io) : pace(io) {}
   sdk::ChannelDriver spec;
   std::deque<std::shared_ptr<Job>> jobs;
-  channels::Access access;  ///< the channel's access policy, read from the config once
+  channels::Access access;    ///< the channel's access policy, read from the config once
   std::size_t in_flight = 0;  ///< parts with the driver now
   bool pacing = false;        ///< waiting out min_interval
   bool gone = false;
@@ -69,22 +69,32 @@ struct ChannelRouter::Driver {
 namespace {
 constexpr std::size_t kMaxQueued = 10000;
 
-std::string key_of(const sdk::ChannelMessage& m) { return m.channel + "/" + m.account + "/" + m.id; }
-std::string channel_of(const std::string& key) { return key.substr(0, key.find('/')); }
+std::string key_of(const sdk::ChannelMessage& m) {
+  return m.channel + "/" + m.account + "/" + m.id;
+}
+std::string channel_of(const std::string& key) {
+  return key.substr(0, key.find('/'));
+}
 }  // namespace
 
 ChannelRouter::ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log,
                              Broadcast broadcast)
-    : io_(io), inst_(inst), log_(std::move(log)), broadcast_(std::move(broadcast)),
+    : io_(io),
+      inst_(inst),
+      log_(std::move(log)),
+      broadcast_(std::move(broadcast)),
       pairing_(inst.paths.state_dir) {}
 
-ChannelRouter::~ChannelRouter() { stop(); }
+ChannelRouter::~ChannelRouter() {
+  stop();
+}
 
 void ChannelRouter::open_queue() {
   queue_ = sdk::DurableQueue::open(io_, inst_.paths.state_dir / "channels" / "inbound.journal");
   for (const auto& [key, record] : queue_->pending()) ++stats_[channel_of(key)].queued;
   if (auto n = queue_->depth()) {
-    log_("info", "channels: " + std::to_string(n) + " message(s) accepted before the last stop are still to be handled");
+    log_("info", "channels: " + std::to_string(n) +
+                     " message(s) accepted before the last stop are still to be handled");
   }
 }
 
@@ -163,7 +173,8 @@ void ChannelRouter::check_drained(const std::shared_ptr<boost::asio::steady_time
   }
   if (!answering_.empty()) {
     log_("warn", "channels: stopping with " + std::to_string(answering_.size()) +
-                     " accepted message(s) not answered yet; they stay queued and are answered at the next start");
+                     " accepted message(s) not answered yet; they stay queued and are answered at "
+                     "the next start");
   }
   auto then = std::move(drain_then_);
   drain_then_ = nullptr;
@@ -179,10 +190,11 @@ json::value ChannelRouter::status() const {
     json::object accounts;
     if (s != stats_.end()) {
       for (const auto& [acc, st] : s->second.accounts) {
-        accounts[acc] = json::object{{"connected", st.connected},
-                                     {"lastError", st.last_error.empty() ? json::value(nullptr)
-                                                                         : json::value(st.last_error)},
-                                     {"since", st.since_ms}};
+        accounts[acc] =
+            json::object{{"connected", st.connected},
+                         {"lastError", st.last_error.empty() ? json::value(nullptr)
+                                                             : json::value(st.last_error)},
+                         {"since", st.since_ms}};
       }
       o["in"] = s->second.in;
       o["out"] = s->second.out;
@@ -191,7 +203,8 @@ json::value ChannelRouter::status() const {
       o["retried"] = s->second.retried;
       o["deadLettered"] = s->second.dead_lettered;
     } else {
-      o["in"] = 0, o["out"] = 0, o["denied"] = 0, o["failed"] = 0, o["retried"] = 0, o["deadLettered"] = 0;
+      o["in"] = 0, o["out"] = 0, o["denied"] = 0, o["failed"] = 0, o["retried"] = 0,
+      o["deadLettered"] = 0;
     }
     std::int64_t answering = 0;
     for (const auto& [key, a] : answering_) answering += channel_of(key) == id ? 1 : 0;
@@ -214,13 +227,17 @@ json::value ChannelRouter::status() const {
   return out;
 }
 
-std::size_t ChannelRouter::queue_depth() const { return queue_ ? queue_->depth() : 0; }
+std::size_t ChannelRouter::queue_depth() const {
+  return queue_ ? queue_->depth() : 0;
+}
 
 sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   if (!channels::valid_channel_id(driver.id)) {
-    throw std::invalid_argument("channel id \"" + driver.id + "\" must be letters, digits, - and _");
+    throw std::invalid_argument("channel id \"" + driver.id +
+                                "\" must be letters, digits, - and _");
   }
-  if (drivers_.count(driver.id)) throw std::invalid_argument("channel " + driver.id + " is already registered");
+  if (drivers_.count(driver.id))
+    throw std::invalid_argument("channel " + driver.id + " is already registered");
   if (!driver.send) throw std::invalid_argument("channel " + driver.id + " has no send function");
   auto d = std::make_shared<Driver>(io_);
   d->spec = std::move(driver);
@@ -246,7 +263,8 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   });
 }
 
-void ChannelRouter::receive(sdk::ChannelMessage m, std::function<void(bool, const std::string&)> accepted) {
+void ChannelRouter::receive(sdk::ChannelMessage m,
+                            std::function<void(bool, const std::string&)> accepted) {
   auto refuse = [&](const std::string& why) {
     if (accepted) {
       boost::asio::post(io_, [accepted = std::move(accepted), why] { accepted(false, why); });
@@ -269,16 +287,17 @@ void ChannelRouter::receive(sdk::ChannelMessage m, std::function<void(bool, cons
     return refuse("the gateway is behind (" + std::to_string(kMaxQueued) +
                   " messages wait to be handled or answered): try again shortly");
   }
-  queue_->push(key, m.to_json(), [this, m, key, accepted = std::move(accepted)](bool ok, const std::string& err) {
-    if (accepted) accepted(ok, err);
-    if (!ok) {
-      log_("error", "channels: message " + key + " not accepted: " + err);
-      return;
-    }
-    ++stats_[m.channel].in;
-    ++stats_[m.channel].queued;
-    dispatch(m, key);
-  });
+  queue_->push(key, m.to_json(),
+               [this, m, key, accepted = std::move(accepted)](bool ok, const std::string& err) {
+                 if (accepted) accepted(ok, err);
+                 if (!ok) {
+                   log_("error", "channels: message " + key + " not accepted: " + err);
+                   return;
+                 }
+                 ++stats_[m.channel].in;
+                 ++stats_[m.channel].queued;
+                 dispatch(m, key);
+               });
 }
 
 void ChannelRouter::report(const std::string& channel, const std::string& account, bool connected,
@@ -322,7 +341,8 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
 
   std::string why;
   auto d = drivers_.find(m.channel);
-  auto access = d != drivers_.end() ? d->second->access : channels::access_of(inst_.config.root(), m.channel);
+  auto access =
+      d != drivers_.end() ? d->second->access : channels::access_of(inst_.config.root(), m.channel);
   auto decision = channels::decide(access, m, approved(m.channel), &why);
   if (decision == channels::Decision::deny) {
     ++stats_[m.channel].denied;
@@ -357,7 +377,8 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   // Handlers are looked up now; one that is revoked while it works still finishes through `finish`.
   sdk::CommandContext ctx;
   ctx.message = m;
-  ctx.reply = [this, answer, channel = m.channel, account = m.account, chat = m.chat](const std::string& text) {
+  ctx.reply = [this, answer, channel = m.channel, account = m.account,
+               chat = m.chat](const std::string& text) {
     if (answer->abandoned) return;  // its channel stopped: the message is handled again later
     enqueue(channel, account, chat, text, answer, nullptr);
   };
@@ -389,32 +410,39 @@ void ChannelRouter::settle(const std::shared_ptr<Answer>& a) {
 void ChannelRouter::dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why) {
   std::string channel = channel_of(job.answer->key);
   const std::string key = job.key + "." + std::to_string(job.next_part);
-  log_("error", "channels: reply " + key + " to " + job.to + " on " + channel + " dead-lettered after " +
-                    std::to_string(job.attempt) + " attempt(s): " + why.error);
-  json::object line{{"at", now_ms()},       {"key", key},       {"channel", channel},
-                    {"account", job.account}, {"to", job.to},     {"text", part},
+  log_("error", "channels: reply " + key + " to " + job.to + " on " + channel +
+                    " dead-lettered after " + std::to_string(job.attempt) +
+                    " attempt(s): " + why.error);
+  json::object line{{"at", now_ms()},          {"key", key},        {"channel", channel},
+                    {"account", job.account},  {"to", job.to},      {"text", part},
                     {"attempts", job.attempt}, {"error", why.error}};
   // An append of one line to a regular file of ours: a torn last line after a crash is skipped
   // by whoever reads it; nothing earlier is ever rewritten.
   std::string text = json::serialize(line) + "\n";
   fs::path file = inst_.paths.state_dir / "channels" / "dead-letter.jsonl";
-  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                  0600);
   if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     log_("error", "channels: cannot append to " + file.string() + ": " + std::strerror(errno));
   }
   if (fd >= 0) ::close(fd);
 }
 
-void ChannelRouter::send(const std::string& channel, const std::string& account, const std::string& to,
-                         const std::string& text, std::function<void(sdk::Delivery)> done) {
+void ChannelRouter::send(const std::string& channel, const std::string& account,
+                         const std::string& to, const std::string& text,
+                         std::function<void(sdk::Delivery)> done) {
   enqueue(channel, account, to, text, nullptr, std::move(done));
 }
 
-void ChannelRouter::enqueue(const std::string& channel, const std::string& account, const std::string& to,
-                            const std::string& text, std::shared_ptr<Answer> answer,
+void ChannelRouter::enqueue(const std::string& channel, const std::string& account,
+                            const std::string& to, const std::string& text,
+                            std::shared_ptr<Answer> answer,
                             std::function<void(sdk::Delivery)> done) {
   auto fail = [&](const std::string& why) {
-    if (done) boost::asio::post(io_, [done = std::move(done), why] { done(sdk::Delivery{false, why, {}, 0}); });
+    if (done)
+      boost::asio::post(io_, [done = std::move(done), why] {
+        done(sdk::Delivery{false, why, {}, 0});
+      });
   };
   auto it = drivers_.find(channel);
   if (it == drivers_.end()) {
@@ -426,13 +454,15 @@ void ChannelRouter::enqueue(const std::string& channel, const std::string& accou
   auto job = std::make_shared<Job>();
   job->account = account.empty() ? "default" : account;
   job->to = to;
-  for (auto& p : sdk::split_text(text, it->second->spec.text_limit)) job->parts.push_back(std::move(p));
+  for (auto& p : sdk::split_text(text, it->second->spec.text_limit))
+    job->parts.push_back(std::move(p));
   job->total = static_cast<int>(job->parts.size());
   job->done = std::move(done);
   if (answer) {
     job->key = answer->key + "#" + std::to_string(answer->replies++);
-    job->retry_until_ms = answer->accepted_ms +
-                          std::chrono::duration_cast<std::chrono::milliseconds>(it->second->spec.retry_for).count();
+    job->retry_until_ms =
+        answer->accepted_ms +
+        std::chrono::duration_cast<std::chrono::milliseconds>(it->second->spec.retry_for).count();
     ++answer->open;
     job->answer = std::move(answer);
   } else {
@@ -450,7 +480,8 @@ void ChannelRouter::enqueue(const std::string& channel, const std::string& accou
 void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
   constexpr std::size_t kScan = 64;
   if (d->gone || d->pacing) return;
-  const std::size_t limit = d->spec.min_interval.count() > 0 ? 1 : std::max<std::size_t>(1, d->spec.max_in_flight);
+  const std::size_t limit =
+      d->spec.min_interval.count() > 0 ? 1 : std::max<std::size_t>(1, d->spec.max_in_flight);
   while (d->in_flight < limit && !d->jobs.empty()) {
     std::shared_ptr<Job> job;
     std::vector<std::pair<std::string_view, std::string_view>> earlier;  // destinations ahead
@@ -500,14 +531,17 @@ void ChannelRouter::pump(const std::shared_ptr<Driver>& d) {
         boost::asio::post(io_, [after, r = std::move(r)]() mutable { after(std::move(r)); });
       });
     } catch (const std::exception& e) {
-      boost::asio::post(io_, [after, why = std::string(e.what())] { after(sdk::Delivery{false, why, {}, 0}); });
+      boost::asio::post(io_, [after, why = std::string(e.what())] {
+        after(sdk::Delivery{false, why, {}, 0});
+      });
     }
   }
 }
 
 // One part's outcome: the next part, the text's delivery, a retry after a backoff, or (a reply out
 // of retries) the dead-letter file.
-void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job, sdk::Delivery r) {
+void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job,
+                                sdk::Delivery r) {
   auto& st = stats_[d->spec.id];
   if (r.ok) {
     std::string part = std::move(job->parts.front());
@@ -530,13 +564,14 @@ void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::sha
   if (job->answer && !r.permanent && now_ms() < job->retry_until_ms) {
     ++st.retried;
     if (job->attempt == 1) {
-      log_("warn", "channels: reply " + job->key + " to " + job->to + " on " + d->spec.id + " failed (" + r.error +
-                       "); retrying with backoff");
+      log_("warn", "channels: reply " + job->key + " to " + job->to + " on " + d->spec.id +
+                       " failed (" + r.error + "); retrying with backoff");
     }
     auto delay = std::chrono::milliseconds(1000) * (1 << std::min(job->attempt - 1, 5));
     job->waiting = true;
     if (!job->backoff) job->backoff = std::make_shared<boost::asio::steady_timer>(io_);
-    job->backoff->expires_after(std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(30)));
+    job->backoff->expires_after(
+        std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(30)));
     std::weak_ptr<Driver> weak = d;
     job->backoff->async_wait([this, weak, job](const boost::system::error_code& ec) {
       auto dr = weak.lock();
@@ -562,9 +597,8 @@ void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::sha
 sdk::Registration ChannelRouter::add_command_handler(sdk::CommandHandler handler) {
   std::uint64_t id = next_id_++;
   handlers_.push_back(Handler{id, std::move(handler)});
-  return sdk::Registration([this, id] {
-    std::erase_if(handlers_, [id](const Handler& h) { return h.id == id; });
-  });
+  return sdk::Registration(
+      [this, id] { std::erase_if(handlers_, [id](const Handler& h) { return h.id == id; }); });
 }
 
 }  // namespace openclaw::gateway

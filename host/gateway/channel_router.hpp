@@ -21,13 +21,13 @@
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/queue.hpp"
 
-
 namespace openclaw::gateway {
 
 class ChannelRouter final : public sdk::Channels {
  public:
   using Log = std::function<void(const std::string& level, const std::string& message)>;
-  using Broadcast = std::function<void(const std::string& event, const boost::json::value& payload)>;
+  using Broadcast =
+      std::function<void(const std::string& event, const boost::json::value& payload)>;
 
   ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log, Broadcast broadcast);
   ~ChannelRouter() override;
@@ -92,7 +92,8 @@ class ChannelRouter final : public sdk::Channels {
   /// now to the handlers again.
   void redispatch(const std::string& channel);
   void dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why);
-  void on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job, sdk::Delivery r);
+  void on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job,
+                   sdk::Delivery r);
   void abandon(Driver& d);
   /// drain(): runs the continuation once nothing is being answered or the deadline passed.
   void check_drained(const std::shared_ptr<boost::asio::steady_timer>& timer);

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <stdexcept>
-#include <iostream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -44,7 +44,8 @@ constexpr int kDrainMs = 5000;
 class ConfigWatch {
  public:
   ConfigWatch(boost::asio::io_context& io, std::filesystem::path path, std::filesystem::path home,
-              std::function<void(config::Config)> on_change, std::function<void(const std::string&)> on_error)
+              std::function<void(config::Config)> on_change,
+              std::function<void(const std::string&)> on_error)
       : timer_(io),
         path_(std::move(path)),
         home_(std::move(home)),
@@ -62,8 +63,8 @@ class ConfigWatch {
   std::string stamp() const {
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) return "missing";
-    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-           "." + std::to_string(st.st_mtim.tv_nsec);
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   }
   void schedule() {
     timer_.expires_after(std::chrono::milliseconds(250));
@@ -141,7 +142,8 @@ class GatewayService final : public sdk::Gateway {
   sdk::Registration add_websocket(std::string path, sdk::WebSocketHandlers handlers) override {
     if (path.size() < 2 || path.front() != '/' || path.back() == '/' ||
         path.find("..") != std::string::npos) {
-      throw std::invalid_argument("WebSocket path \"" + path + "\" must look like /__openclaw__/name");
+      throw std::invalid_argument("WebSocket path \"" + path +
+                                  "\" must look like /__openclaw__/name");
     }
     if (path == "/" || ws_routes_.count(path)) {
       throw std::invalid_argument("WebSocket path " + path + " is taken");
@@ -163,10 +165,9 @@ class GatewayService final : public sdk::Gateway {
     if (it == request.headers.end()) return false;
     std::string_view v = it->second;
     constexpr std::string_view kBearer = "Bearer ";
-    if (v.size() < kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(), v.begin(),
-                                                 [](char a, char b) {
-                                                   return std::tolower(a) == std::tolower(b);
-                                                 })) {
+    if (v.size() < kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), v.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
       return false;
     }
     v.remove_prefix(kBearer.size());
@@ -222,14 +223,15 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   // Channels outlive the plugins that register with them (declared first, destroyed last).
   Protocol* protocol_ptr = nullptr;
-  ChannelRouter channels(
-      io, inst, log, [&protocol_ptr](const std::string& event, const json::value& payload) {
-        if (protocol_ptr) protocol_ptr->broadcast(event, payload);
-      });
+  ChannelRouter channels(io, inst, log,
+                         [&protocol_ptr](const std::string& event, const json::value& payload) {
+                           if (protocol_ptr) protocol_ptr->broadcast(event, payload);
+                         });
   try {
     channels.open_queue();
   } catch (const std::exception& e) {
-    log("error", std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
+    log("error",
+        std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
   }
 
   plugins::Manager manager(inst, io, life.plugin_log());
@@ -297,8 +299,9 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     char* end = nullptr;
     unsigned long n = std::strtoul(cap->c_str(), &end, 10);
     if (cap->empty() || *end || n > 1000000) {
-      throw usage_error("OPENCLAW_GATEWAY_MAX_CONNECTIONS must be a number of connections (0: no cap), got \"" +
-                        cap->substr(0, 40) + "\"");
+      throw usage_error(
+          "OPENCLAW_GATEWAY_MAX_CONNECTIONS must be a number of connections (0: no cap), got \"" +
+          cap->substr(0, 40) + "\"");
     }
     http_options.max_connections = n;
   }
@@ -343,8 +346,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       lines.push_back(json::value(c));
     }
     life.write_record(gw->request.bind, manager.describe());
-    protocol.broadcast("plugins.changed",
-                       json::object{{"changes", std::move(lines)}, {"plugins", manager.describe()}});
+    protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
+                                                       {"plugins", manager.describe()}});
   };
   std::vector<std::unique_ptr<sdk::FileWatcher>> plugin_watchers;
   {
@@ -353,24 +356,28 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     for (const auto& dir : search) {
       if (dir == load_options.trusted_dir || !std::filesystem::is_directory(dir, ec)) continue;
       try {
-        plugin_watchers.push_back(sdk::FileWatcher::watch(io, dir, [&](const auto&) {
-          publish_plugins(manager.sync(search, load_options));
-        }));
+        plugin_watchers.push_back(sdk::FileWatcher::watch(
+            io, dir, [&](const auto&) { publish_plugins(manager.sync(search, load_options)); }));
       } catch (const std::exception& e) {
         log("warn", std::string("plugins: cannot watch for dropped-in plugins: ") + e.what());
       }
     }
   }
-  ConfigWatch config_watch(io, inst.config.path(), paths.home, [&](config::Config next) {
-    if (auto problems = config::validate(next.root()); !problems.empty()) {
-      log("error", "config " + next.where() + " changed but does not validate (" + problems[0].key + ": " +
-                       problems[0].message + "); the running plugins keep the last good one");
-      return;
-    }
-    publish_plugins(manager.reconfigure(next.root(), load_options));
-  }, [&](const std::string& why) {
-    log("error", "config changed but cannot be read: " + why + "; the running plugins keep the last good one");
-  });
+  ConfigWatch config_watch(
+      io, inst.config.path(), paths.home,
+      [&](config::Config next) {
+        if (auto problems = config::validate(next.root()); !problems.empty()) {
+          log("error", "config " + next.where() + " changed but does not validate (" +
+                           problems[0].key + ": " + problems[0].message +
+                           "); the running plugins keep the last good one");
+          return;
+        }
+        publish_plugins(manager.reconfigure(next.root(), load_options));
+      },
+      [&](const std::string& why) {
+        log("error", "config changed but cannot be read: " + why +
+                         "; the running plugins keep the last good one");
+      });
 
   boost::asio::steady_timer tick(io);
   std::function<void()> schedule_tick = [&]() {
@@ -428,8 +435,11 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   });
 
   if (!options.token) {
-    log("warn", "this gateway has no token (gateway.auth.token): every local program can drive it; `openclaw-host" +
-                    (paths.profile ? " --profile " + *paths.profile : std::string()) + " setup` creates one");
+    log("warn",
+        "this gateway has no token (gateway.auth.token): every local program can drive it; "
+        "`openclaw-host" +
+            (paths.profile ? " --profile " + *paths.profile : std::string()) +
+            " setup` creates one");
   }
   std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";
   out << "openclaw-host gateway ready: " << who << " on http://" << gw->request.bind << ":"

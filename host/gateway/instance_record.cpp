@@ -1,6 +1,5 @@
 #include "gateway/instance_record.hpp"
 
-
 #include <boost/json.hpp>
 
 #include "openclaw/sdk/files.hpp"

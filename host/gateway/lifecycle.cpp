@@ -41,7 +41,8 @@ bool holder_exiting(const std::string& pid) {
   if (!status) return true;
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("State:", 0) == 0 && (line.find('Z') != std::string::npos || line.find('X') != std::string::npos)) {
+    if (line.rfind("State:", 0) == 0 &&
+        (line.find('Z') != std::string::npos || line.find('X') != std::string::npos)) {
       return true;
     }
     if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
@@ -93,7 +94,8 @@ class StateDirLock {
 // CDP port across starts. Compares with (and edits) the file as it is now, not as it was at
 // start-up: edits made since are not clobbered, and a port leased again at run time (a plugin
 // dropped in anew) rewrites nothing when the file already says so.
-void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases, GatewayLog& log) {
+void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases,
+                          GatewayLog& log) {
   bool any = false;
   for (const auto& l : leases) any = any || l.source == "range" || l.source == "any";
   if (!any) return;
@@ -102,7 +104,8 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
     auto remembered = ports::remembered_ports(cfg.root());
     std::vector<const ports::Lease*> changed;
     for (const auto& l : leases) {
-      if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port) changed.push_back(&l);
+      if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port)
+        changed.push_back(&l);
     }
     if (changed.empty()) return;
     for (const auto* l : changed)
@@ -159,7 +162,8 @@ class RegistryInstances final : public sdk::Instances {
       // This instance answers by definition: probing its own port from its own I/O thread
       // waits for an accept only that thread could do (under load, with a full backlog, the
       // whole probe timeout). Another's is answered (or refused) by the kernel at once.
-      if (l.name == "gateway") i.answers = i.self || port_answers("127.0.0.1", l.port, kProbeTimeout);
+      if (l.name == "gateway")
+        i.answers = i.self || port_answers("127.0.0.1", l.port, kProbeTimeout);
     }
     return i;
   }
@@ -204,9 +208,10 @@ Lifecycle::Lifecycle(const Instance& inst, const Environment& env, const Options
                       inst.where(paths.state_dir));
   }
   auto max_bytes = env.get("OPENCLAW_LOG_MAX_BYTES"), keep = env.get("OPENCLAW_LOG_KEEP");
-  impl_ = std::make_unique<Impl>(
-      paths.state_dir, inst.where(paths.state_dir), options.log_level, err,
-      GatewayLog::limits_from(max_bytes ? max_bytes->c_str() : nullptr, keep ? keep->c_str() : nullptr));
+  impl_ =
+      std::make_unique<Impl>(paths.state_dir, inst.where(paths.state_dir), options.log_level, err,
+                             GatewayLog::limits_from(max_bytes ? max_bytes->c_str() : nullptr,
+                                                     keep ? keep->c_str() : nullptr));
   if (auto warning = ports::ephemeral_base_warning(inst.plan.base, inst.base.source,
                                                    ports::system_ephemeral_range(), paths.profile);
       !warning.empty()) {
@@ -281,7 +286,8 @@ void Lifecycle::lease(plugins::Manager& manager) {
         // The choices remembered in the file now (a plugin dropped in again gets its port back).
         std::map<std::string, int> remembered;
         try {
-          remembered = ports::remembered_ports(config::Config::load(inst_.paths.config_path, inst_.paths.home).root());
+          remembered = ports::remembered_ports(
+              config::Config::load(inst_.paths.config_path, inst_.paths.home).root());
         } catch (const std::exception&) {
           remembered = ports::remembered_ports(inst_.config.root());
         }

@@ -31,8 +31,12 @@ std::string shape_of(const std::string& level, const std::string& line) {
 }
 }  // namespace
 
-GatewayLog::GatewayLog(const fs::path& state_dir, const std::string& level, std::ostream& err, Limits limits)
-    : rank_(level_rank(level)), err_(err), limits_(limits), path_(state_dir / "logs" / "gateway.log") {
+GatewayLog::GatewayLog(const fs::path& state_dir, const std::string& level, std::ostream& err,
+                       Limits limits)
+    : rank_(level_rank(level)),
+      err_(err),
+      limits_(limits),
+      path_(state_dir / "logs" / "gateway.log") {
   try {
     sdk::create_private_dirs(path_.parent_path());
   } catch (const std::exception&) {
@@ -44,15 +48,16 @@ GatewayLog::GatewayLog(const fs::path& state_dir, const std::string& level, std:
 GatewayLog::~GatewayLog() {
   for (auto& [shape, b] : bursts_) {
     if (b.suppressed > 0) {
-      write(b.level, std::to_string(b.suppressed) + " more line(s) like \"" + shape.substr(shape.find(':') + 1) +
-                         "...\" were not written");
+      write(b.level, std::to_string(b.suppressed) + " more line(s) like \"" +
+                         shape.substr(shape.find(':') + 1) + "...\" were not written");
     }
   }
   if (fd_ >= 0) ::close(fd_);
 }
 
 void GatewayLog::open_file() {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+               0600);
   if (fd_ < 0) return;
   struct stat st {};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -62,7 +67,8 @@ void GatewayLog::open_file() {
     err_ << "[warn] " << path_.string() << " is not a regular file: logging to stderr only\n";
     return;
   }
-  if ((st.st_mode & 0777) != 0600) ::fchmod(fd_, 0600);  // a log written by an older version was 0644
+  if ((st.st_mode & 0777) != 0600)
+    ::fchmod(fd_, 0600);  // a log written by an older version was 0644
   size_ = static_cast<std::uint64_t>(st.st_size);
 }
 
@@ -118,8 +124,8 @@ void GatewayLog::operator()(const std::string& level, const std::string& message
   auto& b = bursts_[shape];
   if (b.lines == 0 || now - b.since >= limits_.window) {
     if (b.suppressed > 0) {
-      write(b.level, std::to_string(b.suppressed) + " more line(s) like \"" + shape.substr(shape.find(':') + 1) +
-                         "...\" were not written");
+      write(b.level, std::to_string(b.suppressed) + " more line(s) like \"" +
+                         shape.substr(shape.find(':') + 1) + "...\" were not written");
     }
     b.since = now;
     b.lines = 0;

@@ -17,8 +17,8 @@ class GatewayLog {
  public:
   struct Limits {
     std::uint64_t max_bytes = 10u << 20;  ///< rotate when the file passes this
-    int keep = 5;                          ///< rotated files kept (gateway.log.1 is the newest)
-    int burst = 20;                        ///< lines of one shape per window before suppression
+    int keep = 5;                         ///< rotated files kept (gateway.log.1 is the newest)
+    int burst = 20;                       ///< lines of one shape per window before suppression
     std::chrono::milliseconds window{10000};
   };
   static constexpr std::size_t kMaxLine = 2048;

@@ -77,7 +77,6 @@ std::vector<fs::path> candidates(const fs::path& search_dir) {
   return out;
 }
 
-
 // Boost.DLL wraps dlerror's text as "...load() failed (dlerror system message: TEXT): <errno
 // text>"; the errno part is noise ("Bad file descriptor"), TEXT is what the user needs.
 std::string dlerror_text(const std::string& what) {
@@ -266,7 +265,8 @@ std::string unsafe_permissions(const fs::path& path) {
 }
 
 fs::path bundled_dir(const Environment& env, const fs::path& home, const fs::path& self_exe) {
-  if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR")) return profile::expand_user(*bundled, home);
+  if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR"))
+    return profile::expand_user(*bundled, home);
   std::error_code ec;
   fs::path installed = self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins";
 #ifdef OPENCLAW_BUILD_PLUGINS_DIR
@@ -320,7 +320,9 @@ std::vector<Record> load_all(const std::vector<fs::path>& search, const boost::j
   return out;
 }
 
-Manifest read_manifest(const fs::path& dir) { return parse_manifest(read_text(dir / kManifestName)); }
+Manifest read_manifest(const fs::path& dir) {
+  return parse_manifest(read_text(dir / kManifestName));
+}
 
 bool enabled_in_config(const boost::json::object& config, const Manifest& m) {
   const boost::json::value* enabled = config::find(config, {"plugins", "entries", m.id, "enabled"});
@@ -342,8 +344,9 @@ std::string folder_stamp(const fs::path& dir) {
   auto add = [&](const fs::path& p) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return;
-    out += p.filename().string() + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ";";
+    out += p.filename().string() + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec) + ";";
   };
   add(dir / kManifestName);
   for (const auto& lib : libraries_in(dir)) add(lib);
@@ -373,7 +376,9 @@ std::string incomplete_elf(const fs::path& path) {
   const std::uint64_t size = file.size;
   Elf64_Ehdr eh{};
   std::string why;
-  auto fits = [&](std::uint64_t off, std::uint64_t len) { return off <= size && len <= size - off; };
+  auto fits = [&](std::uint64_t off, std::uint64_t len) {
+    return off <= size && len <= size - off;
+  };
   if (::pread(fd, &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
       std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
     why = "cannot load the shared library: it is not an ELF file (or is still being copied)";
@@ -385,7 +390,8 @@ std::string incomplete_elf(const fs::path& path) {
   } else {
     for (int i = 0; i < eh.e_phnum && why.empty(); ++i) {
       Elf64_Phdr ph{};
-      if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + std::uint64_t(i) * sizeof ph)) !=
+      if (::pread(fd, &ph, sizeof ph,
+                  static_cast<off_t>(eh.e_phoff + std::uint64_t(i) * sizeof ph)) !=
           static_cast<ssize_t>(sizeof ph)) {
         why = "cannot load the shared library: it is truncated (still being copied?)";
       } else if (ph.p_type == PT_LOAD && !fits(ph.p_offset, ph.p_filesz)) {

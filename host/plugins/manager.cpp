@@ -328,7 +328,8 @@ std::vector<sdk::ConfigProblem> Manager::validate_configs() {
     try {
       for (auto& p : records_[i].plugin->validate(*hosts_[i])) out.push_back(std::move(p));
     } catch (const std::exception& e) {
-      out.push_back({"plugins.entries." + records_[i].id, "plugin " + records_[i].id + " validate() threw: " + e.what()});
+      out.push_back({"plugins.entries." + records_[i].id,
+                     "plugin " + records_[i].id + " validate() threw: " + e.what()});
     }
   }
   return out;
@@ -480,7 +481,8 @@ size_t Manager::add_slot(Record record) {
   return i;
 }
 
-void Manager::add_live(const fs::path& dir, const LoadOptions& options, std::vector<std::string>& changes) {
+void Manager::add_live(const fs::path& dir, const LoadOptions& options,
+                       std::vector<std::string>& changes) {
   std::map<std::string, fs::path> taken;
   for (const auto& r : records_) {
     if (!r.retired && r.state != State::failed) taken[r.id] = r.dir;
@@ -565,7 +567,8 @@ void Manager::retire(size_t i) {
   }
 }
 
-std::vector<std::string> Manager::sync(const std::vector<fs::path>& search, const LoadOptions& options) {
+std::vector<std::string> Manager::sync(const std::vector<fs::path>& search,
+                                       const LoadOptions& options) {
   std::vector<std::string> changes;
   auto folders = plugin_folders(search);
   // Gone or changed: stopped first, so a new version's ports and id are free for it.

@@ -18,7 +18,9 @@ bool valid_plugin_id(const std::string& id) {
 
 namespace {
 // A value from the file as JSON text: control characters escaped, so the error stays one line.
-std::string json_text(const std::string& s) { return json::serialize(json::string_view(s)); }
+std::string json_text(const std::string& s) {
+  return json::serialize(json::string_view(s));
+}
 }  // namespace
 
 Manifest parse_manifest(const std::string& text) {
@@ -49,12 +51,14 @@ Manifest parse_manifest(const std::string& text) {
   m.id = string_field("id", true);
   if (!valid_plugin_id(m.id)) {
     throw usage_error(
-        "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got " + json_text(m.id));
+        "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got " +
+        json_text(m.id));
   }
   m.kind = string_field("kind", true);
   if (m.kind != "browser" && m.kind != "canvas" && m.kind != "channel" && m.kind != "other") {
     throw usage_error(
-        "manifest field \"kind\" must be one of browser, canvas, channel, other, got " + json_text(m.kind));
+        "manifest field \"kind\" must be one of browser, canvas, channel, other, got " +
+        json_text(m.kind));
   }
   m.version = string_field("version", true);
   const json::value* api = field("apiVersion", true);

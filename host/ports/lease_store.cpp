@@ -91,7 +91,8 @@ std::optional<std::string> unescape(std::string_view s) {
       continue;
     }
     // Two hex digits exactly (from_chars also took a sign: "%-1").
-    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) return std::nullopt;
+    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
+      return std::nullopt;
     out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
     i += 2;
   }
@@ -353,7 +354,9 @@ std::string LeaseStore::read_text_locked() {
   return {};
 }
 
-std::vector<InstanceLeases> LeaseStore::read_locked() { return parse_records(read_text_locked()); }
+std::vector<InstanceLeases> LeaseStore::read_locked() {
+  return parse_records(read_text_locked());
+}
 
 void LeaseStore::write_text_locked(const std::string& records) {
   std::string text(kHeader);

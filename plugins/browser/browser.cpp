@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -124,8 +124,8 @@ struct Profile {
   std::string color = kDefaultColor;
   bool attach_only = false;
   bool from_config = false;
-  bool created = false;      // by POST /profiles/create (persisted in the plugin's data dir)
-  std::string problem;       // set when the profile must not be used (e.g. a shared cdpUrl)
+  bool created = false;  // by POST /profiles/create (persisted in the plugin's data dir)
+  std::string problem;   // set when the profile must not be used (e.g. a shared cdpUrl)
 
   enum class State { stopped, starting, running, stopping } state = State::stopped;
   std::unique_ptr<sdk::ChildProcess> proc;
@@ -154,7 +154,8 @@ class BrowserPlugin final : public sdk::Plugin {
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
     std::vector<sdk::ConfigProblem> out;
     int cap = 0;
-    sdk::ConfigBlock(host.root_config(), "plugins.entries.browser.config", &out).integer("maxConnections", cap, 1, 100000);
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.browser.config", &out)
+        .integer("maxConnections", cap, 1, 100000);
     const json::value* bv = host.root_config().if_contains("browser");
     if (!bv) return out;
     if (!bv->is_object()) return {{"browser", "must be an object"}};
@@ -164,7 +165,8 @@ class BrowserPlugin final : public sdk::Plugin {
       const json::value* v = o.if_contains(key);
       if (!v) return;
       bool ok = v->kind() == kind || (kind == json::kind::int64 && v->is_uint64());
-      if (!ok) out.push_back({path, "must be " + std::string(what) + ", got " + json::serialize(*v)});
+      if (!ok)
+        out.push_back({path, "must be " + std::string(what) + ", got " + json::serialize(*v)});
     };
     for (const char* k : {"headless", "noSandbox", "evaluateEnabled", "attachOnly", "enabled"}) {
       want(b, k, std::string("browser.") + k, json::kind::bool_, "true or false");
@@ -182,7 +184,8 @@ class BrowserPlugin final : public sdk::Plugin {
         if (s != "loopback" && s != "127.0.0.1" && s != "localhost" && s != "::1") {
           out.push_back({std::string("browser.") + k,
                          "the browser control service is loopback only (it drives a browser "
-                         "with your sessions); got " + s + ", use \"loopback\" or remove the key"});
+                         "with your sessions); got " +
+                             s + ", use \"loopback\" or remove the key"});
         }
       }
     }
@@ -219,9 +222,9 @@ class BrowserPlugin final : public sdk::Plugin {
     }
     if (const json::value* d = b.if_contains("defaultProfile"); d && d->is_string()) {
       if (!names.count(std::string(d->get_string()))) {
-        out.push_back({"browser.defaultProfile",
-                       "names no profile: \"" + std::string(d->get_string()) +
-                           "\" (define it under browser.profiles)"});
+        out.push_back({"browser.defaultProfile", "names no profile: \"" +
+                                                     std::string(d->get_string()) +
+                                                     "\" (define it under browser.profiles)"});
       }
     }
     return out;
@@ -235,8 +238,8 @@ class BrowserPlugin final : public sdk::Plugin {
     static const json::object empty;
     const json::object& b = bv && bv->is_object() ? bv->get_object() : empty;
     enabled_ = flag(b, "enabled", true);
-    headless_config_ = b.contains("headless") ? std::optional<bool>(flag(b, "headless", true))
-                                              : std::nullopt;
+    headless_config_ =
+        b.contains("headless") ? std::optional<bool>(flag(b, "headless", true)) : std::nullopt;
     no_sandbox_ = flag(b, "noSandbox", false);
     evaluate_enabled_ = flag(b, "evaluateEnabled", false);
     executable_ = str(b, "executablePath");
@@ -289,7 +292,9 @@ class BrowserPlugin final : public sdk::Plugin {
     sdk::ConfigBlock(host.root_config(), "plugins.entries.browser.config", nullptr)
         .integer("maxConnections", max_connections, 1, 100000);
     options.max_connections = static_cast<std::size_t>(max_connections);
-    options.on_warning = [&host](const std::string& w) { host.log(sdk::LogLevel::warn, "browser control: " + w); };
+    options.on_warning = [&host](const std::string& w) {
+      host.log(sdk::LogLevel::warn, "browser control: " + w);
+    };
     server_ = std::make_unique<sdk::HttpServer>(
         host.io(),
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
@@ -308,8 +313,8 @@ class BrowserPlugin final : public sdk::Plugin {
         sdk::MethodOptions{std::chrono::milliseconds(180000)});
     host.log(sdk::LogLevel::info,
              "Browser control listening on http://127.0.0.1:" +
-                 std::to_string(host.port("browser.control")) + "/ (auth=" +
-                 (gateway_ && gateway_->requires_token() ? "token" : "none") + ")");
+                 std::to_string(host.port("browser.control")) +
+                 "/ (auth=" + (gateway_ && gateway_->requires_token() ? "token" : "none") + ")");
   }
 
   void stop() override {
@@ -363,8 +368,9 @@ class BrowserPlugin final : public sdk::Plugin {
     // but an application/json one only after a CORS preflight, which this port never grants
     // (DELETE is always preflighted).
     if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !is_json(req)) {
-      respond.send(json_response(415, err("state-changing requests take Content-Type: application/json",
-                                          "UNSUPPORTED_MEDIA_TYPE")));
+      respond.send(
+          json_response(415, err("state-changing requests take Content-Type: application/json",
+                                 "UNSUPPORTED_MEDIA_TYPE")));
       return;
     }
     Request r;
@@ -383,9 +389,8 @@ class BrowserPlugin final : public sdk::Plugin {
       }
       r.body = std::move(body.get_object());
     }
-    handle(r, [respond](int status, json::value body) {
-      respond.send(json_response(status, body));
-    });
+    handle(r,
+           [respond](int status, json::value body) { respond.send(json_response(status, body)); });
   }
 
   static sdk::HttpResponse json_response(int status, const json::value& body) {
@@ -413,8 +418,10 @@ class BrowserPlugin final : public sdk::Plugin {
     }
     if (auto q = r.path.find('?'); q != std::string::npos) r.path.resize(q);
     for (const auto& [k, v] : obj(p, "query")) {
-      if (v.is_string()) r.query[std::string(k)] = std::string(v.get_string());
-      else if (!v.is_null()) r.query[std::string(k)] = json::serialize(v);
+      if (v.is_string())
+        r.query[std::string(k)] = std::string(v.get_string());
+      else if (!v.is_null())
+        r.query[std::string(k)] = json::serialize(v);
     }
     // OpenClaw's control UI may pin the profile at the top level.
     if (auto prof = str(p, "profile"); !prof.empty() && !r.query.count("profile")) {
@@ -426,8 +433,8 @@ class BrowserPlugin final : public sdk::Plugin {
         respond.ok(body);
         return;
       }
-      std::string message = body.is_object() ? str(body.get_object(), "error", "browser error")
-                                             : "browser error";
+      std::string message =
+          body.is_object() ? str(body.get_object(), "error", "browser error") : "browser error";
       respond.error(status < 500 ? "INVALID_REQUEST" : "UNAVAILABLE", message, body);
     });
   }
@@ -448,13 +455,13 @@ class BrowserPlugin final : public sdk::Plugin {
     std::string name = r.query.count("profile") ? r.query.at("profile") : default_profile_;
     auto it = profiles_.find(name);
     if (it == profiles_.end()) {
-      return reply(404, err("Profile \"" + name + "\" not found. Available profiles: " +
-                            profile_names()));
+      return reply(
+          404, err("Profile \"" + name + "\" not found. Available profiles: " + profile_names()));
     }
     Profile& p = it->second;
     if (!p.problem.empty()) return reply(409, err(p.problem, "PROFILE_CONFLICT"));
-    std::string target = r.query.count("targetId") ? r.query.at("targetId")
-                                                   : str(r.body, "targetId");
+    std::string target =
+        r.query.count("targetId") ? r.query.at("targetId") : str(r.body, "targetId");
 
     if (path == "/" && m == "GET") return reply(200, status_json(p));
     if (path == "/start" && m == "POST") return start_route(p, r, reply);
@@ -469,11 +476,10 @@ class BrowserPlugin final : public sdk::Plugin {
     if (path == "/act" && m == "POST") return act(p, target, r.body, reply);
     if (path == "/evaluate" && m == "POST") return evaluate(p, target, r.body, reply);
 
-    static const std::set<std::string> known = {"/",          "/start",    "/stop",
-                                                "/tabs",      "/tabs/open", "/tabs/focus",
-                                                "/navigate",  "/screenshot", "/snapshot",
-                                                "/act",       "/evaluate", "/profiles",
-                                                "/profiles/create"};
+    static const std::set<std::string> known = {
+        "/",           "/start",    "/stop",           "/tabs",     "/tabs/open",
+        "/tabs/focus", "/navigate", "/screenshot",     "/snapshot", "/act",
+        "/evaluate",   "/profiles", "/profiles/create"};
     if (known.count(path)) return reply(405, err("method " + m + " not allowed on " + path));
     reply(404, err("Cannot " + m + " " + path, "NOT_FOUND"));
   }
@@ -498,15 +504,14 @@ class BrowserPlugin final : public sdk::Plugin {
     o["pid"] = p.proc && p.proc->running() ? json::value(p.proc->pid()) : json::value(nullptr);
     o["cdpPort"] = p.cdp_port ? json::value(p.cdp_port) : json::value(nullptr);
     o["cdpUrl"] = p.remote() ? p.cdp_url : "http://127.0.0.1:" + std::to_string(p.cdp_port);
-    o["chosenBrowser"] = p.chosen_executable.empty() ? json::value(nullptr)
-                                                     : json::value("custom");
+    o["chosenBrowser"] = p.chosen_executable.empty() ? json::value(nullptr) : json::value("custom");
     auto detected = detect_executable(p);
     o["detectedBrowser"] = detected ? json::value("custom") : json::value(nullptr);
     o["detectedExecutablePath"] = detected ? json::value(*detected) : json::value(nullptr);
-    o["detectError"] = detected || p.remote() ? json::value(nullptr)
-                                              : json::value(missing_browser_message(p));
-    o["userDataDir"] = running && !p.remote() ? json::value(user_data_dir(p).string())
-                                              : json::value(nullptr);
+    o["detectError"] =
+        detected || p.remote() ? json::value(nullptr) : json::value(missing_browser_message(p));
+    o["userDataDir"] =
+        running && !p.remote() ? json::value(user_data_dir(p).string()) : json::value(nullptr);
     o["color"] = p.color;
     o["headless"] = running ? p.headless : headless_default();
     o["headlessSource"] = headless_config_ ? "config" : "display";
@@ -523,29 +528,28 @@ class BrowserPlugin final : public sdk::Plugin {
   json::object profiles_json() const {
     json::array list;
     for (const auto& [n, p] : profiles_) {
-      list.push_back(json::object{
-          {"name", n},
-          {"transport", "cdp"},
-          {"cdpPort", p.cdp_port ? json::value(p.cdp_port) : json::value(nullptr)},
-          {"cdpUrl", p.remote() ? json::value(p.cdp_url) : json::value(nullptr)},
-          {"color", p.color},
-          {"driver", p.remote() ? "remote" : "openclaw"},
-          {"running", p.running()},
-          {"tabCount", static_cast<int>(p.tabs.size())},
-          {"isDefault", n == default_profile_},
-          {"isRemote", p.remote()},
-          {"source", p.created ? "created" : "config"},
-          {"reconcileReason", nullptr}});
+      list.push_back(
+          json::object{{"name", n},
+                       {"transport", "cdp"},
+                       {"cdpPort", p.cdp_port ? json::value(p.cdp_port) : json::value(nullptr)},
+                       {"cdpUrl", p.remote() ? json::value(p.cdp_url) : json::value(nullptr)},
+                       {"color", p.color},
+                       {"driver", p.remote() ? "remote" : "openclaw"},
+                       {"running", p.running()},
+                       {"tabCount", static_cast<int>(p.tabs.size())},
+                       {"isDefault", n == default_profile_},
+                       {"isRemote", p.remote()},
+                       {"source", p.created ? "created" : "config"},
+                       {"reconcileReason", nullptr}});
     }
     return json::object{{"profiles", std::move(list)}};
   }
 
   json::object tab_json(const Profile& p, const std::string& id, const Tab& t) const {
-    std::string ws = p.remote() ? "" : "ws://127.0.0.1:" + std::to_string(p.cdp_port) +
-                                           "/devtools/page/" + id;
-    return json::object{{"targetId", id},     {"title", t.title},
-                        {"url", t.url},       {"wsUrl", ws},
-                        {"type", "page"},     {"suggestedTargetId", t.handle},
+    std::string ws =
+        p.remote() ? "" : "ws://127.0.0.1:" + std::to_string(p.cdp_port) + "/devtools/page/" + id;
+    return json::object{{"targetId", id},   {"title", t.title}, {"url", t.url},
+                        {"wsUrl", ws},      {"type", "page"},   {"suggestedTargetId", t.handle},
                         {"tabId", t.handle}};
   }
 
@@ -566,12 +570,14 @@ class BrowserPlugin final : public sdk::Plugin {
     std::string text;
     try {
       sdk::OpenOptions options;
-      options.no_symlinks = true;  // ours, written atomically; a FIFO here is refused, not waited on
+      options.no_symlinks =
+          true;  // ours, written atomically; a FIFO here is refused, not waited on
       auto content = sdk::read_regular_file(created_file(), options, 4u << 20);
       if (!content) return;
       text = std::move(*content);
     } catch (const std::exception& e) {
-      host_->log(sdk::LogLevel::warn, std::string(e.what()) + "; profiles created at run time are not loaded");
+      host_->log(sdk::LogLevel::warn,
+                 std::string(e.what()) + "; profiles created at run time are not loaded");
       return;
     }
     boost::system::error_code jec;
@@ -644,8 +650,9 @@ class BrowserPlugin final : public sdk::Plugin {
       auto u = sdk::Url::parse(p.cdp_url);
       if (!u || (u->scheme != "http" && u->scheme != "https" && u->scheme != "ws" &&
                  u->scheme != "wss")) {
-        return reply(400, err("cdpUrl must be an http(s):// or ws(s):// URL, got \"" +
-                              p.cdp_url + "\"", "INVALID_CDP_URL"));
+        return reply(400,
+                     err("cdpUrl must be an http(s):// or ws(s):// URL, got \"" + p.cdp_url + "\"",
+                         "INVALID_CDP_URL"));
       }
       if (auto problem = shared_cdp_url_problem(p.cdp_url, "cdpUrl"); !problem.empty()) {
         return reply(409, err(problem, "CDP_URL_IN_USE"));
@@ -692,8 +699,8 @@ class BrowserPlugin final : public sdk::Plugin {
   void delete_profile(const std::string& name, const Reply& reply) {
     auto it = profiles_.find(name);
     if (it == profiles_.end()) {
-      return reply(404, err("Profile \"" + name + "\" not found. Available profiles: " +
-                            profile_names()));
+      return reply(
+          404, err("Profile \"" + name + "\" not found. Available profiles: " + profile_names()));
     }
     if (!it->second.created) {
       return reply(400, err("Profile \"" + name + "\" is defined in the config file" +
@@ -730,19 +737,19 @@ class BrowserPlugin final : public sdk::Plugin {
     if (!holder || holder->first.self) return {};
     std::string who = holder->first.profile ? "profile \"" + *holder->first.profile + "\""
                                             : std::string("the default profile");
-    return key + " " + url + " points at port " + std::to_string(u->port) + " (" +
-           holder->second + ") of another running instance, " + who + " (pid " +
-           std::to_string(holder->first.pid) + ", state dir " + holder->first.state_dir +
+    return key + " " + url + " points at port " + std::to_string(u->port) + " (" + holder->second +
+           ") of another running instance, " + who + " (pid " + std::to_string(holder->first.pid) +
+           ", state dir " + holder->first.state_dir +
            "); two instances must not drive one browser: give each its own cdpPort";
   }
 
   void check_shared_cdp_urls() {
     for (auto& [n, p] : profiles_) {
       if (!p.remote()) continue;
-      std::string key = p.created ? "profile " + n + " cdpUrl"
-                                  : (n == kDefaultProfile && p.from_config
-                                         ? "browser.cdpUrl"
-                                         : "browser.profiles." + n + ".cdpUrl");
+      std::string key =
+          p.created ? "profile " + n + " cdpUrl"
+                    : (n == kDefaultProfile && p.from_config ? "browser.cdpUrl"
+                                                             : "browser.profiles." + n + ".cdpUrl");
       p.problem = shared_cdp_url_problem(p.cdp_url, key);
       if (!p.problem.empty()) host_->log(sdk::LogLevel::error, p.problem);
     }
@@ -769,7 +776,8 @@ class BrowserPlugin final : public sdk::Plugin {
       auto found = sdk::find_program(wanted);
       return found ? std::optional<std::string>(found->string()) : std::nullopt;
     }
-    for (const char* n : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
+    for (const char* n :
+         {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
       if (auto found = sdk::find_program(n)) return found->string();
     }
     return std::nullopt;
@@ -856,18 +864,20 @@ class BrowserPlugin final : public sdk::Plugin {
     sdk::HttpClientRequest probe;
     probe.url = "http://127.0.0.1:" + std::to_string(p.cdp_port) + "/json/version";
     probe.timeout = 1s;
-    sdk::http_request(host_->io(), probe, [this, name, gen, exe = *exe, ud,
-                                           headless](sdk::HttpClientResponse res) {
-      Profile* pp = find(name, gen);
-      if (!pp) return;
-      if (res.error.empty()) {
-        return start_finished(*pp, gen,
+    sdk::http_request(host_->io(), probe,
+                      [this, name, gen, exe = *exe, ud, headless](sdk::HttpClientResponse res) {
+                        Profile* pp = find(name, gen);
+                        if (!pp) return;
+                        if (res.error.empty()) {
+                          return start_finished(
+                              *pp, gen,
                               "CDP port " + std::to_string(pp->cdp_port) +
                                   " already answers (another browser is using it); stop it or "
-                                  "give profile \"" + name + "\" another cdpPort");
-      }
-      spawn(*pp, gen, exe, ud, headless);
-    });
+                                  "give profile \"" +
+                                  name + "\" another cdpPort");
+                        }
+                        spawn(*pp, gen, exe, ud, headless);
+                      });
   }
 
   void spawn(Profile& p, int gen, const std::string& exe, const fs::path& ud, bool headless) {
@@ -901,7 +911,8 @@ class BrowserPlugin final : public sdk::Plugin {
       p.proc = sdk::ChildProcess::start(
           host_->io(), o,
           [this, name](std::string_view line) {
-            if (host_) host_->log(sdk::LogLevel::debug, "chromium[" + name + "]: " + std::string(line));
+            if (host_)
+              host_->log(sdk::LogLevel::debug, "chromium[" + name + "]: " + std::string(line));
           },
           [this, name, gen](const sdk::ProcessExit& e) { browser_exited(name, gen, e); });
     } catch (const std::exception& e) {
@@ -939,9 +950,8 @@ class BrowserPlugin final : public sdk::Plugin {
       if (!ws.empty()) return connect_cdp(*p, gen, ws);
       if (std::chrono::steady_clock::now() >= until) {
         return start_finished(*p, gen,
-                              "Chromium did not answer on CDP port " +
-                                  std::to_string(p->cdp_port) + " within " +
-                                  std::to_string(kLaunchDeadline.count()) + " s");
+                              "Chromium did not answer on CDP port " + std::to_string(p->cdp_port) +
+                                  " within " + std::to_string(kLaunchDeadline.count()) + " s");
       }
       host_->after(25ms, [this, name, gen, until] { wait_for_cdp(name, gen, until); });
     });
@@ -965,9 +975,10 @@ class BrowserPlugin final : public sdk::Plugin {
         if (!ec && v.is_object()) ws = str(v.get_object(), "webSocketDebuggerUrl");
       }
       if (ws.empty()) {
-        return start_finished(*p, gen, "remote browser at " + p->cdp_url + " did not answer: " +
-                                           (res.error.empty() ? "HTTP " + std::to_string(res.status)
-                                                              : res.error));
+        return start_finished(
+            *p, gen,
+            "remote browser at " + p->cdp_url + " did not answer: " +
+                (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error));
       }
       connect_cdp(*p, gen, ws);
     });
@@ -991,20 +1002,21 @@ class BrowserPlugin final : public sdk::Plugin {
                          Profile* p = find(name, gen);
                          if (!p) return;
                          if (!e.empty()) return start_finished(*p, gen, e);
-                         p->cdp->call("Target.getTargets", {},
-                                      [this, name, gen](const std::string& e2,
-                                                        const json::object& r) {
-                                        Profile* p = find(name, gen);
-                                        if (!p) return;
-                                        if (e2.empty()) {
-                                          for (const auto& t : r.contains("targetInfos") && r.at("targetInfos").is_array()
-                                                                   ? r.at("targetInfos").get_array()
-                                                                   : json::array{}) {
-                                            if (t.is_object()) target_info(*p, t.get_object());
-                                          }
-                                        }
-                                        start_finished(*p, gen, e2);
-                                      });
+                         p->cdp->call(
+                             "Target.getTargets", {},
+                             [this, name, gen](const std::string& e2, const json::object& r) {
+                               Profile* p = find(name, gen);
+                               if (!p) return;
+                               if (e2.empty()) {
+                                 for (const auto& t :
+                                      r.contains("targetInfos") && r.at("targetInfos").is_array()
+                                          ? r.at("targetInfos").get_array()
+                                          : json::array{}) {
+                                   if (t.is_object()) target_info(*p, t.get_object());
+                                 }
+                               }
+                               start_finished(*p, gen, e2);
+                             });
                        });
         },
         [this, name, gen](const std::string& reason) {
@@ -1030,8 +1042,10 @@ class BrowserPlugin final : public sdk::Plugin {
     if (!p) return;
     bool expected = p->state == Profile::State::stopping;
     if (p->state == Profile::State::starting) {
-      start_finished(*p, gen, "Chromium " + e.describe() + " before its CDP port answered (see "
-                              "the gateway log for its output)");
+      start_finished(*p, gen,
+                     "Chromium " + e.describe() +
+                         " before its CDP port answered (see "
+                         "the gateway log for its output)");
     } else if (!expected) {
       lost(*p, "Chromium " + e.describe() + " unexpectedly; POST /start restarts it");
     }
@@ -1073,8 +1087,10 @@ class BrowserPlugin final : public sdk::Plugin {
 
   void start_route(Profile& p, const Request& r, const Reply& reply) {
     if (!p.launchable() && !p.remote()) {
-      return reply(400, err("profile \"" + p.name + "\" is attach-only: it cannot be started or "
-                                                     "stopped here", "ATTACH_ONLY"));
+      return reply(400, err("profile \"" + p.name +
+                                "\" is attach-only: it cannot be started or "
+                                "stopped here",
+                            "ATTACH_ONLY"));
     }
     std::optional<bool> headless;
     if (auto it = r.query.find("headless"); it != r.query.end()) {
@@ -1089,8 +1105,10 @@ class BrowserPlugin final : public sdk::Plugin {
 
   void stop_route(Profile& p, const Reply& reply) {
     if (p.remote() || p.attach_only) {
-      return reply(400, err("profile \"" + p.name + "\" attaches to a browser it did not start; "
-                                                     "it cannot be stopped here", "ATTACH_ONLY"));
+      return reply(400, err("profile \"" + p.name +
+                                "\" attaches to a browser it did not start; "
+                                "it cannot be stopped here",
+                            "ATTACH_ONLY"));
     }
     bool was = p.proc && p.proc->running();
     std::string name = p.name;
@@ -1176,22 +1194,25 @@ class BrowserPlugin final : public sdk::Plugin {
     }
     std::string name = p.name;
     int gen = p.generation;
-    p.cdp->call("Target.createTarget", {{"url", "about:blank"}},
-                [this, name, gen, done](const std::string& e, const json::object& r) {
-                  Profile* p = find(name, gen);
-                  if (!p) return done("the browser stopped", "");
-                  if (!e.empty()) return done(e, "");
-                  std::string id = str(r, "targetId");
-                  target_info(*p, json::object{{"type", "page"}, {"targetId", id},
-                                               {"url", "about:blank"}, {"title", ""}});
-                  p->current = id;
-                  done("", id);
-                });
+    p.cdp->call(
+        "Target.createTarget", {{"url", "about:blank"}},
+        [this, name, gen, done](const std::string& e, const json::object& r) {
+          Profile* p = find(name, gen);
+          if (!p) return done("the browser stopped", "");
+          if (!e.empty()) return done(e, "");
+          std::string id = str(r, "targetId");
+          target_info(
+              *p, json::object{
+                      {"type", "page"}, {"targetId", id}, {"url", "about:blank"}, {"title", ""}});
+          p->current = id;
+          done("", id);
+        });
   }
 
   // A flattened session on `target` (attached once, Page events on).
-  void with_session(Profile& p, const std::string& target,
-                    std::function<void(const std::string& error, const std::string& session)> done) {
+  void with_session(
+      Profile& p, const std::string& target,
+      std::function<void(const std::string& error, const std::string& session)> done) {
     auto it = p.tabs.find(target);
     if (it == p.tabs.end()) return done("the tab is gone", "");
     if (!it->second.session.empty()) return done("", it->second.session);
@@ -1216,37 +1237,41 @@ class BrowserPlugin final : public sdk::Plugin {
   // Everything a page command needs: the browser running (launched when allowed), a tab, a session.
   void with_tab(Profile& p, const std::string& wanted, bool may_launch,
                 std::function<void(int status, const std::string& error, const std::string& target,
-                                   const std::string& session)> done) {
+                                   const std::string& session)>
+                    done) {
     std::string name = p.name;
-    ensure_running(p, may_launch && p.launchable(), std::nullopt,
-                   [this, name, wanted, done](const std::string& e) {
-                     auto it = profiles_.find(name);
-                     if (it == profiles_.end()) return done(503, "the profile is gone", "", "");
-                     Profile& p = it->second;
-                     if (!e.empty()) return done(500, e, "", "");
-                     if (!p.running()) {
-                       return done(409, "the browser of profile \"" + name +
-                                            "\" is not running (POST /start)", "", "");
-                     }
-                     int gen = p.generation;
-                     with_page(p, wanted, [this, name, gen, done](const std::string& e2,
-                                                                   const std::string& target) {
-                       Profile* p = find(name, gen);
-                       if (!p) return done(503, "the browser stopped", "", "");
-                       if (!e2.empty()) return done(e2.rfind("tab ", 0) == 0 ? 404 : 500, e2, "", "");
-                       with_session(*p, target, [this, name, gen, done, target](
-                                                    const std::string& e3,
-                                                    const std::string& session) {
-                         // Re-checked after the wait: the profile or its browser may be gone.
-                         Profile* p = find(name, gen);
-                         if (!p || !p->cdp || !p->tabs.count(target)) {
-                           return done(503, "the browser or the tab went away", "", "");
-                         }
-                         if (!e3.empty()) return done(500, e3, "", "");
-                         done(200, "", target, session);
-                       });
-                     });
-                   });
+    ensure_running(
+        p, may_launch && p.launchable(), std::nullopt,
+        [this, name, wanted, done](const std::string& e) {
+          auto it = profiles_.find(name);
+          if (it == profiles_.end()) return done(503, "the profile is gone", "", "");
+          Profile& p = it->second;
+          if (!e.empty()) return done(500, e, "", "");
+          if (!p.running()) {
+            return done(409, "the browser of profile \"" + name + "\" is not running (POST /start)",
+                        "", "");
+          }
+          int gen = p.generation;
+          with_page(p, wanted,
+                    [this, name, gen, done](const std::string& e2, const std::string& target) {
+                      Profile* p = find(name, gen);
+                      if (!p) return done(503, "the browser stopped", "", "");
+                      if (!e2.empty())
+                        return done(e2.rfind("tab ", 0) == 0 ? 404 : 500, e2, "", "");
+                      with_session(*p, target,
+                                   [this, name, gen, done, target](const std::string& e3,
+                                                                   const std::string& session) {
+                                     // Re-checked after the wait: the profile or its browser may be
+                                     // gone.
+                                     Profile* p = find(name, gen);
+                                     if (!p || !p->cdp || !p->tabs.count(target)) {
+                                       return done(503, "the browser or the tab went away", "", "");
+                                     }
+                                     if (!e3.empty()) return done(500, e3, "", "");
+                                     done(200, "", target, session);
+                                   });
+                    });
+        });
   }
 
   // ---- navigation ---------------------------------------------------------------------------
@@ -1303,42 +1328,50 @@ class BrowserPlugin final : public sdk::Plugin {
       }
       auto it = profiles_.find(name);
       if (it == profiles_.end()) return reply(503, err("the profile is gone"));
-      ensure_running(it->second, it->second.launchable(), std::nullopt,
-                     [this, name, url, reply](const std::string& e) {
-        auto it = profiles_.find(name);
-        if (it == profiles_.end()) return reply(503, err("the profile is gone"));
-        Profile& p = it->second;
-        if (!e.empty()) return reply(500, err(e, "START_FAILED"));
-        if (!p.running()) return reply(409, err("the browser is not running (POST /start)"));
-        int gen = p.generation;
-        p.cdp->call("Target.createTarget", {{"url", "about:blank"}},
-                    [this, name, gen, url, reply](const std::string& e2, const json::object& r) {
-          Profile* p = find(name, gen);
-          if (!p) return reply(503, err("the browser stopped"));
-          if (!e2.empty()) return reply(500, err(e2));
-          std::string id = str(r, "targetId");
-          target_info(*p, json::object{{"type", "page"}, {"targetId", id}, {"url", "about:blank"},
-                                       {"title", ""}});
-          p->current = id;
-          with_session(*p, id, [this, name, gen, id, url, reply](const std::string& e3,
-                                                                  const std::string& session) {
-            Profile* p = find(name, gen);
-            if (!p) return reply(503, err("the browser stopped"));
-            if (!e3.empty()) return reply(500, err(e3));
-            load(*p, id, session, url, [this, name, gen, id, url, reply](const std::string& e4) {
-              Profile* p = find(name, gen);
-              if (!p) return reply(503, err("the browser stopped"));
-              auto it = p->tabs.find(id);
-              if (it == p->tabs.end()) return reply(500, err("the tab was closed"));
-              if (!e4.empty()) return reply(502, err(e4, "NAVIGATION_FAILED"));
-              if (it->second.url == "about:blank") it->second.url = url;
-              json::object o = tab_json(*p, id, it->second);
-              o["resolvedProfile"] = name;
-              reply(200, o);
-            });
+      ensure_running(
+          it->second, it->second.launchable(), std::nullopt,
+          [this, name, url, reply](const std::string& e) {
+            auto it = profiles_.find(name);
+            if (it == profiles_.end()) return reply(503, err("the profile is gone"));
+            Profile& p = it->second;
+            if (!e.empty()) return reply(500, err(e, "START_FAILED"));
+            if (!p.running()) return reply(409, err("the browser is not running (POST /start)"));
+            int gen = p.generation;
+            p.cdp->call(
+                "Target.createTarget", {{"url", "about:blank"}},
+                [this, name, gen, url, reply](const std::string& e2, const json::object& r) {
+                  Profile* p = find(name, gen);
+                  if (!p) return reply(503, err("the browser stopped"));
+                  if (!e2.empty()) return reply(500, err(e2));
+                  std::string id = str(r, "targetId");
+                  target_info(*p, json::object{{"type", "page"},
+                                               {"targetId", id},
+                                               {"url", "about:blank"},
+                                               {"title", ""}});
+                  p->current = id;
+                  with_session(*p, id,
+                               [this, name, gen, id, url, reply](const std::string& e3,
+                                                                 const std::string& session) {
+                                 Profile* p = find(name, gen);
+                                 if (!p) return reply(503, err("the browser stopped"));
+                                 if (!e3.empty()) return reply(500, err(e3));
+                                 load(*p, id, session, url,
+                                      [this, name, gen, id, url, reply](const std::string& e4) {
+                                        Profile* p = find(name, gen);
+                                        if (!p) return reply(503, err("the browser stopped"));
+                                        auto it = p->tabs.find(id);
+                                        if (it == p->tabs.end())
+                                          return reply(500, err("the tab was closed"));
+                                        if (!e4.empty())
+                                          return reply(502, err(e4, "NAVIGATION_FAILED"));
+                                        if (it->second.url == "about:blank") it->second.url = url;
+                                        json::object o = tab_json(*p, id, it->second);
+                                        o["resolvedProfile"] = name;
+                                        reply(200, o);
+                                      });
+                               });
+                });
           });
-        });
-      });
     });
   }
 
@@ -1362,9 +1395,10 @@ class BrowserPlugin final : public sdk::Plugin {
                    if (it == profiles_.end()) return reply(503, err("the profile is gone"));
                    if (!e2.empty()) return reply(502, err(e2, "NAVIGATION_FAILED"));
                    auto t = it->second.tabs.find(id);
-                   reply(200, json::object{{"ok", true},
-                                           {"targetId", id},
-                                           {"url", t == it->second.tabs.end() ? "" : t->second.url}});
+                   reply(200,
+                         json::object{{"ok", true},
+                                      {"targetId", id},
+                                      {"url", t == it->second.tabs.end() ? "" : t->second.url}});
                  });
                });
     });
@@ -1406,7 +1440,8 @@ class BrowserPlugin final : public sdk::Plugin {
                     if (!e.empty()) return reply(500, err(e));
                     if (Profile* p = find(name, gen)) {
                       p->tabs.erase(id);
-                      if (p->current == id) p->current = p->tabs.empty() ? "" : p->tabs.begin()->first;
+                      if (p->current == id)
+                        p->current = p->tabs.empty() ? "" : p->tabs.begin()->first;
                     }
                     reply(200, json::object{{"ok", true}, {"targetId", id}});
                   });
@@ -1428,46 +1463,49 @@ class BrowserPlugin final : public sdk::Plugin {
       return reply(400, err("format must be \"ai\" or \"aria\", got \"" + format + "\""));
     }
     std::string name = p.name;
-    with_tab(p, target, true, [this, name, format, reply](int status, const std::string& e,
-                                                          const std::string& id,
-                                                          const std::string& session) {
-      if (!e.empty()) return reply(status, err(e));
-      Profile& p = profiles_.at(name);
-      p.cdp->call("Accessibility.getFullAXTree", {}, session, kCallTimeout,
-                  [this, name, id, session, format, reply](const std::string& e2,
-                                                           const json::object& r) {
-        auto it = profiles_.find(name);
-        if (it == profiles_.end()) return reply(503, err("the profile is gone"));
-        if (!e2.empty()) return reply(500, err(e2));
-        auto t = it->second.tabs.find(id);
-        if (t == it->second.tabs.end()) return reply(500, err("the tab was closed"));
-        static const json::array none;
-        const json::value* nodes = r.if_contains("nodes");
-        Snapshot s = render_snapshot(nodes && nodes->is_array() ? nodes->get_array() : none,
-                                     t->second.refs);
-        json::object out{{"ok", true},
-                         {"format", format},
-                         {"targetId", id},
-                         {"url", t->second.url},
-                         {"snapshot", s.text},
-                         {"refs", s.refs},
-                         {"stats", json::object{{"lines", s.lines},
-                                                {"chars", static_cast<int>(s.text.size())},
-                                                {"refs", static_cast<int>(s.refs.size())},
-                                                {"interactive", s.interactive}}}};
-        if (t->second.refs.snapshots() > 1) out["newElements"] = s.new_elements;
-        // The readable text, for a reader that wants prose rather than the tree.
-        it->second.cdp->call(
-            "Runtime.evaluate",
-            {{"expression", "document.body ? document.body.innerText.slice(0, 20000) : ''"},
-             {"returnByValue", true}},
-            session, kCallTimeout,
-            [out = std::move(out), reply](const std::string& e3, const json::object& r3) mutable {
-              out["text"] = e3.empty() ? str(obj(r3, "result"), "value") : "";
-              reply(200, out);
-            });
-      });
-    });
+    with_tab(
+        p, target, true,
+        [this, name, format, reply](int status, const std::string& e, const std::string& id,
+                                    const std::string& session) {
+          if (!e.empty()) return reply(status, err(e));
+          Profile& p = profiles_.at(name);
+          p.cdp->call(
+              "Accessibility.getFullAXTree", {}, session, kCallTimeout,
+              [this, name, id, session, format, reply](const std::string& e2,
+                                                       const json::object& r) {
+                auto it = profiles_.find(name);
+                if (it == profiles_.end()) return reply(503, err("the profile is gone"));
+                if (!e2.empty()) return reply(500, err(e2));
+                auto t = it->second.tabs.find(id);
+                if (t == it->second.tabs.end()) return reply(500, err("the tab was closed"));
+                static const json::array none;
+                const json::value* nodes = r.if_contains("nodes");
+                Snapshot s = render_snapshot(nodes && nodes->is_array() ? nodes->get_array() : none,
+                                             t->second.refs);
+                json::object out{{"ok", true},
+                                 {"format", format},
+                                 {"targetId", id},
+                                 {"url", t->second.url},
+                                 {"snapshot", s.text},
+                                 {"refs", s.refs},
+                                 {"stats", json::object{{"lines", s.lines},
+                                                        {"chars", static_cast<int>(s.text.size())},
+                                                        {"refs", static_cast<int>(s.refs.size())},
+                                                        {"interactive", s.interactive}}}};
+                if (t->second.refs.snapshots() > 1) out["newElements"] = s.new_elements;
+                // The readable text, for a reader that wants prose rather than the tree.
+                it->second.cdp->call(
+                    "Runtime.evaluate",
+                    {{"expression", "document.body ? document.body.innerText.slice(0, 20000) : ''"},
+                     {"returnByValue", true}},
+                    session, kCallTimeout,
+                    [out = std::move(out), reply](const std::string& e3,
+                                                  const json::object& r3) mutable {
+                      out["text"] = e3.empty() ? str(obj(r3, "result"), "value") : "";
+                      reply(200, out);
+                    });
+              });
+        });
   }
 
   void screenshot(Profile& p, const std::string& target, const Request& r, const Reply& reply) {
@@ -1478,34 +1516,35 @@ class BrowserPlugin final : public sdk::Plugin {
       return reply(400, err("type must be \"png\" or \"jpeg\", got \"" + type + "\""));
     }
     std::string name = p.name;
-    with_tab(p, target, true, [this, name, full, type, reply](int status, const std::string& e,
-                                                              const std::string& id,
-                                                              const std::string& session) {
-      if (!e.empty()) return reply(status, err(e));
-      json::object params{{"format", type}};
-      if (full) params["captureBeyondViewport"] = true;
-      profiles_.at(name).cdp->call(
-          "Page.captureScreenshot", params, session, kCallTimeout,
-          [this, name, id, type, reply](const std::string& e2, const json::object& r) {
-            if (!host_) return reply(503, err("the browser plugin is stopping"));
-            if (!e2.empty()) return reply(500, err(e2));
-            std::string bytes = base64_decode(str(r, "data"));
-            if (bytes.empty()) return reply(500, err("the browser returned no image"));
-            fs::path dir = host_->state_dir() / "media" / "browser";
-            fs::path file = dir / (random_id() + (type == "png" ? ".png" : ".jpg"));
-            try {
-              sdk::create_private_dirs(dir);
-              sdk::write_file_atomic(file, bytes, fs::perms(0600), false, false);
-            } catch (const std::exception& ex) {
-              return reply(500, err(std::string("could not save the screenshot: ") + ex.what()));
-            }
-            reply(200, json::object{{"ok", true},
-                                    {"path", file.string()},
-                                    {"targetId", id},
-                                    {"url", tab_url(name, id)},
-                                    {"bytes", static_cast<std::int64_t>(bytes.size())}});
-          });
-    });
+    with_tab(p, target, true,
+             [this, name, full, type, reply](int status, const std::string& e,
+                                             const std::string& id, const std::string& session) {
+               if (!e.empty()) return reply(status, err(e));
+               json::object params{{"format", type}};
+               if (full) params["captureBeyondViewport"] = true;
+               profiles_.at(name).cdp->call(
+                   "Page.captureScreenshot", params, session, kCallTimeout,
+                   [this, name, id, type, reply](const std::string& e2, const json::object& r) {
+                     if (!host_) return reply(503, err("the browser plugin is stopping"));
+                     if (!e2.empty()) return reply(500, err(e2));
+                     std::string bytes = base64_decode(str(r, "data"));
+                     if (bytes.empty()) return reply(500, err("the browser returned no image"));
+                     fs::path dir = host_->state_dir() / "media" / "browser";
+                     fs::path file = dir / (random_id() + (type == "png" ? ".png" : ".jpg"));
+                     try {
+                       sdk::create_private_dirs(dir);
+                       sdk::write_file_atomic(file, bytes, fs::perms(0600), false, false);
+                     } catch (const std::exception& ex) {
+                       return reply(
+                           500, err(std::string("could not save the screenshot: ") + ex.what()));
+                     }
+                     reply(200, json::object{{"ok", true},
+                                             {"path", file.string()},
+                                             {"targetId", id},
+                                             {"url", tab_url(name, id)},
+                                             {"bytes", static_cast<std::int64_t>(bytes.size())}});
+                   });
+             });
   }
 
   static std::string base64_decode(const std::string& in) {
@@ -1535,38 +1574,40 @@ class BrowserPlugin final : public sdk::Plugin {
                 const Reply& reply) {
     if (!evaluate_enabled_) {
       return reply(403, err("evaluate is disabled: set browser.evaluateEnabled to true to allow "
-                            "running page scripts", "EVALUATE_DISABLED"));
+                            "running page scripts",
+                            "EVALUATE_DISABLED"));
     }
     std::string expr = str(body, "expression", str(body, "fn"));
     if (expr.empty()) return reply(400, err("expression is required", "EXPRESSION_REQUIRED"));
     std::string name = p.name;
-    with_tab(p, target, true, [this, name, expr, reply](int status, const std::string& e,
-                                                        const std::string& id,
-                                                        const std::string& session) {
-      if (!e.empty()) return reply(status, err(e));
-      profiles_.at(name).cdp->call(
-          "Runtime.evaluate",
-          {{"expression", expr}, {"returnByValue", true}, {"awaitPromise", true}}, session,
-          kCallTimeout, [this, name, id, reply](const std::string& e2, const json::object& r) {
-            if (!e2.empty()) return reply(500, err(e2));
-            if (const auto& ex = obj(r, "exceptionDetails"); !ex.empty()) {
-              std::string text = str(obj(ex, "exception"), "description", str(ex, "text"));
-              return reply(400, err("the script threw: " + text, "EVALUATE_FAILED"));
-            }
-            const auto& res = obj(r, "result");
-            const json::value* v = res.if_contains("value");
-            reply(200, json::object{{"ok", true},
-                                    {"targetId", id},
-                                    {"url", tab_url(name, id)},
-                                    {"result", v ? *v : json::value(nullptr)}});
-          });
-    });
+    with_tab(p, target, true,
+             [this, name, expr, reply](int status, const std::string& e, const std::string& id,
+                                       const std::string& session) {
+               if (!e.empty()) return reply(status, err(e));
+               profiles_.at(name).cdp->call(
+                   "Runtime.evaluate",
+                   {{"expression", expr}, {"returnByValue", true}, {"awaitPromise", true}}, session,
+                   kCallTimeout,
+                   [this, name, id, reply](const std::string& e2, const json::object& r) {
+                     if (!e2.empty()) return reply(500, err(e2));
+                     if (const auto& ex = obj(r, "exceptionDetails"); !ex.empty()) {
+                       std::string text = str(obj(ex, "exception"), "description", str(ex, "text"));
+                       return reply(400, err("the script threw: " + text, "EVALUATE_FAILED"));
+                     }
+                     const auto& res = obj(r, "result");
+                     const json::value* v = res.if_contains("value");
+                     reply(200, json::object{{"ok", true},
+                                             {"targetId", id},
+                                             {"url", tab_url(name, id)},
+                                             {"result", v ? *v : json::value(nullptr)}});
+                   });
+             });
   }
 
   void act(Profile& p, const std::string& target, const json::object& body, const Reply& reply) {
     std::string kind = str(body, "kind");
     if (kind.empty()) return reply(400, err("kind is required", "ACT_KIND_REQUIRED"));
-    static const std::set<std::string> kinds = {"click", "type",   "press", "hover",
+    static const std::set<std::string> kinds = {"click",  "type",   "press", "hover",
                                                 "select", "scroll", "close", "fill"};
     if (!kinds.count(kind)) {
       return reply(400, err("unknown act kind \"" + kind +
@@ -1574,74 +1615,85 @@ class BrowserPlugin final : public sdk::Plugin {
                             "ACT_KIND_UNKNOWN"));
     }
     std::string ref = str(body, "ref");
-    bool needs_ref = kind == "click" || kind == "type" || kind == "hover" || kind == "select" ||
-                     kind == "fill";
-    if (needs_ref && ref.empty()) return reply(400, err("ref is required for " + kind, "ACT_REF_REQUIRED"));
+    bool needs_ref =
+        kind == "click" || kind == "type" || kind == "hover" || kind == "select" || kind == "fill";
+    if (needs_ref && ref.empty())
+      return reply(400, err("ref is required for " + kind, "ACT_REF_REQUIRED"));
     if (kind == "press" && !key_info(str(body, "key"))) {
-      return reply(400, err("unknown key \"" + str(body, "key") +
-                                "\": use a single character or Enter, Tab, Escape, Backspace, "
-                                "Delete, Space, ArrowUp/Down/Left/Right, Home, End, PageUp, PageDown",
-                            "ACT_KEY_UNKNOWN"));
+      return reply(400,
+                   err("unknown key \"" + str(body, "key") +
+                           "\": use a single character or Enter, Tab, Escape, Backspace, "
+                           "Delete, Space, ArrowUp/Down/Left/Right, Home, End, PageUp, PageDown",
+                       "ACT_KEY_UNKNOWN"));
     }
     std::string name = p.name;
-    with_tab(p, target, true, [this, name, kind, ref, body, reply](int status, const std::string& e,
-                                                                   const std::string& id,
-                                                                   const std::string& session) {
-      if (!e.empty()) return reply(status, err(e));
-      Profile& p = profiles_.at(name);
-      auto done = [this, name, id, reply](const std::string& e2) {
-        if (!e2.empty()) return reply(500, err(e2, "ACT_OPERATION_FAILED"));
-        reply(200, json::object{{"ok", true}, {"targetId", id}, {"url", tab_url(name, id)}});
-      };
-      if (kind == "close") {
-        p.cdp->call("Target.closeTarget", {{"targetId", id}},
-                    [done](const std::string& e2, const json::object&) { done(e2); });
-        return;
-      }
-      if (kind == "press") return press_key(p, session, str(body, "key"), done);
-      std::optional<long long> node;
-      if (!ref.empty()) {
-        Tab& t = p.tabs.find(id)->second;  // with_tab checked it is there
-        node = t.refs.node_of(ref);
-        if (!node) {
-          // Fast and clear, where OpenClaw waits ~8 s before failing.
-          std::string why = t.refs.issued(ref)
-                                ? "Element \"" + ref + "\" is not on the page any more. Run a "
-                                                       "new snapshot to see current page elements."
-                                : "Unknown ref \"" + ref + "\". Run a new snapshot and use a ref "
-                                                           "from that snapshot.";
-          return reply(400, err(why, "ACT_REF_UNKNOWN"));
-        }
-      }
-      if (kind == "scroll" && !node) {
-        int dy = body.contains("deltaY") && body.at("deltaY").is_number()
-                     ? static_cast<int>(body.at("deltaY").to_number<double>())
-                     : 600;
-        return run_js(p, session, "window.scrollBy(0," + std::to_string(dy) + ")", done);
-      }
-      if (kind == "click" || kind == "hover") {
-        return click(p, session, *node, kind == "hover" ? 0 : (flag(body, "doubleClick", false) ? 2 : 1),
-                     done);
-      }
-      if (kind == "scroll") {
-        p.cdp->call("DOM.scrollIntoViewIfNeeded", {{"backendNodeId", *node}}, session,
-                    kCallTimeout, [done](const std::string& e2, const json::object&) { done(e2); });
-        return;
-      }
-      if (kind == "type" || kind == "fill") {
-        return type_text(p, session, *node, str(body, "text"), flag(body, "submit", false), done);
-      }
-      // select: values (or value) by option value or label.
-      json::array values;
-      if (const json::value* v = body.if_contains("values"); v && v->is_array()) values = v->get_array();
-      else if (auto one = str(body, "value"); !one.empty()) values.push_back(json::value(one));
-      call_on(p, session, *node,
+    with_tab(
+        p, target, true,
+        [this, name, kind, ref, body, reply](int status, const std::string& e,
+                                             const std::string& id, const std::string& session) {
+          if (!e.empty()) return reply(status, err(e));
+          Profile& p = profiles_.at(name);
+          auto done = [this, name, id, reply](const std::string& e2) {
+            if (!e2.empty()) return reply(500, err(e2, "ACT_OPERATION_FAILED"));
+            reply(200, json::object{{"ok", true}, {"targetId", id}, {"url", tab_url(name, id)}});
+          };
+          if (kind == "close") {
+            p.cdp->call("Target.closeTarget", {{"targetId", id}},
+                        [done](const std::string& e2, const json::object&) { done(e2); });
+            return;
+          }
+          if (kind == "press") return press_key(p, session, str(body, "key"), done);
+          std::optional<long long> node;
+          if (!ref.empty()) {
+            Tab& t = p.tabs.find(id)->second;  // with_tab checked it is there
+            node = t.refs.node_of(ref);
+            if (!node) {
+              // Fast and clear, where OpenClaw waits ~8 s before failing.
+              std::string why = t.refs.issued(ref)
+                                    ? "Element \"" + ref +
+                                          "\" is not on the page any more. Run a "
+                                          "new snapshot to see current page elements."
+                                    : "Unknown ref \"" + ref +
+                                          "\". Run a new snapshot and use a ref "
+                                          "from that snapshot.";
+              return reply(400, err(why, "ACT_REF_UNKNOWN"));
+            }
+          }
+          if (kind == "scroll" && !node) {
+            int dy = body.contains("deltaY") && body.at("deltaY").is_number()
+                         ? static_cast<int>(body.at("deltaY").to_number<double>())
+                         : 600;
+            return run_js(p, session, "window.scrollBy(0," + std::to_string(dy) + ")", done);
+          }
+          if (kind == "click" || kind == "hover") {
+            return click(p, session, *node,
+                         kind == "hover" ? 0 : (flag(body, "doubleClick", false) ? 2 : 1), done);
+          }
+          if (kind == "scroll") {
+            p.cdp->call("DOM.scrollIntoViewIfNeeded", {{"backendNodeId", *node}}, session,
+                        kCallTimeout,
+                        [done](const std::string& e2, const json::object&) { done(e2); });
+            return;
+          }
+          if (kind == "type" || kind == "fill") {
+            return type_text(p, session, *node, str(body, "text"), flag(body, "submit", false),
+                             done);
+          }
+          // select: values (or value) by option value or label.
+          json::array values;
+          if (const json::value* v = body.if_contains("values"); v && v->is_array())
+            values = v->get_array();
+          else if (auto one = str(body, "value"); !one.empty())
+            values.push_back(json::value(one));
+          call_on(
+              p, session, *node,
               "function(vals){ if (this.tagName !== 'SELECT') throw new Error('not a <select>');"
-              " for (const o of this.options) o.selected = vals.includes(o.value) || vals.includes(o.label);"
+              " for (const o of this.options) o.selected = vals.includes(o.value) || "
+              "vals.includes(o.label);"
               " this.dispatchEvent(new Event('input',{bubbles:true}));"
               " this.dispatchEvent(new Event('change',{bubbles:true})); }",
               json::array{json::object{{"value", values}}}, done);
-    });
+        });
   }
 
   void run_js(Profile& p, const std::string& session, const std::string& expr,
@@ -1654,66 +1706,75 @@ class BrowserPlugin final : public sdk::Plugin {
                json::array args, std::function<void(const std::string&)> done) {
     std::string name = p.name;
     int gen = p.generation;
-    p.cdp->call("DOM.resolveNode", {{"backendNodeId", node}}, session, kCallTimeout,
-                [this, name, gen, session, fn, args, done](const std::string& e,
-                                                           const json::object& r) {
-                  Profile* p = find(name, gen);
-                  if (!p) return done("the browser stopped");
-                  if (!e.empty()) return done("the element is gone from the page: " + e);
-                  std::string object = str(obj(r, "object"), "objectId");
-                  p->cdp->call("Runtime.callFunctionOn",
-                               {{"objectId", object}, {"functionDeclaration", fn},
-                                {"arguments", args}, {"awaitPromise", true}},
-                               session, kCallTimeout,
-                               [done](const std::string& e2, const json::object& r2) {
-                                 if (!e2.empty()) return done(e2);
-                                 if (const auto& ex = obj(r2, "exceptionDetails"); !ex.empty()) {
-                                   return done(str(obj(ex, "exception"), "description",
-                                                   str(ex, "text")));
-                                 }
-                                 done("");
-                               });
-                });
+    p.cdp->call(
+        "DOM.resolveNode", {{"backendNodeId", node}}, session, kCallTimeout,
+        [this, name, gen, session, fn, args, done](const std::string& e, const json::object& r) {
+          Profile* p = find(name, gen);
+          if (!p) return done("the browser stopped");
+          if (!e.empty()) return done("the element is gone from the page: " + e);
+          std::string object = str(obj(r, "object"), "objectId");
+          p->cdp->call("Runtime.callFunctionOn",
+                       {{"objectId", object},
+                        {"functionDeclaration", fn},
+                        {"arguments", args},
+                        {"awaitPromise", true}},
+                       session, kCallTimeout,
+                       [done](const std::string& e2, const json::object& r2) {
+                         if (!e2.empty()) return done(e2);
+                         if (const auto& ex = obj(r2, "exceptionDetails"); !ex.empty()) {
+                           return done(str(obj(ex, "exception"), "description", str(ex, "text")));
+                         }
+                         done("");
+                       });
+        });
   }
 
   void click(Profile& p, const std::string& session, long long node, int clicks,
              std::function<void(const std::string&)> done) {
     std::string name = p.name;
     int gen = p.generation;
-    p.cdp->call("DOM.scrollIntoViewIfNeeded", {{"backendNodeId", node}}, session, kCallTimeout,
-                [this, name, gen, session, node, clicks, done](const std::string& e,
-                                                               const json::object&) {
-      Profile* p = find(name, gen);
-      if (!p) return done("the browser stopped");
-      if (!e.empty()) return done("the element is gone from the page: " + e);
-      p->cdp->call("DOM.getContentQuads", {{"backendNodeId", node}}, session, kCallTimeout,
-                   [this, name, gen, session, clicks, done](const std::string& e2,
-                                                            const json::object& r) {
-        Profile* p = find(name, gen);
-        if (!p) return done("the browser stopped");
-        if (!e2.empty()) return done(e2);
-        const json::value* quads = r.if_contains("quads");
-        if (!quads || !quads->is_array() || quads->get_array().empty() ||
-            !quads->get_array()[0].is_array() || quads->get_array()[0].get_array().size() < 8) {
-          return done("the element is not visible (it has no box on the page)");
-        }
-        const auto& q = quads->get_array()[0].get_array();
-        double x = 0, y = 0;
-        for (int i = 0; i < 4; ++i) {
-          x += q[2 * i].to_number<double>() / 4;
-          y += q[2 * i + 1].to_number<double>() / 4;
-        }
-        std::vector<json::object> events;
-        events.push_back({{"type", "mouseMoved"}, {"x", x}, {"y", y}});
-        for (int c = 1; c <= clicks; ++c) {
-          events.push_back({{"type", "mousePressed"}, {"x", x}, {"y", y}, {"button", "left"},
-                            {"clickCount", c}});
-          events.push_back({{"type", "mouseReleased"}, {"x", x}, {"y", y}, {"button", "left"},
-                            {"clickCount", c}});
-        }
-        dispatch_all(*p, session, "Input.dispatchMouseEvent", std::move(events), 0, done);
-      });
-    });
+    p.cdp->call(
+        "DOM.scrollIntoViewIfNeeded", {{"backendNodeId", node}}, session, kCallTimeout,
+        [this, name, gen, session, node, clicks, done](const std::string& e, const json::object&) {
+          Profile* p = find(name, gen);
+          if (!p) return done("the browser stopped");
+          if (!e.empty()) return done("the element is gone from the page: " + e);
+          p->cdp->call("DOM.getContentQuads", {{"backendNodeId", node}}, session, kCallTimeout,
+                       [this, name, gen, session, clicks, done](const std::string& e2,
+                                                                const json::object& r) {
+                         Profile* p = find(name, gen);
+                         if (!p) return done("the browser stopped");
+                         if (!e2.empty()) return done(e2);
+                         const json::value* quads = r.if_contains("quads");
+                         if (!quads || !quads->is_array() || quads->get_array().empty() ||
+                             !quads->get_array()[0].is_array() ||
+                             quads->get_array()[0].get_array().size() < 8) {
+                           return done("the element is not visible (it has no box on the page)");
+                         }
+                         const auto& q = quads->get_array()[0].get_array();
+                         double x = 0, y = 0;
+                         for (int i = 0; i < 4; ++i) {
+                           x += q[2 * i].to_number<double>() / 4;
+                           y += q[2 * i + 1].to_number<double>() / 4;
+                         }
+                         std::vector<json::object> events;
+                         events.push_back({{"type", "mouseMoved"}, {"x", x}, {"y", y}});
+                         for (int c = 1; c <= clicks; ++c) {
+                           events.push_back({{"type", "mousePressed"},
+                                             {"x", x},
+                                             {"y", y},
+                                             {"button", "left"},
+                                             {"clickCount", c}});
+                           events.push_back({{"type", "mouseReleased"},
+                                             {"x", x},
+                                             {"y", y},
+                                             {"button", "left"},
+                                             {"clickCount", c}});
+                         }
+                         dispatch_all(*p, session, "Input.dispatchMouseEvent", std::move(events), 0,
+                                      done);
+                       });
+        });
   }
 
   void dispatch_all(Profile& p, const std::string& session, const std::string& method,

@@ -58,7 +58,9 @@ std::string collapse_ws(const std::string& s) {
   return out;
 }
 
-std::string quoted(const std::string& s) { return json::serialize(json::value(s)); }
+std::string quoted(const std::string& s) {
+  return json::serialize(json::value(s));
+}
 
 // Text after "role: " is quoted when YAML would misread it.
 std::string text_value(const std::string& s) {
@@ -69,12 +71,12 @@ std::string text_value(const std::string& s) {
 }
 
 const std::set<std::string> kInteractive = {
-    "button",   "link",     "textbox",  "searchbox", "checkbox",         "radio",
-    "combobox", "listbox",  "option",   "menuitem",  "menuitemcheckbox", "menuitemradio",
-    "tab",      "switch",   "slider",   "spinbutton", "treeitem"};
+    "button",   "link",    "textbox", "searchbox",  "checkbox",         "radio",
+    "combobox", "listbox", "option",  "menuitem",   "menuitemcheckbox", "menuitemradio",
+    "tab",      "switch",  "slider",  "spinbutton", "treeitem"};
 
-const std::set<std::string> kTransparent = {"RootWebArea", "WebArea", "none", "presentation",
-                                            "Iframe", "IframePresentational"};
+const std::set<std::string> kTransparent = {"RootWebArea",  "WebArea", "none",
+                                            "presentation", "Iframe",  "IframePresentational"};
 
 }  // namespace
 
@@ -274,16 +276,16 @@ bool is_private_address(const std::string& ip_text) {
     if (a4[0] == 172 && (a4[1] & 0xf0) == 16) return true;
     if (a4[0] == 192 && a4[1] == 168) return true;
     if (a4[0] == 100 && (a4[1] & 0xc0) == 64) return true;  // CGNAT 100.64/10
-    if (a4[0] >= 224) return true;                           // multicast, reserved, broadcast
+    if (a4[0] >= 224) return true;                          // multicast, reserved, broadcast
     return false;
   }
   unsigned char a6[16];
   if (::inet_pton(AF_INET6, ip.c_str(), a6) == 1) {
     static const unsigned char zero[16] = {};
     if (std::memcmp(a6, zero, 15) == 0 && (a6[15] == 0 || a6[15] == 1)) return true;  // :: ::1
-    if ((a6[0] & 0xfe) == 0xfc) return true;                                           // fc00::/7
-    if (a6[0] == 0xfe && (a6[1] & 0xc0) == 0x80) return true;                          // fe80::/10
-    if (a6[0] == 0xff) return true;                                                    // multicast
+    if ((a6[0] & 0xfe) == 0xfc) return true;                                          // fc00::/7
+    if (a6[0] == 0xfe && (a6[1] & 0xc0) == 0x80) return true;                         // fe80::/10
+    if (a6[0] == 0xff) return true;                                                   // multicast
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(a6, mapped, 12) == 0) {
       char buf[INET_ADDRSTRLEN];
@@ -324,7 +326,8 @@ std::string check_url(const NavPolicy& policy, const std::string& url, std::stri
     std::string scheme = url.substr(0, colon);
     std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    bool plain = std::all_of(scheme.begin(), scheme.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    bool plain = std::all_of(scheme.begin(), scheme.end(),
+                             [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
     if (plain && scheme != "http" && scheme != "https") {
       return "scheme \"" + scheme + "\" is not allowed: only http and https pages can be opened";
     }
@@ -341,8 +344,9 @@ std::string check_url(const NavPolicy& policy, const std::string& url, std::stri
   bool named_local = u->host == "localhost" || host_matches("*.localhost", u->host);
   if ((named_local || is_private_address(u->host)) && !policy.allow_private &&
       !any_match(policy.allowed, u->host)) {
-    return u->host + " is a private-network address; allow it with "
-                     "browser.ssrfPolicy.allowedHostnames or dangerouslyAllowPrivateNetwork";
+    return u->host +
+           " is a private-network address; allow it with "
+           "browser.ssrfPolicy.allowedHostnames or dangerouslyAllowPrivateNetwork";
   }
   return {};
 }

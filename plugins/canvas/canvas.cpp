@@ -70,7 +70,8 @@ const json::value* find(const json::object& o, std::initializer_list<const char*
   return v;
 }
 
-sdk::HttpResponse page(int status, std::string body, std::string type = "text/html; charset=utf-8") {
+sdk::HttpResponse page(int status, std::string body,
+                       std::string type = "text/html; charset=utf-8") {
   auto r = sdk::HttpResponse::text(status, std::move(body), std::move(type));
   return r;
 }
@@ -80,8 +81,10 @@ class CanvasPlugin final : public sdk::Plugin {
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
     std::vector<sdk::ConfigProblem> out;
     int cap = 0;
-    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", &out).integer("maxConnections", cap, 1, 100000);
-    if (const json::value* v = find(host.root_config(), {"canvasHost", "liveReload"}); v && !v->is_bool()) {
+    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", &out)
+        .integer("maxConnections", cap, 1, 100000);
+    if (const json::value* v = find(host.root_config(), {"canvasHost", "liveReload"});
+        v && !v->is_bool()) {
       out.push_back({"canvasHost.liveReload", "must be true or false, got " + json::serialize(*v)});
     }
     if (const json::value* v = find(host.config(), {"host", "root"}); v && !v->is_string()) {
@@ -113,7 +116,9 @@ class CanvasPlugin final : public sdk::Plugin {
     // Pages are readable by anyone who may load them; a request from another site's page (its
     // live-reload socket, a fetch) and a rebound Host are refused like on every port.
     options.origin_policy = sdk::OriginPolicy::from_config(host.root_config());
-    options.on_warning = [&host](const std::string& w) { host.log(sdk::LogLevel::warn, "canvas: " + w); };
+    options.on_warning = [&host](const std::string& w) {
+      host.log(sdk::LogLevel::warn, "canvas: " + w);
+    };
     int max_connections = 1024;  // live-reload pages count too
     sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", nullptr)
         .integer("maxConnections", max_connections, 1, 100000);
@@ -125,7 +130,8 @@ class CanvasPlugin final : public sdk::Plugin {
         }),
         options);
     sdk::WebSocketHandlers ws;
-    ws.on_open = [this](const std::shared_ptr<sdk::WebSocket>& socket, const sdk::HttpRequest& req) {
+    ws.on_open = [this](const std::shared_ptr<sdk::WebSocket>& socket,
+                        const sdk::HttpRequest& req) {
       if (req.path != kReloadPath) {
         socket->close(1008, "live reload is at " + std::string(kReloadPath));
         return;
@@ -147,9 +153,10 @@ class CanvasPlugin final : public sdk::Plugin {
 
     // The same files on the gateway's own port, for clients that only know that one.
     for (const char* m : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
-      host.add_route_async(m, kMount, [this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
-        serve(req, std::move(respond), false);
-      });
+      host.add_route_async(m, kMount,
+                           [this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
+                             serve(req, std::move(respond), false);
+                           });
     }
     if (live_reload_) {
       watcher_ = sdk::FileWatcher::watch(
@@ -264,9 +271,10 @@ class CanvasPlugin final : public sdk::Plugin {
         if (host_) {
           // The file under the root when resolution got that far, else the target as sent: either
           // way without a ?token= and capped, so a request cannot put a secret or 16 KB in the log.
-          host_->log(sdk::LogLevel::warn, "canvas: refused " +
-                                              sdk::loggable_target(res.shown.empty() ? req.target : res.shown) +
-                                              ": " + res.why);
+          host_->log(sdk::LogLevel::warn,
+                     "canvas: refused " +
+                         sdk::loggable_target(res.shown.empty() ? req.target : res.shown) + ": " +
+                         res.why);
         }
         respond.send(page(403, "<!doctype html><h1>403 Forbidden</h1>\n"));
         return;

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <string_view>
@@ -60,9 +60,15 @@ bool within(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 Resolved::Resolved(Resolved&& o) noexcept
-    : kind(o.kind), file(std::move(o.file)), fd(o.release()), size(o.size),
-      mtime_sec(o.mtime_sec), mtime_nsec(o.mtime_nsec), location(std::move(o.location)),
-      why(std::move(o.why)), shown(std::move(o.shown)) {}
+    : kind(o.kind),
+      file(std::move(o.file)),
+      fd(o.release()),
+      size(o.size),
+      mtime_sec(o.mtime_sec),
+      mtime_nsec(o.mtime_nsec),
+      location(std::move(o.location)),
+      why(std::move(o.why)),
+      shown(std::move(o.shown)) {}
 
 Resolved& Resolved::operator=(Resolved&& o) noexcept {
   if (this != &o) {
@@ -93,12 +99,14 @@ std::optional<std::vector<std::string>> segments_of(const std::string& url_path,
     out.why = std::move(why);
     return std::nullopt;
   };
-  if (url_path.find('\\') != std::string::npos) return refuse(Resolved::Kind::forbidden, "backslash");
+  if (url_path.find('\\') != std::string::npos)
+    return refuse(Resolved::Kind::forbidden, "backslash");
   auto decoded = percent_decode(url_path);
   if (!decoded) return refuse(Resolved::Kind::bad_request, "malformed percent-encoding");
   std::string path = *decoded;
   if (path.find('\0') != std::string::npos) return refuse(Resolved::Kind::bad_request, "NUL byte");
-  if (path.find('\\') != std::string::npos) return refuse(Resolved::Kind::forbidden, "encoded backslash");
+  if (path.find('\\') != std::string::npos)
+    return refuse(Resolved::Kind::forbidden, "encoded backslash");
   std::string l = lower(path);
   for (const char* twice : {"%2e", "%2f", "%5c", "%00", "%25"}) {
     if (l.find(twice) != std::string::npos) {
@@ -109,7 +117,8 @@ std::optional<std::vector<std::string>> segments_of(const std::string& url_path,
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string seg = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string seg =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg == "..") return refuse(Resolved::Kind::forbidden, "dot-dot segment");
     if (!seg.empty() && seg != ".") segments.push_back(seg);
     if (slash == std::string::npos) break;
@@ -156,7 +165,8 @@ void take(Resolved& out, sdk::RegularFile f, fs::path file) {
   out.fd = f.release();
 }
 
-Resolved resolve_canonical(const fs::path& root, const std::string& url_path, const std::string& mount);
+Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
+                           const std::string& mount);
 
 }  // namespace
 
@@ -200,7 +210,8 @@ Resolved resolve(const fs::path& root, const std::string& url_path, const std::s
 
 namespace {
 // Without openat2 (Linux < 5.6): canonical paths, checked to stay under the canonical root.
-Resolved resolve_canonical(const fs::path& root, const std::string& url_path, const std::string& mount) {
+Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
+                           const std::string& mount) {
   Resolved out;
   auto refuse = [&](Resolved::Kind k, std::string why) {
     out.kind = k;
@@ -216,7 +227,8 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path, co
   for (const auto& s : *segments) p /= s;
   fs::path canon = fs::canonical(p, ec);
   if (ec) return refuse(Resolved::Kind::not_found, "no such file");
-  if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
+  if (!within(canon_root, canon))
+    return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
   if (fs::is_directory(canon, ec)) {
     if (!(url_path.empty() || url_path.back() == '/')) {
       out.kind = Resolved::Kind::redirect;
@@ -225,7 +237,8 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path, co
     }
     canon = fs::canonical(canon / "index.html", ec);
     if (ec) return refuse(Resolved::Kind::not_found, "no index.html");
-    if (!within(canon_root, canon)) return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
+    if (!within(canon_root, canon))
+      return refuse(Resolved::Kind::forbidden, "symlink leaves the root");
   }
   sdk::RegularFile f = open_file(AT_FDCWD, canon.c_str(), false);
   if (!f) return refused(std::move(out), f, fs::relative(canon, canon_root, ec).string());
@@ -236,19 +249,40 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path, co
 
 std::string content_type(const fs::path& file) {
   static const std::map<std::string, std::string> types = {
-      {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-      {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
-      {".md", "text/markdown; charset=utf-8"}, {".csv", "text/csv; charset=utf-8"},
-      {".xml", "application/xml"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-      {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
-      {".webp", "image/webp"}, {".avif", "image/avif"}, {".ico", "image/x-icon"},
-      {".bmp", "image/bmp"}, {".wasm", "application/wasm"}, {".pdf", "application/pdf"},
-      {".zip", "application/zip"}, {".mp4", "video/mp4"}, {".webm", "video/webm"},
-      {".ogv", "video/ogg"}, {".ogg", "audio/ogg"}, {".mp3", "audio/mpeg"},
-      {".wav", "audio/wav"}, {".m4a", "audio/mp4"}, {".flac", "audio/flac"},
-      {".woff", "font/woff"}, {".woff2", "font/woff2"}, {".ttf", "font/ttf"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".map", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".md", "text/markdown; charset=utf-8"},
+      {".csv", "text/csv; charset=utf-8"},
+      {".xml", "application/xml"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".webp", "image/webp"},
+      {".avif", "image/avif"},
+      {".ico", "image/x-icon"},
+      {".bmp", "image/bmp"},
+      {".wasm", "application/wasm"},
+      {".pdf", "application/pdf"},
+      {".zip", "application/zip"},
+      {".mp4", "video/mp4"},
+      {".webm", "video/webm"},
+      {".ogv", "video/ogg"},
+      {".ogg", "audio/ogg"},
+      {".mp3", "audio/mpeg"},
+      {".wav", "audio/wav"},
+      {".m4a", "audio/mp4"},
+      {".flac", "audio/flac"},
+      {".woff", "font/woff"},
+      {".woff2", "font/woff2"},
+      {".ttf", "font/ttf"},
       {".otf", "font/otf"}};
   auto it = types.find(lower(file.extension().string()));
   return it == types.end() ? "application/octet-stream" : it->second;
@@ -266,7 +300,8 @@ std::string http_date(std::int64_t t) {
 std::optional<Validators> validators(const fs::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return std::nullopt;
-  return validators_of(static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  return validators_of(static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec,
+                       st.st_mtim.tv_nsec);
 }
 
 Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec) {
@@ -283,7 +318,9 @@ Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec
   p = std::to_chars(p, buf + 20, size, 16).ptr;  // 16 hex digits at most each
   *p++ = '-';
   p = std::to_chars(p, buf + 40,
-                    static_cast<unsigned long long>(sec) * 1000000000ull + static_cast<unsigned long long>(nsec), 16)
+                    static_cast<unsigned long long>(sec) * 1000000000ull +
+                        static_cast<unsigned long long>(nsec),
+                    16)
           .ptr;
   *p++ = '"';
   v.etag.assign(buf, p);
@@ -294,8 +331,6 @@ Validators validators_of(std::uint64_t size, std::int64_t sec, std::int64_t nsec
   v.last_modified = cached_date;
   return v;
 }
-
-
 
 bool not_modified(const Validators& v, const std::map<std::string, std::string>& headers) {
   if (auto it = headers.find("if-none-match"); it != headers.end()) {

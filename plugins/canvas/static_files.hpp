@@ -17,9 +17,9 @@ struct Resolved {
   int fd = -1;                 ///< file: open for reading (owned; release() hands it over)
   std::uint64_t size = 0;      ///< file: its size and modification time, from the open file
   std::int64_t mtime_sec = 0, mtime_nsec = 0;
-  std::string location;        ///< redirect: where (a folder asked for without its '/')
-  std::string why;             ///< forbidden / bad_request: for the log
-  std::string shown;           ///< forbidden / not_found: the file's path under the root, for the log
+  std::string location;  ///< redirect: where (a folder asked for without its '/')
+  std::string why;       ///< forbidden / bad_request: for the log
+  std::string shown;     ///< forbidden / not_found: the file's path under the root, for the log
 
   Resolved() = default;
   Resolved(Resolved&& o) noexcept;

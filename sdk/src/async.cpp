@@ -147,7 +147,8 @@ bool HttpResponder::send_file(HttpFileResponse file) const {
   std::uint64_t offset = std::min(file.offset, size);
   std::uint64_t length = std::min(file.length.value_or(size - offset), size - offset);
   if (length > kLimit) {
-    return send(HttpResponse::error(500, "INTERNAL", "this responder cannot stream a file that large"));
+    return send(
+        HttpResponse::error(500, "INTERNAL", "this responder cannot stream a file that large"));
   }
   HttpResponse r;
   r.status = file.status;
@@ -157,7 +158,8 @@ bool HttpResponder::send_file(HttpFileResponse file) const {
     r.body.resize(length);
     std::size_t have = 0;
     while (have < length) {
-      ssize_t n = ::pread(in.fd, r.body.data() + have, length - have, static_cast<off_t>(offset + have));
+      ssize_t n =
+          ::pread(in.fd, r.body.data() + have, length - have, static_cast<off_t>(offset + have));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       have += static_cast<std::size_t>(n);

@@ -20,7 +20,8 @@ namespace {
 std::string string_field(const json::object& o, const char* key, bool required) {
   const json::value* v = o.if_contains(key);
   if (!v || v->is_null()) {
-    if (required) throw std::invalid_argument(std::string("message field \"") + key + "\" is missing");
+    if (required)
+      throw std::invalid_argument(std::string("message field \"") + key + "\" is missing");
     return {};
   }
   if (!v->is_string()) {
@@ -40,14 +41,16 @@ std::string hex(const unsigned char* p, std::size_t n) {
 }
 
 // Bytes a UTF-8 sequence starting with `lead` takes (1 for a stray continuation byte).
-bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+bool continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
 
 }  // namespace
 
 json::value ChannelMessage::to_json() const {
-  return json::object{{"id", id},     {"channel", channel}, {"account", account},
-                      {"from", from}, {"fromName", from_name}, {"chat", chat},
-                      {"group", group}, {"text", text},     {"ts", ts}};
+  return json::object{{"id", id},       {"channel", channel},    {"account", account},
+                      {"from", from},   {"fromName", from_name}, {"chat", chat},
+                      {"group", group}, {"text", text},          {"ts", ts}};
 }
 
 ChannelMessage ChannelMessage::from_json(const json::value& v) {
@@ -89,9 +92,9 @@ std::vector<std::string> split_text(std::string_view text, std::size_t limit) {
     // A line break, else a space in the second half of the part, reads better than a hard cut.
     std::size_t nl = text.rfind('\n', cut - 1);
     std::size_t sp = text.rfind(' ', cut - 1);
-    std::size_t soft = nl != std::string_view::npos && nl > 0 ? nl
+    std::size_t soft = nl != std::string_view::npos && nl > 0          ? nl
                        : sp != std::string_view::npos && sp >= cut / 2 ? sp
-                                                                        : std::string_view::npos;
+                                                                       : std::string_view::npos;
     if (soft != std::string_view::npos && soft > 0) {
       parts.emplace_back(text.substr(0, soft));
       text.remove_prefix(soft + 1);
@@ -107,7 +110,8 @@ bool glob_match(std::string_view mask, std::string_view text) {
   // Iterative wildcard match with one backtrack point (the last '*').
   std::size_t m = 0, t = 0, star = std::string_view::npos, mark = 0;
   auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   while (t < text.size()) {
     if (m < mask.size() && (mask[m] == '?' || (mask[m] != '*' && eq(mask[m], text[t])))) {
@@ -141,7 +145,8 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 
 std::string random_hex(std::size_t bytes) {
   std::string raw(bytes, '\0');
-  if (bytes && ::RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+  if (bytes &&
+      ::RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
     throw std::runtime_error("the system's random generator failed");
   }
   return hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);

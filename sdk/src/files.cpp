@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <stdexcept>
 #include <cstdlib>
+#include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -136,8 +136,13 @@ fs::path expand_home(const std::string& path) {
 }
 
 RegularFile::RegularFile(RegularFile&& o) noexcept
-    : fd(o.release()), size(o.size), mtime_sec(o.mtime_sec), mtime_nsec(o.mtime_nsec),
-      inode(o.inode), refusal(o.refusal), error(o.error) {}
+    : fd(o.release()),
+      size(o.size),
+      mtime_sec(o.mtime_sec),
+      mtime_nsec(o.mtime_nsec),
+      inode(o.inode),
+      refusal(o.refusal),
+      error(o.error) {}
 
 RegularFile& RegularFile::operator=(RegularFile&& o) noexcept {
   if (this != &o) {
@@ -159,14 +164,22 @@ RegularFile::~RegularFile() {
 
 std::string RegularFile::why() const {
   switch (refusal) {
-    case Refusal::none: return "is a regular file";
-    case Refusal::symlink: return "is a symlink";
-    case Refusal::directory: return "is a directory, not a regular file";
-    case Refusal::fifo: return "is a FIFO, not a regular file";
-    case Refusal::socket: return "is a socket, not a regular file";
-    case Refusal::device: return "is a device, not a regular file";
-    case Refusal::other: return "is not a regular file";
-    case Refusal::error: break;
+    case Refusal::none:
+      return "is a regular file";
+    case Refusal::symlink:
+      return "is a symlink";
+    case Refusal::directory:
+      return "is a directory, not a regular file";
+    case Refusal::fifo:
+      return "is a FIFO, not a regular file";
+    case Refusal::socket:
+      return "is a socket, not a regular file";
+    case Refusal::device:
+      return "is a device, not a regular file";
+    case Refusal::other:
+      return "is not a regular file";
+    case Refusal::error:
+      break;
   }
   if (error == ENOENT) return "no such file";
   return std::string("cannot be opened: ") + std::strerror(error);

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -392,11 +392,16 @@ namespace {
 
 const char* error_code_for(int status) {
   switch (status) {
-    case 408: return "REQUEST_TIMEOUT";
-    case 413: return "PAYLOAD_TOO_LARGE";
-    case 431: return "HEADERS_TOO_LARGE";
-    case 505: return "HTTP_VERSION_NOT_SUPPORTED";
-    default: return "BAD_REQUEST";
+    case 408:
+      return "REQUEST_TIMEOUT";
+    case 413:
+      return "PAYLOAD_TOO_LARGE";
+    case 431:
+      return "HEADERS_TOO_LARGE";
+    case 505:
+      return "HTTP_VERSION_NOT_SUPPORTED";
+    default:
+      return "BAD_REQUEST";
   }
 }
 
@@ -631,7 +636,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return finish();
     auto& req = parser_->get();
     if (auto why = origin_refusal(req[http::field::host], req[http::field::origin])) {
-      return send_error(why->first, why->first == 421 ? "MISDIRECTED_REQUEST" : "FORBIDDEN_ORIGIN", why->second);
+      return send_error(why->first, why->first == 421 ? "MISDIRECTED_REQUEST" : "FORBIDDEN_ORIGIN",
+                        why->second);
     }
     if (head_.websocket && websocket::is_upgrade(req) && server_->ws_handlers &&
         !server_->stopped) {
@@ -663,11 +669,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // (504).
   // The server's OriginPolicy (see origin.hpp): 421 for a Host that is not this machine's, 403
   // for a browser's request from another origin; nullopt when the request may pass.
-  std::optional<std::pair<int, std::string>> origin_refusal(std::string_view host, std::string_view origin) const {
+  std::optional<std::pair<int, std::string>> origin_refusal(std::string_view host,
+                                                            std::string_view origin) const {
     const auto& policy = server_->options.origin_policy;
     if (!policy.enabled) return std::nullopt;
     if (auto why = check_host(policy, host); !why.empty()) return std::make_pair(421, why);
-    if (auto why = check_origin(policy, origin, host); !why.empty()) return std::make_pair(403, why);
+    if (auto why = check_origin(policy, origin, host); !why.empty())
+      return std::make_pair(403, why);
     return std::nullopt;
   }
 
@@ -755,7 +763,8 @@ class Session : public std::enable_shared_from_this<Session> {
         socket_.cancel(ec);  // ec is known to be clear here; it only carries cancel's result
         return;
       case Wait::handler:
-        HttpResponder::cancel(watch_, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
+        HttpResponder::cancel(
+            watch_, HttpResponse::error(504, "TIMEOUT", "the handler did not answer in time"));
         return;
       case Wait::file:
         // A reader that takes nothing for idle_timeout_seconds is cut off; one that is slow but
@@ -862,10 +871,10 @@ class Session : public std::enable_shared_from_this<Session> {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
   }
 
-  // The status line and headers into out_head_ (a buffer the connection keeps): Server, Content-Type,
-  // Cache-Control (no-store unless `default_no_store` is false or the handler set one), the
-  // handler's headers (theirs replace ours of the same name), Content-Length, Connection: close.
-  // Formatting it here costs one pass over a reused string, where Beast's fields allocate a
+  // The status line and headers into out_head_ (a buffer the connection keeps): Server,
+  // Content-Type, Cache-Control (no-store unless `default_no_store` is false or the handler set
+  // one), the handler's headers (theirs replace ours of the same name), Content-Length, Connection:
+  // close. Formatting it here costs one pass over a reused string, where Beast's fields allocate a
   // node per header and serialize them through a buffer-sequence iterator.
   void format_head(int status, std::string_view content_type,
                    const std::vector<std::pair<std::string, std::string>>& extra,
@@ -921,9 +930,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // out_head_ and body_ in one gathered write, then the next request (keep-alive) or the end.
   void write_buffered() {
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_head_), asio::buffer(body_)};
-    asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->after_response(ec);
-    });
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->after_response(ec);
+                      });
   }
 
   void after_response(beast::error_code ec) {
@@ -988,11 +998,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return finish();
     }
     if (file_left_ == 0) return file_done();
-    socket_.async_wait(tcp::socket::wait_write,
-                                [self = shared_from_this()](beast::error_code ec) {
-                                  if (ec) return self->finish();
-                                  self->pump_file();
-                                });
+    socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->finish();
+      self->pump_file();
+    });
   }
 
   void pump_read() {
@@ -1030,7 +1039,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Requests: bytes read and not yet consumed are in_[in_start_, in_end_).
   std::vector<char> in_;
   std::size_t in_start_ = 0, in_end_ = 0;
-  HttpRequest request_;   ///< the request whose head is parsed (pending_: its body is awaited)
+  HttpRequest request_;  ///< the request whose head is parsed (pending_: its body is awaited)
   http_head::RequestHead head_;
   bool pending_ = false;
   bool head_started_ = false;  ///< bytes of a head are buffered: head_deadline_ runs
@@ -1060,7 +1069,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // A file being sent: what is left of it, and bytes sent so far (for the stall watch).
   static constexpr size_t kChunk = 64 * 1024;
   int file_fd_ = -1;
-  std::uint64_t file_offset_ = 0, file_left_ = 0, file_sent_ = 0, file_progress_ = 0, file_seen_ = 0;
+  std::uint64_t file_offset_ = 0, file_left_ = 0, file_sent_ = 0, file_progress_ = 0,
+                file_seen_ = 0;
   bool use_sendfile_ = true;
   std::unique_ptr<char[]> chunk_;  ///< pread fallback only
 };
@@ -1129,8 +1139,8 @@ void HttpServer::Impl::refuse(tcp::socket& socket) {
   char scratch[4096];
   for (int i = 0; i < 4 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
   }
-  [[maybe_unused]] auto n = ::send(fd, busy_reply.data(), busy_reply.size(),
-                                   MSG_DONTWAIT | MSG_NOSIGNAL);
+  [[maybe_unused]] auto n =
+      ::send(fd, busy_reply.data(), busy_reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   ::shutdown(fd, SHUT_WR);
   beast::error_code ignored;
   socket.close(ignored);
@@ -1279,7 +1289,8 @@ void HttpServer::listen(const std::string& address, int port) {
   impl_->busy_reply =
       "HTTP/1.1 503 Service Unavailable\r\nServer: openclaw-host\r\n"
       "Content-Type: application/json\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
-      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   impl_->open_reserve();
   impl_->do_accept();
 }

@@ -64,13 +64,15 @@ std::string to_pretty_json(const json::value& value) {
   return out;
 }
 
-ConfigBlock::ConfigBlock(const json::object& root, std::string path, std::vector<ConfigProblem>* problems)
+ConfigBlock::ConfigBlock(const json::object& root, std::string path,
+                         std::vector<ConfigProblem>* problems)
     : path_(std::move(path)), problems_(problems) {
   const json::object* cur = &root;
   std::size_t start = 0;
   for (;;) {
     std::size_t dot = path_.find('.', start);
-    const json::value* v = cur->if_contains(path_.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    const json::value* v = cur->if_contains(
+        path_.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (!v) return;
     if (!v->is_object()) {
       if (dot == std::string::npos && problems_) problems_->push_back({path_, "must be an object"});
@@ -113,8 +115,8 @@ void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
   if (v->is_int64() && v->get_int64() >= lo && v->get_int64() <= hi) {
     out = static_cast<int>(v->get_int64());
   } else {
-    problem(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                     shown_value(key, *v));
+    problem(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) +
+                     ", got " + shown_value(key, *v));
   }
 }
 
@@ -122,7 +124,8 @@ bool is_secret_key(std::string_view key) {
   auto dot = key.rfind('.');
   std::string name(dot == std::string_view::npos ? key : key.substr(dot + 1));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* word : {"token", "secret", "password", "passwd", "apikey", "api_key", "privatekey", "credential"}) {
+  for (const char* word :
+       {"token", "secret", "password", "passwd", "apikey", "api_key", "privatekey", "credential"}) {
     if (name.find(word) != std::string::npos) return true;
   }
   return false;
@@ -130,8 +133,12 @@ bool is_secret_key(std::string_view key) {
 
 std::string shown_value(std::string_view key, const json::value& value) {
   if (is_secret_key(key)) {
-    const char* kind = value.is_string() ? "a string" : value.is_object() ? "an object" : value.is_array() ? "a list"
-                       : value.is_bool() ? "a boolean" : value.is_null() ? "null" : "a number";
+    const char* kind = value.is_string()   ? "a string"
+                       : value.is_object() ? "an object"
+                       : value.is_array()  ? "a list"
+                       : value.is_bool()   ? "a boolean"
+                       : value.is_null()   ? "null"
+                                           : "a number";
     return std::string(kind) + " (value not shown)";
   }
   std::string s = json::serialize(value);
@@ -143,7 +150,8 @@ json::value redact_secrets(const json::value& value) {
   if (value.is_object()) {
     json::object out;
     for (const auto& kv : value.get_object()) {
-      out[kv.key()] = is_secret_key(kv.key()) ? json::value("__OPENCLAW_REDACTED__") : redact_secrets(kv.value());
+      out[kv.key()] = is_secret_key(kv.key()) ? json::value("__OPENCLAW_REDACTED__")
+                                              : redact_secrets(kv.value());
     }
     return out;
   }

@@ -1,4 +1,5 @@
-// OriginPolicy: Host and Origin checks against DNS rebinding and cross-site requests; see origin.hpp.
+// OriginPolicy: Host and Origin checks against DNS rebinding and cross-site requests; see
+// origin.hpp.
 #include "openclaw/sdk/origin.hpp"
 
 #include <algorithm>
@@ -50,7 +51,8 @@ bool is_ipv6_literal(std::string_view h) {
 bool is_local_name(std::string_view h) {
   if (!h.empty() && h.back() == '.') h.remove_suffix(1);  // "localhost." is localhost
   constexpr std::string_view kSuffix = ".localhost";
-  return h == "localhost" || (h.size() > kSuffix.size() && h.substr(h.size() - kSuffix.size()) == kSuffix);
+  return h == "localhost" ||
+         (h.size() > kSuffix.size() && h.substr(h.size() - kSuffix.size()) == kSuffix);
 }
 
 // "http://Example.org:8080/" -> "http://example.org:8080" (path and trailing slash dropped).
@@ -74,10 +76,12 @@ OriginPolicy OriginPolicy::from_config(const boost::json::object& root) {
   OriginPolicy p;
   const auto* gw = root.if_contains("gateway");
   const auto* ui = gw && gw->is_object() ? gw->get_object().if_contains("controlUi") : nullptr;
-  const auto* list = ui && ui->is_object() ? ui->get_object().if_contains("allowedOrigins") : nullptr;
+  const auto* list =
+      ui && ui->is_object() ? ui->get_object().if_contains("allowedOrigins") : nullptr;
   if (list && list->is_array()) {
     for (const auto& v : list->get_array()) {
-      if (v.is_string() && !v.get_string().empty()) p.allowed_origins.push_back(normal_origin(v.get_string()));
+      if (v.is_string() && !v.get_string().empty())
+        p.allowed_origins.push_back(normal_origin(v.get_string()));
     }
   }
   return p;
@@ -99,11 +103,13 @@ std::string check_host(const OriginPolicy& policy, std::string_view host) {
          "gateway.controlUi.allowedOrigins)";
 }
 
-std::string check_origin(const OriginPolicy& policy, std::string_view origin, std::string_view host) {
+std::string check_origin(const OriginPolicy& policy, std::string_view origin,
+                         std::string_view host) {
   if (!policy.enabled || origin.empty()) return "";
   std::string o = normal_origin(origin);
   if (!host.empty() && (o == "http://" + lower(host) || o == "https://" + lower(host))) return "";
-  if (std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(), o) != policy.allowed_origins.end()) {
+  if (std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(), o) !=
+      policy.allowed_origins.end()) {
     return "";
   }
   std::string shown(origin.substr(0, 100));
@@ -111,7 +117,8 @@ std::string check_origin(const OriginPolicy& policy, std::string_view origin, st
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
   return "requests from origin " + shown +
-         " are refused: only this server's own pages and gateway.controlUi.allowedOrigins may call it";
+         " are refused: only this server's own pages and gateway.controlUi.allowedOrigins may call "
+         "it";
 }
 
 }  // namespace openclaw::sdk

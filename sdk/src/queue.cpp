@@ -9,9 +9,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <list>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -56,10 +56,10 @@ struct Journal {
 
   mutable std::mutex mu;  ///< guards everything below, and the owner's index (DurableQueue)
   std::condition_variable cv;
-  std::string batch;             ///< journal lines not yet written
-  std::vector<Done> batch_done;  ///< their callbacks
+  std::string batch;                   ///< journal lines not yet written
+  std::vector<Done> batch_done;        ///< their callbacks
   std::optional<std::string> replace;  ///< the file's new content (DurableLog::rewrite)
-  std::size_t replace_cut = 0;          ///< bytes of `batch` queued before `replace` was set
+  std::size_t replace_cut = 0;         ///< bytes of `batch` queued before `replace` was set
   bool stopping = false;
   std::size_t journal_bytes = 0;
   std::size_t compact_at = kCompactAt;  ///< grows with what stays, so compaction stays linear
@@ -75,7 +75,8 @@ struct Journal {
   // Opens (creating it 0600) and returns its complete lines' text; a torn last line is cut off.
   std::string load() {
     create_private_dirs(path.parent_path());
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                0600);
     if (fd < 0) throw sys_error(errno, "cannot open journal " + path.string());
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -122,7 +123,8 @@ struct Journal {
   // Under `mu`: queues `lines`; `done` (set: the caller waits for the sync) runs after it.
   void add(std::string_view lines, Done done, bool wants_sync) {
     batch += lines;
-    if (wants_sync) batch_done.push_back(done ? std::move(done) : Done([](bool, const std::string&) {}));
+    if (wants_sync)
+      batch_done.push_back(done ? std::move(done) : Done([](bool, const std::string&) {}));
   }
 
   void run() {
@@ -145,7 +147,8 @@ struct Journal {
       }
       lock.unlock();
       std::string error;
-      if (!write_all(fd, before)) error = "cannot write journal " + path.string() + ": " + std::strerror(errno);
+      if (!write_all(fd, before))
+        error = "cannot write journal " + path.string() + ": " + std::strerror(errno);
       lock.lock();
       journal_bytes += before.size();
       if (error.empty() && content) rewrite(*content);
@@ -227,7 +230,8 @@ struct DurableQueue::Impl {
       const json::value* rec = o.if_contains("record");
       if (records.count(id)) return;
       order.push_back(id);
-      records.emplace(id, std::make_pair(rec ? *rec : json::value(nullptr), std::prev(order.end())));
+      records.emplace(id,
+                      std::make_pair(rec ? *rec : json::value(nullptr), std::prev(order.end())));
     } else if (const auto* k = o.if_contains("ack"); k && k->is_string()) {
       erase(std::string(k->get_string()));
     }
@@ -244,14 +248,17 @@ struct DurableQueue::Impl {
 
 DurableQueue::DurableQueue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-std::unique_ptr<DurableQueue> DurableQueue::open(boost::asio::io_context& io, const fs::path& path) {
+std::unique_ptr<DurableQueue> DurableQueue::open(boost::asio::io_context& io,
+                                                 const fs::path& path) {
   auto impl = std::make_unique<Impl>(io, path);
   impl->load();
   impl->journal.start();
   return std::unique_ptr<DurableQueue>(new DurableQueue(std::move(impl)));
 }
 
-DurableQueue::~DurableQueue() { impl_->journal.stop(); }
+DurableQueue::~DurableQueue() {
+  impl_->journal.stop();
+}
 
 void DurableQueue::push(const std::string& id, const json::value& record,
                         std::function<void(bool, const std::string&)> done) {
@@ -261,7 +268,8 @@ void DurableQueue::push(const std::string& id, const json::value& record,
     std::lock_guard lock(impl_->journal.mu);
     if (impl_->records.count(id)) {
       if (done) {
-        boost::asio::post(impl_->journal.io, [done = std::move(done), id] { done(false, "duplicate id " + id); });
+        boost::asio::post(impl_->journal.io,
+                          [done = std::move(done), id] { done(false, "duplicate id " + id); });
       }
       return;
     }
@@ -306,7 +314,9 @@ std::size_t DurableQueue::syncs() const {
   return impl_->journal.sync_count;
 }
 
-const fs::path& DurableQueue::path() const { return impl_->journal.path; }
+const fs::path& DurableQueue::path() const {
+  return impl_->journal.path;
+}
 
 // ---- DurableLog ---------------------------------------------------------------------------------
 
@@ -331,13 +341,20 @@ std::unique_ptr<DurableLog> DurableLog::open(boost::asio::io_context& io, const 
   return std::unique_ptr<DurableLog>(new DurableLog(std::move(impl)));
 }
 
-DurableLog::~DurableLog() { impl_->journal.stop(); }
+DurableLog::~DurableLog() {
+  impl_->journal.stop();
+}
 
-const std::vector<std::string>& DurableLog::lines_at_open() const { return impl_->initial; }
+const std::vector<std::string>& DurableLog::lines_at_open() const {
+  return impl_->initial;
+}
 
-void DurableLog::release_lines_at_open() { std::vector<std::string>().swap(impl_->initial); }
+void DurableLog::release_lines_at_open() {
+  std::vector<std::string>().swap(impl_->initial);
+}
 
-void DurableLog::append(std::string_view line, std::function<void(bool ok, const std::string& error)> done) {
+void DurableLog::append(std::string_view line,
+                        std::function<void(bool ok, const std::string& error)> done) {
   {
     std::lock_guard lock(impl_->journal.mu);
     impl_->journal.batch += line;
@@ -366,6 +383,8 @@ std::size_t DurableLog::bytes() const {
   return impl_->journal.journal_bytes + impl_->journal.batch.size();
 }
 
-const fs::path& DurableLog::path() const { return impl_->journal.path; }
+const fs::path& DurableLog::path() const {
+  return impl_->journal.path;
+}
 
 }  // namespace openclaw::sdk

@@ -1,9 +1,9 @@
 // The config file as anything that can write it leaves it: JSON with comments and trailing
 // commas, then validation. A file that parses must validate without crashing, validate() and
 // require_valid() must agree, errors stay one line, and what save() writes reads back the same.
-#include <cstddef>
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -28,8 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(again.result == head::Result::complete && again.head.size == p.head.size);
     openclaw::sdk::OriginPolicy policy;
     auto host = p.request.headers.count("host") ? p.request.headers.at("host") : std::string();
-    auto origin = p.request.headers.count("origin") ? p.request.headers.at("origin") : std::string();
-    for (const auto& why : {openclaw::sdk::check_host(policy, host), openclaw::sdk::check_origin(policy, origin, host)}) {
+    auto origin =
+        p.request.headers.count("origin") ? p.request.headers.at("origin") : std::string();
+    for (const auto& why : {openclaw::sdk::check_host(policy, host),
+                            openclaw::sdk::check_origin(policy, origin, host)}) {
       FUZZ_CHECK(why.find('\n') == std::string::npos && why.find('\r') == std::string::npos);
     }
   } else if (p.result == head::Result::error) {

@@ -43,12 +43,14 @@ struct Server {
     server = std::make_unique<sdk::HttpServer>(
         io,
         [](const sdk::HttpRequest& r) {
-          return sdk::HttpResponse::text(200, r.method + " " + r.path + " " + r.query_param("q") + " " +
-                                                  std::to_string(r.body.size()));
+          return sdk::HttpResponse::text(200, r.method + " " + r.path + " " + r.query_param("q") +
+                                                  " " + std::to_string(r.body.size()));
         },
         options);
     sdk::WebSocketHandlers ws;
-    ws.on_open = [](const std::shared_ptr<sdk::WebSocket>& s, const sdk::HttpRequest&) { s->send("hello"); };
+    ws.on_open = [](const std::shared_ptr<sdk::WebSocket>& s, const sdk::HttpRequest&) {
+      s->send("hello");
+    };
     ws.on_message = [](const std::shared_ptr<sdk::WebSocket>& s, std::string m) {
       if (m == "close") return s->close(1000, "bye");
       s->send(std::move(m));

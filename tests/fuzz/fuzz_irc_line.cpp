@@ -25,8 +25,11 @@ bool utf8_boundary(std::string_view s) {
   }
   if (i == 0) return cont == 0;
   unsigned char lead = static_cast<unsigned char>(s[i - 1]);
-  std::size_t need = lead < 0x80 ? 0 : (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2
-                   : (lead & 0xF8) == 0xF0 ? 3 : cont;
+  std::size_t need = lead < 0x80             ? 0
+                     : (lead & 0xE0) == 0xC0 ? 1
+                     : (lead & 0xF0) == 0xE0 ? 2
+                     : (lead & 0xF8) == 0xF0 ? 3
+                                             : cont;
   return cont >= need;
 }
 
@@ -34,7 +37,11 @@ bool utf8_boundary(std::string_view s) {
 bool utf8_structure(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    std::size_t n = c < 0x80             ? 0
+                    : (c & 0xE0) == 0xC0 ? 1
+                    : (c & 0xF0) == 0xE0 ? 2
+                    : (c & 0xF8) == 0xF0 ? 3
+                                         : 9;
     if (n == 9) return false;
     for (std::size_t k = 1; k <= n; ++k) {
       if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -71,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The same bytes as text we are asked to send: every line is well framed and within 512 bytes.
   auto cut = raw.find('\t');
-  std::string_view target = cut == std::string_view::npos ? std::string_view("#chan") : raw.substr(0, cut);
+  std::string_view target =
+      cut == std::string_view::npos ? std::string_view("#chan") : raw.substr(0, cut);
   std::string_view text = cut == std::string_view::npos ? raw : raw.substr(cut + 1);
   for (const auto& out : irc::privmsg_lines(target, text)) {
     FUZZ_CHECK(out.size() >= 2 && out.compare(out.size() - 2, 2, "\r\n") == 0);

@@ -42,8 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(full.has_value() == row.has_value());
     if (!full) continue;
     FUZZ_CHECK(row->pid == full->owner.pid && row->start == full->owner.start_time &&
-                row->base == full->owner.base && row->ports.size() == full->leases.size());
-    for (std::size_t i = 0; i < row->ports.size(); ++i) FUZZ_CHECK(row->ports[i] == full->leases[i].port);
+               row->base == full->owner.base && row->ports.size() == full->leases.size());
+    for (std::size_t i = 0; i < row->ports.size(); ++i)
+      FUZZ_CHECK(row->ports[i] == full->leases[i].port);
     FUZZ_CHECK(rec::unescape(row->state_dir) == full->owner.state_dir);
     std::string written = rec::to_line(*full);
     auto again = rec::from_line(written);

@@ -62,12 +62,17 @@ void run(std::string_view input, bool with_token) {
   ctx.boot_id = "boot";
   ctx.log = [](sdk::LogLevel, const std::string&) {};
   ctx.health = [] { return json::value(json::object{{"ok", true}}); };
-  ctx.presence_self = [] { return json::value(json::object{{"host", "fuzz"}, {"mode", "gateway"}}); };
-  ctx.defer = [&](std::chrono::milliseconds, std::function<void()> fn) { timers.push_back(std::move(fn)); };
+  ctx.presence_self = [] {
+    return json::value(json::object{{"host", "fuzz"}, {"mode", "gateway"}});
+  };
+  ctx.defer = [&](std::chrono::milliseconds, std::function<void()> fn) {
+    timers.push_back(std::move(fn));
+  };
   ctx.after = ctx.defer;
   std::vector<sdk::MethodResponder> held;  // a plugin method answering later (or never)
-  ctx.call_plugin_method = [&](const std::string& name, const json::value& params, const sdk::Caller&,
-                               sdk::MethodResponder respond) -> std::optional<std::chrono::milliseconds> {
+  ctx.call_plugin_method =
+      [&](const std::string& name, const json::value& params, const sdk::Caller&,
+          sdk::MethodResponder respond) -> std::optional<std::chrono::milliseconds> {
     if (name == "plugin.echo") {
       respond.ok(params);
     } else if (name == "plugin.later") {
@@ -83,11 +88,14 @@ void run(std::string_view input, bool with_token) {
     return std::vector<std::string>{"plugin.echo", "plugin.later", "plugin.fail", "health"};
   };
   gw::Protocol protocol(std::move(ctx));
-  protocol.add_method("health", [](const json::value& params) { return json::value(json::object{{"ok", true}}); });
+  protocol.add_method("health", [](const json::value& params) {
+    return json::value(json::object{{"ok", true}});
+  });
   protocol.add_method("fails", [](const json::value& params) -> json::value {
     throw gw::MethodError("INVALID_REQUEST", "bad params", params);
   });
-  protocol.add_method("throws", [](const json::value&) -> json::value { throw std::runtime_error("boom"); });
+  protocol.add_method("throws",
+                      [](const json::value&) -> json::value { throw std::runtime_error("boom"); });
   protocol.add_async_method("status", [](const json::value& params, const sdk::Caller& caller,
                                          sdk::MethodResponder respond) {
     respond.ok(json::object{{"role", caller.role}, {"scopes", caller.scopes.size()}});

@@ -119,7 +119,8 @@ struct Gateway {
   PortBlock block{240};
   std::unique_ptr<Child> gw;
 
-  Gateway(Sandbox& s, std::string name, const std::vector<std::pair<std::string, std::string>>& config = {})
+  Gateway(Sandbox& s, std::string name,
+          const std::vector<std::pair<std::string, std::string>>& config = {})
       : sb(s), profile(std::move(name)) {
     set("gateway.port", std::to_string(block.base()));
     set("browser.noSandbox", "true");
@@ -169,7 +170,8 @@ struct Gateway {
 std::string ref_of(const json::object& snapshot, const std::string& role, const std::string& name) {
   for (const auto& [ref, info] : snapshot.at("refs").as_object()) {
     const auto& o = info.as_object();
-    if (o.at("role").as_string() == role && o.contains("name") && o.at("name").as_string() == name) {
+    if (o.at("role").as_string() == role && o.contains("name") &&
+        o.at("name").as_string() == name) {
       return std::string(ref);
     }
   }
@@ -211,11 +213,26 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
     BOOST_TEST(s->at("running").as_bool());
     BOOST_TEST(s->at("cdpReady").as_bool());
     BOOST_TEST(s->at("pid").is_int64());
-    for (const char* k : {"enabled", "profile", "driver", "transport", "cdpHttp", "pageReady",
-                          "cdpPort", "cdpUrl", "chosenBrowser", "detectedBrowser",
-                          "detectedExecutablePath", "detectError", "userDataDir", "color",
-                          "headless", "headlessSource", "noSandbox", "executablePath",
-                          "attachOnly", "graphics"}) {
+    for (const char* k : {"enabled",
+                          "profile",
+                          "driver",
+                          "transport",
+                          "cdpHttp",
+                          "pageReady",
+                          "cdpPort",
+                          "cdpUrl",
+                          "chosenBrowser",
+                          "detectedBrowser",
+                          "detectedExecutablePath",
+                          "detectError",
+                          "userDataDir",
+                          "color",
+                          "headless",
+                          "headlessSource",
+                          "noSandbox",
+                          "executablePath",
+                          "attachOnly",
+                          "graphics"}) {
       BOOST_TEST(s->contains(k), k);  // the recorded status payload's keys
     }
   }
@@ -226,7 +243,8 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
   BOOST_TEST(rescue_cdp >= rescue.block.base() + 11);
   BOOST_TEST(rescue_cdp <= rescue.block.base() + 110);
   BOOST_TEST(ms.at("pid").as_int64() != rs.at("pid").as_int64());
-  std::string main_ud(ms.at("userDataDir").as_string()), rescue_ud(rs.at("userDataDir").as_string());
+  std::string main_ud(ms.at("userDataDir").as_string()),
+      rescue_ud(rs.at("userDataDir").as_string());
   BOOST_TEST(main_ud == (main.state_dir() / "browser" / "openclaw" / "user-data").string());
   BOOST_TEST(rescue_ud == (rescue.state_dir() / "browser" / "openclaw" / "user-data").string());
   // Each CDP port is a real DevTools endpoint of its own browser.
@@ -234,7 +252,8 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
   BOOST_TEST(contains(must_get(rescue_cdp, "/json/version").body, "webSocketDebuggerUrl"));
 
   // main over HTTP: open, snapshot, click by ref, type + Enter, snapshot, screenshot.
-  json::object tab = json_of(http("POST", main.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  json::object tab =
+      json_of(http("POST", main.route("/tabs/open"), json::object{{"url", pages.url()}}));
   BOOST_TEST(tab.at("url").as_string() == pages.url());
   BOOST_TEST(tab.at("title").as_string() == "Browser test page");
   BOOST_TEST(tab.at("type").as_string() == "page");
@@ -250,10 +269,16 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
   std::string field = ref_of(snap, "textbox", "Your text");
   BOOST_REQUIRE(!button.empty());
   BOOST_REQUIRE(!field.empty());
-  json::object clicked = json_of(http("POST", main.route("/act"),
-                                      json::object{{"kind", "click"}, {"ref", button}, {"doubleClick", false}}));
+  json::object clicked =
+      json_of(http("POST", main.route("/act"),
+                   json::object{{"kind", "click"}, {"ref", button}, {"doubleClick", false}}));
   BOOST_TEST(clicked.at("ok").as_bool());
-  json_of(http("POST", main.route("/act"), json::object{{"kind", "type"}, {"ref", field}, {"text", "hello"}, {"submit", false}, {"slowly", false}}));
+  json_of(http("POST", main.route("/act"),
+               json::object{{"kind", "type"},
+                            {"ref", field},
+                            {"text", "hello"},
+                            {"submit", false},
+                            {"slowly", false}}));
   json_of(http("POST", main.route("/act"), json::object{{"kind", "press"}, {"key", "Enter"}}));
   json::object after = json_of(http("GET", main.route("/snapshot?format=ai")));
   std::string text2(after.at("snapshot").as_string());
@@ -261,8 +286,9 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_each_drive_their_own_browser) {
   BOOST_TEST(contains(text2, "- button \"Clicked!\" [ref="));
   BOOST_TEST(contains(text2, "entered: hello"));
   BOOST_TEST(after.at("newElements").as_int64() >= 1);
-  json::object shot = json_of(http("POST", main.route("/screenshot"),
-                                   json::object{{"fullPage", false}, {"labels", false}, {"type", "png"}}));
+  json::object shot =
+      json_of(http("POST", main.route("/screenshot"),
+                   json::object{{"fullPage", false}, {"labels", false}, {"type", "png"}}));
   fs::path png(std::string(shot.at("path").as_string()));
   BOOST_TEST(png.parent_path() == main.state_dir() / "media" / "browser");
   BOOST_TEST(is_png(png));
@@ -326,9 +352,11 @@ BOOST_AUTO_TEST_CASE(profiles_created_at_run_time_and_shared_browsers_refused) {
   set_bundled(sb);
   Gateway rescue(sb, "rescue");
   rescue.start();
-  int rescue_cdp = static_cast<int>(json_of(http("GET", rescue.route("/"))).at("cdpPort").as_int64());
-  Gateway main(sb, "main", {{"browser.profiles.shared.cdpUrl",
-                             "http://127.0.0.1:" + std::to_string(rescue_cdp)}});
+  int rescue_cdp =
+      static_cast<int>(json_of(http("GET", rescue.route("/"))).at("cdpPort").as_int64());
+  Gateway main(
+      sb, "main",
+      {{"browser.profiles.shared.cdpUrl", "http://127.0.0.1:" + std::to_string(rescue_cdp)}});
   main.start();
 
   // create-profile: the registry picks a free CDP port in main's range, and it persists.
@@ -355,8 +383,8 @@ BOOST_AUTO_TEST_CASE(profiles_created_at_run_time_and_shared_browsers_refused) {
   BOOST_TEST(shared.code == 1);
   BOOST_TEST(contains(shared.err, "rescue"), shared.err);
   BOOST_TEST(contains(shared.err, "browser.profiles.shared.cdpUrl"), shared.err);
-  auto shared2 = main.cli({"create-profile", "remote2", "--cdp-url",
-                           "http://127.0.0.1:" + std::to_string(rescue_cdp)});
+  auto shared2 = main.cli(
+      {"create-profile", "remote2", "--cdp-url", "http://127.0.0.1:" + std::to_string(rescue_cdp)});
   BOOST_TEST(shared2.code == 1);
   BOOST_TEST(contains(shared2.err, "another running instance"), shared2.err);
 
@@ -395,10 +423,15 @@ BOOST_AUTO_TEST_CASE(cdp_url_profiles_attach_to_a_browser_they_did_not_start) {
   sdk::ProcessOptions po;
   po.program = "chromium";
   po.args = {"--remote-debugging-port=" + std::to_string(remote_port.base()),
-             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + ud.path().string(),
-             "--headless=new", "--no-sandbox", "--no-first-run", "about:blank"};
+             "--remote-debugging-address=127.0.0.1",
+             "--user-data-dir=" + ud.path().string(),
+             "--headless=new",
+             "--no-sandbox",
+             "--no-first-run",
+             "about:blank"};
   auto chromium = sdk::ChildProcess::start(io, po, {}, {});
-  BOOST_REQUIRE(poll_until([&] { return http_get(remote_port.base(), "/json/version").has_value(); }, 30s));
+  BOOST_REQUIRE(
+      poll_until([&] { return http_get(remote_port.base(), "/json/version").has_value(); }, 30s));
   // (Chromium builds this URL from the Host header, which the harness's GET sends without a
   // port: keep the path, name the port.)
   std::string debugger(json::parse(must_get(remote_port.base(), "/json/version").body)
@@ -408,7 +441,8 @@ BOOST_AUTO_TEST_CASE(cdp_url_profiles_attach_to_a_browser_they_did_not_start) {
                    debugger.substr(debugger.find("/devtools/"));
 
   Gateway gw(sb, "attach");
-  gw.set("browser.profiles.remote.cdpUrl", "http://127.0.0.1:" + std::to_string(remote_port.base()));
+  gw.set("browser.profiles.remote.cdpUrl",
+         "http://127.0.0.1:" + std::to_string(remote_port.base()));
   gw.set("browser.profiles.direct.cdpUrl", ws);
   gw.start();
   for (const std::string profile : {"remote", "direct"}) {
@@ -501,7 +535,8 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_clear_errors_and_the_gateway_keeps_serving) 
   };
   auto unknown = code_of("GET", "/", {{"profile", "nope"}}, nullptr);
   BOOST_TEST(unknown.first == "INVALID_REQUEST");
-  BOOST_TEST(contains(unknown.second, "Profile \"nope\" not found. Available profiles: broken, openclaw"));
+  BOOST_TEST(
+      contains(unknown.second, "Profile \"nope\" not found. Available profiles: broken, openclaw"));
   auto bad_url = code_of("POST", "/tabs/open", {}, json::object{{"url", "not a url"}});
   BOOST_TEST(bad_url.first == "INVALID_REQUEST");
   BOOST_TEST(contains(bad_url.second, "not an absolute"));
@@ -534,7 +569,8 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_clear_errors_and_the_gateway_keeps_serving) 
   json::object st = json_of(http("GET", gw.route("/")));
   int pid = static_cast<int>(st.at("pid").as_int64());
   BOOST_REQUIRE(::kill(pid, SIGKILL) == 0);
-  BOOST_TEST(poll_until([&] { return json_of(http("GET", gw.route("/"))).at("lastError").is_string(); }, 10s));
+  BOOST_TEST(poll_until(
+      [&] { return json_of(http("GET", gw.route("/"))).at("lastError").is_string(); }, 10s));
   json::object crashed = json_of(http("GET", gw.route("/")));
   BOOST_TEST(!crashed.at("running").as_bool());
   BOOST_TEST(contains(std::string(crashed.at("lastError").as_string()), "signal 9"),
@@ -565,7 +601,8 @@ BOOST_AUTO_TEST_CASE(a_call_in_flight_when_chromium_dies_fails_instead_of_hangin
     slow = http("POST", gw.route("/evaluate"),
                 json::object{{"expression", "new Promise(r => setTimeout(r, 60000))"}});
   });
-  std::this_thread::sleep_for(300ms);  // let the call reach Chromium; the assertion below waits on the reply
+  std::this_thread::sleep_for(
+      300ms);  // let the call reach Chromium; the assertion below waits on the reply
   ::kill(pid, SIGKILL);
   t.join();
   BOOST_TEST(slow->status >= 500);
@@ -574,7 +611,8 @@ BOOST_AUTO_TEST_CASE(a_call_in_flight_when_chromium_dies_fails_instead_of_hangin
 }
 
 BOOST_AUTO_TEST_CASE(playwright_connects_over_cdp_to_a_browser_we_launched) {
-  fs::path module = fs::path(OPENCLAW_SOURCE_DIR) / ".deps" / "node" / "node_modules" / "playwright-core";
+  fs::path module =
+      fs::path(OPENCLAW_SOURCE_DIR) / ".deps" / "node" / "node_modules" / "playwright-core";
   BOOST_REQUIRE_MESSAGE(fs::exists(module / "package.json"),
                         "playwright-core is not installed: run scripts/setup (npm install)");
   Sandbox sb;
@@ -585,15 +623,19 @@ BOOST_AUTO_TEST_CASE(playwright_connects_over_cdp_to_a_browser_we_launched) {
   json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
   int cdp = static_cast<int>(json_of(http("GET", gw.route("/"))).at("cdpPort").as_int64());
   fs::path script = sb.home() / "pw.js";
-  write_file(script,
-             "const { chromium } = require(" + json::serialize(json::value(module.string())) + ");\n"
-             "(async () => {\n"
-             "  const browser = await chromium.connectOverCDP('http://127.0.0.1:" + std::to_string(cdp) + "');\n"
-             "  const titles = [];\n"
-             "  for (const ctx of browser.contexts()) for (const p of ctx.pages()) titles.push(await p.title());\n"
-             "  console.log('TITLES=' + JSON.stringify(titles));\n"
-             "  await browser.close();\n"
-             "})().catch(e => { console.error(e); process.exit(1); });\n");
+  write_file(script, "const { chromium } = require(" +
+                         json::serialize(json::value(module.string())) +
+                         ");\n"
+                         "(async () => {\n"
+                         "  const browser = await chromium.connectOverCDP('http://127.0.0.1:" +
+                         std::to_string(cdp) +
+                         "');\n"
+                         "  const titles = [];\n"
+                         "  for (const ctx of browser.contexts()) for (const p of ctx.pages()) "
+                         "titles.push(await p.title());\n"
+                         "  console.log('TITLES=' + JSON.stringify(titles));\n"
+                         "  await browser.close();\n"
+                         "})().catch(e => { console.error(e); process.exit(1); });\n");
   auto node_bin = sdk::find_program("node");
   BOOST_REQUIRE_MESSAGE(node_bin.has_value(), "node is not installed: run scripts/setup");
   Child node({node_bin->string(), script.string()}, sb.env(), sb.home());
@@ -628,11 +670,17 @@ function ws(k, url, hello) {
   };
   s.onclose = () => fin(k, opened ? 'opened-then-closed' : 'refused');
 }
-ws('gateway', 'ws://127.0.0.1:)" + g + R"(/', true);
-ws('canvas', 'ws://127.0.0.1:)" + v + R"(/__openclaw__/ws', false);
-fetch('http://127.0.0.1:)" + c + R"(/profiles/create', {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'},
+ws('gateway', 'ws://127.0.0.1:)" +
+         g + R"(/', true);
+ws('canvas', 'ws://127.0.0.1:)" +
+         v + R"(/__openclaw__/ws', false);
+fetch('http://127.0.0.1:)" +
+         c +
+         R"(/profiles/create', {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'},
       body: JSON.stringify({name: 'evil', color: '#FF0000'})}).then(() => fin('csrf', 'sent'), () => fin('csrf', 'failed'));
-fetch('http://127.0.0.1:)" + g + R"(/api/status').then(r => r.text().then(t => fin('status', 'read:' + t.length)), () => fin('status', 'blocked'));
+fetch('http://127.0.0.1:)" +
+         g +
+         R"(/api/status').then(r => r.text().then(t => fin('status', 'read:' + t.length)), () => fin('status', 'blocked'));
 </script>)";
 }
 
@@ -640,7 +688,8 @@ fetch('http://127.0.0.1:)" + g + R"(/api/status').then(r => r.text().then(t => f
 std::string dump_dom(const TempDir& dir, const std::string& url) {
   auto dom_file = dir.path() / "dom.html";
   std::string cmd =
-      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
       (dir.path() / "chrome").string() + " --virtual-time-budget=8000 --dump-dom '" + url + "' > " +
       dom_file.string() + " 2>/dev/null";
@@ -670,7 +719,8 @@ int raw_status(int port, const std::string& request) {
 
 BOOST_AUTO_TEST_SUITE(browser_origin_checks)
 
-BOOST_AUTO_TEST_CASE(a_page_on_another_origin_is_refused_on_every_port_while_the_clis_keep_working) {
+BOOST_AUTO_TEST_CASE(
+    a_page_on_another_origin_is_refused_on_every_port_while_the_clis_keep_working) {
   Sandbox sb;
   set_bundled(sb);
   Gateway gw(sb, "web");  // no token: only the Origin and Host checks stand between
@@ -692,21 +742,27 @@ BOOST_AUTO_TEST_CASE(a_page_on_another_origin_is_refused_on_every_port_while_the
   // DNS rebinding: a name that is not this machine's is refused on the gateway, the browser
   // control port and the canvas; a loopback Host passes.
   for (int port : {gw.block.base(), gw.control(), canvas}) {
-    BOOST_TEST(raw_status(port, "GET / HTTP/1.1\r\nHost: rebind.example:" + std::to_string(port) + "\r\n\r\n") == 421, port);
+    BOOST_TEST(raw_status(port, "GET / HTTP/1.1\r\nHost: rebind.example:" + std::to_string(port) +
+                                    "\r\n\r\n") == 421,
+               port);
     BOOST_TEST(raw_status(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                                    "\r\nOrigin: http://evil.example\r\n\r\n") == 403, port);
+                                    "\r\nOrigin: http://evil.example\r\n\r\n") == 403,
+               port);
   }
-  BOOST_TEST(raw_status(gw.block.base(), "GET /health HTTP/1.1\r\nHost: localhost:" + std::to_string(gw.block.base()) +
-                                             "\r\n\r\n") == 200);
+  BOOST_TEST(raw_status(gw.block.base(), "GET /health HTTP/1.1\r\nHost: localhost:" +
+                                             std::to_string(gw.block.base()) + "\r\n\r\n") == 200);
   // A text/plain POST without an Origin (no browser sent it) is still not a state change.
-  BOOST_TEST(raw_status(gw.control(), "POST /profiles/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
-                                      "Content-Length: 15\r\n\r\n{\"name\":\"evil\"}") == 415);
+  BOOST_TEST(
+      raw_status(gw.control(),
+                 "POST /profiles/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                 "Content-Length: 15\r\n\r\n{\"name\":\"evil\"}") == 415);
   // Our CLI (no Origin) still drives it.
   BOOST_TEST(gw.cli({"status"}).code == 0);
 
   // An origin the owner allows (OpenClaw's gateway.controlUi.allowedOrigins) gets in.
   gw.gw->stop(SIGTERM);
-  gw.set("gateway.controlUi.allowedOrigins", "[\"" + evil.url().substr(0, evil.url().size() - 1) + "\"]");
+  gw.set("gateway.controlUi.allowedOrigins",
+         "[\"" + evil.url().substr(0, evil.url().size() - 1) + "\"]");
   gw.start();
   TempDir dir2;
   std::string allowed = dump_dom(dir2, evil.url());

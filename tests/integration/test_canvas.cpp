@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_serve_their_own_roots) {
   auto html = raw(main.canvas(), "GET", "/__openclaw__/canvas/");
   BOOST_TEST(html.status == 200);
   BOOST_TEST(contains(html.body, "/__openclaw__/ws"));
-  BOOST_TEST(contains(raw(main.block.base(), "GET", "/__openclaw__/canvas/").body, "/__openclaw__/ws"));
+  BOOST_TEST(
+      contains(raw(main.block.base(), "GET", "/__openclaw__/canvas/").body, "/__openclaw__/ws"));
   {
     boost::asio::io_context io;
     int told = 0, opened = 0;
@@ -176,7 +177,8 @@ BOOST_AUTO_TEST_CASE(main_and_rescue_serve_their_own_roots) {
     auto until = std::chrono::steady_clock::now() + 10s;
     while (opened < 2 && std::chrono::steady_clock::now() < until) io.run_for(10ms);
     BOOST_REQUIRE_EQUAL(opened, 2);
-    BOOST_REQUIRE(poll_until([&] { return main.call("canvas.status").at("pagesConnected").as_int64() == 2; }, 10s));
+    BOOST_REQUIRE(poll_until(
+        [&] { return main.call("canvas.status").at("pagesConnected").as_int64() == 2; }, 10s));
     // Reloads for the files written above may still be on their way: let them land, then count.
     io.run_for(300ms);
     told = 0;
@@ -240,7 +242,8 @@ BOOST_AUTO_TEST_CASE(static_semantics_and_path_safety) {
       BOOST_TEST(full.status == 200);
       BOOST_TEST(full.body == data);
       BOOST_TEST(full.header("Content-Type") == "application/octet-stream");
-      BOOST_TEST(raw(port, "GET", m + "/style.css").header("Content-Type") == "text/css; charset=utf-8");
+      BOOST_TEST(raw(port, "GET", m + "/style.css").header("Content-Type") ==
+                 "text/css; charset=utf-8");
       std::string etag = full.header("ETag");
       BOOST_TEST(!etag.empty());
       BOOST_TEST(!full.header("Last-Modified").empty());
@@ -251,7 +254,8 @@ BOOST_AUTO_TEST_CASE(static_semantics_and_path_safety) {
       BOOST_TEST(range.status == 206);
       BOOST_TEST(range.body == data.substr(100, 100));
       BOOST_TEST(range.header("Content-Range") == "bytes 100-199/5000");
-      BOOST_TEST(raw(port, "GET", m + "/media.bin", {"Range: bytes=-10"}).body == data.substr(4990));
+      BOOST_TEST(raw(port, "GET", m + "/media.bin", {"Range: bytes=-10"}).body ==
+                 data.substr(4990));
       auto past = raw(port, "GET", m + "/media.bin", {"Range: bytes=9000-"});
       BOOST_TEST(past.status == 416);
       BOOST_TEST(past.header("Content-Range") == "bytes */5000");
@@ -271,7 +275,8 @@ BOOST_AUTO_TEST_CASE(static_semantics_and_path_safety) {
             "/%252e%252e/%252e%252e/etc/passwd", "/..%5c..%5cetc/passwd", "/..\\..\\etc\\passwd",
             "/media.bin%00.txt", "/link.txt", "/sub/../../secret.txt"}) {
         auto r = raw(port, "GET", m + evil);
-        BOOST_TEST((r.status == 403 || r.status == 404 || r.status == 400), evil << " -> " << r.status);
+        BOOST_TEST((r.status == 403 || r.status == 404 || r.status == 400),
+                   evil << " -> " << r.status);
         BOOST_TEST(!contains(r.body, "secret"), evil);
         BOOST_TEST(!contains(r.body, "root:"), evil);
       }
@@ -281,7 +286,8 @@ BOOST_AUTO_TEST_CASE(static_semantics_and_path_safety) {
 
 // A FIFO opened for reading waits for a writer; on the one I/O thread that wait stopped every
 // answer, health included. Each of these is refused at once and the gateway keeps answering.
-BOOST_AUTO_TEST_CASE(a_fifo_a_socket_or_a_device_in_the_root_is_refused_and_health_keeps_answering) {
+BOOST_AUTO_TEST_CASE(
+    a_fifo_a_socket_or_a_device_in_the_root_is_refused_and_health_keeps_answering) {
   Sandbox sb;
   set_bundled(sb);
   Gateway gw(sb, "special");
@@ -309,8 +315,10 @@ BOOST_AUTO_TEST_CASE(a_fifo_a_socket_or_a_device_in_the_root_is_refused_and_heal
       }
     }
   }
-  BOOST_TEST(poll_until([&] { return contains(gw.gw->err(), "canvas: refused /pipe.html: is a FIFO"); }, 5s),
-             gw.gw->err());
+  BOOST_TEST(
+      poll_until([&] { return contains(gw.gw->err(), "canvas: refused /pipe.html: is a FIFO"); },
+                 5s),
+      gw.gw->err());
   ::close(unix_socket);
 }
 
@@ -339,12 +347,14 @@ BOOST_AUTO_TEST_CASE(a_200_mb_file_streams_with_flat_memory) {
   {
     std::ofstream out(gw.root() / "big.bin", std::ios::binary);
     std::string chunk(1 << 20, 'z');
-    for (int i = 0; i < 200; ++i) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    for (int i = 0; i < 200; ++i)
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
   }
   long before = rss_kb(gw.gw->pid());
   int fd = connect_to(gw.canvas());
   BOOST_REQUIRE(fd >= 0);
-  std::string req = "GET /__openclaw__/canvas/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "GET /__openclaw__/canvas/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   BOOST_REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
   std::uint64_t got = 0;
   long peak = before;
@@ -388,7 +398,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_live_reload_sockets_are_all_told) {
   while (opened < kClients && std::chrono::steady_clock::now() < until) io.run_for(10ms);
   BOOST_REQUIRE_EQUAL(opened, kClients);
   // The plugin counts them once the upgrade is through.
-  BOOST_REQUIRE(poll_until([&] { return gw.call("canvas.status").at("pagesConnected").as_int64() == kClients; }, 10s));
+  BOOST_REQUIRE(poll_until(
+      [&] { return gw.call("canvas.status").at("pagesConnected").as_int64() == kClients; }, 10s));
   write_file(gw.root() / "index.html", "<p>changed</p>");
   until = std::chrono::steady_clock::now() + 30s;
   while (told < kClients && std::chrono::steady_clock::now() < until) io.run_for(10ms);
@@ -414,20 +425,27 @@ BOOST_AUTO_TEST_CASE(a_real_browser_page_reloads_by_itself) {
   gw.set("browser.ssrfPolicy.allowedHostnames", "[\"127.0.0.1\"]");
   gw.start();
   write_file(gw.root() / "page.html", "<html><body><h1>first version</h1></body></html>");
-  auto browser = [&](const std::string& method, const std::string& path, json::value body = nullptr) {
+  auto browser = [&](const std::string& method, const std::string& path,
+                     json::value body = nullptr) {
     json::object params{{"method", method}, {"path", path}, {"timeoutMs", 30000}};
     if (!body.is_null()) params["body"] = body;
     return gw.call("browser.request", params);
   };
-  std::string url = "http://127.0.0.1:" + std::to_string(gw.canvas()) + "/__openclaw__/canvas/page.html";
+  std::string url =
+      "http://127.0.0.1:" + std::to_string(gw.canvas()) + "/__openclaw__/canvas/page.html";
   browser("POST", "/tabs/open", json::object{{"url", url}});
-  BOOST_TEST(contains(std::string(browser("GET", "/snapshot").at("snapshot").as_string()), "first version"));
+  BOOST_TEST(contains(std::string(browser("GET", "/snapshot").at("snapshot").as_string()),
+                      "first version"));
   // The page's live-reload socket is connected before the change.
-  BOOST_REQUIRE(poll_until([&] { return gw.call("canvas.status").at("pagesConnected").as_int64() >= 1; }, 10s));
+  BOOST_REQUIRE(poll_until(
+      [&] { return gw.call("canvas.status").at("pagesConnected").as_int64() >= 1; }, 10s));
   write_file(gw.root() / "page.html", "<html><body><h1>second version</h1></body></html>");
-  BOOST_TEST(poll_until([&] {
-    return contains(std::string(browser("GET", "/snapshot").at("snapshot").as_string()), "second version");
-  }, 10s));
+  BOOST_TEST(poll_until(
+      [&] {
+        return contains(std::string(browser("GET", "/snapshot").at("snapshot").as_string()),
+                        "second version");
+      },
+      10s));
   browser("POST", "/stop");
 }
 

@@ -41,26 +41,32 @@ struct IrcServer {
   fs::path ca() const { return dir.path() / "ca.pem"; }
 
   explicit IrcServer(const std::string& password = "", bool tls = false) {
-    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/ngircd"), "ngircd is not installed: run scripts/setup");
+    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/ngircd"),
+                          "ngircd is not installed: run scripts/setup");
     std::string d = dir.path().string();
-    std::string conf = "[Global]\nName = irc.test.local\nInfo = openclaw-host test server\n"
-                       "Listen = 127.0.0.1\nPorts = " + std::to_string(port()) + "\nMotdPhrase = hello\n";
+    std::string conf =
+        "[Global]\nName = irc.test.local\nInfo = openclaw-host test server\n"
+        "Listen = 127.0.0.1\nPorts = " +
+        std::to_string(port()) + "\nMotdPhrase = hello\n";
     if (!password.empty()) conf += "Password = " + password + "\n";
-    conf += "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 120\n"
-            "[Options]\nPAM = no\nIdent = no\nDNS = no\n";
+    conf +=
+        "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 120\n"
+        "[Options]\nPAM = no\nIdent = no\nDNS = no\n";
     if (tls) {
       make_certificates();
-      conf += "[SSL]\nCertFile = " + d + "/srv.pem\nKeyFile = " + d + "/srv.key\nPorts = " +
-              std::to_string(tls_port()) + "\n";
+      conf += "[SSL]\nCertFile = " + d + "/srv.pem\nKeyFile = " + d +
+              "/srv.key\nPorts = " + std::to_string(tls_port()) + "\n";
     }
     write_file(dir.path() / "ngircd.conf", conf);
     // ngircd drops root to "nobody": what it reads must be readable by it.
     fs::permissions(dir.path(), fs::perms(0755));
-    for (const auto& e : fs::directory_iterator(dir.path())) fs::permissions(e.path(), fs::perms(0644));
+    for (const auto& e : fs::directory_iterator(dir.path()))
+      fs::permissions(e.path(), fs::perms(0644));
     proc = std::make_unique<Child>(
         std::vector<std::string>{"/usr/sbin/ngircd", "-n", "-f", d + "/ngircd.conf"},
         std::map<std::string, std::string>{}, dir.path());
-    BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(port()); }, 10s), proc->out() + proc->err());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(port()); }, 10s),
+                          proc->out() + proc->err());
     if (tls) BOOST_REQUIRE(poll_until([&] { return port_accepts(tls_port()); }, 10s));
   }
   ~IrcServer() {
@@ -78,14 +84,17 @@ struct IrcServer {
   void make_certificates() {
     std::string d = dir.path().string();
     auto ca = [&](const std::string& name) {
-      return "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
-             ".key -out " + name + ".pem -days 2 -subj '/CN=" + name + " test CA' 2>/dev/null";
+      return "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
+             name + ".key -out " + name + ".pem -days 2 -subj '/CN=" + name +
+             " test CA' 2>/dev/null";
     };
-    std::string cmd = "cd " + d + " && " + ca("ca") + " && " + ca("otherca") +
-                      " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key"
-                      " -out srv.csr -subj '/CN=localhost' 2>/dev/null && printf 'subjectAltName=DNS:localhost\\n' > ext"
-                      " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem"
-                      " -days 2 -extfile ext 2>/dev/null";
+    std::string cmd =
+        "cd " + d + " && " + ca("ca") + " && " + ca("otherca") +
+        " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key"
+        " -out srv.csr -subj '/CN=localhost' 2>/dev/null && printf "
+        "'subjectAltName=DNS:localhost\\n' > ext"
+        " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem"
+        " -days 2 -extfile ext 2>/dev/null";
     BOOST_REQUIRE_EQUAL(std::system(cmd.c_str()), 0);
   }
 };
@@ -105,7 +114,8 @@ class IrcUser {
     if (!password.empty()) send("PASS " + password);
     send("NICK " + nick);
     send("USER " + nick + " 0 * :Test user");
-    BOOST_REQUIRE_MESSAGE(!wait_for(" 001 ", 10s).empty(), "IRC registration of " + nick + " failed");
+    BOOST_REQUIRE_MESSAGE(!wait_for(" 001 ", 10s).empty(),
+                          "IRC registration of " + nick + " failed");
   }
   ~IrcUser() { ::close(fd_); }
   void send(const std::string& line) {
@@ -118,16 +128,18 @@ class IrcUser {
   std::string wait_for(const std::string& needle, std::chrono::milliseconds deadline = 15s,
                        const std::string& also = "") {
     std::string found;
-    poll_until([&] {
-      pump();
-      for (std::size_t i = mark_; i < lines_.size(); ++i) {
-        if (contains(lines_[i], needle) && contains(lines_[i], also)) {
-          found = lines_[i];
-          return true;
-        }
-      }
-      return false;
-    }, deadline);
+    poll_until(
+        [&] {
+          pump();
+          for (std::size_t i = mark_; i < lines_.size(); ++i) {
+            if (contains(lines_[i], needle) && contains(lines_[i], also)) {
+              found = lines_[i];
+              return true;
+            }
+          }
+          return false;
+        },
+        deadline);
     return found;
   }
   /// Lines from `from` (a nick) to us, from the mark on.
@@ -135,7 +147,8 @@ class IrcUser {
     pump();
     std::vector<std::string> out;
     for (std::size_t i = mark_; i < lines_.size(); ++i) {
-      if (lines_[i].rfind(":" + from + "!", 0) == 0 && contains(lines_[i], " PRIVMSG " + nick_ + " :")) {
+      if (lines_[i].rfind(":" + from + "!", 0) == 0 &&
+          contains(lines_[i], " PRIVMSG " + nick_ + " :")) {
         out.push_back(lines_[i]);
       }
     }
@@ -183,7 +196,9 @@ class IrcUser {
 };
 
 // A copy of the bundled channel plugins a test needs, as a plugins folder of its own.
-fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) { return bundle_plugins(sb, ids); }
+fs::path channel_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
+  return bundle_plugins(sb, ids);
+}
 
 // Writes `root` as the config of `profile` (state dir 0700, file 0600); returns the file.
 fs::path write_profile_config(Sandbox& sb, const std::string& profile, const json::object& root) {
@@ -201,21 +216,24 @@ struct Bot {
   PortBlock block{130};
   std::unique_ptr<Child> gw;
   Bot(Sandbox& s, std::string name, const json::object& irc) : sb(s), profile(std::move(name)) {
-    write_profile_config(sb, profile, json::object{{"gateway", json::object{{"port", block.base()}}},
-                                                   {"channels", json::object{{"irc", irc}}}});
+    write_profile_config(sb, profile,
+                         json::object{{"gateway", json::object{{"port", block.base()}}},
+                                      {"channels", json::object{{"irc", irc}}}});
   }
   ~Bot() {
     if (gw && gw->running()) gw->stop(SIGTERM, 20s);
   }
   void start() {
-    gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+    gw = sb.spawn({"--profile", profile, "gateway"},
+                  {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
     BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   }
   bool registered() {
     return poll_until([&] { return contains(gw->err(), "irc: registered as"); }, 15s);
   }
   std::string logs() {
-    return gw->err() + gw->out() + read_file(sb.home() / (".openclaw-" + profile) / "logs" / "gateway.log");
+    return gw->err() + gw->out() +
+           read_file(sb.home() / (".openclaw-" + profile) / "logs" / "gateway.log");
   }
   Result cli(std::vector<std::string> args) {
     args.insert(args.begin(), {"--profile", profile});
@@ -224,9 +242,12 @@ struct Bot {
 };
 
 json::object irc_config(int port, const std::string& nick) {
-  return json::object{{"host", "127.0.0.1"},      {"port", port},
-                      {"tls", false},             {"nick", nick},
-                      {"channels", json::array{"#ops"}}, {"allowFrom", json::array{"owner!*@*"}}};
+  return json::object{{"host", "127.0.0.1"},
+                      {"port", port},
+                      {"tls", false},
+                      {"nick", nick},
+                      {"channels", json::array{"#ops"}},
+                      {"allowFrom", json::array{"owner!*@*"}}};
 }
 
 }  // namespace
@@ -311,7 +332,8 @@ BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
   // were decided too.
   BOOST_TEST(contains(owner.ask("rescuebot", "/status", "rescue: "), "rescue: running"));
   BOOST_TEST(stranger.privmsgs_from("rescuebot").empty());
-  BOOST_TEST(poll_until([&] { return contains(bot.logs(), "not answered: sender not in allowFrom"); }, 5s));
+  BOOST_TEST(poll_until(
+      [&] { return contains(bot.logs(), "not answered: sender not in allowFrom"); }, 5s));
 
   // With dmPolicy "pairing" the stranger gets a code; the owner approves it from the CLI.
   BOOST_REQUIRE(bot.gw->stop(SIGTERM).has_value());
@@ -340,8 +362,10 @@ BOOST_AUTO_TEST_CASE(a_message_accepted_before_a_crash_is_answered_once_after_re
   // accepted and queued, and its answer cannot come before the gateway is killed.
   fs::path hold = sb.home() / "hold", called = sb.home() / "called";
   fs::path fake = sb.home() / "fake-systemctl";
-  write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + called.string() + "'\ncase \"$*\" in *restart*)\n"
-                   "  while [ -e '" + hold.string() + "' ]; do sleep 0.05; done;;\nesac\nexit 0\n");
+  write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + called.string() +
+                       "'\ncase \"$*\" in *restart*)\n"
+                       "  while [ -e '" +
+                       hold.string() + "' ]; do sleep 0.05; done;;\nesac\nexit 0\n");
   fs::permissions(fake, fs::perms(0755));
   sb.env()["OPENCLAW_SYSTEMCTL"] = fake.string();
   sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
@@ -385,7 +409,8 @@ BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
   IrcServer server;
   Sandbox sb;
   channel_plugins(sb, {"irc", "commands"});
-  Bot first(sb, "one", irc_config(server.port(), "dupbot")), second(sb, "two", irc_config(server.port(), "dupbot"));
+  Bot first(sb, "one", irc_config(server.port(), "dupbot")),
+      second(sb, "two", irc_config(server.port(), "dupbot"));
   first.start();
   BOOST_REQUIRE(first.registered());
   second.start();
@@ -403,11 +428,19 @@ BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
   auto down = first.cli({"channels", "status", "--probe"});
   BOOST_TEST(down.code == 1);
   server.restart();
-  BOOST_REQUIRE_MESSAGE(poll_until([&] {
-    auto log = first.logs();
-    return log.find("registered as", log.find("reconnecting in")) != std::string::npos;
-  }, 20s), first.logs());
-  BOOST_TEST(poll_until([&] { return first.cli({"channels", "status", "--probe"}).code == 0; }, 10s));
+  BOOST_REQUIRE_MESSAGE(poll_until(
+                            [&] {
+                              auto log = first.logs();
+                              return log.find("registered as", log.find("reconnecting in")) !=
+                                     std::string::npos;
+                            },
+                            20s),
+                        first.logs());
+  BOOST_TEST(poll_until(
+      [&] {
+        return first.cli({"channels", "status", "--probe"}).code == 0;
+      },
+      10s));
   IrcUser owner(server.port(), "owner");
   BOOST_TEST(contains(owner.ask("dupbot", "/status", "one: "), "one: running"));
 }
@@ -432,7 +465,8 @@ BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {
   bad_irc["caFile"] = (server.dir.path() / "otherca.pem").string();
   Bot bad(sb, "bad", bad_irc);
   bad.start();
-  BOOST_TEST(poll_until([&] { return contains(bad.logs(), "TLS handshake with localhost:"); }, 15s), bad.logs());
+  BOOST_TEST(poll_until([&] { return contains(bad.logs(), "TLS handshake with localhost:"); }, 15s),
+             bad.logs());
   BOOST_TEST(contains(bad.logs(), "certificate verify failed"), bad.logs());
   BOOST_TEST(!contains(bad.logs(), "registered as"));
   auto st = bad.cli({"channels", "status", "--probe"});
@@ -453,19 +487,24 @@ BOOST_AUTO_TEST_CASE(a_20kb_text_is_sent_whole_and_the_cli_waits_for_every_paced
   owner.mark();
   std::string text;
   int words = 0;
-  for (; text.size() < 20000; ++words) text += "w" + std::to_string(words) + "w " + std::string(90, 'x') + " ";
+  for (; text.size() < 20000; ++words)
+    text += "w" + std::to_string(words) + "w " + std::string(90, 'x') + " ";
   auto t0 = std::chrono::steady_clock::now();
   auto r = bot.cli({"message", "send", "--channel", "irc", "--target", "owner", "--message", text});
   auto took = std::chrono::steady_clock::now() - t0;
   BOOST_TEST(r.code == 0, r.err);
   BOOST_TEST(contains(r.out, "Sent to owner on irc"), r.out);
-  BOOST_TEST_MESSAGE("20 KB sent in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  BOOST_TEST_MESSAGE("20 KB sent in "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                     << " ms");
   // Every word arrives, once.
   std::string last = "w" + std::to_string(words - 1) + "w";
-  BOOST_TEST(poll_until([&] {
-    auto ls = owner.privmsgs_from("longbot");
-    return !ls.empty() && contains(ls.back(), last);
-  }, 30s));
+  BOOST_TEST(poll_until(
+      [&] {
+        auto ls = owner.privmsgs_from("longbot");
+        return !ls.empty() && contains(ls.back(), last);
+      },
+      30s));
   auto lines = owner.privmsgs_from("longbot");
   BOOST_TEST(lines.size() >= 40u);
   std::string got;
@@ -507,7 +546,8 @@ BOOST_AUTO_TEST_CASE(an_unsolicited_sasl_exchange_gets_no_credentials) {
       got.append(buf, static_cast<size_t>(n));
       if (!greeted && contains(got, "USER ")) {
         greeted = true;
-        std::string evil = ":srv CAP * ACK :sasl\r\n:srv AUTHENTICATE +\r\n:srv 001 bot :welcome\r\n";
+        std::string evil =
+            ":srv CAP * ACK :sasl\r\n:srv AUTHENTICATE +\r\n:srv 001 bot :welcome\r\n";
         ::send(fd, evil.data(), evil.size(), MSG_NOSIGNAL);
       }
       if (contains(got, "JOIN ")) joined = true;  // the bot went on after the server's lines
@@ -548,18 +588,18 @@ struct ReplySink {
   std::vector<openclaw::sdk::HttpResponder> held;  // on the sink's thread only
   explicit ReplySink(bool hold_answers = false) : hold(hold_answers) {
     server = std::make_unique<openclaw::sdk::HttpServer>(
-        io, openclaw::sdk::AsyncHttpHandler([this](const openclaw::sdk::HttpRequest& r,
-                                                   openclaw::sdk::HttpResponder respond) {
-          {
-            std::lock_guard lock(mu);
-            got.push_back(r);
-          }
-          if (hold) {
-            held.push_back(std::move(respond));
-          } else {
-            respond.send(openclaw::sdk::HttpResponse::text(200, "{}", "application/json"));
-          }
-        }));
+        io, openclaw::sdk::AsyncHttpHandler(
+                [this](const openclaw::sdk::HttpRequest& r, openclaw::sdk::HttpResponder respond) {
+                  {
+                    std::lock_guard lock(mu);
+                    got.push_back(r);
+                  }
+                  if (hold) {
+                    held.push_back(std::move(respond));
+                  } else {
+                    respond.send(openclaw::sdk::HttpResponse::text(200, "{}", "application/json"));
+                  }
+                }));
     server->listen("127.0.0.1", block.base());
     thread = std::thread([this] {
       auto guard = boost::asio::make_work_guard(io);
@@ -582,7 +622,9 @@ struct ReplySink {
       held.clear();
     });
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(block.base()) + "/replies"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(block.base()) + "/replies";
+  }
   std::vector<openclaw::sdk::HttpRequest> requests() {
     std::lock_guard lock(mu);
     return got;
@@ -595,7 +637,8 @@ struct Post {
 };
 
 Post post(int port, const std::string& path, const std::string& body,
-          std::vector<std::pair<std::string, std::string>> headers, const std::string& method = "POST") {
+          std::vector<std::pair<std::string, std::string>> headers,
+          const std::string& method = "POST") {
   boost::asio::io_context io;
   openclaw::sdk::HttpClientRequest r;
   r.method = method;
@@ -604,35 +647,45 @@ Post post(int port, const std::string& path, const std::string& body,
   r.headers = std::move(headers);
   r.timeout = 10s;
   std::optional<openclaw::sdk::HttpClientResponse> res;
-  openclaw::sdk::http_request(io, r, [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
-  BOOST_REQUIRE(run_until(io, [&] { return res.has_value(); }, 15s));
+  openclaw::sdk::http_request(io, r,
+                              [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
+  BOOST_REQUIRE(run_until(
+      io, [&] { return res.has_value(); }, 15s));
   BOOST_REQUIRE_MESSAGE(res->error.empty(), res->error);
   return Post{res->status, res->body};
 }
 
-std::vector<std::pair<std::string, std::string>> signed_headers(const std::string& secret, const std::string& body,
+std::vector<std::pair<std::string, std::string>> signed_headers(const std::string& secret,
+                                                                const std::string& body,
                                                                 std::int64_t ts) {
   std::string t = std::to_string(ts);
-  return {{"X-OpenClaw-Timestamp", t},
-          {"X-OpenClaw-Signature", "sha256=" + openclaw::sdk::hmac_sha256_hex(secret, t + "." + body)}};
+  return {
+      {"X-OpenClaw-Timestamp", t},
+      {"X-OpenClaw-Signature", "sha256=" + openclaw::sdk::hmac_sha256_hex(secret, t + "." + body)}};
 }
 
 std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 const std::string kWebhookSecret = "webhook-secret-0123456789abcdef";
 
-// A gateway of `profile` with the webhook (replies to `sink`, senders ops-*) and the commands plugin.
-std::unique_ptr<Child> start_webhook_gateway(Sandbox& sb, const PortBlock& block, const std::string& profile,
-                                             const ReplySink& sink, json::object extra = {}) {
+// A gateway of `profile` with the webhook (replies to `sink`, senders ops-*) and the commands
+// plugin.
+std::unique_ptr<Child> start_webhook_gateway(Sandbox& sb, const PortBlock& block,
+                                             const std::string& profile, const ReplySink& sink,
+                                             json::object extra = {}) {
   channel_plugins(sb, {"webhook", "commands"});
-  json::object hook{{"secret", kWebhookSecret}, {"replyUrl", sink.url()}, {"allowFrom", json::array{"ops-*"}}};
+  json::object hook{
+      {"secret", kWebhookSecret}, {"replyUrl", sink.url()}, {"allowFrom", json::array{"ops-*"}}};
   for (auto& [k, v] : extra) hook[k] = v;
   json::object root{{"gateway", json::object{{"port", block.base()}}},
                     {"channels", json::object{{"webhook", std::move(hook)}}}};
   write_profile_config(sb, profile, root);
-  auto gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  auto gw = sb.spawn({"--profile", profile, "gateway"},
+                     {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   return gw;
 }
@@ -674,24 +727,34 @@ BOOST_AUTO_TEST_CASE(signed_requests_are_answered_and_bad_ones_refused_with_the_
   auto bad = post(port, "/hooks/ops", body, wrong);
   BOOST_TEST(bad.status == 401);
   BOOST_TEST(contains(bad.body, "bad signature"));
-  auto stale = post(port, "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now() - 3600));
+  auto stale =
+      post(port, "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now() - 3600));
   BOOST_TEST(stale.status == 401);
   BOOST_TEST(contains(stale.body, "stale timestamp"));
   BOOST_TEST(post(port, "/hooks/ops", body, {}).status == 401);
   std::string big = R"({"id":"m2","from":"ops-a","text":")" + std::string(5000, 'x') + "\"}";
-  BOOST_TEST(post(port, "/hooks/ops", big, signed_headers(kWebhookSecret, big, unix_now())).status == 413);
+  BOOST_TEST(
+      post(port, "/hooks/ops", big, signed_headers(kWebhookSecret, big, unix_now())).status == 413);
   std::string junk = "{not json";
-  BOOST_TEST(post(port, "/hooks/ops", junk, signed_headers(kWebhookSecret, junk, unix_now())).status == 400);
+  BOOST_TEST(
+      post(port, "/hooks/ops", junk, signed_headers(kWebhookSecret, junk, unix_now())).status ==
+      400);
   std::string notext = R"({"id":"m3","from":"ops-a"})";
-  BOOST_TEST(post(port, "/hooks/ops", notext, signed_headers(kWebhookSecret, notext, unix_now())).status == 400);
+  BOOST_TEST(
+      post(port, "/hooks/ops", notext, signed_headers(kWebhookSecret, notext, unix_now())).status ==
+      400);
   BOOST_TEST(post(port, "/hooks/ops", "", {}, "GET").status == 405);
 
   // A sender outside allowFrom is queued (202) but never answered.
   std::size_t before = sink.requests().size();
   std::string stranger = R"({"id":"m4","from":"mallory","text":"/logs hook"})";
-  BOOST_TEST(post(port, "/hooks/ops", stranger, signed_headers(kWebhookSecret, stranger, unix_now())).status == 202);
+  BOOST_TEST(
+      post(port, "/hooks/ops", stranger, signed_headers(kWebhookSecret, stranger, unix_now()))
+          .status == 202);
   std::string later = R"({"id":"m5","from":"ops-alice","text":"/help"})";
-  BOOST_TEST(post(port, "/hooks/ops", later, signed_headers(kWebhookSecret, later, unix_now())).status == 202);
+  BOOST_TEST(
+      post(port, "/hooks/ops", later, signed_headers(kWebhookSecret, later, unix_now())).status ==
+      202);
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == before + 1; }, 10s));
   BOOST_TEST(contains(sink.requests().back().body, "Commands:"));
   BOOST_TEST(!contains(gw->err(), kWebhookSecret));
@@ -704,7 +767,8 @@ BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_sender
   PortBlock block{130};
   auto gw = start_webhook_gateway(sb, block, "order", sink);
   auto send = [&](const std::string& body) {
-    auto r = post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
+    auto r =
+        post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
     BOOST_TEST(r.status == 202, r.body);
   };
   send(R"({"id":"o1","from":"ops-a","text":"/help"})");
@@ -716,7 +780,11 @@ BOOST_AUTO_TEST_CASE(replies_to_different_senders_go_out_together_and_one_sender
   // ...and once all three messages are handled (their replies queued), ops-a's second reply is
   // still waiting for its first.
   BOOST_REQUIRE(poll_until(
-      [&] { return contains(sb.run({"--profile", "order", "channels", "status", "--json"}).out, "\"answering\":3"); }, 10s));
+      [&] {
+        return contains(sb.run({"--profile", "order", "channels", "status", "--json"}).out,
+                        "\"answering\":3");
+      },
+      10s));
   BOOST_TEST(sink.requests().size() == 2u);
   sink.release();
   BOOST_REQUIRE(poll_until([&] { return sink.requests().size() == 3u; }, 10s));
@@ -752,8 +820,12 @@ int try_post(int port, const std::string& body) {
   r.headers = signed_headers(kWebhookSecret, body, unix_now());
   r.timeout = 10s;
   std::optional<openclaw::sdk::HttpClientResponse> res;
-  openclaw::sdk::http_request(io, r, [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
-  if (!run_until(io, [&] { return res.has_value(); }, 15s) || !res->error.empty()) return 0;
+  openclaw::sdk::http_request(io, r,
+                              [&](openclaw::sdk::HttpClientResponse x) { res = std::move(x); });
+  if (!run_until(
+          io, [&] { return res.has_value(); }, 15s) ||
+      !res->error.empty())
+    return 0;
   return res->status;
 }
 
@@ -771,11 +843,15 @@ struct Deliveries {
       BOOST_TEST(std::string(body.at("id").as_string()) == key->second);
     }
   }
-  bool answered(const std::string& id) const { return times.count("webhook/ops/" + id + "#0.0") > 0; }
+  bool answered(const std::string& id) const {
+    return times.count("webhook/ops/" + id + "#0.0") > 0;
+  }
 };
 
-std::unique_ptr<Child> restart_gateway(Sandbox& sb, const PortBlock& block, const std::string& profile) {
-  auto gw = sb.spawn({"--profile", profile, "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+std::unique_ptr<Child> restart_gateway(Sandbox& sb, const PortBlock& block,
+                                       const std::string& profile) {
+  auto gw = sb.spawn({"--profile", profile, "gateway"},
+                     {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   return gw;
 }
@@ -823,17 +899,24 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_message_is_answered_across_kill_9_rounds
   }
   // Every 202 is answered; a message answered twice was in flight at a kill, and the second
   // delivery says so (same idempotency key, marked as a redelivery).
-  BOOST_REQUIRE_MESSAGE(poll_until([&] {
-    Deliveries d(sink.requests());
-    return std::all_of(acked.begin(), acked.end(), [&](const std::string& id) { return d.answered(id); });
-  }, 60s), "not every acknowledged message was answered");
+  BOOST_REQUIRE_MESSAGE(poll_until(
+                            [&] {
+                              Deliveries d(sink.requests());
+                              return std::all_of(
+                                  acked.begin(), acked.end(),
+                                  [&](const std::string& id) { return d.answered(id); });
+                            },
+                            60s),
+                        "not every acknowledged message was answered");
   Deliveries d(sink.requests());
   int duplicated = 0;
   for (const auto& [key, n] : d.times) {
     if (n > 1) ++duplicated;
-    BOOST_TEST(d.unmarked[key] <= 1, key << " delivered " << n << " times, " << d.unmarked[key] << " unmarked");
+    BOOST_TEST(d.unmarked[key] <= 1,
+               key << " delivered " << n << " times, " << d.unmarked[key] << " unmarked");
   }
-  BOOST_TEST_MESSAGE("acknowledged " << acked.size() << ", answered all, duplicated " << duplicated);
+  BOOST_TEST_MESSAGE("acknowledged " << acked.size() << ", answered all, duplicated "
+                                     << duplicated);
   // At most the replies in flight at each kill (8 at once per round, plus those whose
   // acknowledgement was not written yet) come twice.
   BOOST_TEST(duplicated <= kRounds * 16);
@@ -868,12 +951,21 @@ BOOST_AUTO_TEST_CASE(a_reply_sink_that_never_answers_loses_nothing_and_sigterm_d
   root["channels"].as_object()["webhook"].as_object()["replyUrl"] = sink.url();
   write_file(cfg, json::serialize(root));
   auto gw = restart_gateway(sb, block, "deaf");
-  BOOST_REQUIRE_MESSAGE(poll_until([&] {
-    Deliveries d(sink.requests());
-    return std::all_of(acked.begin(), acked.end(), [&](const std::string& id) { return d.answered(id); });
-  }, 30s), gw->err());
+  BOOST_REQUIRE_MESSAGE(poll_until(
+                            [&] {
+                              Deliveries d(sink.requests());
+                              return std::all_of(
+                                  acked.begin(), acked.end(),
+                                  [&](const std::string& id) { return d.answered(id); });
+                            },
+                            30s),
+                        gw->err());
   BOOST_REQUIRE(poll_until(
-      [&] { return contains(sb.run({"--profile", "deaf", "channels", "status", "--json"}).out, "\"queue\":0"); }, 10s));
+      [&] {
+        return contains(sb.run({"--profile", "deaf", "channels", "status", "--json"}).out,
+                        "\"queue\":0");
+      },
+      10s));
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 
@@ -882,12 +974,14 @@ BOOST_AUTO_TEST_CASE(a_reply_that_keeps_failing_is_retried_then_dead_lettered_wi
   PortBlock block{130};
   PortBlock closed{1};  // nobody listens here: every reply is refused
   ReplySink unused;
-  auto gw = start_webhook_gateway(sb, block, "dead", unused,
-                                  {{"replyUrl", "http://127.0.0.1:" + std::to_string(closed.base()) + "/r"},
-                                   {"replyRetrySeconds", 2}});
+  auto gw = start_webhook_gateway(
+      sb, block, "dead", unused,
+      {{"replyUrl", "http://127.0.0.1:" + std::to_string(closed.base()) + "/r"},
+       {"replyRetrySeconds", 2}});
   BOOST_REQUIRE_EQUAL(try_post(block.base(), command("x1")), 202);
   fs::path dead = sb.home() / ".openclaw-dead" / "channels" / "dead-letter.jsonl";
-  BOOST_REQUIRE_MESSAGE(poll_until([&] { return fs::exists(dead) && !read_file(dead).empty(); }, 15s), gw->err());
+  BOOST_REQUIRE_MESSAGE(
+      poll_until([&] { return fs::exists(dead) && !read_file(dead).empty(); }, 15s), gw->err());
   auto line = json::parse(read_file(dead)).as_object();
   BOOST_TEST(std::string(line.at("key").as_string()) == "webhook/ops/x1#0.0");
   BOOST_TEST(line.at("attempts").as_int64() >= 2);  // retried before giving up
@@ -895,7 +989,8 @@ BOOST_AUTO_TEST_CASE(a_reply_that_keeps_failing_is_retried_then_dead_lettered_wi
   auto status = sb.run({"--profile", "dead", "channels", "status", "--json"}).out;
   BOOST_TEST(contains(status, "\"deadLettered\":1"));
   BOOST_TEST(contains(status, "\"queue\":0"));
-  BOOST_TEST(contains(read_file(sb.home() / ".openclaw-dead" / "logs" / "gateway.log"), "dead-lettered after"));
+  BOOST_TEST(contains(read_file(sb.home() / ".openclaw-dead" / "logs" / "gateway.log"),
+                      "dead-lettered after"));
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 }
 
@@ -912,7 +1007,8 @@ BOOST_AUTO_TEST_CASE(a_signed_request_replayed_after_a_restart_is_still_refused)
   auto again = post(block.base(), "/hooks/ops", body, headers);
   BOOST_TEST(again.status == 409, again.body);
   // The same message id signed anew is a duplicate too.
-  auto resigned = post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
+  auto resigned =
+      post(block.base(), "/hooks/ops", body, signed_headers(kWebhookSecret, body, unix_now()));
   BOOST_TEST(resigned.status == 409, resigned.body);
   // A new message still passes.
   BOOST_TEST(try_post(block.base(), command("twice")) == 202);
@@ -934,18 +1030,20 @@ struct BotApi {
   std::thread thread;
   std::mutex mu;
   std::string token;
-  std::vector<json::object> updates;                   // queued, not yet delivered past an offset
-  std::vector<std::int64_t> offsets;                   // every getUpdates offset asked
-  std::vector<std::pair<json::object, std::chrono::steady_clock::time_point>> sends;  // every sendMessage attempt
+  std::vector<json::object> updates;  // queued, not yet delivered past an offset
+  std::vector<std::int64_t> offsets;  // every getUpdates offset asked
+  std::vector<std::pair<json::object, std::chrono::steady_clock::time_point>>
+      sends;                                           // every sendMessage attempt
   std::deque<std::string> update_faults, send_faults;  // "429", "500", "junk", "hang"
   std::vector<openclaw::sdk::HttpResponder> held;
   std::shared_ptr<boost::asio::steady_timer> hold_timer;
 
   explicit BotApi(std::string t) : token(std::move(t)) {
     server = std::make_unique<openclaw::sdk::HttpServer>(
-        io, openclaw::sdk::AsyncHttpHandler([this](const openclaw::sdk::HttpRequest& r, openclaw::sdk::HttpResponder respond) {
-          handle(r, std::move(respond));
-        }));
+        io, openclaw::sdk::AsyncHttpHandler(
+                [this](const openclaw::sdk::HttpRequest& r, openclaw::sdk::HttpResponder respond) {
+                  handle(r, std::move(respond));
+                }));
     server->listen("127.0.0.1", block.base());
     thread = std::thread([this] { io.run(); });
   }
@@ -960,17 +1058,20 @@ struct BotApi {
   std::string root() const { return "http://127.0.0.1:" + std::to_string(block.base()); }
 
   static openclaw::sdk::HttpResponse ok(json::value result) {
-    return openclaw::sdk::HttpResponse::text(200, json::serialize(json::object{{"ok", true}, {"result", result}}),
-                                             "application/json");
+    return openclaw::sdk::HttpResponse::text(
+        200, json::serialize(json::object{{"ok", true}, {"result", result}}), "application/json");
   }
   static std::optional<openclaw::sdk::HttpResponse> fault(const std::string& f) {
     if (f == "429") {
       return openclaw::sdk::HttpResponse::text(
-          429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})",
+          429,
+          R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})",
           "application/json");
     }
-    if (f == "500") return openclaw::sdk::HttpResponse::text(500, "<html>bad gateway</html>", "text/html");
-    if (f == "junk") return openclaw::sdk::HttpResponse::text(200, "{\"ok\":tru", "application/json");
+    if (f == "500")
+      return openclaw::sdk::HttpResponse::text(500, "<html>bad gateway</html>", "text/html");
+    if (f == "junk")
+      return openclaw::sdk::HttpResponse::text(200, "{\"ok\":tru", "application/json");
     return std::nullopt;
   }
 
@@ -978,8 +1079,9 @@ struct BotApi {
     std::lock_guard lock(mu);
     std::string prefix = "/bot" + token + "/";
     if (r.path.rfind(prefix, 0) != 0) {
-      respond.send(openclaw::sdk::HttpResponse::text(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})",
-                                                     "application/json"));
+      respond.send(openclaw::sdk::HttpResponse::text(
+          401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})",
+          "application/json"));
       return;
     }
     std::string method = r.path.substr(prefix.size());
@@ -1013,7 +1115,8 @@ struct BotApi {
       }
       respond.send(ok(json::object{{"message_id", static_cast<std::int64_t>(sends.size())}}));
     } else {
-      respond.send(openclaw::sdk::HttpResponse::text(404, R"({"ok":false,"description":"Not Found"})", "application/json"));
+      respond.send(openclaw::sdk::HttpResponse::text(
+          404, R"({"ok":false,"description":"Not Found"})", "application/json"));
     }
   }
 
@@ -1032,7 +1135,8 @@ struct BotApi {
     poll_later(std::move(respond), offset, timer, deadline);
   }
   void poll_later(openclaw::sdk::HttpResponder respond, std::int64_t offset,
-                  std::shared_ptr<boost::asio::steady_timer> timer, std::chrono::steady_clock::time_point deadline) {
+                  std::shared_ptr<boost::asio::steady_timer> timer,
+                  std::chrono::steady_clock::time_point deadline) {
     timer->expires_after(std::chrono::milliseconds(20));
     timer->async_wait([this, respond, offset, timer, deadline](const boost::system::error_code& e) {
       if (e) return;
@@ -1055,11 +1159,14 @@ struct BotApi {
     std::lock_guard lock(mu);
     updates.push_back(json::object{
         {"update_id", id},
-        {"message", json::object{{"message_id", id},
-                                 {"from", json::object{{"id", from}, {"is_bot", false}, {"username", "user" + std::to_string(from)}}},
-                                 {"chat", json::object{{"id", from}, {"type", "private"}}},
-                                 {"date", unix_now()},
-                                 {"text", text}}}});
+        {"message",
+         json::object{{"message_id", id},
+                      {"from", json::object{{"id", from},
+                                            {"is_bot", false},
+                                            {"username", "user" + std::to_string(from)}}},
+                      {"chat", json::object{{"id", from}, {"type", "private"}}},
+                      {"date", unix_now()},
+                      {"text", text}}}});
   }
   std::size_t send_count() {
     std::lock_guard lock(mu);
@@ -1079,7 +1186,8 @@ struct BotApi {
 
 BOOST_AUTO_TEST_SUITE(channels_telegram)
 
-BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_the_token_stays_secret) {
+BOOST_AUTO_TEST_CASE(
+    updates_are_answered_once_across_faults_and_restarts_and_the_token_stays_secret) {
   const std::string token = "123456789:AAF-test_Token0123456789abcdefghijklm";
   BotApi api(token);
   Sandbox sb;
@@ -1088,16 +1196,21 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   fs::path dir = sb.home() / ".openclaw-tg";
   // The token comes from a file (a symlink to it is refused; checked below).
   write_file(sb.home() / "tg-token", token + "\n");
-  json::object root{{"gateway", json::object{{"port", block.base()}}},
-                    {"channels", json::object{{"telegram", json::object{{"tokenFile", (sb.home() / "tg-token").string()},
-                                                                        {"apiRoot", api.root()},
-                                                                        {"pollTimeoutSeconds", 1},
-                                                                        {"allowFrom", json::array{"42"}}}}}}};
+  json::object root{
+      {"gateway", json::object{{"port", block.base()}}},
+      {"channels",
+       json::object{{"telegram", json::object{{"tokenFile", (sb.home() / "tg-token").string()},
+                                              {"apiRoot", api.root()},
+                                              {"pollTimeoutSeconds", 1},
+                                              {"allowFrom", json::array{"42"}}}}}}};
   write_profile_config(sb, "tg", root);
   auto start = [&] {
-    auto gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+    auto gw = sb.spawn({"--profile", "tg", "gateway"},
+                       {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
     BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
-    BOOST_REQUIRE_MESSAGE(poll_until([&] { return contains(gw->err(), "telegram: connected as @rescue_bot"); }, 10s), gw->err());
+    BOOST_REQUIRE_MESSAGE(
+        poll_until([&] { return contains(gw->err(), "telegram: connected as @rescue_bot"); }, 10s),
+        gw->err());
     return gw;
   };
   auto gw = start();
@@ -1116,7 +1229,9 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   api.add_message(101, 42, "/help");
   BOOST_REQUIRE(poll_until([&] { return api.send_count() == 3; }, 10s));
   auto s = api.sent();
-  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(s[2].second - s[1].second).count() >= 900);
+  BOOST_TEST(
+      std::chrono::duration_cast<std::chrono::milliseconds>(s[2].second - s[1].second).count() >=
+      900);
   BOOST_TEST(contains(std::string(s[2].first.at("text").as_string()), "Commands:"));
 
   // getUpdates failing (5xx, malformed JSON, no answer at all) is retried; updates still arrive.
@@ -1130,17 +1245,22 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   BOOST_TEST(contains(std::string(api.sent()[3].first.at("text").as_string()), "tg ports:"));
   for (const auto& [p, t] : api.sent()) BOOST_TEST(p.at("chat_id").as_string() == "42");
 
-  // Every fault served (the unanswered poll costs the client its 6 s deadline), and polling goes on.
+  // Every fault served (the unanswered poll costs the client its 6 s deadline), and polling goes
+  // on.
   std::size_t polls = 0;
-  BOOST_REQUIRE(poll_until([&] {
-    std::lock_guard lock(api.mu);
-    polls = api.offsets.size();
-    return api.update_faults.empty();
-  }, 30s));
-  BOOST_REQUIRE(poll_until([&] {
-    auto o = api.asked_offsets();
-    return o.size() > polls && o.back() == 104;
-  }, 20s));
+  BOOST_REQUIRE(poll_until(
+      [&] {
+        std::lock_guard lock(api.mu);
+        polls = api.offsets.size();
+        return api.update_faults.empty();
+      },
+      30s));
+  BOOST_REQUIRE(poll_until(
+      [&] {
+        auto o = api.asked_offsets();
+        return o.size() > polls && o.back() == 104;
+      },
+      20s));
   // Restart: the persisted offset is asked first, and nothing is answered again.
   BOOST_TEST(gw->stop(SIGTERM).has_value());
   std::size_t asked_before = api.asked_offsets().size();
@@ -1159,14 +1279,17 @@ BOOST_AUTO_TEST_CASE(updates_are_answered_once_across_faults_and_restarts_and_th
   BOOST_TEST(!contains(sb.run({"--profile", "tg", "health", "--json"}).out, token));
   BOOST_TEST(!contains(gw->err() + gw->out(), token));
   BOOST_TEST(!contains(read_file(dir / "logs" / "gateway.log"), token));
-  BOOST_TEST(!contains(read_file(fs::path("/proc") / std::to_string(gw->pid()) / "cmdline"), token));
+  BOOST_TEST(
+      !contains(read_file(fs::path("/proc") / std::to_string(gw->pid()) / "cmdline"), token));
   BOOST_TEST(gw->stop(SIGTERM).has_value());
 
   // A symlinked token file is refused, naming the key.
   fs::create_symlink(sb.home() / "tg-token", sb.home() / "tg-link");
-  root["channels"].as_object()["telegram"].as_object()["tokenFile"] = (sb.home() / "tg-link").string();
+  root["channels"].as_object()["telegram"].as_object()["tokenFile"] =
+      (sb.home() / "tg-link").string();
   write_profile_config(sb, "tg", root);
-  gw = sb.spawn({"--profile", "tg", "gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
+  gw = sb.spawn({"--profile", "tg", "gateway"},
+                {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block, 111)}});
   BOOST_REQUIRE(gw->wait_for_output("gateway ready"));
   BOOST_TEST(contains(gw->err(), "channels.telegram.tokenFile"), gw->err());
   BOOST_TEST(contains(gw->err(), "is a symlink"), gw->err());

@@ -187,8 +187,10 @@ BOOST_AUTO_TEST_CASE(get_set_unset_round_trip_keeping_unknown_keys) {
   BOOST_TEST(contains(str.out, "(secret, not shown)"));
   BOOST_TEST(sb.run({"config", "get", "gateway.auth.token"}).out == "__OPENCLAW_REDACTED__\n");
   BOOST_TEST(!contains(sb.run({"config", "get", "gateway"}).out, "s3cret"));
-  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--show-secrets"}).out == "s3cret token\n");
-  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--json", "--show-secrets"}).out == "\"s3cret token\"\n");
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--show-secrets"}).out ==
+             "s3cret token\n");
+  BOOST_TEST(sb.run({"config", "get", "gateway.auth.token", "--json", "--show-secrets"}).out ==
+             "\"s3cret token\"\n");
   auto cfg = json::parse(read_file(path));
   BOOST_TEST(json::serialize(cfg.at("custom")) == "{\"x\":[1,2,3]}");
   BOOST_TEST(contains(read_file(fs::path(path.string() + ".bak")), "gateway"));
@@ -217,14 +219,16 @@ BOOST_AUTO_TEST_CASE(set_refuses_a_value_that_breaks_the_key) {
   BOOST_TEST(read_file(path) == before);
 }
 
-BOOST_AUTO_TEST_CASE(what_a_plugin_would_refuse_at_start_is_refused_by_set_and_validate_without_echoing_secrets) {
+BOOST_AUTO_TEST_CASE(
+    what_a_plugin_would_refuse_at_start_is_refused_by_set_and_validate_without_echoing_secrets) {
   Sandbox sb;
   bundle_plugins(sb, {"webhook", "telegram", "irc"});
   BOOST_TEST(sb.run({"--profile", "strict", "setup", "--no-token"}).code == 0);
   auto path = sb.home() / ".openclaw-strict" / "openclaw.json";
   auto before = read_file(path);
   // The webhook plugin's own rule (16+ characters), not a second copy of it in the CLI.
-  auto short_secret = sb.run({"--profile", "strict", "config", "set", "channels.webhook.secret", "tooshort-secret"});
+  auto short_secret = sb.run(
+      {"--profile", "strict", "config", "set", "channels.webhook.secret", "tooshort-secret"});
   BOOST_TEST(short_secret.code == 1);
   BOOST_TEST(contains(short_secret.err, "channels.webhook.secret"), short_secret.err);
   BOOST_TEST(!contains(short_secret.err, "tooshort-secret"));
@@ -235,10 +239,13 @@ BOOST_AUTO_TEST_CASE(what_a_plugin_would_refuse_at_start_is_refused_by_set_and_v
   BOOST_TEST(contains(object_token.err, "channels.telegram.botToken"), object_token.err);
   BOOST_TEST(!contains(object_token.err, "leaked-token-body"));
   // Control characters in any string the host or a plugin reads.
-  auto crlf = sb.run({"--profile", "strict", "config", "set", "channels.irc.nick", "--string", "bot\r\nQUIT"});
+  auto crlf = sb.run(
+      {"--profile", "strict", "config", "set", "channels.irc.nick", "--string", "bot\r\nQUIT"});
   BOOST_TEST(crlf.code == 1);
-  BOOST_TEST(contains(crlf.err, "channels.irc.nick contains a control character (U+000D)"), crlf.err);
-  auto spaced = sb.run({"--profile", "strict", "config", "set", "channels.irc.channels", R"(["#ops room"])"});
+  BOOST_TEST(contains(crlf.err, "channels.irc.nick contains a control character (U+000D)"),
+             crlf.err);
+  auto spaced =
+      sb.run({"--profile", "strict", "config", "set", "channels.irc.channels", R"(["#ops room"])"});
   BOOST_TEST(spaced.code == 1);
   BOOST_TEST(contains(spaced.err, "channels.irc.channels[0]"), spaced.err);
   BOOST_TEST(read_file(path) == before);  // nothing of it was stored

@@ -403,10 +403,11 @@ BOOST_AUTO_TEST_CASE(bad_http_requests_get_clear_errors) {
   BOOST_TEST(raw("GARBAGE / NOPE\r\n\r\n").rfind("HTTP/1.1 400 ", 0) == 0u);
   BOOST_TEST(raw("POST /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n")
                  .rfind("HTTP/1.1 413 ", 0) == 0u);
-  BOOST_TEST(raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n")
-                 .rfind("HTTP/1.1 431 ", 0) == 0u);
-  auto post =
-      raw("POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  BOOST_TEST(
+      raw("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n")
+          .rfind("HTTP/1.1 431 ", 0) == 0u);
+  auto post = raw(
+      "POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   BOOST_TEST(post.rfind("HTTP/1.1 405 ", 0) == 0u);
   BOOST_TEST(contains(post, "METHOD_NOT_ALLOWED"));
   BOOST_TEST(must_get(gw.block.base(), "/health").status == 200);

@@ -249,12 +249,15 @@ BOOST_AUTO_TEST_CASE(a_plugin_validates_its_own_config_naming_the_key_and_file) 
   // `config set` runs the plugin's own validate(): refused, naming the key ...
   auto set = ps.run({"config", "set", "plugins.entries.fixture-ports.config.port", "\"abc\""});
   BOOST_TEST(set.code == 1);
-  BOOST_TEST(contains(set.err, "plugins.entries.fixture-ports.config.port: must be an integer port"), set.err);
+  BOOST_TEST(
+      contains(set.err, "plugins.entries.fixture-ports.config.port: must be an integer port"),
+      set.err);
   // ... and a file edited by hand fails that plugin alone at start.
   auto cfg = ps.sb.home() / ".openclaw-p" / "openclaw.json";
   auto root = json::parse(read_file(cfg)).as_object();
   root["plugins"] = json::object{
-      {"entries", json::object{{"fixture-ports", json::object{{"config", json::object{{"port", "abc"}}}}}}}};
+      {"entries",
+       json::object{{"fixture-ports", json::object{{"config", json::object{{"port", "abc"}}}}}}}};
   write_file(cfg, json::serialize(root));
   auto gw = ps.start();
   auto s = ps.states();

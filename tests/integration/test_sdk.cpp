@@ -78,14 +78,18 @@ BOOST_AUTO_TEST_CASE(third_party_plugin_builds_against_the_installed_sdk_and_run
   o.url = "ws://127.0.0.1:" + std::to_string(block.base());
   // setup gave the profile a token, which a client reads from its config like the CLI does.
   o.token = std::string(json::parse(read_file(sb.home() / ".openclaw-demo" / "openclaw.json"))
-                            .at("gateway").at("auth").at("token").as_string());
+                            .at("gateway")
+                            .at("auth")
+                            .at("token")
+                            .as_string());
   openclaw::gateway::Client c(o);
   auto later = c.call("hello.later");
   BOOST_TEST(later.at("hello").as_string() == "hi there");
   BOOST_TEST(later.at("to").as_string() == "cli");
   // ... and fetches over HTTP with the SDK's client (here: the gateway's own /health).
-  auto fetched = c.call("hello.fetch", json::object{{"url", "http://127.0.0.1:" +
-                                                                std::to_string(block.base()) + "/health"}});
+  auto fetched =
+      c.call("hello.fetch",
+             json::object{{"url", "http://127.0.0.1:" + std::to_string(block.base()) + "/health"}});
   BOOST_TEST(fetched.at("status").as_int64() == 200);
   BOOST_TEST(fetched.at("bytes").as_int64() > 0);
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
@@ -98,7 +102,8 @@ BOOST_AUTO_TEST_CASE(plugins_new_builds_as_generated_and_installs_into_a_running
   fs::path build = project / "build";
   fs::path log = work.path() / "build.log";
   BOOST_REQUIRE_MESSAGE(
-      sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(), log) == 0,
+      sh("cmake --install " + std::string(OPENCLAW_BUILD_DIR) + " --prefix " + prefix.string(),
+         log) == 0,
       read_file(log));
   Sandbox sb;
   PortBlock block;
@@ -112,34 +117,41 @@ BOOST_AUTO_TEST_CASE(plugins_new_builds_as_generated_and_installs_into_a_running
   BOOST_TEST(bad.code == 1);
   BOOST_TEST(contains(bad.err, "not a valid plugin id"));
   // As generated, warnings as errors, against nothing but the installed prefix; its test passes.
-  BOOST_REQUIRE_MESSAGE(sh("cmake -S " + project.string() + " -B " + build.string() + " -DCMAKE_PREFIX_PATH=" +
-                               prefix.string() + " '-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror'",
+  BOOST_REQUIRE_MESSAGE(sh("cmake -S " + project.string() + " -B " + build.string() +
+                               " -DCMAKE_PREFIX_PATH=" + prefix.string() +
+                               " '-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror'",
                            log) == 0,
                         read_file(log));
   BOOST_REQUIRE_MESSAGE(sh("cmake --build " + build.string(), log) == 0, read_file(log));
   BOOST_REQUIRE_MESSAGE(sh("ctest --test-dir " + build.string(), log) == 0, read_file(log));
 
-  BOOST_TEST(sb.run({"--profile", "pd", "setup", "--port", std::to_string(block.base())}).code == 0);
+  BOOST_TEST(sb.run({"--profile", "pd", "setup", "--port", std::to_string(block.base())}).code ==
+             0);
   auto gw = sb.spawn({"--profile", "pd", "gateway"});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
-  auto installed = sb.run({"--profile", "pd", "plugins", "install", (build / "pager-duty").string()});
+  auto installed =
+      sb.run({"--profile", "pd", "plugins", "install", (build / "pager-duty").string()});
   BOOST_REQUIRE_MESSAGE(installed.code == 0, installed.err);
   BOOST_TEST(contains(installed.out, "The running gateway applies it now."));
   std::optional<HttpReply> reply;
-  BOOST_REQUIRE_MESSAGE(poll_until([&] {
-                          reply = http_get(block.base(), "/pager-duty");
-                          return reply && reply->status == 200;
-                        }, 10s),
+  BOOST_REQUIRE_MESSAGE(poll_until(
+                            [&] {
+                              reply = http_get(block.base(), "/pager-duty");
+                              return reply && reply->status == 200;
+                            },
+                            10s),
                         gw->err());
   BOOST_TEST(json::parse(reply->body).at("plugin").as_string() == "pager-duty");
   auto doctor = sb.run({"--profile", "pd", "plugins", "doctor", "--json"});
   BOOST_TEST(doctor.code == 0, doctor.out);
   BOOST_TEST(contains(doctor.out, "leased by the running gateway"));
   BOOST_TEST(sb.run({"--profile", "pd", "plugins", "remove", "pager-duty"}).code == 0);
-  BOOST_REQUIRE(poll_until([&] {
-    auto r = http_get(block.base(), "/pager-duty");
-    return r && r->status == 404;
-  }, 10s));
+  BOOST_REQUIRE(poll_until(
+      [&] {
+        auto r = http_get(block.base(), "/pager-duty");
+        return r && r->status == 404;
+      },
+      10s));
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 

@@ -27,7 +27,7 @@ struct Tree {
     write_file(outside_dir.path() / "other.txt", "other");
     fs::create_symlink(dir.path() / "secret.txt", root / "leak.txt");
     fs::create_symlink(outside_dir.path(), root / "leakdir");
-    fs::create_symlink("sub/index.html", root / "inside.html");          // relative, inside
+    fs::create_symlink("sub/index.html", root / "inside.html");               // relative, inside
     fs::create_symlink(root / "sub" / "index.html", root / "absolute.html");  // absolute
   }
   Resolved::Kind kind(const std::string& p) { return canvas::resolve(root, p, "/m").kind; }
@@ -49,17 +49,18 @@ BOOST_AUTO_TEST_CASE(files_folders_and_redirects) {
   BOOST_TEST((t.kind("/a%20b.txt") == Resolved::Kind::file));
   BOOST_TEST((t.kind("/./sub/./index.html") == Resolved::Kind::file));
   BOOST_TEST((t.kind("/missing.html") == Resolved::Kind::not_found));
-  BOOST_TEST((t.kind("/inside.html") == Resolved::Kind::file));  // a relative symlink inside the root
+  BOOST_TEST(
+      (t.kind("/inside.html") == Resolved::Kind::file));  // a relative symlink inside the root
   // An absolute symlink is refused even when it points inside (the kernel's RESOLVE_BENEATH rule).
   BOOST_TEST((t.kind("/absolute.html") == Resolved::Kind::forbidden));
 }
 
 BOOST_AUTO_TEST_CASE(every_traversal_form_is_refused) {
   Tree t;
-  for (const char* p : {"/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt",
-                        "/%2E%2E/secret.txt", "/.%2e/secret.txt", "/%252e%252e/secret.txt",
-                        "/..%2fsecret.txt", "/..%252fsecret.txt", "/..\\secret.txt",
-                        "/..%5csecret.txt", "/leak.txt", "/leakdir/other.txt"}) {
+  for (const char* p :
+       {"/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+        "/.%2e/secret.txt", "/%252e%252e/secret.txt", "/..%2fsecret.txt", "/..%252fsecret.txt",
+        "/..\\secret.txt", "/..%5csecret.txt", "/leak.txt", "/leakdir/other.txt"}) {
     auto k = t.kind(p);
     BOOST_TEST((k == Resolved::Kind::forbidden || k == Resolved::Kind::not_found), p);
     BOOST_TEST((k != Resolved::Kind::file), p);
@@ -101,14 +102,17 @@ BOOST_AUTO_TEST_CASE(types_validators_and_ranges) {
   BOOST_TEST(canvas::inject_live_reload("plain").find("plain<script>") == 0u);
 }
 
-// RFC 9110 §14: what is unsatisfiable gets 416 (never a Content-Range of "0-18446744073709551615/0");
-// what is malformed, or several ranges, is ignored and the whole file sent.
+// RFC 9110 §14: what is unsatisfiable gets 416 (never a Content-Range of
+// "0-18446744073709551615/0"); what is malformed, or several ranges, is ignored and the whole file
+// sent.
 BOOST_AUTO_TEST_CASE(ranges_at_the_edges) {
   auto unsatisfiable = [](const std::string& h, std::uint64_t size) {
     auto r = canvas::parse_range(h, size);
     return r && r->unsatisfiable;
   };
-  auto ignored = [](const std::string& h, std::uint64_t size) { return !canvas::parse_range(h, size); };
+  auto ignored = [](const std::string& h, std::uint64_t size) {
+    return !canvas::parse_range(h, size);
+  };
   // An empty file has no byte to give, whatever the form.
   for (const char* h : {"bytes=-5", "bytes=0-", "bytes=0-0", "bytes=-1", "bytes=0-0,-1"}) {
     BOOST_TEST(unsatisfiable(h, 0), h);
@@ -122,7 +126,7 @@ BOOST_AUTO_TEST_CASE(ranges_at_the_edges) {
   BOOST_TEST(unsatisfiable("bytes=99999999999999999999999-", 10));
   r = canvas::parse_range("bytes=9-99999999999999999999999", 10);
   BOOST_TEST((r && r->offset == 9 && r->length == 1));
-  BOOST_TEST(ignored("bytes = 0-0", 10));  // no whitespace around '=' (RFC 9110 §14.2)
+  BOOST_TEST(ignored("bytes = 0-0", 10));      // no whitespace around '=' (RFC 9110 §14.2)
   r = canvas::parse_range(" BYTES=0-0 ", 10);  // the unit is case-insensitive
   BOOST_TEST((r && r->offset == 0 && r->length == 1));
   // Several ranges: the whole file, unless none of them fits (416).
@@ -156,10 +160,11 @@ BOOST_AUTO_TEST_CASE(fifos_sockets_and_devices_are_refused_without_waiting) {
   struct Case {
     const char *path, *why, *shown;
   };
-  for (auto [path, why, shown] : {Case{"/pipe.html", "is a FIFO, not a regular file", "/pipe.html"},
-                                  Case{"/pipedir/", "is a FIFO, not a regular file", "/pipedir/index.html"},
-                                  Case{"/sock", "is a socket, not a regular file", "/sock"},
-                                  Case{"/null", "symlink leaves the root", "/null"}}) {
+  for (auto [path, why, shown] :
+       {Case{"/pipe.html", "is a FIFO, not a regular file", "/pipe.html"},
+        Case{"/pipedir/", "is a FIFO, not a regular file", "/pipedir/index.html"},
+        Case{"/sock", "is a socket, not a regular file", "/sock"},
+        Case{"/null", "symlink leaves the root", "/null"}}) {
     auto r = canvas::resolve(t.root, path, "/m");
     BOOST_TEST((r.kind == Resolved::Kind::forbidden), path);
     BOOST_TEST(r.why == why, path);

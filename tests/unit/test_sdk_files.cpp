@@ -24,7 +24,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-sdk::HttpClientResponse get(asio::io_context& io, const std::string& url, const std::string& method = "GET") {
+sdk::HttpClientResponse get(asio::io_context& io, const std::string& url,
+                            const std::string& method = "GET") {
   std::optional<sdk::HttpClientResponse> got;
   sdk::HttpClientRequest req;
   req.url = url;
@@ -183,11 +184,12 @@ BOOST_AUTO_TEST_CASE(send_file_refuses_a_fifo_and_keeps_serving) {
   write_file(dir.path() / "f", "fine");
   BOOST_REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
   PortBlock block(1);
-  sdk::HttpServer server(io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
-    sdk::HttpFileResponse f;
-    f.path = dir.path() / r.path.substr(1);
-    respond.send_file(f);
-  }));
+  sdk::HttpServer server(
+      io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+        sdk::HttpFileResponse f;
+        f.path = dir.path() / r.path.substr(1);
+        respond.send_file(f);
+      }));
   server.listen("127.0.0.1", block.base());
   std::string base = "http://127.0.0.1:" + std::to_string(block.base());
   // On the old open() this run never ended: the I/O thread waited for the FIFO's writer.
@@ -211,20 +213,21 @@ BOOST_AUTO_TEST_CASE(send_file_streams_whole_files_ranges_and_heads) {
   for (int i = 0; i < 300000; ++i) content += static_cast<char>('a' + i % 26);  // > 4 chunks
   write_file(dir.path() / "big.txt", content);
   PortBlock block(1);
-  sdk::HttpServer server(io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
-    sdk::HttpFileResponse f;
-    f.content_type = "text/plain";
-    f.path = dir.path() / "big.txt";
-    f.headers = {{"ETag", "\"x\""}};
-    if (r.path == "/range") {
-      f.status = 206;
-      f.offset = 100000;
-      f.length = 50;
-    } else if (r.path == "/gone") {
-      f.path = dir.path() / "nope";
-    }
-    respond.send_file(f);
-  }));
+  sdk::HttpServer server(
+      io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+        sdk::HttpFileResponse f;
+        f.content_type = "text/plain";
+        f.path = dir.path() / "big.txt";
+        f.headers = {{"ETag", "\"x\""}};
+        if (r.path == "/range") {
+          f.status = 206;
+          f.offset = 100000;
+          f.length = 50;
+        } else if (r.path == "/gone") {
+          f.path = dir.path() / "nope";
+        }
+        respond.send_file(f);
+      }));
   server.listen("127.0.0.1", block.base());
   std::string base = "http://127.0.0.1:" + std::to_string(block.base());
   auto whole = get(io, base + "/");
@@ -263,8 +266,9 @@ BOOST_AUTO_TEST_CASE(watcher_reports_changes_once_debounced_new_folders_included
   TempDir dir;
   fs::create_directories(dir.path() / "a");
   std::vector<std::vector<fs::path>> calls;
-  auto w = sdk::FileWatcher::watch(io, dir.path(), [&](const std::vector<fs::path>& c) { calls.push_back(c); },
-                                   sdk::FileWatcher::Options{std::chrono::milliseconds(50)});
+  auto w = sdk::FileWatcher::watch(
+      io, dir.path(), [&](const std::vector<fs::path>& c) { calls.push_back(c); },
+      sdk::FileWatcher::Options{std::chrono::milliseconds(50)});
   BOOST_TEST(w->folders() == 2u);
   // Several writes in a burst: one call.
   write_file(dir.path() / "a" / "one.html", "1");

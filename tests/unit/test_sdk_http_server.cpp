@@ -36,8 +36,7 @@ struct EchoServer {
       warnings.push_back(line);
     };
     server = std::make_unique<sdk::HttpServer>(
-        io,
-        sdk::AsyncHttpHandler([this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+        io, sdk::AsyncHttpHandler([this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
           if (r.path == "/never") {  // holds its responder: the server's deadline answers
             held.push_back(respond);
             return;
@@ -102,7 +101,8 @@ struct EchoServer {
 };
 
 void put(int fd, const std::string& bytes) {
-  BOOST_REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+  BOOST_REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(bytes.size()));
 }
 
 // Everything until the server closes the connection (or the 10 s receive timeout).
@@ -140,7 +140,9 @@ std::string roundtrip(const EchoServer& s, const std::string& request) {
   return out;
 }
 
-bool starts(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 // True when the server closes `fd` within `ms` without sending anything more.
 bool closed_within(int fd, int ms) {
@@ -178,7 +180,8 @@ BOOST_AUTO_TEST_SUITE(sdk_http_server)
 BOOST_AUTO_TEST_CASE(loggable_targets_hide_secrets_and_are_capped) {
   BOOST_TEST(sdk::loggable_target("/a/b.html") == "/a/b.html");
   BOOST_TEST(sdk::loggable_target("/c?token=hunter2&page=2") == "/c?token=***&page=2");
-  BOOST_TEST(sdk::loggable_target("/c?x=1&api_KEY=k&client_secret=s&Password=p&auth=a&sig=z&signature=y") ==
+  BOOST_TEST(sdk::loggable_target(
+                 "/c?x=1&api_KEY=k&client_secret=s&Password=p&auth=a&sig=z&signature=y") ==
              "/c?x=1&api_KEY=***&client_secret=***&Password=***&auth=***&sig=***&signature=***");
   BOOST_TEST(sdk::loggable_target("/c?%74oken=hunter2") == "/c?%74oken=***");  // encoded names too
   BOOST_TEST(sdk::loggable_target("/c?flag&q=") == "/c?flag&q=");
@@ -187,7 +190,8 @@ BOOST_AUTO_TEST_CASE(loggable_targets_hide_secrets_and_are_capped) {
   std::string shown = sdk::loggable_target(huge);
   BOOST_TEST(shown == "/" + std::string(199, 'a') + "\u2026(truncated)");
   BOOST_TEST(sdk::loggable_target("/" + std::string(300, 'b'), 10).size() <= 10u + 16u);
-  std::string utf8 = "/" + std::string(198, 'a') + "\u00e9\u00e9";  // a 2-byte letter across the cap: cut whole
+  std::string utf8 =
+      "/" + std::string(198, 'a') + "\u00e9\u00e9";  // a 2-byte letter across the cap: cut whole
   BOOST_TEST(sdk::loggable_target(utf8) == "/" + std::string(198, 'a') + "\u2026(truncated)");
   BOOST_TEST(sdk::loggable_target("/" + std::string(199, 'a')) == "/" + std::string(199, 'a'));
 }
@@ -223,7 +227,8 @@ BOOST_AUTO_TEST_CASE(a_body_arriving_in_pieces_is_waited_for) {
 BOOST_AUTO_TEST_CASE(a_client_that_expects_100_continue_is_told_to_send_the_body) {
   EchoServer s;
   int fd = s.connect();
-  put(fd, "POST /up HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  put(fd,
+      "POST /up HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   BOOST_TEST(read_until(fd, "\r\n\r\n") == "HTTP/1.1 100 Continue\r\n\r\n");
   put(fd, "data");
   BOOST_TEST(contains(read_until(fd, "body=data"), "POST /up q= dup=- cookie=- len=4 body=data\n"));
@@ -232,10 +237,11 @@ BOOST_AUTO_TEST_CASE(a_client_that_expects_100_continue_is_told_to_send_the_body
 
 BOOST_AUTO_TEST_CASE(chunked_bodies_and_what_follows_them) {
   EchoServer s;
-  std::string out = roundtrip(s,
-                             "POST /c HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-                             "GET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  std::string out =
+      roundtrip(s,
+                "POST /c HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                "GET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   BOOST_TEST(contains(out, "POST /c q= dup=- cookie=- len=11 body=hello world\n"));
   BOOST_TEST(contains(out, "GET /next q="));
 }
@@ -259,7 +265,8 @@ BOOST_AUTO_TEST_CASE(framing_that_could_be_read_two_ways_is_refused) {
     std::string request, status, why;
   };
   const std::vector<Case> cases = {
-      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "400", "conflicting Content-Length"},
+      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "400",
+       "conflicting Content-Length"},
       {"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400",
        "both Transfer-Encoding and Content-Length"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "400", "other than chunked"},
@@ -272,8 +279,9 @@ BOOST_AUTO_TEST_CASE(framing_that_could_be_read_two_ways_is_refused) {
       {"GET / HTTP/2.0\r\n\r\n", "505", "HTTP version 2.0 is not supported"},
       {"GET / HTTP/1.1\nHost:x\r\n\r\n", "400", "malformed HTTP version"},
       {"GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", "431", "exceeds 16 KiB"},
-      {"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000000\r\n\r\n" + std::string(100000, 'z'), "413",
-       "exceeds the size limit"},
+      {"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000000\r\n\r\n" +
+           std::string(100000, 'z'),
+       "413", "exceeds the size limit"},
   };
   for (const auto& c : cases) {
     std::string out = roundtrip(s, c.request);
@@ -284,7 +292,9 @@ BOOST_AUTO_TEST_CASE(framing_that_could_be_read_two_ways_is_refused) {
     }
   }
   // Blank lines before a request are allowed (RFC 9112 2.2).
-  BOOST_TEST(contains(roundtrip(s, "\r\n\r\nGET /ok HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), "GET /ok q="));
+  BOOST_TEST(contains(
+      roundtrip(s, "\r\n\r\nGET /ok HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+      "GET /ok q="));
 }
 
 BOOST_AUTO_TEST_CASE(idle_connections_and_silent_handlers_time_out) {
@@ -303,7 +313,8 @@ BOOST_AUTO_TEST_CASE(idle_connections_and_silent_handlers_time_out) {
   ::close(fd);
   // Half a request is as idle as none.
   BOOST_TEST(roundtrip(s, "GET /half HTTP/1.1\r\nHo").empty());
-  std::string late = roundtrip(s, "GET /never HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  std::string late =
+      roundtrip(s, "GET /never HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   BOOST_TEST(starts(late, "HTTP/1.1 504 "));
   BOOST_TEST(contains(late, "did not answer in time"));
 }
@@ -327,13 +338,13 @@ BOOST_AUTO_TEST_CASE(a_websocket_handshake_with_a_bad_key_or_version_is_refused_
   EchoServer s({}, true);
   auto handshake = [&](const std::string& extra) {
     return roundtrip(
-        s, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra +
-               "\r\n");
+        s, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+               extra + "\r\n");
   };
   const std::string good = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
   int fd = s.connect();
-  put(fd, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + good +
-              "Sec-WebSocket-Version: 13\r\n\r\n");
+  put(fd, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+              good + "Sec-WebSocket-Version: 13\r\n\r\n");
   std::string ok = read_until(fd, "\r\n\r\n");
   BOOST_TEST(starts(ok, "HTTP/1.1 101 "));
   BOOST_TEST(contains(ok, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));  // RFC 6455's own example
@@ -362,8 +373,8 @@ BOOST_AUTO_TEST_CASE(a_websocket_handshake_with_a_bad_key_or_version_is_refused_
       BOOST_TEST(!contains(out, "101"));
     }
   }
-  BOOST_TEST(contains(handshake(good + "Sec-WebSocket-Version: 8\r\n"),
-                      "Sec-WebSocket-Version: 13\r\n"));
+  BOOST_TEST(
+      contains(handshake(good + "Sec-WebSocket-Version: 8\r\n"), "Sec-WebSocket-Version: 13\r\n"));
 }
 
 BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_408) {
@@ -373,7 +384,8 @@ BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_40
   EchoServer s(options);  // the idle timeout stays 30 s: each byte would renew it
   {
     int fd = s.connect();
-    auto [out, at] = trickle(fd, "GET /slow HTTP/1.1\r\nHost: localhost\r\n", "X-Pad: abcdefgh\r\n", 5s);
+    auto [out, at] =
+        trickle(fd, "GET /slow HTTP/1.1\r\nHost: localhost\r\n", "X-Pad: abcdefgh\r\n", 5s);
     BOOST_TEST(starts(out, "HTTP/1.1 408 "));
     BOOST_TEST(contains(out, "the request head did not arrive within 600 ms"));
     BOOST_TEST(contains(out, "Connection: close\r\n"));
@@ -383,8 +395,8 @@ BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_40
   }
   {
     int fd = s.connect();
-    auto [out, at] =
-        trickle(fd, "POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", "x", 5s);
+    auto [out, at] = trickle(
+        fd, "POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", "x", 5s);
     BOOST_TEST(starts(out, "HTTP/1.1 408 "));
     BOOST_TEST(contains(out, "the request body did not arrive within 600 ms"));
     BOOST_TEST(at.count() < 2500);
@@ -392,8 +404,9 @@ BOOST_AUTO_TEST_CASE(a_head_or_body_trickled_a_byte_at_a_time_is_cut_off_with_40
   }
   {
     int fd = s.connect();
-    auto [out, at] = trickle(fd, "POST /slow HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n",
-                             "1\r\nx\r\n", 5s);
+    auto [out, at] =
+        trickle(fd, "POST /slow HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "1\r\nx\r\n", 5s);
     BOOST_TEST(starts(out, "HTTP/1.1 408 "));
     BOOST_TEST(contains(out, "the request body did not arrive within 600 ms"));
     BOOST_TEST(at.count() < 2500);
@@ -421,7 +434,8 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_the_connection_idle_longest_makes_roo
   put(b, "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n");
   BOOST_TEST(contains(read_until(b, "GET /b"), "GET /b q="));
   int c = s.connect();  // mid-request: its head is read, its body not yet sent
-  put(c, "POST /c HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  put(c,
+      "POST /c HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   BOOST_TEST(starts(read_until(c, "\r\n\r\n"), "HTTP/1.1 100 "));
   int d = s.connect();
   put(d, "GET /d HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -445,7 +459,9 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_with_none_idle_a_newcomer_is_answered
   std::vector<int> busy;
   for (int i = 0; i < 2; ++i) {
     int fd = s.connect();
-    put(fd, "POST /busy HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    put(fd,
+        "POST /busy HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: "
+        "4\r\n\r\n");
     BOOST_TEST(starts(read_until(fd, "\r\n\r\n"), "HTTP/1.1 100 "));
     busy.push_back(fd);
   }
@@ -456,7 +472,8 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_with_none_idle_a_newcomer_is_answered
   BOOST_TEST(contains(out, "Retry-After: 1\r\n"));
   BOOST_TEST(contains(out, "Connection: close\r\n"));
   BOOST_TEST(contains(out, "too many connections"));
-  BOOST_TEST(starts(roundtrip(s, "GET /later HTTP/1.1\r\nHost: localhost\r\n\r\n"), "HTTP/1.1 503 "));
+  BOOST_TEST(
+      starts(roundtrip(s, "GET /later HTTP/1.1\r\nHost: localhost\r\n\r\n"), "HTTP/1.1 503 "));
   // Reported once for the burst, not per client.
   auto warned = s.warned();
   BOOST_TEST_REQUIRE(warned.size() == 1u);
@@ -465,8 +482,9 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_with_none_idle_a_newcomer_is_answered
   // The busy ones were not disturbed; once one is idle again, a newcomer takes its place.
   put(busy[0], "data");
   BOOST_TEST(contains(read_until(busy[0], "body=data"), "len=4 body=data\n"));
-  BOOST_TEST(contains(roundtrip(s, "GET /now HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
-                      "GET /now q="));
+  BOOST_TEST(
+      contains(roundtrip(s, "GET /now HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+               "GET /now q="));
   BOOST_TEST(closed_within(busy[0], 2000));
   auto stats = s.stats();
   BOOST_TEST(stats.refused == 2u);
@@ -537,12 +555,15 @@ struct ServerWithFewDescriptors {
       options.head_timeout_ms = 60'000;  // held half-heads stay mid-request for the whole test
       options.on_warning = [](const std::string&) {};
       sdk::HttpServer* self = nullptr;
-      sdk::HttpServer server(io, [&](const sdk::HttpRequest& r) {
-        if (r.path != "/stats") return sdk::HttpResponse::text(200, "ok\n");
-        auto st = self->stats();
-        return sdk::HttpResponse::text(200, "shed=" + std::to_string(st.shed_idle) +
-                                                " refused=" + std::to_string(st.refused) + "!");
-      }, options);
+      sdk::HttpServer server(
+          io,
+          [&](const sdk::HttpRequest& r) {
+            if (r.path != "/stats") return sdk::HttpResponse::text(200, "ok\n");
+            auto st = self->stats();
+            return sdk::HttpResponse::text(200, "shed=" + std::to_string(st.shed_idle) +
+                                                    " refused=" + std::to_string(st.refused) + "!");
+          },
+          options);
       self = &server;
       server.listen("127.0.0.1", block.base());
       if (::write(3, "r", 1) != 1) ::_exit(1);
@@ -610,7 +631,7 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_new_clients_are_answered_and_accept_does
   put(probe, "GET /stats HTTP/1.1\r\nHost: localhost\r\n\r\n");
   std::string stats = read_until(probe, "!");
   BOOST_TEST(contains(stats, " refused="));
-  BOOST_TEST(!contains(stats, "shed=0 "));    // idle connections made room in part 2
+  BOOST_TEST(!contains(stats, "shed=0 "));     // idle connections made room in part 2
   BOOST_TEST(!contains(stats, "refused=0!"));  // busy ones could not in part 1
 }
 

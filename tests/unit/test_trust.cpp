@@ -43,14 +43,18 @@ BOOST_AUTO_TEST_CASE(a_flood_is_counted_not_written_and_the_file_rotates_by_size
   {
     GatewayLog log(dir.path(), "info", err, limits);
     BOOST_TEST(mode_of(file) == 0600u);  // an older, wider file is made private
-    for (int i = 0; i < 1000; ++i) log("warn", "canvas: refused GET /" + std::to_string(i) + std::string(3000, 'a'));
+    for (int i = 0; i < 1000; ++i)
+      log("warn", "canvas: refused GET /" + std::to_string(i) + std::string(3000, 'a'));
     // Five written, the rest counted: the file did not grow by 1000 lines of 2 KB.
     std::size_t total = 0;
     for (const char* name : {"gateway.log", "gateway.log.1", "gateway.log.2", "gateway.log.3"}) {
-      if (fs::exists(dir.path() / "logs" / name)) total += fs::file_size(dir.path() / "logs" / name);
+      if (fs::exists(dir.path() / "logs" / name))
+        total += fs::file_size(dir.path() / "logs" / name);
     }
     BOOST_TEST(total < 5u * 4096u);
-    for (int i = 0; i < 200; ++i) log("info", "line " + std::string(1, static_cast<char>('a' + i % 26)) + std::string(100, 'z'));
+    for (int i = 0; i < 200; ++i)
+      log("info",
+          "line " + std::string(1, static_cast<char>('a' + i % 26)) + std::string(100, 'z'));
   }
   // Rotated by size, keeping two, each under the limit plus one line.
   BOOST_TEST(fs::exists(dir.path() / "logs" / "gateway.log.1"));
@@ -74,13 +78,17 @@ BOOST_AUTO_TEST_CASE(secret_keys_are_never_shown_in_errors_or_dumps) {
   BOOST_TEST(sdk::is_secret_key("channels.irc.nickserv.password"));
   BOOST_TEST(sdk::is_secret_key("webhook.secretFile"));
   BOOST_TEST(!sdk::is_secret_key("channels.irc.nick"));
-  BOOST_TEST(sdk::shown_value("botToken", json::object{{"v", "123:abc"}}) == "an object (value not shown)");
+  BOOST_TEST(sdk::shown_value("botToken", json::object{{"v", "123:abc"}}) ==
+             "an object (value not shown)");
   BOOST_TEST(sdk::shown_value("port", json::value(5)) == "5");
-  auto red = sdk::redact_secrets(json::parse(R"({"gateway":{"auth":{"token":"t0k","mode":"token"}},"a":[{"password":1}]})"));
-  BOOST_TEST(json::serialize(red) ==
-             R"({"gateway":{"auth":{"token":"__OPENCLAW_REDACTED__","mode":"token"}},"a":[{"password":"__OPENCLAW_REDACTED__"}]})");
+  auto red = sdk::redact_secrets(
+      json::parse(R"({"gateway":{"auth":{"token":"t0k","mode":"token"}},"a":[{"password":1}]})"));
+  BOOST_TEST(
+      json::serialize(red) ==
+      R"({"gateway":{"auth":{"token":"__OPENCLAW_REDACTED__","mode":"token"}},"a":[{"password":"__OPENCLAW_REDACTED__"}]})");
   // The host's own validation: a wrongly typed secret is named by kind.
-  auto problems = openclaw::config::validate(json::parse(R"({"gateway":{"auth":{"token":{"x":"leaky"}}}})").as_object());
+  auto problems = openclaw::config::validate(
+      json::parse(R"({"gateway":{"auth":{"token":{"x":"leaky"}}}})").as_object());
   BOOST_REQUIRE(!problems.empty());
   BOOST_TEST(problems[0].message.find("leaky") == std::string::npos);
   BOOST_TEST(problems[0].key == "gateway.auth.token");
@@ -88,7 +96,8 @@ BOOST_AUTO_TEST_CASE(secret_keys_are_never_shown_in_errors_or_dumps) {
 
 BOOST_AUTO_TEST_CASE(control_characters_are_refused_with_their_key_path) {
   auto problems = openclaw::config::validate(
-      json::parse(R"({"channels":{"irc":{"nick":"bot\r\nQUIT","channels":["#a\u0007"]}},"agents":{"x":"multi\nline"}})")
+      json::parse(
+          R"({"channels":{"irc":{"nick":"bot\r\nQUIT","channels":["#a\u0007"]}},"agents":{"x":"multi\nline"}})")
           .as_object());
   std::vector<std::string> keys;
   for (const auto& p : problems) keys.push_back(p.key);
@@ -103,12 +112,12 @@ BOOST_AUTO_TEST_SUITE(trust_origin)
 
 BOOST_AUTO_TEST_CASE(host_must_be_this_machine_or_an_allowed_origins_host) {
   sdk::OriginPolicy p;
-  for (const char* ok : {"127.0.0.1:18789", "localhost:1", "LOCALHOST", "app.localhost:3", "[::1]:80", "192.168.1.5:18789",
-                         "localhost."}) {
+  for (const char* ok : {"127.0.0.1:18789", "localhost:1", "LOCALHOST", "app.localhost:3",
+                         "[::1]:80", "192.168.1.5:18789", "localhost."}) {
     BOOST_TEST(sdk::check_host(p, ok).empty(), ok);
   }
-  for (const char* bad : {"evil.example", "evil.example:18789", "localhost.evil.example", "127.0.0.1.nip.io:80",
-                          "1.2.3.4.5", "[::1"}) {
+  for (const char* bad : {"evil.example", "evil.example:18789", "localhost.evil.example",
+                          "127.0.0.1.nip.io:80", "1.2.3.4.5", "[::1"}) {
     BOOST_TEST(!sdk::check_host(p, bad).empty(), bad);
   }
   p.allowed_origins = {"https://ui.example.org"};
@@ -125,12 +134,15 @@ BOOST_AUTO_TEST_CASE(origin_must_be_the_servers_own_or_allowed) {
   BOOST_TEST(sdk::check_origin(p, "http://LOCALHOST:5", "localhost:5").empty());
   BOOST_TEST(!sdk::check_origin(p, "http://evil.example", "127.0.0.1:18789").empty());
   BOOST_TEST(!sdk::check_origin(p, "null", "127.0.0.1:18789").empty());
-  BOOST_TEST(!sdk::check_origin(p, "http://127.0.0.1:18791", "127.0.0.1:18789").empty());  // another port
+  BOOST_TEST(
+      !sdk::check_origin(p, "http://127.0.0.1:18791", "127.0.0.1:18789").empty());  // another port
   auto from = sdk::OriginPolicy::from_config(
-      json::parse(R"({"gateway":{"controlUi":{"allowedOrigins":["https://UI.example.org/",7]}}})").as_object());
+      json::parse(R"({"gateway":{"controlUi":{"allowedOrigins":["https://UI.example.org/",7]}}})")
+          .as_object());
   BOOST_REQUIRE(from.allowed_origins.size() == 1u);
   BOOST_TEST(sdk::check_origin(from, "https://ui.example.org", "127.0.0.1:1").empty());
-  BOOST_TEST(!sdk::check_origin(from, "https://ui.example.org.evil.example", "127.0.0.1:1").empty());
+  BOOST_TEST(
+      !sdk::check_origin(from, "https://ui.example.org.evil.example", "127.0.0.1:1").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

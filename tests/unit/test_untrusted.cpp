@@ -28,14 +28,19 @@ BOOST_AUTO_TEST_CASE(telegram_answers) {
   BOOST_TEST(ok.error.empty());
 
   auto limited = telegram::read_answer(
-      R"({"ok":false,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}})", 429);
+      R"({"ok":false,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}})",
+      429);
   BOOST_TEST(!limited.result);
   BOOST_TEST(limited.error == "HTTP 429: Too Many Requests: retry after 3");
   BOOST_TEST(limited.retry_after == 3);
   // A wait Telegram would never ask for is not honoured (backoff applies instead).
-  BOOST_TEST(telegram::read_answer(R"({"ok":false,"parameters":{"retry_after":9999999999}})", 429).retry_after == 0);
-  BOOST_TEST(telegram::read_answer(R"({"ok":false,"parameters":{"retry_after":-5}})", 429).retry_after == 0);
-  BOOST_TEST(telegram::read_answer("<html>502</html>", 502).error == "HTTP 502 with a body that is not JSON");
+  BOOST_TEST(telegram::read_answer(R"({"ok":false,"parameters":{"retry_after":9999999999}})", 429)
+                 .retry_after == 0);
+  BOOST_TEST(
+      telegram::read_answer(R"({"ok":false,"parameters":{"retry_after":-5}})", 429).retry_after ==
+      0);
+  BOOST_TEST(telegram::read_answer("<html>502</html>", 502).error ==
+             "HTTP 502 with a body that is not JSON");
   BOOST_TEST(!telegram::read_answer(R"({"ok":true})", 200).result);  // ok without a result
 }
 
@@ -47,7 +52,8 @@ BOOST_AUTO_TEST_CASE(telegram_updates) {
     {"update_id":101,"edited_message":{"text":"x"}},
     {"update_id":"102"}, 7,
     {"update_id":103,"message":{"text":"hi","from":{"id":43},"chat":{"id":-1001,"type":"supergroup"}}}
-  ])").as_array();
+  ])")
+                     .as_array();
   auto b = telegram::read_updates(updates, 100);
   BOOST_TEST(b.next_offset == 104);
   BOOST_REQUIRE(b.messages.size() == 2u);
@@ -66,7 +72,8 @@ BOOST_AUTO_TEST_CASE(telegram_updates) {
 BOOST_AUTO_TEST_CASE(telegram_extreme_numbers) {
   auto updates = json::parse(R"([{"update_id":9223372036854775807,
     "message":{"text":"x","from":{"id":1},"chat":{"id":1},"date":9223372036854775807}},
-    {"update_id":5,"message":{"text":"y","from":{"id":1},"chat":{"id":1},"date":9223372036854775807}}])").as_array();
+    {"update_id":5,"message":{"text":"y","from":{"id":1},"chat":{"id":1},"date":9223372036854775807}}])")
+                     .as_array();
   auto b = telegram::read_updates(updates, 0);
   BOOST_TEST(b.next_offset == 6);  // the id that cannot be moved past is no update
   BOOST_REQUIRE(b.messages.size() == 1u);
@@ -84,14 +91,17 @@ BOOST_AUTO_TEST_CASE(webhook_signatures) {
   BOOST_TEST(webhook::verify(secret, "1767225600", sig, body, now + 300, 300).ok);
   BOOST_TEST(webhook::verify(secret, "1767225600", sig, body, now + 301, 300).why ==
              "stale timestamp (more than 300 s from the gateway's clock)");
-  BOOST_TEST(webhook::verify(secret, "1767225600", sig, body + " ", now, 300).why == "bad signature");
-  BOOST_TEST(webhook::verify(secret + "x", "1767225600", sig, body, now, 300).why == "bad signature");
+  BOOST_TEST(webhook::verify(secret, "1767225600", sig, body + " ", now, 300).why ==
+             "bad signature");
+  BOOST_TEST(webhook::verify(secret + "x", "1767225600", sig, body, now, 300).why ==
+             "bad signature");
   BOOST_TEST(webhook::verify(secret, "", sig, body, now, 300).why ==
              "missing X-OpenClaw-Timestamp or X-OpenClaw-Signature");
   BOOST_TEST(webhook::verify(secret, "1767225600", "", body, now, 300).why ==
              "missing X-OpenClaw-Timestamp or X-OpenClaw-Signature");
   // strtoll took these; each is another signed text for the same time.
-  for (const char* ts : {"+1767225600", " 1767225600", "1767225600 ", "-1", "0x10", "1e9", "9999999999999"}) {
+  for (const char* ts :
+       {"+1767225600", " 1767225600", "1767225600 ", "-1", "0x10", "1e9", "9999999999999"}) {
     auto v = webhook::verify(secret, ts, webhook::sign(secret, ts, body), body, now, 300);
     BOOST_TEST(!v.ok, ts);
     BOOST_TEST(v.why == "X-OpenClaw-Timestamp must be Unix seconds", ts);
@@ -113,10 +123,11 @@ BOOST_AUTO_TEST_CASE(lease_record_readers_agree) {
   BOOST_TEST(full->owner.pid == 1234);
   BOOST_TEST(row->ports == (std::vector<int>{18789, 18791}));
   BOOST_TEST(rec::to_line(*full) == good);
-  BOOST_TEST(*rec::unescape(rec::escape(std::string("a b%\n\x7f", 6))) == std::string("a b%\n\x7f", 6));
+  BOOST_TEST(*rec::unescape(rec::escape(std::string("a b%\n\x7f", 6))) ==
+             std::string("a b%\n\x7f", 6));
   BOOST_TEST(rec::escape("") == "%");
-  for (const char* damaged : {"1 2 3 ~ a 1 n x b s 0", "1 2 3", "x 2 3 ~ a 0", "1 2 3 ~ a 0 extra",
-                              "1  2 3 ~ a 0"}) {
+  for (const char* damaged :
+       {"1 2 3 ~ a 1 n x b s 0", "1 2 3", "x 2 3 ~ a 0", "1 2 3 ~ a 0 extra", "1  2 3 ~ a 0"}) {
     BOOST_TEST(!rec::from_line(damaged).has_value(), damaged);
     BOOST_TEST(!rec::scan_line(damaged).has_value(), damaged);
   }
@@ -127,8 +138,9 @@ BOOST_AUTO_TEST_CASE(lease_record_readers_agree) {
 // showed, and conflicts named its owner as "pid 0". And "%-1" unescaped (from_chars takes a sign).
 BOOST_AUTO_TEST_CASE(lease_record_scan_checks_what_the_reader_checks) {
   namespace rec = openclaw::ports::record;
-  for (const char* damaged : {"1 2 3 ~ a%zz 0", "1 2 3 p%4 a 0", "1 2 3 ~ a 1 n%g 5 b s 0", "1 2 3 ~ a 1 n 5 b%zz s 0",
-                              "1 2 3 ~ a 1 n 5 b s%1 0", "1 2 3 ~ a 1 n 5 b s later", "1 2 3 ~ a%-1 0"}) {
+  for (const char* damaged :
+       {"1 2 3 ~ a%zz 0", "1 2 3 p%4 a 0", "1 2 3 ~ a 1 n%g 5 b s 0", "1 2 3 ~ a 1 n 5 b%zz s 0",
+        "1 2 3 ~ a 1 n 5 b s%1 0", "1 2 3 ~ a 1 n 5 b s later", "1 2 3 ~ a%-1 0"}) {
     BOOST_TEST(!rec::from_line(damaged).has_value(), damaged);
     BOOST_TEST(!rec::scan_line(damaged).has_value(), damaged);
   }
@@ -166,12 +178,15 @@ BOOST_AUTO_TEST_CASE(manifest_errors_stay_one_line) {
     }
     return std::string("accepted");
   };
-  BOOST_TEST(error_of(R"({"id":"a\rb","kind":"other","version":"1","apiVersion":1})") ==
-             "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got \"a\\rb\"");
+  BOOST_TEST(
+      error_of(R"({"id":"a\rb","kind":"other","version":"1","apiVersion":1})") ==
+      "manifest field \"id\" must be lower case letters, digits, '.', '_' or '-', got \"a\\rb\"");
   BOOST_TEST(error_of(R"({"id":"x","kind":"\n","version":"1","apiVersion":1})") ==
              "manifest field \"kind\" must be one of browser, canvas, channel, other, got \"\\n\"");
-  BOOST_TEST(error_of(R"({"id":"x","kind":"other","version":"1","apiVersion":1,"library":"a.so\u0000b"})") ==
-             "manifest field \"library\" must be a file name beside the manifest, got \"a.so\\u0000b\"");
+  BOOST_TEST(
+      error_of(
+          R"({"id":"x","kind":"other","version":"1","apiVersion":1,"library":"a.so\u0000b"})") ==
+      "manifest field \"library\" must be a file name beside the manifest, got \"a.so\\u0000b\"");
 }
 
 // A page's accessibility tree is the renderer's word, not a tree we can trust: a childIds cycle
@@ -186,7 +201,8 @@ BOOST_AUTO_TEST_CASE(snapshot_node_graphs) {
                         {"childIds", std::move(kids)},
                         {"backendDOMNodeId", backend}};
   };
-  json::array cycle{node("1", "RootWebArea", "t", {"2"}, 1), node("2", "button", "Go", {"1", "2"}, 2)};
+  json::array cycle{node("1", "RootWebArea", "t", {"2"}, 1),
+                    node("2", "button", "Go", {"1", "2"}, 2)};
   cycle[1].as_object()["parentId"] = "1";
   browser::RefTable table;
   auto s = browser::render_snapshot(cycle, table);
@@ -218,8 +234,11 @@ BOOST_AUTO_TEST_CASE(snapshot_node_graphs) {
 
   // A number too large for an integer is shown, not cast (undefined behaviour).
   json::array big{node("1", "RootWebArea", "t", {"2"}, 1),
-                  json::object{{"nodeId", "2"}, {"parentId", "1"}, {"role", {{"value", "slider"}}},
-                               {"name", {{"value", 1e300}}}, {"backendDOMNodeId", 2}}};
+                  json::object{{"nodeId", "2"},
+                               {"parentId", "1"},
+                               {"role", {{"value", "slider"}}},
+                               {"name", {{"value", 1e300}}},
+                               {"backendDOMNodeId", 2}}};
   browser::RefTable t4;
   BOOST_TEST(browser::render_snapshot(big, t4).text.find("1E300") != std::string::npos);
 }
@@ -228,13 +247,16 @@ BOOST_AUTO_TEST_CASE(snapshot_node_graphs) {
 // as `Infinity`: the next `config set` left a file that no longer parsed. Refused when read.
 BOOST_AUTO_TEST_CASE(config_number_too_large) {
   try {
-    openclaw::config::Config::parse(R"({"gateway":{"port":19001e400}})", "/h/.openclaw/openclaw.json", "/h");
+    openclaw::config::Config::parse(R"({"gateway":{"port":19001e400}})",
+                                    "/h/.openclaw/openclaw.json", "/h");
     BOOST_FAIL("accepted");
   } catch (const openclaw::Error& e) {
-    BOOST_TEST(e.line() == "config is not valid JSON: the number at \"gateway.port\" is too large "
-                           "(~/.openclaw/openclaw.json)");
+    BOOST_TEST(e.line() ==
+               "config is not valid JSON: the number at \"gateway.port\" is too large "
+               "(~/.openclaw/openclaw.json)");
   }
-  BOOST_TEST(openclaw::config::Config::parse(R"({"a":[1.5e300]})", "/h/c.json", "/h").root().size() == 1u);
+  BOOST_TEST(
+      openclaw::config::Config::parse(R"({"a":[1.5e300]})", "/h/c.json", "/h").root().size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

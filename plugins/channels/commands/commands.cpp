@@ -34,7 +34,9 @@ const char* kHelp =
     "instance on this machine | /ports [profile] | /logs <profile> [n] - its last log lines | "
     "/restart <profile> - through its installed service | /help";
 
-std::string name_of(const std::optional<std::string>& profile) { return profile.value_or("default"); }
+std::string name_of(const std::optional<std::string>& profile) {
+  return profile.value_or("default");
+}
 
 std::string duration(std::int64_t ms) {
   std::int64_t s = ms / 1000;
@@ -55,7 +57,8 @@ std::vector<std::string> words(const std::string& text) {
 // Secrets never leave in a reply: tokens, passwords, bearer headers, bot tokens.
 std::string redact(std::string line) {
   static const std::regex patterns[] = {
-      std::regex(R"((token|password|secret|apikey|api_key)("?\s*[:=]\s*"?)[^\s",}]+)", std::regex::icase),
+      std::regex(R"((token|password|secret|apikey|api_key)("?\s*[:=]\s*"?)[^\s",}]+)",
+                 std::regex::icase),
       std::regex(R"((Bearer\s+)[A-Za-z0-9._~+/=-]+)", std::regex::icase),
       std::regex(R"(\b[0-9]{6,12}:[A-Za-z0-9_-]{30,}\b)"),  // a Telegram bot token
   };
@@ -70,9 +73,11 @@ class Commands final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     auto* channels = host.service<sdk::Channels>();
-    if (!channels) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    if (!channels)
+      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     instances_ = host.service<sdk::Instances>();
-    handler_ = channels->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
+    handler_ =
+        channels->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
   }
 
   void stop() override {
@@ -138,7 +143,8 @@ class Commands final : public sdk::Plugin {
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& x = all[i];
       out += (i ? "; " : "") + name_of(x.profile) + " pid " + std::to_string(x.pid) + " port " +
-             std::to_string(x.base) + (x.answers ? " up" : " NOT ANSWERING") + (x.self ? " (me)" : "");
+             std::to_string(x.base) + (x.answers ? " up" : " NOT ANSWERING") +
+             (x.self ? " (me)" : "");
     }
     done(c, out);
   }
@@ -151,14 +157,17 @@ class Commands final : public sdk::Plugin {
       return done(c, profile + ": pid " + std::to_string(inst->pid) + " holds port " +
                          std::to_string(inst->base) + " but does not answer");
     }
-    // Its own view, over loopback: uptime and plugin states. The reply waits for it, never the loop.
+    // Its own view, over loopback: uptime and plugin states. The reply waits for it, never the
+    // loop.
     sdk::HttpClientRequest r;
     r.url = "http://127.0.0.1:" + std::to_string(inst->base) + "/api/status";
     r.timeout = 3s;
     sdk::http_request(host_->io(), r, [c, profile, i = *inst](sdk::HttpClientResponse res) {
-      std::string out = profile + ": running, pid " + std::to_string(i.pid) + ", port " + std::to_string(i.base);
+      std::string out =
+          profile + ": running, pid " + std::to_string(i.pid) + ", port " + std::to_string(i.base);
       boost::system::error_code ec;
-      json::value v = res.error.empty() && res.status == 200 ? json::parse(res.body, ec) : json::value();
+      json::value v =
+          res.error.empty() && res.status == 200 ? json::parse(res.body, ec) : json::value();
       if (!ec && v.is_object()) {
         const auto& o = v.get_object();
         if (const auto* u = o.if_contains("uptimeMs"); u && u->is_number()) {
@@ -171,13 +180,15 @@ class Commands final : public sdk::Plugin {
             const auto* id = e.get_object().if_contains("id");
             const auto* st = e.get_object().if_contains("state");
             if (id && id->is_string() && st && st->is_string()) {
-              list += (list.empty() ? "" : ", ") + std::string(id->get_string()) + " " + std::string(st->get_string());
+              list += (list.empty() ? "" : ", ") + std::string(id->get_string()) + " " +
+                      std::string(st->get_string());
             }
           }
           if (!list.empty()) out += "; plugins: " + list;
         }
       } else {
-        out += " (its status did not answer: " + (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) + ")";
+        out += " (its status did not answer: " +
+               (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) + ")";
       }
       done(c, out);
     });
@@ -264,8 +275,10 @@ class Commands final : public sdk::Plugin {
       o.args = {"--profile", profile, "gateway", "restart"};
     }
     // The other profile's own paths and port, never ours.
-    o.env = {{"OPENCLAW_STATE_DIR", std::nullopt}, {"OPENCLAW_CONFIG_PATH", std::nullopt},
-             {"OPENCLAW_GATEWAY_PORT", std::nullopt}, {"OPENCLAW_PROFILE", std::nullopt}};
+    o.env = {{"OPENCLAW_STATE_DIR", std::nullopt},
+             {"OPENCLAW_CONFIG_PATH", std::nullopt},
+             {"OPENCLAW_GATEWAY_PORT", std::nullopt},
+             {"OPENCLAW_PROFILE", std::nullopt}};
     auto output = std::make_shared<std::string>();
     try {
       auto child = sdk::ChildProcess::start(
@@ -273,7 +286,8 @@ class Commands final : public sdk::Plugin {
           [this, c, profile, output](const sdk::ProcessExit& e) {
             std::string last = redact(*output);
             if (e.exit_code == 0) {
-              done(c, profile + ": restart requested through its service" + (last.empty() ? "" : " (" + last + ")"));
+              done(c, profile + ": restart requested through its service" +
+                          (last.empty() ? "" : " (" + last + ")"));
             } else {
               done(c, profile + ": not restarted: " + (last.empty() ? e.describe() : last));
             }

@@ -4,8 +4,8 @@
 // reconnect with exponential backoff and jitter. Messages go to the host's channels service,
 // which queues them durably, applies the access policy and answers through this driver.
 // Public SDK only.
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -47,9 +47,11 @@ struct Settings {
 };
 
 bool valid_nick(const std::string& n) {
-  if (n.empty() || n.size() > 30 || std::isdigit(static_cast<unsigned char>(n[0])) || n[0] == '-') return false;
+  if (n.empty() || n.size() > 30 || std::isdigit(static_cast<unsigned char>(n[0])) || n[0] == '-')
+    return false;
   for (char c : n) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("-_[]\\`^{}|").find(c) == std::string_view::npos) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("-_[]\\`^{}|").find(c) == std::string_view::npos) {
       return false;
     }
   }
@@ -71,7 +73,8 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.string("caFile", s.ca_file);
   c.string("nick", s.nick);
   // Shown JSON-quoted: a nick with a CR/LF in it must not become a second log line.
-  if (!valid_nick(s.nick)) c.problem("nick", sdk::shown_value("nick", json::string(s.nick)) + " is not a valid IRC nick");
+  if (!valid_nick(s.nick))
+    c.problem("nick", sdk::shown_value("nick", json::string(s.nick)) + " is not a valid IRC nick");
   c.string("username", s.username);
   c.string("realname", s.realname);
   if (s.username.empty()) s.username = s.nick;
@@ -92,10 +95,12 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     } else {
       for (std::size_t i = 0; i < v->get_array().size(); ++i) {
         const auto& name = v->get_array()[i];
-        if (name.is_string() && irc::is_channel(name.get_string()) && name.get_string().find(' ') == json::string::npos) {
+        if (name.is_string() && irc::is_channel(name.get_string()) &&
+            name.get_string().find(' ') == json::string::npos) {
           s.channels.emplace_back(name.get_string());
         } else {
-          c.problem("channels[" + std::to_string(i) + "]", "must be a channel name like \"#ops\", got " + json::serialize(name));
+          c.problem("channels[" + std::to_string(i) + "]",
+                    "must be a channel name like \"#ops\", got " + json::serialize(name));
         }
       }
     }
@@ -105,8 +110,10 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       s.nickserv_password = std::string(v->get_string());
     } else if (v->is_object()) {
       const auto& o = v->get_object();
-      if (const auto* p = o.if_contains("password"); p && p->is_string()) s.nickserv_password = std::string(p->get_string());
-      if (const auto* p = o.if_contains("service"); p && p->is_string()) s.nickserv_service = std::string(p->get_string());
+      if (const auto* p = o.if_contains("password"); p && p->is_string())
+        s.nickserv_password = std::string(p->get_string());
+      if (const auto* p = o.if_contains("service"); p && p->is_string())
+        s.nickserv_service = std::string(p->get_string());
     } else {
       c.problem("nickserv", "must be an object {password, service} or the password");
     }
@@ -117,15 +124,18 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     } else if (v->is_object()) {
       s.sasl = true;
       const auto& o = v->get_object();
-      if (const auto* p = o.if_contains("username"); p && p->is_string()) s.sasl_user = std::string(p->get_string());
-      if (const auto* p = o.if_contains("password"); p && p->is_string()) s.sasl_password = std::string(p->get_string());
+      if (const auto* p = o.if_contains("username"); p && p->is_string())
+        s.sasl_user = std::string(p->get_string());
+      if (const auto* p = o.if_contains("password"); p && p->is_string())
+        s.sasl_password = std::string(p->get_string());
     } else {
       c.problem("sasl", "must be true, false or {username, password}");
     }
   }
   if (s.sasl_user.empty()) s.sasl_user = s.nick;
   if (s.sasl_password.empty()) s.sasl_password = s.password;
-  if (s.sasl && s.sasl_password.empty()) c.problem("sasl", "needs a password (sasl.password, password or passwordFile)");
+  if (s.sasl && s.sasl_password.empty())
+    c.problem("sasl", "needs a password (sasl.password, password or passwordFile)");
   c.integer("floodBurst", s.flood_burst, 1, 100);
   c.integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
   return s;
@@ -151,7 +161,8 @@ class IrcPlugin final : public sdk::Plugin {
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    if (!channels_)
+      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     sdk::ChannelDriver d;
     d.id = "irc";
     d.text_limit = 16384;  // split into 512-byte lines here, per target
@@ -175,23 +186,24 @@ class IrcPlugin final : public sdk::Plugin {
 
   json::value status() const override {
     if (!s_.configured) return json::object{{"configured", false}};
-    return json::object{{"configured", true},
-                        {"server", s_.host + ":" + std::to_string(s_.port)},
-                        {"tls", s_.tls},
-                        {"connected", registered_},
-                        {"nick", nick_},
-                        {"channels", json::value_from(s_.channels)},
-                        {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
-                        {"reconnects", reconnects_},
-                        {"in", in_},
-                        {"queued", static_cast<std::int64_t>(out_.size())}};
+    return json::object{
+        {"configured", true},
+        {"server", s_.host + ":" + std::to_string(s_.port)},
+        {"tls", s_.tls},
+        {"connected", registered_},
+        {"nick", nick_},
+        {"channels", json::value_from(s_.channels)},
+        {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
+        {"reconnects", reconnects_},
+        {"in", in_},
+        {"queued", static_cast<std::int64_t>(out_.size())}};
   }
 
  private:
   struct Out {
     std::string line;
     std::function<void(sdk::Delivery)> done;  // on the last line of a text
-    int parts = 0;                             // how many lines that text took
+    int parts = 0;                            // how many lines that text took
   };
 
   void connect() {
@@ -262,7 +274,8 @@ class IrcPlugin final : public sdk::Plugin {
   void handle(const irc::Line& l) {
     const auto& p = l.params;
     if (l.command == "PING") {
-      raw(irc::build("PONG", {p.empty() ? std::string() : p.back()}));  // never held back by flood control
+      raw(irc::build("PONG",
+                     {p.empty() ? std::string() : p.back()}));  // never held back by flood control
     } else if (l.command == "CAP" && p.size() >= 3) {
       // Only the answer to our own request counts, and only the exact capability: an unsolicited
       // or look-alike ACK must not make us send credentials with SASL off.
@@ -275,9 +288,11 @@ class IrcPlugin final : public sdk::Plugin {
         host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
         raw("CAP END\r\n");
       }
-    } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+" && sasl_ == Sasl::authenticating) {
+    } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+" &&
+               sasl_ == Sasl::authenticating) {
       sasl_ = Sasl::sent;
-      std::string plain = s_.sasl_user + std::string(1, '\0') + s_.sasl_user + std::string(1, '\0') + s_.sasl_password;
+      std::string plain = s_.sasl_user + std::string(1, '\0') + s_.sasl_user +
+                          std::string(1, '\0') + s_.sasl_password;
       raw("AUTHENTICATE " + irc::base64(plain) + "\r\n");
     } else if (l.command == "903") {
       raw("CAP END\r\n");
@@ -302,7 +317,8 @@ class IrcPlugin final : public sdk::Plugin {
       ++nick_tries_;
       nick_ = nick_tries_ <= 2 ? s_.nick + std::string(static_cast<size_t>(nick_tries_), '_')
                                : s_.nick.substr(0, 20) + std::to_string(1000 + rng_() % 9000);
-      host_->log(sdk::LogLevel::info, "irc: nick " + (p.size() > 1 ? p[1] : s_.nick) + " is taken, trying " + nick_);
+      host_->log(sdk::LogLevel::info,
+                 "irc: nick " + (p.size() > 1 ? p[1] : s_.nick) + " is taken, trying " + nick_);
       raw(irc::build("NICK", {nick_}));
     } else if (l.command == "NICK" && irc::nick_of(l.prefix) == nick_ && !p.empty()) {
       nick_ = p[0];
@@ -311,14 +327,17 @@ class IrcPlugin final : public sdk::Plugin {
     } else if (l.command == "ERROR") {
       last_error_ = "server: " + (p.empty() ? std::string("ERROR") : p.back());
       host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
-    } else if (l.command == "474" || l.command == "473" || l.command == "475" || l.command == "471") {
-      host_->log(sdk::LogLevel::warn, "irc: cannot join " + (p.size() > 1 ? p[1] : "") + ": " + p.back());
+    } else if (l.command == "474" || l.command == "473" || l.command == "475" ||
+               l.command == "471") {
+      host_->log(sdk::LogLevel::warn,
+                 "irc: cannot join " + (p.size() > 1 ? p[1] : "") + ": " + p.back());
     }
   }
 
   static bool same_nick(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
            });
   }
 
@@ -349,9 +368,11 @@ class IrcPlugin final : public sdk::Plugin {
     last_error_ = why;
     channels_->report("irc", "default", false, why);
     fail_pending("not connected to " + s_.host + ": " + why);
-    // 1 s, 2 s, 4 s ... up to 60 s, each with up to 50% jitter so a fleet does not reconnect at once.
+    // 1 s, 2 s, 4 s ... up to 60 s, each with up to 50% jitter so a fleet does not reconnect at
+    // once.
     auto base = std::min<std::int64_t>(60000, 1000LL << std::min(attempt_, 6));
-    auto delay = std::chrono::milliseconds(base / 2 + static_cast<std::int64_t>(rng_() % static_cast<unsigned>(base / 2 + 1)));
+    auto delay = std::chrono::milliseconds(
+        base / 2 + static_cast<std::int64_t>(rng_() % static_cast<unsigned>(base / 2 + 1)));
     ++attempt_;
     ++reconnects_;
     host_->log(was ? sdk::LogLevel::warn : sdk::LogLevel::info,
@@ -359,9 +380,14 @@ class IrcPlugin final : public sdk::Plugin {
     host_->after(delay, [this] { connect(); });
   }
 
-  void send_text(const std::string& to, const std::string& text, std::function<void(sdk::Delivery)> done) {
+  void send_text(const std::string& to, const std::string& text,
+                 std::function<void(sdk::Delivery)> done) {
     if (!registered_) {
-      done(sdk::Delivery{false, "not connected to " + s_.host + (last_error_.empty() ? "" : ": " + last_error_), {}, 0});
+      done(sdk::Delivery{
+          false,
+          "not connected to " + s_.host + (last_error_.empty() ? "" : ": " + last_error_),
+          {},
+          0});
       return;
     }
     auto lines = irc::privmsg_lines(to, text, 1 + nick_.size() + 1 + s_.username.size() + 1 + 64);
@@ -371,7 +397,8 @@ class IrcPlugin final : public sdk::Plugin {
     }
     int n = static_cast<int>(lines.size());
     for (int i = 0; i < n; ++i) {
-      out_.push_back(Out{std::move(lines[static_cast<size_t>(i)]), i + 1 == n ? std::move(done) : nullptr, n});
+      out_.push_back(
+          Out{std::move(lines[static_cast<size_t>(i)]), i + 1 == n ? std::move(done) : nullptr, n});
     }
     pump();
   }

@@ -36,7 +36,9 @@ struct Settings {
   int poll_timeout_s = 30;
 };
 
-bool loopback_host(const std::string& h) { return h == "127.0.0.1" || h == "localhost" || h == "::1"; }
+bool loopback_host(const std::string& h) {
+  return h == "127.0.0.1" || h == "localhost" || h == "::1";
+}
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
@@ -58,9 +60,12 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     auto colon = s.token.find(':');
     bool ok = colon != std::string::npos && colon > 0;
     for (char ch : s.token) {
-      ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == ':' || ch == '_' || ch == '-');
+      ok = ok &&
+           (std::isalnum(static_cast<unsigned char>(ch)) || ch == ':' || ch == '_' || ch == '-');
     }
-    if (!ok) c.problem(file.empty() ? "botToken" : "tokenFile", "is not a bot token (<digits>:<letters>, from @BotFather)");
+    if (!ok)
+      c.problem(file.empty() ? "botToken" : "tokenFile",
+                "is not a bot token (<digits>:<letters>, from @BotFather)");
   }
   std::string api;
   c.string("apiRoot", api);
@@ -68,7 +73,8 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     while (!api.empty() && api.back() == '/') api.pop_back();
     auto u = sdk::Url::parse(api);
     if (!u || (u->scheme != "https" && !(u->scheme == "http" && loopback_host(u->host)))) {
-      c.problem("apiRoot", "must be an https:// URL (http:// only on loopback, for a local Bot API server)");
+      c.problem("apiRoot",
+                "must be an https:// URL (http:// only on loopback, for a local Bot API server)");
     } else {
       s.api_root = api;
     }
@@ -91,12 +97,14 @@ class Telegram final : public sdk::Plugin {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
     if (!s_.enabled || !s_.configured) {
-      host.log(sdk::LogLevel::info, s_.enabled ? "channels.telegram has no botToken or tokenFile: Telegram idle"
-                                               : "channels.telegram.enabled is false: Telegram off");
+      host.log(sdk::LogLevel::info,
+               s_.enabled ? "channels.telegram has no botToken or tokenFile: Telegram idle"
+                          : "channels.telegram.enabled is false: Telegram off");
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    if (!channels_)
+      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     offset_file_ = host.data_dir() / "offset.json";
     load_offset();
     sdk::ChannelDriver d;
@@ -120,20 +128,22 @@ class Telegram final : public sdk::Plugin {
 
   json::value status() const override {
     if (!s_.configured) return json::object{{"configured", false}};
-    return json::object{{"configured", true},
-                        {"bot", username_.empty() ? json::value(nullptr) : json::value("@" + username_)},
-                        {"connected", connected_},
-                        {"offset", offset_},
-                        {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
-                        {"updates", updates_},
-                        {"sent", sent_}};
+    return json::object{
+        {"configured", true},
+        {"bot", username_.empty() ? json::value(nullptr) : json::value("@" + username_)},
+        {"connected", connected_},
+        {"offset", offset_},
+        {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
+        {"updates", updates_},
+        {"sent", sent_}};
   }
 
  private:
   // Error text with the token taken out: request URLs carry it.
   std::string scrub(std::string text) const {
     if (s_.token.empty()) return text;
-    for (std::size_t p; (p = text.find(s_.token)) != std::string::npos;) text.replace(p, s_.token.size(), "<token>");
+    for (std::size_t p; (p = text.find(s_.token)) != std::string::npos;)
+      text.replace(p, s_.token.size(), "<token>");
     return text;
   }
 
@@ -144,16 +154,19 @@ class Telegram final : public sdk::Plugin {
       options.no_symlinks = true;  // ours, written atomically: never a link, a FIFO or a device
       text = sdk::read_regular_file(offset_file_, options, 1u << 20);
     } catch (const std::exception& e) {
-      host_->log(sdk::LogLevel::warn, std::string("telegram: ") + e.what() + "; starting from Telegram's own offset");
+      host_->log(sdk::LogLevel::warn,
+                 std::string("telegram: ") + e.what() + "; starting from Telegram's own offset");
       return;
     }
     if (!text) return;
     boost::system::error_code ec;
     auto v = json::parse(*text, ec);
     if (!ec && v.is_object()) {
-      if (const auto* o = v.get_object().if_contains("offset"); o && o->is_int64()) offset_ = o->get_int64();
+      if (const auto* o = v.get_object().if_contains("offset"); o && o->is_int64())
+        offset_ = o->get_int64();
     } else {
-      host_->log(sdk::LogLevel::warn, "telegram: " + offset_file_.string() + " is unreadable; starting from Telegram's own offset");
+      host_->log(sdk::LogLevel::warn, "telegram: " + offset_file_.string() +
+                                          " is unreadable; starting from Telegram's own offset");
     }
   }
 
@@ -163,7 +176,9 @@ class Telegram final : public sdk::Plugin {
 
   // One Bot API call; `done` gets the "result" or an error, and the retry_after Telegram asked.
   void call(const std::string& method, json::object params, std::chrono::milliseconds timeout,
-            std::function<void(const json::value* result, const std::string& error, int status, int retry_after)> done) {
+            std::function<void(const json::value* result, const std::string& error, int status,
+                               int retry_after)>
+                done) {
     sdk::HttpClientRequest r;
     r.method = "POST";
     r.url = s_.api_root + "/bot" + s_.token + "/" + method;
@@ -171,7 +186,8 @@ class Telegram final : public sdk::Plugin {
     r.timeout = timeout;
     r.ca_file = s_.ca_file;
     r.body_limit = 16 << 20;
-    http_->request(std::move(r), [this, alive = alive_, method, done = std::move(done)](sdk::HttpClientResponse res) {
+    http_->request(std::move(r), [this, alive = alive_, method,
+                                  done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return;
       if (!res.error.empty()) return done(nullptr, scrub(res.error), 0, 0);
       auto answer = telegram::read_answer(res.body, res.status);
@@ -180,10 +196,12 @@ class Telegram final : public sdk::Plugin {
     });
   }
 
-  void fail(const std::string& why, std::chrono::milliseconds retry_in, std::function<void()> again) {
+  void fail(const std::string& why, std::chrono::milliseconds retry_in,
+            std::function<void()> again) {
     last_error_ = why;
     if (connected_ || first_error_) {
-      host_->log(sdk::LogLevel::warn, "telegram: " + why + "; retrying in " + std::to_string(retry_in.count()) + " ms");
+      host_->log(sdk::LogLevel::warn,
+                 "telegram: " + why + "; retrying in " + std::to_string(retry_in.count()) + " ms");
     }
     first_error_ = false;
     connected_ = false;
@@ -194,37 +212,45 @@ class Telegram final : public sdk::Plugin {
   std::chrono::milliseconds backoff() {
     auto base = std::min<std::int64_t>(60000, 500LL << std::min(attempt_, 7));
     ++attempt_;
-    return std::chrono::milliseconds(base / 2 + static_cast<std::int64_t>(rng_() % static_cast<unsigned>(base / 2 + 1)));
+    return std::chrono::milliseconds(
+        base / 2 + static_cast<std::int64_t>(rng_() % static_cast<unsigned>(base / 2 + 1)));
   }
 
   void get_me() {
-    call("getMe", {}, 15s, [this](const json::value* result, const std::string& error, int status, int retry) {
-      if (!result || !result->is_object()) {
-        auto wait = retry > 0 ? std::chrono::milliseconds(retry * 1000LL)
-                              : status == 401 || status == 404 ? 60000ms : backoff();
-        return fail(error.empty() ? "getMe: unexpected answer" : error + (status == 401 ? " (is the bot token right?)" : ""),
-                    wait, [this] { get_me(); });
-      }
-      if (const auto* u = result->get_object().if_contains("username"); u && u->is_string()) {
-        username_ = std::string(u->get_string());
-      }
-      host_->log(sdk::LogLevel::info, "telegram: connected as @" + username_);
-      connected_ = true;
-      last_error_.clear();
-      channels_->report("telegram", "default", true, "");
-      poll();
-    });
+    call("getMe", {}, 15s,
+         [this](const json::value* result, const std::string& error, int status, int retry) {
+           if (!result || !result->is_object()) {
+             auto wait = retry > 0 ? std::chrono::milliseconds(retry * 1000LL)
+                         : status == 401 || status == 404 ? 60000ms
+                                                          : backoff();
+             return fail(error.empty()
+                             ? "getMe: unexpected answer"
+                             : error + (status == 401 ? " (is the bot token right?)" : ""),
+                         wait, [this] { get_me(); });
+           }
+           if (const auto* u = result->get_object().if_contains("username"); u && u->is_string()) {
+             username_ = std::string(u->get_string());
+           }
+           host_->log(sdk::LogLevel::info, "telegram: connected as @" + username_);
+           connected_ = true;
+           last_error_.clear();
+           channels_->report("telegram", "default", true, "");
+           poll();
+         });
   }
 
   void poll() {
-    json::object params{{"timeout", s_.poll_timeout_s}, {"allowed_updates", json::array{"message"}}};
+    json::object params{{"timeout", s_.poll_timeout_s},
+                        {"allowed_updates", json::array{"message"}}};
     if (offset_ > 0) params["offset"] = offset_;
     call("getUpdates", params, std::chrono::seconds(s_.poll_timeout_s + 5),
          [this](const json::value* result, const std::string& error, int status, int retry) {
            if (!result || !result->is_array()) {
              auto wait = retry > 0 ? std::chrono::milliseconds(retry * 1000LL)
-                                   : status == 401 || status == 404 ? 60000ms : backoff();
-             return fail(error.empty() ? "getUpdates: the result is not a list" : error, wait, [this] { poll(); });
+                         : status == 401 || status == 404 ? 60000ms
+                                                          : backoff();
+             return fail(error.empty() ? "getUpdates: the result is not a list" : error, wait,
+                         [this] { poll(); });
            }
            if (!connected_) {
              connected_ = true;
@@ -248,7 +274,8 @@ class Telegram final : public sdk::Plugin {
         try {
           save_offset();
         } catch (const std::exception& e) {
-          host_->log(sdk::LogLevel::error, std::string("telegram: cannot save the offset: ") + e.what());
+          host_->log(sdk::LogLevel::error,
+                     std::string("telegram: cannot save the offset: ") + e.what());
         }
       }
       poll();
@@ -259,26 +286,29 @@ class Telegram final : public sdk::Plugin {
       ++updates_;
       ++*pending;
       std::string uid = m.id;
-      channels_->receive(std::move(m), [finish, uid, this, alive = alive_](bool ok, const std::string& why) {
-        if (!ok && *alive && why.find("already queued") == std::string::npos) {
-          host_->log(sdk::LogLevel::error, "telegram: update " + uid + " not accepted: " + why);
-        }
-        finish();
-      });
+      channels_->receive(
+          std::move(m), [finish, uid, this, alive = alive_](bool ok, const std::string& why) {
+            if (!ok && *alive && why.find("already queued") == std::string::npos) {
+              host_->log(sdk::LogLevel::error, "telegram: update " + uid + " not accepted: " + why);
+            }
+            finish();
+          });
     }
     finish();
   }
 
-  void send_message(const std::string& chat, const std::string& text, std::function<void(sdk::Delivery)> done, int tries) {
+  void send_message(const std::string& chat, const std::string& text,
+                    std::function<void(sdk::Delivery)> done, int tries) {
     json::object params{{"chat_id", chat}, {"text", text}};
     call("sendMessage", params, 20s,
-         [this, chat, text, done = std::move(done), tries](const json::value* result, const std::string& error, int status,
-                                                           int retry) mutable {
+         [this, chat, text, done = std::move(done), tries](
+             const json::value* result, const std::string& error, int status, int retry) mutable {
            if (result) {
              ++sent_;
              std::string id;
              if (result->is_object()) {
-               if (const auto* mid = result->get_object().if_contains("message_id"); mid && mid->is_int64()) {
+               if (const auto* mid = result->get_object().if_contains("message_id");
+                   mid && mid->is_int64()) {
                  id = std::to_string(mid->get_int64());
                }
              }
@@ -287,7 +317,8 @@ class Telegram final : public sdk::Plugin {
            // 429 and 5xx are worth another try (Telegram says when); 4xx are not.
            bool again = (status == 429 || status >= 500 || status == 0) && tries < 3;
            if (!again) return done(sdk::Delivery{false, error, {}, 0});
-           auto wait = retry > 0 ? std::chrono::milliseconds(retry * 1000LL) : std::chrono::milliseconds(500LL << tries);
+           auto wait = retry > 0 ? std::chrono::milliseconds(retry * 1000LL)
+                                 : std::chrono::milliseconds(500LL << tries);
            host_->after(wait, [this, chat, text, done = std::move(done), tries]() mutable {
              send_message(chat, text, std::move(done), tries + 1);
            });

@@ -39,7 +39,8 @@ Answer read_answer(std::string_view body, int status) {
   return a;
 }
 
-std::optional<openclaw::sdk::ChannelMessage> message_of(std::int64_t uid, const json::object& update) {
+std::optional<openclaw::sdk::ChannelMessage> message_of(std::int64_t uid,
+                                                        const json::object& update) {
   const auto* mv = update.if_contains("message");
   if (!mv || !mv->is_object()) return std::nullopt;
   const auto& msg = mv->get_object();
@@ -64,8 +65,8 @@ std::optional<openclaw::sdk::ChannelMessage> message_of(std::int64_t uid, const 
   m.group = type && type->is_string() && type->get_string() != "private";
   m.text = std::string(text->get_string());
   // Unix seconds; a date that would not fit in milliseconds is left to the host (arrival time).
-  if (const auto* d = msg.if_contains("date"); d && d->is_int64() && d->get_int64() > 0 &&
-                                               d->get_int64() <= INT64_MAX / 1000) {
+  if (const auto* d = msg.if_contains("date");
+      d && d->is_int64() && d->get_int64() > 0 && d->get_int64() <= INT64_MAX / 1000) {
     m.ts = d->get_int64() * 1000;
   }
   return m;

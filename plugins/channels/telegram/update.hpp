@@ -1,7 +1,8 @@
 #pragma once
 // What the Telegram Bot API sends back, read without I/O: the answer envelope of every call and
 // the updates of getUpdates. Everything here comes from the network (or whatever answers at
-// `apiRoot`), so nothing in it is trusted: unit-tested and fuzzed (tests/fuzz/fuzz_telegram_update.cpp).
+// `apiRoot`), so nothing in it is trusted: unit-tested and fuzzed
+// (tests/fuzz/fuzz_telegram_update.cpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,8 +21,8 @@ namespace telegram {
 /// "parameters":{"retry_after":N}}.
 struct Answer {
   std::optional<boost::json::value> result;  ///< set for an ok answer
-  std::string error;     ///< why not ("HTTP 429: Too Many Requests"); "" with a result
-  int retry_after = 0;   ///< seconds Telegram asked us to wait, 0..3600 (0: none or nonsense)
+  std::string error;    ///< why not ("HTTP 429: Too Many Requests"); "" with a result
+  int retry_after = 0;  ///< seconds Telegram asked us to wait, 0..3600 (0: none or nonsense)
 };
 /// Reads the body of an answer that came with HTTP `status`.
 Answer read_answer(std::string_view body, int status);

@@ -33,7 +33,8 @@ Verdict verify(std::string_view secret, std::string_view ts, std::string_view si
   v.timestamp = t;
   std::int64_t skew = now_s - t;
   if (skew > tolerance_s || -skew > tolerance_s) {
-    v.why = "stale timestamp (more than " + std::to_string(tolerance_s) + " s from the gateway's clock)";
+    v.why = "stale timestamp (more than " + std::to_string(tolerance_s) +
+            " s from the gateway's clock)";
     return v;
   }
   if (secret.empty() || !openclaw::sdk::constant_time_equals(sig, sign(secret, ts, body))) {

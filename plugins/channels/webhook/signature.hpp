@@ -2,7 +2,8 @@
 // The webhook channel's request signatures, without I/O: X-OpenClaw-Timestamp (Unix seconds) and
 // X-OpenClaw-Signature ("sha256=" + hex HMAC-SHA256 under the shared secret of
 // "<timestamp>.<body>"), accepted within a replay window around the gateway's clock. The headers
-// come from anyone who can reach the port: unit-tested and fuzzed (tests/fuzz/fuzz_webhook_signature.cpp).
+// come from anyone who can reach the port: unit-tested and fuzzed
+// (tests/fuzz/fuzz_webhook_signature.cpp).
 #include <cstdint>
 #include <string>
 #include <string_view>

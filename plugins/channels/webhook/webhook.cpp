@@ -33,8 +33,8 @@ constexpr const char* kBlock = "channels.webhook";
 struct Settings {
   bool configured = false;
   bool enabled = true;
-  std::string secret;      // HMAC key
-  std::string token;       // bearer token
+  std::string secret;  // HMAC key
+  std::string token;   // bearer token
   std::string reply_url;
   std::string ca_file;
   std::size_t max_body = 64 * 1024;
@@ -44,7 +44,9 @@ struct Settings {
 };
 
 std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
@@ -55,8 +57,10 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.boolean("enabled", s.enabled);
   c.string("secret", s.secret);
   c.string("token", s.token);
-  if (!s.secret.empty() && s.secret.size() < 16) c.problem("secret", "must be at least 16 characters");
-  for (auto [file_key, target] : {std::pair{"secretFile", &s.secret}, std::pair{"tokenFile", &s.token}}) {
+  if (!s.secret.empty() && s.secret.size() < 16)
+    c.problem("secret", "must be at least 16 characters");
+  for (auto [file_key, target] :
+       {std::pair{"secretFile", &s.secret}, std::pair{"tokenFile", &s.token}}) {
     std::string f;
     c.string(file_key, f);
     if (f.empty()) continue;
@@ -69,7 +73,8 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.string("replyUrl", s.reply_url);
   if (!s.reply_url.empty()) {
     auto u = sdk::Url::parse(s.reply_url);
-    if (!u || (u->scheme != "http" && u->scheme != "https")) c.problem("replyUrl", "must be an http(s) URL");
+    if (!u || (u->scheme != "http" && u->scheme != "https"))
+      c.problem("replyUrl", "must be an http(s) URL");
   }
   c.string("caFile", s.ca_file);
   int max_body = static_cast<int>(s.max_body), tolerance = static_cast<int>(s.tolerance_s);
@@ -85,13 +90,17 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       c.problem("hooks", "must be a list of hook names");
     } else {
       for (const auto& h : v->get_array()) {
-        if (h.is_string()) s.hooks.insert(std::string(h.get_string())); else c.problem("hooks", "must hold strings");
+        if (h.is_string())
+          s.hooks.insert(std::string(h.get_string()));
+        else
+          c.problem("hooks", "must hold strings");
       }
     }
   }
   s.configured = !s.secret.empty() || !s.token.empty();
   if (!s.configured && s.enabled && problems) {
-    c.problem("secret", "the webhook needs secret/secretFile (signed requests) or token/tokenFile (bearer)");
+    c.problem("secret",
+              "the webhook needs secret/secretFile (signed requests) or token/tokenFile (bearer)");
   }
   return s;
 }
@@ -135,7 +144,8 @@ class ReplayWindow {
     std::uint64_t h = hash(key);
     if (insert(h)) order_.emplace_back(at, h);
     if (!log_) return durable();
-    log_->append(line_of(at, h), [durable = std::move(durable)](bool, const std::string&) { durable(); });
+    log_->append(line_of(at, h),
+                 [durable = std::move(durable)](bool, const std::string&) { durable(); });
   }
   /// Forgets `key` (it was not accepted after all). Its line on disk stays until the next
   /// rewrite: a restart may refuse that one resend as a replay, never accept a replay.
@@ -146,7 +156,8 @@ class ReplayWindow {
     }
   }
   void prune(std::int64_t oldest) {
-    while (head_ < order_.size() && order_[head_].first < oldest) remove_hash(order_[head_++].second);
+    while (head_ < order_.size() && order_[head_].first < oldest)
+      remove_hash(order_[head_++].second);
     if (head_ == order_.size()) {
       std::vector<std::pair<std::int64_t, std::uint64_t>>().swap(order_);
       head_ = 0;
@@ -165,7 +176,8 @@ class ReplayWindow {
   }
 
  private:
-  static constexpr std::uint64_t kEmpty = 0, kErased = 1, kMark = 1ull << 62;  // live hashes have bit 62
+  static constexpr std::uint64_t kEmpty = 0, kErased = 1,
+                                 kMark = 1ull << 62;  // live hashes have bit 62
   static constexpr std::size_t npos = ~std::size_t{0};
   static std::uint64_t hash(const std::string& key) {
     return (std::hash<std::string>{}(key) & ((1ull << 60) - 1)) | kMark;
@@ -224,15 +236,18 @@ class ReplayWindow {
     std::vector<std::string> live;
     live.reserve(live_);
     for (std::size_t i = head_; i < order_.size(); ++i) {
-      if (find(order_[i].second) != npos) live.push_back(line_of(order_[i].first, order_[i].second));
+      if (find(order_[i].second) != npos)
+        live.push_back(line_of(order_[i].first, order_[i].second));
     }
     log_->rewrite(live);
   }
 
   std::unique_ptr<sdk::DurableLog> log_;
-  std::vector<std::uint64_t> slots_;  ///< open addressing, a power of two; kEmpty / kErased / a hash
-  std::size_t used_ = 0, live_ = 0;   ///< slots not empty (erased included), slots holding a hash
-  std::vector<std::pair<std::int64_t, std::uint64_t>> order_;  ///< by time; entries before head_ are gone
+  std::vector<std::uint64_t>
+      slots_;                        ///< open addressing, a power of two; kEmpty / kErased / a hash
+  std::size_t used_ = 0, live_ = 0;  ///< slots not empty (erased included), slots holding a hash
+  std::vector<std::pair<std::int64_t, std::uint64_t>>
+      order_;  ///< by time; entries before head_ are gone
   std::size_t head_ = 0;
 };
 
@@ -248,12 +263,14 @@ class Webhook final : public sdk::Plugin {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
     if (!s_.enabled || !s_.configured) {
-      host.log(sdk::LogLevel::info, s_.enabled ? "channels.webhook has no secret or token: webhook idle"
-                                               : "channels.webhook.enabled is false: webhook off");
+      host.log(sdk::LogLevel::info, s_.enabled
+                                        ? "channels.webhook has no secret or token: webhook idle"
+                                        : "channels.webhook.enabled is false: webhook off");
       return;
     }
     channels_ = host.service<sdk::Channels>();
-    if (!channels_) throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    if (!channels_)
+      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
     sdk::ChannelDriver d;
     d.id = "webhook";
     d.text_limit = 60000;
@@ -269,9 +286,10 @@ class Webhook final : public sdk::Plugin {
     http_ = sdk::HttpClient::create(host.io());  // replies reuse their connections
     open_seen(host);
     channels_->report("webhook", "default", true, "");
-    host.add_route_async("POST", "/hooks/", [this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
-      inbound(r, std::move(respond));
-    });
+    host.add_route_async("POST", "/hooks/",
+                         [this](const sdk::HttpRequest& r, sdk::HttpResponder respond) {
+                           inbound(r, std::move(respond));
+                         });
     for (const char* m : {"GET", "PUT", "DELETE", "PATCH", "HEAD"}) {
       host.add_route(m, "/hooks/", [](const sdk::HttpRequest&) {
         auto r = answer(405, "METHOD_NOT_ALLOWED", "hooks take POST");
@@ -279,9 +297,10 @@ class Webhook final : public sdk::Plugin {
         return r;
       });
     }
-    host.log(sdk::LogLevel::info, std::string("webhook: POST /hooks/<name> on the gateway port (") +
-                                      (s_.secret.empty() ? "bearer token" : "HMAC-SHA256 signatures") + ")" +
-                                      (s_.reply_url.empty() ? ", no replyUrl: replies are dropped" : ""));
+    host.log(sdk::LogLevel::info,
+             std::string("webhook: POST /hooks/<name> on the gateway port (") +
+                 (s_.secret.empty() ? "bearer token" : "HMAC-SHA256 signatures") + ")" +
+                 (s_.reply_url.empty() ? ", no replyUrl: replies are dropped" : ""));
   }
 
   void stop() override {
@@ -294,13 +313,14 @@ class Webhook final : public sdk::Plugin {
   }
 
   json::value status() const override {
-    return json::object{{"configured", s_.configured},
-                        {"auth", s_.secret.empty() ? "bearer" : "hmac-sha256"},
-                        {"replyUrl", s_.reply_url.empty() ? json::value(nullptr) : json::value(s_.reply_url)},
-                        {"accepted", accepted_},
-                        {"refused", refused_},
-                        {"replies", replies_},
-                        {"replyErrors", reply_errors_}};
+    return json::object{
+        {"configured", s_.configured},
+        {"auth", s_.secret.empty() ? "bearer" : "hmac-sha256"},
+        {"replyUrl", s_.reply_url.empty() ? json::value(nullptr) : json::value(s_.reply_url)},
+        {"accepted", accepted_},
+        {"refused", refused_},
+        {"replies", replies_},
+        {"replyErrors", reply_errors_}};
   }
 
  private:
@@ -313,7 +333,8 @@ class Webhook final : public sdk::Plugin {
     };
     if (!s_.secret.empty()) {
       std::string sig = header("x-openclaw-signature");
-      auto verdict = webhook::verify(s_.secret, header("x-openclaw-timestamp"), sig, r.body, now_s(), s_.tolerance_s);
+      auto verdict = webhook::verify(s_.secret, header("x-openclaw-timestamp"), sig, r.body,
+                                     now_s(), s_.tolerance_s);
       if (!verdict.ok) return verdict.why;
       // The same signed request twice within the window is a replay (recorded once accepted).
       if (window_.contains("s:" + sig)) {
@@ -333,7 +354,8 @@ class Webhook final : public sdk::Plugin {
     try {
       window_.open(host.io(), host.data_dir() / "seen.journal", now_s() - s_.tolerance_s - 1);
     } catch (const std::exception& e) {
-      host.log(sdk::LogLevel::warn, std::string("webhook: replays are refused only until a restart: ") + e.what());
+      host.log(sdk::LogLevel::warn,
+               std::string("webhook: replays are refused only until a restart: ") + e.what());
     }
     // Entries age out on a timer, not only when requests come: after a burst the window's memory
     // is given back once the window has passed.
@@ -367,9 +389,11 @@ class Webhook final : public sdk::Plugin {
     if (name.empty() || name.size() > 64 || name.find('/') != std::string::npos) {
       return refuse(404, "NOT_FOUND", "POST /hooks/<name>");
     }
-    if (!s_.hooks.empty() && !s_.hooks.count(name)) return refuse(404, "NOT_FOUND", "no hook named " + name);
+    if (!s_.hooks.empty() && !s_.hooks.count(name))
+      return refuse(404, "NOT_FOUND", "no hook named " + name);
     if (r.body.size() > s_.max_body) {
-      return refuse(413, "PAYLOAD_TOO_LARGE", "the body is over " + std::to_string(s_.max_body) + " bytes");
+      return refuse(413, "PAYLOAD_TOO_LARGE",
+                    "the body is over " + std::to_string(s_.max_body) + " bytes");
     }
     int status = 401;
     if (auto why = authenticate(r, status); !why.empty()) {
@@ -377,7 +401,8 @@ class Webhook final : public sdk::Plugin {
     }
     boost::system::error_code ec;
     json::value v = json::parse(r.body, ec);
-    if (ec || !v.is_object()) return refuse(400, "INVALID_REQUEST", "the body must be a JSON object");
+    if (ec || !v.is_object())
+      return refuse(400, "INVALID_REQUEST", "the body must be a JSON object");
     const auto& o = v.get_object();
     auto field = [&](const char* k) -> std::optional<std::string> {
       const auto* f = o.if_contains(k);
@@ -387,15 +412,18 @@ class Webhook final : public sdk::Plugin {
       return std::nullopt;
     };
     auto text = field("text"), from = field("from"), chat = field("chat"), id = field("id");
-    if (!text || !from || !chat || !id) return refuse(400, "INVALID_REQUEST", "text, from, chat and id must be strings");
+    if (!text || !from || !chat || !id)
+      return refuse(400, "INVALID_REQUEST", "text, from, chat and id must be strings");
     if (text->empty()) return refuse(400, "INVALID_REQUEST", "text is required");
     if (from->empty()) return refuse(400, "INVALID_REQUEST", "from is required (the sender's id)");
     // A sender retrying (same id, new signature) within the window is answered once.
     // One entry per accepted request in the replay window: its id when it has one (a resend
     // signed anew is then a duplicate too), else its signature.
-    std::string key = !id->empty() ? "i:" + name + "/" + *id : "s:" + header_of(r, "x-openclaw-signature");
+    std::string key =
+        !id->empty() ? "i:" + name + "/" + *id : "s:" + header_of(r, "x-openclaw-signature");
     if (!id->empty() && window_.contains(key)) {
-      return refuse(409, "DUPLICATE", "message " + *id + " was already accepted (a replayed or repeated request)");
+      return refuse(409, "DUPLICATE",
+                    "message " + *id + " was already accepted (a replayed or repeated request)");
     }
     sdk::ChannelMessage m;
     m.channel = "webhook";
@@ -414,12 +442,15 @@ class Webhook final : public sdk::Plugin {
       ++join->waiting;
       window_.add(key, now_s(), [join] { join->done(); });
     }
-    channels_->receive(std::move(m), [this, alive = alive_, respond, key, remembered, join](bool ok, const std::string& why) {
+    channels_->receive(std::move(m), [this, alive = alive_, respond, key, remembered, join](
+                                         bool ok, const std::string& why) {
       join->finish = [this, alive, respond, key, remembered, ok, why] {
-        if (!*alive) return (void)respond.send(answer(503, "UNAVAILABLE", "the webhook plugin stopped"));
+        if (!*alive)
+          return (void)respond.send(answer(503, "UNAVAILABLE", "the webhook plugin stopped"));
         if (ok) {
           ++accepted_;
-          respond.send(sdk::HttpResponse::text(202, R"({"ok":true,"queued":true})", "application/json"));
+          respond.send(
+              sdk::HttpResponse::text(202, R"({"ok":true,"queued":true})", "application/json"));
           return;
         }
         ++refused_;
@@ -456,13 +487,16 @@ class Webhook final : public sdk::Plugin {
     req.ca_file = s_.ca_file;
     if (!s_.secret.empty()) {
       std::string ts = std::to_string(now_s());
-      req.headers = {{"X-OpenClaw-Timestamp", ts}, {"X-OpenClaw-Signature", webhook::sign(s_.secret, ts, body)}};
+      req.headers = {{"X-OpenClaw-Timestamp", ts},
+                     {"X-OpenClaw-Signature", webhook::sign(s_.secret, ts, body)}};
     } else {
       req.headers = {{"Authorization", "Bearer " + s_.token}};
     }
     req.headers.push_back({"Idempotency-Key", part.key});
-    if (part.redelivery) req.headers.push_back({"X-OpenClaw-Redelivery", std::to_string(part.attempt)});
-    http_->request(std::move(req), [this, alive = alive_, done = std::move(done)](sdk::HttpClientResponse res) {
+    if (part.redelivery)
+      req.headers.push_back({"X-OpenClaw-Redelivery", std::to_string(part.attempt)});
+    http_->request(std::move(req), [this, alive = alive_,
+                                    done = std::move(done)](sdk::HttpClientResponse res) {
       if (!*alive) return done(sdk::Delivery{false, "the webhook plugin stopped", {}, 0});
       if (res.error.empty() && res.status / 100 == 2) {
         ++replies_;
@@ -470,12 +504,13 @@ class Webhook final : public sdk::Plugin {
         return;
       }
       ++reply_errors_;
-      std::string why = res.error.empty() ? "replyUrl answered HTTP " + std::to_string(res.status) : res.error;
+      std::string why =
+          res.error.empty() ? "replyUrl answered HTTP " + std::to_string(res.status) : res.error;
       if (channels_) channels_->report("webhook", "default", true, why);
       sdk::Delivery d{false, why, {}, 0};
       // A refusal the receiver means (4xx but timeout, too early, too many) will not change.
-      d.permanent = res.error.empty() && res.status / 100 == 4 && res.status != 408 && res.status != 425 &&
-                    res.status != 429;
+      d.permanent = res.error.empty() && res.status / 100 == 4 && res.status != 408 &&
+                    res.status != 425 && res.status != 429;
       done(std::move(d));
     });
   }

@@ -50,8 +50,8 @@ namespace openclaw::sdk {
 
 /// One message from a person to the gateway.
 struct BOOST_SYMBOL_VISIBLE ChannelMessage {
-  std::string id;       ///< unique per channel and account (a Telegram update id, a generated id, ...)
-  std::string channel;  ///< the channel id, e.g. "irc"
+  std::string id;  ///< unique per channel and account (a Telegram update id, a generated id, ...)
+  std::string channel;              ///< the channel id, e.g. "irc"
   std::string account = "default";  ///< which of the channel's accounts received it
   /// The sender's stable id, what `allowFrom` matches: IRC `nick!user@host`, a Telegram user id.
   std::string from;
@@ -76,10 +76,10 @@ struct BOOST_SYMBOL_VISIBLE ChannelMessage {
 /// The outcome of a send: delivered to the channel's server (ok), or why not.
 struct BOOST_SYMBOL_VISIBLE Delivery {
   bool ok = false;
-  std::string error;        ///< why not (empty when ok)
-  std::string message_id;   ///< the channel's id of the (last) sent part, when it has one
-  int parts = 0;            ///< how many parts the text was split into
-  int delivered = 0;        ///< how many of them were delivered (all when ok; those before a failure)
+  std::string error;       ///< why not (empty when ok)
+  std::string message_id;  ///< the channel's id of the (last) sent part, when it has one
+  int parts = 0;           ///< how many parts the text was split into
+  int delivered = 0;  ///< how many of them were delivered (all when ok; those before a failure)
   /// Set by a driver when retrying cannot help (no reply address configured, a target that does
   /// not exist): a reply is then dead-lettered at once instead of retried.
   bool permanent = false;

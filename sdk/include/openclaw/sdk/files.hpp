@@ -34,7 +34,7 @@ struct BOOST_SYMBOL_VISIBLE RegularFile {
   /// something that is not a regular file.
   enum class Refusal { none, error, symlink, directory, fifo, socket, device, other };
 
-  int fd = -1;  ///< O_RDONLY | O_CLOEXEC, blocking unless OpenOptions::keep_nonblocking
+  int fd = -1;             ///< O_RDONLY | O_CLOEXEC, blocking unless OpenOptions::keep_nonblocking
   std::uint64_t size = 0;  ///< from fstat of the open file
   std::int64_t mtime_sec = 0, mtime_nsec = 0;
   std::uint64_t inode = 0;  ///< with size and mtime: which version of the file this is
@@ -91,9 +91,10 @@ BOOST_SYMBOL_EXPORT std::string read_to_end(const RegularFile& file, const std::
 /// nullopt when it does not exist. Throws std::runtime_error naming the path and what is wrong
 /// ("is a FIFO, not a regular file", "is larger than 1048576 bytes", "cannot be read: ...").
 /// Reads to the end (a file whose size fstat does not know, as in /proc, included).
-BOOST_SYMBOL_EXPORT std::optional<std::string> read_regular_file(
-    const std::filesystem::path& path, const OpenOptions& options = {},
-    std::uint64_t max_bytes = 16u << 20);
+BOOST_SYMBOL_EXPORT std::optional<std::string> read_regular_file(const std::filesystem::path& path,
+                                                                 const OpenOptions& options = {},
+                                                                 std::uint64_t max_bytes = 16u
+                                                                                           << 20);
 
 /// The content of a secret file (a token, a password): `path` after expand_home(), which must be
 /// a regular file itself (a symlink is refused: it could be pointed elsewhere later; a FIFO or a

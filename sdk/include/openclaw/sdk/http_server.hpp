@@ -44,7 +44,8 @@ struct BOOST_SYMBOL_VISIBLE HttpRequest {
 /// credentials (containing token, key, secret, password, auth, sig) show as `name=***`, control
 /// bytes as '?', and past `max_bytes` the rest is cut and marked "…(truncated)". Every access or
 /// refusal log of a request target goes through this.
-BOOST_SYMBOL_EXPORT std::string loggable_target(std::string_view target, std::size_t max_bytes = 200);
+BOOST_SYMBOL_EXPORT std::string loggable_target(std::string_view target,
+                                                std::size_t max_bytes = 200);
 
 struct BOOST_SYMBOL_VISIBLE HttpResponse {
   int status = 200;
@@ -62,7 +63,7 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 /// hands it to the kernel with sendfile(2) (or, where the file system cannot, reads it in 64 KiB
 /// chunks), so a 1 GB file costs no memory in the process, not 1 GB.
 struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
-  int status = 200;               ///< 200, or 206 for a range
+  int status = 200;  ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
   /// Opened (non-blocking, see open_regular_file) when the answer is sent; 404 if it is gone by
   /// then or is not a regular file (a FIFO, socket or device is never waited on).
@@ -70,7 +71,7 @@ struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   /// Or an open file descriptor the server takes over (and closes): what a plugin that opened the
   /// file itself (safely, e.g. with openat2 beneath a root) sends without a second lookup.
   int fd = -1;
-  std::uint64_t offset = 0;       ///< first byte sent
+  std::uint64_t offset = 0;  ///< first byte sent
   /// Bytes sent (Content-Length); nullopt: to the end. With `fd` and `length` both given the
   /// server trusts them (no second stat): they must fit the file.
   std::optional<std::uint64_t> length;
@@ -171,14 +172,14 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
 
   /// Counters since listen(), for health pages and tests. Read them on the io_context's thread.
   struct Stats {
-    std::size_t connections = 0;     ///< open now, HTTP and WebSocket
-    std::uint64_t shed_idle = 0;     ///< idle connections closed to make room for a newcomer
-    std::uint64_t refused = 0;       ///< newcomers answered 503: at the cap or out of descriptors,
-                                     ///< and nothing idle to close
+    std::size_t connections = 0;  ///< open now, HTTP and WebSocket
+    std::uint64_t shed_idle = 0;  ///< idle connections closed to make room for a newcomer
+    std::uint64_t refused = 0;    ///< newcomers answered 503: at the cap or out of descriptors,
+                                  ///< and nothing idle to close
     /// Pauses of the accept loop (10-100 ms) when, out of descriptors, even the reserve one
     /// could not be used to answer a client.
     std::uint64_t accept_backoffs = 0;
-    std::uint64_t timed_out = 0;        ///< requests answered 408 (head or body too slow)
+    std::uint64_t timed_out = 0;  ///< requests answered 408 (head or body too slow)
   };
 
   BOOST_SYMBOL_EXPORT HttpServer(boost::asio::io_context& io, HttpHandler handler);
