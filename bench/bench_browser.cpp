@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
   int port = std::stoi(run({"--profile", "bench", "config", "get", "gateway.port"}).second);
   run({"--profile", "bench", "config", "set", "browser.headless", "true"});
   run({"--profile", "bench", "config", "set", "browser.noSandbox", "true"});
-  run({"--profile", "bench", "config", "set", "browser.ssrfPolicy.allowedHostnames", "[\"127.0.0.1\"]"});
+  run({"--profile", "bench", "config", "set", "browser.ssrfPolicy.allowedHostnames",
+       "[\"127.0.0.1\"]"});
   pages.listen("127.0.0.1", 0);
   std::thread page_thread([&] {
     auto guard = asio::make_work_guard(page_io);
@@ -196,11 +197,15 @@ int main(int argc, char** argv) {
     po.args = {"--remote-debugging-port=" + std::to_string(raw_port),
                "--remote-debugging-address=127.0.0.1",
                "--user-data-dir=" + (g_home / ("raw-" + std::to_string(i))).string(),
-               "--no-first-run", "--no-default-browser-check", "--headless=new", "--no-sandbox",
+               "--no-first-run",
+               "--no-default-browser-check",
+               "--headless=new",
+               "--no-sandbox",
                "about:blank"};
     auto t0 = Clock::now();
     auto child = sdk::ChildProcess::start(io, po, {}, {});
-    while (!http_get("http://127.0.0.1:" + std::to_string(raw_port) + "/json/version").error.empty()) {
+    while (
+        !http_get("http://127.0.0.1:" + std::to_string(raw_port) + "/json/version").error.empty()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     raw_launch.push_back(ms_since(t0));
@@ -222,10 +227,10 @@ int main(int argc, char** argv) {
   }
 
   // The raw client on the same browser and tab.
-  std::string browser_ws(json::parse(http_get("http://127.0.0.1:" + std::to_string(cdp_port) +
-                                               "/json/version").body)
-                             .at("webSocketDebuggerUrl")
-                             .as_string());
+  std::string browser_ws(
+      json::parse(http_get("http://127.0.0.1:" + std::to_string(cdp_port) + "/json/version").body)
+          .at("webSocketDebuggerUrl")
+          .as_string());
   RawCdp raw(browser_ws);
   std::string session(raw.call("Target.attachToTarget", {{"targetId", target}, {"flatten", true}})
                           .at("sessionId")
@@ -233,8 +238,9 @@ int main(int argc, char** argv) {
   raw.call("DOM.getDocument", {}, session);
   auto backend = [&](const std::string& selector) {
     auto doc = raw.call("DOM.getDocument", {}, session);
-    auto node = raw.call("DOM.querySelector",
-                         {{"nodeId", doc.at("root").at("nodeId")}, {"selector", selector}}, session);
+    auto node =
+        raw.call("DOM.querySelector",
+                 {{"nodeId", doc.at("root").at("nodeId")}, {"selector", selector}}, session);
     return raw.call("DOM.describeNode", {{"nodeId", node.at("nodeId")}}, session)
         .at("node")
         .at("backendNodeId")
@@ -257,13 +263,18 @@ int main(int argc, char** argv) {
     timed(rows[3].gateway, [&] {
       call("POST", "/screenshot", {}, json::object{{"fullPage", false}, {"type", "png"}});
     });
-    timed(rows[4].gateway, [&] { call("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", button}}); });
+    timed(rows[4].gateway, [&] {
+      call("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", button}});
+    });
     timed(rows[5].gateway, [&] {
       call("POST", "/act", {}, json::object{{"kind", "type"}, {"ref", field}, {"text", "hello"}});
     });
-    timed(rows[6].gateway, [&] { call("POST", "/act", {}, json::object{{"kind", "press"}, {"key", "Enter"}}); });
+    timed(rows[6].gateway, [&] {
+      call("POST", "/act", {}, json::object{{"kind", "press"}, {"key", "Enter"}});
+    });
 
-    timed(rows[0].raw, [&] { http_get("http://127.0.0.1:" + std::to_string(cdp_port) + "/json/version"); });
+    timed(rows[0].raw,
+          [&] { http_get("http://127.0.0.1:" + std::to_string(cdp_port) + "/json/version"); });
     timed(rows[1].raw, [&] { raw.call("Target.getTargets"); });
     timed(rows[2].raw, [&] { raw.call("Accessibility.getFullAXTree", {}, session); });
     timed(rows[3].raw, [&] { raw.call("Page.captureScreenshot", {{"format", "png"}}, session); });
@@ -274,8 +285,14 @@ int main(int argc, char** argv) {
       double x = (quad[0].to_number<double>() + quad[4].to_number<double>()) / 2;
       double y = (quad[1].to_number<double>() + quad[5].to_number<double>()) / 2;
       raw.call("Input.dispatchMouseEvent", {{"type", "mouseMoved"}, {"x", x}, {"y", y}}, session);
-      raw.call("Input.dispatchMouseEvent", {{"type", "mousePressed"}, {"x", x}, {"y", y}, {"button", "left"}, {"clickCount", 1}}, session);
-      raw.call("Input.dispatchMouseEvent", {{"type", "mouseReleased"}, {"x", x}, {"y", y}, {"button", "left"}, {"clickCount", 1}}, session);
+      raw.call(
+          "Input.dispatchMouseEvent",
+          {{"type", "mousePressed"}, {"x", x}, {"y", y}, {"button", "left"}, {"clickCount", 1}},
+          session);
+      raw.call(
+          "Input.dispatchMouseEvent",
+          {{"type", "mouseReleased"}, {"x", x}, {"y", y}, {"button", "left"}, {"clickCount", 1}},
+          session);
     });
     timed(rows[5].raw, [&] {
       auto obj = raw.call("DOM.resolveNode", {{"backendNodeId", raw_field}}, session);
@@ -286,13 +303,23 @@ int main(int argc, char** argv) {
       raw.call("Input.insertText", {{"text", "hello"}}, session);
     });
     timed(rows[6].raw, [&] {
-      raw.call("Input.dispatchKeyEvent", {{"type", "keyDown"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}, {"text", "\r"}}, session);
-      raw.call("Input.dispatchKeyEvent", {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}}, session);
+      raw.call("Input.dispatchKeyEvent",
+               {{"type", "keyDown"},
+                {"key", "Enter"},
+                {"code", "Enter"},
+                {"windowsVirtualKeyCode", 13},
+                {"text", "\r"}},
+               session);
+      raw.call(
+          "Input.dispatchKeyEvent",
+          {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}},
+          session);
     });
   }
   // Our CLI: a process per command, as a user types it.
   const std::vector<std::vector<std::string>> cli_args = {
-      {"status"}, {"tabs"}, {"snapshot"}, {"screenshot"}, {"click", button}, {"type", field, "hello"},
+      {"status"},        {"tabs"},          {"snapshot"},
+      {"screenshot"},    {"click", button}, {"type", field, "hello"},
       {"press", "Enter"}};
   for (int i = 0; i < std::max(3, iterations / 2); ++i) {
     for (size_t r = 0; r < cli_args.size(); ++r) {
@@ -307,7 +334,9 @@ int main(int argc, char** argv) {
 
   std::printf("\nbrowser.request per operation, ms p50 / p99 (%d iterations; small local page)\n\n",
               iterations);
-  std::printf("| operation | gateway round trip | our CLI (wall) | raw CDP floor | ratio to floor | OpenClaw 2026.9.6 gateway-side (recorded) |\n");
+  std::printf(
+      "| operation | gateway round trip | our CLI (wall) | raw CDP floor | ratio to floor | "
+      "OpenClaw 2026.9.6 gateway-side (recorded) |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const auto& r : rows) {
     double ratio = percentile(r.gateway, 0.5) / percentile(r.raw, 0.5);
@@ -316,17 +345,21 @@ int main(int argc, char** argv) {
                 r.openclaw.c_str());
   }
   std::printf("\nStart, ms\n\n| what | ms |\n|---|---|\n");
-  std::printf("| Chromium's own launch to /json/version (raw, p50 of 3) | %.0f |\n", percentile(raw_launch, 0.5));
-  std::printf("| our POST /start, cold (first launch, new user-data) | %.0f |\n", our_start_cold[0]);
+  std::printf("| Chromium's own launch to /json/version (raw, p50 of 3) | %.0f |\n",
+              percentile(raw_launch, 0.5));
+  std::printf("| our POST /start, cold (first launch, new user-data) | %.0f |\n",
+              our_start_cold[0]);
   std::printf("| our POST /start, warm (p50 of 2) | %.0f |\n", percentile(our_start_warm, 0.5));
   std::printf("| our overhead in the warm start (ours - raw) | %.0f |\n",
               percentile(our_start_warm, 0.5) - percentile(raw_launch, 0.5));
-  std::printf("| plugin-measured launch of the last start (spawn to CDP ready) | %.0f |\n", launch_ms);
+  std::printf("| plugin-measured launch of the last start (spawn to CDP ready) | %.0f |\n",
+              launch_ms);
   std::printf("| OpenClaw 2026.9.6 POST /start, cold / warm (recorded) | 11667 / 1032 |\n");
   std::printf("\nGateway\n\n| measure | without browser | with browser running |\n|---|---|---|\n");
   std::printf("| gateway RSS, MB (Chromium's own excluded) | %.1f | %.1f |\n", rss_idle / 1024.0,
               rss_browser / 1024.0);
-  std::printf("| WebSocket health calls/s, one client | %.0f | %.0f |\n", health_before, health_during);
+  std::printf("| WebSocket health calls/s, one client | %.0f | %.0f |\n", health_before,
+              health_during);
 
   call("POST", "/stop");
   ::kill(gw, SIGTERM);

@@ -65,13 +65,14 @@ bool answers(int port) {
 }
 
 void wait_answers(int port) {
-  for (int i = 0; i < 400 && !answers(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 400 && !answers(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 double wrk(const std::string& url, int connections, int seconds) {
-  std::string out = run({"/usr/bin/wrk", "-t" + std::to_string(connections > 1 ? 2 : 1),
-                         "-c" + std::to_string(connections), "-d" + std::to_string(seconds) + "s",
-                         url});
+  std::string out =
+      run({"/usr/bin/wrk", "-t" + std::to_string(connections > 1 ? 2 : 1),
+           "-c" + std::to_string(connections), "-d" + std::to_string(seconds) + "s", url});
   std::smatch m;
   if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) return std::stod(m[1]);
   return 0;
@@ -140,11 +141,14 @@ int main(int argc, char** argv) {
     std::string base;
   };
   std::vector<Server> servers = {
-      {"openclaw-host canvas", "http://127.0.0.1:" + std::to_string(canvas_port) + "/__openclaw__/canvas/"},
+      {"openclaw-host canvas",
+       "http://127.0.0.1:" + std::to_string(canvas_port) + "/__openclaw__/canvas/"},
       {"nginx 1.22 (1 worker)", "http://127.0.0.1:" + std::to_string(nginx_port) + "/"},
       {"python3 http.server", "http://127.0.0.1:" + std::to_string(python_port) + "/"}};
   std::printf("\nStatic requests/s (wrk, keep-alive, %d s per run)\n\n", seconds);
-  std::printf("| server | 10 KB, 1 conn | 10 KB, 50 conns | 1 MB, 1 conn | 1 MB, 50 conns |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| server | 10 KB, 1 conn | 10 KB, 50 conns | 1 MB, 1 conn | 1 MB, 50 conns "
+      "|\n|---|---|---|---|---|\n");
   std::vector<std::vector<double>> rates;
   long rss_peak = rss_idle;
   for (const auto& s : servers) {
@@ -200,10 +204,11 @@ int main(int argc, char** argv) {
   std::printf("\nGateway (canvas plugin loaded)\n\n| measure | value |\n|---|---|\n");
   std::printf("| RSS idle, MB | %.1f |\n", rss_idle / 1024.0);
   std::printf("| RSS peak during the wrk runs, MB | %.1f |\n", rss_peak / 1024.0);
-  std::printf("| RSS while a 200 MB file streams: before / peak, MB | %.1f / %.1f |\n", before / 1024.0,
-              peak / 1024.0);
-  std::printf("| file change -> page notified, p50 / p99 ms (50 changes, 50 ms debounce) | %.1f / %.1f |\n",
-              percentile(latency, 0.5), percentile(latency, 0.99));
+  std::printf("| RSS while a 200 MB file streams: before / peak, MB | %.1f / %.1f |\n",
+              before / 1024.0, peak / 1024.0);
+  std::printf(
+      "| file change -> page notified, p50 / p99 ms (50 changes, 50 ms debounce) | %.1f / %.1f |\n",
+      percentile(latency, 0.5), percentile(latency, 0.99));
 
   for (pid_t p : {gw, nginx, python}) {
     ::kill(p, SIGTERM);

@@ -53,9 +53,11 @@ class Hello final : public sdk::Plugin {
     // Another service over HTTP, without blocking: the responder answers when the reply is in.
     host.add_method_async(
         "hello.fetch",
-        [&host](const boost::json::value& params, const sdk::Caller&, sdk::MethodResponder respond) {
+        [&host](const boost::json::value& params, const sdk::Caller&,
+                sdk::MethodResponder respond) {
           const auto* url = params.is_object() ? params.as_object().if_contains("url") : nullptr;
-          if (!url || !url->is_string()) return (void)respond.error("INVALID_REQUEST", "url is required");
+          if (!url || !url->is_string())
+            return (void)respond.error("INVALID_REQUEST", "url is required");
           sdk::HttpClientRequest req;
           req.url = std::string(url->get_string());
           req.timeout = std::chrono::seconds(3);

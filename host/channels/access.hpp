@@ -28,9 +28,9 @@ Access access_of(const boost::json::object& root, const std::string& channel,
                  std::vector<std::string>* problems = nullptr);
 
 enum class Decision {
-  allow,   ///< hand it to the command handlers
-  deny,    ///< log it, answer nothing
-  pair,    ///< unknown sender under dmPolicy "pairing": answer with a one-time code
+  allow,  ///< hand it to the command handlers
+  deny,   ///< log it, answer nothing
+  pair,   ///< unknown sender under dmPolicy "pairing": answer with a one-time code
 };
 
 /// What to do with `m` given the channel's access and the senders approved through pairing.

@@ -18,7 +18,7 @@ struct PairingRequest {
   std::string from;       ///< the sender's stable id
   std::string from_name;  ///< its display name
   std::string account;
-  std::int64_t ts = 0;    ///< ms since the epoch, when first asked
+  std::int64_t ts = 0;  ///< ms since the epoch, when first asked
 };
 
 class PairingStore {
@@ -28,7 +28,8 @@ class PairingStore {
   /// The code for `from` on `channel`: its pending one, or a new one (8 characters). At most 20
   /// pending per channel: the oldest goes.
   std::string request(const std::string& channel, const std::string& from,
-                      const std::string& from_name, const std::string& account, std::int64_t now_ms);
+                      const std::string& from_name, const std::string& account,
+                      std::int64_t now_ms);
   /// Approves `code`: its sender joins the approved list, the code is used up. Throws
   /// std::runtime_error naming the channel when no such pending code exists (or it expired).
   PairingRequest approve(const std::string& channel, const std::string& code, std::int64_t now_ms);

@@ -70,7 +70,7 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
       "json", "print the route's JSON payload");
   add_gateway_client_options(opts, 60000);
   opts.add_options()("out", po::value<std::string>()->value_name("FILE"),
-                                       "screenshot: also copy the image to FILE")(
+                     "screenshot: also copy the image to FILE")(
       "full-page", "screenshot: the whole page, not just the viewport")(
       "headless", "start: headless even with a display")("double", "click: double-click")(
       "submit", "type: press Enter after the text")(
@@ -151,7 +151,9 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
   } else if (sub == "type") {
     need(2, "a REF and the TEXT");
     method = "POST", path = "/act";
-    body = {{"kind", "type"}, {"ref", words[1]}, {"text", words[2]},
+    body = {{"kind", "type"},
+            {"ref", words[1]},
+            {"text", words[2]},
             {"submit", vm->count("submit") > 0}};
   } else if (sub == "press") {
     need(1, "a KEY");
@@ -166,7 +168,8 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
   Instance inst = ctx.instance();
   gateway::ClientOptions options = gateway_client_options(ctx, *vm, inst);
 
-  json::object params{{"method", method}, {"path", path},
+  json::object params{{"method", method},
+                      {"path", path},
                       {"timeoutMs", static_cast<std::int64_t>(options.timeout.count())}};
   if (!query.empty()) params["query"] = query;
   if (!body.empty()) params["body"] = body;
@@ -205,17 +208,18 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
     if (auto e = text_of(payload, "lastError"); e != "-") out << "Last error: " << e << "\n";
   } else if (sub == "profiles") {
     for (const auto& p : payload.at("profiles").as_array()) {
-      out << pad(text_of(p, "name"), 16) << pad(text_of(p, "running") == "true" ? "running" : "stopped", 9)
+      out << pad(text_of(p, "name"), 16)
+          << pad(text_of(p, "running") == "true" ? "running" : "stopped", 9)
           << (text_of(p, "isRemote") == "true" ? "cdpUrl " + text_of(p, "cdpUrl")
-                                                : "cdpPort " + text_of(p, "cdpPort"))
+                                               : "cdpPort " + text_of(p, "cdpPort"))
           << (text_of(p, "isDefault") == "true" ? "  (default)" : "") << "\n";
     }
   } else if (sub == "tabs") {
     const auto& tabs = payload.at("tabs").as_array();
     if (tabs.empty()) out << "No tabs.\n";
     for (const auto& t : tabs) {
-      out << pad(text_of(t, "tabId"), 5) << text_of(t, "title") << "\n      "
-          << text_of(t, "url") << "\n";
+      out << pad(text_of(t, "tabId"), 5) << text_of(t, "title") << "\n      " << text_of(t, "url")
+          << "\n";
     }
   } else if (sub == "snapshot") {
     out << text_of(payload, "snapshot") << "\n";

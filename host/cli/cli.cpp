@@ -33,13 +33,16 @@ constexpr std::array kCommands{
     Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
             cmd_ports},
     Command{"config", "file | get | set | unset | validate the instance's config", cmd_config},
-    Command{"plugins", "list | info | install | remove | enable | disable | doctor | new: manage plugins", cmd_plugins},
+    Command{"plugins",
+            "list | info | install | remove | enable | disable | doctor | new: manage plugins",
+            cmd_plugins},
     Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
             cmd_browser},
     Command{"canvas", "the canvas host: status [--json]", cmd_canvas},
     Command{"channels", "messaging channels: list | status [--json] [--probe]", cmd_channels},
     Command{"message", "send --channel C --target T --message TEXT through a channel", cmd_message},
-    Command{"pairing", "list | approve CHANNEL CODE: let a new sender talk to the bot", cmd_pairing},
+    Command{"pairing", "list | approve CHANNEL CODE: let a new sender talk to the bot",
+            cmd_pairing},
 };
 
 po::options_description global_options() {

@@ -46,11 +46,12 @@ std::optional<std::string> gateway_token(const Context& ctx, const po::variables
 
 /// Client options for the running gateway of `inst`: `--url` (else the live record's port, else
 /// the base port), the token as gateway_token(), and `--timeout` (a positive MS).
-/// Adds `--url`, `--token` and `--timeout MS` (default `timeout_ms`): what gateway_client_options() reads.
+/// Adds `--url`, `--token` and `--timeout MS` (default `timeout_ms`): what gateway_client_options()
+/// reads.
 void add_gateway_client_options(po::options_description& opts, int timeout_ms);
 
 gateway::ClientOptions gateway_client_options(const Context& ctx, const po::variables_map& vm,
-                                                const Instance& inst);
+                                              const Instance& inst);
 
 /// `s` padded with spaces to `width`, plus one separating space (for tables).
 std::string pad(std::string s, size_t width);

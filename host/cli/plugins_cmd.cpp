@@ -116,13 +116,16 @@ int cmd_plugins(Context& ctx, const std::vector<std::string>& args) {
                 "Subcommands:\n"
                 "  list [--json]                every plugin on the search path and its state\n"
                 "  info ID [--json]             one plugin\n"
-                "  install PATH [--force]       install a plugin folder or .tar.gz into <state dir>/plugins/\n"
+                "  install PATH [--force]       install a plugin folder or .tar.gz into <state "
+                "dir>/plugins/\n"
                 "  remove ID                    remove an installed plugin\n"
                 "  enable ID | disable ID       set plugins.entries.ID.enabled in the config file\n"
-                "  doctor [--json]              check manifests, ABI, permissions and the ports plugins would lease\n"
+                "  doctor [--json]              check manifests, ABI, permissions and the ports "
+                "plugins would lease\n"
                 "  new NAME [--dir D]           create an out-of-tree plugin project\n\n"
                 "Search path: the bundled plugin dir, <state dir>/plugins/, plugins.load.paths.\n"
-                "A running gateway applies installs, removals and enable/disable at once, without a restart.\n";
+                "A running gateway applies installs, removals and enable/disable at once, without "
+                "a restart.\n";
     return 0;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());

@@ -28,7 +28,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path drop_dir(const Instance& inst) { return inst.paths.state_dir / "plugins"; }
+fs::path drop_dir(const Instance& inst) {
+  return inst.paths.state_dir / "plugins";
+}
 
 bool gateway_running(const Instance& inst) {
   return gateway::read_live_record(inst.paths.state_dir).has_value();
@@ -50,10 +52,12 @@ fs::path plugin_root(const fs::path& root, const fs::path& shown) {
   if (fs::exists(root / plugins::kManifestName, ec)) return root;
   std::vector<fs::path> found;
   for (const auto& e : fs::directory_iterator(root, ec)) {
-    if (e.is_directory(ec) && fs::exists(e.path() / plugins::kManifestName, ec)) found.push_back(e.path());
+    if (e.is_directory(ec) && fs::exists(e.path() / plugins::kManifestName, ec))
+      found.push_back(e.path());
   }
   if (found.size() == 1) return found.front();
-  throw usage_error(found.empty() ? std::string("no ") + plugins::kManifestName + " in it (nor in a folder inside)"
+  throw usage_error(found.empty() ? std::string("no ") + plugins::kManifestName +
+                                        " in it (nor in a folder inside)"
                                   : "it holds several plugin folders; install them one by one",
                     shown.string());
 }
@@ -62,13 +66,16 @@ fs::path plugin_root(const fs::path& root, const fs::path& shown) {
 // Libraries and programs stay executable; links are refused (they could point anywhere).
 void fix_permissions(const fs::path& dir, const fs::path& shown) {
   fs::permissions(dir, fs::perms(0755));
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
     auto st = it->symlink_status();
     if (fs::is_symlink(st)) {
-      throw usage_error("a plugin may not contain symbolic links: " + fs::relative(it->path(), dir).string(),
-                        shown.string());
+      throw usage_error(
+          "a plugin may not contain symbolic links: " + fs::relative(it->path(), dir).string(),
+          shown.string());
     }
-    bool exec = fs::is_directory(st) || (st.permissions() & fs::perms::owner_exec) != fs::perms::none ||
+    bool exec = fs::is_directory(st) ||
+                (st.permissions() & fs::perms::owner_exec) != fs::perms::none ||
                 it->path().extension() == ".so";
     fs::permissions(it->path(), fs::perms(exec ? 0755 : 0644));
   }
@@ -93,7 +100,8 @@ std::optional<fs::path> installed_folder(const Instance& inst, const std::string
 
 // Is `id` anywhere on the search path? Its folder when it is.
 std::optional<fs::path> on_search_path(Context& ctx, const Instance& inst, const std::string& id) {
-  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0);
+  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
+                                     ctx.env, ctx.argv0);
   for (const auto& dir : plugins::plugin_folders(search)) {
     if (manifest_id(dir) == id || dir.filename() == id) return dir;
   }
@@ -107,18 +115,21 @@ std::string live_note(const Instance& inst) {
 
 int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("path", po::value<std::string>()->required(), "a plugin folder or a .tar.gz of one")(
+  opts.add_options()("path", po::value<std::string>()->required(),
+                     "a plugin folder or a .tar.gz of one")(
       "force", "replace an installed plugin of the same id");
   po::positional_options_description pos;
   pos.add("path", 1);
-  auto vm = parse_command(ctx, "plugins install PATH [--force]",
-                          "Installs a plugin folder (or a .tar.gz of one) into <state dir>/plugins/: the manifest,\n"
-                          "API version and ABI are checked first, permissions are made owner-writable only, and\n"
-                          "the folder appears in one rename (a running gateway loads it at once).",
-                          opts, pos, args);
+  auto vm = parse_command(
+      ctx, "plugins install PATH [--force]",
+      "Installs a plugin folder (or a .tar.gz of one) into <state dir>/plugins/: the manifest,\n"
+      "API version and ABI are checked first, permissions are made owner-writable only, and\n"
+      "the folder appears in one rename (a running gateway loads it at once).",
+      opts, pos, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
-  const fs::path src = fs::absolute(profile::expand_user((*vm)["path"].as<std::string>(), ctx.paths.home));
+  const fs::path src =
+      fs::absolute(profile::expand_user((*vm)["path"].as<std::string>(), ctx.paths.home));
   std::error_code ec;
   if (!fs::exists(src, ec)) throw usage_error("no such file or folder", src.string());
   const fs::path drop = drop_dir(inst);
@@ -128,12 +139,15 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   fs::create_directories(stage.path / "pkg");
   const std::string name = src.filename().string();
   if (fs::is_directory(src, ec)) {
-    fs::copy(src, stage.path / "pkg", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    fs::copy(src, stage.path / "pkg",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
     // GNU tar drops leading '/' and refuses members that climb out with "..".
-    int rc = run_program({"tar", "-xzf", src.string(), "-C", (stage.path / "pkg").string(), "--no-same-owner",
-                          "--no-same-permissions"});
-    if (rc != 0) throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")", src.string());
+    int rc = run_program({"tar", "-xzf", src.string(), "-C", (stage.path / "pkg").string(),
+                          "--no-same-owner", "--no-same-permissions"});
+    if (rc != 0)
+      throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")",
+                        src.string());
   } else {
     throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
   }
@@ -148,11 +162,13 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
     throw usage_error(std::string("not installed: ") + e.what(), src.string());
   }
   const std::string& id = manifest.id;
-  json::object enable{{"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
+  json::object enable{
+      {"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
   plugins::LoadOptions check;
   check.create = false;
   plugins::Record r = plugins::load_folder(root, enable, {}, check);
-  if (r.state == plugins::State::failed) throw usage_error("not installed: " + r.reason, src.string());
+  if (r.state == plugins::State::failed)
+    throw usage_error("not installed: " + r.reason, src.string());
   const fs::path dest = drop / id;
   const bool replacing = fs::exists(dest, ec);
   if (replacing && !vm->count("force")) {
@@ -171,9 +187,10 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
     fs::rename(fresh, dest);
   }
   const bool disabled = !plugins::enabled_in_config(inst.config.root(), manifest);
-  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind << ") in "
-           << inst.where(dest) << ". " << live_note(inst) << "\n";
-  if (disabled) *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";
+  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind
+           << ") in " << inst.where(dest) << ". " << live_note(inst) << "\n";
+  if (disabled)
+    *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";
   return 0;
 }
 
@@ -182,18 +199,20 @@ int plugins_remove(Context& ctx, const std::vector<std::string>& args) {
   opts.add_options()("id", po::value<std::string>()->required(), "plugin id");
   po::positional_options_description pos;
   pos.add("id", 1);
-  auto vm = parse_command(ctx, "plugins remove ID",
-                          "Removes an installed plugin's folder from <state dir>/plugins/ (a running gateway stops\n"
-                          "it and gives its ports back at once). Bundled plugins are disabled instead.",
-                          opts, pos, args);
+  auto vm = parse_command(
+      ctx, "plugins remove ID",
+      "Removes an installed plugin's folder from <state dir>/plugins/ (a running gateway stops\n"
+      "it and gives its ports back at once). Bundled plugins are disabled instead.",
+      opts, pos, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
   std::string id = (*vm)["id"].as<std::string>();
   auto dir = installed_folder(inst, id);
   if (!dir) {
     if (auto elsewhere = on_search_path(ctx, inst, id)) {
-      throw usage_error("plugin " + id + " is not installed in " + inst.where(drop_dir(inst)) + " (it comes from " +
-                        inst.where(*elsewhere) + "); turn it off with: openclaw-host plugins disable " + id);
+      throw usage_error("plugin " + id + " is not installed in " + inst.where(drop_dir(inst)) +
+                        " (it comes from " + inst.where(*elsewhere) +
+                        "); turn it off with: openclaw-host plugins disable " + id);
     }
     throw usage_error("no plugin \"" + id + "\" is installed (see `openclaw-host plugins list`)");
   }
@@ -208,39 +227,44 @@ int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enab
   opts.add_options()("id", po::value<std::string>()->required(), "plugin id");
   po::positional_options_description pos;
   pos.add("id", 1);
-  auto vm = parse_command(ctx, std::string("plugins ") + (enable ? "enable" : "disable") + " ID",
-                          std::string("Sets plugins.entries.ID.enabled to ") + (enable ? "true" : "false") +
-                              " in the config file (a running gateway " + (enable ? "starts" : "stops") +
-                              " that plugin alone).",
-                          opts, pos, args);
+  auto vm =
+      parse_command(ctx, std::string("plugins ") + (enable ? "enable" : "disable") + " ID",
+                    std::string("Sets plugins.entries.ID.enabled to ") +
+                        (enable ? "true" : "false") + " in the config file (a running gateway " +
+                        (enable ? "starts" : "stops") + " that plugin alone).",
+                    opts, pos, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
   std::string id = (*vm)["id"].as<std::string>();
   if (!on_search_path(ctx, inst, id)) {
-    throw usage_error("no plugin \"" + id + "\" on the search path (see `openclaw-host plugins list`)");
+    throw usage_error("no plugin \"" + id +
+                      "\" on the search path (see `openclaw-host plugins list`)");
   }
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   config::assign(cfg.root(), {"plugins", "entries", id, "enabled"}, json::value(enable));
   cfg.save();
-  *ctx.out << (enable ? "Enabled " : "Disabled ") << id << " (plugins.entries." << id << ".enabled in "
-           << cfg.where() << "). " << live_note(inst) << "\n";
+  *ctx.out << (enable ? "Enabled " : "Disabled ") << id << " (plugins.entries." << id
+           << ".enabled in " << cfg.where() << "). " << live_note(inst) << "\n";
   return 0;
 }
 
 int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("json", "print JSON");
-  auto vm = parse_command(ctx, "plugins doctor [--json]",
-                          "Checks every plugin on the search path: manifest, API version and ABI, file\n"
-                          "permissions, and the ports it would lease and whether they are free now. Exit 1 when\n"
-                          "any plugin has a problem.",
-                          opts, {}, args);
+  auto vm = parse_command(
+      ctx, "plugins doctor [--json]",
+      "Checks every plugin on the search path: manifest, API version and ABI, file\n"
+      "permissions, and the ports it would lease and whether they are free now. Exit 1 when\n"
+      "any plugin has a problem.",
+      opts, {}, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
-  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(), ctx.env, ctx.argv0);
+  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
+                                     ctx.env, ctx.argv0);
   boost::asio::io_context io;
   std::vector<std::string> logged;
-  plugins::Manager manager(inst, io, [&](sdk::LogLevel, const std::string& line) { logged.push_back(line); });
+  plugins::Manager manager(inst, io,
+                           [&](sdk::LogLevel, const std::string& line) { logged.push_back(line); });
   manager.load(search);
   const auto standard = ports::standard_requests(inst.config.root());
   manager.collect_ports(standard, inst.plan.base, inst.base.source);
@@ -262,14 +286,17 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
     bool bad = r.state == plugins::State::failed;
     std::string perm = plugins::unsafe_permissions(r.dir);
     if (perm.empty() && !r.library.empty()) perm = plugins::unsafe_permissions(r.library);
-    checks.push_back(json::object{{"check", "permissions"}, {"ok", perm.empty()}, {"detail", perm.empty() ? "owner-writable only" : perm}});
+    checks.push_back(json::object{{"check", "permissions"},
+                                  {"ok", perm.empty()},
+                                  {"detail", perm.empty() ? "owner-writable only" : perm}});
     bool loaded = r.state == plugins::State::loaded;
     checks.push_back(json::object{
         {"check", "manifest, API and ABI"},
         {"ok", r.state != plugins::State::failed},
         {"detail", r.state == plugins::State::failed ? r.reason
-                   : r.state == plugins::State::disabled ? r.reason
-                                                         : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"}});
+                   : r.state == plugins::State::disabled
+                       ? r.reason
+                       : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"}});
     json::array port_rows;
     if (loaded) {
       for (const auto& req : manager.requests_of(i)) {
@@ -286,7 +313,8 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
         } else if (pp.is_any()) {
           state = "free", detail = "any free port, chosen at start";
         } else if (pp.is_range()) {
-          state = "free", detail = "from " + std::to_string(pp.range_lo) + "-" + std::to_string(pp.range_hi) + " at start";
+          state = "free", detail = "from " + std::to_string(pp.range_lo) + "-" +
+                                   std::to_string(pp.range_hi) + " at start";
         } else {
           const ports::InstanceLeases* holder = nullptr;
           for (const auto& x : instances) {
@@ -329,14 +357,17 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
         << p.at("version").as_string().c_str() << " (" << p.at("kind").as_string().c_str() << ") "
         << p.at("path").as_string().c_str() << "\n";
     for (const auto& c : p.at("checks").as_array()) {
-      out << "        " << (c.at("ok").as_bool() ? "ok   " : "FAIL ") << c.at("check").as_string().c_str() << ": "
-          << c.at("detail").as_string().c_str() << "\n";
+      out << "        " << (c.at("ok").as_bool() ? "ok   " : "FAIL ")
+          << c.at("check").as_string().c_str() << ": " << c.at("detail").as_string().c_str()
+          << "\n";
     }
     for (const auto& port : p.at("ports").as_array()) {
       bool ok = port.at("state").as_string() == "free" || port.at("state").as_string() == "leased";
-      out << "        " << (ok ? "ok   " : "FAIL ") << "port " << port.at("name").as_string().c_str() << " "
-          << (port.at("port").is_null() ? std::string("-") : std::to_string(port.at("port").as_int64())) << ": "
-          << port.at("detail").as_string().c_str() << "\n";
+      out << "        " << (ok ? "ok   " : "FAIL ") << "port "
+          << port.at("name").as_string().c_str() << " "
+          << (port.at("port").is_null() ? std::string("-")
+                                        : std::to_string(port.at("port").as_int64()))
+          << ": " << port.at("detail").as_string().c_str() << "\n";
     }
   }
   out << report.size() << " plugin(s), " << problems << " with problems.\n";
@@ -353,7 +384,8 @@ std::string fill(std::string text, const std::string& id) {
   return text;
 }
 
-const char* const kScaffoldCMake = R"(# @ID@: an openclaw-host plugin, built out of tree against the installed SDK.
+const char* const kScaffoldCMake =
+    R"(# @ID@: an openclaw-host plugin, built out of tree against the installed SDK.
 #
 #   cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/openclaw-host/prefix
 #   cmake --build build && ctest --test-dir build
@@ -406,7 +438,8 @@ inline std::string reply_for(const std::string& path, const std::string& greetin
 }  // namespace plugin
 )";
 
-const char* const kScaffoldPlugin = R"(// @ID@: leases one port from the host's port registry and serves GET / there, adds GET /@ID@ on
+const char* const kScaffoldPlugin =
+    R"(// @ID@: leases one port from the host's port registry and serves GET / there, adds GET /@ID@ on
 // the gateway's own port and a gateway method `@ID@.ping`.
 //
 // Config (plugins.entries.@ID@.config):  { "greeting": "hi" }
@@ -506,26 +539,36 @@ int plugins_new(Context& ctx, const std::vector<std::string>& args) {
       "dir", po::value<std::string>()->value_name("D"), "where to create it (default: ./NAME)");
   po::positional_options_description pos;
   pos.add("name", 1);
-  auto vm = parse_command(ctx, "plugins new NAME [--dir D]",
-                          "Creates an out-of-tree plugin project: CMakeLists.txt (find_package(OpenClawSDK)), a plugin\n"
-                          "that leases a port and serves on it, its manifest, a test and a README. It builds against\n"
-                          "the installed SDK as generated.",
-                          opts, pos, args);
+  auto vm = parse_command(
+      ctx, "plugins new NAME [--dir D]",
+      "Creates an out-of-tree plugin project: CMakeLists.txt (find_package(OpenClawSDK)), a "
+      "plugin\n"
+      "that leases a port and serves on it, its manifest, a test and a README. It builds against\n"
+      "the installed SDK as generated.",
+      opts, pos, args);
   if (!vm) return 0;
   std::string id = (*vm)["name"].as<std::string>();
   if (!plugins::valid_plugin_id(id)) {
-    throw usage_error("\"" + id + "\" is not a valid plugin id: use lower case letters, digits, '.', '_' and '-'");
+    throw usage_error(
+        "\"" + id +
+        "\" is not a valid plugin id: use lower case letters, digits, '.', '_' and '-'");
   }
-  fs::path dir = vm->count("dir") ? profile::expand_user((*vm)["dir"].as<std::string>(), ctx.paths.home) : fs::path(id);
+  fs::path dir = vm->count("dir")
+                     ? profile::expand_user((*vm)["dir"].as<std::string>(), ctx.paths.home)
+                     : fs::path(id);
   dir = fs::absolute(dir);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    throw usage_error("the folder exists and is not empty; choose another with --dir", dir.string());
+    throw usage_error("the folder exists and is not empty; choose another with --dir",
+                      dir.string());
   }
   const std::vector<std::pair<std::string, const char*>> files = {
-      {"CMakeLists.txt", kScaffoldCMake},   {"openclaw.plugin.json", kScaffoldManifest},
-      {"src/reply.hpp", kScaffoldReply},    {"src/plugin.cpp", kScaffoldPlugin},
-      {"test/test_reply.cpp", kScaffoldTest}, {"README.md", kScaffoldReadme},
+      {"CMakeLists.txt", kScaffoldCMake},
+      {"openclaw.plugin.json", kScaffoldManifest},
+      {"src/reply.hpp", kScaffoldReply},
+      {"src/plugin.cpp", kScaffoldPlugin},
+      {"test/test_reply.cpp", kScaffoldTest},
+      {"README.md", kScaffoldReadme},
       {".gitignore", "build/\n"}};
   for (const auto& [name, text] : files) {
     fs::create_directories((dir / name).parent_path());
@@ -534,7 +577,8 @@ int plugins_new(Context& ctx, const std::vector<std::string>& args) {
   *ctx.out << "Created plugin project " << id << " in " << dir.string() << ".\nNext:\n"
            << "  cmake -S " << dir.string() << " -B " << (dir / "build").string()
            << " -DCMAKE_PREFIX_PATH=<openclaw-host prefix>\n"
-           << "  cmake --build " << (dir / "build").string() << " && ctest --test-dir " << (dir / "build").string() << "\n"
+           << "  cmake --build " << (dir / "build").string() << " && ctest --test-dir "
+           << (dir / "build").string() << "\n"
            << "  openclaw-host plugins install " << (dir / "build" / id).string() << "\n";
   return 0;
 }

@@ -5,12 +5,12 @@
 
 #include <boost/json/value.hpp>
 
+#include "gateway/channel_router.hpp"
 #include "gateway/lifecycle.hpp"
 #include "gateway/protocol.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
-#include "gateway/channel_router.hpp"
 
 namespace openclaw::gateway {
 

@@ -16,7 +16,9 @@ struct Cdp::Pending {
 
 Cdp::Cdp(asio::io_context& io) : io_(io) {}
 
-Cdp::~Cdp() { close("browser connection closed"); }
+Cdp::~Cdp() {
+  close("browser connection closed");
+}
 
 std::shared_ptr<Cdp> Cdp::connect(asio::io_context& io, const std::string& ws_url,
                                   std::function<void(const std::string&)> on_ready,
@@ -156,17 +158,17 @@ void Cdp::close(const std::string& reason) {
 void resolve_host(asio::io_context& io, const std::string& host,
                   std::function<void(const std::string&, std::vector<std::string>)> done) {
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(io);
-  resolver->async_resolve(host, "80",
-                          [resolver, done = std::move(done), host](
-                              boost::system::error_code ec,
-                              asio::ip::tcp::resolver::results_type results) {
-                            std::vector<std::string> out;
-                            if (ec) return done("cannot resolve " + host + ": " + ec.message(), out);
-                            for (const auto& r : results) {
-                              out.push_back(r.endpoint().address().to_string());
-                            }
-                            done("", out);
-                          });
+  resolver->async_resolve(
+      host, "80",
+      [resolver, done = std::move(done), host](boost::system::error_code ec,
+                                               asio::ip::tcp::resolver::results_type results) {
+        std::vector<std::string> out;
+        if (ec) return done("cannot resolve " + host + ": " + ec.message(), out);
+        for (const auto& r : results) {
+          out.push_back(r.endpoint().address().to_string());
+        }
+        done("", out);
+      });
 }
 
 }  // namespace browser

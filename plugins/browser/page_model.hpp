@@ -35,7 +35,7 @@ class RefTable {
 };
 
 struct Snapshot {
-  std::string text;        ///< "- role \"name\" [ref=eN]" lines, two spaces per level
+  std::string text;          ///< "- role \"name\" [ref=eN]" lines, two spaces per level
   boost::json::object refs;  ///< eN -> {role, name?}
   int lines = 0;
   int interactive = 0;
@@ -47,9 +47,9 @@ Snapshot render_snapshot(const boost::json::array& nodes, RefTable& table);
 
 /// `browser.ssrfPolicy`.
 struct NavPolicy {
-  bool allow_private = false;          ///< dangerouslyAllowPrivateNetwork
-  std::vector<std::string> allowed;    ///< allowedHostnames: may be private; "*.x" wildcards
-  std::vector<std::string> blocked;    ///< blockedHostnames: never; "*.x" wildcards
+  bool allow_private = false;        ///< dangerouslyAllowPrivateNetwork
+  std::vector<std::string> allowed;  ///< allowedHostnames: may be private; "*.x" wildcards
+  std::vector<std::string> blocked;  ///< blockedHostnames: never; "*.x" wildcards
 };
 
 /// True for loopback, private, link-local, unique-local, CGNAT and unspecified addresses.

@@ -84,13 +84,14 @@ struct FileWatcher::Impl : std::enable_shared_from_this<FileWatcher::Impl> {
     }
     if (any) {
       timer.expires_after(options.debounce);
-      timer.async_wait([weak = std::weak_ptr<Impl>(shared_from_this())](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->stopped || self->pending.empty()) return;
-        std::vector<fs::path> changed(self->pending.begin(), self->pending.end());
-        self->pending.clear();
-        if (self->handler) self->handler(changed);
-      });
+      timer.async_wait(
+          [weak = std::weak_ptr<Impl>(shared_from_this())](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || self->stopped || self->pending.empty()) return;
+            std::vector<fs::path> changed(self->pending.begin(), self->pending.end());
+            self->pending.clear();
+            if (self->handler) self->handler(changed);
+          });
     }
   }
 };
@@ -145,6 +146,8 @@ std::unique_ptr<FileWatcher> FileWatcher::watch(asio::io_context& io, const fs::
   return std::unique_ptr<FileWatcher>(new FileWatcher(std::move(impl)));
 }
 
-std::size_t FileWatcher::folders() const { return impl_->dirs.size(); }
+std::size_t FileWatcher::folders() const {
+  return impl_->dirs.size();
+}
 
 }  // namespace openclaw::sdk

@@ -15,8 +15,8 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 namespace openclaw::sdk {
@@ -69,7 +69,8 @@ std::shared_ptr<ssl::context> tls_context(const std::string& ca_file, std::strin
     }
     if (ec) {
       error = (file.empty() ? "cannot load the system's CA certificates: "
-                            : "cannot load CA file " + file + ": ") + ec.message();
+                            : "cannot load CA file " + file + ": ") +
+              ec.message();
       return nullptr;
     }
     return ctx;
@@ -158,7 +159,8 @@ std::optional<Url> Url::parse(std::string_view text) {
   std::string_view rest = text.substr(colon + 3);
   auto slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
-  std::string_view target = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  std::string_view target =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
   if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
   std::string_view port_text;
@@ -210,8 +212,8 @@ namespace {
 
 // The request on the wire: method, target, Host, our User-Agent, the caller's headers, and a body
 // with its Content-Type when there is one (or the method is POST/PUT).
-void build_request(http::request<http::string_body>& out, const HttpClientRequest& req, const Url& url,
-                   bool keep_alive) {
+void build_request(http::request<http::string_body>& out, const HttpClientRequest& req,
+                   const Url& url, bool keep_alive) {
   auto verb = http::string_to_verb(req.method);
   out.method(verb == http::verb::unknown ? http::verb::get : verb);
   if (verb == http::verb::unknown) out.method_string(req.method);
@@ -285,23 +287,23 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
       self->resolver.cancel();
       beast::get_lowest_layer(self->stream).cancel();
     });
-    resolve(
-        resolver, url.host, url.port,
-        [self](boost::system::error_code ec, tcp::resolver::results_type r) {
-          if (ec) return self->fail("resolve " + self->url.host, describe(ec));
-          beast::get_lowest_layer(self->stream).async_connect(
-              r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                if (ec2) return self->fail("connect", describe(ec2));
-                Transport<Stream>::handshake(
-                    self->stream, self->url.host, [self](boost::system::error_code ec3) {
-                      if (ec3) {
-                        return self->fail("TLS handshake",
-                                          describe_tls(ec3, Transport<Stream>::handle(self->stream)));
-                      }
-                      self->send();
-                    });
-              });
-        });
+    resolve(resolver, url.host, url.port,
+            [self](boost::system::error_code ec, tcp::resolver::results_type r) {
+              if (ec) return self->fail("resolve " + self->url.host, describe(ec));
+              beast::get_lowest_layer(self->stream)
+                  .async_connect(r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                    if (ec2) return self->fail("connect", describe(ec2));
+                    Transport<Stream>::handshake(
+                        self->stream, self->url.host, [self](boost::system::error_code ec3) {
+                          if (ec3) {
+                            return self->fail(
+                                "TLS handshake",
+                                describe_tls(ec3, Transport<Stream>::handle(self->stream)));
+                          }
+                          self->send();
+                        });
+                  });
+            });
   }
 
   void send() {
@@ -311,17 +313,18 @@ struct HttpExchange : std::enable_shared_from_this<HttpExchange<Stream>> {
       if (ec) return self->fail("send", describe(ec));
       self->parser.emplace();
       self->parser->body_limit(self->req.body_limit);
-      if (self->req.method == "HEAD") self->parser->skip(true);  // headers only, whatever the length
-      http::async_read(self->stream, self->buffer, *self->parser,
-                       [self](boost::system::error_code ec2, std::size_t) {
-                         // A TLS peer that closes without close_notify after a complete
-                         // response is common and harmless.
-                         if (ec2 && !(ec2 == ssl::error::stream_truncated &&
-                                      self->parser->is_done())) {
-                           return self->fail("read response", describe(ec2));
-                         }
-                         self->finish(response_of(self->parser->get()));
-                       });
+      if (self->req.method == "HEAD")
+        self->parser->skip(true);  // headers only, whatever the length
+      http::async_read(
+          self->stream, self->buffer, *self->parser,
+          [self](boost::system::error_code ec2, std::size_t) {
+            // A TLS peer that closes without close_notify after a complete
+            // response is common and harmless.
+            if (ec2 && !(ec2 == ssl::error::stream_truncated && self->parser->is_done())) {
+              return self->fail("read response", describe(ec2));
+            }
+            self->finish(response_of(self->parser->get()));
+          });
     });
   }
 };
@@ -409,7 +412,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   bool closed = false;
 
   void submit(std::shared_ptr<PooledJob> job);
-  std::shared_ptr<PooledConnBase> make(const std::string& key, const std::shared_ptr<PooledJob>& job, std::string& problem);
+  std::shared_ptr<PooledConnBase> make(const std::string& key,
+                                       const std::shared_ptr<PooledJob>& job, std::string& problem);
   // A connection finished a job: reusable (back to the pool, or straight to the next job) or gone.
   void released(const std::string& key, PooledConnBase* conn, bool reusable);
   std::size_t open_connections() const { return live.size(); }
@@ -431,7 +435,11 @@ template <typename Stream>
 struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledConn<Stream>> {
   template <typename... Args>
   PooledConn(std::weak_ptr<HttpClient::Impl> o, std::string k, asio::io_context& io, Args&&... args)
-      : owner(std::move(o)), key(std::move(k)), resolver(io), stream(io, std::forward<Args>(args)...), deadline(io) {}
+      : owner(std::move(o)),
+        key(std::move(k)),
+        resolver(io),
+        stream(io, std::forward<Args>(args)...),
+        deadline(io) {}
 
   std::weak_ptr<HttpClient::Impl> owner;
   std::string key;
@@ -476,20 +484,26 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
       return write();
     }
     reused = false;
-    resolve(resolver, job->url.host, job->url.port, [self](boost::system::error_code ec, tcp::resolver::results_type r) {
-      if (self->dead) return;
-      if (ec) return self->failed("resolve " + self->job->url.host, describe(ec), false);
-      beast::get_lowest_layer(self->stream).async_connect(r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
-        if (self->dead) return;
-        if (ec2) return self->failed("connect", describe(ec2), false);
-        Transport<Stream>::handshake(self->stream, self->job->url.host, [self](boost::system::error_code ec3) {
-          if (self->dead) return;
-          if (ec3) return self->failed("TLS handshake", describe_tls(ec3, Transport<Stream>::handle(self->stream)), false);
-          self->connected = true;
-          self->write();
-        });
-      });
-    });
+    resolve(resolver, job->url.host, job->url.port,
+            [self](boost::system::error_code ec, tcp::resolver::results_type r) {
+              if (self->dead) return;
+              if (ec) return self->failed("resolve " + self->job->url.host, describe(ec), false);
+              beast::get_lowest_layer(self->stream)
+                  .async_connect(r, [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                    if (self->dead) return;
+                    if (ec2) return self->failed("connect", describe(ec2), false);
+                    Transport<Stream>::handshake(
+                        self->stream, self->job->url.host, [self](boost::system::error_code ec3) {
+                          if (self->dead) return;
+                          if (ec3)
+                            return self->failed(
+                                "TLS handshake",
+                                describe_tls(ec3, Transport<Stream>::handle(self->stream)), false);
+                          self->connected = true;
+                          self->write();
+                        });
+                  });
+            });
   }
 
   void write() {
@@ -503,16 +517,19 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
       self->parser.emplace();
       self->parser->body_limit(self->job->req.body_limit);
       if (self->job->req.method == "HEAD") self->parser->skip(true);
-      http::async_read(self->stream, self->buffer, *self->parser, [self](boost::system::error_code ec2, std::size_t n) {
-        if (self->dead) return;
-        if (ec2) return self->failed("read response", describe(ec2), self->reused && n == 0 && !self->parser->got_some());
-        bool keep = self->parser->get().keep_alive();
-        HttpClientResponse r = response_of(self->parser->get());
-        self->deadline.cancel();
-        auto j = std::move(self->job);
-        self->give_back(keep);
-        j->finish(std::move(r));
-      });
+      http::async_read(self->stream, self->buffer, *self->parser,
+                       [self](boost::system::error_code ec2, std::size_t n) {
+                         if (self->dead) return;
+                         if (ec2)
+                           return self->failed("read response", describe(ec2),
+                                               self->reused && n == 0 && !self->parser->got_some());
+                         bool keep = self->parser->get().keep_alive();
+                         HttpClientResponse r = response_of(self->parser->get());
+                         self->deadline.cancel();
+                         auto j = std::move(self->job);
+                         self->give_back(keep);
+                         j->finish(std::move(r));
+                       });
     });
   }
 
@@ -529,7 +546,8 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
       o->submit(std::move(j));
       return;
     }
-    if (timed_out) return j->fail("timed out after " + std::to_string(j->req.timeout.count()) + " ms");
+    if (timed_out)
+      return j->fail("timed out after " + std::to_string(j->req.timeout.count()) + " ms");
     j->fail(what + ": " + why);
   }
 
@@ -546,7 +564,8 @@ struct PooledConn final : PooledConnBase, std::enable_shared_from_this<PooledCon
 
 }  // namespace
 
-std::shared_ptr<PooledConnBase> HttpClient::Impl::make(const std::string& key, const std::shared_ptr<PooledJob>& job,
+std::shared_ptr<PooledConnBase> HttpClient::Impl::make(const std::string& key,
+                                                       const std::shared_ptr<PooledJob>& job,
                                                        std::string& problem) {
   bool tls = false;
   problem = scheme_problem(job->url, false, tls);
@@ -554,7 +573,8 @@ std::shared_ptr<PooledConnBase> HttpClient::Impl::make(const std::string& key, c
   if (!tls) return std::make_shared<PooledConn<beast::tcp_stream>>(weak_from_this(), key, io);
   auto ctx = tls_context(job->req.ca_file, problem);
   if (!ctx) return nullptr;
-  auto c = std::make_shared<PooledConn<beast::ssl_stream<beast::tcp_stream>>>(weak_from_this(), key, io, *ctx);
+  auto c = std::make_shared<PooledConn<beast::ssl_stream<beast::tcp_stream>>>(weak_from_this(), key,
+                                                                              io, *ctx);
   c->tls = ctx;
   return c;
 }
@@ -577,7 +597,8 @@ void HttpClient::Impl::submit(std::shared_ptr<PooledJob> job) {
   while (!pool.idle.empty()) {
     auto conn = pool.idle.back();
     pool.idle.pop_back();
-    if (now - conn->idle_since > options.idle_timeout) {  // the server may have dropped it: don't bet on it
+    if (now - conn->idle_since >
+        options.idle_timeout) {  // the server may have dropped it: don't bet on it
       live.erase(conn.get());
       --pool.open;
       conn->close();
@@ -624,7 +645,8 @@ void HttpClient::Impl::released(const std::string& key, PooledConnBase* conn, bo
     pool.waiting.pop_front();
     pool.busy.insert(conn);
     // On a fresh turn: the caller is still inside the connection's read handler.
-    asio::post(io, [conn_ptr, next = std::move(next)]() mutable { conn_ptr->send(std::move(next)); });
+    asio::post(io,
+               [conn_ptr, next = std::move(next)]() mutable { conn_ptr->send(std::move(next)); });
     return;
   }
   pool.idle.push_back(conn_ptr);
@@ -632,13 +654,17 @@ void HttpClient::Impl::released(const std::string& key, PooledConnBase* conn, bo
 
 HttpClient::HttpClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpClient::~HttpClient() { impl_->close_all(); }
+HttpClient::~HttpClient() {
+  impl_->close_all();
+}
 
 std::unique_ptr<HttpClient> HttpClient::create(asio::io_context& io, Options options) {
   return std::unique_ptr<HttpClient>(new HttpClient(std::make_shared<Impl>(io, options)));
 }
 
-std::unique_ptr<HttpClient> HttpClient::create(asio::io_context& io) { return create(io, Options{}); }
+std::unique_ptr<HttpClient> HttpClient::create(asio::io_context& io) {
+  return create(io, Options{});
+}
 
 void HttpClient::request(HttpClientRequest request, std::function<void(HttpClientResponse)> done) {
   auto job = std::make_shared<PooledJob>();
@@ -665,7 +691,9 @@ void HttpClient::request(HttpClientRequest request, std::function<void(HttpClien
   });
 }
 
-std::size_t HttpClient::open_connections() const { return impl_->open_connections(); }
+std::size_t HttpClient::open_connections() const {
+  return impl_->open_connections();
+}
 
 // ---- WebSocket client ----------------------------------------------------------------------
 
@@ -737,9 +765,9 @@ struct WsImpl final : WebSocketClient::Impl, std::enable_shared_from_this<WsImpl
                     self->ws.next_layer(), self->url.host, [self](boost::system::error_code ec3) {
                       if (self->closed) return;
                       if (ec3) {
-                        return self->end(
-                            1006, "TLS handshake with " + self->url.origin() + ": " +
-                                      describe_tls(ec3, Transport<Stream>::handle(self->ws.next_layer())));
+                        return self->end(1006, "TLS handshake with " + self->url.origin() + ": " +
+                                                   describe_tls(ec3, Transport<Stream>::handle(
+                                                                         self->ws.next_layer())));
                       }
                       self->handshake();
                     });
@@ -760,9 +788,9 @@ struct WsImpl final : WebSocketClient::Impl, std::enable_shared_from_this<WsImpl
     ws.async_handshake(url.host + ":" + std::to_string(url.port), url.target,
                        [self](boost::system::error_code ec) {
                          if (self->closed) return;
-                         if (ec) return self->end(1006, "WebSocket handshake with " +
-                                                            self->url.origin() + self->url.target +
-                                                            ": " + describe(ec));
+                         if (ec)
+                           return self->end(1006, "WebSocket handshake with " + self->url.origin() +
+                                                      self->url.target + ": " + describe(ec));
                          beast::get_lowest_layer(self->ws).expires_never();
                          self->ws.set_option(websocket::stream_base::timeout{
                              std::chrono::seconds(10), websocket::stream_base::none(), false});
@@ -857,13 +885,13 @@ std::unique_ptr<WebSocketClient> WebSocketClient::connect(asio::io_context& io,
 }
 
 std::unique_ptr<WebSocketClient> WebSocketClient::connect(asio::io_context& io,
-                                                          const std::string& url,
-                                                          Handlers handlers, Options options) {
+                                                          const std::string& url, Handlers handlers,
+                                                          Options options) {
   auto parsed = Url::parse(url);
   bool tls = false;
   std::shared_ptr<ssl::context> ctx;
-  std::string problem = parsed ? scheme_problem(*parsed, true, tls)
-                               : "not an absolute URL: \"" + url + "\"";
+  std::string problem =
+      parsed ? scheme_problem(*parsed, true, tls) : "not an absolute URL: \"" + url + "\"";
   if (problem.empty() && tls) ctx = tls_context(options.ca_file, problem);
   auto setup = [&](auto impl) -> std::shared_ptr<Impl> {
     impl->handlers = std::move(handlers);
@@ -879,17 +907,26 @@ std::unique_ptr<WebSocketClient> WebSocketClient::connect(asio::io_context& io,
   return std::unique_ptr<WebSocketClient>(new WebSocketClient(std::move(impl)));
 }
 
-bool WebSocketClient::send(std::string text) { return impl_->send(std::move(text)); }
+bool WebSocketClient::send(std::string text) {
+  return impl_->send(std::move(text));
+}
 
-void WebSocketClient::close(int code) { impl_->close(code); }
+void WebSocketClient::close(int code) {
+  impl_->close(code);
+}
 
-bool WebSocketClient::is_open() const { return impl_->is_open(); }
+bool WebSocketClient::is_open() const {
+  return impl_->is_open();
+}
 
 // ---- TCP client ----------------------------------------------------------------------------
 
 struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
   Impl(asio::io_context& io, std::shared_ptr<ssl::context> ctx)
-      : io_(io), resolver(io), deadline(io), tls_ctx(std::move(ctx)),
+      : io_(io),
+        resolver(io),
+        deadline(io),
+        tls_ctx(std::move(ctx)),
         stream(io, tls_ctx ? *tls_ctx : plain_context()) {}
 
   // An ssl::stream needs a context even when it is only used for its plain socket.
@@ -949,19 +986,21 @@ struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
       self->end("connect " + self->where() + ": timed out after " +
                 std::to_string(self->options.connect_timeout.count()) + " ms");
     });
-    resolve(resolver, host, port, [self](boost::system::error_code ec, tcp::resolver::results_type r) {
-      if (self->closed) return;
-      if (ec) return self->end("resolve " + self->host + ": " + describe(ec));
-      asio::async_connect(self->stream.lowest_layer(), r,
-                          [self](boost::system::error_code ec2, const tcp::endpoint&) {
-                            if (self->closed) return;
-                            if (ec2) return self->end("connect " + self->where() + ": " + describe(ec2));
-                            boost::system::error_code ig;
-                            self->stream.lowest_layer().set_option(tcp::no_delay(true), ig);
-                            if (!self->tls_ctx) return self->opened();
-                            self->handshake();
-                          });
-    });
+    resolve(resolver, host, port,
+            [self](boost::system::error_code ec, tcp::resolver::results_type r) {
+              if (self->closed) return;
+              if (ec) return self->end("resolve " + self->host + ": " + describe(ec));
+              asio::async_connect(
+                  self->stream.lowest_layer(), r,
+                  [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                    if (self->closed) return;
+                    if (ec2) return self->end("connect " + self->where() + ": " + describe(ec2));
+                    boost::system::error_code ig;
+                    self->stream.lowest_layer().set_option(tcp::no_delay(true), ig);
+                    if (!self->tls_ctx) return self->opened();
+                    self->handshake();
+                  });
+            });
   }
 
   void handshake() {
@@ -997,7 +1036,8 @@ struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
         if (self->closed) return;
         if (ec) {
           bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
-          return self->end(eof ? "closed by the peer" : "read from " + self->where() + ": " + describe(ec));
+          return self->end(eof ? "closed by the peer"
+                               : "read from " + self->where() + ": " + describe(ec));
         }
         if (self->handlers.on_data) self->handlers.on_data(std::string_view(self->buf.data(), n));
         if (!self->closed) self->read();
@@ -1010,14 +1050,16 @@ struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
     writing = true;
     auto self = shared_from_this();
     io_op([&](auto& s) {
-      asio::async_write(s, asio::buffer(queue.front()), [self](boost::system::error_code ec, std::size_t) {
-        self->writing = false;
-        if (self->closed) return;
-        if (ec) return self->end("write to " + self->where() + ": " + describe(ec));
-        self->queued -= self->queue.front().size();
-        self->queue.pop_front();
-        self->flush();
-      });
+      asio::async_write(s, asio::buffer(queue.front()),
+                        [self](boost::system::error_code ec, std::size_t) {
+                          self->writing = false;
+                          if (self->closed) return;
+                          if (ec)
+                            return self->end("write to " + self->where() + ": " + describe(ec));
+                          self->queued -= self->queue.front().size();
+                          self->queue.pop_front();
+                          self->flush();
+                        });
     });
   }
 
@@ -1053,12 +1095,13 @@ struct TcpClient::Impl : std::enable_shared_from_this<TcpClient::Impl> {
         self->stream.lowest_layer().close(ig);
       });
       io_op([&](auto& s) {
-        asio::async_write(s, asio::buffer(*data), [self, data](boost::system::error_code, std::size_t) {
-          self->deadline.cancel();
-          boost::system::error_code ig;
-          self->stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ig);
-          self->stream.lowest_layer().close(ig);
-        });
+        asio::async_write(s, asio::buffer(*data),
+                          [self, data](boost::system::error_code, std::size_t) {
+                            self->deadline.cancel();
+                            boost::system::error_code ig;
+                            self->stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ig);
+                            self->stream.lowest_layer().close(ig);
+                          });
       });
     } else {
       deadline.cancel();
@@ -1075,8 +1118,8 @@ TcpClient::~TcpClient() {
   if (impl_) impl_->close();
 }
 
-std::unique_ptr<TcpClient> TcpClient::connect(asio::io_context& io, const std::string& host, int port,
-                                              Handlers handlers, Options options) {
+std::unique_ptr<TcpClient> TcpClient::connect(asio::io_context& io, const std::string& host,
+                                              int port, Handlers handlers, Options options) {
   std::string problem;
   std::shared_ptr<ssl::context> ctx;
   if (options.tls) ctx = tls_context(options.ca_file, problem);
@@ -1098,10 +1141,16 @@ std::unique_ptr<TcpClient> TcpClient::connect(asio::io_context& io, const std::s
   return std::unique_ptr<TcpClient>(new TcpClient(std::move(impl)));
 }
 
-bool TcpClient::write(std::string data) { return impl_->write(std::move(data)); }
+bool TcpClient::write(std::string data) {
+  return impl_->write(std::move(data));
+}
 
-void TcpClient::close() { impl_->close(); }
+void TcpClient::close() {
+  impl_->close();
+}
 
-bool TcpClient::is_open() const { return impl_->open; }
+bool TcpClient::is_open() const {
+  return impl_->open;
+}
 
 }  // namespace openclaw::sdk

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <system_error>
@@ -36,7 +36,7 @@ namespace asio = boost::asio;
 namespace {
 
 struct Msg {
-  int tag;    // 1 = child pid, 2 = exec errno, 3 = wait status
+  int tag;  // 1 = child pid, 2 = exec errno, 3 = wait status
   int value;
 };
 
@@ -72,7 +72,8 @@ int read_children(int* out, int max) {
   int len = 16;
   char digits[16];
   int nd = 0;
-  for (int v = static_cast<int>(::getpid()); v > 0; v /= 10) digits[nd++] = static_cast<char>('0' + v % 10);
+  for (int v = static_cast<int>(::getpid()); v > 0; v /= 10)
+    digits[nd++] = static_cast<char>('0' + v % 10);
   while (nd > 0) path[len++] = digits[--nd];
   const char tail[] = "/children";
   for (char c : tail) path[len++] = c;  // copies the terminating NUL too
@@ -156,8 +157,8 @@ void set_title(const char* title) {
   for (; i < len; ++i) start[i] = 0;
 }
 
-[[noreturn]] void run_child(const char* path, char* const* argv, char* const* envp,
-                            const char* cwd, int exec_w, int out_w, pid_t supervisor) {
+[[noreturn]] void run_child(const char* path, char* const* argv, char* const* envp, const char* cwd,
+                            int exec_w, int out_w, pid_t supervisor) {
   ::setpgid(0, 0);
   // Second line of defence: should the supervisor itself be killed, the child goes too.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -247,7 +248,8 @@ void make_pipe(int fds[2]) {
 std::string ProcessExit::describe() const {
   if (signal != 0) {
     const char* name = ::strsignal(signal);
-    return "killed by signal " + std::to_string(signal) + (name ? std::string(" (") + name + ")" : "");
+    return "killed by signal " + std::to_string(signal) +
+           (name ? std::string(" (") + name + ")" : "");
   }
   return "exited with status " + std::to_string(exit_code);
 }
@@ -341,15 +343,15 @@ struct ChildProcess::Impl : std::enable_shared_from_this<ChildProcess::Impl> {
   }
 
   void read_report() {
-    report.async_read_some(asio::buffer(report_buf), [self = shared_from_this()](
-                                                         boost::system::error_code ec,
-                                                         std::size_t n) {
-      self->report_data.append(self->report_buf.data(), n);
-      if (!ec) return self->read_report();
-      if (ec == asio::error::operation_aborted) return;
-      self->reap();
-      self->maybe_finish();
-    });
+    report.async_read_some(
+        asio::buffer(report_buf),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          self->report_data.append(self->report_buf.data(), n);
+          if (!ec) return self->read_report();
+          if (ec == asio::error::operation_aborted) return;
+          self->reap();
+          self->maybe_finish();
+        });
   }
 
   // The supervisor closed its report pipe: it is exiting. Collect it and the child's status.
@@ -400,7 +402,8 @@ struct ChildProcess::Impl : std::enable_shared_from_this<ChildProcess::Impl> {
       // A short grace for a clean exit (a browser saves its profile on SIGTERM), then the
       // supervisor kills what is left.
       ::kill(-child, SIGTERM);
-      auto until = std::chrono::steady_clock::now() + std::min(grace, std::chrono::milliseconds(2000));
+      auto until =
+          std::chrono::steady_clock::now() + std::min(grace, std::chrono::milliseconds(2000));
       int st;
       while (std::chrono::steady_clock::now() < until) {
         if (::waitpid(supervisor, &st, WNOHANG) == supervisor) {
@@ -433,11 +436,10 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
                                                   OutputHandler on_output, ExitHandler on_exit) {
   auto path = find_program(options.program);
   if (!path) {
-    throw std::system_error(ENOENT, std::generic_category(),
-                            "cannot run \"" + options.program + "\": not found" +
-                                (options.program.find('/') == std::string::npos
-                                     ? " on PATH"
-                                     : " or not executable"));
+    throw std::system_error(
+        ENOENT, std::generic_category(),
+        "cannot run \"" + options.program + "\": not found" +
+            (options.program.find('/') == std::string::npos ? " on PATH" : " or not executable"));
   }
   // Everything the forked processes need is built before fork.
   std::string path_s = path->string();
@@ -541,11 +543,17 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
   return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(impl)));
 }
 
-int ChildProcess::pid() const { return impl_->child; }
+int ChildProcess::pid() const {
+  return impl_->child;
+}
 
-bool ChildProcess::running() const { return !impl_->reaped; }
+bool ChildProcess::running() const {
+  return !impl_->reaped;
+}
 
-std::optional<ProcessExit> ChildProcess::exit() const { return impl_->exited; }
+std::optional<ProcessExit> ChildProcess::exit() const {
+  return impl_->exited;
+}
 
 void ChildProcess::signal(int sig) {
   if (!impl_->reaped) ::kill(-impl_->child, sig);

@@ -33,7 +33,8 @@ struct Profile {
 
   std::unique_ptr<Child> start() const {
     auto child = sb.spawn({"--profile", name, "gateway"});
-    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"), "gateway did not start: " + child->err());
+    BOOST_REQUIRE_MESSAGE(child->wait_for_output("gateway ready"),
+                          "gateway did not start: " + child->err());
     return child;
   }
 
@@ -87,8 +88,8 @@ std::string answer_on(int port) {
 std::size_t open_fds(pid_t pid) {
   std::size_t n = 0;
   std::error_code ec;
-  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
     ++n;
   }
   return n;
@@ -100,7 +101,8 @@ long rss_kb(pid_t pid) {
   return at == std::string::npos ? 0 : std::stol(status.substr(at + 6));
 }
 
-// A new version dropped in the way an installer does it: the folder built beside, renamed into place.
+// A new version dropped in the way an installer does it: the folder built beside, renamed into
+// place.
 void replace_with(const std::string& fixture, const fs::path& dest) {
   fs::path staged = dest.parent_path() / (".staged-" + dest.filename().string());
   fs::remove_all(staged);
@@ -118,7 +120,8 @@ BOOST_AUTO_TEST_SUITE(plugins_live)
 BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leaves_main_alone) {
   Sandbox sb;
   Profile main_p(sb, "main"), rescue(sb, "rescue");
-  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] = plugin_ports(main_p.block);  // one pool: the registry splits it
+  sb.env()["OPENCLAW_PLUGIN_PORT_RANGE"] =
+      plugin_ports(main_p.block);  // one pool: the registry splits it
   auto gw_main = main_p.start();
   auto gw_rescue = rescue.start();
   BOOST_TEST(main_p.info("fixture-live")["state"] == "");
@@ -129,9 +132,11 @@ BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leave
   // cp -r into both running gateways.
   install_fixture("live1", main_p.plugins / "live");
   install_fixture("live1", rescue.plugins / "live");
-  BOOST_REQUIRE_MESSAGE(poll_until([&] { return !main_p.route().empty() && !rescue.route().empty(); }, 10s),
-                        gw_main->err() + gw_rescue->err());
-  int port_main = main_p.leased("fixture-live.http"), port_rescue = rescue.leased("fixture-live.http");
+  BOOST_REQUIRE_MESSAGE(
+      poll_until([&] { return !main_p.route().empty() && !rescue.route().empty(); }, 10s),
+      gw_main->err() + gw_rescue->err());
+  int port_main = main_p.leased("fixture-live.http"),
+      port_rescue = rescue.leased("fixture-live.http");
   BOOST_TEST(port_main != 0);
   BOOST_TEST(port_rescue != 0);
   BOOST_TEST(port_main != port_rescue);
@@ -146,7 +151,8 @@ BOOST_AUTO_TEST_CASE(a_plugin_copied_into_main_and_rescue_runs_in_both_and_leave
 
   // Removed from main: gone there, its port back in the registry and closed; rescue unaffected.
   fs::remove_all(main_p.plugins / "live");
-  BOOST_REQUIRE(poll_until([&] { return main_p.route().empty() && main_p.leased("fixture-live.http") == 0; }, 10s));
+  BOOST_REQUIRE(poll_until(
+      [&] { return main_p.route().empty() && main_p.leased("fixture-live.http") == 0; }, 10s));
   BOOST_TEST(!port_accepts(port_main));
   BOOST_TEST(main_p.info("fixture-live")["state"] == "");
   BOOST_TEST(rescue.route() == "fixture-live 1 hello\n");
@@ -166,16 +172,20 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
   // A new version over the old one, in place (cp onto the running library's file): the new
   // code runs, from a copy of its own.
   fs::path built2 = fs::path(OPENCLAW_FIXTURES_DIR) / "live2";
-  fs::copy_file(built2 / "live.so", p.plugins / "live" / "live.so", fs::copy_options::overwrite_existing);
+  fs::copy_file(built2 / "live.so", p.plugins / "live" / "live.so",
+                fs::copy_options::overwrite_existing);
   fs::copy_file(built2 / "openclaw.plugin.json", p.plugins / "live" / "openclaw.plugin.json",
                 fs::copy_options::overwrite_existing);
-  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 hello\n"; }, 10s), gw->err());
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 hello\n"; }, 10s),
+                        gw->err());
   BOOST_TEST(p.info("fixture-live")["version"] == "2.0.0");
   BOOST_TEST(answer_on(p.leased("fixture-live.http")) == "fixture-live 2 hello\n");
 
   // The config file: the plugin's config changed, then disabled, then enabled, by the CLI.
-  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-live.config.greeting", "ahoy"}).code == 0);
-  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 ahoy\n"; }, 10s), gw->err());
+  BOOST_TEST(
+      p.run({"config", "set", "plugins.entries.fixture-live.config.greeting", "ahoy"}).code == 0);
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == "fixture-live 2 ahoy\n"; }, 10s),
+                        gw->err());
   BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-live.enabled", "false"}).code == 0);
   BOOST_REQUIRE(poll_until([&] { return p.info("fixture-live")["state"] == "disabled"; }, 10s));
   BOOST_TEST(p.route().empty());
@@ -195,7 +205,8 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
   // rest arrives.
   fs::create_directories(p.plugins / "slow");
   fs::permissions(p.plugins / "slow", fs::perms(0755));
-  fs::copy_file(fs::path(OPENCLAW_FIXTURES_DIR) / "ok" / "openclaw.plugin.json", p.plugins / "slow" / "openclaw.plugin.json");
+  fs::copy_file(fs::path(OPENCLAW_FIXTURES_DIR) / "ok" / "openclaw.plugin.json",
+                p.plugins / "slow" / "openclaw.plugin.json");
   fs::permissions(p.plugins / "slow" / "openclaw.plugin.json", fs::perms(0644));
   fs::path ok_lib;
   for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_FIXTURES_DIR) / "ok")) {
@@ -207,19 +218,25 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
     half.write(ok_bytes.data(), static_cast<std::streamsize>(ok_bytes.size() / 2));
   }
   fs::permissions(p.plugins / "slow" / "ok.so", fs::perms(0755));
-  BOOST_REQUIRE(poll_until([&] { return contains(p.info("fixture-ok")["reason"], "truncated"); }, 10s));
+  BOOST_REQUIRE(
+      poll_until([&] { return contains(p.info("fixture-ok")["reason"], "truncated"); }, 10s));
   {
     std::ofstream rest(p.plugins / "slow" / "ok.so", std::ios::binary | std::ios::app);
-    rest.write(ok_bytes.data() + ok_bytes.size() / 2, static_cast<std::streamsize>(ok_bytes.size() - ok_bytes.size() / 2));
+    rest.write(ok_bytes.data() + ok_bytes.size() / 2,
+               static_cast<std::streamsize>(ok_bytes.size() - ok_bytes.size() / 2));
   }
-  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.info("fixture-ok")["state"] == "running"; }, 10s), gw->err());
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.info("fixture-ok")["state"] == "running"; }, 10s),
+                        gw->err());
   BOOST_TEST(must_get(p.block.base(), "/fixture-ok").status == 200);
 
   // Broken plugins dropped in: each reported, the rest keeps serving.
   install_fixture("badabi", p.plugins / "badabi");
   install_fixture("throws", p.plugins / "throws");
   BOOST_REQUIRE(poll_until(
-      [&] { return p.info("fixture-badabi")["state"] == "failed" && p.info("fixture-throws")["state"] == "failed"; },
+      [&] {
+        return p.info("fixture-badabi")["state"] == "failed" &&
+               p.info("fixture-throws")["state"] == "failed";
+      },
       10s));
   BOOST_TEST(contains(p.info("fixture-badabi")["reason"], "ABI mismatch"));
   BOOST_TEST(contains(p.info("fixture-throws")["reason"], "start() threw"));
@@ -227,7 +244,9 @@ BOOST_AUTO_TEST_CASE(replaced_reconfigured_and_broken_plugins_while_the_gateway_
   PortBlock taken(1);
   Listener squatter(taken.base());
   BOOST_REQUIRE(squatter.ok());
-  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(taken.base())}).code == 0);
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port",
+                    std::to_string(taken.base())})
+                 .code == 0);
   install_fixture("ports", p.plugins / "ports");
   BOOST_REQUIRE(poll_until([&] { return p.info("fixture-ports")["state"] == "failed"; }, 10s));
   BOOST_TEST(contains(p.info("fixture-ports")["reason"], std::to_string(taken.base())));
@@ -252,12 +271,13 @@ BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
     const char* f = i % 2 == 0 ? "live2" : "live1";
     replace_with(f, p.plugins / "live");
     std::string want = std::string("fixture-live ") + f[4] + " hello\n";
-    BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == want; }, 10s), "cycle " << i << ": " << gw->err());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return p.route() == want; }, 10s),
+                          "cycle " << i << ": " << gw->err());
   }
   const std::size_t fds_after = open_fds(gw->pid());
   const long rss_after = rss_kb(gw->pid());
-  BOOST_TEST_MESSAGE("100 replacements: RSS " << rss_before << " -> " << rss_after << " KiB, fds " << fds_before
-                                              << " -> " << fds_after);
+  BOOST_TEST_MESSAGE("100 replacements: RSS " << rss_before << " -> " << rss_after << " KiB, fds "
+                                              << fds_before << " -> " << fds_after);
   BOOST_TEST(fds_after <= fds_before + 2);  // an accept or a watch in progress at most
 #ifndef __SANITIZE_ADDRESS__
   // (Under AddressSanitizer freed memory sits in its quarantine, hundreds of MB: no bound there.)
@@ -267,7 +287,8 @@ BOOST_AUTO_TEST_CASE(a_hundred_replacements_leak_no_fds_or_ports) {
   json::value ports = json::parse(p.run({"ports", "--json"}).out);
   int leases = 0;
   for (const auto& port : ports.at("ports").as_array()) {
-    leases += port.at("name").as_string() == "fixture-live.http" && port.at("state").as_string() == "leased";
+    leases += port.at("name").as_string() == "fixture-live.http" &&
+              port.at("state").as_string() == "leased";
   }
   BOOST_TEST(leases == 1);
   int copies = 0;
@@ -287,8 +308,9 @@ BOOST_AUTO_TEST_CASE(install_remove_enable_disable_and_doctor_without_a_gateway)
   install_fixture("live1", loose);
   fs::permissions(loose / "openclaw.plugin.json", fs::perms(0666));
   fs::path archive = work.path() / "live2.tar.gz";
-  BOOST_REQUIRE(std::system(("tar -czf " + archive.string() + " -C " + (fs::path(OPENCLAW_FIXTURES_DIR)).string() +
-                             " live2").c_str()) == 0);
+  BOOST_REQUIRE(std::system(("tar -czf " + archive.string() + " -C " +
+                             (fs::path(OPENCLAW_FIXTURES_DIR)).string() + " live2")
+                                .c_str()) == 0);
 
   auto in = p.run({"plugins", "install", loose.string()});
   BOOST_REQUIRE_MESSAGE(in.code == 0, in.err);
@@ -317,7 +339,8 @@ BOOST_AUTO_TEST_CASE(install_remove_enable_disable_and_doctor_without_a_gateway)
   write_file(work.path() / "notes.txt", "hello");
   BOOST_TEST(contains(p.run({"plugins", "install", (work.path() / "notes.txt").string()}).err,
                       "expected a plugin folder or a .tar.gz"));
-  BOOST_TEST(std::distance(fs::directory_iterator(p.plugins), fs::directory_iterator()) == 1);  // no debris
+  BOOST_TEST(std::distance(fs::directory_iterator(p.plugins), fs::directory_iterator()) ==
+             1);  // no debris
 
   // Disable / enable write the config; doctor reports ports and problems.
   BOOST_TEST(p.run({"plugins", "disable", "fixture-live"}).code == 0);
@@ -332,7 +355,9 @@ BOOST_AUTO_TEST_CASE(install_remove_enable_disable_and_doctor_without_a_gateway)
   Listener squatter(taken.base());
   BOOST_REQUIRE(squatter.ok());
   install_fixture("ports", p.plugins / "ports");
-  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port", std::to_string(taken.base())}).code == 0);
+  BOOST_TEST(p.run({"config", "set", "plugins.entries.fixture-ports.config.port",
+                    std::to_string(taken.base())})
+                 .code == 0);
   auto sick = p.run({"plugins", "doctor", "--json"});
   BOOST_TEST(sick.code == 1);
   json::value report = json::parse(sick.out);
@@ -345,7 +370,8 @@ BOOST_AUTO_TEST_CASE(install_remove_enable_disable_and_doctor_without_a_gateway)
   fs::path extra = work.path() / "extra";
   install_fixture("live1", extra / "live");
   fs::permissions(work.path(), fs::perms(0755));
-  BOOST_TEST(p.run({"config", "set", "plugins.load.paths", "[\"" + extra.string() + "\"]"}).code == 0);
+  BOOST_TEST(p.run({"config", "set", "plugins.load.paths", "[\"" + extra.string() + "\"]"}).code ==
+             0);
   auto elsewhere = p.run({"plugins", "remove", "fixture-live"});
   BOOST_TEST(elsewhere.code == 1);
   BOOST_TEST(contains(elsewhere.err, "plugins disable fixture-live"));

@@ -34,7 +34,8 @@ json::array page(const std::string& button, bool focused_field, const std::strin
     nodes.push_back(o);
   };
   add(node("3", "heading", "Title", {"4"}, 3,
-           json::array{json::object{{"name", "level"}, {"value", {{"type", "integer"}, {"value", 1}}}}}),
+           json::array{
+               json::object{{"name", "level"}, {"value", {{"type", "integer"}, {"value", 1}}}}}),
       "2");
   add(node("4", "StaticText", "Title", {}, 4), "3");
   add(node("5", "button", button, {"6"}, 5), "2");
@@ -43,7 +44,8 @@ json::array page(const std::string& button, bool focused_field, const std::strin
   add(node("8", "StaticText", "status: idle", {}, 8), "7");
   json::array focus;
   if (focused_field) {
-    focus.push_back(json::object{{"name", "focused"}, {"value", {{"type", "booleanOrUndefined"}, {"value", true}}}});
+    focus.push_back(json::object{{"name", "focused"},
+                                 {"value", {{"type", "booleanOrUndefined"}, {"value", true}}}});
   }
   json::object field = node("9", "textbox", "Your text", {"10"}, 9, focus);
   if (!value.empty()) field["value"] = json::object{{"type", "string"}, {"value", value}};
@@ -109,9 +111,9 @@ BOOST_AUTO_TEST_CASE(empty_tree_is_an_empty_snapshot) {
 }
 
 BOOST_AUTO_TEST_CASE(private_addresses) {
-  for (const char* ip : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-                         "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1",
-                         "fe80::1", "::ffff:10.0.0.1", "[::1]"}) {
+  for (const char* ip :
+       {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+        "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "[::1]"}) {
     BOOST_TEST(is_private_address(ip), ip);
   }
   for (const char* ip : {"8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:4860:4860::8888",
@@ -126,7 +128,8 @@ BOOST_AUTO_TEST_CASE(navigation_policy) {
   BOOST_TEST(check_url(p, "https://example.com/x", &host).empty());
   BOOST_TEST(host == "example.com");
   BOOST_TEST(check_url(p, "about:blank", nullptr).empty());
-  BOOST_TEST(check_url(p, "http://10.0.0.1/", nullptr).find("private-network") != std::string::npos);
+  BOOST_TEST(check_url(p, "http://10.0.0.1/", nullptr).find("private-network") !=
+             std::string::npos);
   BOOST_TEST(check_url(p, "http://localhost:8080/", nullptr).find("private") != std::string::npos);
   BOOST_TEST(check_url(p, "http://app.localhost/", nullptr).find("private") != std::string::npos);
   BOOST_TEST(check_url(p, "file:///etc/passwd", nullptr).find("not allowed") != std::string::npos);
@@ -138,7 +141,8 @@ BOOST_AUTO_TEST_CASE(navigation_policy) {
   BOOST_TEST(!check_addresses(p, "evil.test", {"93.184.216.34", "10.0.0.5"}).empty());
   BOOST_TEST(check_addresses(p, "public.test", {"93.184.216.34"}).empty());
   p.blocked = {"*.ads.test"};
-  BOOST_TEST(check_url(p, "https://x.ads.test/", nullptr).find("blockedHostnames") != std::string::npos);
+  BOOST_TEST(check_url(p, "https://x.ads.test/", nullptr).find("blockedHostnames") !=
+             std::string::npos);
   BOOST_TEST(check_url(p, "https://ads.test/", nullptr).empty());  // "*." matches subdomains only
   p = {};
   p.allow_private = true;

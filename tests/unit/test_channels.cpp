@@ -101,7 +101,8 @@ BOOST_AUTO_TEST_CASE(message_json_round_trips_and_names_bad_fields) {
   BOOST_TEST(back.group);
   BOOST_TEST(back.ts == 42);
   try {
-    sdk::ChannelMessage::from_json(json::parse(R"({"id":"1","channel":"irc","from":"x","chat":"y"})"));
+    sdk::ChannelMessage::from_json(
+        json::parse(R"({"id":"1","channel":"irc","from":"x","chat":"y"})"));
     BOOST_FAIL("accepted a message without text");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(contains(e.what(), "\"text\""));
@@ -116,9 +117,11 @@ BOOST_AUTO_TEST_CASE(access_policy_follows_openclaw_keys) {
   BOOST_TEST((ch::decide(a, msg("mallory!u@h", "mallory"), {}) == ch::Decision::deny));
   // A bare nick matches only with dangerouslyAllowNameMatching: nicks change owners.
   auto bare = json::parse(R"({"channels":{"irc":{"allowFrom":["owner"]}}})").as_object();
-  BOOST_TEST((ch::decide(ch::access_of(bare, "irc"), msg("owner!u@h", "owner"), {}) == ch::Decision::deny));
+  BOOST_TEST((ch::decide(ch::access_of(bare, "irc"), msg("owner!u@h", "owner"), {}) ==
+              ch::Decision::deny));
   bare["channels"].as_object()["irc"].as_object()["dangerouslyAllowNameMatching"] = true;
-  BOOST_TEST((ch::decide(ch::access_of(bare, "irc"), msg("owner!u@h", "owner"), {}) == ch::Decision::allow));
+  BOOST_TEST((ch::decide(ch::access_of(bare, "irc"), msg("owner!u@h", "owner"), {}) ==
+              ch::Decision::allow));
   // pairing: unknown senders get a code; approved ones pass.
   auto pairing = json::parse(R"({"channels":{"irc":{"dmPolicy":"pairing"}}})").as_object();
   auto p = ch::access_of(pairing, "irc");
@@ -133,18 +136,24 @@ BOOST_AUTO_TEST_CASE(access_policy_follows_openclaw_keys) {
   // Groups: groupAllowFrom, else allowFrom; disabled blocks all.
   BOOST_TEST((ch::decide(a, msg("owner!u@h", "owner", true), {}) == ch::Decision::allow));
   BOOST_TEST((ch::decide(a, msg("other!u@h", "other", true), {}) == ch::Decision::deny));
-  auto gd = json::parse(R"({"channels":{"irc":{"allowFrom":["*"],"groupPolicy":"disabled"}}})").as_object();
-  BOOST_TEST((ch::decide(ch::access_of(gd, "irc"), msg("owner!u@h", "owner", true), {}) == ch::Decision::deny));
+  auto gd = json::parse(R"({"channels":{"irc":{"allowFrom":["*"],"groupPolicy":"disabled"}}})")
+                .as_object();
+  BOOST_TEST((ch::decide(ch::access_of(gd, "irc"), msg("owner!u@h", "owner", true), {}) ==
+              ch::Decision::deny));
   auto off = json::parse(R"({"channels":{"irc":{"enabled":false,"allowFrom":["*"]}}})").as_object();
-  BOOST_TEST((ch::decide(ch::access_of(off, "irc"), msg("owner!u@h", "owner"), {}) == ch::Decision::deny));
+  BOOST_TEST(
+      (ch::decide(ch::access_of(off, "irc"), msg("owner!u@h", "owner"), {}) == ch::Decision::deny));
   problems.clear();
-  auto bad = json::parse(R"({"channels":{"irc":{"dmPolicy":"sometimes","allowFrom":"owner"}}})").as_object();
+  auto bad = json::parse(R"({"channels":{"irc":{"dmPolicy":"sometimes","allowFrom":"owner"}}})")
+                 .as_object();
   ch::access_of(bad, "irc", &problems);
   BOOST_TEST(problems.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(config_blocks_name_the_full_key_of_a_bad_value) {
-  auto root = json::parse(R"({"channels":{"irc":{"host":"h","port":"6697","tls":1,"nick":"n"},"bad":3}})").as_object();
+  auto root =
+      json::parse(R"({"channels":{"irc":{"host":"h","port":"6697","tls":1,"nick":"n"},"bad":3}})")
+          .as_object();
   std::vector<sdk::ConfigProblem> problems;
   sdk::ConfigBlock irc(root, "channels.irc", &problems);
   BOOST_TEST(irc.present());
@@ -175,7 +184,8 @@ BOOST_AUTO_TEST_CASE(pairing_codes_are_approved_once) {
   ch::PairingStore store(dir.path());
   auto code = store.request("irc", "new!u@h", "new", "default", 1000);
   BOOST_TEST(code.size() == 8u);
-  BOOST_TEST(store.request("irc", "new!u@h", "new", "default", 2000) == code);  // same sender, same code
+  BOOST_TEST(store.request("irc", "new!u@h", "new", "default", 2000) ==
+             code);  // same sender, same code
   BOOST_TEST(store.pending("irc", 3000).size() == 1u);
   auto done = store.approve("irc", code, 4000);
   BOOST_TEST(done.from == "new!u@h");
@@ -244,7 +254,8 @@ BOOST_AUTO_TEST_CASE(pushes_are_group_committed_and_survive_reopen) {
     auto q = sdk::DurableQueue::open(io, path);
     int ok = 0;
     for (int i = 0; i < 500; ++i) {
-      q->push("m" + std::to_string(i), json::object{{"n", i}}, [&](bool good, const std::string&) { ok += good; });
+      q->push("m" + std::to_string(i), json::object{{"n", i}},
+              [&](bool good, const std::string&) { ok += good; });
     }
     BOOST_REQUIRE(run_until(io, [&] { return ok == 500; }));
     BOOST_TEST(q->syncs() < 500u);  // grouped: far fewer syncs than messages
@@ -268,7 +279,8 @@ BOOST_AUTO_TEST_CASE(pushes_are_group_committed_and_survive_reopen) {
 BOOST_AUTO_TEST_CASE(a_torn_last_line_is_dropped_and_appends_stay_readable) {
   TempDir dir;
   auto path = dir.path() / "inbound.journal";
-  write_file(path, "{\"add\":\"a\",\"record\":{\"x\":1}}\n{\"add\":\"b\",\"rec");  // crash mid-write
+  write_file(path,
+             "{\"add\":\"a\",\"record\":{\"x\":1}}\n{\"add\":\"b\",\"rec");  // crash mid-write
   boost::asio::io_context io;
   {
     auto q = sdk::DurableQueue::open(io, path);
@@ -292,11 +304,13 @@ BOOST_AUTO_TEST_CASE(the_journal_is_compacted_to_what_is_pending) {
   std::string big(2000, 'x');
   int ok = 0;
   for (int i = 0; i < 3000; ++i) {
-    q->push("k" + std::to_string(i), json::object{{"t", big}}, [&](bool good, const std::string&) { ok += good; });
+    q->push("k" + std::to_string(i), json::object{{"t", big}},
+            [&](bool good, const std::string&) { ok += good; });
     if (i != 2999) q->ack("k" + std::to_string(i));
   }
   BOOST_REQUIRE(run_until(io, [&] { return ok == 3000; }));
-  BOOST_TEST(std::filesystem::file_size(path) < 4u * 1024 * 1024);  // 6 MB written, rewritten smaller
+  BOOST_TEST(std::filesystem::file_size(path) <
+             4u * 1024 * 1024);  // 6 MB written, rewritten smaller
   q.reset();
   auto again = sdk::DurableQueue::open(io, path);
   BOOST_TEST(again->depth() == 1u);

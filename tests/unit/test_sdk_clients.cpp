@@ -20,7 +20,10 @@ namespace asio = boost::asio;
 
 namespace {
 
-bool alive(pid_t pid) { return ::kill(pid, 0) == 0 && !contains(read_file("/proc/" + std::to_string(pid) + "/stat"), ") Z "); }
+bool alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 &&
+         !contains(read_file("/proc/" + std::to_string(pid) + "/stat"), ") Z ");
+}
 
 sdk::ProcessOptions sh(const std::string& script) {
   sdk::ProcessOptions o;
@@ -125,8 +128,9 @@ BOOST_AUTO_TEST_CASE(http_client_against_a_real_server) {
   PortBlock block(2);
   sdk::HttpServer server(io, [](const sdk::HttpRequest& r) {
     if (r.path == "/echo") {
-      return sdk::HttpResponse::text(201, r.method + " " + r.body + " " +
-                                              (r.headers.count("x-test") ? r.headers.at("x-test") : ""));
+      return sdk::HttpResponse::text(201,
+                                     r.method + " " + r.body + " " +
+                                         (r.headers.count("x-test") ? r.headers.at("x-test") : ""));
     }
     return sdk::HttpResponse::text(404, "nope");
   });
@@ -210,7 +214,8 @@ sdk::HttpClientResponse fetch(asio::io_context& io, const std::string& url, cons
   req.ca_file = ca;
   req.timeout = 10s;
   sdk::http_request(io, req, [&](sdk::HttpClientResponse r) { got = std::move(r); });
-  BOOST_REQUIRE(run_until(io, [&] { return got.has_value(); }, 15s));
+  BOOST_REQUIRE(run_until(
+      io, [&] { return got.has_value(); }, 15s));
   return *got;
 }
 
@@ -244,7 +249,8 @@ BOOST_AUTO_TEST_CASE(wss_runs_the_same_tls_checks) {
     sdk::WebSocketClient::Options o;
     o.ca_file = ca;
     auto ws = sdk::WebSocketClient::connect(io, "wss://" + tls.origin(host) + "/", h, o);
-    BOOST_REQUIRE(run_until(io, [&] { return reason.has_value(); }, 15s));
+    BOOST_REQUIRE(run_until(
+        io, [&] { return reason.has_value(); }, 15s));
     return *reason;
   };
   // TLS verified, then s_server answers the upgrade with a plain page: the WebSocket step fails.
@@ -281,7 +287,8 @@ BOOST_AUTO_TEST_CASE(kept_connections_are_reused_bounded_and_retried_when_stale)
     return *got;
   };
   // One after another: one connection for all.
-  for (int i = 0; i < 20; ++i) BOOST_TEST(one(std::to_string(i)).body == "POST " + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST(one(std::to_string(i)).body == "POST " + std::to_string(i));
   BOOST_TEST(client->open_connections() == 1u);
   // Forty at once: never more than four connections, every one answered in full.
   int answered = 0;
@@ -342,7 +349,8 @@ BOOST_AUTO_TEST_CASE(http_client_times_out_on_a_silent_server) {
 BOOST_AUTO_TEST_CASE(websocket_client_round_trip_and_close) {
   asio::io_context io;
   PortBlock block(1);
-  sdk::HttpServer server(io, [](const sdk::HttpRequest&) { return sdk::HttpResponse::text(404, ""); });
+  sdk::HttpServer server(io,
+                         [](const sdk::HttpRequest&) { return sdk::HttpResponse::text(404, ""); });
   sdk::WebSocketHandlers h;
   h.on_message = [](const std::shared_ptr<sdk::WebSocket>& ws, std::string m) {
     if (std::string_view(m) == std::string_view("bye")) {
@@ -361,7 +369,8 @@ BOOST_AUTO_TEST_CASE(websocket_client_round_trip_and_close) {
   ch.on_open = [&] { opened = true; };
   ch.on_message = [&](std::string m) { got.push_back(m); };
   ch.on_close = [&](int code, std::string reason) { closed = {code, reason}; };
-  auto ws = sdk::WebSocketClient::connect(io, "ws://127.0.0.1:" + std::to_string(block.base()) + "/x", ch);
+  auto ws = sdk::WebSocketClient::connect(
+      io, "ws://127.0.0.1:" + std::to_string(block.base()) + "/x", ch);
   ws->send("a");  // queued before the handshake, sent after it
   ws->send(std::string(100000, 'b'));
   BOOST_REQUIRE(run_until(io, [&] { return got.size() == 2; }));
@@ -380,7 +389,8 @@ BOOST_AUTO_TEST_CASE(websocket_client_round_trip_and_close) {
   server.stop();
   sdk::WebSocketClient::Handlers ch2;
   ch2.on_close = [&](int code, std::string reason) { closed = {code, reason}; };
-  auto ws2 = sdk::WebSocketClient::connect(io, "ws://127.0.0.1:" + std::to_string(block.base()) + "/", ch2);
+  auto ws2 = sdk::WebSocketClient::connect(
+      io, "ws://127.0.0.1:" + std::to_string(block.base()) + "/", ch2);
   BOOST_REQUIRE(run_until(io, [&] { return closed.has_value(); }));
   BOOST_TEST(closed->first == 1006);
   BOOST_TEST(contains(closed->second, "refused"));

@@ -73,10 +73,13 @@ std::string tag(std::string_view tags, std::string_view key) {
   return {};
 }
 
-bool is_ctcp(std::string_view text) { return !text.empty() && text.front() == '\x01'; }
+bool is_ctcp(std::string_view text) {
+  return !text.empty() && text.front() == '\x01';
+}
 
 bool is_channel(std::string_view target) {
-  return !target.empty() && (target[0] == '#' || target[0] == '&' || target[0] == '+' || target[0] == '!');
+  return !target.empty() &&
+         (target[0] == '#' || target[0] == '&' || target[0] == '+' || target[0] == '!');
 }
 
 namespace {
@@ -119,7 +122,8 @@ std::vector<std::string> privmsg_lines(std::string_view target, std::string_view
   std::size_t start = 0;
   while (start <= text.size()) {
     auto nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    std::string_view line =
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     for (auto& part : openclaw::sdk::split_text(line, limit)) {
       std::string c = clean(part);
@@ -136,7 +140,8 @@ std::string base64(std::string_view data) {
   std::string out;
   std::size_t i = 0;
   while (i + 2 < data.size()) {
-    unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
+    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                 (static_cast<unsigned char>(data[i + 1]) << 8) |
                  static_cast<unsigned char>(data[i + 2]);
     out += tbl[(v >> 18) & 63];
     out += tbl[(v >> 12) & 63];
@@ -150,7 +155,8 @@ std::string base64(std::string_view data) {
     out += tbl[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == data.size()) {
-    unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
+    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                 (static_cast<unsigned char>(data[i + 1]) << 8);
     out += tbl[(v >> 18) & 63];
     out += tbl[(v >> 12) & 63];
     out += tbl[(v >> 6) & 63];

@@ -9,9 +9,9 @@
 namespace irc {
 
 struct Line {
-  std::string tags;     ///< raw IRCv3 tags without the '@' (empty when none)
-  std::string prefix;   ///< without the ':' ("nick!user@host" or a server name)
-  std::string command;  ///< upper case ("PRIVMSG", "001", ...)
+  std::string tags;                 ///< raw IRCv3 tags without the '@' (empty when none)
+  std::string prefix;               ///< without the ':' ("nick!user@host" or a server name)
+  std::string command;              ///< upper case ("PRIVMSG", "001", ...)
   std::vector<std::string> params;  ///< the trailing parameter last, without its ':'
 };
 

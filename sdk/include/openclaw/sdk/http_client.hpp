@@ -74,17 +74,20 @@ BOOST_SYMBOL_EXPORT void http_request(boost::asio::io_context& io, HttpClientReq
 class BOOST_SYMBOL_VISIBLE HttpClient {
  public:
   struct Options {
-    std::size_t max_connections = 8;             ///< per origin
-    std::chrono::milliseconds idle_timeout{20000};  ///< idle connections older than this are not reused
+    std::size_t max_connections = 8;  ///< per origin
+    std::chrono::milliseconds idle_timeout{
+        20000};  ///< idle connections older than this are not reused
   };
-  BOOST_SYMBOL_EXPORT static std::unique_ptr<HttpClient> create(boost::asio::io_context& io, Options options);
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<HttpClient> create(boost::asio::io_context& io,
+                                                                Options options);
   BOOST_SYMBOL_EXPORT static std::unique_ptr<HttpClient> create(boost::asio::io_context& io);
   BOOST_SYMBOL_EXPORT ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
   /// Sends `request` (its `ca_file` and `timeout` apply; the connection is kept) and calls `done`
   /// exactly once, on the I/O thread, never from inside this call.
-  BOOST_SYMBOL_EXPORT void request(HttpClientRequest request, std::function<void(HttpClientResponse)> done);
+  BOOST_SYMBOL_EXPORT void request(HttpClientRequest request,
+                                   std::function<void(HttpClientResponse)> done);
   /// Connections open now (idle or busy), over every origin.
   BOOST_SYMBOL_EXPORT std::size_t open_connections() const;
 
@@ -109,8 +112,8 @@ class BOOST_SYMBOL_VISIBLE WebSocketClient {
     std::function<void(int code, std::string reason)> on_close;
   };
   struct Options {
-    std::chrono::milliseconds connect_timeout{10000};  ///< TCP connect + handshake
-    std::size_t message_limit = 256 << 20;             ///< larger messages close with 1009
+    std::chrono::milliseconds connect_timeout{10000};          ///< TCP connect + handshake
+    std::size_t message_limit = 256 << 20;                     ///< larger messages close with 1009
     std::vector<std::pair<std::string, std::string>> headers;  ///< extra handshake headers
     /// wss: trust this PEM file's CAs instead of the system's.
     std::string ca_file;

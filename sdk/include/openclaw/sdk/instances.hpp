@@ -19,9 +19,9 @@ struct BOOST_SYMBOL_VISIBLE InstanceInfo {
   std::optional<std::string> profile;  ///< nullopt: the default profile
   int pid = 0;
   std::string state_dir;
-  int base = 0;                                     ///< its base port
+  int base = 0;                                    ///< its base port
   std::vector<std::pair<std::string, int>> ports;  ///< its leases: name, port
-  bool self = false;     ///< the instance this plugin runs in
+  bool self = false;                               ///< the instance this plugin runs in
   bool answers = false;  ///< its gateway port accepted a loopback connection just now
 };
 
