@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
       fs::permissions(dir, fs::perms(0755));
       fs::copy_file(fs::path(OPENCLAW_TRIVIAL_PLUGIN), dir / "trivial.so");
       std::ofstream(dir / "openclaw.plugin.json")
-          << R"({"id":"trivial-)" << i << R"(","kind":"other","version":"1.0.0","apiVersion":3})";
+          << R"({"id":"trivial-)" << i << R"(","kind":"other","version":"1.0.0","apiVersion":4})";
     }
     std::vector<double> ms;
     std::vector<double> rss;

@@ -137,6 +137,7 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   r.kind = m.kind;
   r.version = m.version;
   r.description = m.description;
+  r.config_paths = m.config_paths;
   if (ids.count(m.id)) {
     return fail(
         r, "duplicate plugin id \"" + m.id + "\": already loaded from " + id_dirs[m.id].string());

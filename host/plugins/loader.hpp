@@ -25,6 +25,8 @@ struct Record {
   std::string kind;
   std::string version;
   std::string description;
+  /// Manifest "configPaths": the config subtrees it reads besides plugins.entries.<id>.
+  std::vector<std::string> config_paths;
   std::filesystem::path dir;
   std::filesystem::path library;
   State state = State::failed;

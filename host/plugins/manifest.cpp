@@ -16,6 +16,18 @@ bool valid_plugin_id(const std::string& id) {
   return id.front() != '.' && id.front() != '-';
 }
 
+bool valid_config_path(const std::string& path) {
+  if (path.empty() || path.size() > 200 || path.front() == '.' || path.back() == '.') return false;
+  char prev = 0;
+  for (char c : path) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+
 namespace {
 // A value from the file as JSON text: control characters escaped, so the error stays one line.
 std::string json_text(const std::string& s) {
@@ -74,6 +86,22 @@ Manifest parse_manifest(const std::string& text) {
       m.library == "." || m.library == "..") {
     throw usage_error("manifest field \"library\" must be a file name beside the manifest, got " +
                       json_text(m.library));
+  }
+  if (const json::value* paths = field("configPaths", false)) {
+    const json::array* a = paths->if_array();
+    if (!a) {
+      throw usage_error("manifest field \"configPaths\" must be an array of key paths, got " +
+                        json::serialize(*paths));
+    }
+    for (const auto& p : *a) {
+      if (!p.is_string() || !valid_config_path(std::string(p.get_string()))) {
+        throw usage_error(
+            "manifest field \"configPaths\" holds key paths like \"channels.irc\" (letters, "
+            "digits, '_' or '-' between dots), got " +
+            json::serialize(p));
+      }
+      m.config_paths.emplace_back(p.get_string());
+    }
   }
   if (const json::value* e = field("enabledByDefault", false)) {
     if (!e->is_bool()) {

@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(every_broken_plugin_is_contained_and_reported) {
   fs::create_directories(ps.plugins / "text");
   write_file(ps.plugins / "text" / "text.so", "this is not an ELF file\n");
   write_file(ps.plugins / "text" / "openclaw.plugin.json",
-             R"({"id":"fixture-text","kind":"other","version":"1","apiVersion":3})");
+             R"({"id":"fixture-text","kind":"other","version":"1","apiVersion":4})");
   // A manifest for another API version: refused before dlopen.
   install_fixture("ok", ps.plugins / "future");
   write_file(ps.plugins / "future" / "openclaw.plugin.json",
@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(every_broken_plugin_is_contained_and_reported) {
   write_file(ps.plugins / "badjson" / "openclaw.plugin.json", "{ \"id\": ");
   install_fixture("ok", ps.plugins / "nokind");
   write_file(ps.plugins / "nokind" / "openclaw.plugin.json",
-             R"({"id":"fixture-nokind","kind":"gizmo","version":"1","apiVersion":3})");
+             R"({"id":"fixture-nokind","kind":"gizmo","version":"1","apiVersion":4})");
   install_fixture("ok", ps.plugins / "nomanifest");
   fs::remove(ps.plugins / "nomanifest" / "openclaw.plugin.json");
   // The same id twice.
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(disabled_plugins_are_not_loaded_and_hold_no_ports) {
   install_fixture("ports", ps.plugins / "ports");
   write_file(
       ps.plugins / "ports" / "openclaw.plugin.json",
-      R"({"id":"fixture-ports","kind":"other","version":"1","apiVersion":3,"enabledByDefault":false})");
+      R"({"id":"fixture-ports","kind":"other","version":"1","apiVersion":4,"enabledByDefault":false})");
   BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ok.enabled", "false"}).code == 0);
   auto gw = ps.start();
   auto s = ps.states();

@@ -246,7 +246,7 @@ BOOST_AUTO_TEST_CASE(thirty_plugins_with_a_port_each_in_two_instances_never_shar
       const std::string id = "fixture-p" + std::to_string(i);
       install_fixture("ports", plugins / id);
       write_file(plugins / id / "openclaw.plugin.json",
-                 R"({"id":")" + id + R"(","kind":"other","version":"1","apiVersion":3})");
+                 R"({"id":")" + id + R"(","kind":"other","version":"1","apiVersion":4})");
       entries[id] = json::object{{"config", json::object{{"name", id + ".main"}}}};
     }
     const fs::path config = sb.home() / (".openclaw-" + profile) / "openclaw.json";

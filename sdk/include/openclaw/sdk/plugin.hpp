@@ -79,9 +79,12 @@ class BOOST_SYMBOL_VISIBLE Host {
   virtual const std::filesystem::path& data_dir() const = 0;
   /// The instance's workspace dir.
   virtual const std::filesystem::path& workspace() const = 0;
-  /// This plugin's config, `plugins.entries.<id>.config` (an empty object when unset).
+  /// This plugin's config, `plugins.entries.<id>.config` (an empty object when unset). The
+  /// current one: a live config change replaces it (see Plugin::reconfigure).
   virtual const boost::json::object& config() const = 0;
   /// The whole instance config, for plugins that read a top-level block (`browser`, `canvasHost`).
+  /// Always the same config config() is part of. A plugin lists the blocks it reads in its
+  /// manifest's "configPaths", so a change there reaches it while the gateway runs.
   virtual const boost::json::object& root_config() const = 0;
 
   /// The port the registry granted for `name` (a name this plugin declared in ports() or a
@@ -145,7 +148,7 @@ struct BOOST_SYMBOL_VISIBLE ConfigProblem {
   std::string message;
 };
 
-/// A plugin. Required: start(). Optional: validate(), ports(), stop(), status().
+/// A plugin. Required: start(). Optional: validate(), ports(), stop(), status(), reconfigure().
 class BOOST_SYMBOL_VISIBLE Plugin {
  public:
   virtual ~Plugin() = default;
@@ -167,6 +170,14 @@ class BOOST_SYMBOL_VISIBLE Plugin {
   virtual void stop() {}
   /// Optional. A JSON object shown by `plugins list` and the gateway's health.
   virtual boost::json::value status() const;
+  /// Optional. The config this plugin reads changed on the running gateway: its own
+  /// `plugins.entries.<id>`, or a subtree its manifest names in "configPaths" (e.g.
+  /// "channels.irc"). validate() accepted the new config and ports() asked for the same ports;
+  /// host.config() and host.root_config() already return the new config. Return true when the
+  /// change is applied in place (the plugin keeps running: its ports, routes, methods and
+  /// connections stay); false (the default), or a throw, makes the host stop this plugin and
+  /// start it again under the new config. Called on the I/O thread.
+  virtual bool reconfigure(Host& host) { return false; }
 };
 
 /// Port request helpers.

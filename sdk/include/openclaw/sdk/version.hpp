@@ -9,8 +9,8 @@
 /// PortRequest / HttpRequest / HttpResponse / HttpServer::Options / Message added or reordered,
 /// or the exported symbol names or signatures of OPENCLAW_PLUGIN changed. Adding a new free helper
 /// function to libopenclaw-sdk.so does not bump it. 3: HttpServer::Options grew (origin_policy,
-/// max_connections, head/body deadlines, on_warning).
-#define OPENCLAW_SDK_API_VERSION 3
+/// max_connections, head/body deadlines, on_warning). 4: Plugin::reconfigure().
+#define OPENCLAW_SDK_API_VERSION 4
 
 #define OPENCLAW_SDK_STR_(x) #x
 #define OPENCLAW_SDK_STR(x) OPENCLAW_SDK_STR_(x)
