@@ -1,9 +1,11 @@
 // Global options, command dispatch and the error boundary of `openclaw-host`.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
@@ -25,7 +27,7 @@ struct Command {
 constexpr std::array kCommands{
     Command{"setup", "create the state dir, config and workspace; pick a free base port",
             cmd_setup},
-    Command{"onboard", "same as setup (non-interactive)", cmd_setup},
+    Command{"onboard", "same as setup (non-interactive)", cmd_onboard},
     Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
             cmd_gateway},
     Command{"status", "show the instance: paths, services, ports, running or not", cmd_status},
@@ -108,15 +110,34 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
                                                const po::positional_options_description& positional,
                                                const std::vector<std::string>& args) {
   po::options_description all(options);
-  all.add_options()("help,h", "show this help");
+  all.add_options()("help", "show this help (also -h)");
+  // Long options only: a negative number ("config set KEY -5") is then a value, not an option.
+  std::vector<std::string> argv = args;
+  for (auto& a : argv) {
+    if (a == "-h") a = "--help";
+  }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(argv)
+                  .options(all)
+                  .positional(positional)
+                  .style(po::command_line_style::unix_style ^ po::command_line_style::allow_short)
+                  .run(),
+              vm);
     // --help wins over missing required arguments.
     if (vm.count("help")) {
+      // The positional arguments are in the usage line, not listed as --options.
+      std::set<std::string> positional_names;
+      for (unsigned i = 0; i < std::min(positional.max_total_count(), 8u); ++i) {
+        positional_names.insert(positional.name_for_position(i));
+      }
+      po::options_description shown("Options");
+      for (const auto& o : all.options()) {
+        if (!positional_names.count(o->long_name())) shown.add(o);
+      }
       *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n"
                << summary << "\n\n"
-               << all;
+               << shown;
       return std::nullopt;
     }
     po::notify(vm);

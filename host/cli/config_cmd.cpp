@@ -9,6 +9,7 @@
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "gateway/instance_record.hpp"
 #include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "plugins/loader.hpp"
@@ -53,6 +54,29 @@ std::vector<config::Problem> plugin_problems(Context& ctx, const config::Config&
   manager.load(search);
   for (auto& p : manager.validate_configs()) out.push_back({p.key, p.key + ": " + p.message});
   return out;
+}
+
+// Why the instance's port plan cannot be made from `cfg`, empty when it can.
+std::string plan_error(Context& ctx, const config::Config& cfg) {
+  try {
+    resolve_instance(ctx.paths, cfg, std::nullopt, ctx.env);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// After a write: whether the profile's running gateway applies `key` at once (its plugins and
+// channels follow the file) or only after a restart. Nothing when no gateway runs.
+void say_how_applied(Context& ctx, const std::string& key) {
+  auto live = gateway::read_live_record(ctx.paths.state_dir);
+  if (!live) return;
+  if (config::needs_gateway_restart(key)) {
+    *ctx.out << "Saved; restart the gateway to apply it (pid " << live->pid << " runs the old "
+             << key << ")\n";
+  } else {
+    *ctx.out << "Saved; the running gateway applies it at once (pid " << live->pid << ")\n";
+  }
 }
 
 int config_get(Context& ctx, const std::vector<std::string>& args) {
@@ -103,10 +127,16 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
   std::string raw = (*vm)["value"].as<std::string>();
   json::value value =
       vm->count("string") ? json::value(json::string(raw)) : config::parse_cli_value(raw);
+  const bool plan_was_valid = plan_error(ctx, cfg).empty();
   config::assign(cfg.root(), config::split_key(key), value);
   // Refuse a value that breaks the key being set; problems elsewhere stay fixable key by key.
   for (const auto& p : config::validate(cfg.root())) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
+  }
+  // The whole port plan must still hold (else every command of the profile would fail after).
+  if (std::string why = plan_error(ctx, cfg); plan_was_valid && !why.empty()) {
+    throw usage_error(key + " = " + json::serialize(value) + " breaks the port plan: " + why,
+                      cfg.where());
   }
   for (const auto& p : plugin_problems(ctx, cfg)) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
@@ -115,6 +145,7 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
   std::string printed =
       sdk::is_secret_key(key) ? "(secret, not shown)" : json::serialize(sdk::redact_secrets(value));
   *ctx.out << "Set " << key << " = " << printed << " (" << cfg.where() << ")\n";
+  say_how_applied(ctx, key);
   return 0;
 }
 
@@ -134,6 +165,7 @@ int config_unset(Context& ctx, const std::vector<std::string>& args) {
   }
   cfg.save();
   *ctx.out << "Removed " << key << " (" << cfg.where() << ")\n";
+  say_how_applied(ctx, key);
   return 0;
 }
 

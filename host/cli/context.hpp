@@ -63,6 +63,7 @@ using CommandFn = int (*)(Context&, const std::vector<std::string>&);
 
 // Command families, one file each.
 int cmd_setup(Context& ctx, const std::vector<std::string>& args);
+int cmd_onboard(Context& ctx, const std::vector<std::string>& args);
 int cmd_config(Context& ctx, const std::vector<std::string>& args);
 int cmd_status(Context& ctx, const std::vector<std::string>& args);
 int cmd_ports(Context& ctx, const std::vector<std::string>& args);

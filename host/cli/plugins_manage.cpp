@@ -278,9 +278,8 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
   const auto& probe = ports::system_probe();
   json::array report;
   int problems = 0;
-  const auto& records = manager.records();
-  for (size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
+  for (const auto& slot : manager.slots()) {
+    const auto& r = slot->record;
     json::object o = plugins::to_json(r);
     json::array checks;
     bool bad = r.state == plugins::State::failed;
@@ -299,7 +298,7 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
                        : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"}});
     json::array port_rows;
     if (loaded) {
-      for (const auto& req : manager.requests_of(i)) {
+      for (const auto& req : slot->requests) {
         bool standard_port = false;
         for (const auto& s : standard) standard_port = standard_port || s.name == req.name;
         if (standard_port) continue;

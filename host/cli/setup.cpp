@@ -33,7 +33,8 @@ bool fixed_ports_bindable(int base) {
 
 }  // namespace
 
-int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
+namespace {
+int setup_as(Context& ctx, const std::vector<std::string>& args, const std::string& name) {
   po::options_description opts("Options");
   opts.add_options()("port", po::value<std::string>()->value_name("N"),
                      "base port to write to gateway.port")(
@@ -42,7 +43,7 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
       "no-token",
       "do not create a gateway token (any local program, and any web page that "
       "gets past the Origin checks, can then drive the gateway)");
-  auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR] [--no-token]",
+  auto vm = parse_command(ctx, name + " [--port N] [--workspace DIR] [--no-token]",
                           "Creates the state dir (0700), config (0600) and workspace of the "
                           "profile.\nWithout --port, a profile with no gateway.port gets the "
                           "profile's default base port,\nor the nearest one whose derived ports "
@@ -178,6 +179,15 @@ int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   out << "Start it with: openclaw-host" << (paths.profile ? " --profile " + *paths.profile : "")
       << " gateway\n";
   return 0;
+}
+}  // namespace
+
+int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
+  return setup_as(ctx, args, "setup");
+}
+
+int cmd_onboard(Context& ctx, const std::vector<std::string>& args) {
+  return setup_as(ctx, args, "onboard");
 }
 
 }  // namespace openclaw::cli

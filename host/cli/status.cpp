@@ -32,9 +32,17 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   Instance inst = ctx.instance();
   auto live = gateway::read_live_record(inst.paths.state_dir);
   const auto& plan = inst.plan;
+  // A running gateway's real ports win over the config's (it may run on --port).
+  const int base = live ? live->base : plan.base;
+  auto port_of = [&](const std::string& name) -> json::value {
+    if (live) {
+      auto it = live->ports.find(name);
+      return it != live->ports.end() ? json::value(it->second) : json::value(nullptr);
+    }
+    return port_or_null(plan, name);
+  };
   // The CDP range is control + 9 .. control + 108, whatever profiles exist.
-  const int cdp_lo = plan.base + sdk::PortLayout::cdp_first,
-            cdp_hi = plan.base + sdk::PortLayout::cdp_last;
+  const int cdp_lo = base + sdk::PortLayout::cdp_first, cdp_hi = base + sdk::PortLayout::cdp_last;
 
   // A running instance: probe every leased port and ask the gateway for its plugins' states.
   std::map<std::string, bool> answers;
@@ -57,8 +65,7 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   }
 
   if (vm->count("json")) {
-    json::object o =
-        status_json(inst, [&](const std::string& name) { return port_or_null(plan, name); });
+    json::object o = status_json(inst, port_of);
     o["running"] = live.has_value();
     o["pid"] = live ? json::value(live->pid) : json::value(nullptr);
     if (live) {
@@ -71,6 +78,9 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
       o["leasedPorts"] = std::move(leased);
       o["healthy"] = ready.has_value() && ready->first == 200;
       o["plugins"] = plugins;
+      json::array restart;
+      for (const auto& k : live->restart_needed) restart.emplace_back(k);
+      o["restartNeeded"] = std::move(restart);
     }
     *ctx.out << json::serialize(o) << "\n";
   } else {
@@ -81,8 +91,8 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
       out << key << v << "\n";
     };
     auto port_text = [&](const std::string& name) {
-      const auto* p = plan.find(name);
-      return p ? std::to_string(p->port) : std::string("disabled");
+      json::value p = port_of(name);
+      return p.is_int64() ? std::to_string(p.get_int64()) : std::string("disabled");
     };
     row("Profile:", inst.paths.profile ? *inst.paths.profile : "default");
     row("State dir:", inst.where(inst.paths.state_dir));
@@ -93,8 +103,11 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
         inst.paths.systemd_unit + " (systemd), " + inst.paths.launchd_label + " (launchd)");
     std::string running = live ? "running (pid " + std::to_string(live->pid) + ")" : "not running";
     if (ctx.color) running = (live ? "\033[32m" : "\033[33m") + running + "\033[0m";
-    row("Gateway:",
-        running + " on port " + std::to_string(plan.base) + " (" + inst.base.source + ")");
+    std::string source = inst.base.source;
+    if (live && live->base != plan.base) {
+      source = "as it was started; the config says " + std::to_string(plan.base);
+    }
+    row("Gateway:", running + " on port " + std::to_string(base) + " (" + source + ")");
     row("Ports:", "gateway " + port_text("gateway") + ", browser control " +
                       port_text("browser.control") + ", canvas " + port_text("canvas") + ", CDP " +
                       std::to_string(cdp_lo) + "-" + std::to_string(cdp_hi));
@@ -113,6 +126,9 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
         row("", "plugin " + std::string(p.at("id").as_string()) + ": " +
                     std::string(p.at("state").as_string()) +
                     (reason.empty() ? "" : " (" + reason + ")"));
+      }
+      for (const auto& key : live->restart_needed) {
+        row("Restart:", key + " changed: restart the gateway to apply it");
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -444,6 +445,49 @@ void validate_plugins(Validator& v, const json::object& root) {
 }
 
 }  // namespace
+
+namespace {
+void diff(const json::object& a, const json::object& b, const std::string& prefix,
+          std::vector<std::string>& out) {
+  auto key = [&](std::string_view k) { return prefix.empty() ? std::string(k) : prefix + "." + std::string(k); };
+  static const json::object empty;
+  for (const auto& [k, va] : a) {
+    const json::value* vb = b.if_contains(k);
+    if (va.is_object() && (!vb || vb->is_object())) {
+      diff(va.get_object(), vb ? vb->get_object() : empty, key(k), out);  // down to the leaves
+    } else if (!vb || *vb != va) {
+      out.push_back(key(k));
+    }
+  }
+  for (const auto& [k, vb] : b) {
+    if (a.contains(k)) continue;
+    if (vb.is_object()) {
+      diff(empty, vb.get_object(), key(k), out);
+    } else {
+      out.push_back(key(k));
+    }
+  }
+}
+}  // namespace
+
+std::vector<std::string> changed_keys(const json::object& before, const json::object& after) {
+  std::vector<std::string> out;
+  diff(before, after, "", out);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool overlaps(std::string_view key, std::string_view block) {
+  auto under = [](std::string_view a, std::string_view b) {
+    return a == b || (a.size() > b.size() && a.substr(0, b.size()) == b && a[b.size()] == '.');
+  };
+  return under(key, block) || under(block, key);
+}
+
+bool needs_gateway_restart(std::string_view key) {
+  if (overlaps(key, "ports")) return !overlaps(key, "ports.assigned");
+  return overlaps(key, "gateway") || overlaps(key, "plugins.load");
+}
 
 std::vector<Problem> validate(const json::object& root) {
   Validator v;

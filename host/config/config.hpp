@@ -54,6 +54,16 @@ void assign(json::object& root, const KeyPath& key, json::value value);
 /// Removes `key`; returns false when it was not there.
 bool erase(json::object& root, const KeyPath& key);
 
+/// The dotted keys whose values differ between `before` and `after`: objects are compared key by
+/// key down to their leaves, anything else (arrays included) as a whole. Sorted.
+std::vector<std::string> changed_keys(const json::object& before, const json::object& after);
+/// True when `key` is `block` or lies under it ("gateway.port" under "gateway"), or is a parent
+/// of it (replacing "gateway" replaces "gateway.port").
+bool overlaps(std::string_view key, std::string_view block);
+/// True when a change of `key` reaches a running gateway only through a restart: what the host
+/// reads once at start (gateway.*, ports.* but ports.assigned, plugins.load.*).
+bool needs_gateway_restart(std::string_view key);
+
 /// A CLI value: JSON when it parses as JSON, otherwise the literal string.
 json::value parse_cli_value(std::string_view raw);
 

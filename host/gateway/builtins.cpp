@@ -22,7 +22,8 @@ json::value Builtins::health() const {
   json::object channels;
   json::array order;
   json::object labels;
-  for (const auto& r : manager_.records()) {
+  for (const auto& slot : manager_.slots()) {
+    const plugins::Record& r = slot->record;
     if (r.retired) continue;
     if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
     if (r.state == plugins::State::failed)
@@ -81,6 +82,9 @@ json::value Builtins::status() const {
   o["leases"] = lease_list();
   o["plugins"] = manager_.describe();
   o["channels"] = health().as_object().at("channels");
+  json::array restart;
+  for (const auto& k : life_.restart_needed()) restart.emplace_back(k);
+  o["restartNeeded"] = std::move(restart);
   return o;
 }
 
@@ -166,7 +170,8 @@ void Builtins::add_methods(Protocol& protocol) {
         }
         if (!channels_.has(channel)) {
           const plugins::Record* rec = nullptr;
-          for (const auto& r : manager_.records()) {
+          for (const auto& slot : manager_.slots()) {
+            const plugins::Record& r = slot->record;
             if (!r.retired && r.id == channel && r.kind == "channel") rec = &r;
           }
           if (!rec || rec->state != plugins::State::running) {

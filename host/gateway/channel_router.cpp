@@ -81,9 +81,19 @@ ChannelRouter::ChannelRouter(boost::asio::io_context& io, const Instance& inst, 
                              Broadcast broadcast)
     : io_(io),
       inst_(inst),
+      config_(inst.config.root()),
       log_(std::move(log)),
       broadcast_(std::move(broadcast)),
       pairing_(inst.paths.state_dir) {}
+
+void ChannelRouter::reconfigure(const json::object& root) {
+  config_ = root;
+  for (auto& [id, d] : drivers_) {
+    std::vector<std::string> problems;
+    d->access = channels::access_of(config_, id, &problems);
+    for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
+  }
+}
 
 ChannelRouter::~ChannelRouter() {
   stop();
@@ -243,7 +253,7 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   d->spec = std::move(driver);
   const std::string id = d->spec.id;
   std::vector<std::string> problems;
-  d->access = channels::access_of(inst_.config.root(), id, &problems);
+  d->access = channels::access_of(config_, id, &problems);
   for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
   drivers_[id] = d;
   stats_[id];
@@ -342,7 +352,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   std::string why;
   auto d = drivers_.find(m.channel);
   auto access =
-      d != drivers_.end() ? d->second->access : channels::access_of(inst_.config.root(), m.channel);
+      d != drivers_.end() ? d->second->access : channels::access_of(config_, m.channel);
   auto decision = channels::decide(access, m, approved(m.channel), &why);
   if (decision == channels::Decision::deny) {
     ++stats_[m.channel].denied;

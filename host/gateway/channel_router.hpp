@@ -38,6 +38,8 @@ class ChannelRouter final : public sdk::Channels {
   /// plugins started, so their drivers can answer). Messages of a channel that is not
   /// registered now stay queued.
   void replay();
+  /// A new config (live): each channel's access policy (dmPolicy, allowFrom, ...) follows it.
+  void reconfigure(const boost::json::object& root);
   /// Fails every send in flight and forgets the drivers (the plugins are stopping). Messages
   /// whose replies were not delivered stay queued for the next start.
   void stop();
@@ -104,6 +106,7 @@ class ChannelRouter final : public sdk::Channels {
 
   boost::asio::io_context& io_;
   const Instance& inst_;
+  boost::json::object config_;  ///< the current config (the instance's, then live changes)
   Log log_;
   Broadcast broadcast_;
   channels::PairingStore pairing_;

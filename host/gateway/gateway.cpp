@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "config/config.hpp"
+#include "config/config_watch.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
@@ -24,9 +25,9 @@
 #include "gateway/lifecycle.hpp"
 #include "gateway/protocol.hpp"
 #include "openclaw/sdk/channels.hpp"
-#include "openclaw/sdk/file_watcher.hpp"
 #include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
+#include "plugins/live_set.hpp"
 #include "plugins/manager.hpp"
 #include "ports/system.hpp"
 
@@ -37,61 +38,6 @@ namespace {
 
 /// How long a stop waits for accepted channel messages to be answered.
 constexpr int kDrainMs = 5000;
-
-// Watches the config file by its stat (inode, size, mtime) every 250 ms, which sees an editor's
-// save-by-rename and `config set`'s atomic write alike, and costs one stat(2) per turn. Calls
-// `on_change` with the new file parsed, or `on_error` when it does not parse.
-class ConfigWatch {
- public:
-  ConfigWatch(boost::asio::io_context& io, std::filesystem::path path, std::filesystem::path home,
-              std::function<void(config::Config)> on_change,
-              std::function<void(const std::string&)> on_error)
-      : timer_(io),
-        path_(std::move(path)),
-        home_(std::move(home)),
-        on_change_(std::move(on_change)),
-        on_error_(std::move(on_error)),
-        last_(stamp()) {
-    schedule();
-  }
-  void stop() {
-    stopped_ = true;
-    timer_.cancel();
-  }
-
- private:
-  std::string stamp() const {
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0) return "missing";
-    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-  }
-  void schedule() {
-    timer_.expires_after(std::chrono::milliseconds(250));
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || stopped_) return;
-      check();
-      schedule();
-    });
-  }
-  void check() {
-    std::string now = stamp();
-    if (now == last_) return;
-    last_ = now;
-    try {
-      on_change_(config::Config::load(path_, home_));
-    } catch (const std::exception& e) {
-      on_error_(e.what());
-    }
-  }
-
-  boost::asio::steady_timer timer_;
-  std::filesystem::path path_, home_;
-  std::function<void(config::Config)> on_change_;
-  std::function<void(const std::string&)> on_error_;
-  std::string last_;
-  bool stopped_ = false;
-};
 
 }  // namespace
 
@@ -235,18 +181,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   }
 
   plugins::Manager manager(inst, io, life.plugin_log());
-  const auto search =
-      plugins::search_path(paths.state_dir, paths.home, inst.config.root(), env, options.self_exe);
-  // Dropped-in libraries run from private copies (see LoadOptions::copy_dir); this instance's
-  // copies from an earlier run are not in use by anyone now.
-  plugins::LoadOptions load_options;
-  load_options.copy_dir = paths.state_dir / "plugins-cache";
-  load_options.trusted_dir = plugins::bundled_dir(env, paths.home, options.self_exe);
-  {
-    std::error_code ec;
-    std::filesystem::remove_all(load_options.copy_dir, ec);
-  }
-  manager.load(search, load_options);
+  plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
+  plugin_set.load();
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   life.lease(manager);
@@ -349,34 +285,37 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
     protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
                                                        {"plugins", manager.describe()}});
   };
-  std::vector<std::unique_ptr<sdk::FileWatcher>> plugin_watchers;
-  {
-    std::error_code ec;
-    std::filesystem::create_directories(paths.state_dir / "plugins", ec);
-    for (const auto& dir : search) {
-      if (dir == load_options.trusted_dir || !std::filesystem::is_directory(dir, ec)) continue;
-      try {
-        plugin_watchers.push_back(sdk::FileWatcher::watch(
-            io, dir, [&](const auto&) { publish_plugins(manager.sync(search, load_options)); }));
-      } catch (const std::exception& e) {
-        log("warn", std::string("plugins: cannot watch for dropped-in plugins: ") + e.what());
-      }
-    }
-  }
-  ConfigWatch config_watch(
+  plugin_set.watch(io, publish_plugins, [&log](const std::string& w) { log("warn", w); });
+  // A config change reaches what reads it: the plugins (restarted, or reconfigured in place) and
+  // the channels' access rules. What only a restart applies is said so, in the log and status.
+  json::object running_config = inst.config.root();
+  config::ConfigWatch config_watch(
       io, inst.config.path(), paths.home,
       [&](config::Config next) {
         if (auto problems = config::validate(next.root()); !problems.empty()) {
           log("error", "config " + next.where() + " changed but does not validate (" +
                            problems[0].key + ": " + problems[0].message +
-                           "); the running plugins keep the last good one");
+                           "); the gateway keeps the last good one");
           return;
         }
-        publish_plugins(manager.reconfigure(next.root(), load_options));
+        std::vector<std::string> restart_needed;
+        for (const auto& key : config::changed_keys(inst.config.root(), next.root())) {
+          if (config::needs_gateway_restart(key)) restart_needed.push_back(key);
+        }
+        for (const auto& key : restart_needed) {
+          const auto& before = life.restart_needed();
+          if (std::find(before.begin(), before.end(), key) == before.end()) {
+            log("warn", "config: " + key + " changed: restart the gateway to apply it");
+          }
+        }
+        life.set_restart_needed(std::move(restart_needed));
+        running_config = next.root();
+        channels.reconfigure(running_config);
+        plugin_set.reconfigure(running_config);
       },
       [&](const std::string& why) {
         log("error", "config changed but cannot be read: " + why +
-                         "; the running plugins keep the last good one");
+                         "; the gateway keeps the last good one");
       });
 
   boost::asio::steady_timer tick(io);
@@ -424,7 +363,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    plugin_watchers.clear();
+    plugin_set.stop();
     config_watch.stop();
     // Accepted channel messages are answered first (new ones are refused meanwhile), within
     // kDrainMs; what is left stays queued for the next start. A second signal skips the wait.

@@ -58,6 +58,11 @@ std::optional<InstanceRecord> read_record(const fs::path& state_dir) {
   if (const json::value* plugins = o.if_contains("plugins"); plugins && plugins->is_array()) {
     r.plugins = plugins->get_array();
   }
+  if (const json::value* keys = o.if_contains("restartNeeded"); keys && keys->is_array()) {
+    for (const auto& k : keys->get_array()) {
+      if (k.is_string()) r.restart_needed.emplace_back(k.get_string());
+    }
+  }
   return r;
 }
 }  // namespace
@@ -80,6 +85,11 @@ void write_record(const fs::path& state_dir, const InstanceRecord& r) {
                  {"base", r.base},
                  {"ports", std::move(ports)},
                  {"plugins", r.plugins}};
+  if (!r.restart_needed.empty()) {
+    json::array keys;
+    for (const auto& k : r.restart_needed) keys.emplace_back(k);
+    o["restartNeeded"] = std::move(keys);
+  }
   sdk::write_file_atomic(record_path(state_dir), sdk::to_pretty_json(o), fs::perms(0600));
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/json/array.hpp>
 
@@ -23,7 +24,9 @@ struct InstanceRecord {
   std::string bind;  ///< gateway bind address
   int base = 0;
   std::map<std::string, int> ports;  ///< lease name -> port
-  boost::json::array plugins;        ///< plugin states at start (Manager::describe())
+  boost::json::array plugins;        ///< plugin states (Manager::describe()), kept current
+  /// Config keys changed since the start that only a gateway restart applies (gateway.port, ...).
+  std::vector<std::string> restart_needed;
 };
 
 std::filesystem::path record_path(const std::filesystem::path& state_dir);

@@ -316,8 +316,20 @@ void Lifecycle::write_record(const std::string& bind, const json::array& plugins
   record.base = inst_.plan.base;
   for (const auto& l : leases_) record.ports[l.name] = l.port;
   record.plugins = plugins;
+  record.restart_needed = restart_needed_;
   openclaw::gateway::write_record(paths.state_dir, record);
   record_written_ = true;
+  bind_ = bind;
+  plugins_ = plugins;
+}
+
+void Lifecycle::set_restart_needed(std::vector<std::string> keys) {
+  if (keys == restart_needed_) return;
+  restart_needed_ = std::move(keys);
+  if (!record_written_) return;
+  auto bind = bind_;
+  auto plugins = plugins_;
+  write_record(bind, plugins);
 }
 
 }  // namespace openclaw::gateway

@@ -42,6 +42,9 @@ class Lifecycle {
   void lease(plugins::Manager& manager);
   /// Writes the instance record (once the gateway listens): what `status` reads.
   void write_record(const std::string& bind, const boost::json::array& plugins);
+  /// Config keys changed since the start that only a restart applies; rewrites the record.
+  void set_restart_needed(std::vector<std::string> keys);
+  const std::vector<std::string>& restart_needed() const { return restart_needed_; }
 
   const std::vector<ports::Lease>& leases() const { return leases_; }
   const ports::Owner& owner() const { return owner_; }
@@ -56,6 +59,9 @@ class Lifecycle {
   std::vector<ports::Lease> leases_;
   bool leased_ = false;
   bool record_written_ = false;
+  std::string bind_;
+  boost::json::array plugins_;
+  std::vector<std::string> restart_needed_;
   std::int64_t started_ = 0;
 };
 

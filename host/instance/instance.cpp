@@ -37,6 +37,9 @@ boost::json::object status_json(
     const Instance& inst, const std::function<boost::json::value(const std::string&)>& port_of) {
   namespace json = boost::json;
   const auto& paths = inst.paths;
+  // A running gateway's base wins over the config's (it may run on --port).
+  const json::value gw = port_of("gateway");
+  const int base = gw.is_int64() ? static_cast<int>(gw.get_int64()) : inst.plan.base;
   return json::object{
       {"profile", paths.profile ? json::value(*paths.profile) : json::value(nullptr)},
       {"stateDir", paths.state_dir.string()},
@@ -44,12 +47,12 @@ boost::json::object status_json(
       {"workspace", inst.workspace.string()},
       {"service", json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
       {"ports",
-       json::object{{"gateway", port_of("gateway")},
+       json::object{{"gateway", gw},
                     {"browserControl", port_of("browser.control")},
                     {"canvas", port_of("canvas")},
                     // The whole CDP range, whatever browser profiles exist.
-                    {"cdpRange", json::array{inst.plan.base + sdk::PortLayout::cdp_first,
-                                             inst.plan.base + sdk::PortLayout::cdp_last}}}}};
+                    {"cdpRange", json::array{base + sdk::PortLayout::cdp_first,
+                                             base + sdk::PortLayout::cdp_last}}}}};
 }
 
 }  // namespace openclaw

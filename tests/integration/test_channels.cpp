@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "gateway/client.hpp"
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/http_server.hpp"
@@ -1294,6 +1295,107 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(contains(gw->err(), "channels.telegram.tokenFile"), gw->err());
   BOOST_TEST(contains(gw->err(), "is a symlink"), gw->err());
   BOOST_TEST(gw->stop(SIGTERM).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- config changes reach a running gateway -----------------------------------------------------
+
+BOOST_AUTO_TEST_SUITE(live_config)
+
+// The blocks plugins read (channels.irc, browser, canvasHost) change under a running gateway and
+// each takes effect without a gateway restart; gateway.port is reported as needing one.
+BOOST_AUTO_TEST_CASE(irc_nick_browser_policy_and_canvas_root_apply_live_gateway_port_says_restart) {
+  IrcServer server;
+  Sandbox sb;
+  bundle_plugins(sb, {"irc", "browser", "canvas"});
+  TempDir roots;
+  fs::create_directories(roots.path() / "a");
+  fs::create_directories(roots.path() / "b");
+  write_file(roots.path() / "a" / "who.txt", "root a");
+  write_file(roots.path() / "b" / "who.txt", "root b");
+  Bot bot(sb, "live", irc_config(server.port(), "livebot1"));
+  auto set = [&](const std::string& key, const std::string& value) {
+    auto r = bot.cli({"config", "set", key, value});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    return r.out;
+  };
+  set("browser.noSandbox", "true");
+  set("browser.headless", "true");
+  set("browser.ssrfPolicy.allowedHostnames", "[\"127.0.0.1\"]");
+  set("canvasHost.root", (roots.path() / "a").string());
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  const int pid = bot.gw->pid();
+  const int canvas = bot.block.base() + 4;
+  auto canvas_says = [&] {
+    auto r = http_get(canvas, "/__openclaw__/canvas/who.txt");
+    return r ? r->body : std::string();
+  };
+  BOOST_TEST(canvas_says() == "root a");
+
+  // IRC: the new nick registers on the server.
+  IrcUser watcher(server.port(), "watcher");
+  std::string said = set("channels.irc.nick", "livebot2");
+  BOOST_TEST(contains(said, "the running gateway applies it at once"), said);
+  BOOST_TEST(poll_until([&] { return contains(bot.logs(), "irc: registered as livebot2"); }, 20s),
+             bot.logs());
+  watcher.mark();
+  watcher.send("WHOIS livebot2");
+  BOOST_TEST(!watcher.wait_for(" 311 watcher livebot2 ").empty());
+
+  // Browser: a host the policy refused opens once it is allowed.
+  openclaw::gateway::ClientOptions options;
+  options.url = "ws://127.0.0.1:" + std::to_string(bot.block.base());
+  options.timeout = 60s;
+  auto open_tab = [&](const std::string& url) -> std::string {
+    openclaw::gateway::Client c(options);
+    try {
+      c.call("browser.request",
+             json::object{{"method", "POST"},
+                          {"path", "/tabs/open"},
+                          {"body", json::object{{"url", url}}},
+                          {"timeoutMs", 45000}});
+      return "opened";
+    } catch (const openclaw::gateway::GatewayError& e) {
+      return e.what();
+    }
+  };
+  const std::string page = "http://localhost:" + std::to_string(canvas) + "/__openclaw__/canvas/";
+  std::string before = open_tab(page + "who.txt");
+  BOOST_TEST(contains(before, "blocked by policy"), before);
+  set("browser.ssrfPolicy.allowedHostnames", "[\"127.0.0.1\",\"localhost\"]");
+  std::string after;
+  BOOST_TEST(poll_until(
+                 [&] {
+                   after = open_tab(page + "who.txt");
+                   return after == "opened";
+                 },
+                 30s),
+             after);
+
+  // Canvas: the new root is served on the same port.
+  set("canvasHost.root", (roots.path() / "b").string());
+  BOOST_TEST(poll_until([&] { return canvas_says() == "root b"; }, 10s), canvas_says());
+
+  // gateway.port: saved, said to need a restart, shown by status; the gateway keeps its port.
+  PortBlock other{1};
+  said = set("gateway.port", std::to_string(other.base()));
+  BOOST_TEST(contains(said, "restart the gateway to apply"), said);
+  BOOST_TEST(poll_until(
+                 [&] {
+                   auto st = bot.cli({"status", "--json"});
+                   return contains(st.out, "\"restartNeeded\":[\"gateway.port\"]");
+                 },
+                 10s),
+             bot.logs());
+  auto st = bot.cli({"status"});
+  BOOST_TEST(contains(st.out, "gateway.port changed: restart the gateway"), st.out);
+  BOOST_TEST(contains(st.out, "on port " + std::to_string(bot.block.base())), st.out);
+  BOOST_TEST(contains(bot.logs(), "config: gateway.port changed: restart the gateway to apply it"));
+  BOOST_TEST(port_accepts(bot.block.base()));
+  BOOST_TEST(bot.gw->running());
+  BOOST_TEST(bot.gw->pid() == pid);  // never restarted
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -242,7 +242,10 @@ fs::path bundle_plugins(Sandbox& sb, const std::vector<std::string>& ids) {
   fs::path dir = sb.home() / "bundled";
   for (const auto& id : ids) {
     fs::create_directories(dir / id);
+    // The manifest and the library only (a plugin's output dir may be its CMake binary dir too).
     for (const auto& e : fs::directory_iterator(fs::path(OPENCLAW_BUILD_DIR) / "plugins" / id)) {
+      auto ext = e.path().extension();
+      if (!e.is_regular_file() || (ext != ".so" && ext != ".json")) continue;
       fs::copy_file(e.path(), dir / id / e.path().filename(), fs::copy_options::overwrite_existing);
     }
     fs::permissions(dir / id, fs::perms(0755));
