@@ -295,7 +295,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         if (auto problems = config::validate(next.root()); !problems.empty()) {
           log("error", "config " + next.where() + " changed but does not validate (" +
                            problems[0].key + ": " + problems[0].message +
-                           "); the gateway keeps the last good one");
+                           "); the gateway and its plugins keep the last good one");
           return;
         }
         std::vector<std::string> restart_needed;
@@ -315,7 +315,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       },
       [&](const std::string& why) {
         log("error", "config changed but cannot be read: " + why +
-                         "; the gateway keeps the last good one");
+                         "; the gateway and its plugins keep the last good one");
       });
 
   boost::asio::steady_timer tick(io);
