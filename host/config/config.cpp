@@ -449,7 +449,9 @@ void validate_plugins(Validator& v, const json::object& root) {
 namespace {
 void diff(const json::object& a, const json::object& b, const std::string& prefix,
           std::vector<std::string>& out) {
-  auto key = [&](std::string_view k) { return prefix.empty() ? std::string(k) : prefix + "." + std::string(k); };
+  auto key = [&](std::string_view k) {
+    return prefix.empty() ? std::string(k) : prefix + "." + std::string(k);
+  };
   static const json::object empty;
   for (const auto& [k, va] : a) {
     const json::value* vb = b.if_contains(k);

@@ -53,7 +53,7 @@ json::value Builtins::health() const {
                       {"ts", now_ms()},
                       {"durationMs", 0},
                       {"profile", profile ? json::value(*profile) : json::value(nullptr)},
-                      {"uptimeMs", now_ms() - life_.started_ms()},
+                      {"uptimeMs", now_ms() - claims_.started_ms()},
                       {"plugins", json::object{{"loaded", std::move(loaded)},
                                                {"errors", std::move(errors)},
                                                {"unavailable", std::move(unavailable)}}},
@@ -64,26 +64,26 @@ json::value Builtins::health() const {
 
 json::array Builtins::lease_list() const {
   json::array arr;
-  for (const auto& l : life_.leases()) arr.push_back(ports::to_json(l));
+  for (const auto& l : claims_.leases()) arr.push_back(ports::to_json(l));
   return arr;
 }
 
 json::value Builtins::status() const {
   json::object o = status_json(inst_, [&](const std::string& name) -> json::value {
-    for (const auto& l : life_.leases()) {
+    for (const auto& l : claims_.leases()) {
       if (l.name == name) return l.port;
     }
     return nullptr;
   });
   o["running"] = true;
-  o["pid"] = life_.owner().pid;
+  o["pid"] = claims_.owner().pid;
   o["version"] = kVersion;
-  o["uptimeMs"] = now_ms() - life_.started_ms();
+  o["uptimeMs"] = now_ms() - claims_.started_ms();
   o["leases"] = lease_list();
   o["plugins"] = manager_.describe();
   o["channels"] = health().as_object().at("channels");
   json::array restart;
-  for (const auto& k : life_.restart_needed()) restart.emplace_back(k);
+  for (const auto& k : claims_.restart_needed()) restart.emplace_back(k);
   o["restartNeeded"] = std::move(restart);
   return o;
 }
@@ -92,8 +92,8 @@ json::value Builtins::presence_self() const {
   return json::object{{"mode", "gateway"},
                       {"reason", "self"},
                       {"version", kVersion},
-                      {"pid", life_.owner().pid},
-                      {"ts", life_.started_ms()}};
+                      {"pid", claims_.owner().pid},
+                      {"ts", claims_.started_ms()}};
 }
 
 sdk::HttpResponse Builtins::ready() const {
@@ -101,7 +101,7 @@ sdk::HttpResponse Builtins::ready() const {
   bool ok = true;
   for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
   json::object ports;
-  for (const auto& l : life_.leases()) ports[l.name] = l.port;
+  for (const auto& l : claims_.leases()) ports[l.name] = l.port;
   json::object o{{"ok", ok},
                  {"status", ok ? "ready" : "degraded"},
                  {"ports", std::move(ports)},

@@ -6,7 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include "gateway/channel_router.hpp"
-#include "gateway/lifecycle.hpp"
+#include "gateway/instance_claims.hpp"
 #include "gateway/protocol.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/http_server.hpp"
@@ -16,9 +16,9 @@ namespace openclaw::gateway {
 
 class Builtins {
  public:
-  Builtins(const Instance& inst, const Lifecycle& life, plugins::Manager& manager,
+  Builtins(const Instance& inst, const InstanceClaims& claims, plugins::Manager& manager,
            ChannelRouter& channels)
-      : inst_(inst), life_(life), manager_(manager), channels_(channels) {}
+      : inst_(inst), claims_(claims), manager_(manager), channels_(channels) {}
 
   /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
   boost::json::value health() const;
@@ -37,7 +37,7 @@ class Builtins {
   boost::json::array lease_list() const;
 
   const Instance& inst_;
-  const Lifecycle& life_;
+  const InstanceClaims& claims_;
   plugins::Manager& manager_;
   ChannelRouter& channels_;
 };

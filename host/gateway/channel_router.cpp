@@ -91,7 +91,8 @@ void ChannelRouter::reconfigure(const json::object& root) {
   for (auto& [id, d] : drivers_) {
     std::vector<std::string> problems;
     d->access = channels::access_of(config_, id, &problems);
-    for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
+    for (const auto& p : problems)
+      log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
   }
 }
 
@@ -351,8 +352,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
 
   std::string why;
   auto d = drivers_.find(m.channel);
-  auto access =
-      d != drivers_.end() ? d->second->access : channels::access_of(config_, m.channel);
+  auto access = d != drivers_.end() ? d->second->access : channels::access_of(config_, m.channel);
   auto decision = channels::decide(access, m, approved(m.channel), &why);
   if (decision == channels::Decision::deny) {
     ++stats_[m.channel].denied;

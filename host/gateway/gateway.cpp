@@ -1,13 +1,10 @@
 #include "gateway/gateway.hpp"
 
 #include <malloc.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <iostream>
-#include <map>
 #include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
@@ -22,10 +19,10 @@
 #include "core/version.hpp"
 #include "gateway/builtins.hpp"
 #include "gateway/channel_router.hpp"
-#include "gateway/lifecycle.hpp"
+#include "gateway/gateway_service.hpp"
+#include "gateway/instance_claims.hpp"
 #include "gateway/protocol.hpp"
 #include "openclaw/sdk/channels.hpp"
-#include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/live_set.hpp"
 #include "plugins/manager.hpp"
@@ -38,199 +35,69 @@ namespace {
 
 /// How long a stop waits for accepted channel messages to be answered.
 constexpr int kDrainMs = 5000;
+/// How long a stop waits for clients to finish their close handshakes.
+constexpr int kCloseMs = 1000;
 
-}  // namespace
+using Log = std::function<void(const std::string& level, const std::string& message)>;
 
-namespace {
-// What plugins serving their own port need to apply the gateway's access rules (sdk::Gateway).
-class GatewayService final : public sdk::Gateway {
+// What the protocol asks of the gateway: the built-in payloads, timers, the plugins' methods.
+class Wiring final : public ProtocolHost {
  public:
-  GatewayService(int port, std::optional<std::string> token)
-      : port_(port), token_(std::move(token)) {}
-
-  // Upgrades on a plugin's WebSocket path go to that plugin; all others to the protocol.
-  sdk::WebSocketHandlers route_websockets(sdk::WebSocketHandlers protocol) {
-    protocol_ = std::move(protocol);
-    sdk::WebSocketHandlers h;
-    h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest& req) {
-      for (auto& [path, route] : ws_routes_) {
-        if (req.path == path || req.path.rfind(path + "/", 0) == 0) {
-          ws_owner_[ws->id()] = path;
-          route.sockets[ws->id()] = ws;
-          if (route.handlers.on_open) route.handlers.on_open(ws, req);
-          return;
-        }
-      }
-      if (protocol_.on_open) protocol_.on_open(ws, req);
-    };
-    h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string m) {
-      if (auto* route = owner(ws->id())) {
-        if (route->handlers.on_message) route->handlers.on_message(ws, std::move(m));
-      } else if (!ws_owner_.count(ws->id()) && protocol_.on_message) {
-        protocol_.on_message(ws, std::move(m));
-      }
-    };
-    h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int code) {
-      auto it = ws_owner_.find(ws->id());
-      if (it == ws_owner_.end()) {
-        if (protocol_.on_close) protocol_.on_close(ws, code);
-        return;
-      }
-      if (auto* route = owner(ws->id())) {
-        route->sockets.erase(ws->id());
-        if (route->handlers.on_close) route->handlers.on_close(ws, code);
-      }
-      ws_owner_.erase(it);
-    };
-    return h;
+  Wiring(boost::asio::io_context& io, Log log, Builtins& builtins, plugins::Manager& manager)
+      : io_(io), log_(std::move(log)), builtins_(builtins), manager_(manager) {}
+  void log(sdk::LogLevel level, const std::string& message) override {
+    log_(level == sdk::LogLevel::warn ? "warn" : "info", message);
   }
-
-  sdk::Registration add_websocket(std::string path, sdk::WebSocketHandlers handlers) override {
-    if (path.size() < 2 || path.front() != '/' || path.back() == '/' ||
-        path.find("..") != std::string::npos) {
-      throw std::invalid_argument("WebSocket path \"" + path +
-                                  "\" must look like /__openclaw__/name");
-    }
-    if (path == "/" || ws_routes_.count(path)) {
-      throw std::invalid_argument("WebSocket path " + path + " is taken");
-    }
-    ws_routes_[path].handlers = std::move(handlers);
-    return sdk::Registration([this, path] {
-      auto it = ws_routes_.find(path);
-      if (it == ws_routes_.end()) return;
-      auto sockets = std::move(it->second.sockets);
-      ws_routes_.erase(it);
-      for (auto& [id, ws] : sockets) ws->close(1001, "the plugin serving " + path + " stopped");
+  json::value health() override { return builtins_.health(); }
+  json::value presence_self() override { return builtins_.presence_self(); }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
     });
   }
-  int port() const override { return port_; }
-  bool requires_token() const override { return token_.has_value(); }
-  bool authorized(const sdk::HttpRequest& request) const override {
-    if (!token_) return true;
-    auto it = request.headers.find("authorization");
-    if (it == request.headers.end()) return false;
-    std::string_view v = it->second;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (v.size() < kBearer.size() ||
-        !std::equal(kBearer.begin(), kBearer.end(), v.begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      return false;
-    }
-    v.remove_prefix(kBearer.size());
-    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-    return same_secret(std::string(v), *token_);
+  // Looked up at call time: a plugin that failed or stopped is never called.
+  std::optional<std::chrono::milliseconds> call_plugin_method(
+      const std::string& name, const json::value& params, const sdk::Caller& caller,
+      sdk::MethodResponder respond) override {
+    return manager_.call_method(name, params, caller, std::move(respond));
   }
+  std::vector<std::string> plugin_method_names() override { return manager_.method_names(); }
 
  private:
-  struct WsRoute {
-    sdk::WebSocketHandlers handlers;
-    std::map<std::uint64_t, std::shared_ptr<sdk::WebSocket>> sockets;
-  };
-  WsRoute* owner(std::uint64_t id) {
-    auto it = ws_owner_.find(id);
-    if (it == ws_owner_.end()) return nullptr;
-    auto r = ws_routes_.find(it->second);
-    return r == ws_routes_.end() ? nullptr : &r->second;
-  }
-
-  int port_;
-  std::optional<std::string> token_;
-  sdk::WebSocketHandlers protocol_;
-  std::map<std::string, WsRoute> ws_routes_;
-  std::map<std::uint64_t, std::string> ws_owner_;  // socket id -> its route's path
+  boost::asio::io_context& io_;
+  Log log_;
+  Builtins& builtins_;
+  plugins::Manager& manager_;
 };
-}  // namespace
 
-// The server: the instance's lifecycle (lock, log, leases, record), its plugins, the protocol and
-// the HTTP server on the base port, wired together on one I/O thread.
-int run(Instance inst, const Environment& env, const Options& options, std::ostream& out,
-        std::ostream& err) {
-  const auto& paths = inst.paths;
-  const ports::PlannedPort* gw = inst.plan.find("gateway");
-  if (gw->request.bind != "127.0.0.1" && !options.token) {
+// Refuses a gateway on every interface without a token, before anything binds.
+void require_token_off_loopback(const Instance& inst, const Options& options) {
+  if (inst.plan.find("gateway")->request.bind != "127.0.0.1" && !options.token) {
     throw usage_error(
         "gateway.bind \"lan\" exposes the gateway on every interface and needs a token: pass "
         "--token, set OPENCLAW_GATEWAY_TOKEN or gateway.auth.token",
         inst.config.where());
   }
-  // Fixed malloc thresholds: glibc raises its mmap threshold each time a large block is freed,
-  // so after a burst the big buffers (journal reads, queues' arrays) come from the heap and leave
-  // holes there that the next burst's small objects pin. Large blocks stay mmapped (given back on
-  // free) and a trim returns what the heap's top has free.
+}
+
+// Fixed malloc thresholds: glibc raises its mmap threshold each time a large block is freed, so
+// after a burst the big buffers (journal reads, queues' arrays) come from the heap and leave holes
+// there that the next burst's small objects pin. Large blocks stay mmapped (given back on free)
+// and a trim returns what the heap's top has free.
+void fix_malloc_thresholds() {
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-  // Declared first: gives back the leases and the record after everything else has stopped.
-  Lifecycle life(inst, env, options, err);
-  auto log = [&life](const std::string& level, const std::string& msg) { life.log(level, msg); };
+}
 
-  // Declared before the plugins and servers that post work to it, so it outlives them.
-  boost::asio::io_context io;
-
-  // Channels outlive the plugins that register with them (declared first, destroyed last).
-  Protocol* protocol_ptr = nullptr;
-  ChannelRouter channels(io, inst, log,
-                         [&protocol_ptr](const std::string& event, const json::value& payload) {
-                           if (protocol_ptr) protocol_ptr->broadcast(event, payload);
-                         });
-  try {
-    channels.open_queue();
-  } catch (const std::exception& e) {
-    log("error",
-        std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
-  }
-
-  plugins::Manager manager(inst, io, life.plugin_log());
-  plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
-  plugin_set.load();
-  manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
-                        inst.base.source);
-  life.lease(manager);
-  GatewayService gateway_service(gw->port, options.token);
-  manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
-  manager.add_service(sdk::Channels::kServiceName, sdk::Channels::kServiceVersion,
-                      static_cast<sdk::Channels*>(&channels));
-  Builtins builtins(inst, life, manager, channels);
-
-  ProtocolContext pctx;
-  pctx.token = options.token;
-  pctx.version = kVersion;
-  pctx.boot_id = uuid4();
-  pctx.started_ms = life.started_ms();
-  pctx.log = [&](sdk::LogLevel level, const std::string& msg) {
-    log(level == sdk::LogLevel::warn ? "warn" : "info", msg);
-  };
-  pctx.health = [&] { return builtins.health(); };
-  pctx.presence_self = [&] { return builtins.presence_self(); };
-  boost::asio::steady_timer presence_timer(io);
-  pctx.defer = [&](std::chrono::milliseconds delay, std::function<void()> fn) {
-    presence_timer.expires_after(delay);
-    presence_timer.async_wait([fn = std::move(fn)](const boost::system::error_code& ec) {
-      if (!ec) fn();
-    });
-  };
-  pctx.after = [&io](std::chrono::milliseconds delay, std::function<void()> fn) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(io, delay);
-    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-      if (!ec) fn();
-    });
-  };
-  // Plugin methods are looked up at call time: a plugin that failed or stopped is never called.
-  pctx.call_plugin_method = [&](const std::string& name, const json::value& params,
-                                const sdk::Caller& caller, sdk::MethodResponder respond) {
-    return manager.call_method(name, params, caller, std::move(respond));
-  };
-  pctx.plugin_method_names = [&] { return manager.method_names(); };
-  Protocol protocol(pctx);
-  protocol_ptr = &protocol;
-  builtins.add_methods(protocol);
-
-  sdk::HttpServer::Options http_options;
-  http_options.websocket_message_limit = kTransportLimit;
-  http_options.websocket_send_limit = kMaxBufferedBytes;
-  // No web page may drive the gateway: Host and Origin are checked on every request and upgrade.
-  http_options.origin_policy = sdk::OriginPolicy::from_config(inst.config.root());
-  http_options.on_warning = [&log](const std::string& w) { log("warn", "gateway port: " + w); };
+// The gateway port's server options: protocol frame limits, Host and Origin checks on every
+// request and upgrade (no web page may drive the gateway), the connection cap.
+sdk::HttpServer::Options http_options(const Instance& inst, const Environment& env, Log log) {
+  sdk::HttpServer::Options o;
+  o.websocket_message_limit = kTransportLimit;
+  o.websocket_send_limit = kMaxBufferedBytes;
+  o.origin_policy = sdk::OriginPolicy::from_config(inst.config.root());
+  o.on_warning = [log](const std::string& w) { log("warn", "gateway port: " + w); };
   if (auto cap = env.get("OPENCLAW_GATEWAY_MAX_CONNECTIONS")) {
     char* end = nullptr;
     unsigned long n = std::strtoul(cap->c_str(), &end, 10);
@@ -239,8 +106,195 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
           "OPENCLAW_GATEWAY_MAX_CONNECTIONS must be a number of connections (0: no cap), got \"" +
           cap->substr(0, 40) + "\"");
     }
-    http_options.max_connections = n;
+    o.max_connections = n;
   }
+  return o;
+}
+
+// A changed config file reaches what reads it: the plugins (restarted, or reconfigured in place)
+// and the channels' access rules. What only a restart applies is said so (log, record, status).
+void follow_config(const Instance& inst, const config::Config& next, InstanceClaims& claims,
+                   ChannelRouter& channels, plugins::LiveSet& plugin_set, const Log& log) {
+  if (auto problems = config::validate(next.root()); !problems.empty()) {
+    log("error", "config " + next.where() + " changed but does not validate (" + problems[0].key +
+                     ": " + problems[0].message +
+                     "); the gateway and its plugins keep the last good one");
+    return;
+  }
+  std::vector<std::string> restart_needed;
+  for (const auto& key : config::changed_keys(inst.config.root(), next.root())) {
+    if (!config::needs_gateway_restart(key)) continue;
+    const auto& known = claims.restart_needed();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      log("warn", "config: " + key + " changed: restart the gateway to apply it");
+    }
+    restart_needed.push_back(key);
+  }
+  claims.set_restart_needed(std::move(restart_needed));
+  channels.reconfigure(next.root());
+  plugin_set.reconfigure(next.root());
+}
+
+// The stop: on SIGINT/SIGTERM the accepted channel messages are answered first (new ones are
+// refused meanwhile) within kDrainMs, then the plugins stop (calls in flight to them are answered
+// before the clients are told to go), then the clients, within kCloseMs. A second signal skips
+// the drain.
+class Stopper {
+ public:
+  Stopper(boost::asio::io_context& io, Log log, std::function<void()> stop_parts,
+          std::function<std::size_t()> open_connections)
+      : io_(io),
+        log_(std::move(log)),
+        stop_parts_(std::move(stop_parts)),
+        open_(std::move(open_connections)),
+        signals_(io, SIGINT, SIGTERM),
+        deadline_(io) {}
+
+  void arm(std::function<void()> stop_taking_work, ChannelRouter& channels) {
+    signals_.async_wait(
+        [this, stop_taking_work, &channels](const boost::system::error_code& ec, int signo) {
+          if (ec) return;
+          log_("info",
+               std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+          stop_taking_work();
+          signals_.async_wait([this](const boost::system::error_code& e2, int) {
+            if (!e2) finish();
+          });
+          channels.drain(std::chrono::milliseconds(kDrainMs), [this] { finish(); });
+        });
+  }
+
+ private:
+  void finish() {
+    if (stopping_) return;
+    stopping_ = true;
+    signals_.cancel();
+    stop_parts_();
+    until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kCloseMs);
+    wait_closed();
+  }
+  // Stops the loop once every WebSocket has closed, or at until_ at the latest.
+  void wait_closed() {
+    if (open_() == 0 || std::chrono::steady_clock::now() >= until_) {
+      io_.stop();
+      return;
+    }
+    deadline_.expires_after(std::chrono::milliseconds(10));
+    deadline_.async_wait([this](const boost::system::error_code&) { wait_closed(); });
+  }
+
+  boost::asio::io_context& io_;
+  Log log_;
+  std::function<void()> stop_parts_;
+  std::function<std::size_t()> open_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer deadline_;
+  std::chrono::steady_clock::time_point until_;
+  bool stopping_ = false;
+};
+
+// Every kTickIntervalMs: tick and health to the clients, freed memory back to the system.
+class Ticker {
+ public:
+  Ticker(boost::asio::io_context& io, Protocol& protocol, Builtins& builtins)
+      : timer_(io), protocol_(protocol), builtins_(builtins) {
+    schedule();
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void schedule() {
+    timer_.expires_after(std::chrono::milliseconds(kTickIntervalMs));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      protocol_.broadcast("tick", json::object{{"ts", now_ms()}});
+      protocol_.broadcast("health", builtins_.health());
+      ::malloc_trim(0);  // hand memory freed after a burst of clients back to the system
+      schedule();
+    });
+  }
+  boost::asio::steady_timer timer_;
+  Protocol& protocol_;
+  Builtins& builtins_;
+};
+
+// A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback must
+// not take the gateway and every other plugin down.
+void run_loop(boost::asio::io_context& io, const Log& log) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log("error", std::string("an I/O handler threw and was skipped: ") + e.what());
+    } catch (...) {
+      log("error", "an I/O handler threw a non-standard exception and was skipped");
+    }
+  }
+}
+
+void say_ready(const Instance& inst, const InstanceClaims& claims, const Options& options,
+               std::ostream& out, const Log& log) {
+  const auto& paths = inst.paths;
+  const ports::PlannedPort* gw = inst.plan.find("gateway");
+  if (!options.token) {
+    log("warn",
+        "this gateway has no token (gateway.auth.token): every local program can drive it; "
+        "`openclaw-host" +
+            (paths.profile ? " --profile " + *paths.profile : std::string()) +
+            " setup` creates one");
+  }
+  std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";
+  out << "openclaw-host gateway ready: " << who << " on http://" << gw->request.bind << ":"
+      << gw->port << " (pid " << claims.owner().pid << ", " << claims.leases().size()
+      << " ports leased)" << std::endl;
+  log("info", "ready in " + std::to_string(now_ms() - claims.started_ms()) + " ms");
+}
+
+}  // namespace
+
+// The server: the instance's claims (lock, log, leases, record), its plugins, the protocol and
+// the HTTP server on the base port, wired together on one I/O thread. Declaration order is
+// destruction order reversed: the claims go last, the I/O context outlives what posts to it,
+// the channels outlive the plugins that register with them.
+int run(Instance inst, const Environment& env, const Options& options, std::ostream& out,
+        std::ostream& err) {
+  require_token_off_loopback(inst, options);
+  fix_malloc_thresholds();
+  InstanceClaims claims(inst, env, options, err);
+  const Log log = [&claims](const std::string& level, const std::string& msg) {
+    claims.log(level, msg);
+  };
+  boost::asio::io_context io;
+  Protocol* protocol_ptr = nullptr;  // the channels broadcast once the protocol exists
+  ChannelRouter channels(io, inst, log, [&](const std::string& event, const json::value& payload) {
+    if (protocol_ptr) protocol_ptr->broadcast(event, payload);
+  });
+  try {
+    channels.open_queue();
+  } catch (const std::exception& e) {
+    log("error",
+        std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
+  }
+
+  plugins::Manager manager(inst, io, claims.plugin_log());
+  plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
+  plugin_set.load();
+  manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
+                        inst.base.source);
+  claims.lease(manager);
+  const ports::PlannedPort* gw = inst.plan.find("gateway");
+  GatewayService gateway_service(gw->port, options.token);
+  manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
+  manager.add_service(sdk::Channels::kServiceName, sdk::Channels::kServiceVersion,
+                      static_cast<sdk::Channels*>(&channels));
+
+  Builtins builtins(inst, claims, manager, channels);
+  Wiring wiring(io, log, builtins, manager);
+  Protocol protocol(wiring, {options.token, kVersion, uuid4(), claims.started_ms()});
+  protocol_ptr = &protocol;
+  builtins.add_methods(protocol);
+
   // Built-in endpoints answer at once; anything else goes to a plugin route, which may answer
   // later.
   sdk::HttpServer http(
@@ -252,7 +306,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
                                                 "no route for " + req.method + " " + req.path));
         }
       }),
-      http_options);
+      http_options(inst, env, log));
   http.set_websocket(gateway_service.route_websockets(protocol.handlers()));
   try {
     http.listen(gw->request.bind, gw->port);
@@ -261,7 +315,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
                          ports::system_probe().why_unbindable(gw->port) + ": " + e.what());
   }
 
-  manager.start_all(life.leases());
+  manager.start_all(claims.leases());
   channels.replay();  // messages a crash left unanswered, now that the channels are up
   manager.bus().subscribe([&](const sdk::Message& m) {
     protocol.broadcast("chat", json::object{{"channel", m.channel},
@@ -270,133 +324,52 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
                                             {"text", m.text},
                                             {"ts", now_ms()}});
   });
-  life.write_record(gw->request.bind, manager.describe());
+  claims.write_record(gw->request.bind, manager.describe());
 
-  // The live plugin set: plugin folders dropped into (or removed from, or replaced in) the
-  // writable search dirs, and plugins.entries changed in the config file, apply at once.
-  auto publish_plugins = [&](const std::vector<std::string>& changes) {
-    if (changes.empty()) return;
-    json::array lines;
-    for (const auto& c : changes) {
-      log("info", "plugins: " + c);
-      lines.push_back(json::value(c));
-    }
-    life.write_record(gw->request.bind, manager.describe());
-    protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
-                                                       {"plugins", manager.describe()}});
-  };
-  plugin_set.watch(io, publish_plugins, [&log](const std::string& w) { log("warn", w); });
-  // A config change reaches what reads it: the plugins (restarted, or reconfigured in place) and
-  // the channels' access rules. What only a restart applies is said so, in the log and status.
-  json::object running_config = inst.config.root();
-  config::ConfigWatch config_watch(
-      io, inst.config.path(), paths.home,
-      [&](config::Config next) {
-        if (auto problems = config::validate(next.root()); !problems.empty()) {
-          log("error", "config " + next.where() + " changed but does not validate (" +
-                           problems[0].key + ": " + problems[0].message +
-                           "); the gateway and its plugins keep the last good one");
-          return;
+  // The live plugin set: folders dropped into (or removed from, or replaced in) the writable
+  // search dirs, and config changes, apply at once.
+  plugin_set.watch(
+      io,
+      [&](const std::vector<std::string>& changes) {
+        if (changes.empty()) return;
+        json::array lines;
+        for (const auto& c : changes) {
+          log("info", "plugins: " + c);
+          lines.push_back(json::value(c));
         }
-        std::vector<std::string> restart_needed;
-        for (const auto& key : config::changed_keys(inst.config.root(), next.root())) {
-          if (config::needs_gateway_restart(key)) restart_needed.push_back(key);
-        }
-        for (const auto& key : restart_needed) {
-          const auto& before = life.restart_needed();
-          if (std::find(before.begin(), before.end(), key) == before.end()) {
-            log("warn", "config: " + key + " changed: restart the gateway to apply it");
-          }
-        }
-        life.set_restart_needed(std::move(restart_needed));
-        running_config = next.root();
-        channels.reconfigure(running_config);
-        plugin_set.reconfigure(running_config);
+        claims.write_record(gw->request.bind, manager.describe());
+        protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
+                                                           {"plugins", manager.describe()}});
       },
+      [&log](const std::string& w) { log("warn", w); });
+  config::ConfigWatch config_watch(
+      io, inst.config.path(), inst.paths.home,
+      [&](config::Config next) { follow_config(inst, next, claims, channels, plugin_set, log); },
       [&](const std::string& why) {
         log("error", "config changed but cannot be read: " + why +
                          "; the gateway and its plugins keep the last good one");
       });
+  Ticker ticker(io, protocol, builtins);
 
-  boost::asio::steady_timer tick(io);
-  std::function<void()> schedule_tick = [&]() {
-    tick.expires_after(std::chrono::milliseconds(kTickIntervalMs));
-    tick.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      protocol.broadcast("tick", json::object{{"ts", now_ms()}});
-      protocol.broadcast("health", builtins.health());
-      ::malloc_trim(0);  // hand memory freed after a burst of clients back to the system
-      schedule_tick();
-    });
-  };
-  schedule_tick();
+  Stopper stopper(
+      io, log,
+      [&] {
+        manager.stop_all();
+        channels.stop();
+        protocol.shutdown("gateway stopping");
+        http.stop();
+        ticker.stop();
+      },
+      [&] { return protocol.open_connections(); });
+  stopper.arm(
+      [&] {
+        plugin_set.stop();
+        config_watch.stop();
+      },
+      channels);
 
-  // Shutdown: stop accepting, tell clients, stop plugins in reverse order; the leases and the
-  // record go when run() returns. A deadline bounds the close handshakes.
-  boost::asio::steady_timer deadline(io);
-  std::chrono::steady_clock::time_point stop_until;
-  // Stops the loop once every WebSocket has closed, or at stop_until at the latest.
-  std::function<void()> wait_closed = [&]() {
-    if (protocol.open_connections() == 0 || std::chrono::steady_clock::now() >= stop_until) {
-      io.stop();
-      return;
-    }
-    deadline.expires_after(std::chrono::milliseconds(10));
-    deadline.async_wait([&](const boost::system::error_code&) { wait_closed(); });
-  };
-  bool stopping = false;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  // Plugins first: calls in flight to them are answered before the clients are told to go.
-  auto finish_stop = [&] {
-    if (stopping) return;
-    stopping = true;
-    signals.cancel();
-    manager.stop_all();
-    channels.stop();
-    protocol.shutdown("gateway stopping");
-    http.stop();
-    tick.cancel();
-    presence_timer.cancel();
-    stop_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
-    wait_closed();
-  };
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log("info", std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    plugin_set.stop();
-    config_watch.stop();
-    // Accepted channel messages are answered first (new ones are refused meanwhile), within
-    // kDrainMs; what is left stays queued for the next start. A second signal skips the wait.
-    signals.async_wait([&](const boost::system::error_code& e2, int) {
-      if (!e2) finish_stop();
-    });
-    channels.drain(std::chrono::milliseconds(kDrainMs), [&] { finish_stop(); });
-  });
-
-  if (!options.token) {
-    log("warn",
-        "this gateway has no token (gateway.auth.token): every local program can drive it; "
-        "`openclaw-host" +
-            (paths.profile ? " --profile " + *paths.profile : std::string()) +
-            " setup` creates one");
-  }
-  std::string who = paths.profile ? "profile \"" + *paths.profile + "\"" : "default profile";
-  out << "openclaw-host gateway ready: " << who << " on http://" << gw->request.bind << ":"
-      << gw->port << " (pid " << life.owner().pid << ", " << life.leases().size()
-      << " ports leased)" << std::endl;
-  log("info", "ready in " + std::to_string(now_ms() - life.started_ms()) + " ms");
-  // A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback
-  // must not take the gateway and every other plugin down.
-  for (;;) {
-    try {
-      io.run();
-      break;
-    } catch (const std::exception& e) {
-      log("error", std::string("an I/O handler threw and was skipped: ") + e.what());
-    } catch (...) {
-      log("error", "an I/O handler threw a non-standard exception and was skipped");
-    }
-  }
+  say_ready(inst, claims, options, out, log);
+  run_loop(io, log);
   manager.stop_all();
   channels.stop();
   protocol_ptr = nullptr;

@@ -40,7 +40,8 @@ std::string uuid4() {
   return buf;
 }
 
-Protocol::Protocol(ProtocolContext context) : ctx_(std::move(context)) {}
+Protocol::Protocol(ProtocolHost& host, ProtocolIdentity identity)
+    : host_(host), id_(std::move(identity)) {}
 
 void Protocol::add_method(std::string name, sdk::MethodHandler handler) {
   methods_[std::move(name)] = std::move(handler);
@@ -56,8 +57,8 @@ std::vector<std::string> Protocol::method_names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : methods_) out.push_back(k);
   for (const auto& [k, v] : async_methods_) out.push_back(k);
-  if (ctx_.plugin_method_names) {
-    for (auto& name : ctx_.plugin_method_names()) {
+  {
+    for (auto& name : host_.plugin_method_names()) {
       if (!methods_.count(name) && !async_methods_.count(name)) out.push_back(std::move(name));
     }
   }
@@ -93,8 +94,8 @@ sdk::WebSocketHandlers Protocol::handlers() {
   };
   h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int code) {
     if (code == 1008 && ws->close_reason().rfind("slow consumer", 0) == 0) {
-      ctx_.log(sdk::LogLevel::warn, "closed client " + ws->remote_address() + " (connection " +
-                                        std::to_string(ws->id()) + "): " + ws->close_reason());
+      host_.log(sdk::LogLevel::warn, "closed client " + ws->remote_address() + " (connection " +
+                                         std::to_string(ws->id()) + "): " + ws->close_reason());
     }
     on_close(ws);
   };
@@ -130,11 +131,7 @@ void Protocol::presence_changed() {
     send_to_connected(std::make_shared<const std::string>(
         R"({"type":"event","event":"presence","payload":[)" + *presence_entries_ + "]}"));
   };
-  if (ctx_.defer) {
-    ctx_.defer(std::chrono::milliseconds(200), send);
-  } else {
-    send();
-  }
+  host_.after(std::chrono::milliseconds(200), send);
 }
 
 void Protocol::reject(Connection& c, const json::value& id, const std::string& code,
@@ -225,7 +222,7 @@ void Protocol::dispatch(Connection& c, const json::value& id, const std::string&
     } catch (const MethodError& e) {
       respond.error(e.code, e.what(), e.details);
     } catch (const std::exception& e) {
-      ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
+      host_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
       respond.error("UNAVAILABLE", method + " failed: " + e.what());
     }
   } else if (auto a = async_methods_.find(method); a != async_methods_.end()) {
@@ -233,18 +230,18 @@ void Protocol::dispatch(Connection& c, const json::value& id, const std::string&
     try {
       a->second(params, c.caller, respond);
     } catch (const std::exception& e) {
-      ctx_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
+      host_.log(sdk::LogLevel::warn, "method " + method + " failed: " + e.what());
       respond.error("UNAVAILABLE", method + " failed: " + e.what());
     }
-  } else if (ctx_.call_plugin_method) {
-    timeout = ctx_.call_plugin_method(method, params, c.caller, respond);
+  } else {
+    timeout = host_.call_plugin_method(method, params, c.caller, respond);
   }
   if (!timeout) {
     respond.error("INVALID_REQUEST", "unknown method: " + method);
     return;
   }
-  if (!respond.done() && ctx_.after) {
-    ctx_.after(*timeout, [watch = respond.watch(), method, ms = timeout->count()] {
+  if (!respond.done()) {
+    host_.after(*timeout, [watch = respond.watch(), method, ms = timeout->count()] {
       sdk::MethodResponder::cancel(watch, "TIMEOUT",
                                    method + " did not answer within " + std::to_string(ms) + " ms");
     });
@@ -270,7 +267,7 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
             ", the client " + std::to_string(*min) + ".." + std::to_string(*max),
         json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}});
   }
-  if (ctx_.token) {
+  if (id_.token) {
     std::string given;
     if (const json::value* auth = p.if_contains("auth"); auth && auth->is_object()) {
       if (const json::value* t = auth->get_object().if_contains("token"); t && t->is_string()) {
@@ -286,7 +283,7 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
                        {"canRetryWithDeviceToken", false},
                        {"recommendedNextStep", "update_auth_credentials"}});
     }
-    if (!same_secret(given, *ctx_.token)) {
+    if (!same_secret(given, *id_.token)) {
       return reject(
           c, id, "INVALID_REQUEST",
           "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
@@ -328,21 +325,21 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   json::object payload{
       {"type", "hello-ok"},
       {"protocol", kProtocolVersion},
-      {"server", json::object{{"version", ctx_.version},
-                              {"buildId", "openclaw-host-" + ctx_.version},
-                              {"bootId", ctx_.boot_id},
+      {"server", json::object{{"version", id_.version},
+                              {"buildId", "openclaw-host-" + id_.version},
+                              {"bootId", id_.boot_id},
                               {"connId", c.conn_id}}},
       {"features", json::object{{"methods", std::move(methods)},
                                 {"events", std::move(events)},
                                 {"capabilities", json::array{}}}},
       {"snapshot",
        json::object{{"presence", kPresenceMarker},
-                    {"health", ctx_.health()},
+                    {"health", host_.health()},
                     {"stateVersion", json::object{{"presence", presence_version_}, {"health", 1}}},
-                    {"uptimeMs", now_ms() - ctx_.started_ms}}},
+                    {"uptimeMs", now_ms() - id_.started_ms}}},
       {"auth",
        json::object{
-           {"method", ctx_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
+           {"method", id_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
       {"policy", json::object{{"maxPayload", kMaxPayload},
                               {"maxBufferedBytes", kMaxBufferedBytes},
                               {"tickIntervalMs", kTickIntervalMs}}}};
@@ -379,7 +376,7 @@ json::object Protocol::presence_entry(const Connection& c) const {
 }
 
 void Protocol::refresh_presence() {
-  std::string out = json::serialize(ctx_.presence_self());
+  std::string out = json::serialize(host_.presence_self());
   for (const auto& [id, c] : connections_) {
     if (!c.connected || !c.in_presence) continue;
     out += ',';
@@ -403,12 +400,6 @@ void Protocol::send_to_connected(const sdk::SharedFrame& frame) {
 void Protocol::shutdown(const std::string& reason) {
   broadcast("shutdown", json::object{{"reason", reason}, {"restartExpectedMs", nullptr}});
   for (auto& [id, c] : connections_) c.ws->close(1001, "gateway stopping");
-}
-
-std::size_t Protocol::connected_clients() const {
-  std::size_t n = 0;
-  for (const auto& [id, c] : connections_) n += c.connected ? 1 : 0;
-  return n;
 }
 
 }  // namespace openclaw::gateway

@@ -38,31 +38,36 @@ struct MethodError : std::runtime_error {
   boost::json::value details;
 };
 
-/// What the protocol needs from the gateway around it.
-struct ProtocolContext {
+/// Who the gateway is, as hello-ok tells clients.
+struct ProtocolIdentity {
   std::optional<std::string> token;  ///< required from clients when set
   std::string version;
   std::string boot_id;
   std::int64_t started_ms = 0;
-  std::function<void(sdk::LogLevel, const std::string&)> log;
-  /// Payload builders for the snapshot in hello-ok.
-  std::function<boost::json::value()> health;
-  std::function<boost::json::value()> presence_self;
-  /// Runs `fn` once after `delay` on the I/O thread (used to coalesce presence broadcasts).
-  std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> defer;
-  /// Runs `fn` once after `delay` on the I/O thread; every call its own timer (request deadlines).
-  std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> after;
-  /// Methods of plugins, looked up at call time (see plugins::Manager::call_method).
-  std::function<std::optional<std::chrono::milliseconds>(
+};
+
+/// What the protocol needs from the gateway around it (the gateway implements it).
+class ProtocolHost {
+ public:
+  virtual ~ProtocolHost() = default;
+  virtual void log(sdk::LogLevel level, const std::string& message) = 0;
+  /// Payloads of the snapshot in hello-ok.
+  virtual boost::json::value health() = 0;
+  virtual boost::json::value presence_self() = 0;
+  /// Runs `fn` once after `delay` on the I/O thread (presence coalescing, answer deadlines).
+  virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  /// A plugin's method, looked up at call time (see plugins::Manager::call_method): its answer
+  /// deadline, nullopt when no running plugin has it.
+  virtual std::optional<std::chrono::milliseconds> call_plugin_method(
       const std::string& name, const boost::json::value& params, const sdk::Caller& caller,
-      sdk::MethodResponder respond)>
-      call_plugin_method;
-  std::function<std::vector<std::string>()> plugin_method_names;
+      sdk::MethodResponder respond) = 0;
+  /// Names of the plugins' methods (advertised in hello-ok).
+  virtual std::vector<std::string> plugin_method_names() = 0;
 };
 
 class Protocol {
  public:
-  explicit Protocol(ProtocolContext context);
+  Protocol(ProtocolHost& host, ProtocolIdentity identity);
 
   /// Adds a built-in method that answers at once. Must precede the first connection.
   void add_method(std::string name, sdk::MethodHandler handler);
@@ -82,7 +87,6 @@ class Protocol {
   void broadcast(const std::string& event, const boost::json::value& payload);
   /// Sends `shutdown` to every client and closes them with 1001.
   void shutdown(const std::string& reason);
-  std::size_t connected_clients() const;
   /// WebSockets not yet closed, connected or not.
   std::size_t open_connections() const { return connections_.size(); }
 
@@ -129,7 +133,8 @@ class Protocol {
   /// Where hello-ok's presence list goes in its serialized text.
   static constexpr const char* kPresenceMarker = "\u0001openclaw-presence\u0001";
 
-  ProtocolContext ctx_;
+  ProtocolHost& host_;
+  ProtocolIdentity id_;
   std::map<std::string, sdk::MethodHandler> methods_;
   std::map<std::string, sdk::AsyncMethodHandler> async_methods_;
   std::map<std::string, std::chrono::milliseconds> async_timeouts_;

@@ -46,13 +46,12 @@ boost::json::object status_json(
       {"configPath", paths.config_path.string()},
       {"workspace", inst.workspace.string()},
       {"service", json::object{{"systemd", paths.systemd_unit}, {"launchd", paths.launchd_label}}},
-      {"ports",
-       json::object{{"gateway", gw},
-                    {"browserControl", port_of("browser.control")},
-                    {"canvas", port_of("canvas")},
-                    // The whole CDP range, whatever browser profiles exist.
-                    {"cdpRange", json::array{base + sdk::PortLayout::cdp_first,
-                                             base + sdk::PortLayout::cdp_last}}}}};
+      {"ports", json::object{{"gateway", gw},
+                             {"browserControl", port_of("browser.control")},
+                             {"canvas", port_of("canvas")},
+                             // The whole CDP range, whatever browser profiles exist.
+                             {"cdpRange", json::array{base + sdk::PortLayout::cdp_first,
+                                                      base + sdk::PortLayout::cdp_last}}}}};
 }
 
 }  // namespace openclaw

@@ -34,9 +34,8 @@ bool reads_changed(const Record& r, const json::object& before, const json::obje
   if (at_path(before, "plugins.entries." + r.id) != at_path(after, "plugins.entries." + r.id)) {
     return true;
   }
-  return std::any_of(r.config_paths.begin(), r.config_paths.end(), [&](const std::string& p) {
-    return at_path(before, p) != at_path(after, p);
-  });
+  return std::any_of(r.config_paths.begin(), r.config_paths.end(),
+                     [&](const std::string& p) { return at_path(before, p) != at_path(after, p); });
 }
 
 bool same_requests(const std::vector<sdk::PortRequest>& a, const std::vector<sdk::PortRequest>& b) {
@@ -182,8 +181,8 @@ bool Manager::route(const sdk::HttpRequest& request, sdk::HttpResponder respond)
     rt.handler(request, respond);
   } catch (const std::exception& e) {
     hub_.log(sdk::LogLevel::error, rt.slot->who() + ": route " + rt.prefix + " threw: " + e.what());
-    respond.send(sdk::HttpResponse::error(
-        500, "PLUGIN_ERROR", "plugin " + rt.slot->id() + " failed: " + e.what()));
+    respond.send(sdk::HttpResponse::error(500, "PLUGIN_ERROR",
+                                          "plugin " + rt.slot->id() + " failed: " + e.what()));
   }
   return true;
 }
@@ -320,8 +319,9 @@ bool Manager::apply_in_place(Slot& slot, const Slot::Config& config,
     if (!plan_port) return false;  // its own ports: leased again on the restart
     // A port of the instance's plan that it does not hold: only a gateway restart leases it.
     slot.set_config(last_good);
-    hub_.log(sdk::LogLevel::warn, slot.who() + ": the changed config needs ports of the "
-                                               "instance's plan: restart the gateway to apply it");
+    hub_.log(sdk::LogLevel::warn, slot.who() +
+                                      ": the changed config needs ports of the "
+                                      "instance's plan: restart the gateway to apply it");
     changes.push_back("kept " + id + " (restart the gateway to apply its new ports)");
     return true;
   }

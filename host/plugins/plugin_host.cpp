@@ -51,7 +51,8 @@ void Hub::give_back(const std::string& who, const std::string& name) {
   }
 }
 
-// ---- one plugin's host ----------------------------------------------------------------------------
+// ---- one plugin's host
+// ----------------------------------------------------------------------------
 
 PluginHost::PluginHost(Hub& hub, Slot& slot)
     : hub_(hub),
@@ -124,16 +125,16 @@ sdk::Registration PluginHost::after(std::chrono::milliseconds delay, std::functi
   auto registration = slot_.keep([timer] { timer->cancel(); });
   Hub& hub = hub_;
   Slot* slot = &slot_;
-  timer->async_wait([timer, fn = std::move(fn), registration, &hub,
-                     slot](const boost::system::error_code& ec) {
-    if (ec || !registration.active()) return;
-    registration.revoke();  // fired: nothing left to revoke
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      hub.log(sdk::LogLevel::error, slot->who() + ": a timer callback threw: " + e.what());
-    }
-  });
+  timer->async_wait(
+      [timer, fn = std::move(fn), registration, &hub, slot](const boost::system::error_code& ec) {
+        if (ec || !registration.active()) return;
+        registration.revoke();  // fired: nothing left to revoke
+        try {
+          fn();
+        } catch (const std::exception& e) {
+          hub.log(sdk::LogLevel::error, slot->who() + ": a timer callback threw: " + e.what());
+        }
+      });
   return registration;
 }
 

@@ -31,8 +31,8 @@ std::vector<sdk::ConfigProblem> Slot::validate() {
   try {
     return record.plugin->validate(*host_);
   } catch (const std::exception& e) {
-    return {{"plugins.entries." + record.id,
-             "plugin " + record.id + " validate() threw: " + e.what()}};
+    return {
+        {"plugins.entries." + record.id, "plugin " + record.id + " validate() threw: " + e.what()}};
   }
 }
 

@@ -117,6 +117,7 @@ class SocketProbe final : public PortProbe {
 
   std::string why_unbindable(int port) const override;
 
+  bool listening(int port) const override { return !listening_inodes(port).empty(); }
   std::string holder(int port) const override {
     auto inodes = listening_inodes(port);
     if (inodes.empty()) return {};

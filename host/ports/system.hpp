@@ -52,6 +52,9 @@ class PortProbe {
   virtual bool bindable(int port, const std::string& bind) const = 0;
   /// "pid 812: nginx" for the process listening on `port`, or "" when it cannot be found.
   virtual std::string holder(int port) const = 0;
+  /// True when a socket listens on `port` (TCP, IPv4 or IPv6) now: read from the kernel's socket
+  /// table, no connection made, so it never waits on the listener.
+  virtual bool listening(int port) const = 0;
   /// Why `port` cannot be bound, as the end of "port N (name) ...": "is in use by another program
   /// (pid 812: nginx)", or, when no program listens there but a recent outgoing connection left
   /// it in TIME_WAIT, a sentence that says so and how to avoid it.

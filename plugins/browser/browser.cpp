@@ -20,7 +20,7 @@
 
 #include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
-#include <openclaw/sdk/gateway.hpp>
+#include <openclaw/sdk/gateway_service.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/instances.hpp>
 #include <openclaw/sdk/plugin_export.hpp>

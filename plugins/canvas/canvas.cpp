@@ -17,7 +17,7 @@
 #include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/file_watcher.hpp>
 #include <openclaw/sdk/files.hpp>
-#include <openclaw/sdk/gateway.hpp>
+#include <openclaw/sdk/gateway_service.hpp>
 #include <openclaw/sdk/http_server.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 

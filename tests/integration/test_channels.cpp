@@ -1351,11 +1351,10 @@ BOOST_AUTO_TEST_CASE(irc_nick_browser_policy_and_canvas_root_apply_live_gateway_
   auto open_tab = [&](const std::string& url) -> std::string {
     openclaw::gateway::Client c(options);
     try {
-      c.call("browser.request",
-             json::object{{"method", "POST"},
-                          {"path", "/tabs/open"},
-                          {"body", json::object{{"url", url}}},
-                          {"timeoutMs", 45000}});
+      c.call("browser.request", json::object{{"method", "POST"},
+                                             {"path", "/tabs/open"},
+                                             {"body", json::object{{"url", url}}},
+                                             {"timeoutMs", 45000}});
       return "opened";
     } catch (const openclaw::gateway::GatewayError& e) {
       return e.what();

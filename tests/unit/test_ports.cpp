@@ -45,6 +45,7 @@ class FakeProbe final : public PortProbe {
     return !busy.count(port);
   }
   std::string holder(int port) const override { return busy.count(port) ? "pid 812: nginx" : ""; }
+  bool listening(int port) const override { return busy.count(port) > 0; }
 };
 
 Owner owner(const std::string& profile, int pid, std::uint64_t start, int base) {

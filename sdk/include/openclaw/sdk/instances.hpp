@@ -22,7 +22,7 @@ struct BOOST_SYMBOL_VISIBLE InstanceInfo {
   int base = 0;                                    ///< its base port
   std::vector<std::pair<std::string, int>> ports;  ///< its leases: name, port
   bool self = false;                               ///< the instance this plugin runs in
-  bool answers = false;  ///< its gateway port accepted a loopback connection just now
+  bool answers = false;  ///< a socket listens on its gateway port now (no connection is made)
 };
 
 class BOOST_SYMBOL_VISIBLE Instances {
@@ -31,7 +31,7 @@ class BOOST_SYMBOL_VISIBLE Instances {
   static constexpr int kServiceVersion = 1;
   virtual ~Instances() = default;
   /// Every live instance on the machine, this one included. Reads the registry (one small file,
-  /// under its lock) and probes each gateway port with a loopback connect.
+  /// under its lock) and looks each gateway port up in the kernel's socket table.
   virtual std::vector<InstanceInfo> list() = 0;
   /// The live instance holding `port`, with the lease's name, or nullopt.
   virtual std::optional<std::pair<InstanceInfo, std::string>> holder_of(int port) = 0;

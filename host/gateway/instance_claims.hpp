@@ -1,8 +1,8 @@
 #pragma once
-// A gateway instance's life on the machine, apart from serving: its state-dir lock, its log, the
-// leases it holds in the machine-wide registry (the start plan, and ports its plugins lease at run
-// time) and its instance record. What it took is given back when it is destroyed, however run()
-// leaves.
+// What a gateway instance holds on the machine while it runs, apart from serving: its state-dir
+// lock, its log, the leases in the machine-wide registry (the start plan, and ports its plugins
+// lease at run time) and its instance record. All of it is given back when it is destroyed,
+// however run() leaves.
 
 #include <cstdint>
 #include <iosfwd>
@@ -20,16 +20,16 @@
 
 namespace openclaw::gateway {
 
-class Lifecycle {
+class InstanceClaims {
  public:
   /// Creates the state dir, takes its lock (one gateway per state dir), opens the log, warns
   /// about a base in the ephemeral range, raises the fd limit and scrubs the environment children
   /// would inherit. Throws when another gateway serves the state dir.
-  Lifecycle(const Instance& inst, const Environment& env, const Options& options,
-            std::ostream& err);
-  ~Lifecycle();
-  Lifecycle(const Lifecycle&) = delete;
-  Lifecycle& operator=(const Lifecycle&) = delete;
+  InstanceClaims(const Instance& inst, const Environment& env, const Options& options,
+                 std::ostream& err);
+  ~InstanceClaims();
+  InstanceClaims(const InstanceClaims&) = delete;
+  InstanceClaims& operator=(const InstanceClaims&) = delete;
 
   /// "error", "warn", "info" or "debug": to stderr and <state dir>/logs/gateway.log.
   void log(const std::string& level, const std::string& message);

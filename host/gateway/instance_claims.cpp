@@ -1,4 +1,4 @@
-#include "gateway/lifecycle.hpp"
+#include "gateway/instance_claims.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +26,7 @@
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/instances.hpp"
 #include "ports/plan.hpp"
+#include "ports/registry_instances.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::gateway {
@@ -125,53 +126,6 @@ void scrub_child_environment() {
   }
 }
 
-// The registry's live instances as plugins see them (sdk::Instances).
-class RegistryInstances final : public sdk::Instances {
- public:
-  RegistryInstances(ports::LeaseStore& store, const ports::Owner& self)
-      : store_(store), self_(self) {}
-
-  std::vector<sdk::InstanceInfo> list() override {
-    std::vector<sdk::InstanceInfo> out;
-    for (const auto& inst : store_.snapshot()) {
-      if (!inst.stale) out.push_back(info(inst));
-    }
-    return out;
-  }
-
-  std::optional<std::pair<sdk::InstanceInfo, std::string>> holder_of(int port) override {
-    for (const auto& inst : store_.snapshot()) {
-      if (inst.stale) continue;
-      for (const auto& l : inst.leases) {
-        if (l.port == port) return std::make_pair(info(inst), l.name);
-      }
-    }
-    return std::nullopt;
-  }
-
- private:
-  sdk::InstanceInfo info(const ports::InstanceLeases& inst) const {
-    sdk::InstanceInfo i;
-    i.profile = inst.owner.profile;
-    i.pid = inst.owner.pid;
-    i.state_dir = inst.owner.state_dir;
-    i.base = inst.owner.base;
-    i.self = inst.owner.pid == self_.pid && inst.owner.state_dir == self_.state_dir;
-    for (const auto& l : inst.leases) {
-      i.ports.emplace_back(l.name, l.port);
-      // This instance answers by definition: probing its own port from its own I/O thread
-      // waits for an accept only that thread could do (under load, with a full backlog, the
-      // whole probe timeout). Another's is answered (or refused) by the kernel at once.
-      if (l.name == "gateway")
-        i.answers = i.self || port_answers("127.0.0.1", l.port, kProbeTimeout);
-    }
-    return i;
-  }
-  static constexpr std::chrono::milliseconds kProbeTimeout{200};
-  ports::LeaseStore& store_;
-  const ports::Owner& self_;
-};
-
 // Every client is a file descriptor: take the hard limit, as nginx's worker_rlimit_nofile does,
 // so a burst of clients is not refused at the default soft limit of 1024.
 void raise_fd_limit() {
@@ -184,18 +138,18 @@ void raise_fd_limit() {
 
 }  // namespace
 
-class Lifecycle::Impl {
+class InstanceClaims::Impl {
  public:
   Impl(const fs::path& state_dir, const std::string& shown, const std::string& level,
        std::ostream& err, GatewayLog::Limits limits)
       : lock(state_dir, shown), log(state_dir, level, err, limits) {}
   StateDirLock lock;
   GatewayLog log;
-  std::unique_ptr<RegistryInstances> instances;
+  std::unique_ptr<sdk::Instances> instances;
 };
 
-Lifecycle::Lifecycle(const Instance& inst, const Environment& env, const Options& options,
-                     std::ostream& err)
+InstanceClaims::InstanceClaims(const Instance& inst, const Environment& env, const Options& options,
+                               std::ostream& err)
     : inst_(inst),
       store_(ports::LeaseStore::default_dir(env), inst.paths.home),
       owner_{inst.paths.profile, inst.paths.state_dir.string(), ports::self_pid(),
@@ -222,7 +176,7 @@ Lifecycle::Lifecycle(const Instance& inst, const Environment& env, const Options
   started_ = now_ms();
 }
 
-Lifecycle::~Lifecycle() {
+InstanceClaims::~InstanceClaims() {
   if (record_written_) remove_record(inst_.paths.state_dir, owner_.pid);
   if (!leased_) return;
   try {
@@ -232,18 +186,18 @@ Lifecycle::~Lifecycle() {
   }
 }
 
-void Lifecycle::log(const std::string& level, const std::string& message) {
+void InstanceClaims::log(const std::string& level, const std::string& message) {
   impl_->log(level, message);
 }
 
-plugins::Manager::LogFn Lifecycle::plugin_log() {
+plugins::Manager::LogFn InstanceClaims::plugin_log() {
   return [this](sdk::LogLevel level, const std::string& msg) {
     static const char* names[] = {"error", "warn", "info", "debug"};
     log(names[static_cast<int>(level)], msg);
   };
 }
 
-void Lifecycle::lease(plugins::Manager& manager) {
+void InstanceClaims::lease(plugins::Manager& manager) {
   const auto& inst = inst_;
   const auto& paths = inst.paths;
   // "Any free port" requests also stay out of the spans of profiles configured on this machine
@@ -274,7 +228,7 @@ void Lifecycle::lease(plugins::Manager& manager) {
   remember_range_ports(inst, leases_, impl_->log);
 
   // The machine's live instances, for plugins (service "openclaw.instances").
-  impl_->instances = std::make_unique<RegistryInstances>(store_, owner_);
+  impl_->instances = ports::registry_instances(store_, owner_);
   manager.add_service(sdk::Instances::kServiceName, sdk::Instances::kServiceVersion,
                       impl_->instances.get());
 
@@ -302,7 +256,7 @@ void Lifecycle::lease(plugins::Manager& manager) {
       }});
 }
 
-void Lifecycle::write_record(const std::string& bind, const json::array& plugins) {
+void InstanceClaims::write_record(const std::string& bind, const json::array& plugins) {
   const auto& paths = inst_.paths;
   InstanceRecord record;
   record.pid = owner_.pid;
@@ -323,7 +277,7 @@ void Lifecycle::write_record(const std::string& bind, const json::array& plugins
   plugins_ = plugins;
 }
 
-void Lifecycle::set_restart_needed(std::vector<std::string> keys) {
+void InstanceClaims::set_restart_needed(std::vector<std::string> keys) {
   if (keys == restart_needed_) return;
   restart_needed_ = std::move(keys);
   if (!record_written_) return;
