@@ -7,6 +7,7 @@
 #include "cli/context.hpp"
 #include "core/error.hpp"
 #include "ports/lease_store.hpp"
+#include "ports/plan.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::cli {
@@ -56,7 +57,7 @@ int show_all(Context& ctx, bool as_json) {
         << (inst.stale ? "  [stale: process gone, leases reclaimed]" : "") << "\n";
     for (const auto& l : inst.leases) {
       out << "  " << pad(l.name, 24) << pad(std::to_string(l.port), 6) << pad(l.bind, 10)
-          << l.source << "\n";
+          << ports::source_name(l.source) << "\n";
     }
   }
   return 0;
@@ -153,11 +154,12 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
     for (const auto& l : mine->leases) {
       if (inst.plan.find(l.name)) continue;
       PortRow r{l.name,   std::to_string(l.port),
-                l.bind,   l.source,
+                l.bind,   ports::source_name(l.source),
                 "leased", "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")",
                 {}};
-      r.json = json::object{{"name", l.name},     {"port", l.port},     {"bind", l.bind},
-                            {"source", l.source}, {"origin", "plugin"}, {"state", "leased"},
+      r.json = json::object{{"name", l.name},     {"port", l.port},
+                            {"bind", l.bind},     {"source", ports::source_name(l.source)},
+                            {"origin", "plugin"}, {"state", "leased"},
                             {"detail", r.detail}, {"holder", nullptr}};
       rows.push_back(std::move(r));
     }

@@ -98,15 +98,17 @@ class StateDirLock {
 void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases,
                           GatewayLog& log) {
   bool any = false;
-  for (const auto& l : leases) any = any || l.source == "range" || l.source == "any";
+  auto chosen = [](const ports::Lease& l) {  // picked by the registry, not fixed by the config
+    return l.source == sdk::PortSource::range || l.source == sdk::PortSource::any;
+  };
+  for (const auto& l : leases) any = any || chosen(l);
   if (!any) return;
   try {
     auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
     auto remembered = ports::remembered_ports(cfg.root());
     std::vector<const ports::Lease*> changed;
     for (const auto& l : leases) {
-      if ((l.source == "range" || l.source == "any") && remembered[l.name] != l.port)
-        changed.push_back(&l);
+      if (chosen(l) && remembered[l.name] != l.port) changed.push_back(&l);
     }
     if (changed.empty()) return;
     for (const auto* l : changed)

@@ -1,8 +1,8 @@
 #pragma once
 // The OpenClaw gateway protocol, version 4, over WebSocket text frames on the base port:
 // connect.challenge event first, `connect` as the first request (protocol range, token), then
-// request/response frames for methods and server-pushed events. Shapes follow the recording in
-// shared/protocol/openclaw-2026.9.6-cli-health.trace.
+// request/response frames for methods and server-pushed events. Shapes follow
+// the recording of OpenClaw 2026.9.6's CLI and gateway (docs/gateway-protocol.md).
 
 #include <chrono>
 #include <cstdint>

@@ -1,5 +1,6 @@
 #include "ports/lease_store.hpp"
 #include "ports/lease_record.hpp"
+#include "ports/plan.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -41,128 +42,11 @@ constexpr std::string_view kHeader = "openclaw-port-leases 1";
 
 }  // namespace
 
-namespace record {
-
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c <= ' ' || c == '%' || c == 0x7f) {
-      static const char* hex = "0123456789ABCDEF";
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out.empty() ? std::string("%") : out;  // a lone % is the empty string
-}
-
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// What unescape() accepts, without building the string (the scan's hot path).
-bool well_escaped(std::string_view s) {
-  if (s == "%") return true;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') continue;
-    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) return false;
-    i += 2;
-  }
-  return true;
-}
-
-}  // namespace
-
-std::optional<std::string> unescape(std::string_view s) {
-  if (s == "%") return std::string();
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    // Two hex digits exactly (from_chars also took a sign: "%-1").
-    if (i + 2 >= s.size() || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
-      return std::nullopt;
-    out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-    i += 2;
-  }
-  return out;
-}
-
-template <typename T>
-bool number(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-std::string to_line(const InstanceLeases& inst) {
-  std::string line = std::to_string(inst.owner.pid) + ' ' + std::to_string(inst.owner.start_time) +
-                     ' ' + std::to_string(inst.owner.base) + ' ' +
-                     (inst.owner.profile ? escape(*inst.owner.profile) : std::string("~")) + ' ' +
-                     escape(inst.owner.state_dir) + ' ' + std::to_string(inst.leases.size());
-  for (const auto& l : inst.leases) {
-    line += ' ' + escape(l.name) + ' ' + std::to_string(l.port) + ' ' + escape(l.bind) + ' ' +
-            escape(l.source) + ' ' + std::to_string(l.granted_at_ms);
-  }
-  return line;
-}
-
-// Tolerant reader: a damaged line is skipped, never fatal.
-std::optional<InstanceLeases> from_line(std::string_view line) {
-  std::vector<std::string_view> f;
-  while (!line.empty()) {
-    auto sp = line.find(' ');
-    f.push_back(line.substr(0, sp));
-    if (sp == std::string_view::npos) break;
-    line.remove_prefix(sp + 1);
-  }
-  InstanceLeases inst;
-  size_t n = 0;
-  if (f.size() < 6 || !number(f[0], inst.owner.pid) || !number(f[1], inst.owner.start_time) ||
-      !number(f[2], inst.owner.base) || !number(f[5], n) || n > 4096 || f.size() != 6 + 5 * n) {
-    return std::nullopt;
-  }
-  if (f[3] != "~") {
-    auto p = unescape(f[3]);
-    if (!p) return std::nullopt;
-    inst.owner.profile = std::move(*p);
-  }
-  auto sd = unescape(f[4]);
-  if (!sd) return std::nullopt;
-  inst.owner.state_dir = std::move(*sd);
-  inst.leases.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto* g = &f[6 + 5 * i];
-    Lease l;
-    auto name = unescape(g[0]), bind = unescape(g[2]), source = unescape(g[3]);
-    if (!name || !bind || !source || !number(g[1], l.port) || !number(g[4], l.granted_at_ms)) {
-      return std::nullopt;
-    }
-    l.name = std::move(*name);
-    l.bind = std::move(*bind);
-    l.source = std::move(*source);
-    inst.leases.push_back(std::move(l));
-  }
-  return inst;
-}
-
-}  // namespace record
-
 boost::json::object to_json(const Lease& l) {
   return {{"name", l.name},
           {"port", l.port},
           {"bind", l.bind},
-          {"source", l.source},
+          {"source", source_name(l.source)},
           {"grantedAt", l.granted_at_ms}};
 }
 
@@ -251,63 +135,6 @@ bool LeaseStore::is_live(const Owner& owner) const {
   auto st = processes_.start_time(owner.pid);
   return st && *st == owner.start_time;
 }
-
-namespace record {
-
-std::optional<Row> scan_line(std::string_view line) {
-  Row r;
-  r.line = line;
-  std::string_view rest = line;
-  auto next = [&](std::string_view& out) {
-    if (rest.empty()) return false;
-    auto sp = rest.find(' ');
-    out = rest.substr(0, sp);
-    rest.remove_prefix(sp == std::string_view::npos ? rest.size() : sp + 1);
-    return true;
-  };
-  std::string_view f[6];
-  for (auto& x : f) {
-    if (!next(x)) return std::nullopt;
-  }
-  size_t n = 0;
-  if (!number(f[0], r.pid) || !number(f[1], r.start) || !number(f[2], r.base) || !number(f[5], n) ||
-      n > 4096) {
-    return std::nullopt;
-  }
-  // Every field checked as from_line() checks it (strings not decoded): a line one reader
-  // accepts and the other drops would hold ports no listing shows, under an empty owner.
-  if ((f[3] != "~" && !well_escaped(f[3])) || !well_escaped(f[4])) return std::nullopt;
-  r.state_dir = f[4];
-  r.ports.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view g[5];
-    for (auto& x : g) {
-      if (!next(x)) return std::nullopt;
-    }
-    int port = 0;
-    std::int64_t granted = 0;
-    if (!number(g[1], port) || !number(g[4], granted) || !well_escaped(g[0]) ||
-        !well_escaped(g[2]) || !well_escaped(g[3])) {
-      return std::nullopt;
-    }
-    r.ports.push_back(port);
-  }
-  if (!rest.empty()) return std::nullopt;
-  return r;
-}
-
-std::vector<std::string_view> record_lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-}  // namespace record
 
 namespace {
 
@@ -487,7 +314,7 @@ std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
     return false;
   };
   for (const auto& p : plan.ports) {
-    Lease lease{p.name(), p.port, p.request.bind, source_name(p.request.source), now};
+    Lease lease{p.name(), p.port, p.request.bind, p.request.source, now};
     if (p.is_any()) {
       std::vector<int> candidates;
       if (auto r = remembered.find(p.name()); r != remembered.end())
@@ -647,13 +474,6 @@ std::vector<InstanceLeases> LeaseStore::snapshot() {
   std::vector<InstanceLeases> out = snapshot_;
   for (auto& inst : out) inst.stale = !is_live(inst.owner);
   return out;
-}
-
-std::optional<InstanceLeases> LeaseStore::find_instance(const std::string& state_dir) {
-  for (auto& inst : list(false)) {
-    if (!inst.stale && inst.owner.state_dir == state_dir) return inst;
-  }
-  return std::nullopt;
 }
 
 }  // namespace openclaw::ports

@@ -32,7 +32,7 @@ struct Lease {
   std::string name;
   int port = 0;
   std::string bind;
-  std::string source;  ///< "offset", "config" or "range"
+  sdk::PortSource source = sdk::PortSource::offset;  ///< how it was chosen
   std::int64_t granted_at_ms = 0;
 };
 
@@ -98,9 +98,6 @@ class LeaseStore {
   /// own record known live without a look at /proc. A damaged file reads as empty here; list()
   /// is what sets it aside.
   std::vector<InstanceLeases> snapshot();
-
-  /// The live instance serving `state_dir`, if any (read under the lock; prunes nothing).
-  std::optional<InstanceLeases> find_instance(const std::string& state_dir);
 
   /// "profile \"main\" (pid 4121, ~/.openclaw-main)" — how errors name an instance.
   std::string describe(const Owner& owner) const;

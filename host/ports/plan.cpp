@@ -14,7 +14,7 @@ using sdk::PortRequest;
 using sdk::PortSource;
 
 namespace {
-// The seed's offsets. CDP: browser control + 9 .. control + 108.
+// OpenClaw's offsets (sdk::PortLayout). CDP: browser control + 9 .. control + 108.
 using Layout = sdk::PortLayout;
 constexpr int kBridgeOffset = Layout::bridge;
 constexpr int kBrowserControlOffset = Layout::browser_control;
@@ -66,6 +66,13 @@ const char* source_name(sdk::PortSource source) {
       return "any";
   }
   return "offset";
+}
+
+std::optional<sdk::PortSource> source_from_name(std::string_view name) {
+  for (auto s : {PortSource::offset, PortSource::config, PortSource::range, PortSource::any}) {
+    if (name == source_name(s)) return s;
+  }
+  return std::nullopt;
 }
 
 const PlannedPort* Plan::find(const std::string& name) const {

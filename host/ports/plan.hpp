@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -34,13 +35,15 @@ struct Plan {
   const PlannedPort* find(const std::string& name) const;
 };
 
-/// The derived ports the seed names, from the instance's config: gateway (+0), bridge (+1,
+/// "offset", "config" or "range": how a port was chosen, as leases and listings name it.
+const char* source_name(sdk::PortSource source);
+/// The source named `name` (source_name()'s inverse), nullopt for another word.
+std::optional<sdk::PortSource> source_from_name(std::string_view name);
+
+/// The ports OpenClaw derives from the instance's config: gateway (+0), bridge (+1,
 /// reserved), browser.control (+2, loopback only), canvas (+4 or canvasHost.port), and one CDP
 /// port per local browser profile (explicit cdpPort, else a range in control+9 .. control+108;
 /// a cdpUrl profile needs none).
-/// "offset", "config" or "range": how a port was chosen, as leases and listings name it.
-const char* source_name(sdk::PortSource source);
-
 std::vector<sdk::PortRequest> standard_requests(const boost::json::object& config);
 
 /// Resolves requests against `base`. Throws a usage error (naming both config keys) when two

@@ -8,7 +8,7 @@
 
 namespace openclaw::sdk {
 
-/// An instance's port layout relative to its base port (the seed's rules): the one definition the
+/// An instance's port layout relative to its base port (OpenClaw's rules): the one definition the
 /// host's planner, `status`, `setup`'s spacing and plugins use.
 struct PortLayout {
   static constexpr int bridge = 1;           ///< reserved for the bridge; nothing binds it yet
@@ -22,7 +22,7 @@ struct PortLayout {
 
 /// How a requested port is chosen.
 enum class PortSource {
-  offset,  ///< base + `offset` (the seed's derived ports: bridge +1, browser control +2, canvas +4)
+  offset,  ///< base + `offset` (OpenClaw's derived ports: bridge +1, browser control +2, canvas +4)
   config,  ///< an explicit port from config (`port`), named by `config_key` in errors
   range,   ///< one free port in base + `offset` .. base + `range_end`, stable across starts
   /// Any free port the registry picks: outside every instance's derived ports (base .. base +
