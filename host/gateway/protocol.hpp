@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "openclaw/sdk/errors.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "openclaw/sdk/plugin.hpp"
 
@@ -30,13 +31,9 @@ inline constexpr std::size_t kTransportLimit = 32 << 20;
 inline constexpr std::size_t kMaxBufferedBytes = 2 * kMaxPayload;
 inline constexpr int kTickIntervalMs = 30000;
 
-/// An error a method answers with: {"code", "message", "details"}.
-struct MethodError : std::runtime_error {
-  MethodError(std::string code, std::string message, boost::json::value details = nullptr)
-      : std::runtime_error(message), code(std::move(code)), details(std::move(details)) {}
-  std::string code;
-  boost::json::value details;
-};
+/// An error a built-in method answers with: {"code", "message", "details"} (the SDK's, which
+/// plugins' synchronous handlers throw too).
+using MethodError = sdk::MethodError;
 
 /// Who the gateway is, as hello-ok tells clients.
 struct ProtocolIdentity {

@@ -1,6 +1,9 @@
 #include "openclaw/sdk/json.hpp"
 #include "openclaw/sdk/config.hpp"
 
+#include <cmath>
+#include <optional>
+
 #include <boost/json.hpp>
 
 namespace openclaw::sdk {
@@ -112,12 +115,29 @@ void ConfigBlock::boolean(const char* key, bool& out) {
 void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
   const json::value* v = block_ ? block_->if_contains(key) : nullptr;
   if (!v) return;
-  if (v->is_int64() && v->get_int64() >= lo && v->get_int64() <= hi) {
-    out = static_cast<int>(v->get_int64());
+  std::optional<std::int64_t> whole;
+  if (v->is_int64()) {
+    whole = v->get_int64();
+  } else if (v->is_uint64()) {
+    if (v->get_uint64() <= static_cast<std::uint64_t>(hi))
+      whole = static_cast<std::int64_t>(v->get_uint64());
+  } else if (v->is_double()) {
+    double d = v->get_double();
+    if (std::isfinite(d) && d == std::floor(d) && d >= lo && d <= hi)
+      whole = static_cast<std::int64_t>(d);
+  }
+  if (whole && *whole >= lo && *whole <= hi) {
+    out = static_cast<int>(*whole);
   } else {
     problem(key, "must be a whole number " + std::to_string(lo) + ".." + std::to_string(hi) +
                      ", got " + shown_value(key, *v));
   }
+}
+
+bool ConfigBlock::require(const char* key) {
+  if (!block_ || block_->contains(key)) return true;
+  problem(key, "is required");
+  return false;
 }
 
 bool is_secret_key(std::string_view key) {

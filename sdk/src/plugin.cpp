@@ -1,5 +1,7 @@
 #include "openclaw/sdk/plugin.hpp"
 
+#include "openclaw/sdk/errors.hpp"
+
 #include <boost/json/value.hpp>
 
 namespace openclaw::sdk {
@@ -28,7 +30,13 @@ Registration Host::add_method(std::string name, MethodHandler handler, MethodOpt
   return add_method_async(
       std::move(name),
       [handler = std::move(handler)](const boost::json::value& params, const Caller&,
-                                     MethodResponder respond) { respond.ok(handler(params)); },
+                                     MethodResponder respond) {
+        try {
+          respond.ok(handler(params));
+        } catch (const MethodError& e) {
+          respond.error(e.code, e.what(), e.details);
+        }
+      },
       options);
 }
 

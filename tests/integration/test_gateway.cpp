@@ -305,6 +305,13 @@ BOOST_AUTO_TEST_CASE(methods_answer_and_secrets_stay_hidden) {
   BOOST_TEST(!contains(json::serialize(cfg), "t-main"));
   BOOST_TEST(c.call("fixture-ok.echo", json::object{{"a", 1}}).at("a").as_int64() == 1);
   try {
+    c.call("fixture-ok.refuse", json::object{{"b", 2}});
+    BOOST_FAIL("a refusing method answered ok");
+  } catch (const GatewayError& e) {
+    BOOST_TEST(e.code == "INVALID_REQUEST");
+    BOOST_TEST(std::string(e.what()) == "no params wanted");
+  }
+  try {
     c.call("send", json::object{{"channel", "telegram"}, {"to", "me"}, {"text", "hi"}});
     BOOST_FAIL("send to a channel that is not installed succeeded");
   } catch (const GatewayError& e) {

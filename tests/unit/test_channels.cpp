@@ -179,6 +179,33 @@ BOOST_AUTO_TEST_CASE(config_blocks_name_the_full_key_of_a_bad_value) {
   BOOST_TEST(problems.back().message == "must be an object");
 }
 
+BOOST_AUTO_TEST_CASE(config_blocks_take_1e3_as_a_whole_number_and_mark_keys_required) {
+  auto root = json::parse(R"({"w":{"a":1e3,"b":1000.0,"c":1.5,"d":1e12,"e":-0.0}})").as_object();
+  std::vector<sdk::ConfigProblem> problems;
+  sdk::ConfigBlock w(root, "w", &problems);
+  int a = 0, b = 0, c = 7, d = 7, e = 7;
+  w.integer("a", a, 1, 65535);
+  w.integer("b", b, 1, 65535);
+  w.integer("c", c, 1, 65535);
+  w.integer("d", d, 1, 65535);
+  w.integer("e", e, 0, 10);
+  BOOST_TEST(a == 1000);
+  BOOST_TEST(b == 1000);
+  BOOST_TEST(c == 7);  // 1.5 is no whole number: a problem, the default kept
+  BOOST_TEST(d == 7);  // out of range
+  BOOST_TEST(e == 0);
+  BOOST_TEST_REQUIRE(problems.size() == 2u);
+  BOOST_TEST(problems[0].key == "w.c");
+  BOOST_TEST(problems[1].key == "w.d");
+  BOOST_TEST(w.require("a"));
+  BOOST_TEST(!w.require("host"));
+  BOOST_TEST(problems.back().key == "w.host");
+  BOOST_TEST(problems.back().message == "is required");
+  // An absent block requires nothing.
+  BOOST_TEST(sdk::ConfigBlock(root, "none", &problems).require("host"));
+  BOOST_TEST(problems.size() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(pairing_codes_are_approved_once) {
   TempDir dir;
   ch::PairingStore store(dir.path());

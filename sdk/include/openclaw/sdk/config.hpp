@@ -28,7 +28,12 @@ class BOOST_SYMBOL_VISIBLE ConfigBlock {
   /// Each getter leaves `out` unchanged when the key is absent or its value is wrong (a problem).
   BOOST_SYMBOL_EXPORT void string(const char* key, std::string& out);
   BOOST_SYMBOL_EXPORT void boolean(const char* key, bool& out);
+  /// A whole number in lo..hi; written as 1000, 1e3 or 1000.0 alike (JSON does not tell them
+  /// apart to a person), 1.5 is a problem.
   BOOST_SYMBOL_EXPORT void integer(const char* key, int& out, int lo, int hi);
+  /// Marks `key` required: a problem ("<path>.<key> is required") when the block is present and
+  /// `key` is not. False then. An absent block requires nothing (the plugin is off or idle).
+  BOOST_SYMBOL_EXPORT bool require(const char* key);
   /// Records a problem for `key` ("<path>.<key>").
   BOOST_SYMBOL_EXPORT void problem(const std::string& key, const std::string& message);
 

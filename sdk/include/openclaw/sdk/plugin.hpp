@@ -135,8 +135,9 @@ class BOOST_SYMBOL_VISIBLE Host {
   /// add_route_async for a handler that answers at once.
   BOOST_SYMBOL_EXPORT Registration add_route(std::string method, std::string path_prefix,
                                              HttpHandler handler);
-  /// add_method_async for a handler that answers at once (a thrown std::exception becomes an
-  /// UNAVAILABLE error naming the method).
+  /// add_method_async for a handler that answers at once. A thrown sdk::MethodError
+  /// (openclaw/sdk/errors.hpp) answers its code, e.g. INVALID_REQUEST; any other std::exception
+  /// an UNAVAILABLE error naming the method.
   BOOST_SYMBOL_EXPORT Registration add_method(std::string name, MethodHandler handler,
                                               MethodOptions options = {});
 };
