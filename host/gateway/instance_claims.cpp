@@ -25,6 +25,7 @@
 #include "instance/machine.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/instances.hpp"
+#include "openclaw/sdk/process.hpp"
 #include "ports/plan.hpp"
 #include "ports/registry_instances.hpp"
 #include "ports/system.hpp"
@@ -122,10 +123,7 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
 // Processes the gateway (or its plugins) start must not inherit this instance's identity:
 // OpenClaw once leaked OPENCLAW_GATEWAY_PORT into children, which then talked to the wrong gateway.
 void scrub_child_environment() {
-  for (const char* name : {"OPENCLAW_GATEWAY_PORT", "OPENCLAW_PROFILE", "OPENCLAW_STATE_DIR",
-                           "OPENCLAW_CONFIG_PATH", "OPENCLAW_GATEWAY_TOKEN"}) {
-    ::unsetenv(name);
-  }
+  for (const auto& name : sdk::instance_environment()) ::unsetenv(name.c_str());
 }
 
 // Every client is a file descriptor: take the hard limit, as nginx's worker_rlimit_nofile does,

@@ -12,6 +12,8 @@
 
 #include <boost/json.hpp>
 
+#include "openclaw/sdk/plugin.hpp"
+
 namespace openclaw::sdk {
 namespace json = boost::json;
 
@@ -150,6 +152,16 @@ std::string random_hex(std::size_t bytes) {
     throw std::runtime_error("the system's random generator failed");
   }
   return hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+}
+
+Channels& channels_service(Host& host) {
+  auto* channels = host.service<Channels>();
+  if (!channels) {
+    throw std::runtime_error(std::string("this host has no channels service (") +
+                             Channels::kServiceName + " " +
+                             std::to_string(Channels::kServiceVersion) + ")");
+  }
+  return *channels;
 }
 
 }  // namespace openclaw::sdk

@@ -574,4 +574,11 @@ void ChildProcess::kill() {
   if (!impl_->reaped) close_fd(impl_->control_w);
 }
 
+const std::vector<std::string>& instance_environment() {
+  static const std::vector<std::string> names{"OPENCLAW_PROFILE", "OPENCLAW_STATE_DIR",
+                                              "OPENCLAW_CONFIG_PATH", "OPENCLAW_GATEWAY_PORT",
+                                              "OPENCLAW_GATEWAY_TOKEN"};
+  return names;
+}
+
 }  // namespace openclaw::sdk

@@ -72,9 +72,7 @@ class Commands final : public sdk::Plugin {
  public:
   void start(sdk::Host& host) override {
     host_ = &host;
-    auto* channels = host.service<sdk::Channels>();
-    if (!channels)
-      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    auto* channels = &sdk::channels_service(host);
     instances_ = host.service<sdk::Instances>();
     handler_ =
         channels->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
@@ -274,11 +272,8 @@ class Commands final : public sdk::Plugin {
     } else {
       o.args = {"--profile", profile, "gateway", "restart"};
     }
-    // The other profile's own paths and port, never ours.
-    o.env = {{"OPENCLAW_STATE_DIR", std::nullopt},
-             {"OPENCLAW_CONFIG_PATH", std::nullopt},
-             {"OPENCLAW_GATEWAY_PORT", std::nullopt},
-             {"OPENCLAW_PROFILE", std::nullopt}};
+    // The other profile's own paths, port and token, never ours.
+    for (const auto& name : sdk::instance_environment()) o.env[name] = std::nullopt;
     auto output = std::make_shared<std::string>();
     try {
       auto child = sdk::ChildProcess::start(

@@ -160,9 +160,7 @@ class IrcPlugin final : public sdk::Plugin {
       host.log(sdk::LogLevel::info, "channels.irc.host is not set: IRC idle");
       return;
     }
-    channels_ = host.service<sdk::Channels>();
-    if (!channels_)
-      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    channels_ = &sdk::channels_service(host);
     sdk::ChannelDriver d;
     d.id = "irc";
     d.text_limit = 16384;  // split into 512-byte lines here, per target

@@ -102,9 +102,7 @@ class Telegram final : public sdk::Plugin {
                           : "channels.telegram.enabled is false: Telegram off");
       return;
     }
-    channels_ = host.service<sdk::Channels>();
-    if (!channels_)
-      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    channels_ = &sdk::channels_service(host);
     offset_file_ = host.data_dir() / "offset.json";
     load_offset();
     sdk::ChannelDriver d;

@@ -268,9 +268,7 @@ class Webhook final : public sdk::Plugin {
                                         : "channels.webhook.enabled is false: webhook off");
       return;
     }
-    channels_ = host.service<sdk::Channels>();
-    if (!channels_)
-      throw std::runtime_error("this host has no channels service (openclaw.channels 3)");
+    channels_ = &sdk::channels_service(host);
     sdk::ChannelDriver d;
     d.id = "webhook";
     d.text_limit = 60000;

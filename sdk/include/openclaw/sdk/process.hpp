@@ -43,6 +43,12 @@ struct BOOST_SYMBOL_VISIBLE ProcessOptions {
   std::chrono::milliseconds stop_grace{3000};
 };
 
+/// The environment variables that select an OpenClaw instance: its profile, state dir, config
+/// file, gateway port and token. A child started for another instance (or for none) must not
+/// inherit them; the host removes them from its own environment at start, and a plugin starting
+/// `openclaw-host --profile other ...` removes them from `ProcessOptions::env` the same way.
+BOOST_SYMBOL_EXPORT const std::vector<std::string>& instance_environment();
+
 /// How a child ended.
 struct BOOST_SYMBOL_VISIBLE ProcessExit {
   int exit_code = -1;  ///< when it exited; -1 when killed by a signal
