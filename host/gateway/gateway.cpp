@@ -28,6 +28,7 @@
 #include "openclaw/sdk/gateway.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
+#include "ports/claims.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::gateway {
@@ -254,6 +255,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
   manager.add_service(sdk::Channels::kServiceName, sdk::Channels::kServiceVersion,
                       static_cast<sdk::Channels*>(&channels));
+  ports::FileClaims claims(ports::LeaseStore::default_dir(env), life.owner(), paths.home, manager);
   Builtins builtins(inst, life, manager, channels);
 
   ProtocolContext pctx;
