@@ -25,6 +25,7 @@
 #include <boost/json.hpp>
 
 #include "bench_util.hpp"
+#include "cdp.hpp"
 #include "gateway/client.hpp"
 #include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/http_server.hpp"
@@ -76,10 +77,8 @@ class RawCdp {
   }
   json::object call(const std::string& method, json::object params = {},
                     const std::string& session = {}) {
-    json::object msg{{"id", ++id_}, {"method", method}, {"params", std::move(params)}};
-    if (!session.empty()) msg["sessionId"] = session;
     reply_.reset();
-    ws_->send(json::serialize(msg));
+    ws_->send(browser::cdp_request(++id_, method, std::move(params), session));
     while (!reply_ && !closed_) io_.run_one();
     if (!reply_ || reply_->as_object().contains("error")) {
       std::fprintf(stderr, "raw CDP %s failed\n", method.c_str());

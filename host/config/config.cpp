@@ -331,16 +331,6 @@ class Validator {
     for (auto a : allowed) list += (list.empty() ? "\"" : " or \"") + std::string(a) + "\"";
     fail(key, list, parent.at(name));
   }
-
-  void url(const json::object& parent, const std::string& name, const std::string& key) {
-    const json::string* s = string(parent, name, key);
-    if (!s) return;
-    std::string_view sv(s->data(), s->size());
-    for (std::string_view scheme : {"http://", "https://", "ws://", "wss://"}) {
-      if (sv.substr(0, scheme.size()) == scheme && sv.size() > scheme.size()) return;
-    }
-    fail(key, "an http(s):// or ws(s):// URL", parent.at(name));
-  }
 };
 
 void validate_gateway(Validator& v, const json::object& root) {
@@ -379,14 +369,13 @@ void validate_gateway(Validator& v, const json::object& root) {
   }
 }
 
+// The browser plugin checks the browser block in full (its validate(), which `config validate`
+// and `config set` run too). The host checks only what its port plan reads before any plugin
+// loads: whether the plugin gets ports at all, and each profile's name and cdpPort.
 void validate_browser(Validator& v, const json::object& root) {
   const json::object* br = v.object(root, "browser", "browser");
   if (!br) return;
   v.boolean(*br, "enabled", "browser.enabled");
-  v.boolean(*br, "headless", "browser.headless");
-  v.string(*br, "executablePath", "browser.executablePath");
-  v.string(*br, "defaultProfile", "browser.defaultProfile");
-  v.url(*br, "cdpUrl", "browser.cdpUrl");
   const json::object* profiles = v.object(*br, "profiles", "browser.profiles");
   if (!profiles) return;
   for (const auto& kv : *profiles) {
@@ -403,14 +392,7 @@ void validate_browser(Validator& v, const json::object& root) {
       v.fail(key, "an object", kv.value());
       continue;
     }
-    const json::object& p = kv.value().get_object();
-    auto port = v.port(p, "cdpPort", key + ".cdpPort");
-    v.url(p, "cdpUrl", key + ".cdpUrl");
-    v.string(p, "color", key + ".color");
-    if (!p.contains("cdpPort") && !p.contains("cdpUrl")) {
-      v.fail_msg(key, key + ": Profile must set cdpPort or cdpUrl");
-    }
-    (void)port;
+    v.port(kv.value().get_object(), "cdpPort", key + ".cdpPort");
   }
 }
 

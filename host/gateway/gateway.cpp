@@ -26,6 +26,7 @@
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/live_set.hpp"
 #include "plugins/manager.hpp"
+#include "ports/claims.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::gateway {
@@ -288,6 +289,9 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   manager.add_service(sdk::Gateway::kServiceName, sdk::Gateway::kServiceVersion, &gateway_service);
   manager.add_service(sdk::Channels::kServiceName, sdk::Channels::kServiceVersion,
                       static_cast<sdk::Channels*>(&channels));
+  // Machine-wide exclusive claims (openclaw.claims): one browser endpoint, one bot.
+  ports::FileClaims machine_claims(ports::LeaseStore::default_dir(env), claims.owner(),
+                                   inst.paths.home, manager);
 
   Builtins builtins(inst, claims, manager, channels);
   Wiring wiring(io, log, builtins, manager);

@@ -1,4 +1,5 @@
-// The plugin's one Asio translation unit: CDP calls with timers, and DNS for the SSRF policy.
+// The plugin's one Asio translation unit: CDP calls with timers, browser discovery, and DNS for
+// the SSRF policy.
 #include "cdp.hpp"
 
 #include <boost/asio.hpp>
@@ -74,8 +75,6 @@ void Cdp::call(const std::string& method, json::object params, const std::string
     return;
   }
   long long id = next_id_++;
-  json::object msg{{"id", id}, {"method", method}, {"params", std::move(params)}};
-  if (!session_id.empty()) msg["sessionId"] = session_id;
   auto p = std::make_shared<Pending>(io_);
   p->reply = std::move(reply);
   p->method = method;
@@ -93,7 +92,7 @@ void Cdp::call(const std::string& method, json::object params, const std::string
     pending->reply(pending->method + " timed out after " + std::to_string(timeout.count()) + " ms",
                    {});
   });
-  ws_->send(json::serialize(msg));
+  ws_->send(cdp_request(id, method, std::move(params), session_id));
 }
 
 void Cdp::receive(const std::string& text) {
@@ -153,6 +152,29 @@ void Cdp::close(const std::string& reason) {
     ws_.reset();
   }
   fail_all(reason);
+}
+
+void fetch_version(asio::io_context& io, const std::string& origin,
+                   std::chrono::milliseconds timeout,
+                   std::function<void(const VersionReply&)> done) {
+  openclaw::sdk::HttpClientRequest req;
+  req.url = origin + "/json/version";
+  req.timeout = timeout;
+  openclaw::sdk::http_request(
+      io, req, [done = std::move(done)](openclaw::sdk::HttpClientResponse res) {
+        VersionReply v;
+        v.error = res.error;
+        v.status = res.status;
+        if (res.error.empty() && res.status == 200) {
+          boost::system::error_code ec;
+          auto body = json::parse(res.body, ec);
+          const json::value* ws = !ec && body.is_object()
+                                      ? body.get_object().if_contains("webSocketDebuggerUrl")
+                                      : nullptr;
+          if (ws && ws->is_string()) v.websocket_url = std::string(ws->get_string());
+        }
+        done(v);
+      });
 }
 
 void resolve_host(asio::io_context& io, const std::string& host,

@@ -64,6 +64,29 @@ class Cdp : public std::enable_shared_from_this<Cdp> {
   std::function<void(const std::string&)> on_closed_;
 };
 
+/// One CDP request frame: `{"id", "method", "params"[, "sessionId"]}` as JSON text.
+inline std::string cdp_request(long long id, const std::string& method, boost::json::object params,
+                               const std::string& session_id = {}) {
+  boost::json::object msg{{"id", id}, {"method", method}, {"params", std::move(params)}};
+  if (!session_id.empty()) msg["sessionId"] = session_id;
+  return boost::json::serialize(msg);
+}
+
+/// What a browser's `/json/version` said: `error` when it could not be asked ("connection
+/// refused", "timed out after 1000 ms"), else the HTTP status and its `webSocketDebuggerUrl` (""
+/// when the answer had none).
+struct VersionReply {
+  std::string error;
+  int status = 0;
+  std::string websocket_url;
+};
+
+/// Asks the browser at `origin` ("http://127.0.0.1:9222") for `/json/version`: the discovery
+/// request that finds a browser's DevTools WebSocket. `done` runs once, on the I/O thread.
+void fetch_version(boost::asio::io_context& io, const std::string& origin,
+                   std::chrono::milliseconds timeout,
+                   std::function<void(const VersionReply&)> done);
+
 /// Resolves `host` and calls `done` with its addresses (empty and an error on failure).
 void resolve_host(boost::asio::io_context& io, const std::string& host,
                   std::function<void(const std::string& error, std::vector<std::string>)> done);

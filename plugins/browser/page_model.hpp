@@ -50,6 +50,8 @@ struct NavPolicy {
   bool allow_private = false;        ///< dangerouslyAllowPrivateNetwork
   std::vector<std::string> allowed;  ///< allowedHostnames: may be private; "*.x" wildcards
   std::vector<std::string> blocked;  ///< blockedHostnames: never; "*.x" wildcards
+
+  bool operator==(const NavPolicy&) const = default;
 };
 
 /// True for loopback, private, link-local, unique-local, CGNAT and unspecified addresses.

@@ -21,6 +21,7 @@
 #include <openclaw/sdk/http_server.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 
+#include "canvas_config.hpp"
 #include "static_files.hpp"
 
 namespace sdk = openclaw::sdk;
@@ -96,20 +97,15 @@ class CanvasPlugin final : public sdk::Plugin {
 
   void start(sdk::Host& host) override {
     host_ = &host;
-    const json::value* en = find(host.root_config(), {"canvasHost", "enabled"});
-    if (en && en->is_bool() && !en->get_bool()) {
+    settings_ = read_settings(host.root_config());
+    if (!settings_.enabled) {
       host.log(sdk::LogLevel::info, "canvasHost.enabled is false: no canvas host");
       return;
     }
-    const json::value* lr = find(host.root_config(), {"canvasHost", "liveReload"});
-    live_reload_ = !(lr && lr->is_bool() && !lr->get_bool());
-    root_ = choose_root(host);
     documents_ = host.state_dir() / "canvas" / "documents";
-    prepare(root_, true);
     prepare(documents_, false);
-    root_fd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     documents_fd_ = ::open(documents_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd_ < 0) throw std::runtime_error("cannot open the canvas root " + root_.string());
+    open_root(root_of(host));
 
     sdk::HttpServer::Options options;
     options.websocket_send_limit = 1 << 20;  // a page that stops reading is dropped, not queued for
@@ -119,10 +115,7 @@ class CanvasPlugin final : public sdk::Plugin {
     options.on_warning = [&host](const std::string& w) {
       host.log(sdk::LogLevel::warn, "canvas: " + w);
     };
-    int max_connections = 1024;  // live-reload pages count too
-    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", nullptr)
-        .integer("maxConnections", max_connections, 1, 100000);
-    options.max_connections = static_cast<std::size_t>(max_connections);
+    options.max_connections = static_cast<std::size_t>(settings_.max_connections);  // pages too
     server_ = std::make_unique<sdk::HttpServer>(
         host.io(),
         sdk::AsyncHttpHandler([this](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
@@ -158,10 +151,7 @@ class CanvasPlugin final : public sdk::Plugin {
                              serve(req, std::move(respond), false);
                            });
     }
-    if (live_reload_) {
-      watcher_ = sdk::FileWatcher::watch(
-          host.io(), root_, [this](const std::vector<fs::path>& changed) { on_change(changed); });
-    }
+    watch();
     host.add_method("canvas.status", [this](const json::value&) { return status(); });
     host.add_method("canvas.reload", [this](const json::value&) {
       int told = notify("reload");
@@ -169,7 +159,35 @@ class CanvasPlugin final : public sdk::Plugin {
     });
     host.log(sdk::LogLevel::info, "canvas on http://" + host.bind_address("canvas") + ":" +
                                       std::to_string(port_) + kMount + "/ from " + root_.string() +
-                                      (live_reload_ ? " (live reload)" : ""));
+                                      (settings_.live_reload ? " (live reload)" : ""));
+  }
+
+  // The root folder and live reload move on the running server (its port and connections stay,
+  // open pages are told to reload from the new root); the origins allowed follow
+  // gateway.controlUi.allowedOrigins. Switching the host off or changing its connection cap
+  // restarts the plugin.
+  bool reconfigure(sdk::Host& host) override {
+    Settings next = read_settings(host.root_config());
+    if (std::string key = restart_reason(settings_, next); !key.empty()) {
+      host.log(sdk::LogLevel::info, "canvas: " + key + " changed; the plugin restarts to apply it");
+      return false;
+    }
+    if (!server_) {  // switched off, and still off
+      settings_ = std::move(next);
+      return true;
+    }
+    if (host.port("canvas") != port_) return false;
+    fs::path root = root_folder(next.root, host.workspace(), home());
+    bool moved = root != root_;
+    if (moved) open_root(root);
+    bool rewatch = moved || next.live_reload != settings_.live_reload;
+    settings_ = std::move(next);
+    if (rewatch) watch();
+    server_->set_origin_policy(sdk::OriginPolicy::from_config(host.root_config()));
+    if (moved) notify("reload");
+    host.log(sdk::LogLevel::info, "canvas: config applied in place, serving " + root_.string() +
+                                      (settings_.live_reload ? " (live reload)" : ""));
+    return true;
   }
 
   void stop() override {
@@ -189,7 +207,7 @@ class CanvasPlugin final : public sdk::Plugin {
     json::object o{{"port", port_},
                    {"root", root_.string()},
                    {"documentsRoot", documents_.string()},
-                   {"liveReload", live_reload_},
+                   {"liveReload", settings_.live_reload},
                    {"pagesConnected", static_cast<std::int64_t>(pages_.size())},
                    {"served", served_}};
     if (last_change_ms_) {
@@ -203,23 +221,32 @@ class CanvasPlugin final : public sdk::Plugin {
   }
 
  private:
-  // plugins.entries.canvas.config.host.root (current OpenClaw) > canvasHost.root (older key) >
-  // <workspace>/canvas. "~/" is the home folder; a relative path is under the workspace.
-  fs::path choose_root(const sdk::Host& host) const {
-    std::string given;
-    if (const json::value* v = find(host.config(), {"host", "root"}); v && v->is_string()) {
-      given = std::string(v->get_string());
-    } else if (const json::value* w = find(host.root_config(), {"canvasHost", "root"});
-               w && w->is_string()) {
-      given = std::string(w->get_string());
-    }
-    if (given.empty()) return host.workspace() / "canvas";
-    if (given.rfind("~/", 0) == 0) {
-      const char* home = std::getenv("HOME");
-      return fs::path(home ? home : "") / given.substr(2);
-    }
-    fs::path p(given);
-    return p.is_absolute() ? p : host.workspace() / p;
+  static fs::path home() {
+    const char* h = std::getenv("HOME");
+    return fs::path(h ? h : "");
+  }
+
+  fs::path root_of(const sdk::Host& host) const {
+    return root_folder(settings_.root, host.workspace(), home());
+  }
+
+  // Serves `root` from now on (created with a starter page when new). Throws, changing nothing,
+  // when it cannot be opened.
+  void open_root(const fs::path& root) {
+    prepare(root, true);
+    int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open the canvas root " + root.string());
+    if (root_fd_ >= 0) ::close(root_fd_);
+    root_fd_ = fd;
+    root_ = root;
+  }
+
+  // Watches the root when live reload is on (and stops watching when it is off).
+  void watch() {
+    watcher_.reset();
+    if (!settings_.live_reload || !host_) return;
+    watcher_ = sdk::FileWatcher::watch(
+        host_->io(), root_, [this](const std::vector<fs::path>& changed) { on_change(changed); });
   }
 
   void prepare(const fs::path& dir, bool starter) {
@@ -290,7 +317,7 @@ class CanvasPlugin final : public sdk::Plugin {
     std::optional<Validators> v = validators_of(res.size, res.mtime_sec, res.mtime_nsec);
     ++served_;
     std::string type = content_type(res.file);
-    bool inject = (own_port || gateway_reload_) && live_reload_ &&
+    bool inject = (own_port || gateway_reload_) && settings_.live_reload &&
                   type.rfind("text/html", 0) == 0 && v->size <= kInjectLimit;
     std::string etag = inject ? v->etag.substr(0, v->etag.size() - 1) + "-lr\"" : v->etag;
     std::vector<std::pair<std::string, std::string>> headers = {
@@ -372,7 +399,7 @@ class CanvasPlugin final : public sdk::Plugin {
   fs::path root_, documents_;
   int root_fd_ = -1, documents_fd_ = -1;
   int port_ = 0;
-  bool live_reload_ = true;
+  Settings settings_;
   std::int64_t served_ = 0;
   std::int64_t last_change_ms_ = 0;
   std::vector<std::string> last_change_;

@@ -1299,6 +1299,10 @@ void HttpServer::set_websocket(WebSocketHandlers handlers) {
   impl_->ws_handlers = std::move(handlers);
 }
 
+void HttpServer::set_origin_policy(OriginPolicy policy) {
+  impl_->options.origin_policy = std::move(policy);
+}
+
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;

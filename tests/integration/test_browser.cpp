@@ -487,6 +487,65 @@ BOOST_AUTO_TEST_CASE(cdp_url_profiles_attach_to_a_browser_they_did_not_start) {
   BOOST_TEST(http_get(remote_port.base(), "/json/version").has_value());
 }
 
+// The docs' rule, two bots must not drive one browser, for a browser no instance launched: two
+// instances given one external cdpUrl (written two ways) do not both attach. The first to attach
+// claims the browser machine-wide; the second is refused, naming the first, until it lets go.
+BOOST_AUTO_TEST_CASE(two_instances_with_one_cdp_url_the_second_is_refused_naming_the_first) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages;
+  PortBlock remote_port(1);
+  TempDir ud;
+  boost::asio::io_context io;
+  sdk::ProcessOptions po;
+  po.program = "chromium";
+  po.args = {"--remote-debugging-port=" + std::to_string(remote_port.base()),
+             "--remote-debugging-address=127.0.0.1",
+             "--user-data-dir=" + ud.path().string(),
+             "--headless=new",
+             "--no-sandbox",
+             "--no-first-run",
+             "about:blank"};
+  auto chromium = sdk::ChildProcess::start(io, po, {}, {});
+  BOOST_REQUIRE(
+      poll_until([&] { return http_get(remote_port.base(), "/json/version").has_value(); }, 30s));
+  const std::string port = std::to_string(remote_port.base());
+
+  Gateway a(sb, "a", {{"browser.cdpUrl", "http://127.0.0.1:" + port}});
+  Gateway b(sb, "b", {{"browser.cdpUrl", "http://localhost:" + port + "/"}});
+  a.start();
+  b.start();
+  json::object opened =
+      json_of(http("POST", a.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  BOOST_TEST(opened.at("title").as_string() == "Browser test page", json::serialize(opened));
+
+  auto refused = http("POST", b.route("/tabs/open"), json::object{{"url", pages.url()}});
+  BOOST_TEST(refused.status == 500, refused.body);
+  std::string why(json_of(refused).at("error").as_string());
+  BOOST_TEST(contains(why, "browser.cdpUrl http://localhost:" + port), why);
+  BOOST_TEST(contains(why, "already claimed by profile \"a\""), why);
+  BOOST_TEST(contains(why, "two instances must not drive one browser"), why);
+  auto st = json_of(http("GET", b.route("/")));
+  BOOST_TEST(!st.at("running").as_bool());
+  BOOST_TEST(contains(std::string(st.at("lastError").as_string()), "profile \"a\""));
+  auto cli = b.cli({"snapshot"});
+  BOOST_TEST(cli.code == 1);
+  BOOST_TEST(contains(cli.err, "profile \"a\""), cli.err);
+
+  // Once the first instance has gone, the browser is the second one's to drive.
+  BOOST_TEST(a.gw->stop(SIGTERM, 20s) == std::optional<int>(0));
+  BOOST_TEST(chromium->running());
+  json::object second =
+      json_of(http("POST", b.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  BOOST_TEST(second.at("title").as_string() == "Browser test page", json::serialize(second));
+  // And the first, started again, is now the one refused.
+  a.start();
+  auto back = http("POST", a.route("/tabs/open"), json::object{{"url", pages.url()}});
+  BOOST_TEST(back.status == 500, back.body);
+  std::string back_why(json_of(back).at("error").as_string());
+  BOOST_TEST(contains(back_why, "already claimed by profile \"b\""), back_why);
+}
+
 BOOST_AUTO_TEST_CASE(control_port_needs_the_token_and_stays_on_loopback) {
   Sandbox sb;
   set_bundled(sb);

@@ -98,10 +98,7 @@ BOOST_AUTO_TEST_CASE(every_problem_names_its_key_path) {
   BOOST_TEST(has(m, "gateway.auth.token must be a string, got a number (value not shown)"));
   BOOST_TEST(has(m, "canvasHost.port must be an integer 1..65535, got 70000"));
   BOOST_TEST(has(m, "canvasHost.enabled must be true or false, got \"yes\""));
-  BOOST_TEST(has(m, "browser.headless must be true or false, got 1"));
-  BOOST_TEST(
-      has(m, "browser.cdpUrl must be an http(s):// or ws(s):// URL, got \"localhost:9222\""));
-  BOOST_TEST(has(m, "browser.profiles.work: Profile must set cdpPort or cdpUrl"));
+  // The rest of the browser block is the browser plugin's to check (test_browser_config.cpp).
   BOOST_TEST(has(m, "browser.profiles.p.cdpPort must be an integer 1..65535, got 0"));
   BOOST_TEST(has(m, "agents.defaults.workspace must be a string, got 7"));
   BOOST_TEST(has(m, "plugins.load.paths[1] must be a string, got 3"));

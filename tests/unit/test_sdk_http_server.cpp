@@ -334,6 +334,28 @@ BOOST_AUTO_TEST_CASE(http_1_1_requests_need_exactly_one_host) {
   BOOST_TEST(starts(roundtrip(s, "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"), "HTTP/1.1 400 "));
 }
 
+BOOST_AUTO_TEST_CASE(a_new_origin_policy_applies_to_the_next_request_on_a_running_server) {
+  EchoServer s;
+  const std::string from_ui =
+      "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://ui.example.org\r\n"
+      "Connection: close\r\n\r\n";
+  BOOST_TEST(starts(roundtrip(s, from_ui), "HTTP/1.1 403 "));
+  std::promise<void> applied;
+  asio::post(s.io, [&] {  // on the server's I/O thread, as a plugin's reconfigure() runs
+    sdk::OriginPolicy policy;
+    policy.allowed_origins = {"https://ui.example.org"};
+    s.server->set_origin_policy(policy);
+    applied.set_value();
+  });
+  applied.get_future().wait();
+  BOOST_TEST(contains(roundtrip(s, from_ui), "GET /x q="));
+  BOOST_TEST(
+      starts(roundtrip(s,
+                       "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
+                       "Connection: close\r\n\r\n"),
+             "HTTP/1.1 403 "));
+}
+
 BOOST_AUTO_TEST_CASE(a_websocket_handshake_with_a_bad_key_or_version_is_refused_not_upgraded) {
   EchoServer s({}, true);
   auto handshake = [&](const std::string& extra) {

@@ -201,6 +201,10 @@ class BOOST_SYMBOL_VISIBLE HttpServer {
   BOOST_SYMBOL_EXPORT void listen(const std::string& address, int port);
   /// Accepts WebSocket upgrades (on any path) with these handlers. Call before listen().
   BOOST_SYMBOL_EXPORT void set_websocket(WebSocketHandlers handlers);
+  /// Replaces Options::origin_policy on a running server (a plugin's reconfigure(): the config's
+  /// allowedOrigins changed). Requests and WebSocket handshakes that arrive from now on are
+  /// checked against it; connections already open stay.
+  BOOST_SYMBOL_EXPORT void set_origin_policy(OriginPolicy policy);
   /// Stops accepting and closes every open connection (WebSockets with 1001). Idempotent.
   BOOST_SYMBOL_EXPORT void stop();
   /// The bound port (after listen).

@@ -20,6 +20,10 @@ struct PortLayout {
   static constexpr int span = cdp_last;
 };
 
+/// The browser profile every instance has, whose CDP port is `browser.cdp.openclaw` (unless
+/// `browser.cdpUrl` attaches it elsewhere): the one name the port plan and the browser plugin use.
+inline constexpr const char* kDefaultBrowserProfile = "openclaw";
+
 /// How a requested port is chosen.
 enum class PortSource {
   offset,  ///< base + `offset` (OpenClaw's derived ports: bridge +1, browser control +2, canvas +4)

@@ -1,0 +1,36 @@
+#pragma once
+// What the canvas plugin reads from the config, and which changes a running canvas host takes in
+// place (its root folder, live reload, the allowed origins) rather than a restart (its port, its
+// connection cap, being switched off). Pure, unit-tested on its own.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace canvas {
+
+struct Settings {
+  bool enabled = true;         ///< canvasHost.enabled
+  bool live_reload = true;     ///< canvasHost.liveReload
+  std::string root;            ///< plugins.entries.canvas.config.host.root, else canvasHost.root
+  int max_connections = 1024;  ///< plugins.entries.canvas.config.maxConnections
+  std::vector<std::string> allowed_origins;  ///< gateway.controlUi.allowedOrigins
+
+  bool operator==(const Settings&) const = default;
+};
+
+/// The settings of `root` (the whole instance config); values of the wrong type read as the
+/// defaults (validate() reports them).
+Settings read_settings(const boost::json::object& root);
+
+/// The folder served: `given` (a root from the config) with "~/" the home folder and a relative
+/// path under the workspace; <workspace>/canvas when none is given.
+std::filesystem::path root_folder(const std::string& given, const std::filesystem::path& workspace,
+                                  const std::filesystem::path& home);
+
+/// The key whose change from `running` to `next` needs the plugin restarted, or "" when `next`
+/// applies in place.
+std::string restart_reason(const Settings& running, const Settings& next);
+
+}  // namespace canvas
