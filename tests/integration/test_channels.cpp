@@ -1373,9 +1373,14 @@ BOOST_AUTO_TEST_CASE(irc_nick_browser_policy_and_canvas_root_apply_live_gateway_
                  30s),
              after);
 
-  // Canvas: the new root is served on the same port.
+  // The browser applied its new policy in place: the browser it launched still runs.
+  BOOST_TEST(contains(bot.logs(), "browser.so): config changed: applied in place"), bot.logs());
+  BOOST_TEST(!contains(bot.logs(), "browser.so): its config changed: restarting it"));
+
+  // Canvas: the new root is served on the same port, in place too.
   set("canvasHost.root", (roots.path() / "b").string());
   BOOST_TEST(poll_until([&] { return canvas_says() == "root b"; }, 10s), canvas_says());
+  BOOST_TEST(contains(bot.logs(), "canvas.so): config changed: applied in place"), bot.logs());
 
   // gateway.port: saved, said to need a restart, shown by status; the gateway keeps its port.
   PortBlock other{1};
