@@ -84,7 +84,7 @@ bool valid_channel_id(const std::string& id) {
   });
 }
 
-PairingStore::PairingStore(fs::path state_dir) : dir_(std::move(state_dir) / "credentials") {}
+PairingStore::PairingStore(fs::path state_dir) : dir_(state_dir / "credentials") {}
 
 fs::path PairingStore::file(const std::string& channel, const char* what) const {
   if (!valid_channel_id(channel)) {

@@ -80,10 +80,10 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
     for (const auto& [id, v] : chans) {
       const auto& c = v.as_object();
       const auto* acc = c.if_contains("accounts");
+      const std::string channel(id);  // a lambda may not capture a structured binding (clang 14)
       auto row = [&](const std::string& account, const std::string& state, const std::string& err) {
-        out << pad(std::string(id), 10) << pad(account, 10) << pad(state, 13)
-            << pad(text(c, "in"), 7) << pad(text(c, "out"), 7) << pad(text(c, "queue"), 6) << err
-            << "\n";
+        out << pad(channel, 10) << pad(account, 10) << pad(state, 13) << pad(text(c, "in"), 7)
+            << pad(text(c, "out"), 7) << pad(text(c, "queue"), 6) << err << "\n";
       };
       if (!acc || !acc->is_object() || acc->as_object().empty()) {
         std::string st = text(c, "state");

@@ -18,7 +18,7 @@ enum class Exit : int {
 class Error : public std::runtime_error {
  public:
   Error(Exit code, std::string what, std::string where = {})
-      : std::runtime_error(std::move(what)), code_(code), where_(std::move(where)) {}
+      : std::runtime_error(what), code_(code), where_(std::move(where)) {}
 
   Exit code() const noexcept { return code_; }
   /// Where the problem is: a file, a config key's file, an env var. May be empty.

@@ -393,11 +393,11 @@ class IrcPlugin final : public sdk::Plugin {
       done(sdk::Delivery{false, "nothing to send after removing line breaks", {}, 0});
       return;
     }
+    // The last line carries `done`: the message is delivered once all its lines are out.
     int n = static_cast<int>(lines.size());
-    for (int i = 0; i < n; ++i) {
-      out_.push_back(
-          Out{std::move(lines[static_cast<size_t>(i)]), i + 1 == n ? std::move(done) : nullptr, n});
-    }
+    for (int i = 0; i + 1 < n; ++i)
+      out_.push_back(Out{std::move(lines[static_cast<size_t>(i)]), nullptr, n});
+    out_.push_back(Out{std::move(lines.back()), std::move(done), n});
     pump();
   }
 
