@@ -63,6 +63,8 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
     return 0;
   }
   auto& out = *ctx.out;
+  std::string missing = plugins::bundled_problem(ctx.env, inst.paths.home, ctx.argv0);
+  if (!missing.empty()) out << "Warning: " << missing << ".\n";
   if (l.plugins.empty()) {
     out << "No plugins found. Drop a plugin folder into "
         << inst.where(inst.paths.state_dir / "plugins") << "/.\n";

@@ -280,7 +280,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   plugins::Manager manager(inst, io, claims.plugin_log());
   plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
-  plugin_set.load();
+  plugin_set.load([&log](const std::string& w) { log("warn", w); });
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   claims.lease(manager);

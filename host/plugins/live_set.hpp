@@ -34,8 +34,9 @@ class LiveSet {
   LiveSet& operator=(const LiveSet&) = delete;
 
   /// Loads every plugin on the search path (this instance's private copies from an earlier run
-  /// are removed first: nobody uses them now).
-  void load();
+  /// are removed first: nobody uses them now). A missing bundled plugin set is reported through
+  /// `warn`.
+  void load(const std::function<void(const std::string&)>& warn);
   /// Watches the writable folders of the search path; each change syncs the set and publishes.
   /// A folder that cannot be watched is logged as a warning through `warn`.
   void watch(boost::asio::io_context& io, Publish publish,
@@ -53,6 +54,7 @@ class LiveSet {
   Manager& manager_;
   std::vector<std::filesystem::path> search_;
   LoadOptions options_;
+  std::string bundled_problem_;
   Publish publish_;
   std::vector<std::unique_ptr<sdk::FileWatcher>> watchers_;
 };

@@ -279,6 +279,27 @@ fs::path bundled_dir(const Environment& env, const fs::path& home, const fs::pat
   return fs::is_directory(installed, ec) ? installed : fs::path();
 }
 
+std::string bundled_problem(const Environment& env, const fs::path& home,
+                            const fs::path& self_exe) {
+  fs::path dir = bundled_dir(env, home, self_exe);
+  if (dir.empty()) {
+    return "no bundled plugin dir (looked for " +
+           (self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins").string() +
+           "; set OPENCLAW_BUNDLED_PLUGINS_DIR): the browser, canvas and channels are missing";
+  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return "the bundled plugin dir " + dir.string() +
+           " does not exist: the browser, canvas and channels are missing";
+  }
+  if (plugin_folders({dir}).empty()) {
+    return "the bundled plugin dir " + dir.string() +
+           " holds no plugins (not built? `ninja -C build` builds them): the browser, canvas and "
+           "channels are missing";
+  }
+  return {};
+}
+
 std::vector<fs::path> search_path(const fs::path& state_dir, const fs::path& home,
                                   const boost::json::object& config, const Environment& env,
                                   const fs::path& self_exe) {

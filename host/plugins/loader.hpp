@@ -71,6 +71,11 @@ std::vector<std::filesystem::path> search_path(const std::filesystem::path& stat
 std::filesystem::path bundled_dir(const Environment& env, const std::filesystem::path& home,
                                   const std::filesystem::path& self_exe);
 
+/// Why the instance would run without its bundled plugins, "" when the bundled dir holds at least
+/// one plugin: "no bundled plugin dir (...)" or "the bundled plugin dir ... holds no plugins".
+std::string bundled_problem(const Environment& env, const std::filesystem::path& home,
+                            const std::filesystem::path& self_exe);
+
 /// The plugin folders on `search`, in load order (each holds openclaw.plugin.json or a *.so).
 std::vector<std::filesystem::path> plugin_folders(const std::vector<std::filesystem::path>& search);
 

@@ -25,9 +25,47 @@ BOOST_AUTO_TEST_CASE(help_and_version_at_every_level) {
   auto sub = sb.run({"config", "set", "--help"});
   BOOST_TEST(sub.code == 0);
   BOOST_TEST(contains(sub.out, "config set KEY VALUE"));
+  // Positional arguments are in the usage line, not listed as internal --options.
+  BOOST_TEST(!contains(sub.out, "--key"), sub.out);
+  BOOST_TEST(!contains(sub.out, "--value"), sub.out);
+  BOOST_TEST(contains(sub.out, "--string"));
+  auto onboard = sb.run({"onboard", "--help"});
+  BOOST_TEST(onboard.code == 0);
+  BOOST_TEST(contains(onboard.out, "Usage: openclaw-host [--profile NAME] onboard"), onboard.out);
+  BOOST_TEST(sb.run({"status", "-h"}).code == 0);
   auto v = sb.run({"--version"});
   BOOST_TEST(v.code == 0);
   BOOST_TEST(contains(v.out, "openclaw-host 0."));
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_number_is_a_value_and_a_broken_port_plan_is_refused) {
+  Sandbox sb;
+  BOOST_REQUIRE(sb.run({"setup", "--no-token"}).code == 0);
+  // "-5" is the value (refused by the schema, naming the key), not an unknown option.
+  auto neg = sb.run({"config", "set", "browser.profiles.work.cdpPort", "-5"});
+  BOOST_TEST(neg.code == 1);
+  BOOST_TEST(contains(neg.err, "browser.profiles.work.cdpPort"), neg.err);
+  BOOST_TEST(!contains(neg.err, "unrecognised option"), neg.err);
+  // A canvas port on the browser control port breaks the plan: refused, both sides named, the
+  // file unchanged, and the profile's commands keep working.
+  auto base = sb.run({"config", "get", "gateway.port"});
+  BOOST_REQUIRE(base.code == 0);
+  int control = std::stoi(base.out) + 2;
+  auto clash = sb.run({"config", "set", "canvasHost.port", std::to_string(control)});
+  BOOST_TEST(clash.code == 1);
+  BOOST_TEST(contains(clash.err, "breaks the port plan"), clash.err);
+  BOOST_TEST(contains(clash.err, "canvas"), clash.err);
+  BOOST_TEST(contains(clash.err, "browser.control"), clash.err);
+  BOOST_TEST(sb.run({"config", "get", "canvasHost.port"}).code != 0);
+  BOOST_TEST(sb.run({"status"}).code == 3);  // not running, but no config error
+}
+
+BOOST_AUTO_TEST_CASE(a_tree_without_bundled_plugins_says_so) {
+  Sandbox sb;  // its bundled plugin dir does not exist
+  auto list = sb.run({"plugins", "list"});
+  BOOST_TEST(list.code == 0);
+  BOOST_TEST(contains(list.out, "bundled plugin dir"), list.out);
+  BOOST_TEST(contains(list.out, "does not exist"), list.out);
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_1_with_one_line) {
