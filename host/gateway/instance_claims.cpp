@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -96,6 +97,32 @@ class StateDirLock {
 // CDP port across starts. Compares with (and edits) the file as it is now, not as it was at
 // start-up: edits made since are not clobbered, and a port leased again at run time (a plugin
 // dropped in anew) rewrites nothing when the file already says so.
+// Forgets remembered ports (`ports.assigned.<name>`) of plugins no longer on the search path:
+// every plugin dropped in and removed again would otherwise leave its names there for ever. A
+// name belongs to the plugin its first dotted part names ("hello.http", "browser.cdp.work").
+void prune_remembered_ports(const Instance& inst, const std::set<std::string>& plugin_ids,
+                            GatewayLog& log) {
+  try {
+    auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
+    json::value* ports = cfg.root().if_contains("ports");
+    json::value* assigned =
+        ports && ports->is_object() ? ports->get_object().if_contains("assigned") : nullptr;
+    if (!assigned || !assigned->is_object()) return;
+    std::vector<std::string> gone;
+    for (const auto& [name, port] : assigned->get_object()) {
+      std::string owner(name.substr(0, name.find('.')));
+      if (!plugin_ids.count(owner) && !inst.plan.find(std::string(name))) gone.emplace_back(name);
+    }
+    if (gone.empty()) return;
+    for (const auto& name : gone) assigned->get_object().erase(name);
+    cfg.save();
+    log("info", "ports: forgot " + std::to_string(gone.size()) +
+                    " remembered port(s) of plugins that are gone");
+  } catch (const std::exception& e) {
+    log("warn", std::string("could not prune remembered ports in the config: ") + e.what());
+  }
+}
+
 void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases,
                           GatewayLog& log) {
   bool any = false;
@@ -226,6 +253,9 @@ void InstanceClaims::lease(plugins::Manager& manager) {
     }
   }
   remember_range_ports(inst, leases_, impl_->log);
+  std::set<std::string> plugin_ids;
+  for (const auto& slot : manager.slots()) plugin_ids.insert(slot->id());
+  prune_remembered_ports(inst, plugin_ids, impl_->log);
 
   // The machine's live instances, for plugins (service "openclaw.instances").
   impl_->instances = ports::registry_instances(store_, owner_);

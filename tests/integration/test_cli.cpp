@@ -1,4 +1,6 @@
 // The real openclaw-host binary, run with a private HOME and registry.
+#include <signal.h>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -58,6 +60,19 @@ BOOST_AUTO_TEST_CASE(a_negative_number_is_a_value_and_a_broken_port_plan_is_refu
   BOOST_TEST(contains(clash.err, "browser.control"), clash.err);
   BOOST_TEST(sb.run({"config", "get", "canvasHost.port"}).code != 0);
   BOOST_TEST(sb.run({"status"}).code == 3);  // not running, but no config error
+}
+
+BOOST_AUTO_TEST_CASE(remembered_ports_of_plugins_that_are_gone_are_forgotten_at_start) {
+  Sandbox sb;
+  BOOST_REQUIRE(sb.run({"setup", "--no-token"}).code == 0);
+  BOOST_REQUIRE(sb.run({"config", "set", "ports.assigned", R"({"gone-plugin.http":40123})"}).code ==
+                0);
+  auto gw = sb.spawn({"gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto assigned = sb.run({"config", "get", "ports.assigned", "--json"});
+  BOOST_TEST(!contains(assigned.out, "gone-plugin"), assigned.out);
+  BOOST_TEST(contains(gw->err(), "forgot 1 remembered port"), gw->err());
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
 BOOST_AUTO_TEST_CASE(a_tree_without_bundled_plugins_says_so) {
