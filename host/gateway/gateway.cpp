@@ -280,7 +280,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   plugins::Manager manager(inst, io, claims.plugin_log());
   plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
-  plugin_set.load([&log](const std::string& w) { log("warn", w); });
+  plugin_set.load();
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   claims.lease(manager);
@@ -372,6 +372,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       },
       channels);
 
+  if (!plugin_set.bundled_problem().empty())
+    log("warn", "plugins: " + plugin_set.bundled_problem());
   say_ready(inst, claims, options, out, log);
   run_loop(io, log);
   manager.stop_all();

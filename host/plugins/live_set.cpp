@@ -13,15 +13,14 @@ LiveSet::LiveSet(Manager& manager, const Instance& instance, const Environment& 
   // Dropped-in libraries run from private copies (see LoadOptions::copy_dir).
   options_.copy_dir = paths.state_dir / "plugins-cache";
   options_.trusted_dir = bundled_dir(env, paths.home, self_exe);
-  bundled_problem_ = bundled_problem(env, paths.home, self_exe);
+  bundled_problem_ = plugins::bundled_problem(env, paths.home, self_exe);
   std::error_code ec;
   fs::create_directories(paths.state_dir / "plugins", ec);
 }
 
 LiveSet::~LiveSet() = default;
 
-void LiveSet::load(const std::function<void(const std::string&)>& warn) {
-  if (!bundled_problem_.empty()) warn("plugins: " + bundled_problem_);
+void LiveSet::load() {
   std::error_code ec;
   fs::remove_all(options_.copy_dir, ec);
   manager_.load(search_, options_);

@@ -34,9 +34,10 @@ class LiveSet {
   LiveSet& operator=(const LiveSet&) = delete;
 
   /// Loads every plugin on the search path (this instance's private copies from an earlier run
-  /// are removed first: nobody uses them now). A missing bundled plugin set is reported through
-  /// `warn`.
-  void load(const std::function<void(const std::string&)>& warn);
+  /// are removed first: nobody uses them now).
+  void load();
+  /// Why the bundled plugins are missing (see plugins::bundled_problem), "" when they are there.
+  const std::string& bundled_problem() const { return bundled_problem_; }
   /// Watches the writable folders of the search path; each change syncs the set and publishes.
   /// A folder that cannot be watched is logged as a warning through `warn`.
   void watch(boost::asio::io_context& io, Publish publish,
