@@ -703,7 +703,8 @@ class Session : public std::enable_shared_from_this<Session> {
             self->on_thread([self, file = std::move(file), keep_alive, head]() mutable {
               if (!self->waiting_) return;
               self->waiting_ = false;
-              self->send_file(std::move(file), keep_alive, head || file.head);
+              bool head_only = head || file.head;  // read before `file` is moved from
+              self->send_file(std::move(file), keep_alive, head_only);
             });
           }
         });
