@@ -21,9 +21,7 @@ struct ClientOptions {
 /// A response with ok:false: the error's code, message and details.
 struct GatewayError : std::runtime_error {
   GatewayError(std::string code, std::string message, boost::json::value details)
-      : std::runtime_error(message),
-        code(std::move(code)),
-        details(std::move(details)) {}
+      : std::runtime_error(message), code(std::move(code)), details(std::move(details)) {}
   std::string code;
   boost::json::value details;
 };
