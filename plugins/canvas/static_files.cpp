@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <openclaw/sdk/files.hpp>
+#include <openclaw/sdk/url.hpp>
 
 namespace canvas {
 namespace fs = std::filesystem;
@@ -24,29 +25,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// One decoding pass; nullopt on a malformed escape.
-std::optional<std::string> percent_decode(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-    i += 2;
-  }
-  return out;
 }
 
 bool within(const fs::path& root, const fs::path& p) {
@@ -101,7 +79,8 @@ std::optional<std::vector<std::string>> segments_of(const std::string& url_path,
   };
   if (url_path.find('\\') != std::string::npos)
     return refuse(Resolved::Kind::forbidden, "backslash");
-  auto decoded = percent_decode(url_path);
+  // One strict pass ('+' is itself in a path): "%zz" is refused, not read two ways.
+  auto decoded = sdk::percent_decode(url_path);
   if (!decoded) return refuse(Resolved::Kind::bad_request, "malformed percent-encoding");
   std::string path = *decoded;
   if (path.find('\0') != std::string::npos) return refuse(Resolved::Kind::bad_request, "NUL byte");

@@ -146,66 +146,6 @@ struct Transport<beast::ssl_stream<beast::tcp_stream>> {
 
 }  // namespace
 
-std::optional<Url> Url::parse(std::string_view text) {
-  Url u;
-  auto colon = text.find("://");
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  u.scheme = lower(text.substr(0, colon));
-  for (char c : u.scheme) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
-      return std::nullopt;
-    }
-  }
-  std::string_view rest = text.substr(colon + 3);
-  auto slash = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view target =
-      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  std::string_view port_text;
-  if (authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    u.host = lower(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port_text = after.substr(1);
-    }
-  } else {
-    auto pc = authority.rfind(':');
-    u.host = lower(authority.substr(0, pc));
-    if (pc != std::string_view::npos) port_text = authority.substr(pc + 1);
-  }
-  if (u.host.empty()) return std::nullopt;
-  for (char c : u.host) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\') return std::nullopt;
-  }
-  if (!port_text.empty()) {
-    if (port_text.size() > 5) return std::nullopt;
-    int p = 0;
-    for (char c : port_text) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-      p = p * 10 + (c - '0');
-    }
-    if (p < 1 || p > 65535) return std::nullopt;
-    u.port = p;
-  } else if (u.scheme == "http" || u.scheme == "ws") {
-    u.port = 80;
-  } else if (u.scheme == "https" || u.scheme == "wss") {
-    u.port = 443;
-  }
-  u.target = target.empty() ? "/" : std::string(target);
-  if (u.target.front() == '?') u.target.insert(0, "/");
-  return u;
-}
-
-std::string Url::origin() const {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return scheme + "://" + h + (port ? ":" + std::to_string(port) : "");
-}
-
 // ---- HTTP client ---------------------------------------------------------------------------
 
 namespace {

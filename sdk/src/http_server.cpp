@@ -2,6 +2,7 @@
 #include "openclaw/sdk/http_server.hpp"
 
 #include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/url.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -39,23 +40,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < in.size() &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+// A query string's name or value: '+' is a space, a malformed escape stays as it is.
+std::string query_decode(std::string_view raw) {
+  return *percent_decode(raw, {.plus_as_space = true, .keep_malformed = true});
 }
 
 }  // namespace
@@ -66,8 +53,8 @@ std::string HttpRequest::query_param(const std::string& name) const {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     auto eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (query_decode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : query_decode(pair.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
@@ -78,7 +65,7 @@ std::string HttpRequest::query_param(const std::string& name) const {
 namespace {
 // Query parameter names whose values are credentials often enough to keep out of logs.
 bool secret_looking(std::string_view raw_name) {
-  std::string name = percent_decode(raw_name);
+  std::string name = query_decode(raw_name);
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const char* word : {"token", "key", "secret", "password", "passwd", "auth", "sig"}) {
     if (name.find(word) != std::string::npos) return true;
