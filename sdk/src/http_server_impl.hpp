@@ -55,6 +55,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::string busy_reply;  ///< the whole 503 answer to a refused newcomer
   Stats counters;
   std::optional<std::chrono::steady_clock::time_point> warned_cap, warned_fds;
+  /// Where a small file is read to go out with its head in one call (Session::send_small_file):
+  /// one buffer for the server, its sessions run on one thread. Allocated on first use.
+  std::unique_ptr<char[]> file_scratch;
 
   void do_accept();
   void on_accept(error_code ec, tcp::socket socket);
@@ -101,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kInitialBuffer = 4096;
   // A connection whose buffer grew past this for a large body gives it back once idle.
   static constexpr std::size_t kKeptBuffer = 64 * 1024;
+  // Files up to this size are read and sent with their head in one call (send_small_file).
+  static constexpr std::size_t kSmallFile = 32 * 1024;
 
   // What the connection waits for when the deadline passes: a read or write (idle), the rest of
   // a request's head or body (408 once its own deadline is past), a handler (504), a file
@@ -111,6 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Reading requests.
   void next_request();
   bool parse_head(std::string_view data);
+  void clear_request();
   void send_continue();
   void read_more(std::size_t need);
   void send_head_error();
@@ -123,7 +129,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Handing a request to the handler.
   std::optional<std::pair<int, std::string>> origin_refusal(std::string_view host,
                                                             std::string_view origin) const;
-  void dispatch(HttpRequest r, bool keep_alive, bool head);
+  void dispatch(bool keep_alive, bool head);
   template <typename F>
   void on_thread(F&& f);
   void on_answer(HttpResponse out, bool keep_alive, bool head);
@@ -139,11 +145,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_error(int status, const std::string& code, const std::string& message);
   void send(HttpResponse out, bool keep_alive, bool head);
   void send_file(HttpFileResponse f, bool keep_alive, bool head);
+  bool open_file(const HttpFileResponse& f, int& fd, std::uint64_t& offset, std::uint64_t& length);
+  void send_small_file(int fd, std::uint64_t offset, std::size_t length);
+  void stream_file(int fd, std::uint64_t offset, std::uint64_t length);
   void format_head(int status, std::string_view content_type,
                    const std::vector<std::pair<std::string, std::string>>& extra,
                    std::optional<std::uint64_t> length, bool keep_alive, bool default_no_store);
   void write_buffered();
   void after_response(error_code ec);
+  void response_sent();
   void linger();
   void drain();
   void pump_file();
@@ -153,7 +163,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Requests: bytes read and not yet consumed are in_[in_start_, in_end_).
   std::vector<char> in_;
   std::size_t in_start_ = 0, in_end_ = 0;
-  HttpRequest request_;  ///< the request whose head is parsed (pending_: its body is awaited)
+  /// The request being read (pending_: its body is awaited) or answered; kept from one request
+  /// to the next for its strings' capacity.
+  HttpRequest request_;
   http_head::RequestHead head_;
   bool pending_ = false;
   bool head_started_ = false;  ///< bytes of a head are buffered: head_deadline_ runs
