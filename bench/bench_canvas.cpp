@@ -4,7 +4,12 @@
 // run and while a 200 MB file streams; file change -> page notified latency. Prints tables.
 //
 //   scripts/setup-bench                # wrk + nginx-light
-//   build/bench/bench_canvas [seconds-per-run]
+//   build/bench/bench_canvas [seconds-per-run] [--rounds N] [--compare OTHER_BINARY]
+//
+// --compare: the openclaw-host of another build tree (an earlier commit's), its bundled plugins
+// taken from that tree's plugins/ folder, measured as one more row of the same table, so before
+// and after come from one run. --rounds: every cell measured N times, the servers taking turns
+// (the order reversed each round), and the median printed: on a busy machine one run says little.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -38,9 +44,15 @@ namespace {
 
 fs::path g_home;
 
-std::vector<std::string> env_strings() {
+// A build of openclaw-host and the bundled plugins that go with it.
+struct Build {
+  std::string binary = OPENCLAW_HOST_BINARY;
+  std::string plugins = OPENCLAW_BUNDLED_DIR;
+};
+
+std::vector<std::string> env_strings(const Build& build = {}) {
   return {"HOME=" + g_home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (g_home / "registry").string(),
-          "OPENCLAW_BUNDLED_PLUGINS_DIR=" + std::string(OPENCLAW_BUNDLED_DIR),
+          "OPENCLAW_BUNDLED_PLUGINS_DIR=" + build.plugins,
           "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"};
 }
 
@@ -48,9 +60,22 @@ std::string run(std::vector<std::string> argv, pid_t* bg = nullptr, const std::s
   return openclaw::bench::run_program(std::move(argv), env_strings(), bg, until);
 }
 
-std::string host(std::vector<std::string> args, pid_t* bg = nullptr) {
-  args.insert(args.begin(), OPENCLAW_HOST_BINARY);
-  return run(args, bg, bg ? "gateway ready" : "");
+std::string host(std::vector<std::string> args, pid_t* bg = nullptr, const Build& build = {}) {
+  args.insert(args.begin(), build.binary);
+  return openclaw::bench::run_program(std::move(args), env_strings(build), bg,
+                                      bg ? "gateway ready" : "");
+}
+
+// A gateway of `build` with the canvas on `www` under its own profile; its canvas port.
+int start_canvas(const std::string& profile, const fs::path& www, pid_t& pid,
+                 const Build& build = {}) {
+  host({"--profile", profile, "setup"}, nullptr, build);
+  int base =
+      std::stoi(host({"--profile", profile, "config", "get", "gateway.port"}, nullptr, build));
+  host({"--profile", profile, "config", "set", "canvasHost.root", www.string()}, nullptr, build);
+  host({"--profile", profile, "config", "set", "browser.enabled", "false"}, nullptr, build);
+  host({"--profile", profile, "gateway"}, &pid, build);
+  return base + 4;
 }
 
 bool answers(int port) {
@@ -81,7 +106,27 @@ double wrk(const std::string& url, int connections, int seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int seconds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  int seconds = 3, rounds = 1;
+  std::optional<Build> compared;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--compare" && i + 1 < argc) {
+      compared = Build{argv[++i], ""};
+      compared->plugins =
+          (fs::path(compared->binary).parent_path().parent_path() / "plugins").string();
+      if (!fs::exists(compared->binary) || !fs::exists(fs::path(compared->plugins) / "canvas")) {
+        std::fprintf(stderr,
+                     "bench_canvas: --compare needs an openclaw-host in a build tree (%s "
+                     "with its plugins in %s)\n",
+                     compared->binary.c_str(), compared->plugins.c_str());
+        return 1;
+      }
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
+    } else {
+      seconds = std::max(1, std::atoi(argv[i]));
+    }
+  }
   if (!fs::exists("/usr/bin/wrk") || !fs::exists("/usr/sbin/nginx")) {
     std::fprintf(stderr, "bench_canvas: needs wrk and nginx-light: run scripts/setup-bench\n");
     return 1;
@@ -102,14 +147,11 @@ int main(int argc, char** argv) {
   make("200m.bin", 200u << 20);
   { std::ofstream(www / "index.html") << "<html><body>bench</body></html>"; }
 
-  // Ours: the canvas plugin, its root set to the same folder.
-  host({"--profile", "bench", "setup"});
-  int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
-  int canvas_port = base + 4;
-  host({"--profile", "bench", "config", "set", "canvasHost.root", www.string()});
-  host({"--profile", "bench", "config", "set", "browser.enabled", "false"});
-  pid_t gw = -1;
-  host({"--profile", "bench", "gateway"}, &gw);
+  // Ours: the canvas plugin, its root set to the same folder (and the build compared with).
+  pid_t gw = -1, gw_before = -1;
+  const int canvas_port = start_canvas("bench", www, gw);
+  const int base = canvas_port - 4;
+  const int before_port = compared ? start_canvas("before", www, gw_before, *compared) : 0;
   long rss_idle = rss_kb(gw);
 
   // nginx: one worker, sendfile, access log off; and Python's http.server.
@@ -135,35 +177,60 @@ int main(int argc, char** argv) {
   wait_answers(nginx_port);
   wait_answers(python_port);
   wait_answers(canvas_port);
+  if (compared) wait_answers(before_port);
 
   struct Server {
-    const char* name;
+    std::string name;
     std::string base;
   };
+  auto canvas_url = [](int port) {
+    return "http://127.0.0.1:" + std::to_string(port) + "/__openclaw__/canvas/";
+  };
   std::vector<Server> servers = {
-      {"openclaw-host canvas",
-       "http://127.0.0.1:" + std::to_string(canvas_port) + "/__openclaw__/canvas/"},
+      {"openclaw-host canvas", canvas_url(canvas_port)},
       {"nginx 1.22 (1 worker)", "http://127.0.0.1:" + std::to_string(nginx_port) + "/"},
       {"python3 http.server", "http://127.0.0.1:" + std::to_string(python_port) + "/"}};
-  std::printf("\nStatic requests/s (wrk, keep-alive, %d s per run)\n\n", seconds);
+  if (compared)
+    servers.push_back({"openclaw-host canvas, before (--compare)", canvas_url(before_port)});
+  std::printf("\nStatic requests/s (wrk, keep-alive, %d s per run", seconds);
+  if (rounds > 1) std::printf(", median of %d rounds", rounds);
   std::printf(
-      "| server | 10 KB, 1 conn | 10 KB, 50 conns | 1 MB, 1 conn | 1 MB, 50 conns "
+      ")\n\n| server | 10 KB, 1 conn | 10 KB, 50 conns | 1 MB, 1 conn | 1 MB, 50 conns "
       "|\n|---|---|---|---|---|\n");
-  std::vector<std::vector<double>> rates;
+  // runs[server][cell]: every round's rate; the servers take turns within a round.
+  std::vector<std::vector<std::vector<double>>> runs(servers.size(),
+                                                     std::vector<std::vector<double>>(4));
   long rss_peak = rss_idle;
-  for (const auto& s : servers) {
-    std::vector<double> r;
-    for (const char* file : {"10k.bin", "1m.bin"}) {
-      for (int c : {1, 50}) {
-        r.push_back(wrk(s.base + file, c, seconds));
-        rss_peak = std::max(rss_peak, rss_kb(gw));
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t k = 0; k < servers.size(); ++k) {
+      const std::size_t i = round % 2 ? servers.size() - 1 - k : k;
+      int cell = 0;
+      for (const char* file : {"10k.bin", "1m.bin"}) {
+        for (int c : {1, 50}) {
+          runs[i][static_cast<std::size_t>(cell++)].push_back(
+              wrk(servers[i].base + file, c, seconds));
+          rss_peak = std::max(rss_peak, rss_kb(gw));
+        }
       }
     }
-    std::printf("| %s | %.0f | %.0f | %.0f | %.0f |\n", s.name, r[0], r[1], r[2], r[3]);
+  }
+  std::vector<std::vector<double>> rates;
+  for (std::size_t k = 0; k < servers.size(); ++k) {
+    std::vector<double> r;
+    for (const auto& cell : runs[k]) r.push_back(percentile(cell, 0.5));
+    std::printf("| %s | %.0f | %.0f | %.0f | %.0f |\n", servers[k].name.c_str(), r[0], r[1], r[2],
+                r[3]);
     rates.push_back(r);
   }
-  std::printf("| ours / nginx | %.2fx | %.2fx | %.2fx | %.2fx |\n", rates[0][0] / rates[1][0],
-              rates[0][1] / rates[1][1], rates[0][2] / rates[1][2], rates[0][3] / rates[1][3]);
+  auto ratio_row = [&](const char* name, std::size_t a, std::size_t b) {
+    std::printf("| %s | %.2fx | %.2fx | %.2fx | %.2fx |\n", name, rates[a][0] / rates[b][0],
+                rates[a][1] / rates[b][1], rates[a][2] / rates[b][2], rates[a][3] / rates[b][3]);
+  };
+  ratio_row("ours / nginx", 0, 1);
+  if (compared) {
+    ratio_row("before / nginx", 3, 1);
+    ratio_row("ours / before", 0, 3);
+  }
 
   // RSS while a 200 MB file streams to a client that reads it all.
   long before = rss_kb(gw), peak = before;
@@ -210,7 +277,8 @@ int main(int argc, char** argv) {
       "| file change -> page notified, p50 / p99 ms (50 changes, 50 ms debounce) | %.1f / %.1f |\n",
       percentile(latency, 0.5), percentile(latency, 0.99));
 
-  for (pid_t p : {gw, nginx, python}) {
+  for (pid_t p : {gw, gw_before, nginx, python}) {
+    if (p <= 0) continue;
     ::kill(p, SIGTERM);
     ::waitpid(p, nullptr, 0);
   }

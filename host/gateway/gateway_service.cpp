@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <openclaw/sdk/auth.hpp>
+
 #include "gateway/protocol.hpp"
 
 namespace openclaw::gateway {
@@ -68,17 +70,8 @@ bool GatewayService::authorized(const sdk::HttpRequest& request) const {
   if (!token_) return true;
   auto it = request.headers.find("authorization");
   if (it == request.headers.end()) return false;
-  std::string_view v = it->second;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (v.size() < kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), v.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    return false;
-  }
-  v.remove_prefix(kBearer.size());
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  return same_secret(std::string(v), *token_);
+  auto given = sdk::bearer_token(it->second);
+  return given && !token_->empty() && sdk::constant_time_equals(*given, *token_);
 }
 
 GatewayService::WsRoute* GatewayService::owner(std::uint64_t id) {

@@ -4,20 +4,12 @@
 
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/auth.hpp>
+
 #include "core/clock.hpp"
 
 namespace openclaw::gateway {
 namespace json = boost::json;
-
-// Compares secrets without an early exit, so timing does not reveal a matching prefix.
-bool same_secret(const std::string& given, const std::string& expected) {
-  if (expected.empty()) return false;
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
-  }
-  return diff == 0;
-}
 
 namespace {
 
@@ -283,7 +275,7 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
                        {"canRetryWithDeviceToken", false},
                        {"recommendedNextStep", "update_auth_credentials"}});
     }
-    if (!same_secret(given, *id_.token)) {
+    if (id_.token->empty() || !sdk::constant_time_equals(given, *id_.token)) {
       return reject(
           c, id, "INVALID_REQUEST",
           "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "

@@ -141,7 +141,4 @@ class Protocol {
 /// A random RFC 4122 version 4 UUID.
 std::string uuid4();
 
-/// Compares secrets without an early exit, so timing does not reveal a matching prefix.
-bool same_secret(const std::string& given, const std::string& expected);
-
 }  // namespace openclaw::gateway

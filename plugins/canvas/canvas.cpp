@@ -265,28 +265,36 @@ class CanvasPlugin final : public sdk::Plugin {
       respond.send(std::move(r));
       return;
     }
-    const std::string& path = req.path;
+    const std::string_view path = req.path;
     if (own_port && path == "/") {
       auto r = page(302, "");
       r.headers.push_back({"Location", std::string(kMount) + "/"});
       respond.send(std::move(r));
       return;
     }
-    bool documents = false;  // which root (no path copied per request)
-    std::string mount, rest;
-    auto under = [&](const std::string& m) {
-      return path == m || (path.rfind(m, 0) == 0 && path[m.size()] == '/');
+    auto under = [&](std::string_view m) {
+      return path == m || (path.starts_with(m) && path[m.size()] == '/');
     };
-    if (under(kDocumentsMount)) {
-      documents = true, mount = kDocumentsMount, rest = path.substr(mount.size());
-    } else if (under(kMount)) {
-      mount = kMount, rest = path.substr(mount.size());
-    } else {
+    const bool documents = under(kDocumentsMount);  // which root (no path copied per request)
+    if (!documents && !under(kMount)) {
       respond.send(page(404, kNotFound));
       return;
     }
+    const std::string_view mount = documents ? kDocumentsMount : kMount;
+    const std::string_view rest = path.substr(mount.size());
     Resolved res = documents ? resolve_at(documents_fd_, documents_, rest, mount)
                              : resolve_at(root_fd_, root_, rest, mount);
+    if (res.kind != Resolved::Kind::file) return refuse(req, respond, res);
+    ++served_;
+    const std::string_view type = content_type(res.file.native());
+    const bool inject = (own_port || gateway_reload_) && settings_.live_reload &&
+                        type.starts_with("text/html") && res.size <= kInjectLimit;
+    if (inject) return send_injected(req, respond, res, type);
+    send_file(req, respond, res, type);
+  }
+
+  // What resolve_at() found instead of a file: a redirect to the folder's '/', or a refusal.
+  void refuse(const sdk::HttpRequest& req, const sdk::HttpResponder& respond, const Resolved& res) {
     switch (res.kind) {
       case Resolved::Kind::redirect: {
         auto r = page(301, "");
@@ -312,57 +320,80 @@ class CanvasPlugin final : public sdk::Plugin {
         respond.send(page(404, kNotFound));
         return;
       case Resolved::Kind::file:
-        break;
+        return;
     }
-    std::optional<Validators> v = validators_of(res.size, res.mtime_sec, res.mtime_nsec);
-    ++served_;
-    std::string type = content_type(res.file);
-    bool inject = (own_port || gateway_reload_) && settings_.live_reload &&
-                  type.rfind("text/html", 0) == 0 && v->size <= kInjectLimit;
-    std::string etag = inject ? v->etag.substr(0, v->etag.size() - 1) + "-lr\"" : v->etag;
-    std::vector<std::pair<std::string, std::string>> headers = {
-        {"ETag", etag}, {"Last-Modified", v->last_modified}, {"Cache-Control", "no-cache"}};
-    Validators check = *v;
-    check.etag = etag;
-    if (not_modified(check, req.headers)) {
-      sdk::HttpResponse r = page(304, "");
-      r.headers = headers;
-      respond.send(std::move(r));
-      return;
-    }
-    if (inject) {
-      std::string html(v->size, '\0');
-      ssize_t n = ::pread(res.fd, html.data(), html.size(), 0);
-      html.resize(n > 0 ? static_cast<size_t>(n) : 0);
-      sdk::HttpResponse r = page(200, inject_live_reload(html), type);
-      r.headers = headers;
-      respond.send(std::move(r));
-      return;
-    }
-    headers.push_back({"Accept-Ranges", "bytes"});
+  }
+
+  // The validators of `res` as response headers; the ETag marked "-lr" for a page with the
+  // live-reload script in it (another body than the file's).
+  static std::vector<std::pair<std::string, std::string>> validator_headers(const Resolved& res,
+                                                                            bool injected) {
+    Validators v = validators_of(res.size, res.mtime_sec, res.mtime_nsec);
+    if (injected) v.etag.insert(v.etag.size() - 1, "-lr");
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.reserve(5);  // and Accept-Ranges, Content-Range
+    headers.emplace_back("ETag", std::move(v.etag));
+    headers.emplace_back("Last-Modified", std::move(v.last_modified));
+    headers.emplace_back("Cache-Control", "no-cache");
+    return headers;
+  }
+
+  // 304 when the client's copy is current (If-None-Match / If-Modified-Since).
+  static bool answered_not_modified(const sdk::HttpRequest& req, const sdk::HttpResponder& respond,
+                                    std::vector<std::pair<std::string, std::string>>& headers) {
+    Validators current;
+    current.etag = headers[0].second;
+    current.last_modified = headers[1].second;
+    if (!not_modified(current, req.headers)) return false;
+    sdk::HttpResponse r = page(304, "");
+    r.headers = std::move(headers);
+    respond.send(std::move(r));
+    return true;
+  }
+
+  // An HTML page read whole, the live-reload script added.
+  void send_injected(const sdk::HttpRequest& req, const sdk::HttpResponder& respond,
+                     const Resolved& res, std::string_view type) {
+    auto headers = validator_headers(res, true);
+    if (answered_not_modified(req, respond, headers)) return;
+    std::string html(res.size, '\0');
+    ssize_t n = ::pread(res.fd, html.data(), html.size(), 0);
+    html.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    sdk::HttpResponse r = page(200, inject_live_reload(html), std::string(type));
+    r.headers = std::move(headers);
+    respond.send(std::move(r));
+  }
+
+  // Any other file, or the byte range asked for, streamed by the server from the descriptor the
+  // kernel opened beneath the root (the size known from it: the server need not stat it again).
+  void send_file(const sdk::HttpRequest& req, const sdk::HttpResponder& respond, Resolved& res,
+                 std::string_view type) {
+    auto headers = validator_headers(res, false);
+    if (answered_not_modified(req, respond, headers)) return;
+    headers.emplace_back("Accept-Ranges", "bytes");
     sdk::HttpFileResponse f;
     f.content_type = type;
-    f.path = res.file;
-    f.fd = res.release();  // the server streams from the file the kernel opened beneath the root
     f.head = req.method == "HEAD";
+    f.length = res.size;
     if (auto it = req.headers.find("range"); it != req.headers.end()) {
-      if (auto range = parse_range(it->second, v->size)) {
+      if (auto range = parse_range(it->second, res.size)) {
         if (range->unsatisfiable) {
           sdk::HttpResponse r = page(416, "");
-          r.headers = {{"Content-Range", "bytes */" + std::to_string(v->size)}};
+          r.headers = {{"Content-Range", "bytes */" + std::to_string(res.size)}};
           respond.send(std::move(r));
           return;
         }
         f.status = 206;
         f.offset = range->offset;
         f.length = range->length;
-        headers.push_back({"Content-Range", "bytes " + std::to_string(range->offset) + "-" +
-                                                std::to_string(range->offset + range->length - 1) +
-                                                "/" + std::to_string(v->size)});
+        headers.emplace_back("Content-Range",
+                             "bytes " + std::to_string(range->offset) + "-" +
+                                 std::to_string(range->offset + range->length - 1) + "/" +
+                                 std::to_string(res.size));
       }
     }
-    if (!f.length) f.length = v->size;  // known from the open file: the server need not stat it
     f.headers = std::move(headers);
+    f.fd = res.release();
     respond.send_file(std::move(f));
   }
 

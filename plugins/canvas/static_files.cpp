@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <openclaw/sdk/files.hpp>
+#include <openclaw/sdk/url.hpp>
 
 namespace canvas {
 namespace fs = std::filesystem;
@@ -24,29 +25,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// One decoding pass; nullopt on a malformed escape.
-std::optional<std::string> percent_decode(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-    i += 2;
-  }
-  return out;
 }
 
 bool within(const fs::path& root, const fs::path& p) {
@@ -93,7 +71,7 @@ Resolved::~Resolved() {
 namespace {
 
 // The request path's segments after decoding, or the refusal.
-std::optional<std::vector<std::string>> segments_of(const std::string& url_path, Resolved& out) {
+std::optional<std::vector<std::string>> segments_of(std::string_view url_path, Resolved& out) {
   auto refuse = [&](Resolved::Kind k, std::string why) {
     out.kind = k;
     out.why = std::move(why);
@@ -101,19 +79,24 @@ std::optional<std::vector<std::string>> segments_of(const std::string& url_path,
   };
   if (url_path.find('\\') != std::string::npos)
     return refuse(Resolved::Kind::forbidden, "backslash");
-  auto decoded = percent_decode(url_path);
+  // One strict pass ('+' is itself in a path): "%zz" is refused, not read two ways.
+  auto decoded = sdk::percent_decode(url_path);
   if (!decoded) return refuse(Resolved::Kind::bad_request, "malformed percent-encoding");
-  std::string path = *decoded;
+  const std::string& path = *decoded;
   if (path.find('\0') != std::string::npos) return refuse(Resolved::Kind::bad_request, "NUL byte");
   if (path.find('\\') != std::string::npos)
     return refuse(Resolved::Kind::forbidden, "encoded backslash");
-  std::string l = lower(path);
-  for (const char* twice : {"%2e", "%2f", "%5c", "%00", "%25"}) {
-    if (l.find(twice) != std::string::npos) {
-      return refuse(Resolved::Kind::forbidden, "double-encoded character");
+  // What was encoded twice decodes to an escape; a path with no '%' left has none (the usual).
+  if (path.find('%') != std::string::npos) {
+    std::string l = lower(path);
+    for (const char* twice : {"%2e", "%2f", "%5c", "%00", "%25"}) {
+      if (l.find(twice) != std::string::npos) {
+        return refuse(Resolved::Kind::forbidden, "double-encoded character");
+      }
     }
   }
   std::vector<std::string> segments;
+  segments.reserve(8);
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
@@ -165,13 +148,12 @@ void take(Resolved& out, sdk::RegularFile f, fs::path file) {
   out.fd = f.release();
 }
 
-Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
-                           const std::string& mount);
+Resolved resolve_canonical(const fs::path& root, std::string_view url_path, std::string_view mount);
 
 }  // namespace
 
-Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_path,
-                    const std::string& mount) {
+Resolved resolve_at(int root_fd, const fs::path& root, std::string_view url_path,
+                    std::string_view mount) {
   Resolved out;
   auto segments = segments_of(url_path, out);
   if (!segments) return out;
@@ -185,7 +167,7 @@ Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_pa
   if (f.refusal == sdk::RegularFile::Refusal::directory) {
     if (!(url_path.empty() || url_path.back() == '/')) {
       out.kind = Resolved::Kind::redirect;
-      out.location = mount + url_path + "/";
+      out.location = std::string(mount).append(url_path).append("/");
       return out;
     }
     rel = rel == "." ? "index.html" : rel + "/index.html";
@@ -196,7 +178,7 @@ Resolved resolve_at(int root_fd, const fs::path& root, const std::string& url_pa
   return out;
 }
 
-Resolved resolve(const fs::path& root, const std::string& url_path, const std::string& mount) {
+Resolved resolve(const fs::path& root, std::string_view url_path, std::string_view mount) {
   int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) {
     Resolved out;
@@ -210,8 +192,8 @@ Resolved resolve(const fs::path& root, const std::string& url_path, const std::s
 
 namespace {
 // Without openat2 (Linux < 5.6): canonical paths, checked to stay under the canonical root.
-Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
-                           const std::string& mount) {
+Resolved resolve_canonical(const fs::path& root, std::string_view url_path,
+                           std::string_view mount) {
   Resolved out;
   auto refuse = [&](Resolved::Kind k, std::string why) {
     out.kind = k;
@@ -232,7 +214,7 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
   if (fs::is_directory(canon, ec)) {
     if (!(url_path.empty() || url_path.back() == '/')) {
       out.kind = Resolved::Kind::redirect;
-      out.location = mount + url_path + "/";
+      out.location = std::string(mount).append(url_path).append("/");
       return out;
     }
     canon = fs::canonical(canon / "index.html", ec);
@@ -247,45 +229,60 @@ Resolved resolve_canonical(const fs::path& root, const std::string& url_path,
 }
 }  // namespace
 
-std::string content_type(const fs::path& file) {
-  static const std::map<std::string, std::string> types = {
-      {".html", "text/html; charset=utf-8"},
-      {".htm", "text/html; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},
-      {".json", "application/json"},
-      {".map", "application/json"},
-      {".txt", "text/plain; charset=utf-8"},
-      {".md", "text/markdown; charset=utf-8"},
-      {".csv", "text/csv; charset=utf-8"},
-      {".xml", "application/xml"},
-      {".svg", "image/svg+xml"},
-      {".png", "image/png"},
-      {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},
-      {".gif", "image/gif"},
-      {".webp", "image/webp"},
-      {".avif", "image/avif"},
-      {".ico", "image/x-icon"},
-      {".bmp", "image/bmp"},
-      {".wasm", "application/wasm"},
-      {".pdf", "application/pdf"},
-      {".zip", "application/zip"},
-      {".mp4", "video/mp4"},
-      {".webm", "video/webm"},
-      {".ogv", "video/ogg"},
-      {".ogg", "audio/ogg"},
-      {".mp3", "audio/mpeg"},
-      {".wav", "audio/wav"},
-      {".m4a", "audio/mp4"},
-      {".flac", "audio/flac"},
-      {".woff", "font/woff"},
-      {".woff2", "font/woff2"},
-      {".ttf", "font/ttf"},
-      {".otf", "font/otf"}};
-  auto it = types.find(lower(file.extension().string()));
-  return it == types.end() ? "application/octet-stream" : it->second;
+std::string_view content_type(std::string_view file) {
+  // Sorted by extension (lower case, without the dot), for a binary search without allocating.
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"avif", "image/avif"},
+      {"bmp", "image/bmp"},
+      {"css", "text/css; charset=utf-8"},
+      {"csv", "text/csv; charset=utf-8"},
+      {"flac", "audio/flac"},
+      {"gif", "image/gif"},
+      {"htm", "text/html; charset=utf-8"},
+      {"html", "text/html; charset=utf-8"},
+      {"ico", "image/x-icon"},
+      {"jpeg", "image/jpeg"},
+      {"jpg", "image/jpeg"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"json", "application/json"},
+      {"m4a", "audio/mp4"},
+      {"map", "application/json"},
+      {"md", "text/markdown; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"mp3", "audio/mpeg"},
+      {"mp4", "video/mp4"},
+      {"ogg", "audio/ogg"},
+      {"ogv", "video/ogg"},
+      {"otf", "font/otf"},
+      {"pdf", "application/pdf"},
+      {"png", "image/png"},
+      {"svg", "image/svg+xml"},
+      {"ttf", "font/ttf"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"wasm", "application/wasm"},
+      {"wav", "audio/wav"},
+      {"webm", "video/webm"},
+      {"webp", "image/webp"},
+      {"woff", "font/woff"},
+      {"woff2", "font/woff2"},
+      {"xml", "application/xml"},
+      {"zip", "application/zip"}};
+  constexpr std::string_view kDefault = "application/octet-stream";
+  // The extension as std::filesystem::path sees it: after the last '.' of the file name, unless
+  // that dot starts the name (".profile" has none).
+  const std::string_view name = file.substr(file.rfind('/') + 1);
+  const auto dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || name.size() - dot > 6) return kDefault;
+  char ext[6];
+  const std::size_t n = name.size() - dot - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = name[dot + 1 + i];
+    ext[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const std::string_view key(ext, n);
+  auto it = std::lower_bound(std::begin(kTypes), std::end(kTypes), key,
+                             [](const auto& entry, std::string_view k) { return entry.first < k; });
+  return it != std::end(kTypes) && it->first == key ? it->second : kDefault;
 }
 
 std::string http_date(std::int64_t t) {

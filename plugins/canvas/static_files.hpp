@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace canvas {
 
@@ -36,15 +37,16 @@ struct Resolved {
 /// with '/') under `root`. Refused: "..", percent-encoded and double-encoded dot segments and
 /// slashes, backslashes, NUL bytes, and symlinks whose target leaves the root. A folder serves its
 /// index.html. `mount` is the prefix the path was mounted at (for redirects).
-Resolved resolve(const std::filesystem::path& root, const std::string& url_path,
-                 const std::string& mount);
+Resolved resolve(const std::filesystem::path& root, std::string_view url_path,
+                 std::string_view mount);
 /// The same with the root already open (`root_fd`, O_PATH is enough): the file is opened by the
 /// kernel beneath it in one call (openat2 RESOLVE_BENEATH), symlinks that stay inside included.
-Resolved resolve_at(int root_fd, const std::filesystem::path& root, const std::string& url_path,
-                    const std::string& mount);
+Resolved resolve_at(int root_fd, const std::filesystem::path& root, std::string_view url_path,
+                    std::string_view mount);
 
-/// The Content-Type for a file name ("text/html; charset=utf-8", "image/png", ...).
-std::string content_type(const std::filesystem::path& file);
+/// The Content-Type for a file name ("text/html; charset=utf-8", "image/png", ...), by its
+/// extension in any case; "application/octet-stream" for one it does not know or none.
+std::string_view content_type(std::string_view file);
 
 /// Validators of a file: a strong ETag from size and modification time, and its HTTP date.
 struct Validators {

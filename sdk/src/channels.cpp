@@ -2,7 +2,6 @@
 // splitting, host-mask matching, and the HMAC / random helpers webhooks and pairing codes need.
 #include "openclaw/sdk/channels.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -138,11 +137,6 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
          reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return hex(out, len);
-}
-
-bool constant_time_equals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return a.empty() || ::CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string random_hex(std::size_t bytes) {

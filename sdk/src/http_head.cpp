@@ -49,8 +49,7 @@ bool is_base64(char c) {
 
 bool iequal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return ascii_lower(x) == ascii_lower(y);
          });
 }
 
@@ -149,7 +148,7 @@ Result parse(const char* data, std::size_t size, const Limits& limits, HttpReque
     }
     std::string_view value = trim_ows(line.substr(colon + 1));
     std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name) c = ascii_lower(c);
     if (std::any_of(value.begin(), value.end(), [](char c) {
           auto u = static_cast<unsigned char>(c);
           return (u < 0x20 && u != '\t') || u == 0x7f;

@@ -51,7 +51,8 @@ enum class Result { need_more, complete, error };
 
 /// Parses the request head at the start of [data, data + size) into `request` (method, target,
 /// path, query; headers with lower-case names, a repeated header's values joined with ", ",
-/// cookies with "; ") and `head`, which the caller passes in fresh (default-constructed). The
+/// cookies with "; ") and `head`. The caller passes `head` fresh (default-constructed) and
+/// `request` with empty fields (default-constructed, or cleared to reuse their capacity). The
 /// common request (no body, or a Content-Length body) costs one pass over the head and no
 /// allocation but the request's own strings. Framing that could be read two ways (folded lines,
 /// conflicting lengths, Transfer-Encoding with Content-Length) is an error; so are a missing Host
@@ -80,5 +81,11 @@ int check_websocket(const std::string* key, const std::string* version, std::str
 
 /// ASCII case-insensitive equality (header names and tokens).
 bool iequal(std::string_view a, std::string_view b);
+
+/// `c` in lower case if it is an ASCII letter: header names are ASCII, and std::tolower is a
+/// call into the C library per character.
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace openclaw::sdk::http_head

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       default:
         FUZZ_CHECK(r.fd < 0 && !r.why.empty());
     }
-    (void)canvas::content_type(r.file);
+    (void)canvas::content_type(r.file.native());
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "openclaw/sdk/process.hpp"
+#include "openclaw/sdk/url.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
@@ -413,6 +414,25 @@ BOOST_AUTO_TEST_CASE(url_parsing) {
                           "http://h:x/", "://h", "http://a b/"}) {
     BOOST_TEST(!sdk::Url::parse(bad).has_value(), bad);
   }
+}
+
+BOOST_AUTO_TEST_CASE(percent_decoding_is_strict_for_paths_and_lenient_for_queries) {
+  auto decoded = [](std::string_view text, sdk::PercentDecoding how = {}) {
+    return sdk::percent_decode(text, how).value_or("(malformed)");
+  };
+  BOOST_TEST(decoded("/a%20b/%41%2f%c3%A9") == "/a b/A/\xc3\xa9");
+  BOOST_TEST(decoded("a+b") == "a+b");  // a path's '+' is itself
+  BOOST_TEST(decoded("a+b", {.plus_as_space = true}) == "a b");
+  BOOST_TEST(decoded("%2541") == "%41");  // one pass: a decoded '%' is not read again
+  BOOST_TEST(decoded("") == "");
+  BOOST_TEST(decoded("%00") == std::string(1, '\0'));  // a NUL comes back: the caller decides
+  // A malformed escape fails the strict decode, and stays as it is in the lenient one.
+  for (const char* bad : {"%", "%4", "%zz", "a%g1", "%%41", "x%"}) {
+    BOOST_TEST(!sdk::percent_decode(bad).has_value(), bad);
+    BOOST_TEST(sdk::percent_decode(bad, {.keep_malformed = true}).has_value(), bad);
+  }
+  BOOST_TEST(decoded("%zz%41+", {.plus_as_space = true, .keep_malformed = true}) == "%zzA ");
+  BOOST_TEST(decoded("%%41", {.keep_malformed = true}) == "%A");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -196,6 +196,17 @@ BOOST_AUTO_TEST_CASE(loggable_targets_hide_secrets_and_are_capped) {
   BOOST_TEST(sdk::loggable_target("/" + std::string(199, 'a')) == "/" + std::string(199, 'a'));
 }
 
+BOOST_AUTO_TEST_CASE(query_parameters_decode_plus_and_keep_malformed_escapes) {
+  sdk::HttpRequest r;
+  r.query = "q=a+b%21&empty=&flag&bad=%zz%41&na%6De=v&q=second";
+  BOOST_TEST(r.query_param("q") == "a b!");  // the first of a repeated name
+  BOOST_TEST(r.query_param("empty") == "");
+  BOOST_TEST(r.query_param("flag") == "");
+  BOOST_TEST(r.query_param("bad") == "%zzA");
+  BOOST_TEST(r.query_param("name") == "v");  // names are decoded too
+  BOOST_TEST(r.query_param("absent") == "");
+}
+
 BOOST_AUTO_TEST_CASE(pipelined_requests_bodies_and_repeated_headers) {
   EchoServer s;
   std::string out = roundtrip(

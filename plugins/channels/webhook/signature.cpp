@@ -1,5 +1,6 @@
 #include "signature.hpp"
 
+#include <openclaw/sdk/auth.hpp>
 #include <openclaw/sdk/channels.hpp>
 
 namespace webhook {

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/auth.hpp>
 #include <openclaw/sdk/channels.hpp>
 #include <openclaw/sdk/config.hpp>
 #include <openclaw/sdk/files.hpp>
@@ -341,8 +342,9 @@ class Webhook final : public sdk::Plugin {
       }
       return "";
     }
-    std::string auth = header("authorization");
-    if (auth.rfind("Bearer ", 0) != 0 || !sdk::constant_time_equals(auth.substr(7), s_.token)) {
+    // "bearer" in any case (RFC 7235), the token trimmed; an empty token never matches.
+    auto token = sdk::bearer_token(header("authorization"));
+    if (!token || !sdk::constant_time_equals(*token, s_.token)) {
       return "missing or wrong bearer token";
     }
     return "";

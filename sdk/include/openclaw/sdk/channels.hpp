@@ -45,6 +45,7 @@
 #include <boost/json/fwd.hpp>
 
 #include "openclaw/sdk/async.hpp"
+#include "openclaw/sdk/auth.hpp"  // constant_time_equals was declared here; kept for sources
 
 namespace openclaw::sdk {
 
@@ -171,14 +172,12 @@ BOOST_SYMBOL_EXPORT bool glob_match(std::string_view mask, std::string_view text
 
 /// HMAC-SHA256 of `data` under `key`, as lower-case hex (64 characters).
 BOOST_SYMBOL_EXPORT std::string hmac_sha256_hex(std::string_view key, std::string_view data);
-/// Compares two secrets in time that does not depend on where they differ.
 class Host;
 
 /// The host's channels service, for a channel plugin's start(): throws std::runtime_error
 /// ("this host has no channels service (openclaw.channels 3)") on a host without it.
 BOOST_SYMBOL_EXPORT Channels& channels_service(Host& host);
 
-BOOST_SYMBOL_EXPORT bool constant_time_equals(std::string_view a, std::string_view b);
 /// `bytes` random bytes from the system's CSPRNG as lower-case hex.
 BOOST_SYMBOL_EXPORT std::string random_hex(std::size_t bytes);
 

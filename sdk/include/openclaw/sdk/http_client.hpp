@@ -19,23 +19,13 @@
 
 #include <boost/config.hpp>
 
+#include "openclaw/sdk/url.hpp"  // Url
+
 namespace boost::asio {
 class io_context;
 }
 
 namespace openclaw::sdk {
-
-/// The parts of an absolute URL.
-struct BOOST_SYMBOL_VISIBLE Url {
-  std::string scheme;  ///< lower case: "http", "https", "ws", "wss", ...
-  std::string host;    ///< without brackets for IPv6 literals, lower case
-  int port = 0;        ///< explicit, else the scheme's default (80/443), else 0
-  std::string target;  ///< path and query, "/" when empty
-  /// Parses `text`; nullopt when it is not an absolute URL with a host (user-info refused).
-  BOOST_SYMBOL_EXPORT static std::optional<Url> parse(std::string_view text);
-  /// "scheme://host:port" (brackets around IPv6 literals).
-  BOOST_SYMBOL_EXPORT std::string origin() const;
-};
 
 struct BOOST_SYMBOL_VISIBLE HttpClientRequest {
   std::string method = "GET";

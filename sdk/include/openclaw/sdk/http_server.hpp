@@ -61,7 +61,8 @@ struct BOOST_SYMBOL_VISIBLE HttpResponse {
 
 /// A response whose body is a file on disk, sent with HttpResponder::send_file(): the server
 /// hands it to the kernel with sendfile(2) (or, where the file system cannot, reads it in 64 KiB
-/// chunks), so a 1 GB file costs no memory in the process, not 1 GB.
+/// chunks), so a 1 GB file costs no memory in the process, not 1 GB. A file (or range) of up to
+/// 32 KiB is read and sent with the head in one call instead, cheaper for both ends.
 struct BOOST_SYMBOL_VISIBLE HttpFileResponse {
   int status = 200;  ///< 200, or 206 for a range
   std::string content_type = "application/octet-stream";
