@@ -1,6 +1,7 @@
 #include "ports/lease_store.hpp"
 #include "ports/lease_record.hpp"
 #include "ports/plan.hpp"
+#include "ports/port_choice.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -122,9 +123,7 @@ void LeaseStore::ensure_dir() const {
 }
 
 std::string LeaseStore::describe(const Owner& owner) const {
-  std::string who = owner.profile ? "profile \"" + *owner.profile + "\"" : "the default profile";
-  return who + " (pid " + std::to_string(owner.pid) + ", " +
-         profile::display_path(owner.state_dir, home_) + ")";
+  return describe_owner(owner, home_);
 }
 
 bool LeaseStore::is_live(const Owner& owner) const {
@@ -217,6 +216,8 @@ std::vector<Lease> LeaseStore::lease_more(const Owner& owner, const Plan& plan,
   return grant(owner, plan, remembered, /*append=*/true);
 }
 
+// The store read, the choice made (port_choice.hpp), the store written back: `owner`'s record
+// replaced by its leases and those granted, rows of dead instances dropped, the others verbatim.
 std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
                                      const std::map<std::string, int>& remembered, bool append) {
   ensure_dir();
@@ -226,161 +227,14 @@ std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
   for (std::string_view line : record_lines(text)) {
     if (auto row = scan_line(line)) rows.push_back(std::move(*row));
   }
-  const std::string my_dir = escape(owner.state_dir);
-  auto owner_at = [&](size_t i) {
-    return from_line(rows[i].line).value_or(InstanceLeases{}).owner;
-  };
+  const ChoiceRules rules{ephemeral_, any_pool_, avoided_spans_, home_};
+  PortChoice choice(rows, owner, rules, processes_, probe_);
+  std::vector<Lease> all;
+  if (append) all = choice.own_leases();
+  std::vector<Lease> granted = choice.choose(plan, remembered, append ? &all : nullptr, now_ms());
+  all.insert(all.end(), granted.begin(), granted.end());
 
-  // Liveness is checked lazily, only for instances that stand in the way, so the cost does not
-  // grow with the number of unrelated instances on the machine.
-  std::vector<signed char> live(rows.size(), -1);
-  auto alive = [&](size_t i) {
-    if (live[i] < 0) {
-      auto st = processes_.start_time(rows[i].pid);
-      live[i] = st && *st == rows[i].start ? 1 : 0;
-      if (!live[i]) rows[i].drop = true;  // reclaimed
-    }
-    return live[i] == 1;
-  };
-
-  std::optional<size_t> mine;
-  std::unordered_map<int, size_t> holder;  // port -> row (other instances only)
-  holder.reserve(rows.size() * 6);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    if (r.state_dir == my_dir) {
-      if (r.pid == owner.pid && r.start == owner.start_time) {
-        mine = i;
-      } else if (alive(i)) {
-        throw conflict_error("state dir " + profile::display_path(owner.state_dir, home_) +
-                             " is already served by " + describe(owner_at(i)) +
-                             "; one gateway per state dir");
-      }
-      continue;
-    }
-    for (int port : r.ports) holder.emplace(port, i);
-  }
-  auto held_by_other = [&](int port) -> std::optional<size_t> {
-    auto it = holder.find(port);
-    if (it == holder.end() || !alive(it->second)) return std::nullopt;
-    return it->second;
-  };
-  auto mine_already = [&](int port) {
-    if (!mine) return false;
-    const auto& p = rows[*mine].ports;
-    return std::find(p.begin(), p.end(), port) != p.end();
-  };
-
-  // Appending (a plugin's port at run time): the owner's current leases stay and stand in the way.
-  std::vector<Lease> existing;
-  if (append) {
-    if (!mine) {
-      throw usage_error("cannot lease a port at run time: " + describe(owner) +
-                        " holds no leases in the registry");
-    }
-    existing = from_line(rows[*mine].line).value_or(InstanceLeases{}).leases;
-  }
-  std::vector<Lease> granted;
-  std::set<int> taken;
-  const std::int64_t now = now_ms();
-  for (const auto& l : existing) taken.insert(l.port);
-  for (const auto& p : plan.ports) {
-    for (const auto& l : existing) {
-      if (l.name == p.name()) {
-        throw usage_error("port name \"" + p.name() + "\" is already leased by this instance");
-      }
-    }
-    if (!p.is_range() && !p.is_any()) {
-      if (append && taken.count(p.port)) {
-        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
-                                         ") is already leased by this instance");
-      }
-      taken.insert(p.port);
-    }
-  }
-  // "Any free port" stays out of every live instance's derived span (base .. base + 110), its
-  // own included, and out of the spans of instances configured on this machine.
-  auto in_a_span = [&](int port) {
-    if (owner.base && port >= owner.base && port <= owner.base + profile::kDerivedSpan) return true;
-    for (const auto& r : avoided_spans_) {
-      if (r.contains(port)) return true;
-    }
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (static_cast<std::optional<size_t>>(i) == mine || rows[i].base <= 0) continue;
-      if (port >= rows[i].base && port <= rows[i].base + profile::kDerivedSpan && alive(i)) {
-        return true;
-      }
-    }
-    return false;
-  };
-  for (const auto& p : plan.ports) {
-    Lease lease{p.name(), p.port, p.request.bind, p.request.source, now};
-    if (p.is_any()) {
-      std::vector<int> candidates;
-      if (auto r = remembered.find(p.name()); r != remembered.end())
-        candidates.push_back(r->second);
-      if (any_pool_) {
-        for (int port = any_pool_->lo; port <= any_pool_->hi; ++port) candidates.push_back(port);
-      } else {
-        for (int port = ephemeral_.hi + 1; port <= 65535; ++port) candidates.push_back(port);
-        for (int port = ephemeral_.lo - 1; port >= 1024; --port) candidates.push_back(port);
-      }
-      lease.port = 0;
-      for (int port : candidates) {
-        if (port < 1024 || port > 65535 || ephemeral_.contains(port)) continue;
-        if (taken.count(port) || held_by_other(port) || in_a_span(port)) continue;
-        if (!probe_.bindable(port, p.request.bind)) continue;
-        lease.port = port;
-        taken.insert(port);
-        break;
-      }
-      if (lease.port == 0) {
-        throw PortConflict(p.name(), "no free port for " + p.name() +
-                                         " outside the ephemeral range and every instance's "
-                                         "derived ports");
-      }
-    } else if (!p.is_range()) {
-      if (auto other = held_by_other(p.port)) {
-        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() +
-                                         ") is held by " + describe(owner_at(*other)));
-      }
-      if (!mine_already(p.port) && !probe_.bindable(p.port, p.request.bind)) {
-        throw PortConflict(p.name(), "port " + std::to_string(p.port) + " (" + p.name() + ") " +
-                                         probe_.why_unbindable(p.port));
-      }
-    } else {
-      std::vector<int> candidates;
-      if (auto r = remembered.find(p.name());
-          r != remembered.end() && r->second >= p.range_lo && r->second <= p.range_hi) {
-        candidates.push_back(r->second);
-      }
-      // Ports outside the kernel's ephemeral range first: inside it, any outgoing connection
-      // on the machine may take the port at random (an explicit base there leaves no choice).
-      for (int port = p.range_lo; port <= p.range_hi; ++port) {
-        if (!ephemeral_.contains(port)) candidates.push_back(port);
-      }
-      for (int port = p.range_lo; port <= p.range_hi; ++port) {
-        if (ephemeral_.contains(port)) candidates.push_back(port);
-      }
-      lease.port = 0;
-      for (int port : candidates) {
-        if (taken.count(port) || held_by_other(port)) continue;
-        if (!mine_already(port) && !probe_.bindable(port, p.request.bind)) continue;
-        lease.port = port;
-        taken.insert(port);
-        break;
-      }
-      if (lease.port == 0) {
-        throw PortConflict(
-            p.name(), "no free port for " + p.name() + " in " + std::to_string(p.range_lo) + ".." +
-                          std::to_string(p.range_hi) +
-                          ": every port there is held by another instance or program");
-      }
-    }
-    granted.push_back(std::move(lease));
-  }
-
-  if (mine) rows[*mine].drop = true;
+  if (auto mine = choice.own_row()) rows[*mine].drop = true;
   std::string records;
   records.reserve(text.size() + 512);
   for (const auto& r : rows) {
@@ -388,9 +242,7 @@ std::vector<Lease> LeaseStore::grant(const Owner& owner, const Plan& plan,
     records.append(r.line);
     records += '\n';
   }
-  std::vector<Lease> all = existing;
-  all.insert(all.end(), granted.begin(), granted.end());
-  records += to_line(InstanceLeases{owner, all, false, {}});
+  records += to_line(InstanceLeases{owner, std::move(all), false, {}});
   records += '\n';
   write_text_locked(records);
   return granted;

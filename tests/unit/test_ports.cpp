@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
+#include "ports/port_choice.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw;
@@ -80,7 +81,7 @@ int port_of(const std::vector<Lease>& leases, const std::string& name) {
 
 BOOST_AUTO_TEST_SUITE(port_plan)
 
-BOOST_AUTO_TEST_CASE(seed_derived_ports) {
+BOOST_AUTO_TEST_CASE(openclaw_derived_ports) {
   auto plan = plan_for(19001);
   BOOST_TEST(plan.find("gateway")->port == 19001);
   BOOST_TEST(plan.find("bridge")->port == 19002);
@@ -409,6 +410,54 @@ BOOST_FIXTURE_TEST_CASE(range_leases_prefer_ports_outside_the_range, StoreFixtur
   store.set_ephemeral_range({20000, 20200});
   leases = store.acquire(owner("main", 700, 1, 20000), plan_for(20000));
   BOOST_TEST(port_of(leases, "browser.cdp.openclaw") == 20011);
+}
+
+// The choice alone, on rows as a store holds them and no file: an "any" port keeps out of a live
+// instance's derived span and off a port a program holds; a dead instance in the way is reclaimed
+// (its row marked to drop) and its fixed port taken.
+BOOST_AUTO_TEST_CASE(port_choice_without_files) {
+  FakeProcesses procs;
+  FakeProbe probe;
+  procs.alive[500] = 7;  // profile "main", live; pid 600 ("old") is gone
+  std::vector<std::string> lines = {
+      record::to_line(InstanceLeases{owner("main", 500, 7, 30000),
+                                     {{"gateway", 30000, "127.0.0.1", sdk::PortSource::offset, 1}},
+                                     false,
+                                     {}}),
+      record::to_line(InstanceLeases{owner("old", 600, 9, 0),
+                                     {{"gateway", 31000, "127.0.0.1", sdk::PortSource::config, 1}},
+                                     false,
+                                     {}})};
+  std::vector<record::Row> rows;
+  for (const auto& l : lines) rows.push_back(*record::scan_line(l));
+  ChoiceRules rules{PortRange{40000, 60999}, PortRange{30000, 30200}, {}, "/home/u"};
+  probe.busy.insert(30111);  // a program outside the registry
+  Owner me = owner("rescue", 700, 3, 0);
+  PortChoice choice(rows, me, rules, procs, probe);
+  BOOST_TEST(!choice.own_row().has_value());
+  auto planned = [](const char* name, sdk::PortSource source, int port) {
+    PlannedPort p;
+    p.request.name = name;
+    p.request.source = source;
+    p.port = port;
+    return p;
+  };
+  Plan plan;
+  plan.ports.push_back(planned("gateway", sdk::PortSource::config, 31000));
+  plan.ports.push_back(planned("kv", sdk::PortSource::any, 0));
+  auto granted = choice.choose(plan, {}, nullptr, 42);
+  BOOST_TEST_REQUIRE(granted.size() == 2u);
+  BOOST_TEST(granted[0].port == 31000);
+  BOOST_TEST(granted[1].port == 30112);  // past main's span (30000..30110) and the busy 30111
+  BOOST_TEST(granted[1].granted_at_ms == 42);
+  BOOST_TEST(rows[1].drop);   // the dead holder of 31000, reclaimed
+  BOOST_TEST(!rows[0].drop);  // main is alive
+  Plan clash;
+  clash.ports.push_back(planned("other", sdk::PortSource::config, 30000));
+  PortChoice again(rows, me, rules, procs, probe);
+  BOOST_TEST(conflict_of([&] {
+               again.choose(clash, {}, nullptr, 0);
+             }).find("held by profile \"main\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
