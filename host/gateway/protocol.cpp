@@ -240,8 +240,25 @@ void Protocol::dispatch(Connection& c, const json::value& id, const std::string&
   }
 }
 
-void Protocol::handle_connect(Connection& c, const json::value& id, const json::value& params) {
-  const auto& p = params.get_object();
+namespace {
+
+// Why a connect is refused: the error frame's code, message and details.
+struct ConnectRefusal {
+  std::string message;
+  json::value details;
+};
+
+json::object auth_refusal(const char* code, const char* reason) {
+  return json::object{{"code", code},
+                      {"authReason", reason},
+                      {"canRetryWithDeviceToken", false},
+                      {"recommendedNextStep", "update_auth_credentials"}};
+}
+
+// The protocol range and the token of a connect's params, checked as OpenClaw checks them (the
+// same messages and details: its CLI reads them).
+std::optional<ConnectRefusal> connect_refusal(const json::object& p,
+                                              const std::optional<std::string>& token) {
   auto int_param = [&](const char* name) -> std::optional<std::int64_t> {
     const json::value* v = p.if_contains(name);
     if (v && v->is_int64()) return v->get_int64();
@@ -249,43 +266,50 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   };
   auto min = int_param("minProtocol"), max = int_param("maxProtocol");
   if (!min || !max) {
-    return reject(c, id, "INVALID_REQUEST",
-                  "invalid connect params: minProtocol and maxProtocol must be integers", nullptr);
+    return ConnectRefusal{"invalid connect params: minProtocol and maxProtocol must be integers",
+                          nullptr};
   }
   if (*min > kProtocolVersion || *max < kProtocolVersion) {
-    return reject(
-        c, id, "INVALID_REQUEST",
+    return ConnectRefusal{
         "protocol mismatch: this gateway speaks protocol " + std::to_string(kProtocolVersion) +
             ", the client " + std::to_string(*min) + ".." + std::to_string(*max),
-        json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}});
+        json::object{{"code", "PROTOCOL_MISMATCH"}, {"expectedProtocol", kProtocolVersion}}};
   }
-  if (id_.token) {
-    std::string given;
-    if (const json::value* auth = p.if_contains("auth"); auth && auth->is_object()) {
-      if (const json::value* t = auth->get_object().if_contains("token"); t && t->is_string()) {
-        given = std::string(t->get_string());
-      }
-    }
-    if (given.empty()) {
-      return reject(
-          c, id, "INVALID_REQUEST",
-          "unauthorized: gateway token missing (provide this gateway's gateway.auth.token)",
-          json::object{{"code", "AUTH_TOKEN_MISSING"},
-                       {"authReason", "token_missing"},
-                       {"canRetryWithDeviceToken", false},
-                       {"recommendedNextStep", "update_auth_credentials"}});
-    }
-    if (id_.token->empty() || !sdk::constant_time_equals(given, *id_.token)) {
-      return reject(
-          c, id, "INVALID_REQUEST",
-          "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or "
-          "pair the device)",
-          json::object{{"code", "AUTH_TOKEN_MISMATCH"},
-                       {"authReason", "token_mismatch"},
-                       {"canRetryWithDeviceToken", false},
-                       {"recommendedNextStep", "update_auth_credentials"}});
+  if (!token) return std::nullopt;
+  std::string_view given;
+  if (const json::value* auth = p.if_contains("auth"); auth && auth->is_object()) {
+    if (const json::value* t = auth->get_object().if_contains("token"); t && t->is_string()) {
+      given = t->get_string();
     }
   }
+  if (given.empty()) {
+    return ConnectRefusal{
+        "unauthorized: gateway token missing (provide this gateway's gateway.auth.token)",
+        auth_refusal("AUTH_TOKEN_MISSING", "token_missing")};
+  }
+  if (token->empty() || !sdk::constant_time_equals(given, *token)) {
+    return ConnectRefusal{
+        "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the "
+        "device)",
+        auth_refusal("AUTH_TOKEN_MISMATCH", "token_mismatch")};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Protocol::handle_connect(Connection& c, const json::value& id, const json::value& params) {
+  const auto& p = params.get_object();
+  if (auto refusal = connect_refusal(p, id_.token)) {
+    return reject(c, id, "INVALID_REQUEST", refusal->message, refusal->details);
+  }
+  admit(c, p);
+  send_hello(c, id);
+  if (c.in_presence) presence_changed();
+}
+
+// The client as its connect params describe it: role, scopes, presence, what handlers learn.
+void Protocol::admit(Connection& c, const json::object& p) {
   c.connected = true;
   c.client = p.contains("client") ? p.at("client") : json::value(json::object());
   // As OpenClaw: the CLI's short-lived connections are not presence (the recorded trace's
@@ -310,11 +334,14 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   for (const auto& scope : c.scopes.as_array()) {
     if (scope.is_string()) c.caller.scopes.emplace_back(scope.get_string());
   }
+}
+
+json::object Protocol::hello_payload(const Connection& c) const {
   json::array methods;
   for (const auto& name : method_names()) methods.push_back(json::value(name));
   json::array events;
   for (const auto& e : event_names()) events.push_back(json::value(e));
-  json::object payload{
+  return json::object{
       {"type", "hello-ok"},
       {"protocol", kProtocolVersion},
       {"server", json::object{{"version", id_.version},
@@ -335,10 +362,13 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
       {"policy", json::object{{"maxPayload", kMaxPayload},
                               {"maxBufferedBytes", kMaxBufferedBytes},
                               {"tickIntervalMs", kTickIntervalMs}}}};
-  // The presence list is the one part of hello-ok that grows with the number of clients: it is
-  // shared (serialized at most once per presence broadcast), with this client's own entry added,
-  // so a burst of N connects costs O(N) memory and CPU, not O(N^2).
-  std::string text = response_ok(id, payload);
+}
+
+// The presence list is the one part of hello-ok that grows with the number of clients: it is
+// shared (serialized at most once per presence broadcast), with this client's own entry added,
+// so a burst of N connects costs O(N) memory and CPU, not O(N^2).
+void Protocol::send_hello(Connection& c, const json::value& id) {
+  std::string text = response_ok(id, hello_payload(c));
   const std::string marker = json::serialize(json::value(kPresenceMarker));
   const auto at = text.find(marker);
   if (!presence_entries_) refresh_presence();
@@ -350,7 +380,6 @@ void Protocol::handle_connect(Connection& c, const json::value& id, const json::
   c.ws->send(std::vector<sdk::SharedFrame>{std::make_shared<const std::string>(std::move(text)),
                                            presence_entries_,
                                            std::make_shared<const std::string>(std::move(tail))});
-  if (c.in_presence) presence_changed();
 }
 
 json::object Protocol::presence_entry(const Connection& c) const {

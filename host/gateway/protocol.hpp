@@ -114,6 +114,9 @@ class Protocol {
   void on_close(const std::shared_ptr<sdk::WebSocket>& ws);
   void handle_connect(Connection& c, const boost::json::value& id,
                       const boost::json::value& params);
+  void admit(Connection& c, const boost::json::object& params);
+  boost::json::object hello_payload(const Connection& c) const;
+  void send_hello(Connection& c, const boost::json::value& id);
   void reject(Connection& c, const boost::json::value& id, const std::string& code,
               const std::string& message, const boost::json::value& details);
   boost::json::object presence_entry(const Connection& c) const;
