@@ -137,12 +137,12 @@ void ChannelRouter::redispatch(const std::string& channel) {
 void ChannelRouter::stop() {
   auto drivers = std::move(drivers_);
   drivers_.clear();
-  for (auto& [id, d] : drivers) abandon(*d);
+  for (auto& [id, d] : drivers) close_driver(*d);
 }
 
 // The plugin stopped: no more sends. A plain send still waiting is reported undelivered; a reply
 // is not: its message stays queued and is handled again when the channel is back.
-void ChannelRouter::abandon(Driver& d) {
+void ChannelRouter::close_driver(Driver& d) {
   d.gone = true;
   d.pace.cancel();
   for (auto& job : d.jobs) {
@@ -266,7 +266,7 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
     if (it == drivers_.end() || it->second != weak.lock()) return;
     auto dr = it->second;
     drivers_.erase(it);
-    abandon(*dr);
+    close_driver(*dr);
     auto s = stats_.find(id);
     if (s != stats_.end()) {
       for (auto& [acc, st] : s->second.accounts) st.connected = false;

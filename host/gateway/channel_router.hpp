@@ -96,7 +96,7 @@ class ChannelRouter final : public sdk::Channels {
   void dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why);
   void on_delivery(const std::shared_ptr<Driver>& d, const std::shared_ptr<Job>& job,
                    sdk::Delivery r);
-  void abandon(Driver& d);
+  void close_driver(Driver& d);
   /// drain(): runs the continuation once nothing is being answered or the deadline passed.
   void check_drained(const std::shared_ptr<boost::asio::steady_timer>& timer);
   /// `a` is no longer being answered (its channel stopped); its message stays queued.

@@ -17,8 +17,8 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
-#include "gateway/builtins.hpp"
 #include "gateway/channel_router.hpp"
+#include "gateway/gateway_methods.hpp"
 #include "gateway/gateway_service.hpp"
 #include "gateway/instance_claims.hpp"
 #include "gateway/protocol.hpp"
@@ -44,13 +44,13 @@ using Log = std::function<void(const std::string& level, const std::string& mess
 // What the protocol asks of the gateway: the built-in payloads, timers, the plugins' methods.
 class Wiring final : public ProtocolHost {
  public:
-  Wiring(boost::asio::io_context& io, Log log, Builtins& builtins, plugins::Manager& manager)
-      : io_(io), log_(std::move(log)), builtins_(builtins), manager_(manager) {}
+  Wiring(boost::asio::io_context& io, Log log, GatewayMethods& methods, plugins::Manager& manager)
+      : io_(io), log_(std::move(log)), methods_(methods), manager_(manager) {}
   void log(sdk::LogLevel level, const std::string& message) override {
     log_(level == sdk::LogLevel::warn ? "warn" : "info", message);
   }
-  json::value health() override { return builtins_.health(); }
-  json::value presence_self() override { return builtins_.presence_self(); }
+  json::value health() override { return methods_.health(); }
+  json::value presence_self() override { return methods_.presence_self(); }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
     auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
     timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
@@ -68,7 +68,7 @@ class Wiring final : public ProtocolHost {
  private:
   boost::asio::io_context& io_;
   Log log_;
-  Builtins& builtins_;
+  GatewayMethods& methods_;
   plugins::Manager& manager_;
 };
 
@@ -197,8 +197,8 @@ class Stopper {
 // Every kTickIntervalMs: tick and health to the clients, freed memory back to the system.
 class Ticker {
  public:
-  Ticker(boost::asio::io_context& io, Protocol& protocol, Builtins& builtins)
-      : timer_(io), protocol_(protocol), builtins_(builtins) {
+  Ticker(boost::asio::io_context& io, Protocol& protocol, GatewayMethods& methods)
+      : timer_(io), protocol_(protocol), methods_(methods) {
     schedule();
   }
   void stop() { timer_.cancel(); }
@@ -209,14 +209,14 @@ class Ticker {
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       protocol_.broadcast("tick", json::object{{"ts", now_ms()}});
-      protocol_.broadcast("health", builtins_.health());
+      protocol_.broadcast("health", methods_.health());
       ::malloc_trim(0);  // hand memory freed after a burst of clients back to the system
       schedule();
     });
   }
   boost::asio::steady_timer timer_;
   Protocol& protocol_;
-  Builtins& builtins_;
+  GatewayMethods& methods_;
 };
 
 // A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback must
@@ -252,6 +252,74 @@ void say_ready(const Instance& inst, const InstanceClaims& claims, const Options
   log("info", "ready in " + std::to_string(now_ms() - claims.started_ms()) + " ms");
 }
 
+// The inbound queue of accepted channel messages; without it, channels still send but refuse
+// what comes in (nothing is accepted that could be lost).
+void open_channel_queue(ChannelRouter& channels, const Log& log) {
+  try {
+    channels.open_queue();
+  } catch (const std::exception& e) {
+    log("error",
+        std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
+  }
+}
+
+// The HTTP server on the gateway port: the gateway's own endpoints answer at once; anything else
+// goes to a plugin route, which may answer later; WebSockets go to the protocol or a plugin.
+std::unique_ptr<sdk::HttpServer> listen_http(boost::asio::io_context& io, const Instance& inst,
+                                             const Environment& env, const Log& log,
+                                             const GatewayMethods& methods,
+                                             plugins::Manager& manager, GatewayService& service,
+                                             Protocol& protocol) {
+  auto http = std::make_unique<sdk::HttpServer>(
+      io,
+      sdk::AsyncHttpHandler(
+          [&methods, &manager](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
+            if (auto response = methods.http(req)) {
+              respond.send(std::move(*response));
+            } else if (!manager.route(req, respond)) {
+              respond.send(sdk::HttpResponse::error(404, "NOT_FOUND",
+                                                    "no route for " + req.method + " " + req.path));
+            }
+          }),
+      http_options(inst, env, log));
+  http->set_websocket(service.route_websockets(protocol.handlers()));
+  const ports::PlannedPort* gw = inst.plan.find("gateway");
+  try {
+    http->listen(gw->request.bind, gw->port);
+  } catch (const std::system_error& e) {
+    throw conflict_error("port " + std::to_string(gw->port) + " (gateway) " +
+                         ports::system_probe().why_unbindable(gw->port) + ": " + e.what());
+  }
+  return http;
+}
+
+// Every message on the plugins' bus goes to the clients as a `chat` event.
+void publish_chat(plugins::Manager& manager, Protocol& protocol) {
+  manager.bus().subscribe([&protocol](const sdk::Message& m) {
+    protocol.broadcast("chat", json::object{{"channel", m.channel},
+                                            {"direction", m.direction},
+                                            {"peer", m.peer},
+                                            {"text", m.text},
+                                            {"ts", now_ms()}});
+  });
+}
+
+// A change of the live plugin set: logged, written to the instance record, told to the clients.
+auto announce_plugin_changes(const Log& log, InstanceClaims& claims, plugins::Manager& manager,
+                             Protocol& protocol, const std::string& bind) {
+  return [&log, &claims, &manager, &protocol, bind](const std::vector<std::string>& changes) {
+    if (changes.empty()) return;
+    json::array lines;
+    for (const auto& c : changes) {
+      log("info", "plugins: " + c);
+      lines.push_back(json::value(c));
+    }
+    claims.write_record(bind, manager.describe());
+    protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
+                                                       {"plugins", manager.describe()}});
+  };
+}
+
 }  // namespace
 
 // The server: the instance's claims (lock, log, leases, record), its plugins, the protocol and
@@ -271,12 +339,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   ChannelRouter channels(io, inst, log, [&](const std::string& event, const json::value& payload) {
     if (protocol_ptr) protocol_ptr->broadcast(event, payload);
   });
-  try {
-    channels.open_queue();
-  } catch (const std::exception& e) {
-    log("error",
-        std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
-  }
+  open_channel_queue(channels, log);
 
   plugins::Manager manager(inst, io, claims.plugin_log());
   plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
@@ -293,59 +356,22 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   ports::FileClaims machine_claims(ports::LeaseStore::default_dir(env), claims.owner(),
                                    inst.paths.home, manager);
 
-  Builtins builtins(inst, claims, manager, channels);
-  Wiring wiring(io, log, builtins, manager);
+  GatewayMethods methods(inst, claims, manager, channels);
+  Wiring wiring(io, log, methods, manager);
   Protocol protocol(wiring, {options.token, kVersion, uuid4(), claims.started_ms()});
   protocol_ptr = &protocol;
-  builtins.add_methods(protocol);
-
-  // Built-in endpoints answer at once; anything else goes to a plugin route, which may answer
-  // later.
-  sdk::HttpServer http(
-      io, sdk::AsyncHttpHandler([&](const sdk::HttpRequest& req, sdk::HttpResponder respond) {
-        if (auto response = builtins.http(req)) {
-          respond.send(std::move(*response));
-        } else if (!manager.route(req, respond)) {
-          respond.send(sdk::HttpResponse::error(404, "NOT_FOUND",
-                                                "no route for " + req.method + " " + req.path));
-        }
-      }),
-      http_options(inst, env, log));
-  http.set_websocket(gateway_service.route_websockets(protocol.handlers()));
-  try {
-    http.listen(gw->request.bind, gw->port);
-  } catch (const std::system_error& e) {
-    throw conflict_error("port " + std::to_string(gw->port) + " (gateway) " +
-                         ports::system_probe().why_unbindable(gw->port) + ": " + e.what());
-  }
+  methods.add_methods(protocol);
+  auto http = listen_http(io, inst, env, log, methods, manager, gateway_service, protocol);
 
   manager.start_all(claims.leases());
   channels.replay();  // messages a crash left unanswered, now that the channels are up
-  manager.bus().subscribe([&](const sdk::Message& m) {
-    protocol.broadcast("chat", json::object{{"channel", m.channel},
-                                            {"direction", m.direction},
-                                            {"peer", m.peer},
-                                            {"text", m.text},
-                                            {"ts", now_ms()}});
-  });
+  publish_chat(manager, protocol);
   claims.write_record(gw->request.bind, manager.describe());
 
   // The live plugin set: folders dropped into (or removed from, or replaced in) the writable
   // search dirs, and config changes, apply at once.
-  plugin_set.watch(
-      io,
-      [&](const std::vector<std::string>& changes) {
-        if (changes.empty()) return;
-        json::array lines;
-        for (const auto& c : changes) {
-          log("info", "plugins: " + c);
-          lines.push_back(json::value(c));
-        }
-        claims.write_record(gw->request.bind, manager.describe());
-        protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
-                                                           {"plugins", manager.describe()}});
-      },
-      [&log](const std::string& w) { log("warn", w); });
+  plugin_set.watch(io, announce_plugin_changes(log, claims, manager, protocol, gw->request.bind),
+                   [&log](const std::string& w) { log("warn", w); });
   config::ConfigWatch config_watch(
       io, inst.config.path(), inst.paths.home,
       [&](config::Config next) { follow_config(inst, next, claims, channels, plugin_set, log); },
@@ -353,7 +379,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         log("error", "config changed but cannot be read: " + why +
                          "; the gateway and its plugins keep the last good one");
       });
-  Ticker ticker(io, protocol, builtins);
+  Ticker ticker(io, protocol, methods);
 
   Stopper stopper(
       io, log,
@@ -361,7 +387,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         manager.stop_all();
         channels.stop();
         protocol.shutdown("gateway stopping");
-        http.stop();
+        http->stop();
         ticker.stop();
       },
       [&] { return protocol.open_connections(); });

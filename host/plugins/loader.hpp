@@ -39,7 +39,7 @@ struct Record {
   std::string stamp;
   /// Removed from a running gateway: kept (its slot may still be named by late callbacks) but no
   /// longer part of the plugin set.
-  bool retired = false;
+  bool unloaded = false;
 };
 
 struct LoadOptions {

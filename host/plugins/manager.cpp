@@ -67,7 +67,7 @@ void Manager::load(const std::vector<fs::path>& search, const LoadOptions& optio
   for (auto& record : load_all(search, *config_, options)) {
     Slot& slot = add_slot(std::move(record));
     if (slot.record.state == State::failed) {
-      hub_.log(sdk::LogLevel::error, slot.who() + ": " + slot.record.reason);
+      hub_.log(sdk::LogLevel::error, slot.label() + ": " + slot.record.reason);
     }
   }
 }
@@ -180,7 +180,7 @@ bool Manager::route(const sdk::HttpRequest& request, sdk::HttpResponder respond)
   try {
     rt.handler(request, respond);
   } catch (const std::exception& e) {
-    hub_.log(sdk::LogLevel::error, rt.slot->who() + ": route " + rt.prefix + " threw: " + e.what());
+    hub_.log(sdk::LogLevel::error, rt.slot->label() + ": route " + rt.prefix + " threw: " + e.what());
     respond.send(sdk::HttpResponse::error(500, "PLUGIN_ERROR",
                                           "plugin " + rt.slot->id() + " failed: " + e.what()));
   }
@@ -215,7 +215,7 @@ void Manager::add_live(const fs::path& dir, const LoadOptions& options,
                        std::vector<std::string>& changes) {
   std::map<std::string, fs::path> taken;
   for (const auto& s : slots_) {
-    if (!s->record.retired && s->record.state != State::failed) taken[s->id()] = s->record.dir;
+    if (!s->record.unloaded && s->record.state != State::failed) taken[s->id()] = s->record.dir;
   }
   Slot& slot = add_slot(load_folder(dir, *config_, taken, options));
   Record& r = slot.record;
@@ -225,7 +225,7 @@ void Manager::add_live(const fs::path& dir, const LoadOptions& options,
     return;
   }
   if (r.state != State::loaded) {
-    hub_.log(sdk::LogLevel::error, slot.who() + ": " + r.reason);
+    hub_.log(sdk::LogLevel::error, slot.label() + ": " + r.reason);
     return failed();
   }
   std::vector<sdk::PortRequest> mine;
@@ -266,23 +266,23 @@ std::vector<std::string> Manager::sync(const std::vector<fs::path>& search,
   for (size_t i = 0; i < slots_.size(); ++i) {
     Slot& slot = *slots_[i];
     const Record& r = slot.record;
-    if (r.retired) continue;
+    if (r.unloaded) continue;
     bool present = std::find(folders.begin(), folders.end(), r.dir) != folders.end();
     if (!present) {
-      hub_.log(sdk::LogLevel::info, slot.who() + " removed: its folder is gone");
+      hub_.log(sdk::LogLevel::info, slot.label() + " removed: its folder is gone");
       changes.push_back("removed " + r.id);
     } else if (folder_stamp(r.dir) != r.stamp) {
-      hub_.log(sdk::LogLevel::info, slot.who() + " changed on disk: replacing it");
+      hub_.log(sdk::LogLevel::info, slot.label() + " changed on disk: replacing it");
       changes.push_back("removed " + r.id + " " + r.version + " (replaced)");
     } else {
       continue;
     }
     std::erase(started_, &slot);
-    slot.retire("plugin " + r.id + " was removed");
+    slot.unload("plugin " + r.id + " was removed");
   }
   for (const auto& dir : folders) {
     bool known = std::any_of(slots_.begin(), slots_.end(), [&](const auto& s) {
-      return !s->record.retired && s->record.dir == dir;
+      return !s->record.unloaded && s->record.dir == dir;
     });
     if (!known) add_live(dir, options, changes);
   }
@@ -301,7 +301,7 @@ bool Manager::apply_in_place(Slot& slot, const Slot::Config& config,
   if (auto problems = slot.validate(); !problems.empty()) {
     slot.set_config(last_good);
     std::string text = problems[0].key + ": " + problems[0].message;
-    hub_.log(sdk::LogLevel::error, slot.who() + ": the changed config is refused (" + text +
+    hub_.log(sdk::LogLevel::error, slot.label() + ": the changed config is refused (" + text +
                                        "); it keeps running under the last good one");
     changes.push_back("kept " + id + " (changed config refused: " + text + ")");
     return true;
@@ -319,7 +319,7 @@ bool Manager::apply_in_place(Slot& slot, const Slot::Config& config,
     if (!plan_port) return false;  // its own ports: leased again on the restart
     // A port of the instance's plan that it does not hold: only a gateway restart leases it.
     slot.set_config(last_good);
-    hub_.log(sdk::LogLevel::warn, slot.who() +
+    hub_.log(sdk::LogLevel::warn, slot.label() +
                                       ": the changed config needs ports of the "
                                       "instance's plan: restart the gateway to apply it");
     changes.push_back("kept " + id + " (restart the gateway to apply its new ports)");
@@ -329,10 +329,10 @@ bool Manager::apply_in_place(Slot& slot, const Slot::Config& config,
   try {
     applied = slot.record.plugin->reconfigure(slot.host());
   } catch (const std::exception& e) {
-    hub_.log(sdk::LogLevel::warn, slot.who() + ": reconfigure() threw: " + e.what());
+    hub_.log(sdk::LogLevel::warn, slot.label() + ": reconfigure() threw: " + e.what());
   }
   if (!applied) return false;
-  hub_.log(sdk::LogLevel::info, slot.who() + ": config changed: applied in place");
+  hub_.log(sdk::LogLevel::info, slot.label() + ": config changed: applied in place");
   changes.push_back("reconfigured " + id + " (in place)");
   return true;
 }
@@ -345,18 +345,18 @@ std::vector<std::string> Manager::reconfigure(json::object root, const LoadOptio
   for (auto& s : slots_) {
     Slot& slot = *s;
     const Record& r = slot.record;
-    if (r.retired || !reads_changed(r, slot.root_config(), *next)) continue;
+    if (r.unloaded || !reads_changed(r, slot.root_config(), *next)) continue;
     if (slot.running() && apply_in_place(slot, next, changes)) continue;
-    hub_.log(sdk::LogLevel::info, slot.who() + ": its config changed: restarting it");
+    hub_.log(sdk::LogLevel::info, slot.label() + ": its config changed: restarting it");
     changes.push_back("reconfigured " + r.id);
     restart.push_back(r.dir);
     std::erase(started_, &slot);
-    slot.retire("plugin " + r.id + " is restarting under a new config");
+    slot.unload("plugin " + r.id + " is restarting under a new config");
   }
   for (const auto& dir : restart) add_live(dir, options, changes);
   // Slots that did not read what changed follow the new config too (always one version).
   for (auto& s : slots_) {
-    if (!s->record.retired && s->config() == previous_config_ &&
+    if (!s->record.unloaded && s->config() == previous_config_ &&
         !reads_changed(s->record, *previous_config_, *next)) {
       s->set_config(next);
     }
@@ -367,7 +367,7 @@ std::vector<std::string> Manager::reconfigure(json::object root, const LoadOptio
 bool Manager::reaches_plugins(const std::string& key) const {
   if (config::overlaps(key, "plugins.entries")) return true;
   return std::any_of(slots_.begin(), slots_.end(), [&](const auto& s) {
-    if (s->record.retired) return false;
+    if (s->record.unloaded) return false;
     return std::any_of(s->record.config_paths.begin(), s->record.config_paths.end(),
                        [&](const std::string& p) { return config::overlaps(key, p); });
   });
@@ -377,7 +377,7 @@ json::array Manager::describe() const {
   json::array out;
   for (const auto& slot : slots_) {
     const Record& r = slot->record;
-    if (r.retired) continue;
+    if (r.unloaded) continue;
     json::object o = to_json(r);
     if (r.state == State::running && r.plugin) {
       try {

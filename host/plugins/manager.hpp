@@ -97,7 +97,7 @@ class Manager {
   /// under plugins.entries or under a configPaths entry of a plugin of the set.
   bool reaches_plugins(const std::string& key) const;
 
-  /// Every slot, retired ones included (check record.retired), in load order.
+  /// Every slot, unloaded ones included (check record.unloaded), in load order.
   const std::vector<std::unique_ptr<Slot>>& slots() const { return slots_; }
   /// [{id, kind, version, path, state, reason, status}] for records, /ready and `plugins list`.
   boost::json::array describe() const;

@@ -31,7 +31,7 @@ sdk::Registration Bus::subscribe_for(Slot* slot, Handler handler) {
   std::uint64_t id = next_id_++;
   handlers_.emplace(id, std::move(handler));
   auto revoke = [this, id] { handlers_.erase(id); };
-  return slot ? slot->keep(revoke) : sdk::Registration(revoke);
+  return slot ? slot->hold(revoke) : sdk::Registration(revoke);
 }
 
 // ---- the hub ------------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ sdk::Registration PluginHost::add_route_async(std::string method, std::string pa
   hub_.routes.push_back(
       {std::move(method), std::move(path_prefix), std::move(handler), &slot_, rid});
   Hub& hub = hub_;
-  return slot_.keep([&hub, rid] {
+  return slot_.hold([&hub, rid] {
     std::erase_if(hub.routes, [rid](const Hub::Route& route) { return route.id == rid; });
   });
 }
@@ -114,7 +114,7 @@ sdk::Registration PluginHost::add_method_async(std::string name, sdk::AsyncMetho
   }
   Hub& hub = hub_;
   Slot* slot = &slot_;
-  return slot_.keep([&hub, name, slot] {
+  return slot_.hold([&hub, name, slot] {
     auto it = hub.methods.find(name);
     if (it != hub.methods.end() && it->second.slot == slot) hub.methods.erase(it);
   });
@@ -122,7 +122,7 @@ sdk::Registration PluginHost::add_method_async(std::string name, sdk::AsyncMetho
 
 sdk::Registration PluginHost::after(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto timer = std::make_shared<boost::asio::steady_timer>(hub_.io, delay);
-  auto registration = slot_.keep([timer] { timer->cancel(); });
+  auto registration = slot_.hold([timer] { timer->cancel(); });
   Hub& hub = hub_;
   Slot* slot = &slot_;
   timer->async_wait(
@@ -132,7 +132,7 @@ sdk::Registration PluginHost::after(std::chrono::milliseconds delay, std::functi
         try {
           fn();
         } catch (const std::exception& e) {
-          hub.log(sdk::LogLevel::error, slot->who() + ": a timer callback threw: " + e.what());
+          hub.log(sdk::LogLevel::error, slot->label() + ": a timer callback threw: " + e.what());
         }
       });
   return registration;
@@ -155,7 +155,7 @@ int PluginHost::lease_port(const sdk::PortRequest& request) {
   }
   hub_.grants[lease.name] = lease;
   slot_.runtime_ports.push_back(lease.name);
-  hub_.log(sdk::LogLevel::info, slot_.who() + " leased port " + std::to_string(lease.port) + " (" +
+  hub_.log(sdk::LogLevel::info, slot_.label() + " leased port " + std::to_string(lease.port) + " (" +
                                     lease.name + ") at run time");
   return lease.port;
 }

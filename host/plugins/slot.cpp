@@ -21,7 +21,7 @@ void Slot::set_config(Config config) {
   own_ = own && own->is_object() ? own->get_object() : json::object();
 }
 
-std::string Slot::who() const {
+std::string Slot::label() const {
   return "plugin " + record.id + " (" +
          (record.library.empty() ? record.dir : record.library).string() + ")";
 }
@@ -59,7 +59,7 @@ bool Slot::start(const std::string& how) {
     sdk::create_private_dirs(host_->data_dir());
     record.plugin->start(*host_);
     record.state = State::running;
-    hub_.log(sdk::LogLevel::info, who() + " " + how);
+    hub_.log(sdk::LogLevel::info, label() + " " + how);
     return true;
   } catch (const std::exception& e) {
     fail(std::string("start() threw: ") + e.what());  // revokes what it registered
@@ -73,15 +73,15 @@ void Slot::stop(const std::string& why, bool release_plan_ports) {
   try {
     record.plugin->stop();
   } catch (const std::exception& e) {
-    hub_.log(sdk::LogLevel::warn, who() + ": stop() threw: " + e.what());
+    hub_.log(sdk::LogLevel::warn, label() + ": stop() threw: " + e.what());
   }
   record.state = State::stopped;
-  abandon(why);
+  answer_in_flight(why);
   if (!release_plan_ports) return;
   // Ports it was granted when the gateway started go back to the registry too.
   for (const auto& req : requests) {
     if (req.name.rfind(record.id + ".", 0) == 0 && hub_.grants.count(req.name)) {
-      hub_.give_back(who(), req.name);
+      hub_.give_back(label(), req.name);
     }
   }
 }
@@ -91,16 +91,16 @@ void Slot::fail(const std::string& reason) {
   record.reason = reason;
   requests.clear();
   revoke();
-  abandon("plugin " + record.id + " failed: " + reason);
-  hub_.log(sdk::LogLevel::error, who() + ": " + reason);
+  answer_in_flight("plugin " + record.id + " failed: " + reason);
+  hub_.log(sdk::LogLevel::error, label() + ": " + reason);
 }
 
-void Slot::retire(const std::string& why) {
-  if (record.retired) return;
+void Slot::unload(const std::string& why) {
+  if (record.unloaded) return;
   stop(why, true);
   requests.clear();
   record.state = State::stopped;
-  record.retired = true;
+  record.unloaded = true;
   record.plugin.reset();  // the object goes; its library stays mapped (see ARCHITECTURE.md)
   if (!record.loaded_from.empty()) {
     std::error_code ec;
@@ -108,7 +108,7 @@ void Slot::retire(const std::string& why) {
   }
 }
 
-sdk::Registration Slot::keep(std::function<void()> revoke) {
+sdk::Registration Slot::hold(std::function<void()> revoke) {
   sdk::Registration registration(std::move(revoke));
   registrations_.push_back(registration);
   return registration;
@@ -128,14 +128,14 @@ void Slot::revoke() {
   for (const auto& r : std::exchange(registrations_, {})) r.revoke();
 }
 
-void Slot::abandon(const std::string& why) {
+void Slot::answer_in_flight(const std::string& why) {
   for (const auto& call : std::exchange(calls_, {})) {
     sdk::MethodResponder::cancel(call, "UNAVAILABLE", why);
   }
   for (const auto& request : std::exchange(requests_in_flight_, {})) {
     sdk::HttpResponder::cancel(request, sdk::HttpResponse::error(503, "UNAVAILABLE", why));
   }
-  for (const auto& name : std::exchange(runtime_ports, {})) hub_.give_back(who(), name);
+  for (const auto& name : std::exchange(runtime_ports, {})) hub_.give_back(label(), name);
 }
 
 }  // namespace openclaw::plugins

@@ -33,7 +33,7 @@ class Slot {
   bool running() const { return record.state == State::running; }
   PluginHost& host() { return *host_; }
   /// "plugin <id> (<library>)", for logs.
-  std::string who() const;
+  std::string label() const;
 
   /// The config it runs under: the instance's whole config and its plugins.entries.<id>.config
   /// (an empty object when unset), always from the same file version.
@@ -57,17 +57,17 @@ class Slot {
   void fail(const std::string& reason);
   /// Takes it out of the plugin set for good: stopped, object destroyed, its private library copy
   /// removed (the mapping stays: see ARCHITECTURE.md).
-  void retire(const std::string& why);
+  void unload(const std::string& why);
 
   /// Holds `revoke` for the plugin until it stops or fails.
-  sdk::Registration keep(std::function<void()> revoke);
+  sdk::Registration hold(std::function<void()> revoke);
   /// Calls and requests in flight to it, answered for it when it stops.
   void track(const sdk::MethodResponder& respond);
   void track(const sdk::HttpResponder& respond);
 
  private:
   void revoke();
-  void abandon(const std::string& why);
+  void answer_in_flight(const std::string& why);
 
   Hub& hub_;
   Config config_;

@@ -1,4 +1,4 @@
-#include "gateway/builtins.hpp"
+#include "gateway/gateway_methods.hpp"
 
 #include <boost/json.hpp>
 
@@ -17,14 +17,14 @@ namespace {
 constexpr std::chrono::milliseconds kSendTimeout{600000};
 }  // namespace
 
-json::value Builtins::health() const {
+json::value GatewayMethods::health() const {
   json::array loaded, errors, unavailable;
   json::object channels;
   json::array order;
   json::object labels;
   for (const auto& slot : manager_.slots()) {
     const plugins::Record& r = slot->record;
-    if (r.retired) continue;
+    if (r.unloaded) continue;
     if (r.state == plugins::State::running) loaded.push_back(json::value(r.id));
     if (r.state == plugins::State::failed)
       errors.push_back(json::object{{"id", r.id}, {"error", r.reason}});
@@ -62,13 +62,13 @@ json::value Builtins::health() const {
                       {"channelLabels", std::move(labels)}};
 }
 
-json::array Builtins::lease_list() const {
+json::array GatewayMethods::lease_list() const {
   json::array arr;
   for (const auto& l : claims_.leases()) arr.push_back(ports::to_json(l));
   return arr;
 }
 
-json::value Builtins::status() const {
+json::value GatewayMethods::status() const {
   json::object o = status_json(inst_, [&](const std::string& name) -> json::value {
     for (const auto& l : claims_.leases()) {
       if (l.name == name) return l.port;
@@ -88,7 +88,7 @@ json::value Builtins::status() const {
   return o;
 }
 
-json::value Builtins::presence_self() const {
+json::value GatewayMethods::presence_self() const {
   return json::object{{"mode", "gateway"},
                       {"reason", "self"},
                       {"version", kVersion},
@@ -96,7 +96,7 @@ json::value Builtins::presence_self() const {
                       {"ts", claims_.started_ms()}};
 }
 
-sdk::HttpResponse Builtins::ready() const {
+sdk::HttpResponse GatewayMethods::ready() const {
   json::array plugins = manager_.describe();
   bool ok = true;
   for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
@@ -109,7 +109,7 @@ sdk::HttpResponse Builtins::ready() const {
   return sdk::HttpResponse::text(ok ? 200 : 503, json::serialize(o), "application/json");
 }
 
-std::optional<sdk::HttpResponse> Builtins::http(const sdk::HttpRequest& req) const {
+std::optional<sdk::HttpResponse> GatewayMethods::http(const sdk::HttpRequest& req) const {
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (req.path == "/health" || req.path == "/healthz") {
     if (!get) {
@@ -128,7 +128,7 @@ std::optional<sdk::HttpResponse> Builtins::http(const sdk::HttpRequest& req) con
   return std::nullopt;
 }
 
-void Builtins::add_methods(Protocol& protocol) {
+void GatewayMethods::add_methods(Protocol& protocol) {
   protocol.add_method("health", [this](const json::value&) { return health(); });
   protocol.add_method("status", [this](const json::value&) { return status(); });
   protocol.add_method("ports.list", [this](const json::value&) -> json::value {
@@ -172,7 +172,7 @@ void Builtins::add_methods(Protocol& protocol) {
           const plugins::Record* rec = nullptr;
           for (const auto& slot : manager_.slots()) {
             const plugins::Record& r = slot->record;
-            if (!r.retired && r.id == channel && r.kind == "channel") rec = &r;
+            if (!r.unloaded && r.id == channel && r.kind == "channel") rec = &r;
           }
           if (!rec || rec->state != plugins::State::running) {
             respond.error(

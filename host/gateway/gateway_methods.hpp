@@ -14,10 +14,10 @@
 
 namespace openclaw::gateway {
 
-class Builtins {
+class GatewayMethods {
  public:
-  Builtins(const Instance& inst, const InstanceClaims& claims, plugins::Manager& manager,
-           ChannelRouter& channels)
+  GatewayMethods(const Instance& inst, const InstanceClaims& claims, plugins::Manager& manager,
+                 ChannelRouter& channels)
       : inst_(inst), claims_(claims), manager_(manager), channels_(channels) {}
 
   /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
