@@ -21,33 +21,6 @@ json::value err(const std::string& message, const std::string& code, const std::
   return o;
 }
 
-std::string str(const json::object& o, const char* key, std::string fallback) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : fallback;
-}
-
-bool flag(const json::object& o, const char* key, bool fallback) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_bool() ? v->get_bool() : fallback;
-}
-
-const json::object& obj(const json::object& o, const char* key) {
-  static const json::object empty;
-  const json::value* v = o.if_contains(key);
-  return v && v->is_object() ? v->get_object() : empty;
-}
-
-std::vector<std::string> strings(const json::object& o, const char* key) {
-  std::vector<std::string> out;
-  const json::value* v = o.if_contains(key);
-  if (v && v->is_array()) {
-    for (const auto& s : v->get_array()) {
-      if (s.is_string()) out.emplace_back(s.get_string());
-    }
-  }
-  return out;
-}
-
 bool valid_profile_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {

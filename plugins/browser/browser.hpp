@@ -56,13 +56,9 @@ struct Request {
   json::object body;
 };
 
-// JSON helpers: a value of the wrong type reads as the fallback.
+// An error payload; the JSON readers (str, flag, obj, strings) are in browser_config.hpp.
 json::value err(const std::string& message, const std::string& code = {},
                 const std::string& reason = {});
-std::string str(const json::object& o, const char* key, std::string fallback = {});
-bool flag(const json::object& o, const char* key, bool fallback);
-const json::object& obj(const json::object& o, const char* key);
-std::vector<std::string> strings(const json::object& o, const char* key);
 
 bool valid_profile_name(const std::string& n);
 std::string random_id();
@@ -140,7 +136,7 @@ class BrowserPlugin final : public sdk::Plugin {
   void create_profile(const json::object& body, const Reply& reply);
   void delete_profile(const std::string& name, const Reply& reply);
   // One instance per browser: a cdpUrl aimed at a CDP port another live instance leased is the
-  // seed's "common footgun" (two bots driving one browser).
+  // "common footgun" the docs warn of (two bots driving one browser).
   std::string shared_cdp_url_problem(const std::string& url, const std::string& key);
   void check_shared_cdp_urls();
   // The key that set the profile's cdpUrl, as messages name it.

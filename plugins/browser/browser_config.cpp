@@ -8,28 +8,27 @@
 #include <openclaw/sdk/origin.hpp>
 
 namespace browser {
+
 namespace json = boost::json;
 namespace sdk = openclaw::sdk;
 
-namespace {
+std::string str(const json::object& o, const char* key, std::string fallback) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : fallback;
+}
 
-const json::object& object_at(const json::object& o, const char* key) {
+bool flag(const json::object& o, const char* key, bool fallback) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_bool() ? v->get_bool() : fallback;
+}
+
+const json::object& obj(const json::object& o, const char* key) {
   static const json::object empty;
   const json::value* v = o.if_contains(key);
   return v && v->is_object() ? v->get_object() : empty;
 }
 
-std::string string_at(const json::object& o, const char* key, std::string fallback = {}) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : fallback;
-}
-
-bool bool_at(const json::object& o, const char* key, bool fallback) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_bool() ? v->get_bool() : fallback;
-}
-
-std::vector<std::string> strings_at(const json::object& o, const char* key) {
+std::vector<std::string> strings(const json::object& o, const char* key) {
   std::vector<std::string> out;
   const json::value* v = o.if_contains(key);
   if (v && v->is_array()) {
@@ -39,6 +38,8 @@ std::vector<std::string> strings_at(const json::object& o, const char* key) {
   }
   return out;
 }
+
+namespace {
 
 bool is_url(const json::value& v) {
   if (!v.is_string()) return false;
@@ -126,7 +127,7 @@ void check_ssrf_policy(Checker& c, const json::object& b) {
 
 // Names, objects and cdpPorts are the host's (its port plan reads them before any plugin loads).
 void check_profiles(Checker& c, const json::object& b) {
-  for (const auto& [k, v] : object_at(b, "profiles")) {
+  for (const auto& [k, v] : obj(b, "profiles")) {
     if (!v.is_object()) continue;
     const auto& p = v.get_object();
     std::string base = "browser.profiles." + std::string(k);
@@ -144,7 +145,7 @@ void check_default_profile(Checker& c, const json::object& b) {
   const json::value* d = b.if_contains("defaultProfile");
   if (!d || !d->is_string()) return;
   std::string name(d->get_string());
-  if (name == kDefaultProfile || object_at(b, "profiles").contains(name)) return;
+  if (name == kDefaultProfile || obj(b, "profiles").contains(name)) return;
   c.fail("browser.defaultProfile",
          "names no profile: \"" + name + "\" (define it under browser.profiles)");
 }
@@ -153,22 +154,22 @@ void check_default_profile(Checker& c, const json::object& b) {
 
 Settings read_settings(const json::object& root) {
   Settings s;
-  const json::object& b = object_at(root, "browser");
-  s.enabled = bool_at(b, "enabled", true);
+  const json::object& b = obj(root, "browser");
+  s.enabled = flag(b, "enabled", true);
   if (const json::value* h = b.if_contains("headless"); h && h->is_bool())
     s.headless = h->get_bool();
-  s.no_sandbox = bool_at(b, "noSandbox", false);
-  s.evaluate_enabled = bool_at(b, "evaluateEnabled", false);
-  s.attach_only = bool_at(b, "attachOnly", false);
-  s.executable = string_at(b, "executablePath");
-  s.extra_args = strings_at(b, "extraArgs");
-  s.default_profile = string_at(b, "defaultProfile", kDefaultProfile);
-  s.cdp_url = string_at(b, "cdpUrl");
-  s.profiles = object_at(b, "profiles");
-  const json::object& sp = object_at(b, "ssrfPolicy");
-  s.policy.allow_private = bool_at(sp, "dangerouslyAllowPrivateNetwork", false);
-  s.policy.allowed = strings_at(sp, "allowedHostnames");
-  s.policy.blocked = strings_at(sp, "blockedHostnames");
+  s.no_sandbox = flag(b, "noSandbox", false);
+  s.evaluate_enabled = flag(b, "evaluateEnabled", false);
+  s.attach_only = flag(b, "attachOnly", false);
+  s.executable = str(b, "executablePath");
+  s.extra_args = strings(b, "extraArgs");
+  s.default_profile = str(b, "defaultProfile", kDefaultProfile);
+  s.cdp_url = str(b, "cdpUrl");
+  s.profiles = obj(b, "profiles");
+  const json::object& sp = obj(b, "ssrfPolicy");
+  s.policy.allow_private = flag(sp, "dangerouslyAllowPrivateNetwork", false);
+  s.policy.allowed = strings(sp, "allowedHostnames");
+  s.policy.blocked = strings(sp, "blockedHostnames");
   sdk::ConfigBlock(root, "plugins.entries.browser.config", nullptr)
       .integer("maxConnections", s.max_connections, 1, 100000);
   s.allowed_origins = sdk::OriginPolicy::from_config(root).allowed_origins;

@@ -15,6 +15,13 @@
 
 namespace browser {
 
+/// JSON readers for values validate() has checked: a missing key or a value of the wrong type
+/// reads as the fallback (an empty object, an empty list).
+std::string str(const boost::json::object& o, const char* key, std::string fallback = {});
+bool flag(const boost::json::object& o, const char* key, bool fallback);
+const boost::json::object& obj(const boost::json::object& o, const char* key);
+std::vector<std::string> strings(const boost::json::object& o, const char* key);
+
 /// The profile every instance has unless the config says otherwise.
 inline constexpr const char* kDefaultProfile = openclaw::sdk::kDefaultBrowserProfile;
 

@@ -169,7 +169,7 @@ void BrowserPlugin::delete_profile(const std::string& name, const Reply& reply) 
 }
 
 // One instance per browser: a cdpUrl aimed at a CDP port another live instance leased is the
-// seed's "common footgun" (two bots driving one browser).
+// "common footgun" the docs warn of (two bots driving one browser).
 std::string BrowserPlugin::shared_cdp_url_problem(const std::string& url, const std::string& key) {
   auto u = sdk::Url::parse(url);
   if (!u || !is_loopback_host(u->host) || !u->port) return {};

@@ -59,18 +59,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-const json::value* find(const json::object& o, std::initializer_list<const char*> keys) {
-  const json::object* cur = &o;
-  const json::value* v = nullptr;
-  for (const char* k : keys) {
-    if (!cur) return nullptr;
-    v = cur->if_contains(k);
-    if (!v) return nullptr;
-    cur = v->is_object() ? &v->get_object() : nullptr;
-  }
-  return v;
-}
-
 sdk::HttpResponse page(int status, std::string body,
                        std::string type = "text/html; charset=utf-8") {
   auto r = sdk::HttpResponse::text(status, std::move(body), std::move(type));

@@ -7,8 +7,6 @@ namespace canvas {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-namespace {
-
 const json::value* find(const json::object& o, std::initializer_list<const char*> keys) {
   const json::object* cur = &o;
   const json::value* v = nullptr;
@@ -20,8 +18,6 @@ const json::value* find(const json::object& o, std::initializer_list<const char*
   }
   return v;
 }
-
-}  // namespace
 
 Settings read_settings(const json::object& root) {
   Settings s;

@@ -3,6 +3,7 @@
 // place (its root folder, live reload, the allowed origins) rather than a restart (its port, its
 // connection cap, being switched off). Pure, unit-tested on its own.
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct Settings {
 
   bool operator==(const Settings&) const = default;
 };
+
+/// The value at `keys` under `o` (each key but the last names an object), or nullptr.
+const boost::json::value* find(const boost::json::object& o,
+                               std::initializer_list<const char*> keys);
 
 /// The settings of `root` (the whole instance config); values of the wrong type read as the
 /// defaults (validate() reports them).
