@@ -158,4 +158,17 @@ Channels& channels_service(Host& host) {
   return *channels;
 }
 
+Channels* start_channel(Host& host, std::string_view block, bool enabled,
+                        std::string_view idle_reason) {
+  if (!enabled) {
+    host.log(LogLevel::info, std::string(block) + ".enabled is false: the channel is off");
+    return nullptr;
+  }
+  if (!idle_reason.empty()) {
+    host.log(LogLevel::info, std::string(idle_reason) + ": the channel is idle");
+    return nullptr;
+  }
+  return &channels_service(host);
+}
+
 }  // namespace openclaw::sdk

@@ -152,15 +152,9 @@ class IrcPlugin final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
-    if (!s_.enabled) {
-      host.log(sdk::LogLevel::info, "channels.irc.enabled is false: IRC off");
-      return;
-    }
-    if (!s_.configured) {
-      host.log(sdk::LogLevel::info, "channels.irc.host is not set: IRC idle");
-      return;
-    }
-    channels_ = &sdk::channels_service(host);
+    channels_ = sdk::start_channel(host, kBlock, s_.enabled,
+                                   s_.configured ? "" : "channels.irc.host is not set");
+    if (!channels_) return;
     sdk::ChannelDriver d;
     d.id = "irc";
     d.text_limit = 16384;  // split into 512-byte lines here, per target

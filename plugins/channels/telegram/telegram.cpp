@@ -96,13 +96,10 @@ class Telegram final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
-    if (!s_.enabled || !s_.configured) {
-      host.log(sdk::LogLevel::info,
-               s_.enabled ? "channels.telegram has no botToken or tokenFile: Telegram idle"
-                          : "channels.telegram.enabled is false: Telegram off");
-      return;
-    }
-    channels_ = &sdk::channels_service(host);
+    channels_ =
+        sdk::start_channel(host, "channels.telegram", s_.enabled,
+                           s_.configured ? "" : "channels.telegram has no botToken or tokenFile");
+    if (!channels_) return;
     offset_file_ = host.data_dir() / "offset.json";
     load_offset();
     sdk::ChannelDriver d;

@@ -263,13 +263,9 @@ class Webhook final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
-    if (!s_.enabled || !s_.configured) {
-      host.log(sdk::LogLevel::info, s_.enabled
-                                        ? "channels.webhook has no secret or token: webhook idle"
-                                        : "channels.webhook.enabled is false: webhook off");
-      return;
-    }
-    channels_ = &sdk::channels_service(host);
+    channels_ = sdk::start_channel(host, "channels.webhook", s_.enabled,
+                                   s_.configured ? "" : "channels.webhook has no secret or token");
+    if (!channels_) return;
     sdk::ChannelDriver d;
     d.id = "webhook";
     d.text_limit = 60000;

@@ -178,6 +178,13 @@ class Host;
 /// ("this host has no channels service (openclaw.channels 3)") on a host without it.
 BOOST_SYMBOL_EXPORT Channels& channels_service(Host& host);
 
+/// The start every channel plugin makes, written once: nullptr when the channel does not run,
+/// with the reason logged at info level: `enabled` false ("channels.irc.enabled is false: the
+/// channel is off") or a non-empty `idle_reason` ("channels.irc.host is not set: the channel is
+/// idle"). Else the host's channels service (channels_service(), which throws without one).
+BOOST_SYMBOL_EXPORT Channels* start_channel(Host& host, std::string_view block, bool enabled,
+                                            std::string_view idle_reason);
+
 /// `bytes` random bytes from the system's CSPRNG as lower-case hex.
 BOOST_SYMBOL_EXPORT std::string random_hex(std::size_t bytes);
 
