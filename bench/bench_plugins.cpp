@@ -4,7 +4,10 @@
 // p50/p99 over N cycles, with the gateway's WebSocket `health` rate from one client measured
 // before and during that storm. Runs the real binary. Prints tables; not a test.
 //
-//   build/bench/bench_plugins [runs] [drop-in cycles]
+//   build/bench/bench_plugins [runs] [drop-in cycles] [--compare OTHER_BINARY]
+//
+// --compare runs everything with OTHER_BINARY first ("before"), then with this tree's binary
+// ("after"), in one run; the plugins are this tree's (built for the same SDK API).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -37,6 +40,9 @@ using openclaw::bench::rss_kb;
 
 namespace {
 
+// The openclaw-host binary measured now (--compare switches it).
+std::string g_binary = OPENCLAW_HOST_BINARY;
+
 struct Sample {
   double ms = 0;
   long rss = 0;
@@ -58,7 +64,7 @@ Sample run_once(const fs::path& home, int port) {
     std::string bundled = "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (home / "none").string();
     std::string port_env = "OPENCLAW_GATEWAY_PORT=" + std::to_string(port);
     char* envp[] = {home_env.data(), reg.data(), bundled.data(), port_env.data(), nullptr};
-    char* argv[] = {const_cast<char*>(OPENCLAW_HOST_BINARY), const_cast<char*>("gateway"), nullptr};
+    char* argv[] = {g_binary.data(), const_cast<char*>("gateway"), nullptr};
     ::execve(argv[0], argv, envp);
     ::_exit(127);
   }
@@ -125,7 +131,7 @@ void drop_in(int cycles) {
   int port = 22000 + static_cast<int>(rng() % 8000);
   pid_t gw = -1;
   openclaw::bench::run_program(
-      {OPENCLAW_HOST_BINARY, "gateway"},
+      {g_binary, "gateway"},
       {"HOME=" + home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (home / "registry").string(),
        "OPENCLAW_BUNDLED_PLUGINS_DIR=" + (home / "none").string(),
        "OPENCLAW_GATEWAY_PORT=" + std::to_string(port)},
@@ -202,10 +208,7 @@ void drop_in(int cycles) {
   std::printf("| cycles that did not complete within 10 s | %d |\n", failed);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+void start_to_ready(int runs) {
   std::mt19937 rng{std::random_device{}()};
   int port = 22000 + static_cast<int>(rng() % 8000);
   std::printf("Gateway start to \"ready\" with N trivial plugins (median of %d runs)\n\n", runs);
@@ -238,6 +241,31 @@ int main(int argc, char** argv) {
                 median(rss));
     fs::remove_all(home);
   }
-  drop_in(argc > 2 ? std::atoi(argv[2]) : 50);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> binaries{OPENCLAW_HOST_BINARY};
+  std::vector<int> numbers;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--compare" && i + 1 < argc) {
+      binaries.insert(binaries.begin(), argv[++i]);  // the reference first: "before", then "after"
+    } else {
+      numbers.push_back(std::atoi(argv[i]));
+    }
+  }
+  int runs = numbers.size() > 0 ? numbers[0] : 20;
+  int cycles = numbers.size() > 1 ? numbers[1] : 50;
+  for (std::size_t b = 0; b < binaries.size(); ++b) {
+    g_binary = binaries[b];
+    if (binaries.size() > 1) {
+      std::printf("\n## %s: %s\n\n", b + 1 < binaries.size() ? "before" : "after",
+                  g_binary.c_str());
+    }
+    start_to_ready(runs);
+    drop_in(cycles);
+  }
   return 0;
 }

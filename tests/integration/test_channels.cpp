@@ -1,6 +1,6 @@
 // Channels against real peers: Debian's ngircd started by each test on registry-granted loopback
 // ports with its own config, and a raw-socket IRC client in the test playing the owner. The
-// seed's story end to end: main and rescue on one machine, each its own nick; the owner asks
+// product's story end to end: main and rescue on one machine, each its own nick; the owner asks
 // the rescue bot about main, main is killed, the rescue bot keeps answering.
 #include <arpa/inet.h>
 #include <netinet/in.h>
