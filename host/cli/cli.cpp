@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "gateway/instance_record.hpp"
+#include "openclaw/sdk/log.hpp"
 
 namespace openclaw::cli {
 namespace fs = std::filesystem;
@@ -227,8 +228,7 @@ int run(int argc, char** argv) {
     if (vm.count("profile")) ctx.selection.profile_flag = vm["profile"].as<std::string>();
     ctx.selection.dev = vm.count("dev") > 0;
     ctx.log_level = vm["log-level"].as<std::string>();
-    if (ctx.log_level != "error" && ctx.log_level != "warn" && ctx.log_level != "info" &&
-        ctx.log_level != "debug") {
+    if (!sdk::log_level_from_name(ctx.log_level)) {
       throw usage_error("--log-level must be error, warn, info or debug, got \"" + ctx.log_level +
                         "\"");
     }

@@ -77,7 +77,7 @@ std::string channel_of(const std::string& key) {
 }
 }  // namespace
 
-ChannelRouter::ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log,
+ChannelRouter::ChannelRouter(boost::asio::io_context& io, const Instance& inst, Logger log,
                              Broadcast broadcast)
     : io_(io),
       inst_(inst),
@@ -92,7 +92,7 @@ void ChannelRouter::reconfigure(const json::object& root) {
     std::vector<std::string> problems;
     d->access = channels::access_of(config_, id, &problems);
     for (const auto& p : problems)
-      log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
+      log_(sdk::LogLevel::warn, "channels: " + p + " (" + inst_.config.where() + ")");
   }
 }
 
@@ -104,8 +104,9 @@ void ChannelRouter::open_queue() {
   queue_ = sdk::DurableQueue::open(io_, inst_.paths.state_dir / "channels" / "inbound.journal");
   for (const auto& [key, record] : queue_->pending()) ++stats_[channel_of(key)].queued;
   if (auto n = queue_->depth()) {
-    log_("info", "channels: " + std::to_string(n) +
-                     " message(s) accepted before the last stop are still to be handled");
+    log_(sdk::LogLevel::info,
+         "channels: " + std::to_string(n) +
+             " message(s) accepted before the last stop are still to be handled");
   }
 }
 
@@ -123,12 +124,14 @@ void ChannelRouter::redispatch(const std::string& channel) {
     try {
       m = sdk::ChannelMessage::from_json(record);
     } catch (const std::exception& e) {
-      log_("warn", "channels: dropping an unreadable queued message " + key + ": " + e.what());
+      log_(sdk::LogLevel::warn,
+           "channels: dropping an unreadable queued message " + key + ": " + e.what());
       handled(key);
       continue;
     }
     if (!drivers_.count(m.channel)) continue;  // its plugin is not running: keep it for later
-    log_("info", "channels: handling " + key + ", accepted before its channel last stopped");
+    log_(sdk::LogLevel::info,
+         "channels: handling " + key + ", accepted before its channel last stopped");
     m.redelivery = true;
     dispatch(m, key);
   }
@@ -183,9 +186,10 @@ void ChannelRouter::check_drained(const std::shared_ptr<boost::asio::steady_time
     return;
   }
   if (!answering_.empty()) {
-    log_("warn", "channels: stopping with " + std::to_string(answering_.size()) +
-                     " accepted message(s) not answered yet; they stay queued and are answered at "
-                     "the next start");
+    log_(sdk::LogLevel::warn,
+         "channels: stopping with " + std::to_string(answering_.size()) +
+             " accepted message(s) not answered yet; they stay queued and are answered at "
+             "the next start");
   }
   auto then = std::move(drain_then_);
   drain_then_ = nullptr;
@@ -255,7 +259,8 @@ sdk::Registration ChannelRouter::register_channel(sdk::ChannelDriver driver) {
   const std::string id = d->spec.id;
   std::vector<std::string> problems;
   d->access = channels::access_of(config_, id, &problems);
-  for (const auto& p : problems) log_("warn", "channels: " + p + " (" + inst_.config.where() + ")");
+  for (const auto& p : problems)
+    log_(sdk::LogLevel::warn, "channels: " + p + " (" + inst_.config.where() + ")");
   drivers_[id] = d;
   stats_[id];
   // A channel plugin started again (live restart, reconfigure): what it left unanswered is
@@ -302,7 +307,7 @@ void ChannelRouter::receive(sdk::ChannelMessage m,
                [this, m, key, accepted = std::move(accepted)](bool ok, const std::string& err) {
                  if (accepted) accepted(ok, err);
                  if (!ok) {
-                   log_("error", "channels: message " + key + " not accepted: " + err);
+                   log_(sdk::LogLevel::error, "channels: message " + key + " not accepted: " + err);
                    return;
                  }
                  ++stats_[m.channel].in;
@@ -337,7 +342,7 @@ std::vector<std::string> ChannelRouter::approved(const std::string& channel) {
     try {
       c.list = exists ? pairing_.approved(channel) : std::vector<std::string>{};
     } catch (const std::exception& e) {
-      log_("warn", std::string("channels: ") + e.what());
+      log_(sdk::LogLevel::warn, std::string("channels: ") + e.what());
       c.list.clear();
     }
   }
@@ -356,7 +361,8 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
   auto decision = channels::decide(access, m, approved(m.channel), &why);
   if (decision == channels::Decision::deny) {
     ++stats_[m.channel].denied;
-    log_("info", "channels: " + m.channel + " message from " + m.from + " not answered: " + why);
+    log_(sdk::LogLevel::info,
+         "channels: " + m.channel + " message from " + m.from + " not answered: " + why);
     handled(key);
     return;
   }
@@ -370,12 +376,13 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
     try {
       code = pairing_.request(m.channel, m.from, m.from_name, m.account, now_ms());
     } catch (const std::exception& e) {
-      log_("error", std::string("channels: pairing: ") + e.what());
+      log_(sdk::LogLevel::error, std::string("channels: pairing: ") + e.what());
       answer->finished = true;
       settle(answer);
       return;
     }
-    log_("info", "channels: pairing code for " + m.channel + " sender " + m.from + " issued");
+    log_(sdk::LogLevel::info,
+         "channels: pairing code for " + m.channel + " sender " + m.from + " issued");
     enqueue(m.channel, m.account, m.chat,
             "This bot does not know you yet. Pairing code: " + code +
                 "\nAsk its owner to run: openclaw-host pairing approve " + m.channel + " " + code,
@@ -403,7 +410,7 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
     try {
       taken = h.fn(ctx);
     } catch (const std::exception& e) {
-      log_("warn", "channels: a command handler threw on " + key + ": " + e.what());
+      log_(sdk::LogLevel::warn, "channels: a command handler threw on " + key + ": " + e.what());
       continue;
     }
     if (taken) return;
@@ -420,9 +427,9 @@ void ChannelRouter::settle(const std::shared_ptr<Answer>& a) {
 void ChannelRouter::dead_letter(const Job& job, const std::string& part, const sdk::Delivery& why) {
   std::string channel = channel_of(job.answer->key);
   const std::string key = job.key + "." + std::to_string(job.next_part);
-  log_("error", "channels: reply " + key + " to " + job.to + " on " + channel +
-                    " dead-lettered after " + std::to_string(job.attempt) +
-                    " attempt(s): " + why.error);
+  log_(sdk::LogLevel::error, "channels: reply " + key + " to " + job.to + " on " + channel +
+                                 " dead-lettered after " + std::to_string(job.attempt) +
+                                 " attempt(s): " + why.error);
   json::object line{{"at", now_ms()},          {"key", key},        {"channel", channel},
                     {"account", job.account},  {"to", job.to},      {"text", part},
                     {"attempts", job.attempt}, {"error", why.error}};
@@ -433,7 +440,8 @@ void ChannelRouter::dead_letter(const Job& job, const std::string& part, const s
   int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
                   0600);
   if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    log_("error", "channels: cannot append to " + file.string() + ": " + std::strerror(errno));
+    log_(sdk::LogLevel::error,
+         "channels: cannot append to " + file.string() + ": " + std::strerror(errno));
   }
   if (fd >= 0) ::close(fd);
 }
@@ -574,8 +582,9 @@ void ChannelRouter::on_delivery(const std::shared_ptr<Driver>& d, const std::sha
   if (job->answer && !r.permanent && now_ms() < job->retry_until_ms) {
     ++st.retried;
     if (job->attempt == 1) {
-      log_("warn", "channels: reply " + job->key + " to " + job->to + " on " + d->spec.id +
-                       " failed (" + r.error + "); retrying with backoff");
+      log_(sdk::LogLevel::warn, "channels: reply " + job->key + " to " + job->to + " on " +
+                                    d->spec.id + " failed (" + r.error +
+                                    "); retrying with backoff");
     }
     auto delay = std::chrono::milliseconds(1000) * (1 << std::min(job->attempt - 1, 5));
     job->waiting = true;

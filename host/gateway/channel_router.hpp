@@ -17,6 +17,7 @@
 
 #include "channels/access.hpp"
 #include "channels/pairing.hpp"
+#include "core/logger.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/queue.hpp"
@@ -25,11 +26,10 @@ namespace openclaw::gateway {
 
 class ChannelRouter final : public sdk::Channels {
  public:
-  using Log = std::function<void(const std::string& level, const std::string& message)>;
   using Broadcast =
       std::function<void(const std::string& event, const boost::json::value& payload)>;
 
-  ChannelRouter(boost::asio::io_context& io, const Instance& inst, Log log, Broadcast broadcast);
+  ChannelRouter(boost::asio::io_context& io, const Instance& inst, Logger log, Broadcast broadcast);
   ~ChannelRouter() override;
 
   /// Opens `<state dir>/channels/inbound.journal`. Throws naming the file.
@@ -107,7 +107,7 @@ class ChannelRouter final : public sdk::Channels {
   boost::asio::io_context& io_;
   const Instance& inst_;
   boost::json::object config_;  ///< the current config (the instance's, then live changes)
-  Log log_;
+  Logger log_;
   Broadcast broadcast_;
   channels::PairingStore pairing_;
   std::unique_ptr<sdk::DurableQueue> queue_;

@@ -39,16 +39,13 @@ constexpr int kDrainMs = 5000;
 /// How long a stop waits for clients to finish their close handshakes.
 constexpr int kCloseMs = 1000;
 
-using Log = std::function<void(const std::string& level, const std::string& message)>;
-
 // What the protocol asks of the gateway: the built-in payloads, timers, the plugins' methods.
 class Wiring final : public ProtocolHost {
  public:
-  Wiring(boost::asio::io_context& io, Log log, GatewayMethods& methods, plugins::Manager& manager)
+  Wiring(boost::asio::io_context& io, Logger log, GatewayMethods& methods,
+         plugins::Manager& manager)
       : io_(io), log_(std::move(log)), methods_(methods), manager_(manager) {}
-  void log(sdk::LogLevel level, const std::string& message) override {
-    log_(level == sdk::LogLevel::warn ? "warn" : "info", message);
-  }
+  void log(sdk::LogLevel level, const std::string& message) override { log_(level, message); }
   json::value health() override { return methods_.health(); }
   json::value presence_self() override { return methods_.presence_self(); }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
@@ -67,7 +64,7 @@ class Wiring final : public ProtocolHost {
 
  private:
   boost::asio::io_context& io_;
-  Log log_;
+  Logger log_;
   GatewayMethods& methods_;
   plugins::Manager& manager_;
 };
@@ -93,12 +90,12 @@ void fix_malloc_thresholds() {
 
 // The gateway port's server options: protocol frame limits, Host and Origin checks on every
 // request and upgrade (no web page may drive the gateway), the connection cap.
-sdk::HttpServer::Options http_options(const Instance& inst, const Environment& env, Log log) {
+sdk::HttpServer::Options http_options(const Instance& inst, const Environment& env, Logger log) {
   sdk::HttpServer::Options o;
   o.websocket_message_limit = kTransportLimit;
   o.websocket_send_limit = kMaxBufferedBytes;
   o.origin_policy = sdk::OriginPolicy::from_config(inst.config.root());
-  o.on_warning = [log](const std::string& w) { log("warn", "gateway port: " + w); };
+  o.on_warning = [log](const std::string& w) { log(sdk::LogLevel::warn, "gateway port: " + w); };
   if (auto cap = env.get("OPENCLAW_GATEWAY_MAX_CONNECTIONS")) {
     char* end = nullptr;
     unsigned long n = std::strtoul(cap->c_str(), &end, 10);
@@ -115,11 +112,11 @@ sdk::HttpServer::Options http_options(const Instance& inst, const Environment& e
 // A changed config file reaches what reads it: the plugins (restarted, or reconfigured in place)
 // and the channels' access rules. What only a restart applies is said so (log, record, status).
 void follow_config(const Instance& inst, const config::Config& next, InstanceClaims& claims,
-                   ChannelRouter& channels, plugins::LiveSet& plugin_set, const Log& log) {
+                   ChannelRouter& channels, plugins::LiveSet& plugin_set, const Logger& log) {
   if (auto problems = config::validate(next.root()); !problems.empty()) {
-    log("error", "config " + next.where() + " changed but does not validate (" + problems[0].key +
-                     ": " + problems[0].message +
-                     "); the gateway and its plugins keep the last good one");
+    log(sdk::LogLevel::error, "config " + next.where() + " changed but does not validate (" +
+                                  problems[0].key + ": " + problems[0].message +
+                                  "); the gateway and its plugins keep the last good one");
     return;
   }
   std::vector<std::string> restart_needed;
@@ -127,7 +124,7 @@ void follow_config(const Instance& inst, const config::Config& next, InstanceCla
     if (!config::needs_gateway_restart(key)) continue;
     const auto& known = claims.restart_needed();
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      log("warn", "config: " + key + " changed: restart the gateway to apply it");
+      log(sdk::LogLevel::warn, "config: " + key + " changed: restart the gateway to apply it");
     }
     restart_needed.push_back(key);
   }
@@ -142,7 +139,7 @@ void follow_config(const Instance& inst, const config::Config& next, InstanceCla
 // the drain.
 class Stopper {
  public:
-  Stopper(boost::asio::io_context& io, Log log, std::function<void()> stop_parts,
+  Stopper(boost::asio::io_context& io, Logger log, std::function<void()> stop_parts,
           std::function<std::size_t()> open_connections)
       : io_(io),
         log_(std::move(log)),
@@ -155,7 +152,7 @@ class Stopper {
     signals_.async_wait(
         [this, stop_taking_work, &channels](const boost::system::error_code& ec, int signo) {
           if (ec) return;
-          log_("info",
+          log_(sdk::LogLevel::info,
                std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
           stop_taking_work();
           signals_.async_wait([this](const boost::system::error_code& e2, int) {
@@ -185,7 +182,7 @@ class Stopper {
   }
 
   boost::asio::io_context& io_;
-  Log log_;
+  Logger log_;
   std::function<void()> stop_parts_;
   std::function<std::size_t()> open_;
   boost::asio::signal_set signals_;
@@ -221,25 +218,25 @@ class Ticker {
 
 // A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback must
 // not take the gateway and every other plugin down.
-void run_loop(boost::asio::io_context& io, const Log& log) {
+void run_loop(boost::asio::io_context& io, const Logger& log) {
   for (;;) {
     try {
       io.run();
       return;
     } catch (const std::exception& e) {
-      log("error", std::string("an I/O handler threw and was skipped: ") + e.what());
+      log(sdk::LogLevel::error, std::string("an I/O handler threw and was skipped: ") + e.what());
     } catch (...) {
-      log("error", "an I/O handler threw a non-standard exception and was skipped");
+      log(sdk::LogLevel::error, "an I/O handler threw a non-standard exception and was skipped");
     }
   }
 }
 
 void say_ready(const Instance& inst, const InstanceClaims& claims, const Options& options,
-               std::ostream& out, const Log& log) {
+               std::ostream& out, const Logger& log) {
   const auto& paths = inst.paths;
   const ports::PlannedPort* gw = inst.plan.find("gateway");
   if (!options.token) {
-    log("warn",
+    log(sdk::LogLevel::warn,
         "this gateway has no token (gateway.auth.token): every local program can drive it; "
         "`openclaw-host" +
             (paths.profile ? " --profile " + *paths.profile : std::string()) +
@@ -249,16 +246,16 @@ void say_ready(const Instance& inst, const InstanceClaims& claims, const Options
   out << "openclaw-host gateway ready: " << who << " on http://" << gw->request.bind << ":"
       << gw->port << " (pid " << claims.owner().pid << ", " << claims.leases().size()
       << " ports leased)" << std::endl;
-  log("info", "ready in " + std::to_string(now_ms() - claims.started_ms()) + " ms");
+  log(sdk::LogLevel::info, "ready in " + std::to_string(now_ms() - claims.started_ms()) + " ms");
 }
 
 // The inbound queue of accepted channel messages; without it, channels still send but refuse
 // what comes in (nothing is accepted that could be lost).
-void open_channel_queue(ChannelRouter& channels, const Log& log) {
+void open_channel_queue(ChannelRouter& channels, const Logger& log) {
   try {
     channels.open_queue();
   } catch (const std::exception& e) {
-    log("error",
+    log(sdk::LogLevel::error,
         std::string("channels: no inbound queue, channel messages are refused: ") + e.what());
   }
 }
@@ -266,7 +263,7 @@ void open_channel_queue(ChannelRouter& channels, const Log& log) {
 // The HTTP server on the gateway port: the gateway's own endpoints answer at once; anything else
 // goes to a plugin route, which may answer later; WebSockets go to the protocol or a plugin.
 std::unique_ptr<sdk::HttpServer> listen_http(boost::asio::io_context& io, const Instance& inst,
-                                             const Environment& env, const Log& log,
+                                             const Environment& env, const Logger& log,
                                              const GatewayMethods& methods,
                                              plugins::Manager& manager, GatewayService& service,
                                              Protocol& protocol) {
@@ -305,13 +302,13 @@ void publish_chat(plugins::Manager& manager, Protocol& protocol) {
 }
 
 // A change of the live plugin set: logged, written to the instance record, told to the clients.
-auto announce_plugin_changes(const Log& log, InstanceClaims& claims, plugins::Manager& manager,
+auto announce_plugin_changes(const Logger& log, InstanceClaims& claims, plugins::Manager& manager,
                              Protocol& protocol, const std::string& bind) {
   return [&log, &claims, &manager, &protocol, bind](const std::vector<std::string>& changes) {
     if (changes.empty()) return;
     json::array lines;
     for (const auto& c : changes) {
-      log("info", "plugins: " + c);
+      log(sdk::LogLevel::info, "plugins: " + c);
       lines.push_back(json::value(c));
     }
     claims.write_record(bind, manager.describe());
@@ -331,9 +328,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   require_token_off_loopback(inst, options);
   fix_malloc_thresholds();
   InstanceClaims claims(inst, env, options, err);
-  const Log log = [&claims](const std::string& level, const std::string& msg) {
-    claims.log(level, msg);
-  };
+  const Logger log = claims.logger();
   boost::asio::io_context io;
   Protocol* protocol_ptr = nullptr;  // the channels broadcast once the protocol exists
   ChannelRouter channels(io, inst, log, [&](const std::string& event, const json::value& payload) {
@@ -341,7 +336,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   });
   open_channel_queue(channels, log);
 
-  plugins::Manager manager(inst, io, claims.plugin_log());
+  plugins::Manager manager(inst, io, log);
   plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
   plugin_set.load();
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
@@ -371,13 +366,13 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   // The live plugin set: folders dropped into (or removed from, or replaced in) the writable
   // search dirs, and config changes, apply at once.
   plugin_set.watch(io, announce_plugin_changes(log, claims, manager, protocol, gw->request.bind),
-                   [&log](const std::string& w) { log("warn", w); });
+                   [&log](const std::string& w) { log(sdk::LogLevel::warn, w); });
   config::ConfigWatch config_watch(
       io, inst.config.path(), inst.paths.home,
       [&](config::Config next) { follow_config(inst, next, claims, channels, plugin_set, log); },
       [&](const std::string& why) {
-        log("error", "config changed but cannot be read: " + why +
-                         "; the gateway and its plugins keep the last good one");
+        log(sdk::LogLevel::error, "config changed but cannot be read: " + why +
+                                      "; the gateway and its plugins keep the last good one");
       });
   Ticker ticker(io, protocol, methods);
 
@@ -399,13 +394,13 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
       channels);
 
   if (!plugin_set.bundled_problem().empty())
-    log("warn", "plugins: " + plugin_set.bundled_problem());
+    log(sdk::LogLevel::warn, "plugins: " + plugin_set.bundled_problem());
   say_ready(inst, claims, options, out, log);
   run_loop(io, log);
   manager.stop_all();
   channels.stop();
   protocol_ptr = nullptr;
-  log("info", "stopped; ports released");
+  log(sdk::LogLevel::info, "stopped; ports released");
   return 0;
 }
 

@@ -116,10 +116,11 @@ void prune_remembered_ports(const Instance& inst, const std::set<std::string>& p
     if (gone.empty()) return;
     for (const auto& name : gone) assigned->get_object().erase(name);
     cfg.save();
-    log("info", "ports: forgot " + std::to_string(gone.size()) +
-                    " remembered port(s) of plugins that are gone");
+    log(sdk::LogLevel::info, "ports: forgot " + std::to_string(gone.size()) +
+                                 " remembered port(s) of plugins that are gone");
   } catch (const std::exception& e) {
-    log("warn", std::string("could not prune remembered ports in the config: ") + e.what());
+    log(sdk::LogLevel::warn,
+        std::string("could not prune remembered ports in the config: ") + e.what());
   }
 }
 
@@ -143,7 +144,8 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
       config::assign(cfg.root(), {"ports", "assigned", l->name}, l->port);
     cfg.save();
   } catch (const std::exception& e) {
-    log("warn", std::string("could not remember range ports in the config: ") + e.what());
+    log(sdk::LogLevel::warn,
+        std::string("could not remember range ports in the config: ") + e.what());
   }
 }
 
@@ -196,7 +198,7 @@ InstanceClaims::InstanceClaims(const Instance& inst, const Environment& env, con
   if (auto warning = ports::ephemeral_base_warning(inst.plan.base, inst.base.source,
                                                    ports::system_ephemeral_range(), paths.profile);
       !warning.empty()) {
-    log("warn", warning);
+    log(sdk::LogLevel::warn, warning);
   }
   raise_fd_limit();
   scrub_child_environment();
@@ -213,15 +215,12 @@ InstanceClaims::~InstanceClaims() {
   }
 }
 
-void InstanceClaims::log(const std::string& level, const std::string& message) {
+void InstanceClaims::log(sdk::LogLevel level, const std::string& message) {
   impl_->log(level, message);
 }
 
-plugins::Manager::LogFn InstanceClaims::plugin_log() {
-  return [this](sdk::LogLevel level, const std::string& msg) {
-    static const char* names[] = {"error", "warn", "info", "debug"};
-    log(names[static_cast<int>(level)], msg);
-  };
+Logger InstanceClaims::logger() {
+  return [this](sdk::LogLevel level, const std::string& message) { log(level, message); };
 }
 
 void InstanceClaims::lease(plugins::Manager& manager) {

@@ -31,10 +31,10 @@ class InstanceClaims {
   InstanceClaims(const InstanceClaims&) = delete;
   InstanceClaims& operator=(const InstanceClaims&) = delete;
 
-  /// "error", "warn", "info" or "debug": to stderr and <state dir>/logs/gateway.log.
-  void log(const std::string& level, const std::string& message);
-  /// The same log, as plugins write to it.
-  plugins::Manager::LogFn plugin_log();
+  /// To stderr and <state dir>/logs/gateway.log, when `level` is within --log-level.
+  void log(sdk::LogLevel level, const std::string& message);
+  /// The same log as a Logger (for the plugins, the channels, the gateway's parts).
+  Logger logger();
 
   /// Leases the instance's plan and its plugins' ports, all at once. A refused plugin port fails
   /// that plugin only; a refused port of the instance itself throws. Then gives the plugins

@@ -15,17 +15,16 @@ namespace openclaw::gateway {
 namespace fs = std::filesystem;
 
 namespace {
+// A level name from --log-level (the CLI checks it); another word logs everything.
 int level_rank(const std::string& level) {
-  if (level == "error") return 0;
-  if (level == "warn") return 1;
-  if (level == "info") return 2;
-  return 3;
+  return static_cast<int>(sdk::log_level_from_name(level).value_or(sdk::LogLevel::debug));
 }
 
 // The part of a message that names what happened, before the details that vary (a path, an
 // address, a count): lines that share it are one burst.
-std::string shape_of(const std::string& level, const std::string& line) {
-  std::string shape = level + ":";
+std::string shape_of(sdk::LogLevel level, const std::string& line) {
+  std::string shape = sdk::log_level_name(level);
+  shape += ':';
   for (char c : line.substr(0, 40)) shape += (c >= '0' && c <= '9') ? '#' : c;
   return shape;
 }
@@ -113,8 +112,8 @@ std::string GatewayLog::one_line(const std::string& message) {
   return out;
 }
 
-void GatewayLog::operator()(const std::string& level, const std::string& message) {
-  if (level_rank(level) > rank_) return;
+void GatewayLog::operator()(sdk::LogLevel level, const std::string& message) {
+  if (static_cast<int>(level) > rank_) return;
   std::string line = one_line(message);
   // Bursts: a flood of one kind of line (refused requests, a failing peer) is written `burst`
   // times per window, then counted; the count is written when the window ends.
@@ -139,11 +138,12 @@ void GatewayLog::operator()(const std::string& level, const std::string& message
   write(level, line);
 }
 
-void GatewayLog::write(const std::string& level, const std::string& line) {
-  err_ << "[" << level << "] " << line << "\n";
+void GatewayLog::write(sdk::LogLevel level, const std::string& line) {
+  const char* name = sdk::log_level_name(level);
+  err_ << "[" << name << "] " << line << "\n";
   err_.flush();
   if (fd_ < 0) return;
-  std::string text = std::to_string(now_ms()) + " [" + level + "] " + line + "\n";
+  std::string text = std::to_string(now_ms()) + " [" + name + "] " + line + "\n";
   if (size_ + text.size() > limits_.max_bytes && size_ > 0) rotate();
   if (fd_ < 0) return;
   ssize_t n = ::write(fd_, text.data(), text.size());

@@ -11,6 +11,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "openclaw/sdk/log.hpp"
+
 namespace openclaw::gateway {
 
 class GatewayLog {
@@ -25,13 +27,14 @@ class GatewayLog {
 
   /// Opens (creating 0700/0600, fixing a wider mode) `<state_dir>/logs/gateway.log`. Logging
   /// to the file is best effort: when it cannot be opened, stderr still works.
+  /// `level` is a --log-level name ("error", "warn", "info", "debug").
   GatewayLog(const std::filesystem::path& state_dir, const std::string& level, std::ostream& err,
              Limits limits);
   ~GatewayLog();
   GatewayLog(const GatewayLog&) = delete;
   GatewayLog& operator=(const GatewayLog&) = delete;
 
-  void operator()(const std::string& level, const std::string& message);
+  void operator()(sdk::LogLevel level, const std::string& message);
 
   /// Limits from OPENCLAW_LOG_MAX_BYTES and OPENCLAW_LOG_KEEP when set (for operators and tests).
   static Limits limits_from(const char* max_bytes, const char* keep);
@@ -40,7 +43,7 @@ class GatewayLog {
   static std::string one_line(const std::string& message);
 
  private:
-  void write(const std::string& level, const std::string& line);
+  void write(sdk::LogLevel level, const std::string& line);
   void open_file();
   void rotate();
 
@@ -54,7 +57,7 @@ class GatewayLog {
     std::chrono::steady_clock::time_point since;
     int lines = 0;
     std::int64_t suppressed = 0;
-    std::string level;
+    sdk::LogLevel level = sdk::LogLevel::info;
   };
   std::unordered_map<std::string, Burst> bursts_;  ///< by message shape
 };

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <boost/dll/shared_library.hpp>
@@ -114,24 +115,23 @@ fs::path private_copy(const fs::path& library, const fs::path& copy_dir, const s
   return dest;
 }
 
-// Loads one plugin folder into `r` (already holding dir and a provisional id).
-void load_one(Record& r, const boost::json::object& config, std::set<std::string>& ids,
-              std::map<std::string, fs::path>& id_dirs, const LoadOptions& options) {
-  r.stamp = folder_stamp(r.dir);  // before reading: a change while loading shows as a new stamp
-  if (auto why = unsafe_permissions(r.dir); !why.empty()) return fail(r, why);
+// The folder's manifest into `m` and `r`: safe permissions, a manifest that parses, an id no
+// other folder has taken. Why not, or "".
+std::string read_folder_manifest(Record& r, Manifest& m, std::set<std::string>& ids,
+                                 std::map<std::string, fs::path>& id_dirs) {
+  if (auto why = unsafe_permissions(r.dir); !why.empty()) return why;
   fs::path manifest_path = r.dir / kManifestName;
   std::error_code ec;
   if (!fs::exists(manifest_path, ec)) {
     auto libs = libraries_in(r.dir);
     r.library = libs.empty() ? fs::path() : libs.front();
-    return fail(r, std::string("no ") + kManifestName + " beside the library");
+    return std::string("no ") + kManifestName + " beside the library";
   }
-  if (auto why = unsafe_permissions(manifest_path); !why.empty()) return fail(r, why);
-  Manifest m;
+  if (auto why = unsafe_permissions(manifest_path); !why.empty()) return why;
   try {
     m = read_manifest(r.dir);
   } catch (const Error& e) {
-    return fail(r, std::string(e.what()) + " (" + manifest_path.string() + ")");
+    return std::string(e.what()) + " (" + manifest_path.string() + ")";
   }
   r.id = m.id;
   r.kind = m.kind;
@@ -139,26 +139,106 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
   r.description = m.description;
   r.config_paths = m.config_paths;
   if (ids.count(m.id)) {
-    return fail(
-        r, "duplicate plugin id \"" + m.id + "\": already loaded from " + id_dirs[m.id].string());
+    return "duplicate plugin id \"" + m.id + "\": already loaded from " + id_dirs[m.id].string();
   }
   ids.insert(m.id);
   id_dirs[m.id] = r.dir;
+  return {};
+}
 
+// The library the manifest names, or the folder's only one, into r.library. Why not, or "".
+std::string find_library(Record& r, const Manifest& m) {
   if (m.library.empty()) {
     auto libs = libraries_in(r.dir);
-    if (libs.empty()) return fail(r, "no shared library (*.so) beside the manifest");
+    if (libs.empty()) return "no shared library (*.so) beside the manifest";
     if (libs.size() > 1)
-      return fail(r, "several shared libraries here; name one in the manifest's \"library\" field");
+      return "several shared libraries here; name one in the manifest's \"library\" field";
     r.library = libs.front();
   } else {
     r.library = r.dir / m.library;
+    std::error_code ec;
     if (!fs::is_regular_file(r.library, ec)) {
-      return fail(r, "library " + m.library + " named by the manifest does not exist");
+      return "library " + m.library + " named by the manifest does not exist";
     }
   }
-  if (auto why = unsafe_permissions(r.library); !why.empty()) return fail(r, why);
+  return unsafe_permissions(r.library);
+}
 
+// The checks a library passes before any of its code runs: the manifest's API version, a
+// private copy for a folder outside the trusted dir, a complete ELF file. The path to load, or
+// nullopt with `why` set.
+std::optional<fs::path> library_to_load(Record& r, const Manifest& m, const LoadOptions& options,
+                                        std::string& why) {
+  // Metadata first: a manifest for another API version is refused before dlopen.
+  if (m.api_version != OPENCLAW_SDK_API_VERSION) {
+    why = "built for plugin API version " + std::to_string(m.api_version) +
+          " (manifest), this host speaks " + std::to_string(OPENCLAW_SDK_API_VERSION);
+    return std::nullopt;
+  }
+  fs::path from = r.library;
+  if (!options.copy_dir.empty() && !is_under(r.dir, options.trusted_dir)) {
+    try {
+      from = private_copy(r.library, options.copy_dir, m.id);
+    } catch (const std::exception& e) {
+      why = std::string("cannot copy the library to load it: ") + e.what();
+      return std::nullopt;
+    }
+    r.loaded_from = from;
+  }
+  // A truncated library (a copy still in progress) would map past its end: refused unread.
+  why = incomplete_elf(from);
+  if (!why.empty()) return std::nullopt;
+  return from;
+}
+
+// dlopen, the exported symbols, the API and ABI the library was built for, and (with
+// options.create) the plugin object. Why not, or "".
+std::string open_library(Record& r, const fs::path& from, const LoadOptions& options) {
+  std::shared_ptr<dll::shared_library> lib;
+  try {
+    // rtld_now: an unresolved symbol is an error here, not a crash on first call.
+    lib = std::make_shared<dll::shared_library>(
+        from, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return "cannot load the shared library: " + dlerror_text(e.what());
+  }
+  for (const char* sym :
+       {"openclaw_plugin_api_version", "openclaw_plugin_abi", "openclaw_plugin_create"}) {
+    if (!lib->has(sym)) {
+      return std::string("not an openclaw-host plugin: symbol ") + sym +
+             " is missing (export the plugin with OPENCLAW_PLUGIN(Type))";
+    }
+  }
+  try {
+    int api = lib->get_alias<ApiVersionFn>("openclaw_plugin_api_version")();
+    if (api != OPENCLAW_SDK_API_VERSION) {
+      return "plugin API version " + std::to_string(api) + ", this host speaks " +
+             std::to_string(OPENCLAW_SDK_API_VERSION) + "; rebuild it against this SDK";
+    }
+    std::string abi = lib->get_alias<AbiFn>("openclaw_plugin_abi")();
+    if (abi != OPENCLAW_SDK_ABI_FINGERPRINT) {
+      return "ABI mismatch: plugin " + abi + ", host " + OPENCLAW_SDK_ABI_FINGERPRINT +
+             "; rebuild it with the same compiler and Boost";
+    }
+    if (!options.create) return {};
+    sdk::Plugin* raw = lib->get_alias<CreateFn>("openclaw_plugin_create")();
+    if (!raw) return "the plugin's factory returned no object";
+    // The deleter owns the library: the object's code stays mapped until the object is gone.
+    r.plugin = std::shared_ptr<sdk::Plugin>(raw, [lib](sdk::Plugin* p) { delete p; });
+  } catch (const std::exception& e) {
+    return std::string("plugin threw while loading: ") + e.what();
+  }
+  if (options.keep_loaded) keep_forever(lib);
+  return {};
+}
+
+// Loads one plugin folder into `r` (already holding dir and a provisional id).
+void load_one(Record& r, const boost::json::object& config, std::set<std::string>& ids,
+              std::map<std::string, fs::path>& id_dirs, const LoadOptions& options) {
+  r.stamp = folder_stamp(r.dir);  // before reading: a change while loading shows as a new stamp
+  Manifest m;
+  if (auto why = read_folder_manifest(r, m, ids, id_dirs); !why.empty()) return fail(r, why);
+  if (auto why = find_library(r, m); !why.empty()) return fail(r, why);
   if (!enabled_in_config(config, m)) {
     r.state = State::disabled;
     r.reason = m.enabled_by_default ? "disabled by plugins.entries." + m.id + ".enabled"
@@ -166,62 +246,10 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
                                           ".enabled = true)";
     return;
   }
-  // Metadata first: a manifest for another API version is refused before dlopen.
-  if (m.api_version != OPENCLAW_SDK_API_VERSION) {
-    return fail(r, "built for plugin API version " + std::to_string(m.api_version) +
-                       " (manifest), this host speaks " + std::to_string(OPENCLAW_SDK_API_VERSION));
-  }
-
-  fs::path from = r.library;
-  if (!options.copy_dir.empty() && !is_under(r.dir, options.trusted_dir)) {
-    try {
-      from = private_copy(r.library, options.copy_dir, m.id);
-    } catch (const std::exception& e) {
-      return fail(r, std::string("cannot copy the library to load it: ") + e.what());
-    }
-    r.loaded_from = from;
-  }
-  // A truncated library (a copy still in progress) would map past its end: refused unread.
-  if (auto why = incomplete_elf(from); !why.empty()) return fail(r, why);
-  std::shared_ptr<dll::shared_library> lib;
-  try {
-    // rtld_now: an unresolved symbol is an error here, not a crash on first call.
-    lib = std::make_shared<dll::shared_library>(
-        from, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
-  } catch (const std::exception& e) {
-    return fail(r, "cannot load the shared library: " + dlerror_text(e.what()));
-  }
-  for (const char* sym :
-       {"openclaw_plugin_api_version", "openclaw_plugin_abi", "openclaw_plugin_create"}) {
-    if (!lib->has(sym)) {
-      return fail(r, std::string("not an openclaw-host plugin: symbol ") + sym +
-                         " is missing (export the plugin with OPENCLAW_PLUGIN(Type))");
-    }
-  }
-  try {
-    int api = lib->get_alias<ApiVersionFn>("openclaw_plugin_api_version")();
-    if (api != OPENCLAW_SDK_API_VERSION) {
-      return fail(r, "plugin API version " + std::to_string(api) + ", this host speaks " +
-                         std::to_string(OPENCLAW_SDK_API_VERSION) +
-                         "; rebuild it against this SDK");
-    }
-    std::string abi = lib->get_alias<AbiFn>("openclaw_plugin_abi")();
-    if (abi != OPENCLAW_SDK_ABI_FINGERPRINT) {
-      return fail(r, "ABI mismatch: plugin " + abi + ", host " + OPENCLAW_SDK_ABI_FINGERPRINT +
-                         "; rebuild it with the same compiler and Boost");
-    }
-    if (!options.create) {
-      r.state = State::loaded;
-      return;
-    }
-    sdk::Plugin* raw = lib->get_alias<CreateFn>("openclaw_plugin_create")();
-    if (!raw) return fail(r, "the plugin's factory returned no object");
-    // The deleter owns the library: the object's code stays mapped until the object is gone.
-    r.plugin = std::shared_ptr<sdk::Plugin>(raw, [lib](sdk::Plugin* p) { delete p; });
-  } catch (const std::exception& e) {
-    return fail(r, std::string("plugin threw while loading: ") + e.what());
-  }
-  if (options.keep_loaded) keep_forever(lib);
+  std::string why;
+  auto from = library_to_load(r, m, options, why);
+  if (!from) return fail(r, why);
+  if (why = open_library(r, *from, options); !why.empty()) return fail(r, why);
   r.state = State::loaded;
 }
 

@@ -49,7 +49,7 @@ bool same_requests(const std::vector<sdk::PortRequest>& a, const std::vector<sdk
 
 }  // namespace
 
-Manager::Manager(const Instance& instance, boost::asio::io_context& io, LogFn log)
+Manager::Manager(const Instance& instance, boost::asio::io_context& io, Logger log)
     : hub_(instance, io, std::move(log)),
       config_(std::make_shared<const json::object>(instance.config.root())) {}
 
@@ -180,7 +180,8 @@ bool Manager::route(const sdk::HttpRequest& request, sdk::HttpResponder respond)
   try {
     rt.handler(request, respond);
   } catch (const std::exception& e) {
-    hub_.log(sdk::LogLevel::error, rt.slot->label() + ": route " + rt.prefix + " threw: " + e.what());
+    hub_.log(sdk::LogLevel::error,
+             rt.slot->label() + ": route " + rt.prefix + " threw: " + e.what());
     respond.send(sdk::HttpResponse::error(500, "PLUGIN_ERROR",
                                           "plugin " + rt.slot->id() + " failed: " + e.what()));
   }

@@ -25,10 +25,9 @@ namespace openclaw::plugins {
 
 class Manager {
  public:
-  using LogFn = Hub::LogFn;
   using RuntimePorts = Hub::RuntimePorts;
 
-  Manager(const Instance& instance, boost::asio::io_context& io, LogFn log);
+  Manager(const Instance& instance, boost::asio::io_context& io, Logger log);
   ~Manager();
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;

@@ -155,8 +155,8 @@ int PluginHost::lease_port(const sdk::PortRequest& request) {
   }
   hub_.grants[lease.name] = lease;
   slot_.runtime_ports.push_back(lease.name);
-  hub_.log(sdk::LogLevel::info, slot_.label() + " leased port " + std::to_string(lease.port) + " (" +
-                                    lease.name + ") at run time");
+  hub_.log(sdk::LogLevel::info, slot_.label() + " leased port " + std::to_string(lease.port) +
+                                    " (" + lease.name + ") at run time");
   return lease.port;
 }
 

@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "core/logger.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/plugin.hpp"
 #include "ports/lease_store.hpp"
@@ -25,21 +26,19 @@ class Slot;
 /// The instance's message bus; each subscription belongs to a slot (or to the host: nullptr).
 class Bus final : public sdk::MessageBus {
  public:
-  using LogFn = std::function<void(sdk::LogLevel, const std::string&)>;
-  explicit Bus(LogFn log) : log_(std::move(log)) {}
+  explicit Bus(Logger log) : log_(std::move(log)) {}
   void publish(const sdk::Message& message) override;
   sdk::Registration subscribe(Handler handler) override { return subscribe_for(nullptr, handler); }
   sdk::Registration subscribe_for(Slot* slot, Handler handler);
 
  private:
-  LogFn log_;
+  Logger log_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Handler> handlers_;
 };
 
 /// What every plugin of the instance shares. Owned by the Manager.
 struct Hub {
-  using LogFn = std::function<void(sdk::LogLevel, const std::string&)>;
   struct Route {
     std::string method;
     std::string prefix;
@@ -58,7 +57,7 @@ struct Hub {
     std::function<bool(const std::string&)> release;
   };
 
-  Hub(const Instance& instance, boost::asio::io_context& io, LogFn log)
+  Hub(const Instance& instance, boost::asio::io_context& io, Logger log)
       : instance(instance), io(io), log(log), bus(log) {}
 
   /// True for a port of the instance's own plan (derived ports plugins may ask for too).
@@ -68,7 +67,7 @@ struct Hub {
 
   const Instance& instance;
   boost::asio::io_context& io;
-  LogFn log;
+  Logger log;
   Bus bus;
   std::vector<Route> routes;
   std::map<std::string, Method> methods;

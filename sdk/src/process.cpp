@@ -432,20 +432,19 @@ ChildProcess::~ChildProcess() {
   if (impl_) impl_->shutdown();
 }
 
-std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessOptions options,
-                                                  OutputHandler on_output, ExitHandler on_exit) {
-  auto path = find_program(options.program);
-  if (!path) {
-    throw std::system_error(
-        ENOENT, std::generic_category(),
-        "cannot run \"" + options.program + "\": not found" +
-            (options.program.find('/') == std::string::npos ? " on PATH" : " or not executable"));
-  }
-  // Everything the forked processes need is built before fork.
-  std::string path_s = path->string();
-  std::vector<std::string> argv_s;
-  argv_s.push_back(path_s);
-  for (auto& a : options.args) argv_s.push_back(a);
+namespace {
+
+// What the forked processes run, built before fork (nothing is allocated after it).
+struct ExecImage {
+  std::string path;
+  std::vector<std::string> args;  ///< argv[0] is the path
+  std::vector<std::string> env;   ///< "NAME=value"
+  std::vector<char*> argv, envp;  ///< pointers into args and env, null-terminated
+  std::string cwd;
+};
+
+// The child's environment: the parent's (with inherit_env), then options.env set or unset.
+std::vector<std::string> child_environment(const ProcessOptions& options) {
   std::map<std::string, std::string> env_map;
   if (options.inherit_env) {
     for (char** e = environ; e && *e; ++e) {
@@ -455,23 +454,67 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
       env_map[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
     }
   }
-  for (auto& [k, v] : options.env) {
+  for (const auto& [k, v] : options.env) {
     if (v) {
       env_map[k] = *v;
     } else {
       env_map.erase(k);
     }
   }
-  std::vector<std::string> env_s;
-  for (auto& [k, v] : env_map) env_s.push_back(k + "=" + v);
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string cwd = options.cwd.string();
+  std::vector<std::string> env;
+  env.reserve(env_map.size());
+  for (const auto& [k, v] : env_map) env.push_back(k + "=" + v);
+  return env;
+}
 
+std::unique_ptr<ExecImage> exec_image(const ProcessOptions& options) {
+  auto path = find_program(options.program);
+  if (!path) {
+    throw std::system_error(
+        ENOENT, std::generic_category(),
+        "cannot run \"" + options.program + "\": not found" +
+            (options.program.find('/') == std::string::npos ? " on PATH" : " or not executable"));
+  }
+  auto image = std::make_unique<ExecImage>();
+  image->path = path->string();
+  image->args.push_back(image->path);
+  for (const auto& a : options.args) image->args.push_back(a);
+  image->env = child_environment(options);
+  for (auto& a : image->args) image->argv.push_back(a.data());
+  image->argv.push_back(nullptr);
+  for (auto& e : image->env) image->envp.push_back(e.data());
+  image->envp.push_back(nullptr);
+  image->cwd = options.cwd.string();
+  return image;
+}
+
+// The supervisor's answer on the exec pipe, read to EOF: the child's pid (or -1) and the errno
+// of a failed exec (or 0).
+std::pair<pid_t, int> read_exec_result(int fd) {
+  std::string got;
+  char b[64];
+  for (;;) {
+    ssize_t n = ::read(fd, b, sizeof b);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got.append(b, static_cast<size_t>(n));
+  }
+  pid_t child = -1;
+  int exec_errno = 0;
+  for (size_t i = 0; i + sizeof(Msg) <= got.size(); i += sizeof(Msg)) {
+    Msg m;
+    std::memcpy(&m, got.data() + i, sizeof m);
+    if (m.tag == 1) child = m.value;
+    if (m.tag == 2) exec_errno = m.value;
+  }
+  return {child, exec_errno};
+}
+
+}  // namespace
+
+std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessOptions options,
+                                                  OutputHandler on_output, ExitHandler on_exit) {
+  auto image = exec_image(options);
   int control[2], exec[2], report[2], out[2];
   make_pipe(control);
   int opened[8] = {control[0], control[1], -1, -1, -1, -1, -1, -1};
@@ -494,11 +537,12 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
   if (sup < 0) {
     int err = errno;
     close_opened();
-    throw std::system_error(err, std::generic_category(), "cannot run \"" + path_s + "\": fork");
+    throw std::system_error(err, std::generic_category(),
+                            "cannot run \"" + image->path + "\": fork");
   }
   if (sup == 0) {
-    run_supervisor(path_s.c_str(), argv.data(), envp.data(), cwd.c_str(), control[0], exec[1],
-                   report[1], out[1]);
+    run_supervisor(image->path.c_str(), image->argv.data(), image->envp.data(), image->cwd.c_str(),
+                   control[0], exec[1], report[1], out[1]);
   }
   ::close(control[0]);
   ::close(exec[1]);
@@ -506,23 +550,8 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
   ::close(out[1]);
 
   // Wait for the exec (EOF on the exec pipe): the child's pid, or why it could not run.
-  pid_t child = -1;
-  int exec_errno = 0;
-  std::string got;
-  char b[64];
-  for (;;) {
-    ssize_t n = ::read(exec[0], b, sizeof b);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got.append(b, static_cast<size_t>(n));
-  }
+  auto [child, exec_errno] = read_exec_result(exec[0]);
   ::close(exec[0]);
-  for (size_t i = 0; i + sizeof(Msg) <= got.size(); i += sizeof(Msg)) {
-    Msg m;
-    std::memcpy(&m, got.data() + i, sizeof m);
-    if (m.tag == 1) child = m.value;
-    if (m.tag == 2) exec_errno = m.value;
-  }
   auto impl = std::make_shared<Impl>(io);
   impl->supervisor = sup;
   impl->control_w = control[1];
@@ -530,11 +559,11 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
   impl->report.assign(report[0]);
   impl->child = child;
   impl->grace = options.stop_grace;
-  impl->program = path_s;
+  impl->program = image->path;
   if (child < 0 || exec_errno != 0) {
     impl->shutdown();
     throw std::system_error(exec_errno ? exec_errno : ECHILD, std::generic_category(),
-                            "cannot run \"" + path_s + "\"");
+                            "cannot run \"" + image->path + "\"");
   }
   impl->on_output = std::move(on_output);
   impl->on_exit = std::move(on_exit);

@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(a_flood_is_counted_not_written_and_the_file_rotates_by_size
     GatewayLog log(dir.path(), "info", err, limits);
     BOOST_TEST(mode_of(file) == 0600u);  // an older, wider file is made private
     for (int i = 0; i < 1000; ++i)
-      log("warn", "canvas: refused GET /" + std::to_string(i) + std::string(3000, 'a'));
+      log(openclaw::sdk::LogLevel::warn,
+          "canvas: refused GET /" + std::to_string(i) + std::string(3000, 'a'));
     // Five written, the rest counted: the file did not grow by 1000 lines of 2 KB.
     std::size_t total = 0;
     for (const char* name : {"gateway.log", "gateway.log.1", "gateway.log.2", "gateway.log.3"}) {
@@ -53,7 +54,7 @@ BOOST_AUTO_TEST_CASE(a_flood_is_counted_not_written_and_the_file_rotates_by_size
     }
     BOOST_TEST(total < 5u * 4096u);
     for (int i = 0; i < 200; ++i)
-      log("info",
+      log(openclaw::sdk::LogLevel::info,
           "line " + std::string(1, static_cast<char>('a' + i % 26)) + std::string(100, 'z'));
   }
   // Rotated by size, keeping two, each under the limit plus one line.

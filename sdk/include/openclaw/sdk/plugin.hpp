@@ -21,6 +21,7 @@
 
 #include "openclaw/sdk/async.hpp"
 #include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/log.hpp"
 #include "openclaw/sdk/ports.hpp"
 #include "openclaw/sdk/version.hpp"
 
@@ -29,8 +30,6 @@ class io_context;
 }
 
 namespace openclaw::sdk {
-
-enum class LogLevel { error, warn, info, debug };
 
 /// A message carried by channels through the gateway (inbound from a user, outbound to one).
 struct BOOST_SYMBOL_VISIBLE Message {
