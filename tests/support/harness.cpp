@@ -224,6 +224,22 @@ std::optional<int> Child::stop(int sig, std::chrono::milliseconds deadline) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
+int connect_loopback(int port, std::chrono::seconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 fs::path host_binary() {
   return fs::path(OPENCLAW_HOST_BINARY);
 }

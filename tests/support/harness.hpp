@@ -162,6 +162,10 @@ inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
+/// A TCP socket connected to 127.0.0.1:`port` whose reads give up after `timeout` (so a test
+/// reading an answer that never comes fails instead of hanging); -1 when the connect fails.
+int connect_loopback(int port, std::chrono::seconds timeout = std::chrono::seconds(10));
+
 /// Path of the built openclaw-host binary.
 fs::path host_binary();
 std::string read_file(const fs::path& path);

@@ -275,14 +275,8 @@ BOOST_AUTO_TEST_CASE(small_files_pipelined_to_a_client_that_reads_late_arrive_wh
     auto guard = asio::make_work_guard(io);
     io.run();
   });
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(block.base()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int fd = connect_loopback(block.base());
+  BOOST_REQUIRE(fd >= 0);
   constexpr int kRounds = 200;  // ~20 MB: more than the socket buffers hold
   std::string requests, expected_bodies;
   for (int round = 0; round < kRounds; ++round) {
