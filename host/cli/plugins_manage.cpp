@@ -113,6 +113,64 @@ std::string live_note(const Instance& inst) {
                                : "The gateway applies it at its next start.";
 }
 
+// Copies or unpacks `src` into `pkg` (an empty folder of the staging area).
+void unpack(const fs::path& src, const fs::path& pkg) {
+  std::error_code ec;
+  const std::string name = src.filename().string();
+  if (fs::is_directory(src, ec)) {
+    fs::copy(src, pkg, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
+    // GNU tar drops leading '/' and refuses members that climb out with "..".
+    int rc = run_program({"tar", "-xzf", src.string(), "-C", pkg.string(), "--no-same-owner",
+                          "--no-same-permissions"});
+    if (rc != 0)
+      throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")",
+                        src.string());
+  } else {
+    throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
+  }
+}
+
+struct Package {
+  plugins::Manifest manifest;
+  plugins::Record record;
+};
+
+// Checked as the gateway would load it (the library is opened; no plugin object is created),
+// with the plugin enabled so that a disabled-by-default one is checked too.
+Package check_package(const fs::path& root, const fs::path& src) {
+  Package p;
+  try {
+    p.manifest = plugins::read_manifest(root);
+  } catch (const Error& e) {
+    throw usage_error(std::string("not installed: ") + e.what(), src.string());
+  }
+  json::object enable{
+      {"plugins",
+       json::object{{"entries", json::object{{p.manifest.id, json::object{{"enabled", true}}}}}}}};
+  plugins::LoadOptions options;
+  options.create = false;
+  p.record = plugins::load_folder(root, enable, {}, options);
+  if (p.record.state == plugins::State::failed)
+    throw usage_error("not installed: " + p.record.reason, src.string());
+  return p;
+}
+
+// Into place in one rename each: a running gateway sees the whole folder appear, or swap.
+void move_into_place(const fs::path& root, const fs::path& drop, const std::string& id,
+                     bool replacing) {
+  const fs::path dest = drop / id;
+  fs::path fresh = drop / (".new-" + id + "-" + std::to_string(::getpid()));
+  fs::rename(root, fresh);
+  if (replacing) {
+    Cleanup old{drop / (".old-" + id + "-" + std::to_string(::getpid()))};
+    fs::rename(dest, old.path);
+    fs::rename(fresh, dest);
+  } else {
+    fs::rename(fresh, dest);
+  }
+}
+
 int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("path", po::value<std::string>()->required(),
@@ -137,38 +195,11 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   Cleanup stage{drop / (".install-" + std::to_string(::getpid()))};
   fs::remove_all(stage.path, ec);
   fs::create_directories(stage.path / "pkg");
-  const std::string name = src.filename().string();
-  if (fs::is_directory(src, ec)) {
-    fs::copy(src, stage.path / "pkg",
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
-    // GNU tar drops leading '/' and refuses members that climb out with "..".
-    int rc = run_program({"tar", "-xzf", src.string(), "-C", (stage.path / "pkg").string(),
-                          "--no-same-owner", "--no-same-permissions"});
-    if (rc != 0)
-      throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")",
-                        src.string());
-  } else {
-    throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
-  }
+  unpack(src, stage.path / "pkg");
   fs::path root = plugin_root(stage.path / "pkg", src);
   fix_permissions(root, src);
-  // Checked as the gateway would load it (the library is opened; no plugin object is created),
-  // with the plugin enabled so that a disabled-by-default one is checked too.
-  plugins::Manifest manifest;
-  try {
-    manifest = plugins::read_manifest(root);
-  } catch (const Error& e) {
-    throw usage_error(std::string("not installed: ") + e.what(), src.string());
-  }
-  const std::string& id = manifest.id;
-  json::object enable{
-      {"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
-  plugins::LoadOptions check;
-  check.create = false;
-  plugins::Record r = plugins::load_folder(root, enable, {}, check);
-  if (r.state == plugins::State::failed)
-    throw usage_error("not installed: " + r.reason, src.string());
+  Package package = check_package(root, src);
+  const std::string& id = package.manifest.id;
   const fs::path dest = drop / id;
   const bool replacing = fs::exists(dest, ec);
   if (replacing && !vm->count("force")) {
@@ -176,19 +207,11 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
                           "; pass --force to replace it",
                       src.string());
   }
-  // Into place in one rename each: a running gateway sees the whole folder appear, or swap.
-  fs::path fresh = drop / (".new-" + id + "-" + std::to_string(::getpid()));
-  fs::rename(root, fresh);
-  if (replacing) {
-    Cleanup old{drop / (".old-" + id + "-" + std::to_string(::getpid()))};
-    fs::rename(dest, old.path);
-    fs::rename(fresh, dest);
-  } else {
-    fs::rename(fresh, dest);
-  }
-  const bool disabled = !plugins::enabled_in_config(inst.config.root(), manifest);
-  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind
-           << ") in " << inst.where(dest) << ". " << live_note(inst) << "\n";
+  move_into_place(root, drop, id, replacing);
+  const bool disabled = !plugins::enabled_in_config(inst.config.root(), package.manifest);
+  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << package.record.version
+           << " (" << package.record.kind << ") in " << inst.where(dest) << ". " << live_note(inst)
+           << "\n";
   if (disabled)
     *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";
   return 0;
