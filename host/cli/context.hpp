@@ -7,12 +7,17 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/program_options.hpp>
 
 #include "core/environment.hpp"
 #include "gateway/client.hpp"
 #include "instance/instance.hpp"
 #include "profile/profile.hpp"
+
+namespace openclaw::plugins {
+struct Record;
+}
 
 namespace openclaw::cli {
 
@@ -58,6 +63,12 @@ std::string pad(std::string s, size_t width);
 
 /// Reads an optional `--port` value from parsed options (validated 1..65535).
 std::optional<int> port_option(const po::variables_map& vm, const char* name = "port");
+
+/// A plugin as `plugins list|info|doctor` report it when they check it themselves: its record as
+/// JSON, the state `ok` for a loaded one, or `invalid-config` with `config_problem` (what its
+/// validate() refuses, key paths included) as the reason when that is not empty.
+boost::json::object checked_plugin(const plugins::Record& record,
+                                   const std::string& config_problem);
 
 using CommandFn = int (*)(Context&, const std::vector<std::string>&);
 

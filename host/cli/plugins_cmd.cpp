@@ -1,8 +1,10 @@
 // `plugins list [--json]`, `plugins info ID [--json]`: what is on the plugin search path and in
 // which state. With a running gateway the states are the gateway's; otherwise each plugin is
-// checked (manifest, permissions, API version, ABI) without creating it.
+// checked as the gateway would load it (manifest, permissions, API version, ABI) and asked
+// whether it accepts its config, without starting it.
 #include <iostream>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
@@ -10,9 +12,21 @@
 #include "gateway/instance_record.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "plugins/loader.hpp"
+#include "plugins/manager.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
+
+json::object checked_plugin(const plugins::Record& record, const std::string& config_problem) {
+  json::object o = plugins::to_json(record);
+  if (!config_problem.empty()) {
+    o["state"] = "invalid-config";
+    o["reason"] = config_problem;
+  } else if (record.state == plugins::State::loaded) {
+    o["state"] = "ok";  // checked, not started
+  }
+  return o;
+}
 
 namespace {
 
@@ -28,15 +42,15 @@ Listing listing(Context& ctx, const Instance& inst) {
     out.plugins = rec->plugins;
     return out;
   }
-  plugins::LoadOptions options;
-  options.create = false;
-  auto records = plugins::load_all(plugins::search_path(inst.paths.state_dir, inst.paths.home,
-                                                        inst.config.root(), ctx.env, ctx.argv0),
-                                   inst.config.root(), options);
-  for (const auto& r : records) {
-    json::object o = plugins::to_json(r);
-    if (r.state == plugins::State::loaded) o["state"] = "ok";  // checked, not created
-    out.plugins.push_back(std::move(o));
+  // The objects are created (a few ms each, as for `config validate`) so that a config the
+  // plugin would refuse at start shows here as it does in `plugins doctor`.
+  boost::asio::io_context io;
+  plugins::Manager manager(inst, io, [](sdk::LogLevel, const std::string&) {});
+  manager.load(plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
+                                    ctx.env, ctx.argv0));
+  for (const auto& slot : manager.slots()) {
+    bool loaded = slot->record.state == plugins::State::loaded;
+    out.plugins.push_back(checked_plugin(slot->record, loaded ? slot->config_problem() : ""));
   }
   return out;
 }
@@ -52,7 +66,8 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
   auto vm = parse_command(ctx, "plugins list [--json]",
                           "Lists the plugins on the search path: id, kind, version, path, state "
                           "and reason.\nStates: running/failed/stopped (from the running "
-                          "gateway), ok (checked, gateway not running),\ndisabled.",
+                          "gateway), ok (checked, gateway not running),\ninvalid-config (its "
+                          "validate() refuses the config; the reason names the keys), disabled.",
                           opts, {}, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
@@ -70,13 +85,14 @@ int plugins_list(Context& ctx, const std::vector<std::string>& args) {
         << inst.where(inst.paths.state_dir / "plugins") << "/.\n";
     return 0;
   }
-  out << pad("ID", 18) << pad("KIND", 8) << pad("VERSION", 9) << pad("STATE", 9)
+  // STATE is as wide as its longest value, invalid-config.
+  out << pad("ID", 18) << pad("KIND", 8) << pad("VERSION", 9) << pad("STATE", 14)
       << "PATH / REASON\n";
   for (const auto& p : l.plugins) {
     std::string reason = str(p, "reason");
     out << pad(str(p, "id"), 18) << pad(str(p, "kind"), 8) << pad(str(p, "version"), 9)
-        << pad(str(p, "state"), 9) << str(p, "path")
-        << (reason.empty() ? "" : "\n" + std::string(46, ' ') + reason) << "\n";
+        << pad(str(p, "state"), 14) << str(p, "path")
+        << (reason.empty() ? "" : "\n" + std::string(51, ' ') + reason) << "\n";
   }
   return 0;
 }

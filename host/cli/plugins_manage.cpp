@@ -113,6 +113,64 @@ std::string live_note(const Instance& inst) {
                                : "The gateway applies it at its next start.";
 }
 
+// Copies or unpacks `src` into `pkg` (an empty folder of the staging area).
+void unpack(const fs::path& src, const fs::path& pkg) {
+  std::error_code ec;
+  const std::string name = src.filename().string();
+  if (fs::is_directory(src, ec)) {
+    fs::copy(src, pkg, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
+    // GNU tar drops leading '/' and refuses members that climb out with "..".
+    int rc = run_program({"tar", "-xzf", src.string(), "-C", pkg.string(), "--no-same-owner",
+                          "--no-same-permissions"});
+    if (rc != 0)
+      throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")",
+                        src.string());
+  } else {
+    throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
+  }
+}
+
+struct Package {
+  plugins::Manifest manifest;
+  plugins::Record record;
+};
+
+// Checked as the gateway would load it (the library is opened; no plugin object is created),
+// with the plugin enabled so that a disabled-by-default one is checked too.
+Package check_package(const fs::path& root, const fs::path& src) {
+  Package p;
+  try {
+    p.manifest = plugins::read_manifest(root);
+  } catch (const Error& e) {
+    throw usage_error(std::string("not installed: ") + e.what(), src.string());
+  }
+  json::object enable{
+      {"plugins",
+       json::object{{"entries", json::object{{p.manifest.id, json::object{{"enabled", true}}}}}}}};
+  plugins::LoadOptions options;
+  options.create = false;
+  p.record = plugins::load_folder(root, enable, {}, options);
+  if (p.record.state == plugins::State::failed)
+    throw usage_error("not installed: " + p.record.reason, src.string());
+  return p;
+}
+
+// Into place in one rename each: a running gateway sees the whole folder appear, or swap.
+void move_into_place(const fs::path& root, const fs::path& drop, const std::string& id,
+                     bool replacing) {
+  const fs::path dest = drop / id;
+  fs::path fresh = drop / (".new-" + id + "-" + std::to_string(::getpid()));
+  fs::rename(root, fresh);
+  if (replacing) {
+    Cleanup old{drop / (".old-" + id + "-" + std::to_string(::getpid()))};
+    fs::rename(dest, old.path);
+    fs::rename(fresh, dest);
+  } else {
+    fs::rename(fresh, dest);
+  }
+}
+
 int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("path", po::value<std::string>()->required(),
@@ -137,38 +195,11 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
   Cleanup stage{drop / (".install-" + std::to_string(::getpid()))};
   fs::remove_all(stage.path, ec);
   fs::create_directories(stage.path / "pkg");
-  const std::string name = src.filename().string();
-  if (fs::is_directory(src, ec)) {
-    fs::copy(src, stage.path / "pkg",
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  } else if (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
-    // GNU tar drops leading '/' and refuses members that climb out with "..".
-    int rc = run_program({"tar", "-xzf", src.string(), "-C", (stage.path / "pkg").string(),
-                          "--no-same-owner", "--no-same-permissions"});
-    if (rc != 0)
-      throw usage_error("cannot unpack the archive (tar exited with " + std::to_string(rc) + ")",
-                        src.string());
-  } else {
-    throw usage_error("expected a plugin folder or a .tar.gz of one", src.string());
-  }
+  unpack(src, stage.path / "pkg");
   fs::path root = plugin_root(stage.path / "pkg", src);
   fix_permissions(root, src);
-  // Checked as the gateway would load it (the library is opened; no plugin object is created),
-  // with the plugin enabled so that a disabled-by-default one is checked too.
-  plugins::Manifest manifest;
-  try {
-    manifest = plugins::read_manifest(root);
-  } catch (const Error& e) {
-    throw usage_error(std::string("not installed: ") + e.what(), src.string());
-  }
-  const std::string& id = manifest.id;
-  json::object enable{
-      {"plugins", json::object{{"entries", json::object{{id, json::object{{"enabled", true}}}}}}}};
-  plugins::LoadOptions check;
-  check.create = false;
-  plugins::Record r = plugins::load_folder(root, enable, {}, check);
-  if (r.state == plugins::State::failed)
-    throw usage_error("not installed: " + r.reason, src.string());
+  Package package = check_package(root, src);
+  const std::string& id = package.manifest.id;
   const fs::path dest = drop / id;
   const bool replacing = fs::exists(dest, ec);
   if (replacing && !vm->count("force")) {
@@ -176,19 +207,11 @@ int plugins_install(Context& ctx, const std::vector<std::string>& args) {
                           "; pass --force to replace it",
                       src.string());
   }
-  // Into place in one rename each: a running gateway sees the whole folder appear, or swap.
-  fs::path fresh = drop / (".new-" + id + "-" + std::to_string(::getpid()));
-  fs::rename(root, fresh);
-  if (replacing) {
-    Cleanup old{drop / (".old-" + id + "-" + std::to_string(::getpid()))};
-    fs::rename(dest, old.path);
-    fs::rename(fresh, dest);
-  } else {
-    fs::rename(fresh, dest);
-  }
-  const bool disabled = !plugins::enabled_in_config(inst.config.root(), manifest);
-  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << r.version << " (" << r.kind
-           << ") in " << inst.where(dest) << ". " << live_note(inst) << "\n";
+  move_into_place(root, drop, id, replacing);
+  const bool disabled = !plugins::enabled_in_config(inst.config.root(), package.manifest);
+  *ctx.out << (replacing ? "Replaced " : "Installed ") << id << " " << package.record.version
+           << " (" << package.record.kind << ") in " << inst.where(dest) << ". " << live_note(inst)
+           << "\n";
   if (disabled)
     *ctx.out << "It is disabled; enable it with: openclaw-host plugins enable " << id << "\n";
   return 0;
@@ -248,108 +271,141 @@ int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enab
   return 0;
 }
 
-int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
-  po::options_description opts("Options");
-  opts.add_options()("json", "print JSON");
-  auto vm = parse_command(
-      ctx, "plugins doctor [--json]",
-      "Checks every plugin on the search path: manifest, API version and ABI, file\n"
-      "permissions, and the ports it would lease and whether they are free now. Exit 1 when\n"
-      "any plugin has a problem.",
-      opts, {}, args);
-  if (!vm) return 0;
-  Instance inst = ctx.instance();
-  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
-                                     ctx.env, ctx.argv0);
-  boost::asio::io_context io;
-  std::vector<std::string> logged;
-  plugins::Manager manager(inst, io,
-                           [&](sdk::LogLevel, const std::string& line) { logged.push_back(line); });
-  manager.load(search);
-  const auto standard = ports::standard_requests(inst.config.root());
-  manager.collect_ports(standard, inst.plan.base, inst.base.source);
+// ---- plugins doctor --------------------------------------------------------------------------
 
-  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
-  auto instances = store.list(false);
-  const ports::InstanceLeases* mine = nullptr;
-  for (const auto& i : instances) {
-    if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine = &i;
+// Where the ports a plugin would lease stand now: this instance's leases (when its gateway runs),
+// the other live instances' leases, and what the system lets bind.
+class PortView {
+ public:
+  PortView(Context& ctx, const Instance& inst)
+      : inst_(inst),
+        store_(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home),
+        instances_(store_.list(false)),
+        standard_(ports::standard_requests(inst.config.root())) {
+    for (const auto& i : instances_) {
+      if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine_ = &i;
+    }
   }
-  const auto& probe = ports::system_probe();
-  json::array report;
-  int problems = 0;
-  for (const auto& slot : manager.slots()) {
-    const auto& r = slot->record;
-    json::object o = plugins::to_json(r);
-    json::array checks;
-    bool bad = r.state == plugins::State::failed;
-    std::string perm = plugins::unsafe_permissions(r.dir);
-    if (perm.empty() && !r.library.empty()) perm = plugins::unsafe_permissions(r.library);
-    checks.push_back(json::object{{"check", "permissions"},
-                                  {"ok", perm.empty()},
-                                  {"detail", perm.empty() ? "owner-writable only" : perm}});
-    bool loaded = r.state == plugins::State::loaded;
-    checks.push_back(json::object{
-        {"check", "manifest, API and ABI"},
-        {"ok", r.state != plugins::State::failed},
-        {"detail", r.state == plugins::State::failed ? r.reason
-                   : r.state == plugins::State::disabled
-                       ? r.reason
-                       : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"}});
-    json::array port_rows;
-    if (loaded) {
-      for (const auto& req : slot->requests) {
-        bool standard_port = false;
-        for (const auto& s : standard) standard_port = standard_port || s.name == req.name;
-        if (standard_port) continue;
-        auto plan = ports::make_plan(inst.plan.base, inst.base.source, {req});
-        const auto& pp = plan.ports.at(0);
-        std::string state, detail;
-        int port = pp.port;
-        const ports::Lease* lease = mine ? mine->find(req.name) : nullptr;
-        if (lease) {
-          port = lease->port, state = "leased", detail = "leased by the running gateway";
-        } else if (pp.is_any()) {
-          state = "free", detail = "any free port, chosen at start";
-        } else if (pp.is_range()) {
-          state = "free", detail = "from " + std::to_string(pp.range_lo) + "-" +
-                                   std::to_string(pp.range_hi) + " at start";
-        } else {
-          const ports::InstanceLeases* holder = nullptr;
-          for (const auto& x : instances) {
-            if (x.stale || &x == mine) continue;
-            for (const auto& l : x.leases) {
-              if (l.port == port) holder = &x;
-            }
-          }
-          if (holder) {
-            state = "held", detail = "held by " + store.describe(holder->owner);
-          } else if (!probe.bindable(port, req.bind)) {
-            state = "in-use", detail = probe.why_unbindable(port);
-          } else {
-            state = "free", detail = "free";
-          }
-        }
-        if (state == "held" || state == "in-use") bad = true;
-        port_rows.push_back(json::object{{"name", req.name},
-                                         {"port", port ? json::value(port) : json::value(nullptr)},
-                                         {"state", state},
-                                         {"detail", detail}});
+  PortView(const PortView&) = delete;
+  PortView& operator=(const PortView&) = delete;
+
+  /// The instance's derived ports, which are the host's plan and not a plugin's.
+  const std::vector<sdk::PortRequest>& standard() const { return standard_; }
+  bool is_standard(const std::string& name) const {
+    bool found = false;
+    for (const auto& s : standard_) found = found || s.name == name;
+    return found;
+  }
+
+  /// {name, port (null when chosen at start), state (free, leased, held, in-use), detail}.
+  json::object row(const sdk::PortRequest& req) const {
+    auto plan = ports::make_plan(inst_.plan.base, inst_.base.source, {req});
+    const auto& pp = plan.ports.at(0);
+    std::string state, detail;
+    int port = pp.port;
+    const ports::Lease* lease = mine_ ? mine_->find(req.name) : nullptr;
+    if (lease) {
+      port = lease->port, state = "leased", detail = "leased by the running gateway";
+    } else if (pp.is_any()) {
+      state = "free", detail = "any free port, chosen at start";
+    } else if (pp.is_range()) {
+      state = "free", detail = "from " + std::to_string(pp.range_lo) + "-" +
+                               std::to_string(pp.range_hi) + " at start";
+    } else if (const auto* holder = holder_of(port)) {
+      state = "held", detail = "held by " + store_.describe(holder->owner);
+    } else if (!probe_.bindable(port, req.bind)) {
+      state = "in-use", detail = probe_.why_unbindable(port);
+    } else {
+      state = "free", detail = "free";
+    }
+    return json::object{{"name", req.name},
+                        {"port", port ? json::value(port) : json::value(nullptr)},
+                        {"state", state},
+                        {"detail", detail}};
+  }
+
+ private:
+  // The last other live instance holding `port`, if any.
+  const ports::InstanceLeases* holder_of(int port) const {
+    const ports::InstanceLeases* holder = nullptr;
+    for (const auto& x : instances_) {
+      if (x.stale || &x == mine_) continue;
+      for (const auto& l : x.leases) {
+        if (l.port == port) holder = &x;
       }
     }
-    if (!perm.empty()) bad = true;
-    problems += bad ? 1 : 0;
-    o["ok"] = !bad;
-    o["checks"] = std::move(checks);
-    o["ports"] = std::move(port_rows);
-    if (r.state == plugins::State::loaded) o["state"] = "ok";
-    report.push_back(std::move(o));
+    return holder;
   }
-  if (vm->count("json")) {
-    *ctx.out << json::serialize(json::object{{"problems", problems}, {"plugins", report}}) << "\n";
-    return problems ? 1 : 0;
+
+  const Instance& inst_;
+  ports::LeaseStore store_;
+  std::vector<ports::InstanceLeases> instances_;
+  const ports::InstanceLeases* mine_ = nullptr;
+  std::vector<sdk::PortRequest> standard_;
+  const ports::PortProbe& probe_ = ports::system_probe();
+};
+
+// A plugin as loading left it, before collect_ports() asks for its config and its ports: a config
+// its validate() refuses fails it there, and its check is then named for the config, not the load.
+struct AsLoaded {
+  plugins::State state = plugins::State::failed;
+  std::string reason;
+  std::string config_problem;  ///< what validate() refuses; "" when valid or not loaded
+};
+
+json::object check(const char* name, bool ok, const std::string& detail) {
+  return json::object{{"check", name}, {"ok", ok}, {"detail", detail}};
+}
+
+// The checks of one plugin: permissions, the load (manifest, API and ABI), and for a loaded one
+// its config and whether its ports were accepted into the instance's plan.
+json::array plugin_checks(const plugins::Record& r, const AsLoaded& as) {
+  json::array checks;
+  std::string perm = plugins::unsafe_permissions(r.dir);
+  if (perm.empty() && !r.library.empty()) perm = plugins::unsafe_permissions(r.library);
+  checks.push_back(check("permissions", perm.empty(), perm.empty() ? "owner-writable only" : perm));
+  checks.push_back(
+      check("manifest, API and ABI", as.state != plugins::State::failed,
+            as.state != plugins::State::loaded
+                ? as.reason
+                : "API " + std::to_string(OPENCLAW_SDK_API_VERSION) + ", ABI matches"));
+  if (as.state != plugins::State::loaded) return checks;
+  checks.push_back(check("config", as.config_problem.empty(),
+                         as.config_problem.empty() ? "accepted by the plugin" : as.config_problem));
+  // Loaded, its config accepted, failed all the same: its ports() threw or were refused.
+  if (as.config_problem.empty() && r.state == plugins::State::failed) {
+    checks.push_back(check("ports", false, r.reason));
   }
-  auto& out = *ctx.out;
+  return checks;
+}
+
+// The ports a running plugin would lease beyond the instance's own plan.
+json::array plugin_ports(const PortView& view, const plugins::Slot& slot) {
+  json::array rows;
+  if (slot.record.state != plugins::State::loaded) return rows;
+  for (const auto& req : slot.requests) {
+    if (!view.is_standard(req.name)) rows.push_back(view.row(req));
+  }
+  return rows;
+}
+
+// The report entry of one plugin: its record as list shows it, "ok", its checks and ports.
+json::object doctor_entry(const PortView& view, const plugins::Slot& slot, const AsLoaded& as) {
+  json::object o = checked_plugin(slot.record, as.config_problem);
+  json::array checks = plugin_checks(slot.record, as);
+  json::array port_rows = plugin_ports(view, slot);
+  bool bad = false;
+  for (const auto& c : checks) bad = bad || !c.at("ok").as_bool();
+  for (const auto& p : port_rows) {
+    bad = bad || p.at("state").as_string() == "held" || p.at("state").as_string() == "in-use";
+  }
+  o["ok"] = !bad;
+  o["checks"] = std::move(checks);
+  o["ports"] = std::move(port_rows);
+  return o;
+}
+
+void print_doctor(std::ostream& out, const json::array& report, int problems) {
   for (const auto& pv : report) {
     const auto& p = pv.as_object();
     out << (p.at("ok").as_bool() ? "ok      " : "PROBLEM ") << p.at("id").as_string().c_str() << " "
@@ -370,6 +426,44 @@ int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   out << report.size() << " plugin(s), " << problems << " with problems.\n";
+}
+
+int plugins_doctor(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print JSON");
+  auto vm = parse_command(
+      ctx, "plugins doctor [--json]",
+      "Checks every plugin on the search path: manifest, API version and ABI, file\n"
+      "permissions, its config, and the ports it would lease and whether they are free now.\n"
+      "Exit 1 when any plugin has a problem.",
+      opts, {}, args);
+  if (!vm) return 0;
+  Instance inst = ctx.instance();
+  PortView view(ctx, inst);
+  boost::asio::io_context io;
+  plugins::Manager manager(inst, io, [](sdk::LogLevel, const std::string&) {});
+  manager.load(plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
+                                    ctx.env, ctx.argv0));
+  std::vector<AsLoaded> as_loaded;
+  for (const auto& slot : manager.slots()) {
+    const auto& r = slot->record;
+    bool loaded = r.state == plugins::State::loaded;
+    as_loaded.push_back({r.state, r.reason, loaded ? slot->config_problem() : ""});
+  }
+  manager.collect_ports(view.standard(), inst.plan.base, inst.base.source);
+
+  json::array report;
+  int problems = 0;
+  for (size_t k = 0; k < manager.slots().size(); ++k) {
+    json::object o = doctor_entry(view, *manager.slots()[k], as_loaded[k]);
+    problems += o.at("ok").as_bool() ? 0 : 1;
+    report.push_back(std::move(o));
+  }
+  if (vm->count("json")) {
+    *ctx.out << json::serialize(json::object{{"problems", problems}, {"plugins", report}}) << "\n";
+  } else {
+    print_doctor(*ctx.out, report, problems);
+  }
   return problems ? 1 : 0;
 }
 

@@ -63,6 +63,142 @@ int show_all(Context& ctx, bool as_json) {
   return 0;
 }
 
+// What the registry and the system say of this instance's ports right now.
+class Standing {
+ public:
+  Standing(Context& ctx, const Instance& inst)
+      : store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home),
+        instances(store.list(false)),
+        remembered(ports::remembered_ports(inst.config.root())) {
+    for (const auto& i : instances) {
+      if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine = &i;
+    }
+  }
+  Standing(const Standing&) = delete;
+  Standing& operator=(const Standing&) = delete;
+
+  /// Another live instance leasing `port`, if any.
+  const InstanceLeases* holder_of(int port) const {
+    for (const auto& i : instances) {
+      if (i.stale || &i == mine) continue;
+      for (const auto& l : i.leases) {
+        if (l.port == port) return &i;
+      }
+    }
+    return nullptr;
+  }
+
+  ports::LeaseStore store;
+  std::vector<InstanceLeases> instances;
+  const InstanceLeases* mine = nullptr;  ///< this instance's leases, when its gateway runs
+  std::map<std::string, int> remembered;
+  const ports::PortProbe& probe = ports::system_probe();
+};
+
+std::string leased_detail(const InstanceLeases& mine) {
+  return "leased by this instance (pid " + std::to_string(mine.owner.pid) + ")";
+}
+
+// The port `p` stands for: its lease when held, else a range choice remembered from an earlier
+// start, else the plan's (0 for one chosen at start).
+int port_of(const Standing& s, const ports::PlannedPort& p, const ports::Lease* lease) {
+  if (lease) return lease->port;
+  if (p.is_range() || p.is_any()) {
+    auto rem = s.remembered.find(p.name());
+    if (rem != s.remembered.end() &&
+        (p.is_any() || (rem->second >= p.range_lo && rem->second <= p.range_hi))) {
+      return rem->second;
+    }
+  }
+  return p.port;
+}
+
+// One port of the plan: where it stands and, for JSON, who holds it.
+PortRow plan_row(const Standing& s, const ports::PlannedPort& p) {
+  PortRow r{p.name(), {}, p.request.bind, ports::source_name(p.request.source), {}, {}, {}};
+  const ports::Lease* lease = s.mine ? s.mine->find(p.name()) : nullptr;
+  const int port = port_of(s, p, lease);
+  json::value holder = nullptr;
+  if (lease) {
+    r.state = "leased";
+    r.detail = leased_detail(*s.mine);
+  } else if (port == 0) {
+    r.state = "free";
+    r.detail = p.is_any() ? std::string("chosen at start: any free port")
+                          : "chosen at start from " + std::to_string(p.range_lo) + "-" +
+                                std::to_string(p.range_hi);
+  } else if (const auto* h = s.holder_of(port)) {
+    r.state = "held";
+    r.detail = "held by " + s.store.describe(h->owner);
+    holder = json::object{
+        {"profile", h->owner.profile ? json::value(*h->owner.profile) : json::value(nullptr)},
+        {"pid", h->owner.pid},
+        {"stateDir", h->owner.state_dir}};
+  } else if (!s.probe.bindable(port, p.request.bind)) {
+    r.state = "in-use";
+    std::string who = s.probe.holder(port);
+    r.detail = s.probe.why_unbindable(port);
+    if (r.detail.rfind("is ", 0) == 0) r.detail.erase(0, 3);
+    holder = json::object{{"program", who}};
+  } else {
+    r.state = "free";
+    r.detail = p.is_range() || p.is_any() ? "free (remembered choice)" : "free";
+  }
+  r.port =
+      port ? std::to_string(port) : std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
+  r.json = json::object{
+      {"name", p.name()},       {"port", port ? json::value(port) : json::value(nullptr)},
+      {"bind", p.request.bind}, {"source", r.source},
+      {"origin", p.origin},     {"state", r.state},
+      {"detail", r.detail},     {"holder", holder}};
+  if (p.is_range()) r.json["range"] = json::array{p.range_lo, p.range_hi};
+  return r;
+}
+
+// A port a plugin of the running instance claimed beyond the derived plan.
+PortRow plugin_row(const InstanceLeases& mine, const ports::Lease& l) {
+  PortRow r{l.name,   std::to_string(l.port), l.bind, ports::source_name(l.source),
+            "leased", leased_detail(mine),    {}};
+  r.json = json::object{{"name", l.name},     {"port", l.port},
+                        {"bind", l.bind},     {"source", ports::source_name(l.source)},
+                        {"origin", "plugin"}, {"state", "leased"},
+                        {"detail", r.detail}, {"holder", nullptr}};
+  return r;
+}
+
+std::vector<PortRow> port_rows(const Instance& inst, const Standing& s) {
+  std::vector<PortRow> rows;
+  for (const auto& p : inst.plan.ports) rows.push_back(plan_row(s, p));
+  if (s.mine) {
+    for (const auto& l : s.mine->leases) {
+      if (!inst.plan.find(l.name)) rows.push_back(plugin_row(*s.mine, l));
+    }
+  }
+  return rows;
+}
+
+void print_json(std::ostream& out, const Instance& inst, bool running, std::vector<PortRow> rows) {
+  json::array arr;
+  for (auto& r : rows) arr.push_back(std::move(r.json));
+  out << json::serialize(
+             json::object{{"profile", inst.paths.profile ? json::value(*inst.paths.profile)
+                                                         : json::value(nullptr)},
+                          {"stateDir", inst.paths.state_dir.string()},
+                          {"base", inst.plan.base},
+                          {"baseSource", inst.base.source},
+                          {"running", running},
+                          {"ports", std::move(arr)}})
+      << "\n";
+}
+
+void print_table(std::ostream& out, const std::vector<PortRow>& rows) {
+  out << pad("NAME", 24) << pad("PORT", 11) << pad("BIND", 10) << pad("SOURCE", 7) << "STATE\n";
+  for (const auto& r : rows) {
+    out << pad(r.name, 24) << pad(r.port, 11) << pad(r.bind, 10) << pad(r.source, 7) << r.detail
+        << "\n";
+  }
+}
+
 }  // namespace
 
 int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
@@ -81,109 +217,12 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
   if (vm->count("all")) return show_all(ctx, as_json);
 
   Instance inst = ctx.instance(port_option(*vm));
-  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
-  auto instances = store.list(false);
-  const InstanceLeases* mine = nullptr;
-  for (const auto& i : instances) {
-    if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine = &i;
-  }
-  auto holder_of = [&](int port) -> const InstanceLeases* {
-    for (const auto& i : instances) {
-      if (i.stale || &i == mine) continue;
-      for (const auto& l : i.leases) {
-        if (l.port == port) return &i;
-      }
-    }
-    return nullptr;
-  };
-  const auto remembered = ports::remembered_ports(inst.config.root());
-  const auto& probe = ports::system_probe();
-
-  std::vector<PortRow> rows;
-  for (const auto& p : inst.plan.ports) {
-    PortRow r{p.name(), {}, p.request.bind, ports::source_name(p.request.source), {}, {}, {}};
-    int port = p.port;
-    const ports::Lease* lease = mine ? mine->find(p.name()) : nullptr;
-    if (lease) port = lease->port;
-    if ((p.is_range() || p.is_any()) && !lease) {
-      auto rem = remembered.find(p.name());
-      if (rem != remembered.end() &&
-          (p.is_any() || (rem->second >= p.range_lo && rem->second <= p.range_hi))) {
-        port = rem->second;
-      }
-    }
-    json::value holder = nullptr;
-    if (lease) {
-      r.state = "leased";
-      r.detail = "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")";
-    } else if (port == 0) {
-      r.state = "free";
-      r.detail = p.is_any() ? std::string("chosen at start: any free port")
-                            : "chosen at start from " + std::to_string(p.range_lo) + "-" +
-                                  std::to_string(p.range_hi);
-    } else if (const auto* h = holder_of(port)) {
-      r.state = "held";
-      r.detail = "held by " + store.describe(h->owner);
-      holder = json::object{
-          {"profile", h->owner.profile ? json::value(*h->owner.profile) : json::value(nullptr)},
-          {"pid", h->owner.pid},
-          {"stateDir", h->owner.state_dir}};
-    } else if (!probe.bindable(port, p.request.bind)) {
-      r.state = "in-use";
-      std::string who = probe.holder(port);
-      r.detail = probe.why_unbindable(port);
-      if (r.detail.rfind("is ", 0) == 0) r.detail.erase(0, 3);
-      holder = json::object{{"program", who}};
-    } else {
-      r.state = "free";
-      r.detail = p.is_range() || p.is_any() ? "free (remembered choice)" : "free";
-    }
-    r.port =
-        port ? std::to_string(port) : std::to_string(p.range_lo) + "-" + std::to_string(p.range_hi);
-    r.json = json::object{
-        {"name", p.name()},       {"port", port ? json::value(port) : json::value(nullptr)},
-        {"bind", p.request.bind}, {"source", r.source},
-        {"origin", p.origin},     {"state", r.state},
-        {"detail", r.detail},     {"holder", holder}};
-    if (p.is_range()) r.json["range"] = json::array{p.range_lo, p.range_hi};
-    rows.push_back(std::move(r));
-  }
-
-  // Ports plugins of the running instance claimed beyond the derived plan.
-  if (mine) {
-    for (const auto& l : mine->leases) {
-      if (inst.plan.find(l.name)) continue;
-      PortRow r{l.name,   std::to_string(l.port),
-                l.bind,   ports::source_name(l.source),
-                "leased", "leased by this instance (pid " + std::to_string(mine->owner.pid) + ")",
-                {}};
-      r.json = json::object{{"name", l.name},     {"port", l.port},
-                            {"bind", l.bind},     {"source", ports::source_name(l.source)},
-                            {"origin", "plugin"}, {"state", "leased"},
-                            {"detail", r.detail}, {"holder", nullptr}};
-      rows.push_back(std::move(r));
-    }
-  }
-
+  Standing standing(ctx, inst);
+  auto rows = port_rows(inst, standing);
   if (as_json) {
-    json::array arr;
-    for (auto& r : rows) arr.push_back(std::move(r.json));
-    *ctx.out << json::serialize(
-                    json::object{{"profile", inst.paths.profile ? json::value(*inst.paths.profile)
-                                                                : json::value(nullptr)},
-                                 {"stateDir", inst.paths.state_dir.string()},
-                                 {"base", inst.plan.base},
-                                 {"baseSource", inst.base.source},
-                                 {"running", mine != nullptr},
-                                 {"ports", std::move(arr)}})
-             << "\n";
-    return 0;
-  }
-  auto& out = *ctx.out;
-  out << pad("NAME", 24) << pad("PORT", 11) << pad("BIND", 10) << pad("SOURCE", 7) << "STATE\n";
-  for (const auto& r : rows) {
-    out << pad(r.name, 24) << pad(r.port, 11) << pad(r.bind, 10) << pad(r.source, 7) << r.detail
-        << "\n";
+    print_json(*ctx.out, inst, standing.mine != nullptr, std::move(rows));
+  } else {
+    print_table(*ctx.out, rows);
   }
   return 0;
 }

@@ -31,9 +31,161 @@ bool fixed_ports_bindable(int base) {
   return true;
 }
 
-}  // namespace
+// Why `base` was chosen for a profile that preferred `preferred`: its default, or what the
+// preferred set overlaps.
+std::string why_chosen(int preferred, int base, const std::vector<ports::Interval>& occupied,
+                       const std::optional<std::string>& profile) {
+  if (base == preferred) return "default for " + profile_label(profile);
+  for (const auto& iv : occupied) {
+    if (preferred <= iv.hi && iv.lo <= preferred + profile::kDerivedSpan) {
+      return std::to_string(preferred) + ".." + std::to_string(preferred + profile::kDerivedSpan) +
+             " overlaps " + iv.owner + "; nearest free base";
+    }
+  }
+  return std::to_string(preferred) + " is in use; nearest free base";
+}
 
-namespace {
+// A base for a profile without gateway.port: its default (or OPENCLAW_GATEWAY_PORT), else the
+// nearest one whose derived set overlaps no other profile. The base and why it was chosen.
+std::pair<int, std::string> choose_free_base(const Context& ctx) {
+  const auto& paths = ctx.paths;
+  int preferred = profile::default_base_port(paths.profile);
+  if (auto e = ctx.env.get("OPENCLAW_GATEWAY_PORT")) {
+    preferred = profile::parse_port(*e, "OPENCLAW_GATEWAY_PORT");
+  }
+  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), paths.home);
+  auto occupied =
+      occupied_ports(discover_profiles(paths.home), store.list(false), paths.state_dir, paths.home);
+  // The kernel's ephemeral range is nobody's: outgoing connections take ports there at random.
+  // Only if no base outside it is left does the choice fall back to one inside.
+  const auto& eph = ports::system_ephemeral_range();
+  auto avoiding = occupied;
+  avoiding.push_back({eph.lo, eph.hi, "the kernel's ephemeral port range " + eph.text()});
+  auto base = ports::choose_base(preferred, avoiding, fixed_ports_bindable);
+  if (base) occupied = std::move(avoiding);
+  if (!base) base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
+  if (!base)
+    throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
+  return {*base, why_chosen(preferred, *base, occupied, paths.profile)};
+}
+
+// One run of setup: the config it edits and each change it made, in order. Every step changes
+// only what is missing or differs, so running it again changes nothing.
+class Setup {
+ public:
+  // Load first: a config that does not parse is reported and never overwritten.
+  explicit Setup(Context& ctx)
+      : ctx_(ctx), paths_(ctx.paths), cfg_(config::Config::load(paths_.config_path, paths_.home)) {
+    config::require_valid(cfg_);
+    config_changed_ = !cfg_.exists();
+  }
+
+  void create_state_dir() {
+    std::error_code ec;
+    if (fs::is_directory(paths_.state_dir, ec)) return;
+    try {
+      sdk::create_private_dirs(paths_.state_dir);
+    } catch (const std::system_error& e) {
+      throw usage_error(std::string("cannot create the state dir: ") + e.what(),
+                        shown(paths_.state_dir));
+    }
+    changes_.push_back("created state dir " + shown(paths_.state_dir) + " (0700)");
+  }
+
+  // --port when given, else a free base for a profile that has none.
+  void set_base_port(std::optional<int> flag) {
+    auto current_port = config::get_int(cfg_.root(), "gateway.port");
+    if (flag) {
+      if (*flag > profile::kMaxBasePort) {
+        throw usage_error("--port " + std::to_string(*flag) +
+                          " leaves no room for the derived ports: base + 110 must be <= 65535");
+      }
+      if (auto warning = ports::ephemeral_base_warning(
+              *flag, "--port", ports::system_ephemeral_range(), paths_.profile);
+          !warning.empty()) {
+        *ctx_.err << "openclaw-host: warning: " << warning << "\n";
+      }
+      if (current_port != *flag) {
+        config::assign(cfg_.root(), {"gateway", "port"}, *flag);
+        changed("set gateway.port = " + std::to_string(*flag));
+      }
+    } else if (!current_port) {
+      auto [base, why] = choose_free_base(ctx_);
+      config::assign(cfg_.root(), {"gateway", "port"}, base);
+      changed("set gateway.port = " + std::to_string(base) + " (" + why + ")");
+    }
+  }
+
+  // A gateway without a token accepts every local client: the default is a random one, as
+  // OpenClaw's onboarding makes. Its value is never printed; the CLI reads it from the config.
+  void create_token() {
+    if (config::get_string(cfg_.root(), "gateway.auth.token") ||
+        ctx_.env.get("OPENCLAW_GATEWAY_TOKEN")) {
+      return;
+    }
+    config::assign(cfg_.root(), {"gateway", "auth", "mode"}, boost::json::string("token"));
+    config::assign(cfg_.root(), {"gateway", "auth", "token"},
+                   boost::json::string(sdk::random_hex(24)));
+    changed("created a gateway token (gateway.auth.token; `config get` shows it redacted)");
+  }
+
+  void set_workspace(const std::string& flag) {
+    fs::path ws = fs::absolute(profile::expand_user(flag, paths_.home)).lexically_normal();
+    if (config::get_string(cfg_.root(), "agents.defaults.workspace") == ws.string()) return;
+    config::assign(cfg_.root(), {"agents", "defaults", "workspace"},
+                   boost::json::string(ws.string()));
+    changed("set agents.defaults.workspace = " + shown(ws));
+  }
+
+  void save_config() {
+    if (!config_changed_) return;
+    config::require_valid(cfg_);
+    bool existed = cfg_.exists();
+    cfg_.save();
+    changes_.push_back((existed ? "updated config " : "created config ") + cfg_.where() +
+                       " (0600)");
+  }
+
+  void create_workspace() {
+    fs::path workspace = resolve_workspace(paths_, cfg_);
+    std::error_code ec;
+    if (fs::is_directory(workspace, ec)) return;
+    try {
+      sdk::create_private_dirs(workspace);
+    } catch (const std::system_error& e) {
+      throw usage_error(std::string("cannot create the workspace: ") + e.what(), shown(workspace));
+    }
+    changes_.push_back("created workspace " + shown(workspace));
+  }
+
+  void print(std::ostream& out) const {
+    if (changes_.empty()) {
+      out << "Nothing to change: " << profile_label(paths_.profile) << " is already set up ("
+          << cfg_.where() << ", gateway.port " << *config::get_int(cfg_.root(), "gateway.port")
+          << ").\n";
+      return;
+    }
+    out << "Set up " << profile_label(paths_.profile) << ":\n";
+    for (const auto& c : changes_) out << "  - " << c << "\n";
+    out << "Start it with: openclaw-host" << (paths_.profile ? " --profile " + *paths_.profile : "")
+        << " gateway\n";
+  }
+
+ private:
+  std::string shown(const fs::path& p) const { return profile::display_path(p, paths_.home); }
+  // A change of the config, saved by save_config().
+  void changed(std::string what) {
+    changes_.push_back(std::move(what));
+    config_changed_ = true;
+  }
+
+  Context& ctx_;
+  const profile::Paths& paths_;
+  config::Config cfg_;
+  std::vector<std::string> changes_;
+  bool config_changed_ = false;
+};
+
 int setup_as(Context& ctx, const std::vector<std::string>& args, const std::string& name) {
   po::options_description opts("Options");
   opts.add_options()("port", po::value<std::string>()->value_name("N"),
@@ -53,133 +205,17 @@ int setup_as(Context& ctx, const std::vector<std::string>& args, const std::stri
                           "it again changes nothing.",
                           opts, {}, args);
   if (!vm) return 0;
-  const auto& paths = ctx.paths;
-  auto shown = [&](const fs::path& p) { return profile::display_path(p, paths.home); };
-
-  // Load first: a config that does not parse is reported and never overwritten.
-  auto cfg = config::Config::load(paths.config_path, paths.home);
-  config::require_valid(cfg);
-
-  std::vector<std::string> changes;
-  bool config_changed = !cfg.exists();
-
-  std::error_code ec;
-  if (!fs::is_directory(paths.state_dir, ec)) {
-    try {
-      sdk::create_private_dirs(paths.state_dir);
-    } catch (const std::system_error& e) {
-      throw usage_error(std::string("cannot create the state dir: ") + e.what(),
-                        shown(paths.state_dir));
-    }
-    changes.push_back("created state dir " + shown(paths.state_dir) + " (0700)");
-  }
-
-  auto current_port = config::get_int(cfg.root(), "gateway.port");
-  if (auto flag = port_option(*vm)) {
-    if (*flag > profile::kMaxBasePort) {
-      throw usage_error("--port " + std::to_string(*flag) +
-                        " leaves no room for the derived ports: base + 110 must be <= 65535");
-    }
-    if (auto warning = ports::ephemeral_base_warning(
-            *flag, "--port", ports::system_ephemeral_range(), paths.profile);
-        !warning.empty()) {
-      *ctx.err << "openclaw-host: warning: " << warning << "\n";
-    }
-    if (current_port != *flag) {
-      config::assign(cfg.root(), {"gateway", "port"}, *flag);
-      changes.push_back("set gateway.port = " + std::to_string(*flag));
-      config_changed = true;
-    }
-  } else if (!current_port) {
-    int preferred = profile::default_base_port(paths.profile);
-    if (auto e = ctx.env.get("OPENCLAW_GATEWAY_PORT")) {
-      preferred = profile::parse_port(*e, "OPENCLAW_GATEWAY_PORT");
-    }
-    ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), paths.home);
-    auto occupied = occupied_ports(discover_profiles(paths.home), store.list(false),
-                                   paths.state_dir, paths.home);
-    // The kernel's ephemeral range is nobody's: outgoing connections take ports there at random.
-    // Only if no base outside it is left does the choice fall back to one inside.
-    const auto& eph = ports::system_ephemeral_range();
-    auto avoiding = occupied;
-    avoiding.push_back({eph.lo, eph.hi, "the kernel's ephemeral port range " + eph.text()});
-    auto base = ports::choose_base(preferred, avoiding, fixed_ports_bindable);
-    if (base) occupied = std::move(avoiding);
-    if (!base) base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
-    if (!base)
-      throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
-    std::string why = "default for " + profile_label(paths.profile);
-    if (*base != preferred) {
-      for (const auto& iv : occupied) {
-        if (preferred <= iv.hi && iv.lo <= preferred + profile::kDerivedSpan) {
-          why = std::to_string(preferred) + ".." +
-                std::to_string(preferred + profile::kDerivedSpan) + " overlaps " + iv.owner +
-                "; nearest free base";
-          break;
-        }
-      }
-      if (why.rfind("default", 0) == 0)
-        why = std::to_string(preferred) + " is in use; nearest free base";
-    }
-    config::assign(cfg.root(), {"gateway", "port"}, *base);
-    changes.push_back("set gateway.port = " + std::to_string(*base) + " (" + why + ")");
-    config_changed = true;
-  }
-
-  // A gateway without a token accepts every local client: the default is a random one, as
-  // OpenClaw's onboarding makes. Its value is never printed; the CLI reads it from the config.
-  if (!vm->count("no-token") && !config::get_string(cfg.root(), "gateway.auth.token") &&
-      !ctx.env.get("OPENCLAW_GATEWAY_TOKEN")) {
-    config::assign(cfg.root(), {"gateway", "auth", "mode"}, boost::json::string("token"));
-    config::assign(cfg.root(), {"gateway", "auth", "token"},
-                   boost::json::string(sdk::random_hex(24)));
-    changes.push_back(
-        "created a gateway token (gateway.auth.token; `config get` shows it redacted)");
-    config_changed = true;
-  }
-
-  if (vm->count("workspace")) {
-    fs::path ws =
-        fs::absolute(profile::expand_user((*vm)["workspace"].as<std::string>(), paths.home))
-            .lexically_normal();
-    if (config::get_string(cfg.root(), "agents.defaults.workspace") != ws.string()) {
-      config::assign(cfg.root(), {"agents", "defaults", "workspace"},
-                     boost::json::string(ws.string()));
-      changes.push_back("set agents.defaults.workspace = " + shown(ws));
-      config_changed = true;
-    }
-  }
-
-  if (config_changed) {
-    config::require_valid(cfg);
-    bool existed = cfg.exists();
-    cfg.save();
-    changes.push_back((existed ? "updated config " : "created config ") + cfg.where() + " (0600)");
-  }
-
-  fs::path workspace = resolve_workspace(paths, cfg);
-  if (!fs::is_directory(workspace, ec)) {
-    try {
-      sdk::create_private_dirs(workspace);
-    } catch (const std::system_error& e) {
-      throw usage_error(std::string("cannot create the workspace: ") + e.what(), shown(workspace));
-    }
-    changes.push_back("created workspace " + shown(workspace));
-  }
-
-  auto& out = *ctx.out;
-  if (changes.empty()) {
-    out << "Nothing to change: " << profile_label(paths.profile) << " is already set up ("
-        << cfg.where() << ", gateway.port " << *config::get_int(cfg.root(), "gateway.port")
-        << ").\n";
-    return 0;
-  }
-  out << "Set up " << profile_label(paths.profile) << ":\n";
-  for (const auto& c : changes) out << "  - " << c << "\n";
-  out << "Start it with: openclaw-host" << (paths.profile ? " --profile " + *paths.profile : "")
-      << " gateway\n";
+  Setup setup(ctx);
+  setup.create_state_dir();
+  setup.set_base_port(port_option(*vm));
+  if (!vm->count("no-token")) setup.create_token();
+  if (vm->count("workspace")) setup.set_workspace((*vm)["workspace"].as<std::string>());
+  setup.save_config();
+  setup.create_workspace();
+  setup.print(*ctx.out);
   return 0;
 }
+
 }  // namespace
 
 int cmd_setup(Context& ctx, const std::vector<std::string>& args) {

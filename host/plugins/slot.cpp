@@ -36,13 +36,19 @@ std::vector<sdk::ConfigProblem> Slot::validate() {
   }
 }
 
+std::string Slot::config_problem() {
+  auto problems = validate();
+  if (problems.empty()) return {};
+  std::string text = "invalid config (" + hub_.instance.config.where() + "): ";
+  for (size_t k = 0; k < problems.size(); ++k) {
+    text += (k ? "; " : "") + problems[k].key + ": " + problems[k].message;
+  }
+  return text;
+}
+
 bool Slot::check(std::vector<sdk::PortRequest>& wanted) {
-  if (auto problems = validate(); !problems.empty()) {
-    std::string text = "invalid config (" + hub_.instance.config.where() + "): ";
-    for (size_t k = 0; k < problems.size(); ++k) {
-      text += (k ? "; " : "") + problems[k].key + ": " + problems[k].message;
-    }
-    fail(text);
+  if (auto problem = config_problem(); !problem.empty()) {
+    fail(problem);
     return false;
   }
   try {

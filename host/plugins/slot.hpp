@@ -44,6 +44,9 @@ class Slot {
 
   /// The plugin's validate() against the config it runs under: its problems (a throw is one).
   std::vector<sdk::ConfigProblem> validate();
+  /// What validate() refuses as one line, "" when nothing: "invalid config (<file>): <key>:
+  /// <message>; ...". check() fails the plugin with it; `plugins list` and `doctor` show it.
+  std::string config_problem();
   /// validate() then ports() of a loaded plugin into `wanted`; false when refused (failed then).
   bool check(std::vector<sdk::PortRequest>& wanted);
   /// Creates its data dir and calls start(); true when it runs (else it failed). `how` ends the

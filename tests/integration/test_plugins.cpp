@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(dropped_in_plugin_runs_on_its_leased_port) {
   install_fixture("ok", ps.plugins / "ok");
   BOOST_TEST(ps.run({"config", "set", "plugins.entries.fixture-ok.config.greeting", "ahoy"}).code ==
              0);
-  // Checked but not created while no gateway runs.
+  // Checked (its config too) but not started while no gateway runs.
   BOOST_TEST(ps.states()["fixture-ok"].first == "ok");
 
   auto gw = ps.start();
@@ -269,6 +269,69 @@ BOOST_AUTO_TEST_CASE(a_plugin_validates_its_own_config_naming_the_key_and_file) 
              s["fixture-ports"].second);
   BOOST_TEST(s["fixture-ok"].first == "running");
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_CASE(list_info_and_doctor_report_an_invalid_config_alike) {
+  PluginSandbox ps;
+  install_fixture("ok", ps.plugins / "ok");
+  install_fixture("ports", ps.plugins / "ports");
+  // Edited by hand (`config set` refuses it): a value fixture-ports' validate() rejects.
+  auto cfg = ps.sb.home() / ".openclaw-p" / "openclaw.json";
+  auto root = json::parse(read_file(cfg)).as_object();
+  root["plugins"] = json::object{
+      {"entries",
+       json::object{{"fixture-ports", json::object{{"config", json::object{{"port", "abc"}}}}}}}};
+  write_file(cfg, json::serialize(root));
+  const std::string problem =
+      "invalid config (~/.openclaw-p/openclaw.json): plugins.entries.fixture-ports.config.port: "
+      "must be an integer port 1..65535, got \"abc\"";
+
+  // list: the state and the problem, key path included; the other plugin is unaffected.
+  auto s = ps.states();
+  BOOST_TEST(s["fixture-ports"].first == "invalid-config");
+  BOOST_TEST(s["fixture-ports"].second == problem);
+  BOOST_TEST(s["fixture-ok"].first == "ok");
+  auto list = ps.run({"plugins", "list"});
+  BOOST_TEST(list.code == 0);
+  BOOST_TEST(contains(list.out, "invalid-config"), list.out);
+  BOOST_TEST(contains(list.out, problem), list.out);
+
+  // info, as JSON and as text.
+  auto info = ps.run({"plugins", "info", "fixture-ports", "--json"});
+  BOOST_TEST(info.code == 0, info.err);
+  json::value i = json::parse(info.out);
+  BOOST_TEST(i.at("state").as_string() == "invalid-config");
+  BOOST_TEST(i.at("reason").as_string() == problem);
+  auto info_text = ps.run({"plugins", "info", "fixture-ports"});
+  BOOST_TEST(info_text.code == 0, info_text.err);
+  BOOST_TEST(contains(info_text.out, "invalid-config"), info_text.out);
+  BOOST_TEST(contains(info_text.out,
+                      "plugins.entries.fixture-ports.config.port: must be an "
+                      "integer port 1..65535"),
+             info_text.out);
+
+  // doctor: the same state and problem, under the config check; its load was fine.
+  auto doctor = ps.run({"plugins", "doctor", "--json"});
+  BOOST_TEST(doctor.code == 1);
+  json::value report = json::parse(doctor.out);
+  BOOST_TEST(report.at("problems").as_int64() == 1);
+  std::map<std::string, std::pair<bool, std::string>> checks;
+  for (const auto& p : report.at("plugins").as_array()) {
+    if (p.at("id").as_string() != "fixture-ports") continue;
+    BOOST_TEST(p.at("state").as_string() == "invalid-config");
+    BOOST_TEST(p.at("reason").as_string() == problem);
+    for (const auto& c : p.at("checks").as_array()) {
+      checks[std::string(c.at("check").as_string())] = {c.at("ok").as_bool(),
+                                                        std::string(c.at("detail").as_string())};
+    }
+  }
+  BOOST_TEST(checks["manifest, API and ABI"].first);
+  BOOST_TEST(!checks["config"].first);
+  BOOST_TEST(checks["config"].second == problem);
+  auto doctor_text = ps.run({"plugins", "doctor"});
+  BOOST_TEST(doctor_text.code == 1);
+  BOOST_TEST(contains(doctor_text.out, "FAIL config: " + problem), doctor_text.out);
+  BOOST_TEST(!contains(doctor_text.out, "FAIL manifest, API and ABI"), doctor_text.out);
 }
 
 BOOST_AUTO_TEST_CASE(load_paths_from_config_and_plugins_commands) {
