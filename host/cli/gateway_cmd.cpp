@@ -1,15 +1,20 @@
 // `gateway [run]`: run the instance's gateway in the foreground.
 // `gateway install|uninstall|start|stop|restart|status`: the profile's own service (systemd user
 // unit or launchd agent). Every subcommand acts on THIS profile's unit only.
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
+#include "gateway/exit_record.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/instance_record.hpp"
+#include "gateway/log.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "service/service.hpp"
 
@@ -17,6 +22,23 @@ namespace openclaw::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A start that failed, for whoever looks later (a watcher, `status`, the next start): the line in
+// logs/gateway.log as well as on stderr, and gateway-exit.json saying "failed-start" and why.
+// Not when another live gateway serves the state dir: its record is not this process's to change.
+void record_failed_start(const Context& ctx, const std::string& line, int code) {
+  const fs::path& state_dir = ctx.paths.state_dir;
+  if (auto live = gateway::read_live_record(state_dir); live && live->pid != ::getpid()) return;
+  std::error_code ec;
+  if (!fs::is_directory(state_dir, ec)) return;  // never started: nothing to tell yet
+  std::ostream no_stderr(nullptr);               // the CLI prints the error itself
+  gateway::GatewayLog log(state_dir, "error", no_stderr, {});
+  log(sdk::LogLevel::error, "the gateway did not start: " + line);
+  gateway::note_exit(state_dir,
+                     gateway::LastExit{now_ms(), "failed-start", code, std::nullopt, line, {}});
+}
+
+int run_gateway(Context& ctx, const po::variables_map& vm);
 
 int gateway_run(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
@@ -37,10 +59,23 @@ int gateway_run(Context& ctx, const std::vector<std::string>& args) {
       "  gateway uninstall | start | stop | restart | status",
       opts, {}, args);
   if (!vm) return 0;
-  auto port = port_option(*vm);
+  try {
+    return run_gateway(ctx, *vm);
+  } catch (const Error& e) {
+    record_failed_start(ctx, e.line(), static_cast<int>(e.code()));
+    throw;
+  } catch (const std::exception& e) {
+    record_failed_start(ctx, e.what(), 1);
+    throw;
+  }
+}
+
+// The gateway as the options and the config say, in the foreground.
+int run_gateway(Context& ctx, const po::variables_map& vm) {
+  auto port = port_option(vm);
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
-  if (vm->count("bind")) {
-    std::string bind = (*vm)["bind"].as<std::string>();
+  if (vm.count("bind")) {
+    std::string bind = vm["bind"].as<std::string>();
     if (bind != "loopback" && bind != "lan") {
       throw usage_error("--bind must be loopback or lan, got \"" + bind + "\"");
     }
@@ -51,7 +86,7 @@ int gateway_run(Context& ctx, const std::vector<std::string>& args) {
   gateway::Options options;
   options.log_level = ctx.log_level;
   options.self_exe = ctx.argv0;
-  options.token = gateway_token(ctx, *vm, inst);
+  options.token = gateway_token(ctx, vm, inst);
   return gateway::run(std::move(inst), ctx.env, options, *ctx.out, *ctx.err);
 }
 

@@ -46,8 +46,11 @@ Listing listing(Context& ctx, const Instance& inst) {
   // plugin would refuse at start shows here as it does in `plugins doctor`.
   boost::asio::io_context io;
   plugins::Manager manager(inst, io, [](sdk::LogLevel, const std::string&) {});
+  plugins::LoadOptions options;
+  options.quarantined = plugins::read_quarantine(inst.paths.state_dir);  // as the gateway skips
   manager.load(plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
-                                    ctx.env, ctx.argv0));
+                                    ctx.env, ctx.argv0),
+               options);
   for (const auto& slot : manager.slots()) {
     bool loaded = slot->record.state == plugins::State::loaded;
     out.plugins.push_back(checked_plugin(slot->record, loaded ? slot->config_problem() : ""));

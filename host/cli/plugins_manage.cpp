@@ -254,7 +254,10 @@ int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enab
       parse_command(ctx, std::string("plugins ") + (enable ? "enable" : "disable") + " ID",
                     std::string("Sets plugins.entries.ID.enabled to ") +
                         (enable ? "true" : "false") + " in the config file (a running gateway " +
-                        (enable ? "starts" : "stops") + " that plugin alone).",
+                        (enable ? "starts" : "stops") + " that plugin alone)." +
+                        (enable ? " Also releases it from quarantine (a plugin that crashed the "
+                                  "gateway is skipped until then)."
+                                : ""),
                     opts, pos, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
@@ -268,6 +271,9 @@ int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enab
   cfg.save();
   *ctx.out << (enable ? "Enabled " : "Disabled ") << id << " (plugins.entries." << id
            << ".enabled in " << cfg.where() << "). " << live_note(inst) << "\n";
+  if (enable && plugins::release_plugin(inst.paths.state_dir, id)) {
+    *ctx.out << "Released " << id << " from quarantine: the gateway's next start loads it again.\n";
+  }
   return 0;
 }
 

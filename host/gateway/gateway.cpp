@@ -18,14 +18,17 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "gateway/channel_router.hpp"
+#include "gateway/crash.hpp"
 #include "gateway/gateway_methods.hpp"
 #include "gateway/gateway_service.hpp"
 #include "gateway/instance_claims.hpp"
 #include "gateway/protocol.hpp"
+#include "gateway/watchdog.hpp"
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/live_set.hpp"
 #include "plugins/manager.hpp"
+#include "plugins/quarantine.hpp"
 #include "ports/claims.hpp"
 #include "ports/system.hpp"
 
@@ -152,8 +155,8 @@ class Stopper {
     signals_.async_wait(
         [this, stop_taking_work, &channels](const boost::system::error_code& ec, int signo) {
           if (ec) return;
-          log_(sdk::LogLevel::info,
-               std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+          signal_ = signo == SIGINT ? "SIGINT" : "SIGTERM";
+          log_(sdk::LogLevel::info, "received " + signal_ + ", stopping");
           stop_taking_work();
           signals_.async_wait([this](const boost::system::error_code& e2, int) {
             if (!e2) finish();
@@ -161,6 +164,9 @@ class Stopper {
           channels.drain(std::chrono::milliseconds(kDrainMs), [this] { finish(); });
         });
   }
+
+  /// "SIGTERM" or "SIGINT": what stopped the gateway ("" while it runs).
+  const std::string& signal() const { return signal_; }
 
  private:
   void finish() {
@@ -189,6 +195,7 @@ class Stopper {
   boost::asio::steady_timer deadline_;
   std::chrono::steady_clock::time_point until_;
   bool stopping_ = false;
+  std::string signal_;
 };
 
 // Every kTickIntervalMs: tick and health to the clients, freed memory back to the system.
@@ -290,6 +297,34 @@ std::unique_ptr<sdk::HttpServer> listen_http(boost::asio::io_context& io, const 
   return http;
 }
 
+// A plugin whose code took the last run down is skipped from now on (plugins/quarantine.hpp);
+// then the plugin set is loaded and what was skipped is logged.
+void load_plugins(plugins::LiveSet& plugin_set, const Instance& inst, const InstanceClaims& claims,
+                  const Logger& log) {
+  if (const auto& last = claims.previous_exit();
+      last && last->kind == "crashed" && !last->plugin.empty()) {
+    std::string reason = "crashed the gateway at " + utc_time_of_day(last->at_ms) + " (" +
+                         (last->signal ? "signal " + std::to_string(*last->signal) + ", " +
+                                             crash::signal_name(*last->signal)
+                                       : std::string("fatal signal")) +
+                         ")";
+    plugins::quarantine_plugin(inst.paths.state_dir, last->plugin, reason, last->at_ms);
+    log(sdk::LogLevel::warn, "plugin " + last->plugin + " " + reason + ": quarantined");
+  }
+  for (const auto& line : plugin_set.load()) log(sdk::LogLevel::warn, "plugins: " + line);
+}
+
+// The running plugins' libraries as mapped, so a fatal signal in their code names them.
+void tell_crash_handler(const plugins::Manager& manager) {
+  std::vector<std::pair<std::string, std::filesystem::path>> libraries;
+  for (const auto& slot : manager.slots()) {
+    const auto& r = slot->record;
+    if (r.unloaded || !r.plugin) continue;
+    libraries.emplace_back(r.id, r.loaded_from.empty() ? r.library : r.loaded_from);
+  }
+  crash::set_plugins(libraries);
+}
+
 // Every message on the plugins' bus goes to the clients as a `chat` event.
 void publish_chat(plugins::Manager& manager, Protocol& protocol) {
   manager.bus().subscribe([&protocol](const sdk::Message& m) {
@@ -312,6 +347,7 @@ auto announce_plugin_changes(const Logger& log, InstanceClaims& claims, plugins:
       lines.push_back(json::value(c));
     }
     claims.write_record(bind, manager.describe());
+    tell_crash_handler(manager);
     protocol.broadcast("plugins.changed", json::object{{"changes", std::move(lines)},
                                                        {"plugins", manager.describe()}});
   };
@@ -338,7 +374,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
 
   plugins::Manager manager(inst, io, log);
   plugins::LiveSet plugin_set(manager, inst, env, options.self_exe);
-  plugin_set.load();
+  load_plugins(plugin_set, inst, claims, log);
   manager.collect_ports(ports::standard_requests(inst.config.root()), inst.plan.base,
                         inst.base.source);
   claims.lease(manager);
@@ -351,7 +387,8 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   ports::FileClaims machine_claims(ports::LeaseStore::default_dir(env), claims.owner(),
                                    inst.paths.home, manager);
 
-  GatewayMethods methods(inst, claims, manager, channels);
+  Watchdog watchdog(io, env, manager.activity(), log);
+  GatewayMethods methods(inst, claims, manager, channels, watchdog);
   Wiring wiring(io, log, methods, manager);
   Protocol protocol(wiring, {options.token, kVersion, uuid4(), claims.started_ms()});
   protocol_ptr = &protocol;
@@ -359,6 +396,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   auto http = listen_http(io, inst, env, log, methods, manager, gateway_service, protocol);
 
   manager.start_all(claims.leases());
+  tell_crash_handler(manager);
   channels.replay();  // messages a crash left unanswered, now that the channels are up
   publish_chat(manager, protocol);
   claims.write_record(gw->request.bind, manager.describe());
@@ -384,10 +422,12 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         protocol.shutdown("gateway stopping");
         http->stop();
         ticker.stop();
+        watchdog.stop();
       },
       [&] { return protocol.open_connections(); });
   stopper.arm(
       [&] {
+        sd_notify(env, "STOPPING=1");
         plugin_set.stop();
         config_watch.stop();
       },
@@ -396,10 +436,13 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   if (!plugin_set.bundled_problem().empty())
     log(sdk::LogLevel::warn, "plugins: " + plugin_set.bundled_problem());
   say_ready(inst, claims, options, out, log);
+  sd_notify(env, "READY=1");
   run_loop(io, log);
   manager.stop_all();
   channels.stop();
   protocol_ptr = nullptr;
+  claims.note_stopped("stopped cleanly" +
+                      (stopper.signal().empty() ? std::string() : " (" + stopper.signal() + ")"));
   log(sdk::LogLevel::info, "stopped; ports released");
   return 0;
 }

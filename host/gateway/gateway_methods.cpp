@@ -59,7 +59,8 @@ json::value GatewayMethods::health() const {
                                                {"unavailable", std::move(unavailable)}}},
                       {"channels", std::move(channels)},
                       {"channelOrder", std::move(order)},
-                      {"channelLabels", std::move(labels)}};
+                      {"channelLabels", std::move(labels)},
+                      {"stalls", watchdog_.stats()}};
 }
 
 json::array GatewayMethods::lease_list() const {
@@ -96,14 +97,39 @@ json::value GatewayMethods::presence_self() const {
                       {"ts", claims_.started_ms()}};
 }
 
+// Ready as OpenClaw's /readyz means it: every enabled plugin running (none failed or
+// quarantined), and every channel account
+// that reported itself connected once still connected. `failing` says which is not, and why.
 sdk::HttpResponse GatewayMethods::ready() const {
   json::array plugins = manager_.describe();
-  bool ok = true;
-  for (const auto& p : plugins) ok = ok && p.at("state").as_string() != "failed";
+  json::array failing;
+  for (const auto& p : plugins) {
+    // A quarantined plugin (it crashed the gateway) is missing from the instance too.
+    const auto& state = p.at("state").as_string();
+    if (state != "failed" && state != "quarantined") continue;
+    failing.push_back(json::value("plugin " + std::string(p.at("id").as_string()) + ": " +
+                                  std::string(p.at("reason").as_string())));
+  }
+  json::value channels = channels_.status();
+  for (const auto& [id, st] : channels.as_object()) {
+    const json::value* accounts = st.as_object().if_contains("accounts");
+    if (!accounts || !accounts->is_object()) continue;
+    for (const auto& [account, a] : accounts->get_object()) {
+      const auto& ao = a.as_object();
+      if (ao.at("connected").as_bool()) continue;
+      std::string why = ao.at("lastError").is_string()
+                            ? std::string(ao.at("lastError").get_string())
+                            : std::string("disconnected");
+      failing.push_back(
+          json::value("channel " + std::string(id) + " (" + std::string(account) + "): " + why));
+    }
+  }
+  const bool ok = failing.empty();
   json::object ports;
   for (const auto& l : claims_.leases()) ports[l.name] = l.port;
   json::object o{{"ok", ok},
                  {"status", ok ? "ready" : "degraded"},
+                 {"failing", std::move(failing)},
                  {"ports", std::move(ports)},
                  {"plugins", std::move(plugins)}};
   return sdk::HttpResponse::text(ok ? 200 : 503, json::serialize(o), "application/json");
@@ -118,7 +144,7 @@ std::optional<sdk::HttpResponse> GatewayMethods::http(const sdk::HttpRequest& re
     }
     return sdk::HttpResponse::text(200, R"({"ok":true,"status":"live"})", "application/json");
   }
-  if (req.path == "/ready" && get) return ready();
+  if ((req.path == "/ready" || req.path == "/readyz") && get) return ready();
   if (req.path == "/api/status" && get) {
     return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
   }

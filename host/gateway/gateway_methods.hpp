@@ -8,6 +8,7 @@
 #include "gateway/channel_router.hpp"
 #include "gateway/instance_claims.hpp"
 #include "gateway/protocol.hpp"
+#include "gateway/watchdog.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/http_server.hpp"
 #include "plugins/manager.hpp"
@@ -17,8 +18,8 @@ namespace openclaw::gateway {
 class GatewayMethods {
  public:
   GatewayMethods(const Instance& inst, const InstanceClaims& claims, plugins::Manager& manager,
-                 ChannelRouter& channels)
-      : inst_(inst), claims_(claims), manager_(manager), channels_(channels) {}
+                 ChannelRouter& channels, const Watchdog& watchdog)
+      : inst_(inst), claims_(claims), manager_(manager), channels_(channels), watchdog_(watchdog) {}
 
   /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
   boost::json::value health() const;
@@ -26,8 +27,8 @@ class GatewayMethods {
   boost::json::value status() const;
   /// This gateway's own presence entry.
   boost::json::value presence_self() const;
-  /// GET /health, /healthz, /ready, /api/status and the status page at /; nullopt for any other
-  /// request (a plugin route, or 404).
+  /// GET /health, /healthz, /ready, /readyz, /api/status and the status page at /; nullopt for any
+  /// other request (a plugin route, or 404).
   std::optional<sdk::HttpResponse> http(const sdk::HttpRequest& request) const;
   /// health, status, ports.list, plugins.list, channels.status, config.get, send.
   void add_methods(Protocol& protocol);
@@ -40,6 +41,7 @@ class GatewayMethods {
   const InstanceClaims& claims_;
   plugins::Manager& manager_;
   ChannelRouter& channels_;
+  const Watchdog& watchdog_;
 };
 
 }  // namespace openclaw::gateway

@@ -13,6 +13,7 @@
 #include <boost/json/array.hpp>
 
 #include "core/environment.hpp"
+#include "gateway/exit_record.hpp"
 #include "gateway/gateway.hpp"
 #include "instance/instance.hpp"
 #include "plugins/manager.hpp"
@@ -49,6 +50,10 @@ class InstanceClaims {
   const std::vector<ports::Lease>& leases() const { return leases_; }
   const ports::Owner& owner() const { return owner_; }
   std::int64_t started_ms() const { return started_; }
+  /// How the run before this one ended (gateway-exit.json as this start found it).
+  const std::optional<LastExit>& previous_exit() const { return previous_exit_; }
+  /// Records a clean stop in gateway-exit.json (see exit_record.hpp).
+  void note_stopped(const std::string& reason);
 
  private:
   class Impl;
@@ -63,6 +68,7 @@ class InstanceClaims {
   boost::json::array plugins_;
   std::vector<std::string> restart_needed_;
   std::int64_t started_ = 0;
+  std::optional<LastExit> previous_exit_;
 };
 
 }  // namespace openclaw::gateway

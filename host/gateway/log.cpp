@@ -114,6 +114,7 @@ std::string GatewayLog::one_line(const std::string& message) {
 
 void GatewayLog::operator()(sdk::LogLevel level, const std::string& message) {
   if (static_cast<int>(level) > rank_) return;
+  std::lock_guard<std::mutex> lock(mutex_);  // the watchdog's thread logs too
   std::string line = one_line(message);
   // Bursts: a flood of one kind of line (refused requests, a failing peer) is written `burst`
   // times per window, then counted; the count is written when the window ends.

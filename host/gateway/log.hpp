@@ -2,12 +2,14 @@
 // The gateway's one logger: stderr and <state dir>/logs/gateway.log (0600). What any one
 // request can make it write is bounded: a line is cut at kMaxLine bytes with its control
 // characters escaped (no forged lines), a message repeated in a burst is written a few times and
-// then counted, and the file is rotated by size (gateway.log.1 .. .N).
+// then counted, and the file is rotated by size (gateway.log.1 .. .N). Thread-safe (the
+// watchdog's monitor thread logs too).
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -48,6 +50,7 @@ class GatewayLog {
   void rotate();
 
   int rank_;
+  std::mutex mutex_;
   std::ostream& err_;
   Limits limits_;
   std::filesystem::path path_;

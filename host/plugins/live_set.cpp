@@ -1,5 +1,7 @@
 #include "plugins/live_set.hpp"
 
+#include <algorithm>
+
 #include "openclaw/sdk/file_watcher.hpp"
 
 namespace openclaw::plugins {
@@ -7,7 +9,7 @@ namespace fs = std::filesystem;
 
 LiveSet::LiveSet(Manager& manager, const Instance& instance, const Environment& env,
                  const fs::path& self_exe)
-    : manager_(manager) {
+    : manager_(manager), state_dir_(instance.paths.state_dir) {
   const auto& paths = instance.paths;
   search_ = search_path(paths.state_dir, paths.home, instance.config.root(), env, self_exe);
   // Dropped-in libraries run from private copies (see LoadOptions::copy_dir).
@@ -20,10 +22,37 @@ LiveSet::LiveSet(Manager& manager, const Instance& instance, const Environment& 
 
 LiveSet::~LiveSet() = default;
 
-void LiveSet::load() {
+std::vector<std::string> LiveSet::load() {
   std::error_code ec;
   fs::remove_all(options_.copy_dir, ec);
+  options_.quarantined = read_quarantine(state_dir_);
+  Quarantine kept = options_.quarantined;
   manager_.load(search_, options_);
+  // A quarantined plugin is skipped while its files stay as they were when it was first skipped;
+  // one whose files changed is a new version, loaded again.
+  std::vector<std::string> lines;
+  for (const auto& slot : manager_.slots()) {
+    const Record& r = slot->record;
+    auto q = kept.find(r.id);
+    if (q == kept.end()) continue;
+    if (r.state == State::quarantined) {
+      if (q->second.stamp.empty()) q->second.stamp = r.stamp;
+      lines.push_back("plugin " + r.id + " skipped: " + r.reason + " (`plugins enable " + r.id +
+                      "` or a new version loads it again)");
+    } else {
+      lines.push_back("plugin " + r.id + " was quarantined (" + q->second.reason +
+                      ") but its files changed: loading it again");
+      kept.erase(q);
+    }
+  }
+  if (kept.size() != options_.quarantined.size() ||
+      std::any_of(kept.begin(), kept.end(), [&](const auto& kv) {
+        return options_.quarantined.at(kv.first).stamp != kv.second.stamp;
+      })) {
+    write_quarantine(state_dir_, kept);
+  }
+  options_.quarantined = std::move(kept);
+  return lines;
 }
 
 void LiveSet::watch(boost::asio::io_context& io, Publish publish,

@@ -34,8 +34,9 @@ class LiveSet {
   LiveSet& operator=(const LiveSet&) = delete;
 
   /// Loads every plugin on the search path (this instance's private copies from an earlier run
-  /// are removed first: nobody uses them now).
-  void load();
+  /// are removed first: nobody uses them now), skipping quarantined ones (quarantine.hpp).
+  /// Returns lines to log: plugins skipped, and plugins loaded again because their files changed.
+  std::vector<std::string> load();
   /// Why the bundled plugins are missing (see plugins::bundled_problem), "" when they are there.
   const std::string& bundled_problem() const { return bundled_problem_; }
   /// Watches the writable folders of the search path; each change syncs the set and publishes.
@@ -53,6 +54,7 @@ class LiveSet {
 
  private:
   Manager& manager_;
+  std::filesystem::path state_dir_;
   std::vector<std::filesystem::path> search_;
   LoadOptions options_;
   std::string bundled_problem_;

@@ -246,6 +246,12 @@ void load_one(Record& r, const boost::json::object& config, std::set<std::string
                                           ".enabled = true)";
     return;
   }
+  if (auto q = options.quarantined.find(m.id);
+      q != options.quarantined.end() && (q->second.stamp.empty() || q->second.stamp == r.stamp)) {
+    r.state = State::quarantined;  // nothing of it runs: not even its library's constructors
+    r.reason = "quarantined: " + q->second.reason;
+    return;
+  }
   std::string why;
   auto from = library_to_load(r, m, options, why);
   if (!from) return fail(r, why);
@@ -276,6 +282,8 @@ const char* state_name(State state) {
       return "failed";
     case State::stopped:
       return "stopped";
+    case State::quarantined:
+      return "quarantined";
   }
   return "failed";
 }

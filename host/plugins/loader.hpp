@@ -14,10 +14,11 @@
 #include "core/environment.hpp"
 #include "openclaw/sdk/plugin.hpp"
 #include "plugins/manifest.hpp"
+#include "plugins/quarantine.hpp"
 
 namespace openclaw::plugins {
 
-enum class State { disabled, loaded, running, failed, stopped };
+enum class State { disabled, loaded, running, failed, stopped, quarantined };
 const char* state_name(State state);
 
 struct Record {
@@ -30,7 +31,7 @@ struct Record {
   std::filesystem::path dir;
   std::filesystem::path library;
   State state = State::failed;
-  std::string reason;  ///< why it failed or is disabled
+  std::string reason;  ///< why it failed, is disabled or quarantined
   /// The plugin object. Its deleter owns the shared library, so the library outlives it.
   std::shared_ptr<sdk::Plugin> plugin;
   /// The private copy the library was loaded from (LoadOptions::copy_dir), else empty.
@@ -56,6 +57,9 @@ struct LoadOptions {
   /// own, which glibc's dlopen would otherwise answer with the library it already has.
   std::filesystem::path copy_dir;
   std::filesystem::path trusted_dir;
+  /// Plugins to skip (state quarantined) while their folder's stamp is the one recorded (or none
+  /// is recorded yet); see quarantine.hpp.
+  Quarantine quarantined;
 };
 
 /// The plugin search path, in order: the bundled plugin dir (OPENCLAW_BUNDLED_PLUGINS_DIR, else

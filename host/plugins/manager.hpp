@@ -67,6 +67,8 @@ class Manager {
   /// Names of the methods running plugins registered (advertised in hello-ok).
   std::vector<std::string> method_names() const;
   sdk::MessageBus& bus() { return hub_.bus; }
+  /// Which plugin's code the I/O thread runs now (read by the watchdog's thread).
+  const Activity& activity() const { return hub_.activity; }
 
   /// How plugins lease and release ports at run time (set once the instance's leases are held).
   void set_runtime_ports(RuntimePorts runtime) { hub_.runtime = std::move(runtime); }

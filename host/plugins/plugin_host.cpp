@@ -130,6 +130,7 @@ sdk::Registration PluginHost::after(std::chrono::milliseconds delay, std::functi
         if (ec || !registration.active()) return;
         registration.revoke();  // fired: nothing left to revoke
         try {
+          Activity::Scope busy(hub.activity, slot->id(), "timer");
           fn();
         } catch (const std::exception& e) {
           hub.log(sdk::LogLevel::error, slot->label() + ": a timer callback threw: " + e.what());

@@ -17,6 +17,7 @@
 #include "core/logger.hpp"
 #include "instance/instance.hpp"
 #include "openclaw/sdk/plugin.hpp"
+#include "plugins/activity.hpp"
 #include "ports/lease_store.hpp"
 
 namespace openclaw::plugins {
@@ -76,6 +77,7 @@ struct Hub {
   RuntimePorts runtime;
   std::map<std::pair<std::string, int>, void*> services;
   std::uint64_t next_id = 1;
+  Activity activity;  ///< which plugin's code the I/O thread runs now (for the watchdog)
 };
 
 /// The sdk::Host one plugin sees: its slot's id, config and ports, the hub's services.

@@ -63,6 +63,7 @@ bool Slot::check(std::vector<sdk::PortRequest>& wanted) {
 bool Slot::start(const std::string& how) {
   try {
     sdk::create_private_dirs(host_->data_dir());
+    Activity::Scope busy(hub_.activity, id(), "start");
     record.plugin->start(*host_);
     record.state = State::running;
     hub_.log(sdk::LogLevel::info, label() + " " + how);
@@ -77,6 +78,7 @@ void Slot::stop(const std::string& why, bool release_plan_ports) {
   if (record.state != State::running) return;
   revoke();  // no new call reaches it; stop() may still answer those in flight
   try {
+    Activity::Scope busy(hub_.activity, id(), "stop");
     record.plugin->stop();
   } catch (const std::exception& e) {
     hub_.log(sdk::LogLevel::warn, label() + ": stop() threw: " + e.what());
