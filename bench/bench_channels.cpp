@@ -1,5 +1,5 @@
 // Channels benchmark. One gateway with the webhook, IRC and Telegram channels connected and the
-// rescue commands plugin, against real peers started here: ngircd, a reply sink and a Bot API
+// rescue plugin, against real peers started here: ngircd, a reply sink and a Bot API
 // stand-in (both SDK HTTP servers on a thread of their own). Prints tables:
 //   - webhook in -> command reply out: signed POSTs over keep-alive connections from a C++ client,
 //     one sender per connection (every 202 means the message was fsync'd to the inbound queue
@@ -469,7 +469,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
-  // The config: all three channels, the commands plugin; no browser, no canvas.
+  // The config: all three channels, the rescue plugin; no browser, no canvas.
   write_config(g_home / ".openclaw-bench" / "openclaw.json", sink_port, irc_port, bot_port, false);
   pid_t gw = -1;
   host({"--profile", "bench", "gateway"}, &gw);
@@ -600,7 +600,7 @@ int main(int argc, char** argv) {
     std::printf("| %.2f | %.2f |\n", percentile(tg_ms, 0.5), percentile(tg_ms, 0.99));
   }
   std::printf(
-      "\nGateway RSS (webhook + IRC + Telegram connected, commands plugin); anonymous = heap and "
+      "\nGateway RSS (webhook + IRC + Telegram connected, rescue plugin); anonymous = heap and "
       "stacks,\n"
       "the rest is clean library code pages the load touched\n\n| when | RSS MB | anonymous MB "
       "|\n|---|---|---|\n");

@@ -11,11 +11,11 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
-#include "gateway/exit_record.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/instance_record.hpp"
 #include "gateway/log.hpp"
 #include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/run_history.hpp"
 #include "service/service.hpp"
 
 namespace openclaw::cli {
@@ -34,8 +34,7 @@ void record_failed_start(const Context& ctx, const std::string& line, int code) 
   std::ostream no_stderr(nullptr);               // the CLI prints the error itself
   gateway::GatewayLog log(state_dir, "error", no_stderr, {});
   log(sdk::LogLevel::error, "the gateway did not start: " + line);
-  gateway::note_exit(state_dir,
-                     gateway::LastExit{now_ms(), "failed-start", code, std::nullopt, line, {}});
+  sdk::note_exit(state_dir, sdk::LastExit{now_ms(), "failed-start", code, std::nullopt, line, {}});
 }
 
 int run_gateway(Context& ctx, const po::variables_map& vm);

@@ -219,11 +219,11 @@ std::string signal_name(int signo) {
   return n ? n : "signal " + std::to_string(signo);
 }
 
-void install(const fs::path& state_dir, const RunHistory& history) {
+void install(const fs::path& state_dir, const sdk::RunHistory& history) {
   copy_path(g_log_path, sizeof g_log_path, state_dir / "logs" / "gateway.log");
-  copy_path(g_record_path, sizeof g_record_path, exit_record_path(state_dir));
+  copy_path(g_record_path, sizeof g_record_path, sdk::exit_record_path(state_dir));
   copy_path(g_record_tmp, sizeof g_record_tmp,
-            fs::path(exit_record_path(state_dir)).concat(".crash-tmp"));
+            fs::path(sdk::exit_record_path(state_dir)).concat(".crash-tmp"));
   std::string starts = "[";
   for (std::size_t i = 0; i < history.starts.size(); ++i) {
     if (i) starts += ", ";

@@ -206,12 +206,13 @@ InstanceClaims::InstanceClaims(const Instance& inst, const Environment& env, con
   started_ = now_ms();
   // How the last run ended stays readable (previous_exit()); this start is added to the record,
   // and a fatal signal from now on rewrites it as "crashed".
-  previous_exit_ = read_run_history(paths.state_dir).last_exit;
-  crash::install(paths.state_dir, note_start(paths.state_dir, started_));
+  previous_exit_ = sdk::read_run_history(paths.state_dir).last_exit;
+  crash::install(paths.state_dir, sdk::note_start(paths.state_dir, started_));
 }
 
 void InstanceClaims::note_stopped(const std::string& reason) {
-  note_exit(inst_.paths.state_dir, LastExit{now_ms(), "stopped", 0, std::nullopt, reason, {}});
+  sdk::note_exit(inst_.paths.state_dir,
+                 sdk::LastExit{now_ms(), "stopped", 0, std::nullopt, reason, {}});
 }
 
 InstanceClaims::~InstanceClaims() {

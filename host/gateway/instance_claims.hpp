@@ -13,9 +13,9 @@
 #include <boost/json/array.hpp>
 
 #include "core/environment.hpp"
-#include "gateway/exit_record.hpp"
 #include "gateway/gateway.hpp"
 #include "instance/instance.hpp"
+#include "openclaw/sdk/run_history.hpp"
 #include "plugins/manager.hpp"
 #include "ports/lease_store.hpp"
 
@@ -51,8 +51,8 @@ class InstanceClaims {
   const ports::Owner& owner() const { return owner_; }
   std::int64_t started_ms() const { return started_; }
   /// How the run before this one ended (gateway-exit.json as this start found it).
-  const std::optional<LastExit>& previous_exit() const { return previous_exit_; }
-  /// Records a clean stop in gateway-exit.json (see exit_record.hpp).
+  const std::optional<sdk::LastExit>& previous_exit() const { return previous_exit_; }
+  /// Records a clean stop in gateway-exit.json (see openclaw/sdk/run_history.hpp).
   void note_stopped(const std::string& reason);
 
  private:
@@ -68,7 +68,7 @@ class InstanceClaims {
   boost::json::array plugins_;
   std::vector<std::string> restart_needed_;
   std::int64_t started_ = 0;
-  std::optional<LastExit> previous_exit_;
+  std::optional<sdk::LastExit> previous_exit_;
 };
 
 }  // namespace openclaw::gateway

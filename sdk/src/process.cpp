@@ -610,4 +610,42 @@ const std::vector<std::string>& instance_environment() {
   return names;
 }
 
+namespace {
+
+class PidfdWatch final : public ExitWatch {
+ public:
+  PidfdWatch(asio::io_context& io, int pid, int fd, std::function<void()> on_exit)
+      : pid_(pid), stream_(io, fd), alive_(std::make_shared<bool>(true)) {
+    stream_.async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [alive = alive_, on_exit = std::move(on_exit)](const boost::system::error_code& ec) {
+          if (!ec && *alive) on_exit();
+        });
+  }
+  ~PidfdWatch() override {
+    *alive_ = false;
+    boost::system::error_code ec;
+    stream_.close(ec);
+  }
+  int pid() const override { return pid_; }
+
+ private:
+  int pid_;
+  asio::posix::stream_descriptor stream_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace
+
+std::unique_ptr<ExitWatch> ExitWatch::watch(asio::io_context& io, int pid,
+                                            std::function<void()> on_exit) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot watch pid " + std::to_string(pid));
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // pidfds are close-on-exec already; said for the reader
+  return std::make_unique<PidfdWatch>(io, pid, fd, std::move(on_exit));
+}
+
 }  // namespace openclaw::sdk

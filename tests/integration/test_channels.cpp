@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_answers_while_main_is_killed) {
   const std::string secret = "irc-server-secret-4f1c";
   IrcServer server(secret);
   Sandbox sb;
-  channel_plugins(sb, {"irc", "commands"});
+  channel_plugins(sb, {"irc", "rescue"});
   fs::path calls = sb.home() / "systemctl.calls";
   fs::path fake = sb.home() / "fake-systemctl";
   write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + calls.string() + "'\nexit 0\n");
@@ -318,10 +318,82 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_answers_while_main_is_killed) {
   BOOST_TEST(!contains(main.logs(), secret));
 }
 
+// The rescue bot watches main and tells the owner each change, unasked: a kill -9 the moment the
+// kernel reports it, a hang (SIGSTOP) after hungAfter missed /healthz checks, and main coming
+// back. Nothing is sent for how things were when the watcher started.
+BOOST_AUTO_TEST_CASE(the_rescue_bot_tells_the_owner_when_main_crashes_hangs_and_comes_back) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  Bot main(sb, "main", irc_config(server.port(), "mainbot"));
+  Bot rescue(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  write_profile_config(
+      sb, "rescue",
+      json::object{
+          {"gateway", json::object{{"port", rescue.block.base()}}},
+          {"channels", json::object{{"irc", irc_config(server.port(), "rescuebot")}}},
+          {"plugins",
+           json::object{{"entries",
+                         json::object{{"rescue",
+                                       json::object{{"config",
+                                                     json::object{{"watch", json::array{"main"}},
+                                                                  {"intervalMs", 200},
+                                                                  {"hungAfter", 3},
+                                                                  {"notify",
+                                                                   json::array{json::object{
+                                                                       {"channel", "irc"},
+                                                                       {"to", "owner"}}}}}}}}}}}}});
+  IrcUser owner(server.port(), "owner");
+  main.start();
+  rescue.start();
+  BOOST_REQUIRE_MESSAGE(rescue.registered(), rescue.logs());
+  auto watching = [&](const std::string& state) {
+    return poll_until(
+        [&] {
+          auto r = http_get(rescue.block.base(), "/api/status");
+          return r && contains(r->body, "\"main\":{\"state\":\"" + state + "\"");
+        },
+        10s);
+  };
+  BOOST_REQUIRE_MESSAGE(watching("up"), rescue.logs());
+  owner.mark();
+  BOOST_TEST(owner.privmsgs_from("rescuebot").empty());  // nothing for the first look
+
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(main.gw->stop(SIGKILL).has_value());
+  std::string crashed = owner.wait_for(":rescuebot!", 10s, "main crashed");
+  auto crash_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  BOOST_TEST(contains(crashed, "died without a word"), crashed);
+  BOOST_TEST(crash_ms < 2000, crash_ms);  // the kernel's word, not the next tick (bench: p99)
+
+  owner.mark();
+  main.start();
+  std::string back = owner.wait_for(":rescuebot!", 10s, "main is up again");
+  BOOST_TEST(contains(back, "(down "), back);
+
+  owner.mark();
+  BOOST_REQUIRE(::kill(main.gw->pid(), SIGSTOP) == 0);
+  std::string hung = owner.wait_for(":rescuebot!", 10s, "main is hung");
+  BOOST_TEST(contains(hung, "missed 3 checks in a row"), hung);
+  owner.mark();
+  BOOST_REQUIRE(::kill(main.gw->pid(), SIGCONT) == 0);
+  BOOST_TEST(!owner.wait_for(":rescuebot!", 10s, "main is up again").empty());
+
+  owner.mark();
+  BOOST_TEST(main.gw->stop(SIGTERM) == std::optional<int>(0));
+  std::string stopped = owner.wait_for(":rescuebot!", 10s, "main stopped");
+  BOOST_TEST(contains(stopped, "stopped cleanly (SIGTERM)"), stopped);
+  // /status says the same, in words.
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status main", "main: "), "not running — stopped"));
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status nosuch", "nosuch: "), "no such profile"));
+}
+
 BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
   IrcServer server;
   Sandbox sb;
-  channel_plugins(sb, {"irc", "commands"});
+  channel_plugins(sb, {"irc", "rescue"});
   Bot bot(sb, "rescue", irc_config(server.port(), "rescuebot"));
   bot.start();
   BOOST_REQUIRE(bot.registered());
@@ -358,7 +430,7 @@ BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
 BOOST_AUTO_TEST_CASE(a_message_accepted_before_a_crash_is_answered_once_after_restart) {
   IrcServer server;
   Sandbox sb;
-  channel_plugins(sb, {"irc", "commands"});
+  channel_plugins(sb, {"irc", "rescue"});
   // The service manager stand-in holds `restart` while the hold file exists: the message is
   // accepted and queued, and its answer cannot come before the gateway is killed.
   fs::path hold = sb.home() / "hold", called = sb.home() / "called";
@@ -409,7 +481,7 @@ BOOST_AUTO_TEST_CASE(a_message_accepted_before_a_crash_is_answered_once_after_re
 BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
   IrcServer server;
   Sandbox sb;
-  channel_plugins(sb, {"irc", "commands"});
+  channel_plugins(sb, {"irc", "rescue"});
   Bot first(sb, "one", irc_config(server.port(), "dupbot")),
       second(sb, "two", irc_config(server.port(), "dupbot"));
   first.start();
@@ -449,7 +521,7 @@ BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
 BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {
   IrcServer server("", true);
   Sandbox sb;
-  channel_plugins(sb, {"irc", "commands"});
+  channel_plugins(sb, {"irc", "rescue"});
   auto irc = irc_config(server.tls_port(), "tlsbot");
   irc["tls"] = true;
   irc["host"] = "localhost";
@@ -678,7 +750,7 @@ const std::string kWebhookSecret = "webhook-secret-0123456789abcdef";
 std::unique_ptr<Child> start_webhook_gateway(Sandbox& sb, const PortBlock& block,
                                              const std::string& profile, const ReplySink& sink,
                                              json::object extra = {}) {
-  channel_plugins(sb, {"webhook", "commands"});
+  channel_plugins(sb, {"webhook", "rescue"});
   json::object hook{
       {"secret", kWebhookSecret}, {"replyUrl", sink.url()}, {"allowFrom", json::array{"ops-*"}}};
   for (auto& [k, v] : extra) hook[k] = v;
@@ -1192,7 +1264,7 @@ BOOST_AUTO_TEST_CASE(
   const std::string token = "123456789:AAF-test_Token0123456789abcdefghijklm";
   BotApi api(token);
   Sandbox sb;
-  channel_plugins(sb, {"telegram", "commands"});
+  channel_plugins(sb, {"telegram", "rescue"});
   PortBlock block{130};
   fs::path dir = sb.home() / ".openclaw-tg";
   // The token comes from a file (a symlink to it is refused; checked below).

@@ -101,4 +101,17 @@ class BOOST_SYMBOL_VISIBLE ChildProcess {
 /// regular file found, or nullopt.
 BOOST_SYMBOL_EXPORT std::optional<std::filesystem::path> find_program(std::string_view name);
 
+/// Tells when a process of this user exits — any process, not only a child — the moment the
+/// kernel knows it (a pidfd, no polling): what a watcher uses to learn of another gateway's
+/// death within milliseconds. `on_exit` runs once, on the I/O thread; destroying the watch
+/// cancels it.
+class BOOST_SYMBOL_VISIBLE ExitWatch {
+ public:
+  /// Throws std::system_error when `pid` names no process (ESRCH) or the kernel has no pidfd.
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<ExitWatch> watch(boost::asio::io_context& io, int pid,
+                                                              std::function<void()> on_exit);
+  virtual ~ExitWatch() = default;
+  virtual int pid() const = 0;
+};
+
 }  // namespace openclaw::sdk

@@ -1,11 +1,11 @@
-#include "gateway/exit_record.hpp"
+#include "openclaw/sdk/run_history.hpp"
 
 #include <boost/json.hpp>
 
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 
-namespace openclaw::gateway {
+namespace openclaw::sdk {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
@@ -33,7 +33,7 @@ json::object to_json(const LastExit& e) {
 
 void write(const fs::path& state_dir, const RunHistory& h) {
   try {
-    sdk::write_file_atomic(exit_record_path(state_dir), to_text(h), fs::perms(0600));
+    write_file_atomic(exit_record_path(state_dir), to_text(h), fs::perms(0600));
   } catch (const std::exception&) {
     // best effort: the start or stop itself reports what is wrong with the state dir
   }
@@ -50,16 +50,16 @@ std::string to_text(const RunHistory& h) {
   for (auto s : h.starts) starts.push_back(s);
   json::object o{{"starts", std::move(starts)}};
   if (h.last_exit) o["lastExit"] = to_json(*h.last_exit);
-  return sdk::to_pretty_json(o);
+  return to_pretty_json(o);
 }
 
 RunHistory read_run_history(const fs::path& state_dir) {
   RunHistory h;
   std::optional<std::string> text;
   try {
-    sdk::OpenOptions options;
+    OpenOptions options;
     options.no_symlinks = true;  // ours, written atomically
-    text = sdk::read_regular_file(exit_record_path(state_dir), options, 1u << 16);
+    text = read_regular_file(exit_record_path(state_dir), options, 1u << 16);
   } catch (const std::exception&) {
     return h;
   }
@@ -105,4 +105,4 @@ void note_exit(const fs::path& state_dir, const LastExit& exit) {
   write(state_dir, h);
 }
 
-}  // namespace openclaw::gateway
+}  // namespace openclaw::sdk

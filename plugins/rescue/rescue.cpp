@@ -1,0 +1,706 @@
+// rescue: the rescue bot. It watches the other instances of the machine (rescue.watch, in
+// plugins.entries.rescue.config) and tells its owner (rescue.notify) the moment one crashes,
+// hangs, fails to start, degrades or comes back; and it answers allowed senders on every channel:
+// /help, /status [profile], /profiles, /ports [profile], /logs <profile> [n], /restart <profile>.
+// It needs nothing from the instance it watches: the machine-wide registry (the SDK's instances
+// service), the kernel's word when a process exits (sdk::ExitWatch), that instance's /healthz,
+// /readyz and /api/status over loopback, its run history (sdk/run_history.hpp) and log file, and
+// its service through `openclaw-host --profile P gateway restart`. A plugin like any other
+// (public SDK only): disable it with plugins.entries.rescue.enabled = false, or write another.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <deque>
+#include <regex>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include <openclaw/sdk/channels.hpp>
+#include <openclaw/sdk/config.hpp>
+#include <openclaw/sdk/files.hpp>
+#include <openclaw/sdk/http_client.hpp>
+#include <openclaw/sdk/instances.hpp>
+#include <openclaw/sdk/plugin_export.hpp>
+#include <openclaw/sdk/process.hpp>
+#include <openclaw/sdk/run_history.hpp>
+
+namespace sdk = openclaw::sdk;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kHelp =
+    "Commands: /status [profile] - is it running, pid, uptime, ports, plugins | /profiles - every "
+    "instance on this machine | /ports [profile] | /logs <profile> [n] - its last log lines | "
+    "/restart <profile> - through its installed service | /help";
+
+std::string name_of(const std::optional<std::string>& profile) {
+  return profile.value_or("default");
+}
+
+std::string duration(std::int64_t ms) {
+  std::int64_t s = ms / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h" + std::to_string((s % 3600) / 60) + "m";
+  return std::to_string(s / 86400) + "d";
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+// Secrets never leave in a reply: tokens, passwords, bearer headers, bot tokens.
+std::string redact(std::string line) {
+  static const std::regex patterns[] = {
+      std::regex(R"((token|password|secret|apikey|api_key)("?\s*[:=]\s*"?)[^\s",}]+)",
+                 std::regex::icase),
+      std::regex(R"((Bearer\s+)[A-Za-z0-9._~+/=-]+)", std::regex::icase),
+      std::regex(R"(\b[0-9]{6,12}:[A-Za-z0-9_-]{30,}\b)"),  // a Telegram bot token
+  };
+  line = std::regex_replace(line, patterns[0], "$1$2***");
+  line = std::regex_replace(line, patterns[1], "$1***");
+  line = std::regex_replace(line, patterns[2], "***");
+  return line;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr const char* kBlock = "plugins.entries.rescue.config";
+
+// What the rescue bot watches and whom it tells: plugins.entries.rescue.config.
+struct WatchSettings {
+  std::vector<std::string> profiles;  ///< "watch": names, or "*" for every other instance
+  bool everyone = false;
+  int interval_ms = 1000;  ///< "intervalMs": how often /healthz and /readyz are asked
+  int hung_after = 3;      ///< "hungAfter": /healthz misses in a row that make it hung
+  struct Target {
+    std::string channel, to;
+  };
+  std::vector<Target> notify;  ///< "notify": [{"channel": "irc", "to": "owner"}]
+};
+
+WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
+  WatchSettings s;
+  sdk::ConfigBlock c(root, kBlock, problems);
+  c.integer("intervalMs", s.interval_ms, 100, 3600000);
+  c.integer("hungAfter", s.hung_after, 1, 100);
+  const json::object* o = c.object();
+  if (!o) return s;
+  if (const json::value* w = o->if_contains("watch")) {
+    if (w->is_string() && w->get_string() == "*") {
+      s.everyone = true;
+    } else if (w->is_array()) {
+      for (const auto& p : w->get_array()) {
+        if (p.is_string() && p.get_string() == "*") {
+          s.everyone = true;
+        } else if (p.is_string() && !p.get_string().empty()) {
+          s.profiles.emplace_back(p.get_string());
+        } else {
+          c.problem("watch", "must list profile names (or \"*\"), got " + json::serialize(p));
+        }
+      }
+    } else {
+      c.problem("watch", "must be a list of profile names or \"*\"");
+    }
+  }
+  if (const json::value* n = o->if_contains("notify")) {
+    if (!n->is_array()) {
+      c.problem("notify", "must be a list of {\"channel\", \"to\"}");
+    } else {
+      for (const auto& t : n->get_array()) {
+        const json::object* to = t.if_object();
+        const json::value* ch = to ? to->if_contains("channel") : nullptr;
+        const json::value* dest = to ? to->if_contains("to") : nullptr;
+        if (!ch || !ch->is_string() || !dest || !dest->is_string() || ch->get_string().empty() ||
+            dest->get_string().empty()) {
+          c.problem("notify",
+                    "each entry needs \"channel\" and \"to\" (strings), got " + json::serialize(t));
+          continue;
+        }
+        s.notify.push_back({std::string(ch->get_string()), std::string(dest->get_string())});
+      }
+    }
+  }
+  return s;
+}
+
+// "12 s ago" / "3 min ago": how a reply says when something happened.
+std::string ago(std::int64_t at_ms) {
+  std::int64_t s = std::max<std::int64_t>(0, (now_ms() - at_ms) / 1000);
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  if (s < 172800) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
+// How a stopped instance last ended, from its run history: {state, what to say}.
+std::pair<std::string, std::string> ended(const sdk::RunHistory& h) {
+  if (h.starts.empty() && !h.last_exit) return {"never-started", "has never run"};
+  std::string state, text;
+  if (h.ended_silently()) {
+    state = "crashed";
+    text = "died without a word " + ago(h.starts.back()) + " (killed: SIGKILL, out of memory, ...)";
+  } else if (h.last_exit->kind == "crashed") {
+    state = "crashed";
+    text = "crashed " + ago(h.last_exit->at_ms) + ": " + h.last_exit->reason;
+  } else if (h.last_exit->kind == "failed-start") {
+    state = "failing";
+    text = "its last start failed " + ago(h.last_exit->at_ms) + ": " + h.last_exit->reason;
+  } else {
+    state = "stopped";
+    text = "stopped " + ago(h.last_exit->at_ms) + " (" + h.last_exit->reason + ")";
+  }
+  if (state != "stopped" && h.starts_since(now_ms() - 5 * 60 * 1000) >= 3) {
+    state = "crash-looping";
+    text = std::to_string(h.starts_since(now_ms() - 5 * 60 * 1000)) + " starts in 5 min; " + text;
+  }
+  return {state, text};
+}
+
+class Rescue final : public sdk::Plugin {
+ public:
+  std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
+    std::vector<sdk::ConfigProblem> problems;
+    watch_settings(host.root_config(), &problems);
+    return problems;
+  }
+
+  void start(sdk::Host& host) override {
+    host_ = &host;
+    channels_ = &sdk::channels_service(host);
+    instances_ = host.service<sdk::Instances>();
+    handler_ =
+        channels_->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
+    settings_ = watch_settings(host.root_config(), nullptr);
+    if (!settings_.profiles.empty() || settings_.everyone) {
+      host.log(sdk::LogLevel::info, "rescue: watching " +
+                                        (settings_.everyone ? std::string("every other instance")
+                                                            : join(settings_.profiles)) +
+                                        " every " + std::to_string(settings_.interval_ms) +
+                                        " ms; telling " + std::to_string(settings_.notify.size()) +
+                                        " target(s)");
+      tick();
+    }
+  }
+
+  // The watch list, the interval and the targets follow the config file.
+  bool reconfigure(sdk::Host& host) override {
+    settings_ = watch_settings(host.root_config(), nullptr);
+    for (auto it = watched_.begin(); it != watched_.end();) {
+      it = is_watched(it->first) ? std::next(it) : watched_.erase(it);
+    }
+    if (!ticking_ && (!settings_.profiles.empty() || settings_.everyone)) tick();
+    return true;
+  }
+
+  void stop() override {
+    *alive_ = false;
+    tick_.revoke();
+    watched_.clear();
+    handler_.revoke();
+    for (auto& [pid, child] : children_) child->stop();
+    children_.clear();
+    host_ = nullptr;
+  }
+
+  json::value status() const override {
+    json::object watching;
+    for (const auto& [name, w] : watched_) {
+      watching[name] = json::object{{"state", w.state}, {"detail", w.detail}};
+    }
+    return json::object{
+        {"answered", answered_}, {"watching", std::move(watching)}, {"alertsSent", alerts_sent_}};
+  }
+
+ private:
+  // ---- watching ------------------------------------------------------------------------------
+
+  // One watched instance: its state as last seen, and how it is being watched.
+  struct Watched {
+    std::string state;   ///< "" before the first look; up, degraded, hung, crashed, ...
+    std::string detail;  ///< what to say about it
+    int pid = 0;
+    int base = 0;
+    int misses = 0;        ///< /healthz misses in a row
+    bool probing = false;  ///< a /healthz or /readyz is in flight
+    std::int64_t down_since = 0;
+    std::unique_ptr<sdk::ExitWatch> exit;  ///< the kernel's word when its process ends
+  };
+
+  static std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  }
+
+  bool is_watched(const std::string& profile) const {
+    if (profile == self_name()) return false;  // an instance never watches itself
+    if (settings_.everyone) return true;
+    return std::find(settings_.profiles.begin(), settings_.profiles.end(), profile) !=
+           settings_.profiles.end();
+  }
+
+  // Every profile with a state dir under the home folder (for "*"), and the live ones.
+  std::vector<std::string> profiles_to_watch() const {
+    std::vector<std::string> out = settings_.profiles;
+    if (settings_.everyone) {
+      for (const auto& i : live()) out.push_back(name_of(i.profile));
+      const char* home = std::getenv("OPENCLAW_HOME");
+      if (!home || !*home) home = std::getenv("HOME");
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(home ? home : "/nonexistent", ec)) {
+        std::string n = e.path().filename().string();
+        if (n == ".openclaw") out.emplace_back("default");
+        if (n.rfind(".openclaw-", 0) == 0 && valid_profile(n.substr(10)))
+          out.push_back(n.substr(10));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [this](const std::string& p) { return !is_watched(p); }),
+              out.end());
+    return out;
+  }
+
+  void tick() {
+    ticking_ = true;
+    if (!host_) return;
+    auto all = live();
+    for (const auto& profile : profiles_to_watch()) look_at(profile, all);
+    tick_ = host_->after(std::chrono::milliseconds(settings_.interval_ms), [this] { tick(); });
+  }
+
+  void look_at(const std::string& profile, const std::vector<sdk::InstanceInfo>& all) {
+    Watched& w = watched_[profile];
+    const sdk::InstanceInfo* inst = nullptr;
+    for (const auto& i : all) {
+      if (name_of(i.profile) == profile && !i.self) inst = &i;
+    }
+    if (!inst) return gone(profile, w);
+    if (w.pid != inst->pid || !w.exit) {
+      w.pid = inst->pid;
+      w.base = inst->base;
+      w.misses = 0;
+      try {
+        // The moment it exits, not at the next tick: a crash reaches the owner in milliseconds.
+        w.exit = sdk::ExitWatch::watch(host_->io(), inst->pid, [this, profile, alive = alive_] {
+          if (!*alive) return;
+          auto it = watched_.find(profile);
+          if (it == watched_.end()) return;
+          it->second.exit.reset();
+          gone(profile, it->second);
+        });
+      } catch (const std::exception&) {
+        return gone(profile, w);  // exited between the registry read and now
+      }
+    }
+    probe(profile, w);
+  }
+
+  // Its process is gone: how it ended, from its run history.
+  void gone(const std::string& profile, Watched& w) {
+    w.exit.reset();
+    w.pid = 0;
+    fs::path dir = state_dir_of(profile);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return change(profile, w, "absent", "no such profile here");
+    auto [state, text] = ended(sdk::read_run_history(dir));
+    if (state == "crashed" || state == "failing" || state == "crash-looping") {
+      text += last_lines(dir, 5);
+    }
+    change(profile, w, state, text);
+  }
+
+  // /healthz (is the I/O loop answering), then /readyz (is every plugin and channel up).
+  void probe(const std::string& profile, Watched& w) {
+    if (w.probing) return;
+    w.probing = true;
+    auto deadline = std::chrono::milliseconds(std::max(100, settings_.interval_ms / 2 + 200));
+    sdk::HttpClientRequest r;
+    r.url = "http://127.0.0.1:" + std::to_string(w.base) + "/healthz";
+    r.timeout = deadline;
+    int pid = w.pid;
+    sdk::http_request(
+        host_->io(), r,
+        [this, profile, pid, deadline, alive = alive_](sdk::HttpClientResponse res) {
+          if (!*alive) return;
+          auto it = watched_.find(profile);
+          if (it == watched_.end() || it->second.pid != pid) return;
+          Watched& w = it->second;
+          if (!res.error.empty() || res.status != 200) {
+            w.probing = false;
+            if (++w.misses >= settings_.hung_after) {
+              change(profile, w, "hung",
+                     "its /healthz missed " + std::to_string(w.misses) + " checks in a row; pid " +
+                         std::to_string(pid) + " is alive");
+            }
+            return;
+          }
+          w.misses = 0;
+          sdk::HttpClientRequest ready;
+          ready.url = "http://127.0.0.1:" + std::to_string(w.base) + "/readyz";
+          ready.timeout = deadline;
+          sdk::http_request(
+              host_->io(), ready, [this, profile, pid, alive](sdk::HttpClientResponse rr) {
+                if (!*alive) return;
+                auto it = watched_.find(profile);
+                if (it == watched_.end() || it->second.pid != pid) return;
+                Watched& w = it->second;
+                w.probing = false;
+                if (rr.error.empty() && rr.status == 200) {
+                  return change(profile, w, "up", "pid " + std::to_string(pid));
+                }
+                std::string failing;
+                boost::system::error_code ec;
+                json::value v = json::parse(rr.body, ec);
+                if (!ec && v.is_object()) {
+                  if (const auto* f = v.get_object().if_contains("failing"); f && f->is_array()) {
+                    for (const auto& x : f->get_array()) {
+                      if (x.is_string())
+                        failing += (failing.empty() ? "" : "; ") + std::string(x.get_string());
+                    }
+                  }
+                }
+                change(profile, w, "degraded", failing.empty() ? "its /readyz fails" : failing);
+              });
+        });
+  }
+
+  static bool is_down(const std::string& state) {
+    return state == "crashed" || state == "hung" || state == "failing" ||
+           state == "crash-looping" || state == "stopped";
+  }
+
+  // A new state: told to the owner (never the first look, which is how things were when the
+  // watcher started; never the same state twice).
+  void change(const std::string& profile, Watched& w, const std::string& state,
+              const std::string& detail) {
+    if (state == w.state) return;
+    std::string before = w.state;
+    w.state = state;
+    w.detail = detail;
+    if (is_down(state) && !is_down(before)) w.down_since = now_ms();
+    if (before.empty() || (state == "absent" && before == "absent")) return;
+    std::string text;
+    if (state == "up") {
+      text = profile + " is up" +
+             (is_down(before) ? " again (down " + duration(now_ms() - w.down_since) + ")"
+                              : std::string(" (no longer ") + before + ")");
+    } else if (state == "degraded") {
+      text = profile + " is degraded: " + detail;
+    } else if (state == "hung") {
+      text = profile + " is hung: " + detail;
+    } else if (state == "crashed") {
+      text = profile + " crashed: " + detail;
+    } else if (state == "failing") {
+      text = profile + " is failing to start: " + detail;
+    } else if (state == "crash-looping") {
+      text = profile + " is crash-looping: " + detail;
+    } else if (state == "stopped") {
+      text = profile + " " + detail;
+    } else {
+      text = profile + ": " + detail;
+    }
+    alert(text);
+  }
+
+  // One short message per target; at most kBurst per minute, then one summary of how many were
+  // held back (a flapping instance does not flood anyone).
+  void alert(const std::string& text) {
+    host_->log(sdk::LogLevel::info, "rescue: " + redact(text));
+    const std::int64_t now = now_ms();
+    while (!recent_.empty() && recent_.front() < now - 60000) recent_.pop_front();
+    if (recent_.size() >= kBurst) {
+      ++held_back_;
+      return;
+    }
+    recent_.push_back(now);
+    std::string out = redact(text);
+    if (held_back_ > 0) {
+      out += " (" + std::to_string(held_back_) + " earlier change(s) not sent: too many)";
+      held_back_ = 0;
+    }
+    for (const auto& t : settings_.notify) {
+      ++alerts_sent_;
+      channels_->send(t.channel, "", t.to, out, [this, t, alive = alive_](sdk::Delivery d) {
+        if (*alive && !d.ok) {
+          host_->log(sdk::LogLevel::warn,
+                     "rescue: alert to " + t.channel + " " + t.to + " not delivered: " + d.error);
+        }
+      });
+    }
+  }
+
+  // " | last log lines: a | b": the end of its log, secrets redacted.
+  std::string last_lines(const fs::path& state_dir, int n) const {
+    auto lines = tail_of(state_dir / "logs" / "gateway.log", n);
+    if (lines.empty()) return "";
+    std::string out = " | last log lines: ";
+    for (std::size_t i = 0; i < lines.size(); ++i) out += (i ? " | " : "") + lines[i];
+    return out;
+  }
+
+  static constexpr std::size_t kBurst = 10;
+  bool on(const sdk::CommandContext& c) {
+    const std::string& text = c.message.text;
+    if (text.empty() || text[0] != '/') return false;
+    auto w = words(text);
+    std::string cmd = w[0];
+    // "/status@rescue_bot" (Telegram groups) means /status.
+    if (auto at = cmd.find('@'); at != std::string::npos) cmd.resize(at);
+    std::string arg = w.size() > 1 ? w[1] : "";
+    ++answered_;
+    if (cmd == "/help" || cmd == "/start") {
+      done(c, kHelp);
+    } else if (cmd == "/profiles") {
+      profiles(c);
+    } else if (cmd == "/status") {
+      status_of(c, arg);
+    } else if (cmd == "/ports") {
+      ports_of(c, arg);
+    } else if (cmd == "/logs") {
+      logs_of(c, arg, w.size() > 2 ? w[2] : "");
+    } else if (cmd == "/restart") {
+      restart(c, arg);
+    } else {
+      --answered_;
+      return false;
+    }
+    return true;
+  }
+
+  static void done(const sdk::CommandContext& c, const std::string& reply) {
+    c.reply(reply);
+    c.finish();
+  }
+
+  std::string self_name() const { return name_of(host_->profile()); }
+
+  std::vector<sdk::InstanceInfo> live() const {
+    return instances_ ? instances_->list() : std::vector<sdk::InstanceInfo>{};
+  }
+
+  std::optional<sdk::InstanceInfo> find(const std::string& profile) const {
+    for (auto& i : live()) {
+      if (name_of(i.profile) == profile) return i;
+    }
+    return std::nullopt;
+  }
+
+  void profiles(const sdk::CommandContext& c) {
+    auto all = live();
+    if (all.empty()) return done(c, "No instance is running on this machine.");
+    std::string out = std::to_string(all.size()) + " instance(s): ";
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& x = all[i];
+      out += (i ? "; " : "") + name_of(x.profile) + " pid " + std::to_string(x.pid) + " port " +
+             std::to_string(x.base) + (x.answers ? " up" : " NOT ANSWERING") +
+             (x.self ? " (me)" : "");
+    }
+    done(c, out);
+  }
+
+  void status_of(const sdk::CommandContext& c, std::string profile) {
+    if (profile.empty()) profile = self_name();
+    auto inst = find(profile);
+    if (!inst) {
+      // Not running: say how it ended, from its run history (or that there is no such profile).
+      fs::path dir = state_dir_of(profile);
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) return done(c, profile + ": no such profile on this machine");
+      auto [state, text] = ended(sdk::read_run_history(dir));
+      return done(c, profile + ": not running — " + text);
+    }
+    if (!inst->answers) {
+      return done(c, profile + ": pid " + std::to_string(inst->pid) + " holds port " +
+                         std::to_string(inst->base) + " but does not answer");
+    }
+    // Its own view, over loopback: uptime and plugin states. The reply waits for it, never the
+    // loop.
+    sdk::HttpClientRequest r;
+    r.url = "http://127.0.0.1:" + std::to_string(inst->base) + "/api/status";
+    r.timeout = 3s;
+    sdk::http_request(host_->io(), r, [c, profile, i = *inst](sdk::HttpClientResponse res) {
+      std::string out =
+          profile + ": running, pid " + std::to_string(i.pid) + ", port " + std::to_string(i.base);
+      boost::system::error_code ec;
+      json::value v =
+          res.error.empty() && res.status == 200 ? json::parse(res.body, ec) : json::value();
+      if (!ec && v.is_object()) {
+        const auto& o = v.get_object();
+        if (const auto* u = o.if_contains("uptimeMs"); u && u->is_number()) {
+          out += ", up " + duration(u->to_number<std::int64_t>());
+        }
+        if (const auto* p = o.if_contains("plugins"); p && p->is_array()) {
+          std::string list;
+          for (const auto& e : p->get_array()) {
+            if (!e.is_object()) continue;
+            const auto* id = e.get_object().if_contains("id");
+            const auto* st = e.get_object().if_contains("state");
+            if (id && id->is_string() && st && st->is_string()) {
+              list += (list.empty() ? "" : ", ") + std::string(id->get_string()) + " " +
+                      std::string(st->get_string());
+            }
+          }
+          if (!list.empty()) out += "; plugins: " + list;
+        }
+      } else {
+        out += " (its status did not answer: " +
+               (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error) + ")";
+      }
+      done(c, out);
+    });
+  }
+
+  void ports_of(const sdk::CommandContext& c, std::string profile) {
+    if (profile.empty()) profile = self_name();
+    auto inst = find(profile);
+    if (!inst) return done(c, profile + ": not running, holds no ports");
+    std::string out = profile + " ports:";
+    for (const auto& [name, port] : inst->ports) out += " " + name + "=" + std::to_string(port);
+    done(c, out);
+  }
+
+  // The state dir of `profile`: a live instance's own, else OpenClaw's convention
+  // (~/.openclaw-<profile>, ~/.openclaw for the default; OPENCLAW_HOME replaces $HOME).
+  fs::path state_dir_of(const std::string& profile) const {
+    if (auto i = find(profile)) return i->state_dir;
+    if (profile == self_name()) return host_->state_dir();
+    const char* home = std::getenv("OPENCLAW_HOME");
+    if (!home || !*home) home = std::getenv("HOME");
+    fs::path h = home ? home : "";
+    return profile == "default" ? h / ".openclaw" : h / (".openclaw-" + profile);
+  }
+
+  static bool valid_profile(const std::string& p) {
+    return !p.empty() && p.size() <= 64 && std::all_of(p.begin(), p.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+    });
+  }
+
+  void logs_of(const sdk::CommandContext& c, const std::string& profile, const std::string& count) {
+    if (!valid_profile(profile)) return done(c, "usage: /logs <profile> [lines, 1-50]");
+    int n = 10;
+    if (!count.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(count.c_str(), &end, 10);
+      if (*end || v < 1 || v > 50) return done(c, "usage: /logs <profile> [lines, 1-50]");
+      n = static_cast<int>(v);
+    }
+    std::string why;
+    auto lines = tail_of(state_dir_of(profile) / "logs" / "gateway.log", n, &why);
+    if (!why.empty()) return done(c, profile + ": " + why);
+    if (lines.empty()) return done(c, profile + ": the log is empty");
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    out.pop_back();
+    done(c, out);
+  }
+
+  // The last `n` lines of the log `file`, secrets redacted; empty with `why` set when it cannot
+  // be read.
+  static std::vector<std::string> tail_of(const fs::path& file, int n, std::string* why = nullptr) {
+    // A FIFO or a device in the log's place is refused, not waited on (this is the I/O thread).
+    sdk::OpenOptions options;
+    options.no_symlinks = true;
+    sdk::RegularFile log = sdk::open_regular_file(file, options);
+    if (!log) {
+      if (why) {
+        *why = log.refusal == sdk::RegularFile::Refusal::error && log.error == ENOENT
+                   ? "no log at " + file.string()
+                   : "cannot read " + file.string() + ": it " + log.why();
+      }
+      return {};
+    }
+    // The tail of a log that may be large: read the last 64 KiB only.
+    const std::uint64_t from = log.size > 65536 ? log.size - 65536 : 0;
+    std::string tail(static_cast<size_t>(log.size - from), '\0');
+    ssize_t got = ::pread(log.fd, tail.data(), tail.size(), static_cast<off_t>(from));
+    tail.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    std::deque<std::string> lines;
+    std::istringstream in(tail);
+    std::string line;
+    if (from > 0) std::getline(in, line);  // the first line is cut in the middle
+    while (std::getline(in, line)) {
+      lines.push_back(redact(line));
+      if (static_cast<int>(lines.size()) > n) lines.pop_front();
+    }
+    return {lines.begin(), lines.end()};
+  }
+
+  void restart(const sdk::CommandContext& c, const std::string& profile) {
+    if (!valid_profile(profile)) return done(c, "usage: /restart <profile>");
+    // The host binary this plugin runs in restarts the profile's own service (systemd unit or
+    // launchd agent); it refuses, and says why, when the profile has none installed.
+    sdk::ProcessOptions o;
+    o.program = "/proc/self/exe";
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n > 0) o.program = std::string(buf, static_cast<size_t>(n));
+    if (profile == "default") {
+      o.args = {"gateway", "restart"};
+    } else {
+      o.args = {"--profile", profile, "gateway", "restart"};
+    }
+    // The other profile's own paths, port and token, never ours.
+    for (const auto& name : sdk::instance_environment()) o.env[name] = std::nullopt;
+    auto output = std::make_shared<std::string>();
+    try {
+      auto child = sdk::ChildProcess::start(
+          host_->io(), o, [output](std::string_view l) { *output = std::string(l); },
+          [this, c, profile, output](const sdk::ProcessExit& e) {
+            std::string last = redact(*output);
+            if (e.exit_code == 0) {
+              done(c, profile + ": restart requested through its service" +
+                          (last.empty() ? "" : " (" + last + ")"));
+            } else {
+              done(c, profile + ": not restarted: " + (last.empty() ? e.describe() : last));
+            }
+            host_->after(0ms, [this] { reap(); });
+          });
+      children_[child->pid()] = std::move(child);
+    } catch (const std::exception& e) {
+      done(c, profile + ": not restarted: " + e.what());
+    }
+  }
+
+  void reap() {
+    for (auto it = children_.begin(); it != children_.end();) {
+      it = it->second->running() ? std::next(it) : children_.erase(it);
+    }
+  }
+
+  sdk::Host* host_ = nullptr;
+  sdk::Channels* channels_ = nullptr;
+  sdk::Instances* instances_ = nullptr;
+  sdk::Registration handler_;
+  WatchSettings settings_;
+  std::map<std::string, Watched> watched_;
+  sdk::Registration tick_;
+  bool ticking_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::deque<std::int64_t> recent_;  ///< when the alerts of the last minute went out
+  std::int64_t held_back_ = 0;
+  std::int64_t alerts_sent_ = 0;
+  std::map<int, std::unique_ptr<sdk::ChildProcess>> children_;
+  std::int64_t answered_ = 0;
+};
+
+}  // namespace
+
+OPENCLAW_PLUGIN(Rescue)
