@@ -1,6 +1,7 @@
 // `setup` / `onboard`: create the state dir, config and workspace of a profile, and give it a
 // base port whose whole derived set overlaps no other profile on this machine.
 #include <iostream>
+#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -129,6 +130,32 @@ class Setup {
     changed("created a gateway token (gateway.auth.token; `config get` shows it redacted)");
   }
 
+  // --watch main,other (or "*"): the profiles this instance's rescue bot watches, in its own
+  // block (plugins.entries.rescue.config.watch: a root key would make OpenClaw refuse the file).
+  void set_watch(const std::string& flag) {
+    boost::json::array profiles;
+    std::string item;
+    std::istringstream in(flag);
+    while (std::getline(in, item, ',')) {
+      if (item.empty()) continue;
+      if (item != "*") {
+        auto name = profile::normalize_name(item, "--watch");  // throws for a bad name
+        if (name == paths_.profile) {
+          throw usage_error("--watch: an instance does not watch itself (\"" + item + "\")");
+        }
+        item = name.value_or("default");
+      }
+      profiles.emplace_back(item);
+    }
+    if (profiles.empty()) throw usage_error("--watch needs profile names, e.g. --watch main");
+    const boost::json::value* now =
+        config::find(cfg_.root(), {"plugins", "entries", "rescue", "config", "watch"});
+    if (now && *now == boost::json::value(profiles)) return;
+    config::assign(cfg_.root(), {"plugins", "entries", "rescue", "config", "watch"}, profiles);
+    changed("set plugins.entries.rescue.config.watch = " + boost::json::serialize(profiles) +
+            " (the rescue bot tells plugins.entries.rescue.config.notify when one fails)");
+  }
+
   void set_workspace(const std::string& flag) {
     fs::path ws = fs::absolute(profile::expand_user(flag, paths_.home)).lexically_normal();
     if (config::get_string(cfg_.root(), "agents.defaults.workspace") == ws.string()) return;
@@ -192,24 +219,29 @@ int setup_as(Context& ctx, const std::vector<std::string>& args, const std::stri
                      "base port to write to gateway.port")(
       "workspace", po::value<std::string>()->value_name("DIR"),
       "workspace dir to write to agents.defaults.workspace")(
+      "watch", po::value<std::string>()->value_name("PROFILES"),
+      "profiles this instance's rescue bot watches (comma-separated, or \"*\" for every other "
+      "one): plugins.entries.rescue.config.watch")(
       "no-token",
       "do not create a gateway token (any local program, and any web page that "
       "gets past the Origin checks, can then drive the gateway)");
-  auto vm = parse_command(ctx, name + " [--port N] [--workspace DIR] [--no-token]",
-                          "Creates the state dir (0700), config (0600) and workspace of the "
-                          "profile.\nWithout --port, a profile with no gateway.port gets the "
-                          "profile's default base port,\nor the nearest one whose derived ports "
-                          "(base .. base + 110) overlap no other profile.\nA profile without "
-                          "gateway.auth.token gets a random one (gateway.auth.mode \"token\"),\n"
-                          "which the CLI reads from the config; --no-token skips it.\nRunning "
-                          "it again changes nothing.",
-                          opts, {}, args);
+  auto vm =
+      parse_command(ctx, name + " [--port N] [--workspace DIR] [--watch PROFILES] [--no-token]",
+                    "Creates the state dir (0700), config (0600) and workspace of the "
+                    "profile.\nWithout --port, a profile with no gateway.port gets the "
+                    "profile's default base port,\nor the nearest one whose derived ports "
+                    "(base .. base + 110) overlap no other profile.\nA profile without "
+                    "gateway.auth.token gets a random one (gateway.auth.mode \"token\"),\n"
+                    "which the CLI reads from the config; --no-token skips it.\nRunning "
+                    "it again changes nothing.",
+                    opts, {}, args);
   if (!vm) return 0;
   Setup setup(ctx);
   setup.create_state_dir();
   setup.set_base_port(port_option(*vm));
   if (!vm->count("no-token")) setup.create_token();
   if (vm->count("workspace")) setup.set_workspace((*vm)["workspace"].as<std::string>());
+  if (vm->count("watch")) setup.set_watch((*vm)["watch"].as<std::string>());
   setup.save_config();
   setup.create_workspace();
   setup.print(*ctx.out);

@@ -385,7 +385,9 @@ void ChannelRouter::dispatch(const sdk::ChannelMessage& m, const std::string& ke
          "channels: pairing code for " + m.channel + " sender " + m.from + " issued");
     enqueue(m.channel, m.account, m.chat,
             "This bot does not know you yet. Pairing code: " + code +
-                "\nAsk its owner to run: openclaw-host pairing approve " + m.channel + " " + code,
+                "\nAsk its owner to run: openclaw-host" +
+                (inst_.paths.profile ? " --profile " + *inst_.paths.profile : std::string()) +
+                " pairing approve " + m.channel + " " + code,
             answer, nullptr);
     answer->finished = true;
     settle(answer);

@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
-#include <regex>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -35,9 +34,10 @@ using namespace std::chrono_literals;
 namespace {
 
 const char* kHelp =
-    "Commands: /status [profile] - is it running, pid, uptime, ports, plugins | /profiles - every "
-    "instance on this machine | /ports [profile] | /logs <profile> [n] - its last log lines | "
-    "/restart <profile> - through its installed service | /help";
+    "Commands: /status [profile] - is it running, pid, uptime, ports, plugins; if not, how it "
+    "ended | /profiles - every instance on this machine | /ports [profile] | /logs <profile> [n] "
+    "- its last log lines | /restart <profile> - through its installed service | /help. "
+    "Watched instances (plugins.entries.rescue.config.watch) are reported here unasked.";
 
 std::string name_of(const std::optional<std::string>& profile) {
   return profile.value_or("default");
@@ -59,18 +59,10 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
-// Secrets never leave in a reply: tokens, passwords, bearer headers, bot tokens.
-std::string redact(std::string line) {
-  static const std::regex patterns[] = {
-      std::regex(R"((token|password|secret|apikey|api_key)("?\s*[:=]\s*"?)[^\s",}]+)",
-                 std::regex::icase),
-      std::regex(R"((Bearer\s+)[A-Za-z0-9._~+/=-]+)", std::regex::icase),
-      std::regex(R"(\b[0-9]{6,12}:[A-Za-z0-9_-]{30,}\b)"),  // a Telegram bot token
-  };
-  line = std::regex_replace(line, patterns[0], "$1$2***");
-  line = std::regex_replace(line, patterns[1], "$1***");
-  line = std::regex_replace(line, patterns[2], "***");
-  return line;
+// Secrets never leave in a reply (sdk::redact_text): tokens, passwords, bearer headers, bot
+// tokens.
+std::string redact(const std::string& line) {
+  return sdk::redact_text(line);
 }
 
 std::int64_t now_ms() {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <optional>
+#include <regex>
 
 #include <boost/json.hpp>
 
@@ -181,6 +182,23 @@ json::value redact_secrets(const json::value& value) {
     return out;
   }
   return value;
+}
+
+std::string redact_text(std::string_view text) {
+  static const std::regex patterns[] = {
+      // A key and its value: `token=abc`, `"token": "abc"`, `password: "abc"`. A colon with a
+      // bare word after it is prose, kept as is.
+      std::regex(
+          R"((token|password|passwd|secret|apikey|api_key)((?:"?\s*=\s*"?)|(?:"?\s*:\s*"))[^\s",}]+)",
+          std::regex::icase),
+      std::regex(R"((Bearer\s+)[A-Za-z0-9._~+/=-]+)", std::regex::icase),
+      std::regex(R"(\b[0-9]{6,12}:[A-Za-z0-9_-]{30,}\b)"),  // a Telegram bot token
+  };
+  std::string line(text);
+  line = std::regex_replace(line, patterns[0], "$1$2***");
+  line = std::regex_replace(line, patterns[1], "$1***");
+  line = std::regex_replace(line, patterns[2], "***");
+  return line;
 }
 
 }  // namespace openclaw::sdk

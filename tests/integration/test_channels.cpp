@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -416,13 +417,20 @@ BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
   std::string reply = stranger.ask("rescuebot", "/status");
   BOOST_TEST_REQUIRE(contains(reply, "Pairing code: "), reply);
   std::string code = reply.substr(reply.find("Pairing code: ") + 14, 8);
+  // The hint names the profile: run as printed, it works.
+  std::string hint = stranger.wait_for(":rescuebot!", 10s, "Ask its owner to run: ");
+  std::string printed = hint.substr(hint.find("openclaw-host ") + 14);
+  BOOST_TEST(printed == "--profile rescue pairing approve irc " + code);
   auto list = bot.cli({"pairing", "list", "irc", "--json"});
   BOOST_TEST(contains(list.out, code));
   BOOST_TEST(contains(list.out, "mallory!"));
   auto wrong = bot.cli({"pairing", "approve", "irc", "ZZZZZZZZ"});
   BOOST_TEST(wrong.code == 1);
   BOOST_TEST(contains(wrong.err, "no pending pairing code ZZZZZZZZ"));
-  auto ok = bot.cli({"pairing", "approve", "irc", code});
+  std::vector<std::string> words;
+  std::istringstream split(printed);
+  for (std::string w; split >> w;) words.push_back(w);
+  auto ok = sb.run(words);
   BOOST_TEST_REQUIRE(ok.code == 0, ok.err);
   BOOST_TEST(contains(stranger.ask("rescuebot", "/status"), "rescue: running"));
 }

@@ -124,6 +124,29 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cli_setup)
 
+// --watch goes into the rescue plugin's own block (a root key would make OpenClaw refuse the
+// file), and the plugin's own validate() accepts what it wrote.
+BOOST_AUTO_TEST_CASE(setup_watch_writes_the_rescue_block) {
+  Sandbox sb;
+  PortBlock block;
+  const std::map<std::string, std::string> env{
+      {"OPENCLAW_GATEWAY_PORT", std::to_string(block.base())}};
+  auto r = sb.run({"--profile", "rescue", "setup", "--watch", "main,other"}, env);
+  BOOST_TEST_REQUIRE(r.code == 0, r.err);
+  BOOST_TEST(contains(r.out, "plugins.entries.rescue.config.watch"), r.out);
+  auto cfg = json::parse(read_file(sb.home() / ".openclaw-rescue" / "openclaw.json"));
+  BOOST_TEST(json::serialize(cfg.at("plugins").at("entries").at("rescue").at("config").at(
+                 "watch")) == R"(["main","other"])");
+  BOOST_TEST(!cfg.as_object().contains("rescue"));
+  auto self = sb.run({"--profile", "rescue", "setup", "--watch", "rescue"}, env);
+  BOOST_TEST(self.code != 0);
+  BOOST_TEST(contains(self.err, "does not watch itself"), self.err);
+  auto bad = sb.run({"--profile", "rescue", "setup", "--watch", "ma in"}, env);
+  BOOST_TEST(bad.code != 0);
+  BOOST_TEST(contains(bad.err, "invalid profile name"), bad.err);
+  BOOST_TEST(sb.run({"--profile", "rescue", "config", "validate"}).code == 0);
+}
+
 BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
   // The preferred base comes from a block this test holds, not from rescue's real default
   // (23532), which some other program on the machine may use.

@@ -87,6 +87,15 @@ BOOST_AUTO_TEST_CASE(secret_keys_are_never_shown_in_errors_or_dumps) {
   BOOST_TEST(
       json::serialize(red) ==
       R"({"gateway":{"auth":{"token":"__OPENCLAW_REDACTED__","mode":"token"}},"a":[{"password":"__OPENCLAW_REDACTED__"}]})");
+  // Lines of text: values go, prose stays.
+  BOOST_TEST(sdk::redact_text("connect token=s3cr3t ok") == "connect token=*** ok");
+  BOOST_TEST(sdk::redact_text(R"({"botToken": "123:abc", "port": 1})") ==
+             R"({"botToken": "***", "port": 1})");
+  BOOST_TEST(sdk::redact_text("Authorization: Bearer abc.def") == "Authorization: Bearer ***");
+  BOOST_TEST(sdk::redact_text("sent 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0 x") ==
+             "sent *** x");
+  const std::string prose = "channels.webhook has no secret or token: the channel is idle";
+  BOOST_TEST(sdk::redact_text(prose) == prose);
   // The host's own validation: a wrongly typed secret is named by kind.
   auto problems = openclaw::config::validate(
       json::parse(R"({"gateway":{"auth":{"token":{"x":"leaky"}}}})").as_object());

@@ -53,5 +53,10 @@ BOOST_SYMBOL_EXPORT std::string shown_value(std::string_view key, const boost::j
 /// A copy of `value` whose secret keys' values (any JSON kind) read "__OPENCLAW_REDACTED__":
 /// what the gateway's config.get and `config get` print.
 BOOST_SYMBOL_EXPORT boost::json::value redact_secrets(const boost::json::value& value);
+/// `line` (a log line, a command's output) as it may be shown to someone: the value of a secret
+/// key written as `key=value` or `"key": "value"` / `key: "value"`, a Bearer credential and a
+/// Telegram bot token replaced by `***`. Prose is left alone: in "no secret or token: the channel
+/// is idle" nothing is a value.
+BOOST_SYMBOL_EXPORT std::string redact_text(std::string_view line);
 
 }  // namespace openclaw::sdk
