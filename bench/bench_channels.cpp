@@ -438,36 +438,8 @@ int main(int argc, char** argv) {
   int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
   int irc_port = base + 120, sink_port = base + 121, bot_port = base + 122;
 
-  // ngircd, as the tests run it.
-  fs::path ird = g_home / "ngircd";
-  fs::create_directories(ird);
-  ::chmod(ird.c_str(), 0755);
-  {
-    std::ofstream conf(ird / "ngircd.conf");
-    conf << "[Global]\nName = irc.bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = "
-         << irc_port
-         << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n[Options]\nPAM = no\nIdent = "
-            "no\nDNS = no\n";
-  }
-  ::chmod((ird / "ngircd.conf").c_str(), 0644);
-  pid_t ngircd = -1;
-  // Its log goes to /dev/null: a pipe nobody reads would end it with SIGPIPE.
-  openclaw::bench::run_program(
-      {"/bin/sh", "-c",
-       "exec /usr/sbin/ngircd -n -f '" + (ird / "ngircd.conf").string() + "' >/dev/null"},
-      env_strings(), &ngircd);
+  pid_t ngircd = openclaw::bench::start_ngircd(g_home / "ngircd", irc_port, env_strings());
   Peers peers(sink_port, bot_port);
-  for (int i = 0; i < 400; ++i) {
-    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(irc_port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool up = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    if (up) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
 
   // The config: all three channels, the rescue plugin; no browser, no canvas.
   write_config(g_home / ".openclaw-bench" / "openclaw.json", sink_port, irc_port, bot_port, false);

@@ -1,14 +1,21 @@
 #pragma once
 // Helpers shared by the benchmarks.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace openclaw::bench {
@@ -75,6 +82,47 @@ inline std::string run_program(std::vector<std::string> argv, std::vector<std::s
   ::close(out[0]);
   ::waitpid(pid, nullptr, 0);
   return got;
+}
+
+/// A TCP connection to 127.0.0.1:`port`, or -1.
+inline int connect_loopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Debian's ngircd on 127.0.0.1:`port`, as the tests run it, with its config under `dir`; its
+/// pid once it accepts connections (4 s at most).
+inline pid_t start_ngircd(const std::filesystem::path& dir, int port,
+                          const std::vector<std::string>& env) {
+  std::filesystem::create_directories(dir);
+  ::chmod(dir.c_str(), 0755);
+  std::ofstream(dir / "ngircd.conf")
+      << "[Global]\nName = irc.bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = " << port
+      << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n[Options]\nPAM = no\nIdent = "
+         "no\nDNS = no\n";
+  ::chmod((dir / "ngircd.conf").c_str(), 0644);
+  pid_t pid = -1;
+  // Its log goes to /dev/null: a pipe nobody reads would end it with SIGPIPE.
+  run_program({"/bin/sh", "-c",
+               "exec /usr/sbin/ngircd -n -f '" + (dir / "ngircd.conf").string() + "' >/dev/null"},
+              env, &pid);
+  for (int i = 0; i < 400; ++i) {
+    int s = connect_loopback(port);
+    if (s >= 0) {
+      ::close(s);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pid;
 }
 
 }  // namespace openclaw::bench

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <sstream>
 
@@ -59,6 +61,19 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
+// A log line as people read it: its leading epoch milliseconds as "14:03:11 UTC".
+std::string readable(const std::string& line) {
+  std::size_t digits = 0;
+  while (digits < line.size() && std::isdigit(static_cast<unsigned char>(line[digits]))) ++digits;
+  if (digits != 13 || digits >= line.size() || line[digits] != ' ') return line;
+  std::time_t t = static_cast<std::time_t>(std::stoll(line.substr(0, digits)) / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf + line.substr(digits);
+}
+
 // Secrets never leave in a reply (sdk::redact_text): tokens, passwords, bearer headers, bot
 // tokens.
 std::string redact(const std::string& line) {
@@ -77,8 +92,9 @@ constexpr const char* kBlock = "plugins.entries.rescue.config";
 struct WatchSettings {
   std::vector<std::string> profiles;  ///< "watch": names, or "*" for every other instance
   bool everyone = false;
-  int interval_ms = 1000;  ///< "intervalMs": how often /healthz and /readyz are asked
-  int hung_after = 3;      ///< "hungAfter": /healthz misses in a row that make it hung
+  int interval_ms = 1000;      ///< "intervalMs": how often /healthz and /readyz are asked
+  int hung_after = 3;          ///< "hungAfter": /healthz misses in a row that make it hung
+  int alerts_per_minute = 10;  ///< "alertsPerMinute": past it, changes are counted, not sent
   struct Target {
     std::string channel, to;
   };
@@ -90,6 +106,7 @@ WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigPr
   sdk::ConfigBlock c(root, kBlock, problems);
   c.integer("intervalMs", s.interval_ms, 100, 3600000);
   c.integer("hungAfter", s.hung_after, 1, 100);
+  c.integer("alertsPerMinute", s.alerts_per_minute, 1, 10000);
   const json::object* o = c.object();
   if (!o) return s;
   if (const json::value* w = o->if_contains("watch")) {
@@ -411,13 +428,13 @@ class Rescue final : public sdk::Plugin {
     alert(text);
   }
 
-  // One short message per target; at most kBurst per minute, then one summary of how many were
+  // One short message per target; at most alertsPerMinute, then one summary of how many were
   // held back (a flapping instance does not flood anyone).
   void alert(const std::string& text) {
     host_->log(sdk::LogLevel::info, "rescue: " + redact(text));
     const std::int64_t now = now_ms();
     while (!recent_.empty() && recent_.front() < now - 60000) recent_.pop_front();
-    if (recent_.size() >= kBurst) {
+    if (recent_.size() >= static_cast<std::size_t>(settings_.alerts_per_minute)) {
       ++held_back_;
       return;
     }
@@ -447,7 +464,6 @@ class Rescue final : public sdk::Plugin {
     return out;
   }
 
-  static constexpr std::size_t kBurst = 10;
   bool on(const sdk::CommandContext& c) {
     const std::string& text = c.message.text;
     if (text.empty() || text[0] != '/') return false;
@@ -629,7 +645,7 @@ class Rescue final : public sdk::Plugin {
     std::string line;
     if (from > 0) std::getline(in, line);  // the first line is cut in the middle
     while (std::getline(in, line)) {
-      lines.push_back(redact(line));
+      lines.push_back(readable(redact(line)));
       if (static_cast<int>(lines.size()) > n) lines.pop_front();
     }
     return {lines.begin(), lines.end()};
