@@ -13,19 +13,10 @@ fs::path quarantine_path(const fs::path& state_dir) {
   return state_dir / "plugins-quarantine.json";
 }
 
-Quarantine read_quarantine(const fs::path& state_dir) {
+Quarantine parse_quarantine(std::string_view text) {
   Quarantine q;
-  std::optional<std::string> text;
-  try {
-    sdk::OpenOptions options;
-    options.no_symlinks = true;
-    text = sdk::read_regular_file(quarantine_path(state_dir), options, 1u << 20);
-  } catch (const std::exception&) {
-    return q;
-  }
-  if (!text) return q;
   boost::system::error_code ec;
-  json::value v = json::parse(*text, ec);
+  json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return q;
   for (const auto& [id, e] : v.get_object()) {
     if (!e.is_object()) continue;
@@ -40,6 +31,26 @@ Quarantine read_quarantine(const fs::path& state_dir) {
   return q;
 }
 
+std::string quarantine_text(const Quarantine& q) {
+  json::object o;
+  for (const auto& [id, e] : q) {
+    o[id] = json::object{{"at", e.at_ms}, {"reason", e.reason}, {"stamp", e.stamp}};
+  }
+  return sdk::to_pretty_json(o);
+}
+
+Quarantine read_quarantine(const fs::path& state_dir) {
+  std::optional<std::string> text;
+  try {
+    sdk::OpenOptions options;
+    options.no_symlinks = true;
+    text = sdk::read_regular_file(quarantine_path(state_dir), options, 1u << 20);
+  } catch (const std::exception&) {
+    return {};
+  }
+  return text ? parse_quarantine(*text) : Quarantine{};
+}
+
 void write_quarantine(const fs::path& state_dir, const Quarantine& q) {
   try {
     if (q.empty()) {
@@ -47,11 +58,7 @@ void write_quarantine(const fs::path& state_dir, const Quarantine& q) {
       fs::remove(quarantine_path(state_dir), ec);
       return;
     }
-    json::object o;
-    for (const auto& [id, e] : q) {
-      o[id] = json::object{{"at", e.at_ms}, {"reason", e.reason}, {"stamp", e.stamp}};
-    }
-    sdk::write_file_atomic(quarantine_path(state_dir), sdk::to_pretty_json(o), fs::perms(0600));
+    sdk::write_file_atomic(quarantine_path(state_dir), quarantine_text(q), fs::perms(0600));
   } catch (const std::exception&) {
     // best effort: the plugin then loads again, which the crash line and the exit record show
   }

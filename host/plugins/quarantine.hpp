@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace openclaw::plugins {
 
@@ -19,6 +20,10 @@ struct QuarantineEntry {
 using Quarantine = std::map<std::string, QuarantineEntry>;  ///< by plugin id
 
 std::filesystem::path quarantine_path(const std::filesystem::path& state_dir);
+/// The entries in `text` (the file's content); what has the wrong type is left out. Never throws.
+Quarantine parse_quarantine(std::string_view text);
+/// The file's text for `q` (what parse_quarantine reads back).
+std::string quarantine_text(const Quarantine& q);
 /// The entries; none when the file is missing or damaged (never throws).
 Quarantine read_quarantine(const std::filesystem::path& state_dir);
 /// Writes `q` atomically (the file goes when `q` is empty); best effort.

@@ -3,8 +3,8 @@
 // hangs, fails to start, degrades or comes back; and it answers allowed senders on every channel:
 // /help, /status [profile], /profiles, /ports [profile], /logs <profile> [n], /restart <profile>.
 // It needs nothing from the instance it watches: the machine-wide registry (the SDK's instances
-// service), the kernel's word when a process exits (sdk::ExitWatch), that instance's /healthz,
-// /readyz and /api/status over loopback, its run history (sdk/run_history.hpp) and log file, and
+// service), the kernel's word when a process exits (sdk::ExitWatch), that instance's /readyz
+// and /api/status over loopback, its run history (sdk/run_history.hpp) and log file, and
 // its service through `openclaw-host --profile P gateway restart`. A plugin like any other
 // (public SDK only): disable it with plugins.entries.rescue.enabled = false, or write another.
 #include <unistd.h>
@@ -92,8 +92,8 @@ constexpr const char* kBlock = "plugins.entries.rescue.config";
 struct WatchSettings {
   std::vector<std::string> profiles;  ///< "watch": names, or "*" for every other instance
   bool everyone = false;
-  int interval_ms = 1000;      ///< "intervalMs": how often /healthz and /readyz are asked
-  int hung_after = 3;          ///< "hungAfter": /healthz misses in a row that make it hung
+  int interval_ms = 1000;      ///< "intervalMs": how often /readyz is asked
+  int hung_after = 3;          ///< "hungAfter": /readyz misses in a row that make it hung
   int alerts_per_minute = 10;  ///< "alertsPerMinute": past it, changes are counted, not sent
   struct Target {
     std::string channel, to;
@@ -195,6 +195,7 @@ class Rescue final : public sdk::Plugin {
     handler_ =
         channels_->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
     settings_ = watch_settings(host.root_config(), nullptr);
+    http_ = sdk::HttpClient::create(host.io());  // kept connections: one per watched gateway
     if (!settings_.profiles.empty() || settings_.everyone) {
       host.log(sdk::LogLevel::info, "rescue: watching " +
                                         (settings_.everyone ? std::string("every other instance")
@@ -220,6 +221,7 @@ class Rescue final : public sdk::Plugin {
     *alive_ = false;
     tick_.revoke();
     watched_.clear();
+    http_.reset();
     handler_.revoke();
     for (auto& [pid, child] : children_) child->stop();
     children_.clear();
@@ -244,8 +246,8 @@ class Rescue final : public sdk::Plugin {
     std::string detail;  ///< what to say about it
     int pid = 0;
     int base = 0;
-    int misses = 0;        ///< /healthz misses in a row
-    bool probing = false;  ///< a /healthz or /readyz is in flight
+    int misses = 0;        ///< /readyz misses in a row
+    bool probing = false;  ///< a /readyz is in flight
     std::int64_t down_since = 0;
     std::unique_ptr<sdk::ExitWatch> exit;  ///< the kernel's word when its process ends
   };
@@ -335,59 +337,45 @@ class Rescue final : public sdk::Plugin {
     change(profile, w, state, text);
   }
 
-  // /healthz (is the I/O loop answering), then /readyz (is every plugin and channel up).
+  // One GET /readyz over a kept connection: any answer means the I/O loop lives (a 503 is
+  // degraded, with what fails); no answer within the deadline is a miss, and hungAfter misses in
+  // a row are a hang. (/healthz says only the first half; one request says both.)
   void probe(const std::string& profile, Watched& w) {
     if (w.probing) return;
     w.probing = true;
-    auto deadline = std::chrono::milliseconds(std::max(100, settings_.interval_ms / 2 + 200));
     sdk::HttpClientRequest r;
-    r.url = "http://127.0.0.1:" + std::to_string(w.base) + "/healthz";
-    r.timeout = deadline;
+    r.url = "http://127.0.0.1:" + std::to_string(w.base) + "/readyz";
+    r.timeout = std::chrono::milliseconds(std::max(100, settings_.interval_ms / 2 + 200));
     int pid = w.pid;
-    sdk::http_request(
-        host_->io(), r,
-        [this, profile, pid, deadline, alive = alive_](sdk::HttpClientResponse res) {
-          if (!*alive) return;
-          auto it = watched_.find(profile);
-          if (it == watched_.end() || it->second.pid != pid) return;
-          Watched& w = it->second;
-          if (!res.error.empty() || res.status != 200) {
-            w.probing = false;
-            if (++w.misses >= settings_.hung_after) {
-              change(profile, w, "hung",
-                     "its /healthz missed " + std::to_string(w.misses) + " checks in a row; pid " +
-                         std::to_string(pid) + " is alive");
-            }
-            return;
+    http_->request(std::move(r), [this, profile, pid, alive = alive_](sdk::HttpClientResponse res) {
+      if (!*alive) return;
+      auto it = watched_.find(profile);
+      if (it == watched_.end() || it->second.pid != pid) return;
+      Watched& w = it->second;
+      w.probing = false;
+      if (!res.error.empty() || (res.status != 200 && res.status != 503)) {
+        if (++w.misses >= settings_.hung_after) {
+          change(profile, w, "hung",
+                 "its /readyz missed " + std::to_string(w.misses) + " checks in a row; pid " +
+                     std::to_string(pid) + " is alive");
+        }
+        return;
+      }
+      w.misses = 0;
+      if (res.status == 200) return change(profile, w, "up", "pid " + std::to_string(pid));
+      std::string failing;
+      boost::system::error_code ec;
+      json::value v = json::parse(res.body, ec);
+      if (!ec && v.is_object()) {
+        if (const auto* f = v.get_object().if_contains("failing"); f && f->is_array()) {
+          for (const auto& x : f->get_array()) {
+            if (x.is_string())
+              failing += (failing.empty() ? "" : "; ") + std::string(x.get_string());
           }
-          w.misses = 0;
-          sdk::HttpClientRequest ready;
-          ready.url = "http://127.0.0.1:" + std::to_string(w.base) + "/readyz";
-          ready.timeout = deadline;
-          sdk::http_request(
-              host_->io(), ready, [this, profile, pid, alive](sdk::HttpClientResponse rr) {
-                if (!*alive) return;
-                auto it = watched_.find(profile);
-                if (it == watched_.end() || it->second.pid != pid) return;
-                Watched& w = it->second;
-                w.probing = false;
-                if (rr.error.empty() && rr.status == 200) {
-                  return change(profile, w, "up", "pid " + std::to_string(pid));
-                }
-                std::string failing;
-                boost::system::error_code ec;
-                json::value v = json::parse(rr.body, ec);
-                if (!ec && v.is_object()) {
-                  if (const auto* f = v.get_object().if_contains("failing"); f && f->is_array()) {
-                    for (const auto& x : f->get_array()) {
-                      if (x.is_string())
-                        failing += (failing.empty() ? "" : "; ") + std::string(x.get_string());
-                    }
-                  }
-                }
-                change(profile, w, "degraded", failing.empty() ? "its /readyz fails" : failing);
-              });
-        });
+        }
+      }
+      change(profile, w, "degraded", failing.empty() ? "its /readyz fails" : failing);
+    });
   }
 
   static bool is_down(const std::string& state) {
@@ -701,6 +689,7 @@ class Rescue final : public sdk::Plugin {
   std::map<std::string, Watched> watched_;
   sdk::Registration tick_;
   bool ticking_ = false;
+  std::unique_ptr<sdk::HttpClient> http_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::deque<std::int64_t> recent_;  ///< when the alerts of the last minute went out
   std::int64_t held_back_ = 0;

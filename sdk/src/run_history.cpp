@@ -53,19 +53,10 @@ std::string to_text(const RunHistory& h) {
   return to_pretty_json(o);
 }
 
-RunHistory read_run_history(const fs::path& state_dir) {
+RunHistory parse_run_history(std::string_view text) {
   RunHistory h;
-  std::optional<std::string> text;
-  try {
-    OpenOptions options;
-    options.no_symlinks = true;  // ours, written atomically
-    text = read_regular_file(exit_record_path(state_dir), options, 1u << 16);
-  } catch (const std::exception&) {
-    return h;
-  }
-  if (!text) return h;
   boost::system::error_code ec;
-  json::value v = json::parse(*text, ec);
+  json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return h;
   const auto& o = v.get_object();
   if (const json::value* s = o.if_contains("starts"); s && s->is_array()) {
@@ -78,13 +69,26 @@ RunHistory read_run_history(const fs::path& state_dir) {
     LastExit x;
     x.at_ms = int_at(eo, "at").value_or(0);
     x.kind = string_at(eo, "kind");
-    if (auto c = int_at(eo, "code")) x.code = static_cast<int>(*c);
-    if (auto s = int_at(eo, "signal")) x.signal = static_cast<int>(*s);
+    auto small = [](std::int64_t v) { return v >= -1000000 && v <= 1000000; };
+    if (auto c = int_at(eo, "code"); c && small(*c)) x.code = static_cast<int>(*c);
+    if (auto s = int_at(eo, "signal"); s && small(*s)) x.signal = static_cast<int>(*s);
     x.reason = string_at(eo, "reason");
     x.plugin = string_at(eo, "plugin");
     h.last_exit = std::move(x);
   }
   return h;
+}
+
+RunHistory read_run_history(const fs::path& state_dir) {
+  std::optional<std::string> text;
+  try {
+    OpenOptions options;
+    options.no_symlinks = true;  // ours, written atomically
+    text = read_regular_file(exit_record_path(state_dir), options, 1u << 16);
+  } catch (const std::exception&) {
+    return {};
+  }
+  return text ? parse_run_history(*text) : RunHistory{};
 }
 
 RunHistory note_start(const fs::path& state_dir, std::int64_t at_ms) {

@@ -322,7 +322,7 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_answers_while_main_is_killed) {
 }
 
 // The rescue bot watches main and tells the owner each change, unasked: a kill -9 the moment the
-// kernel reports it, a hang (SIGSTOP) after hungAfter missed /healthz checks, and main coming
+// kernel reports it, a hang (SIGSTOP) after hungAfter missed /readyz checks, and main coming
 // back. Nothing is sent for how things were when the watcher started.
 BOOST_AUTO_TEST_CASE(the_rescue_bot_tells_the_owner_when_main_crashes_hangs_and_comes_back) {
   IrcServer server;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/config.hpp>
@@ -45,6 +46,10 @@ struct BOOST_SYMBOL_VISIBLE RunHistory {
 };
 
 BOOST_SYMBOL_EXPORT std::filesystem::path exit_record_path(const std::filesystem::path& state_dir);
+
+/// The record in `text` (the file's content); what does not parse or has the wrong type is left
+/// out (an empty history for text that is no JSON object). Never throws.
+BOOST_SYMBOL_EXPORT RunHistory parse_run_history(std::string_view text);
 
 /// The record; empty when there is none or it does not parse (never throws).
 BOOST_SYMBOL_EXPORT RunHistory read_run_history(const std::filesystem::path& state_dir);
