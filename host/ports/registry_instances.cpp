@@ -11,9 +11,16 @@ class RegistryInstances final : public sdk::Instances {
   RegistryInstances(LeaseStore& store, const Owner& self) : store_(store), self_(self) {}
 
   std::vector<sdk::InstanceInfo> list() override {
+    auto all = store_.snapshot();
+    std::vector<int> gateways;
+    for (const auto& inst : all) {
+      if (const Lease* g = inst.find("gateway"); g && !inst.stale) gateways.push_back(g->port);
+    }
+    // Every gateway port looked up in one read of the kernel's socket table.
+    const std::set<int> up = system_probe().listening_among(gateways);
     std::vector<sdk::InstanceInfo> out;
-    for (const auto& inst : store_.snapshot()) {
-      if (!inst.stale) out.push_back(info(inst));
+    for (const auto& inst : all) {
+      if (!inst.stale) out.push_back(info(inst, &up));
     }
     return out;
   }
@@ -29,7 +36,8 @@ class RegistryInstances final : public sdk::Instances {
   }
 
  private:
-  sdk::InstanceInfo info(const InstanceLeases& inst) const {
+  // `up`: the gateway ports known to listen (nullptr: look this one up).
+  sdk::InstanceInfo info(const InstanceLeases& inst, const std::set<int>* up = nullptr) const {
     sdk::InstanceInfo i;
     i.profile = inst.owner.profile;
     i.pid = inst.owner.pid;
@@ -40,7 +48,9 @@ class RegistryInstances final : public sdk::Instances {
       i.ports.emplace_back(l.name, l.port);
       // This instance answers by definition; another's gateway port is looked up in the kernel's
       // socket table: no connection made, nothing waits on the I/O thread.
-      if (l.name == "gateway") i.answers = i.self || system_probe().listening(l.port);
+      if (l.name == "gateway") {
+        i.answers = i.self || (up ? up->count(l.port) > 0 : system_probe().listening(l.port));
+      }
     }
     return i;
   }

@@ -61,8 +61,9 @@ struct TcpSocket {
   unsigned long inode = 0;
 };
 
-std::vector<TcpSocket> sockets_on_port(int port) {
-  std::vector<TcpSocket> out;
+// Calls `each(local port, socket)` for every socket of /proc/net/tcp{,6}.
+template <typename F>
+void for_each_tcp_socket(F&& each) {
   for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(file);
     std::string line;
@@ -77,11 +78,17 @@ std::vector<TcpSocket> sockets_on_port(int port) {
       }
       auto colon = local.rfind(':');
       if (colon == std::string::npos) continue;
-      if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port) {
-        out.push_back({state, inode});
-      }
+      each(static_cast<int>(std::strtol(local.c_str() + colon + 1, nullptr, 16)),
+           TcpSocket{state, inode});
     }
   }
+}
+
+std::vector<TcpSocket> sockets_on_port(int port) {
+  std::vector<TcpSocket> out;
+  for_each_tcp_socket([&](int local, const TcpSocket& s) {
+    if (local == port) out.push_back(s);
+  });
   return out;
 }
 
@@ -118,6 +125,13 @@ class SocketProbe final : public PortProbe {
   std::string why_unbindable(int port) const override;
 
   bool listening(int port) const override { return !listening_inodes(port).empty(); }
+  std::set<int> listening_among(const std::vector<int>& ports) const override {
+    std::set<int> wanted(ports.begin(), ports.end()), out;
+    for_each_tcp_socket([&](int local, const TcpSocket& s) {
+      if (s.state == "0A" && wanted.count(local)) out.insert(local);  // TCP_LISTEN
+    });
+    return out;
+  }
   std::string holder(int port) const override {
     auto inodes = listening_inodes(port);
     if (inodes.empty()) return {};
@@ -193,6 +207,14 @@ const std::optional<PortRange>& system_plugin_port_pool() {
     return v && *v ? parse_port_range(v) : std::nullopt;
   }();
   return pool;
+}
+
+std::set<int> PortProbe::listening_among(const std::vector<int>& ports) const {
+  std::set<int> out;
+  for (int p : ports) {
+    if (listening(p)) out.insert(p);
+  }
+  return out;
 }
 
 std::string PortProbe::why_unbindable(int port) const {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <vector>
 #include <string>
 
 namespace openclaw::ports {
@@ -55,6 +57,9 @@ class PortProbe {
   /// True when a socket listens on `port` (TCP, IPv4 or IPv6) now: read from the kernel's socket
   /// table, no connection made, so it never waits on the listener.
   virtual bool listening(int port) const = 0;
+  /// Those of `ports` a socket listens on: one read of the socket table for all of them (a
+  /// watcher asks for every instance each second). By default, listening() for each.
+  virtual std::set<int> listening_among(const std::vector<int>& ports) const;
   /// Why `port` cannot be bound, as the end of "port N (name) ...": "is in use by another program
   /// (pid 812: nginx)", or, when no program listens there but a recent outgoing connection left
   /// it in TIME_WAIT, a sentence that says so and how to avoid it.

@@ -266,10 +266,10 @@ class Rescue final : public sdk::Plugin {
   }
 
   // Every profile with a state dir under the home folder (for "*"), and the live ones.
-  std::vector<std::string> profiles_to_watch() const {
+  std::vector<std::string> profiles_to_watch(const std::vector<sdk::InstanceInfo>& all) const {
     std::vector<std::string> out = settings_.profiles;
     if (settings_.everyone) {
-      for (const auto& i : live()) out.push_back(name_of(i.profile));
+      for (const auto& i : all) out.push_back(name_of(i.profile));
       const char* home = std::getenv("OPENCLAW_HOME");
       if (!home || !*home) home = std::getenv("HOME");
       std::error_code ec;
@@ -292,7 +292,7 @@ class Rescue final : public sdk::Plugin {
     ticking_ = true;
     if (!host_) return;
     auto all = live();
-    for (const auto& profile : profiles_to_watch()) look_at(profile, all);
+    for (const auto& profile : profiles_to_watch(all)) look_at(profile, all);
     tick_ = host_->after(std::chrono::milliseconds(settings_.interval_ms), [this] { tick(); });
   }
 
