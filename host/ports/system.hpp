@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace openclaw::ports {
 
