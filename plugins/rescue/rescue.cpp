@@ -16,6 +16,7 @@
 #include <ctime>
 #include <deque>
 #include <sstream>
+#include <system_error>
 
 #include <boost/json.hpp>
 
@@ -303,10 +304,13 @@ class Rescue final : public sdk::Plugin {
       if (name_of(i.profile) == profile && !i.self) inst = &i;
     }
     if (!inst) return gone(profile, w);
-    if (w.pid != inst->pid || !w.exit) {
+    if (w.pid != inst->pid) {
       w.pid = inst->pid;
       w.base = inst->base;
       w.misses = 0;
+      w.exit.reset();
+    }
+    if (!w.exit && !no_pidfd_) {
       try {
         // The moment it exits, not at the next tick: a crash reaches the owner in milliseconds.
         w.exit = sdk::ExitWatch::watch(host_->io(), inst->pid, [this, profile, alive = alive_] {
@@ -316,8 +320,14 @@ class Rescue final : public sdk::Plugin {
           it->second.exit.reset();
           gone(profile, it->second);
         });
-      } catch (const std::exception&) {
-        return gone(profile, w);  // exited between the registry read and now
+      } catch (const std::system_error& e) {
+        // Exited between the registry read and now; or a kernel without pidfds (ENOSYS, a
+        // sandbox): then the registry's liveness at every look tells, one interval later.
+        if (e.code().value() == ESRCH) return gone(profile, w);
+        host_->log(
+            sdk::LogLevel::warn,
+            std::string("rescue: exits are seen at the next look, not at once: ") + e.what());
+        no_pidfd_ = true;
       }
     }
     probe(profile, w);
@@ -690,6 +700,7 @@ class Rescue final : public sdk::Plugin {
   sdk::Registration tick_;
   bool ticking_ = false;
   std::unique_ptr<sdk::HttpClient> http_;
+  bool no_pidfd_ = false;  ///< the kernel gives no pidfd: exits are seen at the next look
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::deque<std::int64_t> recent_;  ///< when the alerts of the last minute went out
   std::int64_t held_back_ = 0;
