@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <map>
 
 namespace openclaw::gateway::crash {
 namespace fs = std::filesystem;
@@ -187,27 +188,26 @@ void copy_path(char* to, std::size_t size, const fs::path& from) {
 }
 
 struct Lookup {
-  const std::vector<std::pair<std::string, fs::path>>* libraries;
+  std::map<std::string, const std::string*> ids;  ///< library path as dlopen'ed -> plugin id
   std::size_t count = 0;
 };
 
+// dlopen keeps the path it was given as the object's name: one lookup per mapped object.
 int add_ranges(dl_phdr_info* info, size_t, void* data) {
   auto* lookup = static_cast<Lookup*>(data);
   if (!info->dlpi_name || !*info->dlpi_name) return 0;
-  std::error_code ec;
-  fs::path mapped = fs::weakly_canonical(info->dlpi_name, ec);
-  for (const auto& [id, path] : *lookup->libraries) {
-    if (ec || mapped != fs::weakly_canonical(path, ec)) continue;
-    for (int i = 0; i < info->dlpi_phnum && lookup->count < kMaxRanges; ++i) {
-      const auto& ph = info->dlpi_phdr[i];
-      if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
-      Range& r = g_ranges[lookup->count++];
-      r.lo = info->dlpi_addr + ph.p_vaddr;
-      r.hi = r.lo + ph.p_memsz;
-      std::size_t n = std::min(id.size(), sizeof r.id - 1);
-      std::memcpy(r.id, id.data(), n);
-      r.id[n] = '\0';
-    }
+  auto found = lookup->ids.find(info->dlpi_name);
+  if (found == lookup->ids.end()) return 0;
+  const std::string& id = *found->second;
+  for (int i = 0; i < info->dlpi_phnum && lookup->count < kMaxRanges; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    Range& r = g_ranges[lookup->count++];
+    r.lo = info->dlpi_addr + ph.p_vaddr;
+    r.hi = r.lo + ph.p_memsz;
+    std::size_t n = std::min(id.size(), sizeof r.id - 1);
+    std::memcpy(r.id, id.data(), n);
+    r.id[n] = '\0';
   }
   return 0;
 }
@@ -250,7 +250,8 @@ void install(const fs::path& state_dir, const sdk::RunHistory& history) {
 
 void set_plugins(const std::vector<std::pair<std::string, fs::path>>& libraries) {
   g_range_count.store(0, std::memory_order_release);
-  Lookup lookup{&libraries, 0};
+  Lookup lookup;
+  for (const auto& [id, path] : libraries) lookup.ids.emplace(path.string(), &id);
   ::dl_iterate_phdr(add_ranges, &lookup);
   g_range_count.store(lookup.count, std::memory_order_release);
 }

@@ -206,8 +206,10 @@ InstanceClaims::InstanceClaims(const Instance& inst, const Environment& env, con
   started_ = now_ms();
   // How the last run ended stays readable (previous_exit()); this start is added to the record,
   // and a fatal signal from now on rewrites it as "crashed".
-  previous_exit_ = sdk::read_run_history(paths.state_dir).last_exit;
-  crash::install(paths.state_dir, sdk::note_start(paths.state_dir, started_));
+  const sdk::RunHistory history =
+      sdk::note_start(paths.state_dir, started_);  // one read, one write
+  previous_exit_ = history.last_exit;              // a start leaves the last exit as it was
+  crash::install(paths.state_dir, history);
 }
 
 void InstanceClaims::note_stopped(const std::string& reason) {

@@ -24,12 +24,21 @@ class Activity {
   /// the outermost mark.
   class Scope {
    public:
-    Scope(Activity& activity, const std::string& plugin, std::string_view what)
+    /// `what` is `kind` and, when given, `name` ("method" "kv.get"). Assigned into strings the
+    /// Activity keeps: no allocation per call once their capacity has grown.
+    Scope(Activity& activity, const std::string& plugin, std::string_view kind,
+          std::string_view name = {}, std::string_view more = {})
         : activity_(activity) {
       std::lock_guard<std::mutex> lock(activity_.mutex_);
       if (activity_.depth_++ > 0) return;
       activity_.now_.plugin = plugin;
-      activity_.now_.what.assign(what);
+      std::string& what = activity_.now_.what;
+      what.assign(kind);
+      for (std::string_view part : {name, more}) {
+        if (part.empty()) continue;
+        what += ' ';
+        what += part;
+      }
       activity_.now_.since = std::chrono::steady_clock::now();
     }
     ~Scope() {

@@ -1,7 +1,5 @@
 #include "plugins/live_set.hpp"
 
-#include <algorithm>
-
 #include "openclaw/sdk/file_watcher.hpp"
 
 namespace openclaw::plugins {
@@ -26,8 +24,9 @@ std::vector<std::string> LiveSet::load() {
   std::error_code ec;
   fs::remove_all(options_.copy_dir, ec);
   options_.quarantined = read_quarantine(state_dir_);
-  Quarantine kept = options_.quarantined;
   manager_.load(search_, options_);
+  Quarantine& kept = options_.quarantined;
+  bool changed = false;
   // A quarantined plugin is skipped while its files stay as they were when it was first skipped;
   // one whose files changed is a new version, loaded again.
   std::vector<std::string> lines;
@@ -36,22 +35,20 @@ std::vector<std::string> LiveSet::load() {
     auto q = kept.find(r.id);
     if (q == kept.end()) continue;
     if (r.state == State::quarantined) {
-      if (q->second.stamp.empty()) q->second.stamp = r.stamp;
+      if (q->second.stamp.empty()) {
+        q->second.stamp = r.stamp;
+        changed = true;
+      }
       lines.push_back("plugin " + r.id + " skipped: " + r.reason + " (`plugins enable " + r.id +
                       "` or a new version loads it again)");
-    } else {
+    } else if (r.state != State::disabled) {  // disabled: not loaded, nothing learned
       lines.push_back("plugin " + r.id + " was quarantined (" + q->second.reason +
                       ") but its files changed: loading it again");
       kept.erase(q);
+      changed = true;
     }
   }
-  if (kept.size() != options_.quarantined.size() ||
-      std::any_of(kept.begin(), kept.end(), [&](const auto& kv) {
-        return options_.quarantined.at(kv.first).stamp != kv.second.stamp;
-      })) {
-    write_quarantine(state_dir_, kept);
-  }
-  options_.quarantined = std::move(kept);
+  if (changed) write_quarantine(state_dir_, kept);
   return lines;
 }
 

@@ -178,7 +178,7 @@ bool Manager::route(const sdk::HttpRequest& request, sdk::HttpResponder respond)
   const Hub::Route rt = *best;  // a copy: the handler may revoke its own route while it runs
   rt.slot->track(respond);
   try {
-    Activity::Scope busy(hub_.activity, rt.slot->id(), "route " + rt.method + " " + rt.prefix);
+    Activity::Scope busy(hub_.activity, rt.slot->id(), "route", rt.method, rt.prefix);
     rt.handler(request, respond);
   } catch (const std::exception& e) {
     hub_.log(sdk::LogLevel::error,
@@ -198,7 +198,7 @@ std::optional<std::chrono::milliseconds> Manager::call_method(const std::string&
   const Hub::Method method = it->second;  // a copy: the handler may revoke its own registration
   method.slot->track(respond);
   try {
-    Activity::Scope busy(hub_.activity, method.slot->id(), "method " + name);
+    Activity::Scope busy(hub_.activity, method.slot->id(), "method", name);
     method.handler(params, caller, respond);
   } catch (const std::exception& e) {
     respond.error("UNAVAILABLE", name + " failed: " + e.what());

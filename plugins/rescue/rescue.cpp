@@ -247,6 +247,7 @@ class Rescue final : public sdk::Plugin {
     std::string detail;  ///< what to say about it
     int pid = 0;
     int base = 0;
+    fs::path state_dir;    ///< where it ran when last seen alive
     int misses = 0;        ///< /readyz misses in a row
     bool probing = false;  ///< a /readyz is in flight
     std::int64_t down_since = 0;
@@ -271,10 +272,8 @@ class Rescue final : public sdk::Plugin {
     std::vector<std::string> out = settings_.profiles;
     if (settings_.everyone) {
       for (const auto& i : all) out.push_back(name_of(i.profile));
-      const char* home = std::getenv("OPENCLAW_HOME");
-      if (!home || !*home) home = std::getenv("HOME");
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(home ? home : "/nonexistent", ec)) {
+      for (const auto& e : fs::directory_iterator(home_dir(), ec)) {
         std::string n = e.path().filename().string();
         if (n == ".openclaw") out.emplace_back("default");
         if (n.rfind(".openclaw-", 0) == 0 && valid_profile(n.substr(10)))
@@ -307,6 +306,7 @@ class Rescue final : public sdk::Plugin {
     if (w.pid != inst->pid) {
       w.pid = inst->pid;
       w.base = inst->base;
+      w.state_dir = inst->state_dir;
       w.misses = 0;
       w.exit.reset();
     }
@@ -334,13 +334,17 @@ class Rescue final : public sdk::Plugin {
   }
 
   // Its process is gone: how it ended, from its run history.
+  // Called at every look while it stays down: one small file read, the log only on a change.
   void gone(const std::string& profile, Watched& w) {
     w.exit.reset();
     w.pid = 0;
-    fs::path dir = state_dir_of(profile);
+    // Where it last ran (a state dir of its own stays known), else OpenClaw's convention; the
+    // registry is not asked again: the look that found it gone has just read it.
+    fs::path dir = w.state_dir.empty() ? conventional_state_dir(profile) : w.state_dir;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return change(profile, w, "absent", "no such profile here");
     auto [state, text] = ended(sdk::read_run_history(dir));
+    if (state == w.state) return;
     if (state == "crashed" || state == "failing" || state == "crash-looping") {
       text += last_lines(dir, 5);
     }
@@ -582,15 +586,23 @@ class Rescue final : public sdk::Plugin {
     done(c, out);
   }
 
-  // The state dir of `profile`: a live instance's own, else OpenClaw's convention
-  // (~/.openclaw-<profile>, ~/.openclaw for the default; OPENCLAW_HOME replaces $HOME).
+  // The folder state dirs live under: OPENCLAW_HOME, else $HOME.
+  static fs::path home_dir() {
+    const char* home = std::getenv("OPENCLAW_HOME");
+    if (!home || !*home) home = std::getenv("HOME");
+    return home ? home : "";
+  }
+
+  // OpenClaw's convention: ~/.openclaw-<profile>, ~/.openclaw for the default.
+  static fs::path conventional_state_dir(const std::string& profile) {
+    return profile == "default" ? home_dir() / ".openclaw" : home_dir() / (".openclaw-" + profile);
+  }
+
+  // The state dir of `profile`: a live instance's own, else the convention.
   fs::path state_dir_of(const std::string& profile) const {
     if (auto i = find(profile)) return i->state_dir;
     if (profile == self_name()) return host_->state_dir();
-    const char* home = std::getenv("OPENCLAW_HOME");
-    if (!home || !*home) home = std::getenv("HOME");
-    fs::path h = home ? home : "";
-    return profile == "default" ? h / ".openclaw" : h / (".openclaw-" + profile);
+    return conventional_state_dir(profile);
   }
 
   static bool valid_profile(const std::string& p) {
