@@ -8,15 +8,19 @@
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
+#include "config/history.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "gateway/instance_record.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "plugins/loader.hpp"
 #include "plugins/manager.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -30,7 +34,12 @@ constexpr const char* kConfigHelp =
     "  set KEY VALUE        set a key; VALUE is JSON when it parses as JSON, else a string\n"
     "                       (--string forces a string); the result must validate\n"
     "  unset KEY            remove a key\n"
-    "  validate [--json]    check every key openclaw-host uses; exit 1 listing each problem\n";
+    "  validate [--json]    check every key openclaw-host uses; exit 1 listing each problem\n"
+    "  history [--json]     the versions kept before each write (newest 20) and the\n"
+    "                       last-known-good one (a gateway ran healthy with it for 60 s)\n"
+    "  rollback [N|good] [--dry-run]\n"
+    "                       restore version N of `config history` (default 1: undo the last\n"
+    "                       write) or the last-known-good one; says which keys change\n";
 
 bool starts_with_key(const std::string& key, const std::string& prefix) {
   return key == prefix || key.rfind(prefix + ".", 0) == 0 || prefix.rfind(key + ".", 0) == 0 ||
@@ -141,7 +150,7 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& p : plugin_problems(ctx, cfg)) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
   }
-  cfg.save();
+  cfg.save(ctx.paths.state_dir, "cli");
   std::string printed =
       sdk::is_secret_key(key) ? "(secret, not shown)" : json::serialize(sdk::redact_secrets(value));
   *ctx.out << "Set " << key << " = " << printed << " (" << cfg.where() << ")\n";
@@ -163,7 +172,7 @@ int config_unset(Context& ctx, const std::vector<std::string>& args) {
     *ctx.out << "Config key " << key << " was not set; nothing changed (" << cfg.where() << ")\n";
     return 0;
   }
-  cfg.save();
+  cfg.save(ctx.paths.state_dir, "cli");
   *ctx.out << "Removed " << key << " (" << cfg.where() << ")\n";
   say_how_applied(ctx, key);
   return 0;
@@ -207,12 +216,139 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
   return problems.empty() ? 0 : static_cast<int>(Exit::usage);
 }
 
+std::string keys_text(const std::vector<std::string>& keys) {
+  if (keys.empty()) return "no key changed";
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+int config_history(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print {\"good\": {at}|null, \"versions\": [{n, at, by, keys}]}");
+  auto vm =
+      parse_command(ctx, "config history [--json]",
+                    "Lists the versions of the config kept before each write (newest first, "
+                    "the last 20),\nwho made the write that replaced each and which keys it "
+                    "changed, and the last-known-good\nversion (a gateway ran healthy with it "
+                    "for 60 s). `config rollback N|good` restores one.",
+                    opts, {}, args);
+  if (!vm) return 0;
+  const auto& state_dir = ctx.paths.state_dir;
+  auto versions = config::read_history(state_dir);
+  auto good = config::read_good(state_dir);
+  if (vm->count("json")) {
+    json::array arr;
+    for (const auto& v : versions) {
+      json::array keys;
+      for (const auto& k : v.keys) keys.emplace_back(k);
+      arr.push_back(
+          json::object{{"n", v.n}, {"at", v.at_ms}, {"by", v.by}, {"keys", std::move(keys)}});
+    }
+    json::value g = good ? json::value(json::object{{"at", good->at_ms}}) : json::value(nullptr);
+    *ctx.out << json::serialize(json::object{{"good", g}, {"versions", std::move(arr)}}) << "\n";
+    return 0;
+  }
+  std::string where = profile::display_path(ctx.paths.config_path, ctx.paths.home);
+  if (versions.empty() && !good) {
+    *ctx.out << "No earlier version of " << where << " is kept yet (every write keeps one).\n";
+    return 0;
+  }
+  *ctx.out << "Versions of " << where << ", newest first (`config rollback N|good`):\n";
+  if (good) {
+    *ctx.out << "  good  " << utc_time_of_day(good->at_ms) << " (" << ago(good->at_ms)
+             << ")  last-known-good: a gateway ran healthy with it\n";
+  }
+  for (const auto& v : versions) {
+    *ctx.out << "  " << v.n << (v.n < 10 ? "     " : "    ") << utc_time_of_day(v.at_ms) << " ("
+             << ago(v.at_ms) << ")  replaced by " << (v.by.empty() ? "?" : v.by) << ": "
+             << keys_text(v.keys) << "\n";
+  }
+  return 0;
+}
+
+int config_rollback(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("version", po::value<std::string>()->default_value("1"), "N or good")(
+      "dry-run", "say what would change; write nothing");
+  po::positional_options_description pos;
+  pos.add("version", 1);
+  auto vm = parse_command(ctx, "config rollback [N|good] [--dry-run]",
+                          "Restores version N of `config history` (1, the default, undoes the last "
+                          "write) or the\nlast-known-good one, atomically; the version it replaces "
+                          "is kept in the history too,\nso a rollback can be rolled back. Works "
+                          "when the current file does not parse.",
+                          opts, pos, args);
+  if (!vm) return 0;
+  const auto& state_dir = ctx.paths.state_dir;
+  std::string which = (*vm)["version"].as<std::string>();
+  std::optional<config::HistoryEntry> chosen;
+  if (which == "good") {
+    chosen = config::read_good(state_dir);
+    if (!chosen) {
+      throw usage_error("no last-known-good config yet (a gateway marks it after 60 s healthy)",
+                        profile::display_path(config::history_dir(state_dir), ctx.paths.home));
+    }
+  } else {
+    char* end = nullptr;
+    long n = std::strtol(which.c_str(), &end, 10);
+    if (which.empty() || *end || n < 1 || n > 1000) {
+      throw usage_error("config rollback: expected N (1, 2, ...) or good, got \"" + which + "\"");
+    }
+    auto versions = config::read_history(state_dir);
+    if (static_cast<std::size_t>(n) > versions.size()) {
+      throw usage_error("config rollback: there is no version " + which + " (" +
+                            std::to_string(versions.size()) + " kept; see `config history`)",
+                        profile::display_path(config::history_dir(state_dir), ctx.paths.home));
+    }
+    chosen = versions[static_cast<std::size_t>(n - 1)];
+  }
+  const auto& path = ctx.paths.config_path;
+  std::string where = profile::display_path(path, ctx.paths.home);
+  std::string current;
+  try {
+    current = sdk::read_regular_file(path).value_or("");
+  } catch (const std::exception& e) {
+    throw usage_error(std::string("cannot read the config: ") + e.what(), where);
+  }
+  std::string label = which == "good"
+                          ? "the last-known-good version"
+                          : "version " + which + " (from " + utc_time_of_day(chosen->at_ms) + ", " +
+                                ago(chosen->at_ms) + ")";
+  if (current == chosen->text) {
+    *ctx.out << where << " already is " << label << "; nothing changed.\n";
+    return 0;
+  }
+  auto keys = config::changed_between(current, chosen->text);
+  if (vm->count("dry-run")) {
+    *ctx.out << "Would restore " << label << " of " << where << ": " << keys_text(keys) << "\n";
+    return 0;
+  }
+  try {
+    if (!current.empty())
+      config::keep_previous(state_dir, current, config::writer("rollback"), keys);
+    sdk::create_private_dirs(path.parent_path());
+    sdk::write_file_atomic(path, chosen->text, fs::perms(0600), /*keep_backup=*/true);
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("cannot write config: ") + e.what(), where);
+  }
+  *ctx.out << "Restored " << label << " of " << where << ": " << keys_text(keys) << "\n";
+  for (const auto& k : keys) {
+    if (config::needs_gateway_restart(k)) {
+      say_how_applied(ctx, k);
+      return 0;
+    }
+  }
+  if (!keys.empty()) say_how_applied(ctx, keys.front());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) {
     throw usage_error(
-        "config: missing subcommand: file, get, set, unset or validate (see "
+        "config: missing subcommand: file, get, set, unset, validate, history or rollback (see "
         "`openclaw-host config --help`)");
   }
   if (args[0] == "--help" || args[0] == "-h") {
@@ -235,7 +371,10 @@ int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (sub == "set") return config_set(ctx, rest);
   if (sub == "unset") return config_unset(ctx, rest);
   if (sub == "validate") return config_validate(ctx, rest);
-  throw usage_error("config: unknown subcommand \"" + sub + "\" (file, get, set, unset, validate)");
+  if (sub == "history") return config_history(ctx, rest);
+  if (sub == "rollback") return config_rollback(ctx, rest);
+  throw usage_error("config: unknown subcommand \"" + sub +
+                    "\" (file, get, set, unset, validate, history, rollback)");
 }
 
 }  // namespace openclaw::cli

@@ -1,10 +1,17 @@
 // `gateway [run]`: run the instance's gateway in the foreground.
 // `gateway install|uninstall|start|stop|restart|status`: the profile's own service (systemd user
 // unit or launchd agent). Every subcommand acts on THIS profile's unit only.
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <fstream>
 #include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
@@ -15,6 +22,7 @@
 #include "gateway/instance_record.hpp"
 #include "gateway/log.hpp"
 #include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/run_history.hpp"
 #include "service/service.hpp"
 
@@ -225,13 +233,167 @@ int gateway_install(Context& ctx, const std::vector<std::string>& args) {
   return 0;
 }
 
+std::string profile_args(const Instance& inst) {
+  return inst.paths.profile ? " --profile " + *inst.paths.profile : std::string();
+}
+
+std::string who(const Instance& inst) {
+  return inst.paths.profile ? *inst.paths.profile : std::string("default");
+}
+
+// One GET /readyz on the gateway at `port`: {status, what fails}; status 0 when nothing answered.
+std::pair<int, std::string> ask_ready(int port) {
+  boost::asio::io_context io;
+  sdk::HttpClientRequest r;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/readyz";
+  r.timeout = std::chrono::milliseconds(2000);
+  std::pair<int, std::string> out{0, ""};
+  sdk::http_request(io, r, [&out](sdk::HttpClientResponse res) {
+    if (!res.error.empty()) return;
+    out.first = res.status;
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(res.body, ec);
+    const boost::json::value* f =
+        ec || !v.is_object() ? nullptr : v.get_object().if_contains("failing");
+    if (!f || !f->is_array()) return;
+    for (const auto& x : f->get_array()) {
+      if (x.is_string())
+        out.second += (out.second.empty() ? "" : "; ") + std::string(x.get_string());
+    }
+  });
+  io.run();
+  return out;
+}
+
+// The gateway started directly (no service): in a session of its own, its output appended to
+// logs/gateway.out.log, outliving this command (and a rescue bot that ran it). Waits until it is
+// ready, has failed (the reason from its run history), or `wait_ms` passed.
+int start_directly(Context& ctx, const Instance& inst, int wait_ms) {
+  const fs::path& state_dir = inst.paths.state_dir;
+  if (auto live = gateway::read_live_record(state_dir)) {
+    *ctx.out << who(inst) << " is already running (pid " << live->pid << ")\n";
+    return 0;
+  }
+  std::vector<std::string> argv{ctx.argv0};
+  if (inst.paths.profile) argv.insert(argv.end(), {"--profile", *inst.paths.profile});
+  argv.insert(argv.end(), {"gateway", "run"});
+  fs::path output = state_dir / "logs" / "gateway.out.log";
+  const std::int64_t t0 = now_ms();
+  int pid = 0;
+  try {
+    sdk::create_private_dirs(output.parent_path());
+    pid = spawn_detached(argv, output.string());
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("cannot start the gateway: ") + e.what(), output.string());
+  }
+  while (now_ms() - t0 < wait_ms) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      auto h = sdk::read_run_history(state_dir);
+      std::string why =
+          h.last_exit && h.last_exit->at_ms >= t0 - 1000
+              ? h.last_exit->reason
+              : (WIFEXITED(status) ? "it exited with status " + std::to_string(WEXITSTATUS(status))
+                                   : "it was killed by signal " + std::to_string(WTERMSIG(status)));
+      throw Error(WIFEXITED(status) && WEXITSTATUS(status) == 2 ? Exit::conflict : Exit::usage,
+                  who(inst) + " did not start: " + why, output.string());
+    }
+    if (auto live = gateway::read_live_record(state_dir); live && live->pid == pid) {
+      auto [code, failing] = ask_ready(live->base);
+      if (code == 200 || code == 503) {
+        *ctx.out << "Started " << who(inst) << " (pid " << pid << ", no service): "
+                 << (code == 200 ? "ready" : "up but degraded (" + failing + ")") << " in "
+                 << now_ms() - t0 << " ms on port " << live->base << "; output in "
+                 << profile::display_path(output, ctx.paths.home) << "\n";
+        return 0;
+      }
+    }
+    ::usleep(10000);  // the next look at a real condition: its record, its /readyz, its exit
+  }
+  throw usage_error(who(inst) + " (pid " + std::to_string(pid) + ") was not ready within " +
+                        std::to_string(wait_ms) + " ms; it keeps starting (see `openclaw-host" +
+                        profile_args(inst) + " status`)",
+                    output.string());
+}
+
+// True while `pid` is a live process (a zombie counts as gone).
+bool alive(int pid) {
+  if (::kill(pid, 0) != 0) return errno == EPERM;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() || text[close + 2] != 'Z';
+}
+
+// The running gateway stopped directly: SIGTERM (and SIGCONT, so a stopped one hears it), then
+// SIGKILL after `wait_ms`.
+int stop_directly(Context& ctx, const Instance& inst, int wait_ms) {
+  auto live = gateway::read_live_record(inst.paths.state_dir);
+  if (!live) {
+    *ctx.out << who(inst) << " is not running; nothing to stop\n";
+    return 0;
+  }
+  const int pid = live->pid;
+  const std::int64_t t0 = now_ms();
+  ::kill(pid, SIGTERM);
+  ::kill(pid, SIGCONT);
+  while (alive(pid) && now_ms() - t0 < wait_ms) ::usleep(10000);
+  if (!alive(pid)) {
+    *ctx.out << "Stopped " << who(inst) << " (pid " << pid << ") in " << now_ms() - t0 << " ms\n";
+    return 0;
+  }
+  ::kill(pid, SIGKILL);
+  while (alive(pid) && now_ms() - t0 < wait_ms + 5000) ::usleep(10000);
+  if (alive(pid)) {
+    throw usage_error(who(inst) + " (pid " + std::to_string(pid) +
+                      ") is still alive after SIGTERM and SIGKILL");
+  }
+  *ctx.out << "Killed " << who(inst) << " (pid " << pid << "): it did not stop within " << wait_ms
+           << " ms of SIGTERM\n";
+  return 0;
+}
+
+// Waits for the gateway a service manager (re)started to be ready, and says so.
+void report_ready(Context& ctx, const Instance& inst, int wait_ms, std::int64_t t0) {
+  while (now_ms() - t0 < wait_ms) {
+    if (auto live = gateway::read_live_record(inst.paths.state_dir);
+        live && live->started_at_ms >= t0 - 1000) {
+      auto [code, failing] = ask_ready(live->base);
+      if (code == 200 || code == 503) {
+        *ctx.out << who(inst) << " (pid " << live->pid << ") "
+                 << (code == 200 ? "is ready" : "is up but degraded (" + failing + ")") << " after "
+                 << now_ms() - t0 << " ms\n";
+        return;
+      }
+    }
+    ::usleep(10000);
+  }
+  auto h = sdk::read_run_history(inst.paths.state_dir);
+  std::string why = h.last_exit && h.last_exit->at_ms >= t0 ? ": " + h.last_exit->reason : "";
+  throw usage_error(who(inst) + " was not ready within " + std::to_string(wait_ms) + " ms" + why +
+                    " (see `openclaw-host" + profile_args(inst) + " gateway status`)");
+}
+
 int gateway_service_verb(Context& ctx, const std::string& verb,
                          const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  auto vm = parse_command(ctx, "gateway " + verb,
-                          "Acts on this profile's own service unit (" + ctx.paths.systemd_unit +
-                              " / " + ctx.paths.launchd_label + ") and no other.",
-                          opts, {}, args);
+  const bool acts = verb == "start" || verb == "stop" || verb == "restart";
+  if (acts) {
+    opts.add_options()("wait", po::value<int>()->value_name("MS")->default_value(30000),
+                       "start: how long to wait for ready; stop: for the exit before SIGKILL")(
+        "no-wait", "through a service: return once the manager took the request");
+  }
+  auto vm = parse_command(
+      ctx, "gateway " + verb + (acts ? " [--wait MS] [--no-wait]" : ""),
+      "Acts on this profile's own service unit (" + ctx.paths.systemd_unit + " / " +
+          ctx.paths.launchd_label + ") and no other." +
+          (acts ? std::string("\nWithout an installed service (or a reachable service manager) "
+                              "the gateway is\nstarted directly, in a session of its own that "
+                              "outlives this command, and stopped\nby its pid (SIGTERM, then "
+                              "SIGKILL after --wait). start and restart wait until it\nis ready "
+                              "and say so, or say why it did not start.")
+                : std::string()),
+      opts, {}, args);
   if (!vm) return 0;
   Instance inst = ctx.instance();
   auto spec = spec_for(ctx, inst);
@@ -268,18 +430,20 @@ int gateway_service_verb(Context& ctx, const std::string& verb,
     }
     return live ? 0 : static_cast<int>(Exit::not_running);
   }
-  if (!installed) {
-    throw usage_error(
-        "service " + file.filename().string() + " is not installed (run `openclaw-host" +
-            (inst.paths.profile ? " --profile " + *inst.paths.profile : "") + " gateway install`)",
-        file.string());
+  const int wait_ms = std::max(100, (*vm)["wait"].as<int>());
+  const std::int64_t t0 = now_ms();
+  if (installed && drive_manager(ctx, kind, verb, spec, file)) {
+    out << verb << ": " << file.filename().string() << "\n";
+    if (verb != "stop" && !vm->count("no-wait")) report_ready(ctx, inst, wait_ms, t0);
+    return 0;
   }
-  if (!drive_manager(ctx, kind, verb, spec, file)) {
-    throw usage_error("no user service manager is reachable; run: " +
-                      manager_command(ctx, kind, verb, spec, file));
+  // No service to ask: this command does it.
+  if (installed) {
+    out << "No user service manager is reachable; acting on the gateway directly.\n";
   }
-  out << verb << ": " << file.filename().string() << "\n";
-  return 0;
+  if (verb == "stop") return stop_directly(ctx, inst, wait_ms);
+  if (verb == "restart") stop_directly(ctx, inst, wait_ms);
+  return start_directly(ctx, inst, wait_ms);
 }
 
 }  // namespace

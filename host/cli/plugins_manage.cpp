@@ -268,7 +268,7 @@ int plugins_enable(Context& ctx, const std::vector<std::string>& args, bool enab
   }
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   config::assign(cfg.root(), {"plugins", "entries", id, "enabled"}, json::value(enable));
-  cfg.save();
+  cfg.save(ctx.paths.state_dir, "cli");
   *ctx.out << (enable ? "Enabled " : "Disabled ") << id << " (plugins.entries." << id
            << ".enabled in " << cfg.where() << "). " << live_note(inst) << "\n";
   if (enable && plugins::release_plugin(inst.paths.state_dir, id)) {

@@ -168,7 +168,7 @@ class Setup {
     if (!config_changed_) return;
     config::require_valid(cfg_);
     bool existed = cfg_.exists();
-    cfg_.save();
+    cfg_.save(paths_.state_dir, "setup");
     changes_.push_back((existed ? "updated config " : "created config ") + cfg_.where() +
                        " (0600)");
   }

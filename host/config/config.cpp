@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "config/history.hpp"
 #include "core/error.hpp"
 #include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/files.hpp"
@@ -80,6 +81,7 @@ Config Config::parse(std::string_view text, const fs::path& path, const fs::path
   c.path_ = path;
   c.home_ = home;
   c.exists_ = true;
+  c.text_ = std::string(text);
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return c;
 
   json::parse_options opts;
@@ -137,14 +139,28 @@ std::string Config::where() const {
 }
 
 void Config::save() {
+  std::string text = sdk::to_pretty_json(root_);
   try {
     sdk::create_private_dirs(path_.parent_path());
-    sdk::write_file_atomic(path_, sdk::to_pretty_json(root_), fs::perms(0600),
-                           /*keep_backup=*/true);
+    sdk::write_file_atomic(path_, text, fs::perms(0600), /*keep_backup=*/true);
   } catch (const std::system_error& e) {
     throw usage_error(std::string("cannot write config: ") + e.what(), where());
   }
   exists_ = true;
+  text_ = std::move(text);
+}
+
+void Config::save(const fs::path& state_dir, const std::string& by) {
+  std::string next = sdk::to_pretty_json(root_);
+  if (exists_ && !text_.empty() && next != text_) {
+    try {
+      keep_previous(state_dir, text_, writer(by), changed_between(text_, next));
+    } catch (const std::system_error& e) {
+      throw usage_error(std::string("cannot keep the config's previous version: ") + e.what(),
+                        profile::display_path(history_dir(state_dir), home_));
+    }
+  }
+  save();
 }
 
 KeyPath split_key(std::string_view key) {

@@ -34,12 +34,20 @@ class Config {
   const json::object& root() const { return root_; }
 
   /// Writes the config atomically (0600; parent dirs created 0700); keeps the old one as .bak.
+  /// The gateway's own bookkeeping (ports.assigned) saves this way.
   void save();
+  /// save(), and first the file's previous version goes to `state_dir`'s config history
+  /// (config/history.hpp) with who wrote — config::writer(by) — and the keys that changed.
+  /// Every write a person or the rescue bot makes (config set, setup, plugins enable, ...).
+  void save(const std::filesystem::path& state_dir, const std::string& by);
+  /// The file's text as loaded or last saved (empty when it did not exist).
+  const std::string& text() const { return text_; }
 
  private:
   std::filesystem::path path_;
   std::filesystem::path home_;
   json::object root_;
+  std::string text_;
   bool exists_ = false;
 };
 

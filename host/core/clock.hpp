@@ -24,4 +24,14 @@ inline std::string utc_time_of_day(std::int64_t ms) {
   return buf;
 }
 
+/// "12 s ago", "3 min ago", "5 h ago", "2 days ago": how long ago `ms` was.
+inline std::string ago(std::int64_t ms) {
+  std::int64_t s = (now_ms() - ms) / 1000;
+  if (s < 0) s = 0;
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  if (s < 172800) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
 }  // namespace openclaw

@@ -10,4 +10,10 @@ namespace openclaw {
 /// /dev/null. Returns the exit code, 127 when it could not be started, 128 + signal when killed.
 int run_program(const std::vector<std::string>& argv, bool quiet = false);
 
+/// Starts argv[0] (a path) in a session of its own, stdin from /dev/null, stdout and stderr
+/// appended to `output` (created 0600), and returns its pid without waiting: a daemon that
+/// outlives the caller (the caller may reap it with waitpid while it waits for it to be ready).
+/// Throws std::system_error naming the program when it cannot be started.
+int spawn_detached(const std::vector<std::string>& argv, const std::string& output);
+
 }  // namespace openclaw

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 
@@ -14,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "config/config_watch.hpp"
+#include "config/history.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
@@ -112,10 +114,54 @@ sdk::HttpServer::Options http_options(const Instance& inst, const Environment& e
   return o;
 }
 
+// Last-known-good: a config this gateway has run with, healthy (/readyz ok) for
+// config::kGoodAfterMs (OPENCLAW_CONFIG_GOOD_AFTER_MS for a test), is marked good in the state
+// dir's config history; what `config rollback good` and the rescue bot's autoRollback restore.
+// Re-armed by every config change the gateway follows; a degraded gateway marks nothing.
+class GoodConfig {
+ public:
+  GoodConfig(boost::asio::io_context& io, const Instance& inst, const Environment& env,
+             const GatewayMethods& methods, Logger log)
+      : timer_(io), state_dir_(inst.paths.state_dir), methods_(methods), log_(std::move(log)) {
+    after_ms_ = config::kGoodAfterMs;
+    if (auto v = env.get("OPENCLAW_CONFIG_GOOD_AFTER_MS")) {
+      char* end = nullptr;
+      long long ms = std::strtoll(v->c_str(), &end, 10);
+      if (!v->empty() && !*end && ms >= 0) after_ms_ = ms;
+    }
+    follow(inst.config.text());
+  }
+  // The gateway now runs with `text`: good once it has been healthy with it for a while.
+  void follow(const std::string& text) {
+    text_ = text;
+    timer_.expires_after(std::chrono::milliseconds(after_ms_));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || text_.empty()) return;
+      if (methods_.ready().status != 200) return follow(text_);  // look again later
+      try {
+        config::mark_good(state_dir_, text_);
+      } catch (const std::exception& e) {
+        log_(sdk::LogLevel::warn,
+             std::string("config: cannot mark it last-known-good: ") + e.what());
+      }
+    });
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::filesystem::path state_dir_;
+  const GatewayMethods& methods_;
+  Logger log_;
+  std::int64_t after_ms_ = 0;
+  std::string text_;
+};
+
 // A changed config file reaches what reads it: the plugins (restarted, or reconfigured in place)
 // and the channels' access rules. What only a restart applies is said so (log, record, status).
 void follow_config(const Instance& inst, const config::Config& next, InstanceClaims& claims,
-                   ChannelRouter& channels, plugins::LiveSet& plugin_set, const Logger& log) {
+                   ChannelRouter& channels, plugins::LiveSet& plugin_set, GoodConfig& good,
+                   const Logger& log) {
   if (auto problems = config::validate(next.root()); !problems.empty()) {
     log(sdk::LogLevel::error, "config " + next.where() + " changed but does not validate (" +
                                   problems[0].key + ": " + problems[0].message +
@@ -134,6 +180,8 @@ void follow_config(const Instance& inst, const config::Config& next, InstanceCla
   claims.set_restart_needed(std::move(restart_needed));
   channels.reconfigure(next.root());
   plugin_set.reconfigure(next.root());
+  // A key only a restart applies leaves the gateway running the old value: not this file yet.
+  good.follow(claims.restart_needed().empty() ? next.text() : std::string());
 }
 
 // The stop: on SIGINT/SIGTERM the accepted channel messages are answered first (new ones are
@@ -405,9 +453,12 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   // search dirs, and config changes, apply at once.
   plugin_set.watch(io, announce_plugin_changes(log, claims, manager, protocol, gw->request.bind),
                    [&log](const std::string& w) { log(sdk::LogLevel::warn, w); });
+  GoodConfig good_config(io, inst, env, methods, log);
   config::ConfigWatch config_watch(
       io, inst.config.path(), inst.paths.home,
-      [&](config::Config next) { follow_config(inst, next, claims, channels, plugin_set, log); },
+      [&](config::Config next) {
+        follow_config(inst, next, claims, channels, plugin_set, good_config, log);
+      },
       [&](const std::string& why) {
         log(sdk::LogLevel::error, "config changed but cannot be read: " + why +
                                       "; the gateway and its plugins keep the last good one");
@@ -422,6 +473,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
         protocol.shutdown("gateway stopping");
         http->stop();
         ticker.stop();
+        good_config.stop();
         watchdog.stop();
       },
       [&] { return protocol.open_connections(); });

@@ -32,9 +32,11 @@ class GatewayMethods {
   std::optional<sdk::HttpResponse> http(const sdk::HttpRequest& request) const;
   /// health, status, ports.list, plugins.list, channels.status, config.get, send.
   void add_methods(Protocol& protocol);
+  /// /readyz: 200 when every enabled plugin runs and every channel that connected still is,
+  /// else 503 with `failing` naming each.
+  sdk::HttpResponse ready() const;
 
  private:
-  sdk::HttpResponse ready() const;
   boost::json::array lease_list() const;
 
   const Instance& inst_;

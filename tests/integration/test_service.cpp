@@ -3,7 +3,13 @@
 // systemd-analyze.
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <cstdlib>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "service/service.hpp"
 #include "support/harness.hpp"
@@ -95,7 +101,7 @@ BOOST_AUTO_TEST_CASE(service_verbs_act_on_the_invoking_profiles_unit_only) {
   BOOST_TEST(contains(installed, "--user enable --now openclaw-gateway-main.service"));
   BOOST_TEST(contains(installed, "--user enable --now openclaw-gateway-batch.service"));
 
-  BOOST_TEST(s.run("batch", {"gateway", "restart"}, true).code == 0);
+  BOOST_TEST(s.run("batch", {"gateway", "restart", "--no-wait"}, true).code == 0);
   std::string calls = s.calls_made();
   BOOST_TEST(contains(calls, "--user restart openclaw-gateway-batch.service"), calls);
   BOOST_TEST(!contains(calls, "openclaw-gateway-main"), calls);
@@ -115,20 +121,84 @@ BOOST_AUTO_TEST_CASE(service_verbs_act_on_the_invoking_profiles_unit_only) {
   BOOST_TEST(fs::exists(s.units / "openclaw-gateway-main.service"));
 }
 
-BOOST_AUTO_TEST_CASE(without_a_service_manager_commands_are_printed_not_guessed) {
+// The live gateway's pid from its record, 0 when none.
+int live_pid(const fs::path& state_dir) {
+  std::string rec = read_file(state_dir / "gateway.json");
+  auto at = rec.find("\"pid\":");
+  return at == std::string::npos ? 0 : std::atoi(rec.c_str() + at + 6);
+}
+
+// No such process, or only its zombie (whoever it was re-parented to reaps it).
+bool gone(int pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return stat.empty() || (close != std::string::npos && stat.compare(close, 3, ") Z") == 0);
+}
+
+// Whatever a failed assertion left running is stopped by its pid.
+struct KillOnExit {
+  fs::path state_dir;
+  ~KillOnExit() {
+    if (int pid = live_pid(state_dir); pid > 0) ::kill(pid, SIGKILL);
+  }
+};
+
+BOOST_AUTO_TEST_CASE(without_a_service_the_gateway_is_started_and_stopped_directly) {
   Services s;
+  BOOST_TEST(s.run("main", {"setup", "--port", std::to_string(s.block.base())}).code == 0);
+  fs::path state = s.sb.home() / ".openclaw-main";
+  KillOnExit cleanup{state};
   auto dry = s.run("main", {"gateway", "install", "--dry-run"});
   BOOST_TEST(dry.code == 0);
   BOOST_TEST(contains(dry.out, "[Service]"));
   BOOST_TEST(!fs::exists(s.units));
-  auto not_installed = s.run("main", {"gateway", "restart"});
-  BOOST_TEST(not_installed.code == 1);
-  BOOST_TEST(contains(not_installed.err, "is not installed"));
+
+  // No unit: restart starts it directly, waits for ready, and it outlives this command.
+  auto start = s.run("main", {"gateway", "restart"});
+  BOOST_TEST_REQUIRE(start.code == 0, start.err);
+  BOOST_TEST(contains(start.out, "(pid "), start.out);
+  BOOST_TEST(contains(start.out, "no service): ready in"), start.out);
+  const int pid = live_pid(state);
+  BOOST_TEST_REQUIRE(pid > 0);
+  BOOST_TEST(::getsid(pid) == pid);  // a session of its own
+  BOOST_TEST(port_accepts(s.block.base()));
+  auto again = s.run("main", {"gateway", "start"});
+  BOOST_TEST(contains(again.out, "already running (pid " + std::to_string(pid) + ")"), again.out);
+
+  auto stop = s.run("main", {"gateway", "stop"});
+  BOOST_TEST(stop.code == 0, stop.err);
+  BOOST_TEST(contains(stop.out, "Stopped main (pid " + std::to_string(pid) + ")"), stop.out);
+  BOOST_TEST(gone(pid));
+  BOOST_TEST(contains(read_file(state / "gateway-exit.json"), "stopped cleanly"));
+
+  // A unit but no manager to ask: it says so and acts directly.
   BOOST_TEST(s.run("main", {"gateway", "install"}).code == 0);
   auto restart = s.run("main", {"gateway", "restart"});
-  BOOST_TEST(restart.code == 1);
-  BOOST_TEST(contains(restart.err, "systemctl --user restart openclaw-gateway-main.service"),
-             restart.err);
+  BOOST_TEST(restart.code == 0, restart.err);
+  BOOST_TEST(contains(restart.out,
+                      "No user service manager is reachable; acting on the gateway "
+                      "directly"),
+             restart.out);
+  BOOST_TEST(contains(restart.out, "ready in"), restart.out);
+  BOOST_TEST(s.run("main", {"gateway", "stop"}).code == 0);
+  BOOST_TEST(live_pid(state) == 0);
+
+  // A start that fails says why, from the gateway's own record: its port is taken.
+  int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(held, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(s.block.base()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_TEST_REQUIRE(::bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_TEST_REQUIRE(::listen(held, 1) == 0);
+  auto bad = s.run("main", {"gateway", "start"});
+  ::close(held);
+  BOOST_TEST(bad.code == 2, bad.err);
+  BOOST_TEST(contains(bad.err, "main did not start: "), bad.err);
+  BOOST_TEST(contains(bad.err, std::to_string(s.block.base())), bad.err);
+  BOOST_TEST(live_pid(state) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
