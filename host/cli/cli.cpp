@@ -38,6 +38,8 @@ constexpr std::array kCommands{
     Command{"config",
             "file | get | set | unset | validate | history | rollback the instance's config",
             cmd_config},
+    Command{"doctor", "check this instance: config, permissions, gateway, ports, plugins",
+            cmd_doctor},
     Command{"plugins",
             "list | info | install | remove | enable | disable | doctor | new: manage plugins",
             cmd_plugins},

@@ -186,16 +186,7 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
                     "Checks the types and ranges of every key openclaw-host uses.", opts, {}, args);
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
-  auto problems = config::validate(cfg.root());
-  for (auto& p : plugin_problems(ctx, cfg)) problems.push_back(std::move(p));
-  if (problems.empty()) {
-    // The derived plan can still be impossible (two ports of the instance coincide).
-    try {
-      resolve_instance(ctx.paths, cfg, std::nullopt, ctx.env);
-    } catch (const Error& e) {
-      problems.push_back({"ports", e.what()});
-    }
-  }
+  auto problems = config_problems(ctx, cfg);
   if (vm->count("json")) {
     json::array arr;
     for (const auto& p : problems)
@@ -344,6 +335,16 @@ int config_rollback(Context& ctx, const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+std::vector<config::Problem> config_problems(Context& ctx, const config::Config& cfg) {
+  auto problems = config::validate(cfg.root());
+  for (auto& p : plugin_problems(ctx, cfg)) problems.push_back(std::move(p));
+  if (problems.empty()) {
+    // The derived plan can still be impossible (two ports of the instance coincide).
+    if (std::string why = plan_error(ctx, cfg); !why.empty()) problems.push_back({"ports", why});
+  }
+  return problems;
+}
 
 int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) {

@@ -76,6 +76,10 @@ using CommandFn = int (*)(Context&, const std::vector<std::string>&);
 int cmd_setup(Context& ctx, const std::vector<std::string>& args);
 int cmd_onboard(Context& ctx, const std::vector<std::string>& args);
 int cmd_config(Context& ctx, const std::vector<std::string>& args);
+int cmd_doctor(Context& ctx, const std::vector<std::string>& args);
+/// Every problem `config validate` reports for `cfg`: the host's checks, the enabled plugins'
+/// own validate(), and the port plan.
+std::vector<config::Problem> config_problems(Context& ctx, const config::Config& cfg);
 int cmd_status(Context& ctx, const std::vector<std::string>& args);
 int cmd_ports(Context& ctx, const std::vector<std::string>& args);
 int cmd_gateway(Context& ctx, const std::vector<std::string>& args);

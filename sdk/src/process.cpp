@@ -99,8 +99,33 @@ int read_children(int* out, int max) {
 }
 
 // Kills the child's group and every descendant the supervisor (a subreaper) inherits, reaping all.
-void sweep(pid_t child_group) {
+// With `leave_detached`, a descendant that leads a session of its own (a daemon the child
+// started with setsid) is left running; it is re-parented when the supervisor exits.
+void sweep(pid_t child_group, bool leave_detached) {
   ::kill(-child_group, SIGKILL);
+  if (leave_detached) {
+    const pid_t own_session = ::getsid(0);
+    for (int round = 0; round < 5000; ++round) {
+      int status;
+      while (::waitpid(-1, &status, WNOHANG) > 0) {
+      }
+      int kids[256];
+      int n = read_children(kids, 256);
+      int left = 0;
+      for (int i = 0; i < n; ++i) {
+        if (::getsid(kids[i]) != own_session) continue;  // detached: not ours to end
+        ::kill(-kids[i], SIGKILL);
+        ::kill(kids[i], SIGKILL);
+        ++left;
+      }
+      if (left == 0) return;
+      struct timespec ms {
+        0, 1000000
+      };
+      ::nanosleep(&ms, nullptr);
+    }
+    return;
+  }
   for (;;) {
     int kids[256];
     int n = read_children(kids, 256);
@@ -189,7 +214,7 @@ void set_title(const char* title) {
 
 [[noreturn]] void run_supervisor(const char* path, char* const* argv, char* const* envp,
                                  const char* cwd, int control_r, int exec_w, int report_w,
-                                 int out_w) {
+                                 int out_w, bool leave_detached) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   set_title("openclaw-supervisor");
@@ -226,13 +251,13 @@ void set_title(const char* title) {
     if (r < 0 && errno == EINTR) continue;
     if (fds[0].revents != 0) {
       // The host went away or asked for a kill: nothing may outlive it.
-      sweep(child);
+      sweep(child, leave_detached);
       ::_exit(0);
     }
     pid_t w = ::waitpid(child, &status, pidfd >= 0 ? 0 : WNOHANG);
     if (w == child) break;
   }
-  sweep(child);  // helpers it left behind
+  sweep(child, leave_detached);  // helpers it left behind
   write_msg(report_w, 3, status);
   ::_exit(0);
 }
@@ -441,6 +466,7 @@ struct ExecImage {
   std::vector<std::string> env;   ///< "NAME=value"
   std::vector<char*> argv, envp;  ///< pointers into args and env, null-terminated
   std::string cwd;
+  bool leave_detached = false;
 };
 
 // The child's environment: the parent's (with inherit_env), then options.env set or unset.
@@ -467,7 +493,7 @@ std::vector<std::string> child_environment(const ProcessOptions& options) {
   return env;
 }
 
-std::unique_ptr<ExecImage> exec_image(const ProcessOptions& options) {
+std::unique_ptr<ExecImage> exec_image(const ProcessOptions& options, bool leave_detached) {
   auto path = find_program(options.program);
   if (!path) {
     throw std::system_error(
@@ -485,6 +511,7 @@ std::unique_ptr<ExecImage> exec_image(const ProcessOptions& options) {
   for (auto& e : image->env) image->envp.push_back(e.data());
   image->envp.push_back(nullptr);
   image->cwd = options.cwd.string();
+  image->leave_detached = leave_detached;
   return image;
 }
 
@@ -514,7 +541,22 @@ std::pair<pid_t, int> read_exec_result(int fd) {
 
 std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessOptions options,
                                                   OutputHandler on_output, ExitHandler on_exit) {
-  auto image = exec_image(options);
+  return start_child(io, options, false, std::move(on_output), std::move(on_exit));
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::start_launcher(asio::io_context& io,
+                                                           ProcessOptions options,
+                                                           OutputHandler on_output,
+                                                           ExitHandler on_exit) {
+  return start_child(io, options, true, std::move(on_output), std::move(on_exit));
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::start_child(asio::io_context& io,
+                                                        const ProcessOptions& options,
+                                                        bool leave_detached,
+                                                        OutputHandler on_output,
+                                                        ExitHandler on_exit) {
+  auto image = exec_image(options, leave_detached);
   int control[2], exec[2], report[2], out[2];
   make_pipe(control);
   int opened[8] = {control[0], control[1], -1, -1, -1, -1, -1, -1};
@@ -542,7 +584,7 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::io_context& io, ProcessO
   }
   if (sup == 0) {
     run_supervisor(image->path.c_str(), image->argv.data(), image->envp.data(), image->cwd.c_str(),
-                   control[0], exec[1], report[1], out[1]);
+                   control[0], exec[1], report[1], out[1], image->leave_detached);
   }
   ::close(control[0]);
   ::close(exec[1]);

@@ -8,7 +8,7 @@
 ///   (Chromium's `chrome_crashpad_handler` does) stays its descendant and is swept with it;
 /// - when the host process goes away for any reason (a clean stop, a crash, `kill -9`), the
 ///   supervisor sees its control pipe close and kills the child's group and every descendant;
-///   nothing is ever orphaned.
+///   nothing is ever orphaned (but the daemons of a launcher: start_launcher()).
 /// Output (stdout and stderr) is read on the I/O thread line by line; the exit is reported there
 /// too. Nothing here blocks the I/O thread except start(), for the fork and exec (milliseconds).
 
@@ -73,6 +73,13 @@ class BOOST_SYMBOL_VISIBLE ChildProcess {
                                                                  ProcessOptions options,
                                                                  OutputHandler on_output,
                                                                  ExitHandler on_exit);
+  /// start(), for a launcher (`openclaw-host --profile main gateway start`): a daemon the child
+  /// starts in a session of its own (setsid) is left running when the child exits or is
+  /// stopped, instead of being swept with it; it then belongs to no one here (re-parented to
+  /// init or the next subreaper up). What stays in the child's session is swept as always.
+  BOOST_SYMBOL_EXPORT static std::unique_ptr<ChildProcess> start_launcher(
+      boost::asio::io_context& io, ProcessOptions options, OutputHandler on_output,
+      ExitHandler on_exit);
   BOOST_SYMBOL_EXPORT ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -94,6 +101,10 @@ class BOOST_SYMBOL_VISIBLE ChildProcess {
 
  private:
   explicit ChildProcess(std::shared_ptr<Impl> impl);
+  static std::unique_ptr<ChildProcess> start_child(boost::asio::io_context& io,
+                                                   const ProcessOptions& options,
+                                                   bool leave_detached, OutputHandler on_output,
+                                                   ExitHandler on_exit);
   std::shared_ptr<Impl> impl_;
 };
 

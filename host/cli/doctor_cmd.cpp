@@ -1,0 +1,183 @@
+// `doctor`: this instance's checks in a few lines — its config (the host's checks, the plugins'
+// own, the port plan), its ports, the permissions of what holds its secrets, its plugins, and
+// whether its gateway runs or how it last ended. Each finding says what to run to fix it. The
+// rescue bot's `/doctor <profile>` answers with this.
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "gateway/instance_record.hpp"
+#include "openclaw/sdk/run_history.hpp"
+#include "ports/system.hpp"
+
+namespace openclaw::cli {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+struct Findings {
+  std::ostream& out;
+  int errors = 0;
+  int warnings = 0;
+  void ok(const std::string& what) { out << "ok     " << what << "\n"; }
+  void warn(const std::string& what) {
+    ++warnings;
+    out << "warn   " << what << "\n";
+  }
+  void error(const std::string& what) {
+    ++errors;
+    out << "error  " << what << "\n";
+  }
+};
+
+// `path`'s permission bits, nullopt when it does not exist.
+std::optional<unsigned> mode_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<unsigned>(st.st_mode & 07777);
+}
+
+std::string octal(unsigned mode) {
+  std::ostringstream s;
+  s << std::oct << mode;
+  return s.str();
+}
+
+}  // namespace
+
+int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  auto vm = parse_command(ctx, "doctor",
+                          "Checks this instance: its config (types, the plugins' own checks, the "
+                          "port plan), its\nports, the permissions of its state dir and config, "
+                          "its plugins, and its gateway (running,\nor how it last ended). Exit 0 "
+                          "when nothing is wrong (warnings allowed), 2 on errors.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  Findings f{*ctx.out};
+  const auto& paths = ctx.paths;
+  const std::string flag = paths.profile ? " --profile " + *paths.profile : std::string();
+  const std::string where = profile::display_path(paths.config_path, paths.home);
+
+  // Config: what `config validate` says, in one place.
+  std::optional<config::Config> cfg;
+  try {
+    cfg = config::Config::load(paths.config_path, paths.home);
+    auto problems = config_problems(ctx, *cfg);
+    if (problems.empty()) {
+      f.ok(std::string("config: ") + (cfg->exists() ? "valid (" : "no file yet, defaults (") +
+           where + ")");
+    }
+    for (const auto& p : problems) {
+      f.error("config: " + p.message + " (" + where + "; fix: openclaw-host" + flag +
+              " config set|unset " + p.key + ")");
+    }
+  } catch (const Error& e) {
+    f.error("config: " + e.line() + " (fix it, or: openclaw-host" + flag +
+            " config rollback good)");
+    cfg.reset();
+  }
+
+  // Permissions: the state dir and the config hold tokens.
+  if (auto m = mode_of(paths.state_dir); m && (*m & 077)) {
+    f.warn("permissions: state dir is " + octal(*m) + ", others can look in (fix: chmod 700 " +
+           paths.state_dir.string() + ")");
+  } else if (auto c = mode_of(paths.config_path); c && (*c & 077)) {
+    f.warn("permissions: config is " + octal(*c) + ", others can read its tokens (fix: chmod 600 " +
+           paths.config_path.string() + ")");
+  } else if (m) {
+    f.ok("permissions: state dir and config are the owner's only");
+  }
+
+  // The gateway and its ports.
+  auto live = gateway::read_live_record(paths.state_dir);
+  std::optional<Instance> inst;
+  if (cfg) {
+    try {
+      inst = ctx.instance();
+    } catch (const Error&) {
+      // the plan's problem is reported with the config above
+    }
+  }
+  if (live) {
+    f.ok("gateway: running, pid " + std::to_string(live->pid) + ", port " +
+         std::to_string(live->base) + ", up since " + utc_time_of_day(live->started_at_ms));
+  } else {
+    auto h = sdk::read_run_history(paths.state_dir);
+    std::string how = "never ran";
+    if (h.ended_silently()) {
+      how = "died without a word (SIGKILL, out of memory) " + ago(h.starts.back());
+    } else if (h.last_exit) {
+      how = h.last_exit->kind + " " + ago(h.last_exit->at_ms) + ": " + h.last_exit->reason;
+    }
+    if (h.last_exit && h.last_exit->kind != "stopped" && !h.ended_silently()) {
+      f.warn("gateway: not running; " + how);
+    } else {
+      f.ok("gateway: not running; " + how);
+    }
+    if (inst) {
+      int busy = 0;
+      for (const auto& p : inst->plan.ports) {
+        if (p.port == 0 || p.is_range()) continue;
+        const auto& probe = ports::system_probe();
+        if (!probe.bindable(p.port, p.request.bind)) {
+          ++busy;
+          f.error("ports: " + std::to_string(p.port) + " (" + p.name() + ") " +
+                  probe.why_unbindable(p.port) + " (fix: openclaw-host" + flag +
+                  " config set gateway.port N)");
+        }
+      }
+      if (busy == 0)
+        f.ok("ports: every port of the plan is free (base " + std::to_string(inst->plan.base) +
+             ")");
+    }
+  }
+
+  // Plugins: what `plugins doctor` finds, counted.
+  if (inst) {
+    std::ostringstream report;
+    std::ostream* saved = ctx.out;
+    ctx.out = &report;
+    try {
+      cmd_plugins(ctx, {"doctor", "--json"});
+    } catch (const Error& e) {
+      report.str("");
+      f.error("plugins: " + e.line());
+    }
+    ctx.out = saved;
+    boost::system::error_code ec;
+    json::value v = json::parse(report.str(), ec);
+    if (!ec && v.is_object()) {
+      const json::object& o = v.get_object();
+      std::string bad;
+      std::size_t count = 0;
+      if (const auto* list = o.if_contains("plugins"); list && list->is_array()) {
+        count = list->get_array().size();
+        for (const auto& p : list->get_array()) {
+          const json::object* po = p.if_object();
+          if (!po || !po->contains("ok") || po->at("ok") == json::value(true)) continue;
+          const auto* id = po->if_contains("id");
+          bad += (bad.empty() ? "" : ", ") +
+                 (id && id->is_string() ? std::string(id->get_string()) : std::string("?"));
+        }
+      }
+      if (bad.empty()) {
+        f.ok("plugins: " + std::to_string(count) + " found, none with a problem");
+      } else {
+        f.error("plugins: problems in " + bad + " (see: openclaw-host" + flag + " plugins doctor)");
+      }
+    }
+  }
+  *ctx.out << (f.errors ? std::to_string(f.errors) + " error(s)" : std::string("no error")) << ", "
+           << f.warnings << " warning(s)\n";
+  return f.errors ? static_cast<int>(Exit::conflict) : 0;
+}
+
+}  // namespace openclaw::cli
