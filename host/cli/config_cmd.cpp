@@ -216,84 +216,110 @@ std::string keys_text(const std::vector<std::string>& keys) {
 
 int config_history(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("json", "print {\"good\": {at}|null, \"versions\": [{n, at, by, keys}]}");
-  auto vm =
-      parse_command(ctx, "config history [--json]",
-                    "Lists the versions of the config kept before each write (newest first, "
-                    "the last 20),\nwho made the write that replaced each and which keys it "
-                    "changed, and the last-known-good\nversion (a gateway ran healthy with it "
-                    "for 60 s). `config rollback N|good` restores one.",
-                    opts, {}, args);
+  opts.add_options()("json",
+                     "print {\"good\": {at, now}|null, \"versions\": [{n, at, by, keys, now}]}");
+  auto vm = parse_command(ctx, "config history [--json]",
+                          "Lists the versions the config had (newest first, the last 20): when, "
+                          "who wrote each\n(cli, setup, rescue (irc owner), found on disk) and "
+                          "which keys it changed; the one the\nfile holds now is marked, and the "
+                          "last-known-good version (a gateway ran healthy with\nit for 60 s). "
+                          "`config rollback N|good` restores one.",
+                          opts, {}, args);
   if (!vm) return 0;
   const auto& state_dir = ctx.paths.state_dir;
   auto versions = config::read_history(state_dir);
   auto good = config::read_good(state_dir);
+  std::string current;
+  try {
+    current = sdk::read_regular_file(ctx.paths.config_path).value_or("");
+  } catch (const std::exception&) {
+    // listed without the "(now)" mark
+  }
   if (vm->count("json")) {
     json::array arr;
     for (const auto& v : versions) {
       json::array keys;
       for (const auto& k : v.keys) keys.emplace_back(k);
-      arr.push_back(
-          json::object{{"n", v.n}, {"at", v.at_ms}, {"by", v.by}, {"keys", std::move(keys)}});
+      arr.push_back(json::object{{"n", v.n},
+                                 {"at", v.at_ms},
+                                 {"by", v.by},
+                                 {"keys", std::move(keys)},
+                                 {"now", v.text == current}});
     }
-    json::value g = good ? json::value(json::object{{"at", good->at_ms}}) : json::value(nullptr);
+    json::value g =
+        good ? json::value(json::object{{"at", good->at_ms}, {"now", good->text == current}})
+             : json::value(nullptr);
     *ctx.out << json::serialize(json::object{{"good", g}, {"versions", std::move(arr)}}) << "\n";
     return 0;
   }
   std::string where = profile::display_path(ctx.paths.config_path, ctx.paths.home);
   if (versions.empty() && !good) {
-    *ctx.out << "No earlier version of " << where << " is kept yet (every write keeps one).\n";
+    *ctx.out << "No version of " << where << " is kept yet (every write keeps one).\n";
     return 0;
   }
+  auto now = [&](const std::string& text) { return text == current ? "  (now)" : ""; };
   *ctx.out << "Versions of " << where << ", newest first (`config rollback N|good`):\n";
   if (good) {
     *ctx.out << "  good  " << utc_time_of_day(good->at_ms) << " (" << ago(good->at_ms)
-             << ")  last-known-good: a gateway ran healthy with it\n";
+             << ")  last-known-good: a gateway ran healthy with it" << now(good->text) << "\n";
   }
   for (const auto& v : versions) {
     *ctx.out << "  " << v.n << (v.n < 10 ? "     " : "    ") << utc_time_of_day(v.at_ms) << " ("
-             << ago(v.at_ms) << ")  replaced by " << (v.by.empty() ? "?" : v.by) << ": "
-             << keys_text(v.keys) << "\n";
+             << ago(v.at_ms) << ")  by " << (v.by.empty() ? "?" : v.by) << ": " << keys_text(v.keys)
+             << now(v.text) << "\n";
   }
   return 0;
 }
 
+// The version `which` names ("good", "N", or "" for the newest that is not `current`).
+config::HistoryEntry chosen_version(Context& ctx, std::string& which, const std::string& current) {
+  const auto& state_dir = ctx.paths.state_dir;
+  std::string history_where = profile::display_path(config::history_dir(state_dir), ctx.paths.home);
+  if (which == "good") {
+    auto good = config::read_good(state_dir);
+    if (!good) {
+      throw usage_error("no last-known-good config yet (a gateway marks it after 60 s healthy)",
+                        history_where);
+    }
+    return *good;
+  }
+  auto versions = config::read_history(state_dir);
+  if (which.empty()) {
+    for (auto& v : versions) {
+      if (v.text == current) continue;
+      which = std::to_string(v.n);
+      return v;
+    }
+    throw usage_error("no earlier version of the config is kept", history_where);
+  }
+  char* end = nullptr;
+  long n = std::strtol(which.c_str(), &end, 10);
+  if (*end || n < 1 || n > 1000) {
+    throw usage_error("config rollback: expected N (1, 2, ...) or good, got \"" + which + "\"");
+  }
+  if (static_cast<std::size_t>(n) > versions.size()) {
+    throw usage_error("config rollback: there is no version " + which + " (" +
+                          std::to_string(versions.size()) + " kept; see `config history`)",
+                      history_where);
+  }
+  return versions[static_cast<std::size_t>(n - 1)];
+}
+
 int config_rollback(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  opts.add_options()("version", po::value<std::string>()->default_value("1"), "N or good")(
+  opts.add_options()("version", po::value<std::string>(), "N or good")(
       "dry-run", "say what would change; write nothing");
   po::positional_options_description pos;
   pos.add("version", 1);
   auto vm = parse_command(ctx, "config rollback [N|good] [--dry-run]",
-                          "Restores version N of `config history` (1, the default, undoes the last "
-                          "write) or the\nlast-known-good one, atomically; the version it replaces "
-                          "is kept in the history too,\nso a rollback can be rolled back. Works "
-                          "when the current file does not parse.",
+                          "Restores version N of `config history`, or the last-known-good one, "
+                          "atomically. Without N:\nthe newest version that is not the file now "
+                          "(undoes the last write, or a hand edit since).\nThe rollback is a "
+                          "version of its own, so it can be rolled back. Works when the\ncurrent "
+                          "file does not parse.",
                           opts, pos, args);
   if (!vm) return 0;
   const auto& state_dir = ctx.paths.state_dir;
-  std::string which = (*vm)["version"].as<std::string>();
-  std::optional<config::HistoryEntry> chosen;
-  if (which == "good") {
-    chosen = config::read_good(state_dir);
-    if (!chosen) {
-      throw usage_error("no last-known-good config yet (a gateway marks it after 60 s healthy)",
-                        profile::display_path(config::history_dir(state_dir), ctx.paths.home));
-    }
-  } else {
-    char* end = nullptr;
-    long n = std::strtol(which.c_str(), &end, 10);
-    if (which.empty() || *end || n < 1 || n > 1000) {
-      throw usage_error("config rollback: expected N (1, 2, ...) or good, got \"" + which + "\"");
-    }
-    auto versions = config::read_history(state_dir);
-    if (static_cast<std::size_t>(n) > versions.size()) {
-      throw usage_error("config rollback: there is no version " + which + " (" +
-                            std::to_string(versions.size()) + " kept; see `config history`)",
-                        profile::display_path(config::history_dir(state_dir), ctx.paths.home));
-    }
-    chosen = versions[static_cast<std::size_t>(n - 1)];
-  }
   const auto& path = ctx.paths.config_path;
   std::string where = profile::display_path(path, ctx.paths.home);
   std::string current;
@@ -302,24 +328,27 @@ int config_rollback(Context& ctx, const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     throw usage_error(std::string("cannot read the config: ") + e.what(), where);
   }
+  std::string which = vm->count("version") ? (*vm)["version"].as<std::string>() : "";
+  config::HistoryEntry chosen = chosen_version(ctx, which, current);
   std::string label = which == "good"
                           ? "the last-known-good version"
-                          : "version " + which + " (from " + utc_time_of_day(chosen->at_ms) + ", " +
-                                ago(chosen->at_ms) + ")";
-  if (current == chosen->text) {
+                          : "version " + which + " (from " + utc_time_of_day(chosen.at_ms) + ", " +
+                                ago(chosen.at_ms) + ")";
+  if (current == chosen.text) {
     *ctx.out << where << " already is " << label << "; nothing changed.\n";
     return 0;
   }
-  auto keys = config::changed_between(current, chosen->text);
+  auto keys = config::changed_between(current, chosen.text);
   if (vm->count("dry-run")) {
     *ctx.out << "Would restore " << label << " of " << where << ": " << keys_text(keys) << "\n";
     return 0;
   }
   try {
-    if (!current.empty())
-      config::keep_previous(state_dir, current, config::writer("rollback"), keys);
+    config::record_write(state_dir, current, chosen.text,
+                         config::writer("rollback") + " (restored " +
+                             (which == "good" ? std::string("good") : "version " + which) + ")");
     sdk::create_private_dirs(path.parent_path());
-    sdk::write_file_atomic(path, chosen->text, fs::perms(0600), /*keep_backup=*/true);
+    sdk::write_file_atomic(path, chosen.text, fs::perms(0600), /*keep_backup=*/true);
   } catch (const std::system_error& e) {
     throw usage_error(std::string("cannot write config: ") + e.what(), where);
   }

@@ -395,7 +395,16 @@ int gateway_service_verb(Context& ctx, const std::string& verb,
                 : std::string()),
       opts, {}, args);
   if (!vm) return 0;
-  Instance inst = ctx.instance();
+  std::optional<Instance> resolved;
+  try {
+    resolved = ctx.instance();
+  } catch (const Error& e) {
+    // A start refused for its config is a failed start, for whoever looks later (a watcher).
+    if (verb == "start" || verb == "restart")
+      record_failed_start(ctx, e.line(), static_cast<int>(e.code()));
+    throw;
+  }
+  Instance& inst = *resolved;
   auto spec = spec_for(ctx, inst);
   auto kind = service::native_kind();
   fs::path file =

@@ -152,11 +152,11 @@ void Config::save() {
 
 void Config::save(const fs::path& state_dir, const std::string& by) {
   std::string next = sdk::to_pretty_json(root_);
-  if (exists_ && !text_.empty() && next != text_) {
+  if (next != text_) {
     try {
-      keep_previous(state_dir, text_, writer(by), changed_between(text_, next));
+      record_write(state_dir, exists_ ? text_ : std::string(), next, writer(by));
     } catch (const std::system_error& e) {
-      throw usage_error(std::string("cannot keep the config's previous version: ") + e.what(),
+      throw usage_error(std::string("cannot keep the config's history: ") + e.what(),
                         profile::display_path(history_dir(state_dir), home_));
     }
   }

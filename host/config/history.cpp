@@ -69,18 +69,33 @@ std::string writer(const std::string& fallback) {
   return s;
 }
 
-void keep_previous(const fs::path& state_dir, const std::string& previous_text,
-                   const std::string& by, const std::vector<std::string>& keys) {
-  const fs::path dir = history_dir(state_dir);
-  sdk::create_private_dirs(dir);
+namespace {
+
+void keep(const fs::path& dir, const std::string& text, const std::string& by,
+          const std::vector<std::string>& keys, int seq) {
   json::array k;
   for (const auto& key : keys) k.emplace_back(key);
   const std::int64_t at = now_ms();
-  json::object o{{"at", at}, {"by", by}, {"keys", std::move(k)}, {"text", previous_text}};
-  char name[64];
-  std::snprintf(name, sizeof name, "%013lld-%d.json", static_cast<long long>(at),
-                static_cast<int>(::getpid()));
+  json::object o{{"at", at}, {"by", by}, {"keys", std::move(k)}, {"text", text}};
+  char name[80];
+  std::snprintf(name, sizeof name, "%013lld-%d-%d.json", static_cast<long long>(at),
+                static_cast<int>(::getpid()), seq);
   sdk::write_file_atomic(dir / name, json::serialize(o) + "\n");
+}
+
+}  // namespace
+
+void record_write(const fs::path& state_dir, const std::string& on_disk, const std::string& text,
+                  const std::string& by) {
+  const fs::path dir = history_dir(state_dir);
+  sdk::create_private_dirs(dir);
+  auto versions = read_history(state_dir);
+  const std::string newest = versions.empty() ? std::string() : versions.front().text;
+  if (!on_disk.empty() && on_disk != newest) {
+    keep(dir, on_disk, "found on disk",
+         newest.empty() ? std::vector<std::string>{} : changed_between(newest, on_disk), 0);
+  }
+  keep(dir, text, by, changed_between(on_disk, text), 1);
   // Bounded: the newest kHistoryKeep stay.
   std::vector<fs::path> entries;
   std::error_code ec;

@@ -1,12 +1,13 @@
 #pragma once
-// `<state dir>/config-history/`: the versions a config had before each write, and the one a
-// gateway ran healthy with (last-known-good), so a bad change can be undone from the CLI
-// (`config history`, `config rollback`) or from a channel (the rescue bot's /history,
-// /rollback).
+// `<state dir>/config-history/`: the versions a config had, and the one a gateway ran healthy
+// with (last-known-good), so a bad change can be undone from the CLI (`config history`,
+// `config rollback`) or from a channel (the rescue bot's /history, /rollback).
 //
-//   <ms>-<pid>.json  {"at": ms, "by": "cli", "keys": ["gateway.port"], "text": "<previous file>"}
-//                    one per write (the newest 20 kept): the file as it was before, who wrote
-//                    the new one and which keys that write changed
+//   <ms>-<pid>.json  {"at": ms, "by": "cli", "keys": ["gateway.port"], "text": "<the file>"}
+//                    one per write (the newest 20 kept): the text written, who wrote it and
+//                    which keys it changed. A file found changed by something else (a hand edit,
+//                    or written before there was a history) is kept first, "by" "found on disk",
+//                    so the version a write replaced is always there to go back to.
 //   good.json        {"at": ms, "text": "<file>"} written by a gateway that ran healthy for
 //                    kGoodAfterMs with that exact file
 // Every file is written atomically (0600, the folder 0700): a config holds secrets.
@@ -27,10 +28,10 @@ inline constexpr std::size_t kHistoryKeep = 20;
 inline constexpr std::int64_t kGoodAfterMs = 60000;
 
 struct HistoryEntry {
-  int n = 0;               ///< 1 = the version before the newest write
-  std::int64_t at_ms = 0;  ///< when it was replaced (or, for good, marked)
-  std::string by;          ///< who wrote what replaced it: "cli", "setup", "rescue (irc owner)"
-  std::vector<std::string> keys;  ///< the keys that write changed
+  int n = 0;                      ///< 1 = the newest
+  std::int64_t at_ms = 0;         ///< when it was written (or found, or marked good)
+  std::string by;                 ///< who wrote it: "cli", "setup", "rescue (irc owner)", ...
+  std::vector<std::string> keys;  ///< the keys it changed from the version before
   std::string text;               ///< the file's text
   std::filesystem::path file;
 };
@@ -41,10 +42,11 @@ std::filesystem::path history_dir(const std::filesystem::path& state_dir);
 /// else `fallback`.
 std::string writer(const std::string& fallback);
 
-/// Keeps `previous_text` (the file before a write by `by` that changed `keys`) and drops the
-/// oldest past kHistoryKeep. Throws std::system_error when the folder cannot be written.
-void keep_previous(const std::filesystem::path& state_dir, const std::string& previous_text,
-                   const std::string& by, const std::vector<std::string>& keys);
+/// Records a write by `by` of `text` over `on_disk` (the file's text before it, empty when there
+/// was none): `on_disk` first when the newest version is not it, then `text`; the oldest past
+/// kHistoryKeep are dropped. Throws std::system_error when the folder cannot be written.
+void record_write(const std::filesystem::path& state_dir, const std::string& on_disk,
+                  const std::string& text, const std::string& by);
 
 /// The kept versions, newest first (n = 1, 2, ...). Entries that do not parse are skipped.
 std::vector<HistoryEntry> read_history(const std::filesystem::path& state_dir);

@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <system_error>
 
@@ -38,9 +40,12 @@ namespace {
 
 const char* kHelp =
     "Commands: /status [profile] - is it running, pid, uptime, ports, plugins; if not, how it "
-    "ended | /profiles - every instance on this machine | /ports [profile] | /logs <profile> [n] "
-    "- its last log lines | /restart <profile> - through its installed service | /help. "
-    "Watched instances (plugins.entries.rescue.config.watch) are reported here unasked.";
+    "ended and whether its config would start | /profiles - every instance on this machine | "
+    "/ports [profile] | /logs <profile> [n] - its last log lines | /start, /stop, /restart "
+    "<profile> - through its service, else directly | /config <profile> get|set|unset|validate "
+    "[key] [value] | /history <profile> - its config versions | /rollback <profile> [n|good] | "
+    "/doctor <profile> | /help. Watched instances (plugins.entries.rescue.config.watch) are "
+    "reported here unasked.";
 
 std::string name_of(const std::optional<std::string>& profile) {
   return profile.value_or("default");
@@ -100,6 +105,16 @@ struct WatchSettings {
     std::string channel, to;
   };
   std::vector<Target> notify;  ///< "notify": [{"channel": "irc", "to": "owner"}]
+  int start_wait_ms = 30000;   ///< "startWaitMs": how long /start waits for ready
+  /// "autoRestart": {enabled, maxRestarts, windowMs, backoffMs, maxBackoffMs}
+  struct AutoRestart {
+    bool enabled = false;
+    int max_restarts = 5;
+    int window_ms = 600000;
+    int backoff_ms = 1000;
+    int max_backoff_ms = 300000;
+  } auto_restart;
+  bool auto_rollback = false;  ///< "autoRollback": a failing start with a changed config
 };
 
 WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
@@ -108,6 +123,17 @@ WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigPr
   c.integer("intervalMs", s.interval_ms, 100, 3600000);
   c.integer("hungAfter", s.hung_after, 1, 100);
   c.integer("alertsPerMinute", s.alerts_per_minute, 1, 10000);
+  c.integer("startWaitMs", s.start_wait_ms, 100, 600000);
+  c.boolean("autoRollback", s.auto_rollback);
+  {
+    sdk::ConfigBlock r(root, std::string(kBlock) + ".autoRestart", problems);
+    auto& a = s.auto_restart;
+    r.boolean("enabled", a.enabled);
+    r.integer("maxRestarts", a.max_restarts, 1, 100);
+    r.integer("windowMs", a.window_ms, 1000, 86400000);
+    r.integer("backoffMs", a.backoff_ms, 0, 3600000);
+    r.integer("maxBackoffMs", a.max_backoff_ms, 0, 86400000);
+  }
   const json::object* o = c.object();
   if (!o) return s;
   if (const json::value* w = o->if_contains("watch")) {
@@ -221,6 +247,7 @@ class Rescue final : public sdk::Plugin {
   void stop() override {
     *alive_ = false;
     tick_.revoke();
+    recovery_.clear();
     watched_.clear();
     http_.reset();
     handler_.revoke();
@@ -407,6 +434,12 @@ class Rescue final : public sdk::Plugin {
     w.detail = detail;
     if (is_down(state) && !is_down(before)) w.down_since = now_ms();
     if (before.empty() || (state == "absent" && before == "absent")) return;
+    tell_change(profile, w, before, state, detail);
+    recover(profile, state, detail);
+  }
+
+  void tell_change(const std::string& profile, const Watched& w, const std::string& before,
+                   const std::string& state, const std::string& detail) {
     std::string text;
     if (state == "up") {
       text = profile + " is up" +
@@ -428,6 +461,93 @@ class Rescue final : public sdk::Plugin {
       text = profile + ": " + detail;
     }
     alert(text);
+  }
+
+  // ---- recovering by itself (opt-in) -----------------------------------------------------------
+
+  // What the rescue bot did about one watched instance.
+  struct Recovery {
+    std::deque<std::int64_t> restarts;  ///< when it restarted it, within autoRestart.windowMs
+    bool pending = false;               ///< a restart is scheduled or running
+    bool gave_up = false;               ///< told "gave up"; no restart until it is up again
+    bool rolled_back = false;           ///< autoRollback tried for this failure
+    sdk::Registration timer;
+  };
+
+  // A state change may call for a restart (crashed, hung, crash-looping: autoRestart) or a
+  // rollback (failing to start with a config that is not its last-known-good: autoRollback).
+  void recover(const std::string& profile, const std::string& state, const std::string& detail) {
+    Recovery& r = recovery_[profile];
+    if (state == "up" || state == "degraded") {
+      r.gave_up = false;
+      r.rolled_back = false;
+      return;
+    }
+    if (state == "failing" && settings_.auto_rollback && !r.rolled_back) {
+      r.rolled_back = true;
+      return roll_back(profile);
+    }
+    if ((state == "crashed" || state == "hung" || state == "crash-looping") &&
+        settings_.auto_restart.enabled) {
+      restart_later(profile, detail);
+    }
+  }
+
+  // Restarts `profile` after a backoff that doubles with every restart in the window; past
+  // maxRestarts in the window it gives up and says so. Never a loop: every attempt counts.
+  void restart_later(const std::string& profile, const std::string& why) {
+    Recovery& r = recovery_[profile];
+    const auto& a = settings_.auto_restart;
+    if (r.pending || r.gave_up) return;
+    const std::int64_t now = now_ms();
+    while (!r.restarts.empty() && r.restarts.front() < now - a.window_ms) r.restarts.pop_front();
+    if (static_cast<int>(r.restarts.size()) >= a.max_restarts) {
+      r.gave_up = true;
+      alert(profile + ": gave up after " + std::to_string(r.restarts.size()) + " restarts in " +
+            duration(a.window_ms) + "; last: " + why);
+      return;
+    }
+    std::int64_t delay = a.backoff_ms;
+    for (std::size_t i = 0; i < r.restarts.size() && delay < a.max_backoff_ms; ++i) delay *= 2;
+    delay = std::min<std::int64_t>(delay, a.max_backoff_ms);
+    r.pending = true;
+    r.timer = host_->after(std::chrono::milliseconds(delay), [this, profile, why, delay] {
+      Recovery& r = recovery_[profile];
+      r.restarts.push_back(now_ms());
+      alert(profile + ": restarting it (" + std::to_string(r.restarts.size()) + " of " +
+            std::to_string(settings_.auto_restart.max_restarts) + " in " +
+            duration(settings_.auto_restart.window_ms) + ", after " + std::to_string(delay) +
+            " ms)");
+      run_cli(profile, {"gateway", "restart", "--wait", std::to_string(settings_.start_wait_ms)},
+              "rescue (autoRestart)", [this, profile, why](int code, std::vector<std::string> out) {
+                recovery_[profile].pending = false;
+                if (code == 0) return;  // the watcher says "up again" when it is
+                alert(profile + ": restart failed: " + joined(out));
+                restart_later(profile, why);
+              });
+    });
+  }
+
+  // autoRollback: its config back to the last-known-good one, once, then a start.
+  void roll_back(const std::string& profile) {
+    run_cli(profile, {"config", "rollback", "good"}, "rescue (autoRollback)",
+            [this, profile](int code, std::vector<std::string> out) {
+              std::string said = joined(out);
+              if (code != 0) return alert(profile + ": could not roll its config back: " + said);
+              if (said.find("nothing changed") != std::string::npos) {
+                return alert(profile +
+                             ": its config already is its last-known-good one; not rolled back");
+              }
+              alert(profile + ": rolled its config back: " + said);
+              run_cli(
+                  profile, {"gateway", "start", "--wait", std::to_string(settings_.start_wait_ms)},
+                  "rescue (autoRollback)", [this, profile](int code, std::vector<std::string> out) {
+                    alert(profile +
+                          (code == 0 ? ": started after the rollback: "
+                                     : ": did not start after the rollback: ") +
+                          joined(out));
+                  });
+            });
   }
 
   // One short message per target; at most alertsPerMinute, then one summary of how many were
@@ -475,7 +595,7 @@ class Rescue final : public sdk::Plugin {
     if (auto at = cmd.find('@'); at != std::string::npos) cmd.resize(at);
     std::string arg = w.size() > 1 ? w[1] : "";
     ++answered_;
-    if (cmd == "/help" || cmd == "/start") {
+    if (cmd == "/help" || (cmd == "/start" && arg.empty())) {  // Telegram's first /start
       done(c, kHelp);
     } else if (cmd == "/profiles") {
       profiles(c);
@@ -485,8 +605,17 @@ class Rescue final : public sdk::Plugin {
       ports_of(c, arg);
     } else if (cmd == "/logs") {
       logs_of(c, arg, w.size() > 2 ? w[2] : "");
-    } else if (cmd == "/restart") {
-      restart(c, arg);
+    } else if (cmd == "/restart" || cmd == "/stop" || (cmd == "/start" && !arg.empty())) {
+      lifecycle(c, cmd.substr(1), arg);
+    } else if (cmd == "/config") {
+      config_of(c, w);
+    } else if (cmd == "/history") {
+      profile_cli(c, arg, "/history <profile>", {"config", "history"}, "history");
+    } else if (cmd == "/rollback") {
+      profile_cli(c, arg, "/rollback <profile> [n|good]",
+                  {"config", "rollback", w.size() > 2 ? w[2] : "1"}, "rollback");
+    } else if (cmd == "/doctor") {
+      profile_cli(c, arg, "/doctor <profile>", {"doctor"}, "doctor");
     } else {
       --answered_;
       return false;
@@ -534,7 +663,17 @@ class Rescue final : public sdk::Plugin {
       std::error_code ec;
       if (!fs::is_directory(dir, ec)) return done(c, profile + ": no such profile on this machine");
       auto [state, text] = ended(sdk::read_run_history(dir));
-      return done(c, profile + ": not running — " + text);
+      // Would it start now? Its config checked as `config validate` checks it.
+      return run_cli(profile, {"config", "validate"}, "rescue",
+                     [c, profile, text = text](int code, std::vector<std::string> lines) {
+                       std::string out = profile + ": not running — " + text;
+                       if (code == 0) {
+                         out += "; its config is valid";
+                       } else {
+                         out += "; it would not start: " + joined(lines);
+                       }
+                       done(c, out);
+                     });
     }
     if (!inst->answers) {
       return done(c, profile + ": pid " + std::to_string(inst->pid) + " holds port " +
@@ -661,40 +800,117 @@ class Rescue final : public sdk::Plugin {
     return {lines.begin(), lines.end()};
   }
 
-  void restart(const sdk::CommandContext& c, const std::string& profile) {
-    if (!valid_profile(profile)) return done(c, "usage: /restart <profile>");
-    // The host binary this plugin runs in restarts the profile's own service (systemd unit or
-    // launchd agent); it refuses, and says why, when the profile has none installed.
+  // ---- acting on another instance: through the host's own CLI --------------------------------
+
+  // Runs `openclaw-host [--profile P] ARGS...` for `profile`: the same code paths, checks and
+  // atomic writes as a person at that profile's terminal (config set refuses what the CLI
+  // refuses, gateway start uses its service or starts it detached). `by` is who the config
+  // history names. `on_done` gets the exit code and the output lines, secrets redacted.
+  void run_cli(const std::string& profile, std::vector<std::string> args, const std::string& by,
+               std::function<void(int, std::vector<std::string>)> on_done) {
     sdk::ProcessOptions o;
-    o.program = "/proc/self/exe";
     char buf[4096];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n > 0) o.program = std::string(buf, static_cast<size_t>(n));
-    if (profile == "default") {
-      o.args = {"gateway", "restart"};
-    } else {
-      o.args = {"--profile", profile, "gateway", "restart"};
-    }
+    o.program = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "/proc/self/exe";
+    if (profile != "default") args.insert(args.begin(), {"--profile", profile});
+    o.args = std::move(args);
     // The other profile's own paths, port and token, never ours.
     for (const auto& name : sdk::instance_environment()) o.env[name] = std::nullopt;
-    auto output = std::make_shared<std::string>();
+    o.env["OPENCLAW_CONFIG_WRITER"] = by;
+    o.stop_grace = 5s;
+    auto lines = std::make_shared<std::vector<std::string>>();
     try {
-      auto child = sdk::ChildProcess::start(
-          host_->io(), o, [output](std::string_view l) { *output = std::string(l); },
-          [this, c, profile, output](const sdk::ProcessExit& e) {
-            std::string last = redact(*output);
-            if (e.exit_code == 0) {
-              done(c, profile + ": restart requested through its service" +
-                          (last.empty() ? "" : " (" + last + ")"));
-            } else {
-              done(c, profile + ": not restarted: " + (last.empty() ? e.describe() : last));
-            }
-            host_->after(0ms, [this] { reap(); });
+      // A launcher: the gateway `gateway start` leaves running outlives this rescue bot.
+      auto child = sdk::ChildProcess::start_launcher(
+          host_->io(), o,
+          [lines](std::string_view l) {
+            if (lines->size() < 60 && !l.empty()) lines->push_back(shown(std::string(l)));
+          },
+          [this, lines, on_done = std::move(on_done), alive = alive_](const sdk::ProcessExit& e) {
+            if (!*alive) return;
+            on_done(e.exit_code, std::move(*lines));
+            host_->after(0ms, [this, alive] {
+              if (*alive) reap();
+            });
           });
       children_[child->pid()] = std::move(child);
     } catch (const std::exception& e) {
-      done(c, profile + ": not restarted: " + e.what());
+      on_done(-1, {std::string("cannot run openclaw-host: ") + e.what()});
     }
+  }
+
+  // A line of the CLI's output as a reply shows it: secrets as ***, "openclaw-host: error: " cut.
+  static std::string shown(std::string line) {
+    for (std::size_t at; (at = line.find("__OPENCLAW_REDACTED__")) != std::string::npos;) {
+      line.replace(at, 21, "***");
+    }
+    const std::string prefix = "openclaw-host: error: ";
+    if (line.rfind(prefix, 0) == 0) line.erase(0, prefix.size());
+    return redact(line);
+  }
+
+  static std::string joined(const std::vector<std::string>& lines, const char* sep = " | ") {
+    std::string out;
+    for (const auto& l : lines) out += (out.empty() ? "" : sep) + l;
+    return out;
+  }
+
+  static std::string by_whom(const sdk::CommandContext& c) {
+    std::string who = c.message.from_name.empty() ? c.message.from : c.message.from_name;
+    return "rescue (" + c.message.channel + " " + who + ")";
+  }
+
+  // A command that runs the CLI for a profile and replies with what it printed.
+  void cli_reply(const sdk::CommandContext& c, const std::string& profile,
+                 std::vector<std::string> args, const std::string& what) {
+    run_cli(profile, std::move(args), by_whom(c),
+            [c, profile, what](int code, std::vector<std::string> lines) {
+              std::string text = joined(lines);
+              if (code == 0) {
+                done(c, profile + ": " + (text.empty() ? what + ": done" : text));
+              } else {
+                done(c, profile + ": " + what +
+                            " failed: " + (text.empty() ? "exit " + std::to_string(code) : text));
+              }
+            });
+  }
+
+  void profile_cli(const sdk::CommandContext& c, const std::string& profile, const char* usage,
+                   std::vector<std::string> args, const std::string& what) {
+    if (!valid_profile(profile)) return done(c, std::string("usage: ") + usage);
+    cli_reply(c, profile, std::move(args), what);
+  }
+
+  // /config <profile> get|set|unset|validate [key] [value...]
+  void config_of(const sdk::CommandContext& c, const std::vector<std::string>& w) {
+    const char* usage = "usage: /config <profile> get KEY | set KEY VALUE | unset KEY | validate";
+    if (w.size() < 3 || !valid_profile(w[1])) return done(c, usage);
+    const std::string& profile = w[1];
+    const std::string& sub = w[2];
+    if (sub == "validate" && w.size() == 3) {
+      return cli_reply(c, profile, {"config", "validate"}, "config validate");
+    }
+    if ((sub == "get" || sub == "unset") && w.size() == 4) {
+      return cli_reply(c, profile, {"config", sub, w[3]}, "config " + sub);
+    }
+    if (sub == "set" && w.size() >= 5) {
+      // The value is the rest of the message as typed (spaces kept): JSON when it parses.
+      const std::string& text = c.message.text;
+      std::size_t at = text.find(w[3], text.find(" set ") + 5) + w[3].size();
+      std::string value = text.substr(text.find_first_not_of(' ', at));
+      return cli_reply(c, profile, {"config", "set", w[3], value}, "config set");
+    }
+    done(c, usage);
+  }
+
+  // /start, /stop, /restart <profile>: its service where it has one, else directly; start and
+  // restart report whether it became ready within startWaitMs.
+  void lifecycle(const sdk::CommandContext& c, const std::string& verb,
+                 const std::string& profile) {
+    if (!valid_profile(profile)) return done(c, "usage: /" + verb + " <profile>");
+    if (profile == self_name()) return done(c, profile + ": that is me; ask another instance");
+    cli_reply(c, profile, {"gateway", verb, "--wait", std::to_string(settings_.start_wait_ms)},
+              verb);
   }
 
   void reap() {
@@ -718,6 +934,7 @@ class Rescue final : public sdk::Plugin {
   std::int64_t held_back_ = 0;
   std::int64_t alerts_sent_ = 0;
   std::map<int, std::unique_ptr<sdk::ChildProcess>> children_;
+  std::map<std::string, Recovery> recovery_;
   std::int64_t answered_ = 0;
 };
 

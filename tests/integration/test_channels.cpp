@@ -52,7 +52,8 @@ struct IrcServer {
         std::to_string(port()) + "\nMotdPhrase = hello\n";
     if (!password.empty()) conf += "Password = " + password + "\n";
     conf +=
-        "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 120\n"
+        "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 120\nMaxPenaltyTime = "
+        "0\n"
         "[Options]\nPAM = no\nIdent = no\nDNS = no\n";
     if (tls) {
       make_certificates();
@@ -391,6 +392,191 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_tells_the_owner_when_main_crashes_hangs_and_
   // /status says the same, in words.
   BOOST_TEST(contains(owner.ask("rescuebot", "/status main", "main: "), "not running — stopped"));
   BOOST_TEST(contains(owner.ask("rescuebot", "/status nosuch", "nosuch: "), "no such profile"));
+}
+
+// The rescue profile's config: IRC as rescuebot, watching main, telling the owner; `extra` goes
+// into plugins.entries.rescue.config.
+void write_rescue_config(Sandbox& sb, const Bot& rescue, int irc_port, json::object extra = {}) {
+  json::object cfg{{"watch", json::array{"main"}},
+                   {"intervalMs", 200},
+                   {"hungAfter", 3},
+                   {"notify", json::array{json::object{{"channel", "irc"}, {"to", "owner"}}}}};
+  for (auto& [k, v] : extra) cfg[k] = v;
+  write_profile_config(
+      sb, "rescue",
+      json::object{
+          {"gateway", json::object{{"port", rescue.block.base()}}},
+          {"channels", json::object{{"irc", irc_config(irc_port, "rescuebot")}}},
+          {"plugins",
+           json::object{{"entries", json::object{{"rescue", json::object{{"config", cfg}}}}}}}});
+}
+
+// The pid main's record names (0 when it does not run); stopped by the test that started it,
+// whoever started it (a detached start by the rescue bot included).
+int main_pid(Sandbox& sb) {
+  std::string rec = read_file(sb.home() / ".openclaw-main" / "gateway.json");
+  auto at = rec.find("\"pid\":");
+  int pid = at == std::string::npos ? 0 : std::atoi(rec.c_str() + at + 6);
+  // A record a SIGKILL left behind names no live process (a zombie is dead too).
+  std::string stat = pid > 0 ? read_file("/proc/" + std::to_string(pid) + "/stat") : "";
+  auto close = stat.rfind(')');
+  if (stat.empty() || close == std::string::npos || stat.compare(close, 3, ") Z") == 0) return 0;
+  return pid;
+}
+struct StopMain {
+  Sandbox& sb;
+  ~StopMain() {
+    if (int pid = main_pid(sb); pid > 0) ::kill(pid, SIGKILL);
+  }
+};
+
+// Story 2 and 6: main broken on disk is diagnosed and fixed from the channel, started without a
+// service, stopped, and outlives the rescue bot that started it.
+BOOST_AUTO_TEST_CASE(the_rescue_bot_fixes_mains_config_and_starts_it_without_a_service) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  StopMain cleanup{sb};
+  PortBlock main_block{130};
+  fs::path main_cfg = write_profile_config(
+      sb, "main",
+      json::object{{"gateway", json::object{{"port", main_block.base()},
+                                            {"auth", json::object{{"token", "s3cr3t-main"}}}}}});
+  BOOST_REQUIRE_EQUAL(
+      sb.run({"--profile", "main", "config", "set", "gateway.bind", "loopback"}).code,
+      0);  // a version in the history
+  Bot rescue(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  write_rescue_config(sb, rescue, server.port());
+  IrcUser owner(server.port(), "owner");
+  rescue.start();
+  BOOST_REQUIRE_MESSAGE(rescue.registered(), rescue.logs());
+
+  write_file(main_cfg, "{\"gateway\": {\"port\": 1,,}");
+  std::string status = owner.ask("rescuebot", "/status main", "main: ");
+  BOOST_TEST(contains(status, "not running"), status);
+  BOOST_TEST(contains(status, "it would not start: config is not valid JSON"), status);
+  BOOST_TEST(contains(status, "line 1, column"), status);
+  std::string undo = owner.ask("rescuebot", "/rollback main", "main: ");
+  BOOST_TEST(contains(undo, "Restored version 1"), undo);
+  BOOST_TEST(contains(read_file(main_cfg), "loopback"));
+
+  // A bad type: validate lists it, set fixes it, secrets never show.
+  std::string text = read_file(main_cfg);
+  auto at = text.find(std::to_string(main_block.base()));
+  BOOST_REQUIRE(at != std::string::npos);
+  write_file(main_cfg, text.replace(at, std::to_string(main_block.base()).size(), "\"many\""));
+  std::string invalid = owner.ask("rescuebot", "/config main validate", "main: ");
+  BOOST_TEST(contains(invalid, "config validate failed"), invalid);
+  BOOST_TEST(contains(invalid, "gateway.port must be an integer"), invalid);
+  std::string set = owner.ask(
+      "rescuebot", "/config main set gateway.port " + std::to_string(main_block.base()), "main: ");
+  BOOST_TEST(contains(set, "Set gateway.port = " + std::to_string(main_block.base())), set);
+  std::string token = owner.ask("rescuebot", "/config main get gateway.auth.token", "main: ");
+  BOOST_TEST(token == "main: ***", token);
+  std::string history = owner.ask("rescuebot", "/history main", "main: ");
+  BOOST_TEST(contains(history, "by rescue (irc owner"), history);
+  BOOST_TEST(contains(history, "gateway.port  (now)"), history);
+
+  std::string started = owner.ask("rescuebot", "/start main", "main: ", 30s);
+  BOOST_TEST(contains(started, "no service): ready in"), started);
+  const int pid = main_pid(sb);
+  BOOST_TEST_REQUIRE(pid > 0);
+  BOOST_TEST(::getsid(pid) == pid);
+  std::string doctor = owner.ask("rescuebot", "/doctor main", "main: ");
+  BOOST_TEST(contains(doctor, "gateway: running, pid " + std::to_string(pid)), doctor);
+  BOOST_TEST(contains(doctor, "no error"), doctor);
+
+  std::string restarted = owner.ask("rescuebot", "/restart main", "main: ", 30s);
+  BOOST_TEST(contains(restarted, "Stopped main (pid " + std::to_string(pid) + ")"), restarted);
+  BOOST_TEST(contains(restarted, "ready in"), restarted);
+  const int restarted_pid = main_pid(sb);
+  BOOST_TEST(restarted_pid != pid);
+  std::string stopped = owner.ask("rescuebot", "/stop main", "main: ");
+  BOOST_TEST(contains(stopped, "Stopped main (pid " + std::to_string(restarted_pid) + ")"),
+             stopped);
+  BOOST_TEST(main_pid(sb) == 0);
+
+  // Started by the rescue bot, it outlives the rescue bot.
+  BOOST_TEST(contains(owner.ask("rescuebot", "/start main", "main: ", 30s), "ready in"));
+  const int second = main_pid(sb);
+  BOOST_REQUIRE(rescue.gw->stop(SIGTERM).has_value());
+  BOOST_TEST(second > 0);
+  BOOST_TEST(::kill(second, 0) == 0);
+  BOOST_TEST(port_accepts(main_block.base()));
+  auto stop = sb.run({"--profile", "main", "gateway", "stop"});
+  BOOST_TEST(contains(stop.out, "Stopped main (pid " + std::to_string(second) + ")"), stop.out);
+  // No secret in any reply or log.
+  BOOST_TEST(!contains(rescue.logs(), "s3cr3t-main"));
+  BOOST_TEST(
+      !contains(read_file(sb.home() / ".openclaw-main" / "logs" / "gateway.log"), "s3cr3t-main"));
+}
+
+// Story 3 and 4: autoRollback reverts a start-breaking change by itself; autoRestart restarts a
+// crash nobody explains, backs off, and gives up after maxRestarts.
+BOOST_AUTO_TEST_CASE(the_rescue_bot_rolls_back_and_restarts_by_itself_within_its_limit) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  sb.env()["OPENCLAW_CONFIG_GOOD_AFTER_MS"] = "300";
+  StopMain cleanup{sb};
+  PortBlock main_block{130};
+  fs::path main_cfg = write_profile_config(
+      sb, "main", json::object{{"gateway", json::object{{"port", main_block.base()}}}});
+  Bot rescue(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  write_rescue_config(sb, rescue, server.port(),
+                      json::object{{"autoRollback", true},
+                                   {"alertsPerMinute", 100},  // the ladder says 3 things per crash
+                                   {"autoRestart", json::object{{"enabled", true},
+                                                                {"maxRestarts", 2},
+                                                                {"windowMs", 600000},
+                                                                {"backoffMs", 100}}}});
+  IrcUser owner(server.port(), "owner");
+  rescue.start();
+  BOOST_REQUIRE_MESSAGE(rescue.registered(), rescue.logs());
+  auto start = sb.run({"--profile", "main", "gateway", "start"});
+  BOOST_REQUIRE_MESSAGE(start.code == 0, start.err);
+  // Healthy for a while: last-known-good.
+  fs::path good = sb.home() / ".openclaw-main" / "config-history" / "good.json";
+  BOOST_REQUIRE(poll_until([&] { return fs::exists(good); }, 10s));
+  BOOST_REQUIRE(sb.run({"--profile", "main", "gateway", "stop"}).code == 0);
+
+  // A change that keeps it from starting: it fails, is rolled back, and starts.
+  owner.mark();
+  std::string text = read_file(main_cfg);
+  write_file(main_cfg,
+             text.substr(0, text.rfind('}')) + ", \"canvasHost\": {\"enabled\": \"yes\"}}");
+  BOOST_TEST(sb.run({"--profile", "main", "gateway", "start"}).code != 0);
+  std::string reverted = owner.wait_for(":rescuebot!", 15s, "rolled its config back");
+  BOOST_TEST(contains(reverted, "Restored the last-known-good version"), reverted);
+  BOOST_TEST(contains(reverted, "canvasHost"), reverted);
+  BOOST_TEST(!owner.wait_for(":rescuebot!", 30s, "started after the rollback").empty());
+  BOOST_TEST(!contains(read_file(main_cfg), "canvasHost"));
+  BOOST_TEST_REQUIRE(poll_until([&] { return main_pid(sb) > 0; }, 10s));
+
+  // Crashes nobody explains (SIGKILL): restarted twice with backoff, then it gives up.
+  for (int round = 1; round <= 2; ++round) {
+    owner.mark();
+    int pid = main_pid(sb);
+    BOOST_REQUIRE(pid > 0 && ::kill(pid, SIGKILL) == 0);
+    std::string restarting = owner.wait_for(":rescuebot!", 15s, "main: restarting it");
+    BOOST_TEST(contains(restarting, "(" + std::to_string(round) + " of 2"), [&] {
+      std::string all;
+      for (const auto& l : owner.privmsgs_from("rescuebot")) all += l + "\n";
+      return all;
+    }());
+    BOOST_TEST(!owner.wait_for(":rescuebot!", 30s, "main is up").empty());
+    BOOST_REQUIRE(poll_until([&] { return main_pid(sb) > 0 && main_pid(sb) != pid; }, 10s));
+  }
+  owner.mark();
+  int last = main_pid(sb);
+  BOOST_REQUIRE(::kill(last, SIGKILL) == 0);
+  std::string gave_up = owner.wait_for(":rescuebot!", 15s, "main: gave up after 2 restarts");
+  BOOST_TEST(contains(gave_up, "died without a word"), gave_up);
+  // And nothing more: it stays down (the next looks find it down, no restart).
+  std::string later = owner.ask("rescuebot", "/status main", "main: ");
+  BOOST_TEST(contains(later, "not running"), later);
+  BOOST_TEST(owner.wait_for(":rescuebot!", 1s, "restarting it").empty());
+  BOOST_TEST(main_pid(sb) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
