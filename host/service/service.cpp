@@ -7,6 +7,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The restart delay and the stop timeout, the same for systemd and launchd.
+constexpr int restart_seconds = 5;
+constexpr int stop_timeout_seconds = 20;
+
 // systemd: % starts a specifier; quote words with spaces or quotes (systemd.syntax(7)).
 std::string systemd_word(const std::string& s) {
   std::string out;
@@ -59,8 +63,21 @@ std::vector<std::string> arguments(const Spec& spec) {
   return args;
 }
 
+void line(std::string& out, const char* key, const std::string& value) {
+  out += key;
+  out += '=';
+  out += value;
+  out += '\n';
+}
+
 }  // namespace
 
+// The unit, group by group:
+//  - Supervision: Type=notify (the gateway says READY=1 once every plugin started and its ports
+//    are served, WATCHDOG=1 from its I/O loop every WatchdogSec/2, STOPPING=1 when it stops), so
+//    "active" means serving and a hung loop is killed and restarted. Restarts are 5 s apart
+//    (longer than a start) and bounded by StartLimit* so a broken install gives up instead of
+//    cycling; exit 1 (bad config) and 2 (port or state dir held) are never retried.
 std::string render_systemd_unit(const Spec& spec) {
   std::string exec;
   for (const auto& a : arguments(spec)) {
@@ -68,34 +85,49 @@ std::string render_systemd_unit(const Spec& spec) {
     exec += systemd_word(a);
   }
   std::string who = spec.profile ? "profile " + *spec.profile : "default profile";
-  return "# Written by openclaw-host gateway install; reinstall with --force after editing.\n"
-         "[Unit]\n"
-         "Description=OpenClaw gateway (openclaw-host, " +
-         who + ", port " + std::to_string(spec.port) +
-         ")\n"
-         "After=network-online.target\n"
-         "Wants=network-online.target\n"
-         "\n"
-         "[Service]\n"
-         "Type=simple\n"
-         "ExecStart=" +
-         exec +
-         "\n"
-         "Environment=" +
-         systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()) +
-         "\n"
-         "Environment=" +
-         systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()) +
-         "\n"
-         "Restart=on-failure\n"
-         "RestartSec=2\n"
-         "# 1 = bad config, 2 = a port or the state dir is held: restarting cannot fix either.\n"
-         "RestartPreventExitStatus=1 2\n"
-         "KillSignal=SIGTERM\n"
-         "TimeoutStopSec=10\n"
-         "\n"
-         "[Install]\n"
-         "WantedBy=default.target\n";
+  std::string port = std::to_string(spec.port);
+
+  std::string u;
+  u += "# Written by openclaw-host gateway install; reinstall with --force after editing, or put\n"
+       "# local changes in a drop-in (systemctl --user edit ";
+  u += spec.unit_name;
+  u += ").\n[Unit]\n";
+  line(u, "Description", "OpenClaw gateway (openclaw-host, " + who + ", port " + port + ")");
+  u +=
+      "After=network-online.target\n"
+      "Wants=network-online.target\n"
+      "# Five failed starts within five minutes and systemd gives up (the unit stays failed until\n"
+      "# `systemctl --user reset-failed` or a start by hand) instead of restarting forever.\n"
+      "StartLimitIntervalSec=300\n"
+      "StartLimitBurst=5\n"
+      "\n"
+      "[Service]\n"
+      "# --- Supervision ---\n"
+      "# The gateway sends READY=1 once every plugin started and its ports are served,\n"
+      "# WATCHDOG=1 from its I/O loop every WatchdogSec/2, and STOPPING=1 when it stops.\n"
+      "Type=notify\n"
+      "NotifyAccess=main\n";
+  line(u, "ExecStart", exec);
+  line(u, "Environment", systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()));
+  line(u, "Environment", systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()));
+  u += "# A start takes milliseconds, a few seconds with many plugins or a browser.\n"
+       "TimeoutStartSec=60\n"
+       "# An I/O loop silent for 30 s is hung: systemd aborts the gateway and restarts it.\n"
+       "WatchdogSec=30\n"
+       "Restart=on-failure\n"
+       "# Longer than a start, so a crashing gateway does not spin.\n";
+  line(u, "RestartSec", std::to_string(restart_seconds));
+  u += "# 1 = bad config, 2 = a port or the state dir is held: restarting cannot fix either.\n"
+       "RestartPreventExitStatus=1 2\n"
+       "# SIGTERM to the gateway alone: it stops its plugins and their browsers itself; whatever\n"
+       "# is left when TimeoutStopSec runs out is killed.\n"
+       "KillMode=mixed\n"
+       "KillSignal=SIGTERM\n";
+  line(u, "TimeoutStopSec", std::to_string(stop_timeout_seconds));
+  u += "\n"
+       "[Install]\n"
+       "WantedBy=default.target\n";
+  return u;
 }
 
 std::string render_launchd_plist(const Spec& spec) {
@@ -133,6 +165,20 @@ std::string render_launchd_plist(const Spec& spec) {
          "    <key>SuccessfulExit</key>\n"
          "    <false/>\n"
          "  </dict>\n"
+         "  <!-- Matching the unit's RestartSec and TimeoutStopSec. -->\n"
+         "  <key>ThrottleInterval</key>\n"
+         "  <integer>" +
+         std::to_string(restart_seconds) +
+         "</integer>\n"
+         "  <key>ExitTimeOut</key>\n"
+         "  <integer>" +
+         std::to_string(stop_timeout_seconds) +
+         "</integer>\n"
+         "  <key>Umask</key>\n"
+         "  <integer>63</integer>\n"  // decimal for 0077
+         "  <!-- A server: not throttled like a Background job. -->\n"
+         "  <key>ProcessType</key>\n"
+         "  <string>Standard</string>\n"
          "  <key>StandardOutPath</key>\n"
          "  <string>" +
          xml((logs / "gateway.out.log").string()) +

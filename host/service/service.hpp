@@ -21,7 +21,8 @@ struct Spec {
 };
 
 /// The systemd user unit. ExecStart always names the profile (OpenClaw once shipped units
-/// without it, so every profile's service ran the default profile's gateway).
+/// without it, so every profile's service ran the default profile's gateway). Type=notify with a
+/// watchdog and bounded restarts.
 std::string render_systemd_unit(const Spec& spec);
 /// The launchd agent plist.
 std::string render_launchd_plist(const Spec& spec);

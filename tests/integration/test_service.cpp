@@ -3,7 +3,10 @@
 // systemd-analyze.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
+#include <regex>
 
 #include "service/service.hpp"
 #include "support/harness.hpp"
@@ -36,6 +39,35 @@ struct Services {
     return c;
   }
 };
+
+// Runs `cmd` through the shell, stdout and stderr into `log`; returns its exit code and output.
+Result shell(const std::string& cmd, const fs::path& log) {
+  int status = std::system((cmd + " >'" + log.string() + "' 2>&1").c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(log);
+  return r;
+}
+
+bool have(const std::string& tool) {
+  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// The value of the unit's `key=` line ("" when absent).
+std::string value(const std::string& unit, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(unit, m, std::regex("(^|\n)" + key + "=([^\n]*)"))) return "";
+  return m[2];
+}
+
+// The integer after `<key>key</key>` in a plist (-1 when absent).
+int plist_int(const std::string& plist, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(plist, m,
+                         std::regex("<key>" + key + "</key>\\s*<integer>([0-9]+)</integer>")))
+    return -1;
+  return std::stoi(m[1]);
+}
 
 }  // namespace
 
@@ -129,6 +161,82 @@ BOOST_AUTO_TEST_CASE(without_a_service_manager_commands_are_printed_not_guessed)
   BOOST_TEST(restart.code == 1);
   BOOST_TEST(contains(restart.err, "systemctl --user restart openclaw-gateway-main.service"),
              restart.err);
+}
+
+BOOST_AUTO_TEST_CASE(the_unit_is_a_notify_service_with_a_watchdog_and_bounded_restarts) {
+  Services s;
+  BOOST_TEST(s.run("main", {"gateway", "install"}).code == 0);
+  fs::path unit = s.units / "openclaw-gateway-main.service";
+  std::string text = read_file(unit);
+  BOOST_TEST(value(text, "Type") == "notify");
+  BOOST_TEST(value(text, "NotifyAccess") == "main");
+  BOOST_TEST(!value(text, "WatchdogSec").empty());
+  BOOST_TEST(value(text, "Restart") == "on-failure");
+  BOOST_TEST(std::stoi(value(text, "RestartSec")) >= 2);  // longer than a start
+  BOOST_TEST(value(text, "RestartPreventExitStatus") == "1 2");
+  BOOST_TEST(!value(text, "TimeoutStartSec").empty());
+  BOOST_TEST(!value(text, "TimeoutStopSec").empty());
+  // The start limit is a [Unit] setting: in [Service] systemd would ignore it.
+  auto service_at = text.find("[Service]");
+  BOOST_TEST(text.find("StartLimitBurst=") < service_at);
+  BOOST_TEST(text.find("StartLimitIntervalSec=") < service_at);
+
+  auto verify = shell("systemd-analyze verify " + unit.string(), s.sb.home() / "verify.log");
+  BOOST_TEST(verify.code == 0, verify.out);
+  BOOST_TEST(verify.out.empty(), verify.out);  // no warning either (unknown key, bad value)
+}
+
+BOOST_AUTO_TEST_CASE(the_plist_throttles_restarts_like_the_unit_and_is_well_formed) {
+  Services s;
+  openclaw::service::Spec spec;
+  spec.profile = "main";
+  spec.exe = host_binary().string();
+  spec.port = s.block.base();
+  spec.state_dir = s.sb.home() / "a & <b>";
+  spec.config_path = spec.state_dir / "openclaw.json";
+  spec.unit_name = "openclaw-gateway-main.service";
+  spec.label = "ai.openclaw.main";
+  std::string plist = openclaw::service::render_launchd_plist(spec);
+  std::string unit = openclaw::service::render_systemd_unit(spec);
+  BOOST_TEST(contains(plist,
+                      "<key>KeepAlive</key>\n  <dict>\n    <key>SuccessfulExit</key>\n"
+                      "    <false/>\n  </dict>"),
+             plist);
+  BOOST_TEST(plist_int(plist, "ThrottleInterval") == std::stoi(value(unit, "RestartSec")));
+  BOOST_TEST(plist_int(plist, "ExitTimeOut") == std::stoi(value(unit, "TimeoutStopSec")));
+  BOOST_TEST(plist_int(plist, "Umask") == 077);  // written in decimal: 63
+  BOOST_TEST(contains(plist, "<key>ProcessType</key>\n  <string>Standard</string>"), plist);
+  BOOST_TEST(contains(plist, "a &amp; &lt;b&gt;"), plist);
+  BOOST_TEST(!contains(plist, "a & <b>"), plist);
+  // Well-formed: every key of the top dict once, each followed by its value; tags balanced.
+  for (const char* k : {"Label", "ProgramArguments", "EnvironmentVariables", "RunAtLoad",
+                        "KeepAlive", "ThrottleInterval", "ExitTimeOut", "Umask", "ProcessType",
+                        "StandardOutPath", "StandardErrorPath"}) {
+    std::string key = std::string("\n  <key>") + k + "</key>\n";
+    auto at = plist.find(key);
+    BOOST_TEST((at != std::string::npos && plist.find(key, at + 1) == std::string::npos), k);
+  }
+  std::vector<std::string> open;
+  std::regex tag("<(/?)([A-Za-z]+)[^>]*?(/?)>");
+  std::string body = std::regex_replace(plist, std::regex("<!--[^>]*-->|<[?!][^>]*>"), "");
+  for (std::sregex_iterator it(body.begin(), body.end(), tag), end; it != end; ++it) {
+    const auto& t = *it;
+    if (t[3] == "/") continue;  // <true/>
+    if (t[1] == "/") {
+      BOOST_TEST_REQUIRE(!open.empty(), t.str());
+      BOOST_TEST_REQUIRE(open.back() == t[2].str(), t.str());
+      open.pop_back();
+    } else {
+      open.push_back(t[2]);
+    }
+  }
+  BOOST_TEST(open.empty());
+  if (have("xmllint")) {
+    fs::path file = s.sb.home() / "ai.openclaw.main.plist";
+    write_file(file, plist);
+    auto lint = shell("xmllint --noout --nonet '" + file.string() + "'", s.sb.home() / "lint");
+    BOOST_TEST(lint.code == 0, lint.out);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
