@@ -16,13 +16,17 @@ struct Spec {
   int port = 0;
   std::filesystem::path state_dir;
   std::filesystem::path config_path;
+  /// Where the agents write (`agents.defaults.workspace`). Unset: the profile's default,
+  /// `~/.openclaw/workspace[-P]`, written as `%h/...` so it is the service's own home.
+  std::optional<std::filesystem::path> workspace{};
   std::string unit_name;  ///< openclaw-gateway[-P].service
   std::string label;      ///< ai.openclaw.gateway / ai.openclaw.P
 };
 
 /// The systemd user unit. ExecStart always names the profile (OpenClaw once shipped units
 /// without it, so every profile's service ran the default profile's gateway). Type=notify with a
-/// watchdog and bounded restarts.
+/// watchdog, bounded restarts, and a sandbox that leaves writable only the state dir, the
+/// workspace, the config's folder and the port registry (`systemd-analyze security` <= 5.0).
 std::string render_systemd_unit(const Spec& spec);
 /// The launchd agent plist.
 std::string render_launchd_plist(const Spec& spec);

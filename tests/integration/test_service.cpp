@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <regex>
 
 #include "service/service.hpp"
@@ -180,10 +181,77 @@ BOOST_AUTO_TEST_CASE(the_unit_is_a_notify_service_with_a_watchdog_and_bounded_re
   auto service_at = text.find("[Service]");
   BOOST_TEST(text.find("StartLimitBurst=") < service_at);
   BOOST_TEST(text.find("StartLimitIntervalSec=") < service_at);
+  // Writable: the state dir, the profile's default workspace, the port registry.
+  fs::path state = s.sb.home() / ".openclaw-main";
+  BOOST_TEST(contains(text, "ReadWritePaths=-" + state.string() + "\n"), text);
+  BOOST_TEST(contains(text, "ReadWritePaths=-%h/.openclaw/workspace-main\n"), text);
+  BOOST_TEST(value(text, "RuntimeDirectory") == "openclaw-ports");
+  BOOST_TEST(value(text, "RuntimeDirectoryPreserve") == "yes");
 
   auto verify = shell("systemd-analyze verify " + unit.string(), s.sb.home() / "verify.log");
   BOOST_TEST(verify.code == 0, verify.out);
   BOOST_TEST(verify.out.empty(), verify.out);  // no warning either (unknown key, bad value)
+}
+
+BOOST_AUTO_TEST_CASE(paths_with_spaces_are_quoted_in_the_writable_paths) {
+  Services s;
+  fs::path odd = s.sb.home() / "my files";
+  openclaw::service::Spec spec;
+  spec.profile = "main";
+  spec.exe = host_binary().string();
+  spec.port = s.block.base();
+  spec.state_dir = odd / "state 100%";
+  spec.config_path = odd / "conf dir" / "openclaw.json";  // outside the state dir: saved there
+  spec.workspace = odd / "work space";
+  spec.unit_name = "openclaw-gateway-main.service";
+  spec.label = "ai.openclaw.main";
+  std::string text = openclaw::service::render_systemd_unit(spec);
+  BOOST_TEST(contains(text, "ReadWritePaths=\"-" + (odd / "state 100%%").string() + "\"\n"), text);
+  BOOST_TEST(contains(text, "ReadWritePaths=\"-" + (odd / "conf dir").string() + "\"\n"), text);
+  BOOST_TEST(contains(text, "ReadWritePaths=\"-" + (odd / "work space").string() + "\"\n"), text);
+  BOOST_TEST(!contains(text, "%h/.openclaw/workspace"), text);  // the given workspace replaces it
+  // A workspace or config inside the state dir needs no line of its own.
+  spec.workspace = spec.state_dir / "workspace";
+  spec.config_path = spec.state_dir / "openclaw.json";
+  std::string inside = openclaw::service::render_systemd_unit(spec);
+  auto writable = [](const std::string& u) {
+    std::regex rw("\nReadWritePaths=");
+    return std::distance(std::sregex_iterator(u.begin(), u.end(), rw), std::sregex_iterator());
+  };
+  BOOST_TEST(writable(text) == 3);
+  BOOST_TEST(writable(inside) == 1);
+
+  fs::path unit = s.sb.home() / "spaces" / spec.unit_name;
+  write_file(unit, text);
+  auto verify = shell("systemd-analyze verify '" + unit.string() + "'", s.sb.home() / "v.log");
+  BOOST_TEST(verify.code == 0, verify.out);
+  BOOST_TEST(verify.out.empty(), verify.out);
+}
+
+BOOST_AUTO_TEST_CASE(systemd_analyze_security_rates_the_unit_at_most_5) {
+  if (!have("systemd-analyze")) {
+    BOOST_TEST_MESSAGE("systemd-analyze is absent: the exposure rating is not checked");
+    return;
+  }
+  Services s;
+  BOOST_TEST(s.run("main", {"gateway", "install"}).code == 0);
+  fs::path unit = s.units / "openclaw-gateway-main.service";
+  auto rated = shell("systemd-analyze security --offline=true --no-pager " + unit.string(),
+                     s.sb.home() / "security.log");
+  // "→ Overall exposure level for openclaw-gateway-main.service: 4.2 OK 🙂"
+  std::smatch m;
+  BOOST_TEST_REQUIRE(
+      std::regex_search(rated.out, m, std::regex("Overall exposure level for [^:]*: ([0-9.]+)")),
+      rated.out);
+  double exposure = std::stod(m[1]);
+  BOOST_TEST_MESSAGE("exposure " << m[1]);
+  BOOST_TEST(exposure <= 5.0, rated.out);
+  // What Chromium needs was not taken away for a better rating.
+  std::string text = read_file(unit);
+  BOOST_TEST(!contains(text, "\nMemoryDenyWriteExecute="));
+  BOOST_TEST(value(text, "RestrictNamespaces") == "user pid net");
+  BOOST_TEST(contains(value(text, "SystemCallFilter"), "chroot"));
+  BOOST_TEST(value(text, "SystemCallErrorNumber") == "EPERM");
 }
 
 BOOST_AUTO_TEST_CASE(the_plist_throttles_restarts_like_the_unit_and_is_well_formed) {
