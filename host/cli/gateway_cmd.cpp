@@ -106,6 +106,30 @@ service::Spec spec_for(Context& ctx, const Instance& inst) {
   spec.config_path = inst.paths.config_path;
   spec.unit_name = inst.paths.systemd_unit;
   spec.label = inst.paths.launchd_label;
+  // A workspace of its own (agents.defaults.workspace) must be writable in the unit's sandbox.
+  if (inst.workspace != inst.paths.default_workspace) spec.workspace = inst.workspace;
+  // A rescue bot writes the configs of the instances it watches ("*": every profile's).
+  if (const auto* watch =
+          config::find(inst.config.root(), {"plugins", "entries", "rescue", "config", "watch"})) {
+    std::vector<std::string> names;
+    if (watch->is_string()) names.emplace_back(watch->get_string());
+    if (watch->is_array()) {
+      for (const auto& w : watch->get_array()) {
+        if (w.is_string()) names.emplace_back(w.get_string());
+      }
+    }
+    for (const auto& n : names) {
+      if (n == "*") {
+        spec.also_writable.push_back(inst.paths.home);
+        break;
+      }
+      if (n.empty() || n.find('/') != std::string::npos || n.find("..") != std::string::npos) {
+        continue;
+      }
+      spec.also_writable.push_back(profile::default_state_dir(
+          inst.paths.home, n == "default" ? std::nullopt : std::optional(n)));
+    }
+  }
   return spec;
 }
 

@@ -7,6 +7,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The restart delay and the stop timeout, the same for systemd and launchd.
+constexpr int restart_seconds = 5;
+constexpr int stop_timeout_seconds = 20;
+
 // systemd: % starts a specifier; quote words with spaces or quotes (systemd.syntax(7)).
 std::string systemd_word(const std::string& s) {
   std::string out;
@@ -59,8 +63,32 @@ std::vector<std::string> arguments(const Spec& spec) {
   return args;
 }
 
+// `dir` lies in (or is) `root`, both absolute and normal.
+bool within(const fs::path& dir, const fs::path& root) {
+  fs::path rel = dir.lexically_normal().lexically_relative(root.lexically_normal());
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+void line(std::string& out, const char* key, const std::string& value) {
+  out += key;
+  out += '=';
+  out += value;
+  out += '\n';
+}
+
 }  // namespace
 
+// The unit, group by group:
+//  - Supervision: Type=notify (the gateway says READY=1 once every plugin started and its ports
+//    are served, WATCHDOG=1 from its I/O loop every WatchdogSec/2, STOPPING=1 when it stops), so
+//    "active" means serving and a hung loop is killed and restarted. Restarts are 5 s apart
+//    (longer than a start) and bounded by StartLimit* so a broken install gives up instead of
+//    cycling; exit 1 (bad config) and 2 (port or state dir held) are never retried.
+//  - Sandbox: everything read-only but the state dir, the workspace, the config's folder and the
+//    port registry; no capabilities, no set-uid, no devices, no kernel knobs, native system calls
+//    of @system-service only. What Chromium (the browser plugin) needs stays: user, pid and net
+//    namespaces for its sandbox, W+X memory for V8, chroot and seccomp.
+//  - Left out, each with its reason, as comments in the unit itself.
 std::string render_systemd_unit(const Spec& spec) {
   std::string exec;
   for (const auto& a : arguments(spec)) {
@@ -68,34 +96,131 @@ std::string render_systemd_unit(const Spec& spec) {
     exec += systemd_word(a);
   }
   std::string who = spec.profile ? "profile " + *spec.profile : "default profile";
-  return "# Written by openclaw-host gateway install; reinstall with --force after editing.\n"
-         "[Unit]\n"
-         "Description=OpenClaw gateway (openclaw-host, " +
-         who + ", port " + std::to_string(spec.port) +
-         ")\n"
-         "After=network-online.target\n"
-         "Wants=network-online.target\n"
-         "\n"
-         "[Service]\n"
-         "Type=simple\n"
-         "ExecStart=" +
-         exec +
-         "\n"
-         "Environment=" +
-         systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()) +
-         "\n"
-         "Environment=" +
-         systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()) +
-         "\n"
-         "Restart=on-failure\n"
-         "RestartSec=2\n"
-         "# 1 = bad config, 2 = a port or the state dir is held: restarting cannot fix either.\n"
-         "RestartPreventExitStatus=1 2\n"
-         "KillSignal=SIGTERM\n"
-         "TimeoutStopSec=10\n"
-         "\n"
-         "[Install]\n"
-         "WantedBy=default.target\n";
+  std::string port = std::to_string(spec.port);
+
+  // The writable paths; "-" = a path that does not exist yet is no error.
+  std::vector<std::string> writable{systemd_word("-" + spec.state_dir.string())};
+  if (spec.workspace) {
+    if (!within(*spec.workspace, spec.state_dir))
+      writable.push_back(systemd_word("-" + spec.workspace->string()));
+  } else {
+    // Profile names are [A-Za-z0-9_-]: nothing to quote; %h is the service's home.
+    writable.push_back("-%h/.openclaw/workspace" + (spec.profile ? "-" + *spec.profile : ""));
+  }
+  fs::path config_dir = spec.config_path.parent_path();
+  if (!config_dir.empty() && !within(config_dir, spec.state_dir))
+    writable.push_back(systemd_word("-" + config_dir.string()));  // the config is saved there
+  // A rescue instance fixes the instances it watches: their state dirs (config, history, logs).
+  for (const auto& dir : spec.also_writable) writable.push_back(systemd_word("-" + dir.string()));
+
+  std::string u;
+  u += "# Written by openclaw-host gateway install; reinstall with --force after editing, or put\n"
+       "# local changes in a drop-in (systemctl --user edit ";
+  u += spec.unit_name;
+  u += ").\n[Unit]\n";
+  line(u, "Description", "OpenClaw gateway (openclaw-host, " + who + ", port " + port + ")");
+  u +=
+      "After=network-online.target\n"
+      "Wants=network-online.target\n"
+      "# Five failed starts within five minutes and systemd gives up (the unit stays failed until\n"
+      "# `systemctl --user reset-failed` or a start by hand) instead of restarting forever.\n"
+      "StartLimitIntervalSec=300\n"
+      "StartLimitBurst=5\n"
+      "\n"
+      "[Service]\n"
+      "# --- Supervision ---\n"
+      "# The gateway sends READY=1 once every plugin started and its ports are served,\n"
+      "# WATCHDOG=1 from its I/O loop every WatchdogSec/2, and STOPPING=1 when it stops.\n"
+      "Type=notify\n"
+      "NotifyAccess=main\n";
+  line(u, "ExecStart", exec);
+  line(u, "Environment", systemd_word("OPENCLAW_STATE_DIR=" + spec.state_dir.string()));
+  line(u, "Environment", systemd_word("OPENCLAW_CONFIG_PATH=" + spec.config_path.string()));
+  u += "# A start takes milliseconds, a few seconds with many plugins or a browser.\n"
+       "TimeoutStartSec=60\n"
+       "# An I/O loop silent for 30 s is hung: systemd aborts the gateway and restarts it.\n"
+       "WatchdogSec=30\n"
+       "Restart=on-failure\n"
+       "# Longer than a start, so a crashing gateway does not spin.\n";
+  line(u, "RestartSec", std::to_string(restart_seconds));
+  u += "# 1 = bad config, 2 = a port or the state dir is held: restarting cannot fix either.\n"
+       "RestartPreventExitStatus=1 2\n"
+       "# SIGTERM to the gateway alone: it stops its plugins and their browsers itself; whatever\n"
+       "# is left when TimeoutStopSec runs out is killed.\n"
+       "KillMode=mixed\n"
+       "KillSignal=SIGTERM\n";
+  line(u, "TimeoutStopSec", std::to_string(stop_timeout_seconds));
+  u += "\n"
+       "# --- Sandbox (systemd-analyze security rates it below 5.0) ---\n"
+       "# A user manager (systemd 252 on Debian 12) applies the file-system options below only\n"
+       "# inside a user namespace: PrivateUsers=yes gives one (only this user is mapped, other\n"
+       "# users' files show as nobody). Options that need privileges a user manager lacks\n"
+       "# (DevicePolicy from PrivateDevices/ProtectClock, ProtectProc on some kernels) are\n"
+       "# skipped or fall back quietly; the rest are enforced.\n"
+       "PrivateUsers=yes\n"
+       "UMask=0077\n"
+       "NoNewPrivileges=yes\n"
+       "CapabilityBoundingSet=\n"
+       "AmbientCapabilities=\n"
+       "RestrictSUIDSGID=yes\n"
+       "KeyringMode=private\n"
+       "RemoveIPC=yes\n"
+       "LockPersonality=yes\n"
+       "RestrictRealtime=yes\n"
+       "# Files: read-only everywhere (plugins load from the install prefix and from any folder\n"
+       "# the config lists), writable where the gateway writes: the state dir (plugins, logs,\n"
+       "# browser profiles), the workspace, the config's folder, the port registry.\n"
+       "ProtectSystem=strict\n"
+       "ProtectHome=read-only\n";
+  for (const auto& w : writable) line(u, "ReadWritePaths", w);
+  u += "# The port registry all instances share: $XDG_RUNTIME_DIR/openclaw-ports (a custom\n"
+       "# OPENCLAW_PORT_REGISTRY_DIR needs its own ReadWritePaths= in a drop-in). Kept when the\n"
+       "# unit stops: other instances hold leases in it.\n"
+       "RuntimeDirectory=openclaw-ports\n"
+       "RuntimeDirectoryMode=0700\n"
+       "RuntimeDirectoryPreserve=yes\n"
+       "PrivateTmp=yes\n"
+       "# A headful browser on X11 still reaches the display through the private /tmp.\n"
+       "BindReadOnlyPaths=-/tmp/.X11-unix\n"
+       "PrivateMounts=yes\n"
+       "# /dev/null, /dev/shm, ... but no hardware (a browser renders without a GPU).\n"
+       "PrivateDevices=yes\n"
+       "ProtectKernelTunables=yes\n"
+       "ProtectKernelModules=yes\n"
+       "ProtectKernelLogs=yes\n"
+       "ProtectControlGroups=yes\n"
+       "ProtectClock=yes\n"
+       "ProtectHostname=yes\n"
+       "ProtectProc=invisible\n"
+       "# Channels speak TCP/IP (IRC, HTTPS); AF_UNIX and AF_NETLINK for local sockets and\n"
+       "# interface lookups.\n"
+       "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"
+       "# Chromium's sandbox creates user, pid and net namespaces; no others are allowed.\n"
+       "RestrictNamespaces=user pid net\n"
+       "SystemCallArchitectures=native\n"
+       "# @system-service, plus what Chromium's sandbox calls: chroot (into an empty dir) and\n"
+       "# seccomp (its own filters), and memory protection keys (V8). Other calls fail with\n"
+       "# EPERM instead of killing the process (Chromium probes ptrace, and copes).\n"
+       "SystemCallFilter=@system-service chroot seccomp @pkey\n"
+       "SystemCallErrorNumber=EPERM\n"
+       "# Left out, on purpose:\n"
+       "# - MemoryDenyWriteExecute: V8's JIT (Chromium) needs W+X memory, and the browser\n"
+       "#   inherits the gateway's restrictions.\n"
+       "# - RestrictNamespaces=~user/~pid/~net: Chromium's sandbox needs them (see above).\n"
+       "# - PrivateNetwork, IPAddressDeny/IPAddressAllow: channels reach the internet (IRC,\n"
+       "#   Telegram) and any host the config names.\n"
+       "# - ProcSubset=pid: it hides /proc/sys and /proc/stat, which the gateway (the\n"
+       "#   ephemeral port range) and Chromium (/proc/stat, /proc/cpuinfo) read.\n"
+       "# - ProtectHome=yes/tmpfs: plugins and agents read files under the home (config paths,\n"
+       "#   plugin folders); read-only is enough.\n"
+       "# - SystemCallFilter=~@privileged/~@mount: chroot, which Chromium's sandbox needs, is\n"
+       "#   in both.\n"
+       "# - User=/DynamicUser=/RootDirectory=: a user unit already runs as its user, on the\n"
+       "#   host's tree.\n"
+       "\n"
+       "[Install]\n"
+       "WantedBy=default.target\n";
+  return u;
 }
 
 std::string render_launchd_plist(const Spec& spec) {
@@ -133,6 +258,20 @@ std::string render_launchd_plist(const Spec& spec) {
          "    <key>SuccessfulExit</key>\n"
          "    <false/>\n"
          "  </dict>\n"
+         "  <!-- Matching the unit's RestartSec and TimeoutStopSec. -->\n"
+         "  <key>ThrottleInterval</key>\n"
+         "  <integer>" +
+         std::to_string(restart_seconds) +
+         "</integer>\n"
+         "  <key>ExitTimeOut</key>\n"
+         "  <integer>" +
+         std::to_string(stop_timeout_seconds) +
+         "</integer>\n"
+         "  <key>Umask</key>\n"
+         "  <integer>63</integer>\n"  // decimal for 0077
+         "  <!-- A server: not throttled like a Background job. -->\n"
+         "  <key>ProcessType</key>\n"
+         "  <string>Standard</string>\n"
          "  <key>StandardOutPath</key>\n"
          "  <string>" +
          xml((logs / "gateway.out.log").string()) +

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/environment.hpp"
 
@@ -16,12 +17,20 @@ struct Spec {
   int port = 0;
   std::filesystem::path state_dir;
   std::filesystem::path config_path;
+  /// Where the agents write (`agents.defaults.workspace`). Unset: the profile's default,
+  /// `~/.openclaw/workspace[-P]`, written as `%h/...` so it is the service's own home.
+  std::optional<std::filesystem::path> workspace{};
+  /// More folders the gateway writes: the state dirs of the instances a rescue bot watches
+  /// (plugins.entries.rescue.config.watch), whose config it sets and rolls back.
+  std::vector<std::filesystem::path> also_writable{};
   std::string unit_name;  ///< openclaw-gateway[-P].service
   std::string label;      ///< ai.openclaw.gateway / ai.openclaw.P
 };
 
 /// The systemd user unit. ExecStart always names the profile (OpenClaw once shipped units
-/// without it, so every profile's service ran the default profile's gateway).
+/// without it, so every profile's service ran the default profile's gateway). Type=notify with a
+/// watchdog, bounded restarts, and a sandbox that leaves writable only the state dir, the
+/// workspace, the config's folder and the port registry (`systemd-analyze security` <= 5.0).
 std::string render_systemd_unit(const Spec& spec);
 /// The launchd agent plist.
 std::string render_launchd_plist(const Spec& spec);
