@@ -28,6 +28,7 @@
 #include "gateway/watchdog.hpp"
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/http_server.hpp"
+#include "openclaw/sdk/run_history.hpp"
 #include "plugins/live_set.hpp"
 #include "plugins/manager.hpp"
 #include "plugins/quarantine.hpp"
@@ -362,6 +363,35 @@ void load_plugins(plugins::LiveSet& plugin_set, const Instance& inst, const Inst
   for (const auto& line : plugin_set.load()) log(sdk::LogLevel::warn, "plugins: " + line);
 }
 
+// How long a plugin's start() may take: 30 s (OPENCLAW_PLUGIN_START_DEADLINE_MS for a test).
+std::chrono::milliseconds start_deadline(const Environment& env) {
+  if (auto v = env.get("OPENCLAW_PLUGIN_START_DEADLINE_MS")) {
+    char* end = nullptr;
+    long long ms = std::strtoll(v->c_str(), &end, 10);
+    if (!v->empty() && !*end && ms > 0) return std::chrono::milliseconds(ms);
+  }
+  return std::chrono::seconds(30);
+}
+
+// A plugin's start() that never returns holds the I/O thread, so nothing else can run: from the
+// watchdog's thread, the plugin is quarantined (the next start skips it), the run history says
+// why, and the process ends with 70 (EX_SOFTWARE: a service manager restarts it; 1 and 2 it
+// would not). Its children are swept by their supervisors when this process is gone.
+[[noreturn]] void quarantine_hung_start(const Instance& inst, const Logger& log,
+                                        const std::string& plugin, std::chrono::milliseconds took) {
+  const std::int64_t now = now_ms();
+  std::string reason = "start() did not return within " + std::to_string(took.count() / 1000) +
+                       " s at " + utc_time_of_day(now);
+  plugins::quarantine_plugin(inst.paths.state_dir, plugin, reason, now);
+  std::string line = "plugin " + plugin + " " + reason +
+                     ": quarantined; exiting so the next "
+                     "start comes up without it";
+  log(sdk::LogLevel::error, line);
+  sdk::note_exit(inst.paths.state_dir,
+                 sdk::LastExit{now, "failed-start", 70, std::nullopt, line, plugin});
+  std::_Exit(70);
+}
+
 // The running plugins' libraries as mapped, so a fatal signal in their code names them.
 void tell_crash_handler(const plugins::Manager& manager) {
   std::vector<std::pair<std::string, std::filesystem::path>> libraries;
@@ -436,6 +466,10 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
                                    inst.paths.home, manager);
 
   Watchdog watchdog(io, env, manager.activity(), log);
+  watchdog.on_start_hang(start_deadline(env),
+                         [&inst, &log](const std::string& plugin, std::chrono::milliseconds took) {
+                           quarantine_hung_start(inst, log, plugin, took);
+                         });
   GatewayMethods methods(inst, claims, manager, channels, watchdog);
   Wiring wiring(io, log, methods, manager);
   Protocol protocol(wiring, {options.token, kVersion, uuid4(), claims.started_ms()});

@@ -123,7 +123,18 @@ void Watchdog::monitor() {
       log_(sdk::LogLevel::warn, "the I/O thread is blocked: " + seconds(silent) + " " +
                                     where(blamed) + "; nothing else is answered meanwhile");
       lock.lock();
-    } else if (stalled && silent < kBeat * 3) {
+    } else if (stalled && on_start_hang_) {
+      // Past the deadline in one plugin's start(): what runs now, not what ran when it began.
+      if (auto cur = activity_.now();
+          cur && cur->what == "start" && now - cur->since > start_deadline_) {
+        auto handler = on_start_hang_;
+        auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - cur->since);
+        lock.unlock();
+        handler(cur->plugin, took);  // does not return when it ends the process
+        lock.lock();
+      }
+    }
+    if (stalled && silent < kBeat * 3) {
       stalled = false;
       auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(last - stalled_since);
       last_ms_ = lasted.count();
@@ -133,6 +144,12 @@ void Watchdog::monitor() {
       lock.lock();
     }
   }
+}
+
+void Watchdog::on_start_hang(std::chrono::milliseconds deadline, StartHang handler) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  start_deadline_ = deadline;
+  on_start_hang_ = std::move(handler);
 }
 
 json::object Watchdog::stats() const {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,6 +45,12 @@ class Watchdog {
   /// Stops the heartbeat and the monitor thread (at the gateway's stop).
   void stop();
 
+  /// Called from the monitor thread when a plugin's start() has not returned after `deadline`:
+  /// the gateway can do nothing else meanwhile, so the handler quarantines it and ends the
+  /// process (the next start comes up without it). Set before the plugins start.
+  using StartHang = std::function<void(const std::string& plugin, std::chrono::milliseconds)>;
+  void on_start_hang(std::chrono::milliseconds deadline, StartHang handler);
+
   /// {"count", "lastMs", "last"}: stalls seen since the start, for health.
   boost::json::object stats() const;
 
@@ -66,6 +73,8 @@ class Watchdog {
   std::int64_t count_ = 0;
   std::int64_t last_ms_ = 0;
   std::string last_;
+  std::chrono::milliseconds start_deadline_{0};
+  StartHang on_start_hang_;
   std::thread thread_;
 };
 

@@ -80,6 +80,30 @@ struct Supervised {
 
 BOOST_AUTO_TEST_SUITE(gateway_supervision)
 
+BOOST_AUTO_TEST_CASE(a_plugin_whose_start_never_returns_is_quarantined_and_the_next_start_serves) {
+  Supervised s;
+  BOOST_REQUIRE(
+      s.run({"config", "set", "plugins.entries.fixture-crasher.config.startMs", "600000"}).code ==
+      0);
+  // The deadline is 30 s; a test does not wait that long.
+  auto gw =
+      s.sb.spawn({"--profile", "p", "gateway"}, {{"OPENCLAW_PLUGIN_START_DEADLINE_MS", "1500"}});
+  auto code = gw->wait(30s);
+  BOOST_TEST_REQUIRE(code.has_value());
+  BOOST_TEST(*code == 70);  // not 1 or 2: a service manager restarts it
+  const std::string line = "plugin fixture-crasher start() did not return within 1 s";
+  BOOST_TEST(contains(s.log(), line), s.log());
+  auto last = s.exit_record().at("lastExit");
+  BOOST_TEST(last.at("kind").as_string() == "failed-start");
+  BOOST_TEST(contains(std::string(last.at("reason").as_string()), line));
+  // The next start comes up without it, and says why.
+  auto again = s.start({{"OPENCLAW_PLUGIN_START_DEADLINE_MS", "1500"}});
+  auto [state, reason] = s.plugin_state("fixture-crasher");
+  BOOST_TEST(state == "quarantined");
+  BOOST_TEST(contains(reason, "start() did not return within 1 s at "), reason);
+  BOOST_TEST(again->stop(SIGTERM) == std::optional<int>(0));
+}
+
 BOOST_AUTO_TEST_CASE(a_crash_in_a_plugin_is_named_recorded_and_quarantined_at_the_next_start) {
   Supervised s;
   auto gw = s.start();
