@@ -23,25 +23,8 @@ std::optional<HistoryEntry> read_entry(const fs::path& file) {
   try {
     auto text = sdk::read_regular_file(file, {}, 64u << 20);
     if (!text) return std::nullopt;
-    boost::system::error_code ec;
-    json::value v = json::parse(*text, ec);
-    const json::object* o = ec ? nullptr : v.if_object();
-    if (!o) return std::nullopt;
-    const json::value* at = o->if_contains("at");
-    const json::value* body = o->if_contains("text");
-    if (!at || !at->is_int64() || !body || !body->is_string()) return std::nullopt;
-    HistoryEntry e;
-    e.at_ms = at->get_int64();
-    e.text = std::string(body->get_string());
-    e.file = file;
-    if (const json::value* by = o->if_contains("by"); by && by->is_string()) {
-      e.by = std::string(by->get_string());
-    }
-    if (const json::value* keys = o->if_contains("keys"); keys && keys->is_array()) {
-      for (const auto& k : keys->get_array()) {
-        if (k.is_string()) e.keys.emplace_back(k.get_string());
-      }
-    }
+    auto e = parse_history_entry(*text);
+    if (e) e->file = file;
     return e;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -54,6 +37,28 @@ bool is_entry_name(const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<HistoryEntry> parse_history_entry(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  if (!o) return std::nullopt;
+  const json::value* at = o->if_contains("at");
+  const json::value* body = o->if_contains("text");
+  if (!at || !at->is_int64() || !body || !body->is_string()) return std::nullopt;
+  HistoryEntry e;
+  e.at_ms = at->get_int64();
+  e.text = std::string(body->get_string());
+  if (const json::value* by = o->if_contains("by"); by && by->is_string()) {
+    e.by = std::string(by->get_string());
+  }
+  if (const json::value* keys = o->if_contains("keys"); keys && keys->is_array()) {
+    for (const auto& k : keys->get_array()) {
+      if (k.is_string()) e.keys.emplace_back(k.get_string());
+    }
+  }
+  return e;
+}
 
 fs::path history_dir(const fs::path& state_dir) {
   return state_dir / "config-history";

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -37,6 +38,9 @@ struct HistoryEntry {
 };
 
 std::filesystem::path history_dir(const std::filesystem::path& state_dir);
+
+/// One entry file's text; nullopt when it is not one (never throws).
+std::optional<HistoryEntry> parse_history_entry(std::string_view text);
 
 /// Who writes: $OPENCLAW_CONFIG_WRITER when set (the rescue bot sets "rescue (irc owner)"),
 /// else `fallback`.

@@ -1,6 +1,7 @@
 // The config file as anything that can write it leaves it: JSON with comments and trailing
 // commas, then validation. A file that parses must validate without crashing, validate() and
 // require_valid() must agree, errors stay one line, and what save() writes reads back the same.
+// The same bytes as a config-history entry (config/history.hpp) parse without a crash.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "config/config.hpp"
+#include "config/history.hpp"
 #include "core/error.hpp"
 #include "fuzz_support.hpp"
 #include "openclaw/sdk/json.hpp"
@@ -52,6 +54,12 @@ bool same(const json::value& a, const json::value& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  // A config-history entry as a damaged disk leaves it; the keys between it and a file, any text.
+  if (auto e = cfg::parse_history_entry(text)) {
+    auto keys = cfg::changed_between(e->text, std::string(text));
+    FUZZ_CHECK(std::is_sorted(keys.begin(), keys.end()) || keys.size() == 1);
+  }
+  (void)cfg::changed_between(std::string(text), "{}");
   std::optional<cfg::Config> c;
   try {
     c = cfg::Config::parse(text, "/home/u/.openclaw/openclaw.json", "/home/u");
