@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
@@ -329,7 +330,13 @@ class Rescue final : public sdk::Plugin {
     for (const auto& i : all) {
       if (name_of(i.profile) == profile && !i.self) inst = &i;
     }
-    if (!inst) return gone(profile, w);
+    if (!inst) {
+      // Missing from one registry read is no proof of death (a record being rewritten, a busy
+      // lock): while the kernel has not said its process ended, it is looked at as before.
+      const bool alive = w.pid > 0 && (w.exit || (no_pidfd_ && ::kill(w.pid, 0) == 0));
+      if (!alive) return gone(profile, w);
+      return probe(profile, w);
+    }
     if (w.pid != inst->pid) {
       w.pid = inst->pid;
       w.base = inst->base;
@@ -511,7 +518,7 @@ class Rescue final : public sdk::Plugin {
     for (std::size_t i = 0; i < r.restarts.size() && delay < a.max_backoff_ms; ++i) delay *= 2;
     delay = std::min<std::int64_t>(delay, a.max_backoff_ms);
     r.pending = true;
-    r.timer = host_->after(std::chrono::milliseconds(delay), [this, profile, why, delay] {
+    r.timer = host_->after(std::chrono::milliseconds(delay), [this, profile, delay] {
       Recovery& r = recovery_[profile];
       r.restarts.push_back(now_ms());
       alert(profile + ": restarting it (" + std::to_string(r.restarts.size()) + " of " +
@@ -519,11 +526,12 @@ class Rescue final : public sdk::Plugin {
             duration(settings_.auto_restart.window_ms) + ", after " + std::to_string(delay) +
             " ms)");
       run_cli(profile, {"gateway", "restart", "--wait", std::to_string(settings_.start_wait_ms)},
-              "rescue (autoRestart)", [this, profile, why](int code, std::vector<std::string> out) {
+              "rescue (autoRestart)", [this, profile](int code, std::vector<std::string> out) {
                 recovery_[profile].pending = false;
                 if (code == 0) return;  // the watcher says "up again" when it is
+                // The watcher sees what the failed restart left (a failed start: autoRollback's
+                // to act on) and asks again on the next change; no retry loop from here.
                 alert(profile + ": restart failed: " + joined(out));
-                restart_later(profile, why);
               });
     });
   }
