@@ -338,6 +338,10 @@ class Rescue final : public sdk::Plugin {
       return probe(profile, w);
     }
     if (w.pid != inst->pid) {
+      // A pid that does not listen on the gateway port yet is a start in progress, or a command
+      // of that profile holding a lease for a moment (`gateway start` itself): adopted once it
+      // serves, so the short-lived one's exit is never taken for a crash.
+      if (!inst->answers) return;
       w.pid = inst->pid;
       w.base = inst->base;
       w.state_dir = inst->state_dir;
