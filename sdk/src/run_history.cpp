@@ -1,5 +1,12 @@
 #include "openclaw/sdk/run_history.hpp"
 
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
 #include <boost/json.hpp>
 
 #include "openclaw/sdk/files.hpp"
@@ -107,6 +114,45 @@ void note_exit(const fs::path& state_dir, const LastExit& exit) {
   RunHistory h = read_run_history(state_dir);
   h.last_exit = exit;
   write(state_dir, h);
+}
+
+int serving_pid(const fs::path& state_dir) {
+  const fs::path lock = state_dir / "gateway.lock";
+  struct stat st {};
+  if (::stat(lock.c_str(), &st) != 0) return 0;
+  int named = 0;  // the pid the gateway wrote once it held the lock
+  {
+    std::ifstream in(lock);
+    in >> named;
+  }
+#ifdef __linux__
+  // "1: FLOCK  ADVISORY  WRITE 1969 fe:00:10952842 0 EOF": a flock on our inode, and its pid.
+  std::ifstream locks("/proc/locks");
+  if (locks) {
+    std::string line;
+    while (std::getline(locks, line)) {
+      std::istringstream fields(line);
+      std::string id, type, mode, access, dev;
+      long pid = 0;
+      if (!(fields >> id >> type) || type == "->") continue;  // a waiter: "1: -> FLOCK ..."
+      if (!(fields >> mode >> access >> pid >> dev) || type != "FLOCK") continue;
+      const auto colon = dev.rfind(':');
+      if (colon == std::string::npos) continue;
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long ino = std::strtoull(dev.c_str() + colon + 1, &end, 10);
+      if (errno != 0 || *end != '\0' || ino != static_cast<unsigned long long>(st.st_ino)) {
+        continue;
+      }
+      // Same inode on another file system is possible: the lock file's pid must agree, unless
+      // the holder has not written it yet (a start in its first microseconds).
+      if (pid > 0 && (named == 0 || named == pid)) return static_cast<int>(pid);
+    }
+    return 0;
+  }
+#endif
+  if (named > 0 && (::kill(named, 0) == 0 || errno == EPERM)) return named;
+  return 0;
 }
 
 }  // namespace openclaw::sdk

@@ -15,6 +15,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "gateway/client.hpp"
+#include "openclaw/sdk/run_history.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
@@ -88,9 +89,18 @@ BOOST_AUTO_TEST_CASE(a_plugin_whose_start_never_returns_is_quarantined_and_the_n
   // The deadline is 30 s; a test does not wait that long.
   auto gw =
       s.sb.spawn({"--profile", "p", "gateway"}, {{"OPENCLAW_PLUGIN_START_DEADLINE_MS", "1500"}});
+  // Not ready, not in the registry: a watcher still sees a start in progress holding its state
+  // dir (sdk::serving_pid), not a gateway that died without a word.
+  BOOST_TEST(poll_until(
+      [&] {
+        return openclaw::sdk::read_run_history(s.state).ended_silently() &&
+               openclaw::sdk::serving_pid(s.state) == gw->pid();
+      },
+      10s));
   auto code = gw->wait(30s);
   BOOST_TEST_REQUIRE(code.has_value());
   BOOST_TEST(*code == 70);  // not 1 or 2: a service manager restarts it
+  BOOST_TEST(openclaw::sdk::serving_pid(s.state) == 0);
   const std::string line = "plugin fixture-crasher start() did not return within 1 s";
   BOOST_TEST(contains(s.log(), line), s.log());
   auto last = s.exit_record().at("lastExit");
@@ -108,6 +118,7 @@ BOOST_AUTO_TEST_CASE(a_crash_in_a_plugin_is_named_recorded_and_quarantined_at_th
   Supervised s;
   auto gw = s.start();
   BOOST_TEST(s.exit_record().at("starts").as_array().size() == 1u);
+  BOOST_TEST(openclaw::sdk::serving_pid(s.state) == gw->pid());
   try {
     Client c(s.options());
     c.call("fixture-crasher.segv");
@@ -117,6 +128,7 @@ BOOST_AUTO_TEST_CASE(a_crash_in_a_plugin_is_named_recorded_and_quarantined_at_th
   auto code = gw->wait(10s);
   BOOST_REQUIRE(code.has_value());
   BOOST_TEST(*code == 128 + SIGSEGV);  // it died as before: the default action ran
+  BOOST_TEST(openclaw::sdk::serving_pid(s.state) == 0);  // its lock went with it
   const std::string line = "fatal signal 11 (SIGSEGV) in plugin fixture-crasher";
   BOOST_TEST(contains(gw->err(), line), gw->err());
   BOOST_TEST(contains(s.log(), line));

@@ -63,6 +63,14 @@ BOOST_SYMBOL_EXPORT RunHistory note_start(const std::filesystem::path& state_dir
 /// second error).
 BOOST_SYMBOL_EXPORT void note_exit(const std::filesystem::path& state_dir, const LastExit& exit);
 
+/// The pid of the gateway serving `state_dir` right now, starting or running (it holds
+/// `<state dir>/gateway.lock` from the first moment of its start, before it writes the start
+/// record or leases a port), or 0 when none does. A watcher tells with it a start in progress
+/// (a start newer than the last exit, nothing in the registry yet) from a gateway that died
+/// without a word. Reads only (never takes the lock, so a start is never disturbed); on Linux
+/// from /proc/locks, elsewhere from the pid the lock file names. Never throws.
+BOOST_SYMBOL_EXPORT int serving_pid(const std::filesystem::path& state_dir);
+
 /// The record's JSON text for `history` (the gateway's crash handler writes the same shape).
 BOOST_SYMBOL_EXPORT std::string to_text(const RunHistory& history);
 
