@@ -457,7 +457,16 @@ int gateway_service_verb(Context& ctx, const std::string& verb,
     out << "Gateway: "
         << (live ? "running (pid " + std::to_string(live->pid) + ")" : std::string("not running"))
         << "\n";
-    if (installed && !drive_manager(ctx, kind, "status", spec, file)) {
+    if (installed && kind == service::Kind::systemd && systemd_reachable(ctx)) {
+      // What systemd did and does, in one line (a watcher relays it: "restarting it", "gave up").
+      std::string shown;
+      run_program_output(
+          {systemctl(ctx), "--user", "show", "-p", service::kSystemdShowProperties, spec.unit_name},
+          shown);
+      std::string line = service::describe(service::parse_systemd_show(shown));
+      out << "systemd: " << (line.empty() ? "says nothing of " + spec.unit_name : line)
+          << "; more: " << manager_command(ctx, kind, "status", spec, file) << "\n";
+    } else if (installed && !drive_manager(ctx, kind, "status", spec, file)) {
       out << "No user service manager is reachable; check with: "
           << manager_command(ctx, kind, "status", spec, file) << "\n";
     }

@@ -1,5 +1,7 @@
 #include "service/service.hpp"
 
+#include <string.h>
+
 #include <vector>
 
 namespace openclaw::service {
@@ -301,6 +303,77 @@ fs::path unit_dir(Kind kind, const Environment& env, const fs::path& home) {
 
 std::string unit_file_name(Kind kind, const Spec& spec) {
   return kind == Kind::launchd ? spec.label + ".plist" : spec.unit_name;
+}
+
+SystemdState parse_systemd_show(std::string_view text) {
+  SystemdState st;
+  auto number = [](std::string_view v, int& out) {
+    int n = 0;
+    if (v.empty() || v.size() > 9) return;
+    for (char ch : v) {
+      if (ch < '0' || ch > '9') return;
+      n = n * 10 + (ch - '0');
+    }
+    out = n;
+  };
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+    auto word = [&](std::string& out) {
+      if (value.size() <= 64) out = std::string(value);
+    };
+    if (key == "ActiveState") word(st.active);
+    if (key == "SubState") word(st.sub);
+    if (key == "Result") word(st.result);
+    if (key == "NRestarts") number(value, st.restarts);
+    if (key == "ExecMainCode") number(value, st.main_code);
+    if (key == "ExecMainStatus") number(value, st.main_status);
+  }
+  return st;
+}
+
+std::string describe(const SystemdState& st) {
+  if (st.active.empty()) return "";
+  std::string out;
+  if (st.active == "activating" && st.sub == "auto-restart") {
+    out = "restarting it (auto-restart, after RestartSec)";
+  } else if (st.active == "failed" && st.result == "start-limit-hit") {
+    out =
+        "gave up: it failed too often in a row (start-limit-hit); `systemctl --user "
+        "reset-failed` and a start clear it";
+  } else if (st.active == "failed") {
+    out = "gave up: the unit failed (" + st.result + ") and is not restarted";
+  } else if (st.active == "activating") {
+    out = "starting it";
+  } else if (st.active == "active") {
+    out = "running it";
+  } else if (st.active == "deactivating") {
+    out = "stopping it";
+  } else if (st.active == "inactive") {
+    out = "not running it (stopped)";
+  } else {
+    out = st.active + (st.sub.empty() ? "" : " (" + st.sub + ")");
+  }
+  if (st.restarts > 0) out += "; " + std::to_string(st.restarts) + " restart(s) so far";
+  if (st.result == "watchdog") out += "; its watchdog fired (no WATCHDOG=1 within WatchdogSec)";
+  if (st.main_code == 1 && st.main_status != 0) {
+    out += "; its last run exited with status " + std::to_string(st.main_status);
+  } else if (st.main_code == 2 || st.main_code == 3) {
+    const char* name = nullptr;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+    if (st.main_status > 0 && st.main_status < 65) name = sigabbrev_np(st.main_status);
+#endif
+    out += std::string("; its last run was ") +
+           (st.main_code == 3 ? "dumped core on" : "killed by") + " signal " +
+           std::to_string(st.main_status) +
+           (name ? std::string(" (SIG") + name + ")" : std::string());
+  }
+  return out;
 }
 
 }  // namespace openclaw::service

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/environment.hpp"
@@ -46,5 +47,25 @@ std::filesystem::path unit_dir(Kind kind, const Environment& env,
 
 /// The file name of the spec's unit for `kind`.
 std::string unit_file_name(Kind kind, const Spec& spec);
+
+/// What systemd says of a unit: `systemctl --user show -p ActiveState,SubState,Result,NRestarts,
+/// ExecMainCode,ExecMainStatus UNIT` (Key=value lines).
+struct SystemdState {
+  std::string active;   ///< ActiveState: active, activating, failed, inactive, ...
+  std::string sub;      ///< SubState: running, auto-restart, dead, failed, ...
+  std::string result;   ///< Result: success, signal, exit-code, watchdog, start-limit-hit, ...
+  int restarts = -1;    ///< NRestarts: how often systemd restarted it (-1: not said)
+  int main_code = 0;    ///< ExecMainCode: 1 exited, 2 killed, 3 dumped core (CLD_*), 0 none
+  int main_status = 0;  ///< ExecMainStatus: the exit status or the signal
+};
+/// The properties in `text`; unknown keys and malformed lines are skipped. Never throws.
+SystemdState parse_systemd_show(std::string_view text);
+/// One line on what systemd did and does ("restarting it (auto-restart): 2 restart(s) so far;
+/// its last run was killed by signal 9 (SIGKILL)"; "gave up: it failed too often in a row
+/// (start-limit-hit)"); empty when `state` says nothing (no such unit).
+std::string describe(const SystemdState& state);
+/// The properties `describe` reads, for `systemctl show -p`.
+inline constexpr const char* kSystemdShowProperties =
+    "ActiveState,SubState,Result,NRestarts,ExecMainCode,ExecMainStatus";
 
 }  // namespace openclaw::service

@@ -1,7 +1,7 @@
 // The state-dir records one instance reads of another (or of its own last run) as a damaged disk
 // or a half-finished edit leaves them: gateway-exit.json (the SDK's run history, read by any
-// watcher) and plugins-quarantine.json. Any bytes parse without a crash, and what parses, written
-// back, reads back the same.
+// watcher) and plugins-quarantine.json; and `systemctl show` output as gateway status reads it. Any
+// bytes parse without a crash, and what parses, written back, reads back the same.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +9,7 @@
 #include "fuzz_support.hpp"
 #include "openclaw/sdk/run_history.hpp"
 #include "plugins/quarantine.hpp"
+#include "service/service.hpp"
 
 namespace sdk = openclaw::sdk;
 namespace plugins = openclaw::plugins;
@@ -40,5 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(it != again.end() && it->second.at_ms == e.at_ms && it->second.reason == e.reason &&
                it->second.stamp == e.stamp);
   }
+
+  const auto systemd = openclaw::service::parse_systemd_show(text);
+  FUZZ_CHECK(openclaw::service::describe(systemd).size() < 4096);
   return 0;
 }

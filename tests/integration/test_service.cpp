@@ -27,9 +27,13 @@ struct Services {
   fs::path units = sb.home() / "units";
   fs::path calls = sb.home() / "systemctl.calls";
   fs::path fake = sb.home() / "fake-systemctl";
+  fs::path show = sb.home() / "systemd.show";
 
   Services() {
-    write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + calls.string() + "'\nexit 0\n");
+    // `show` answers with what the test put in systemd.show (systemd's Key=value lines).
+    write_file(fake, "#!/bin/sh\necho \"$*\" >> '" + calls.string() +
+                         "'\nif [ \"$2\" = show ] && [ -f '" + show.string() + "' ]; then cat '" +
+                         show.string() + "'; fi\nexit 0\n");
     fs::permissions(fake, fs::perms(0755));
     sb.env()["OPENCLAW_SERVICE_DIR"] = units.string();
   }
@@ -140,17 +144,55 @@ BOOST_AUTO_TEST_CASE(service_verbs_act_on_the_invoking_profiles_unit_only) {
   BOOST_TEST(!contains(calls, "openclaw-gateway.service"), calls);
 
   BOOST_TEST(s.run("batch", {"gateway", "stop"}, true).code == 0);
-  BOOST_TEST(s.run("batch", {"gateway", "status"}, true).code ==
-             3);  // installed, gateway not running
+  // What systemd did, in one line: a watcher (the rescue bot) relays it.
+  write_file(s.show,
+             "ActiveState=activating\nSubState=auto-restart\nResult=signal\nNRestarts=2\n"
+             "ExecMainCode=2\nExecMainStatus=9\n");
+  auto status = s.run("batch", {"gateway", "status"}, true);
+  BOOST_TEST(status.code == 3);  // installed, gateway not running
+  BOOST_TEST(contains(status.out,
+                      "systemd: restarting it (auto-restart, after RestartSec); 2 restart(s) so "
+                      "far; its last run was killed by signal 9 (SIGKILL)"),
+             status.out);
   calls = s.calls_made();
   BOOST_TEST(contains(calls, "--user stop openclaw-gateway-batch.service"));
-  BOOST_TEST(contains(calls, "--user status openclaw-gateway-batch.service"));
+  BOOST_TEST(
+      contains(calls, "--user show -p " + std::string(openclaw::service::kSystemdShowProperties) +
+                          " openclaw-gateway-batch.service"),
+      calls);
   BOOST_TEST(!contains(calls, "main"), calls);
 
   BOOST_TEST(s.run("batch", {"gateway", "uninstall"}, true).code == 0);
   BOOST_TEST(contains(s.calls_made(), "--user disable --now openclaw-gateway-batch.service"));
   BOOST_TEST(!fs::exists(s.units / "openclaw-gateway-batch.service"));
   BOOST_TEST(fs::exists(s.units / "openclaw-gateway-main.service"));
+}
+
+// systemctl show's lines read as systemd means them; what it does not say, not invented.
+BOOST_AUTO_TEST_CASE(what_systemd_did_is_read_from_systemctl_show) {
+  using openclaw::service::describe;
+  using openclaw::service::parse_systemd_show;
+  auto gave_up = parse_systemd_show(
+      "ActiveState=failed\r\nSubState=failed\r\nResult=start-limit-hit\r\nNRestarts=5\r\n");
+  BOOST_TEST(gave_up.active == "failed");
+  BOOST_TEST(gave_up.restarts == 5);
+  BOOST_TEST(
+      contains(describe(gave_up), "gave up: it failed too often in a row (start-limit-hit)"));
+  BOOST_TEST(contains(describe(gave_up), "5 restart(s) so far"));
+  auto watchdog = parse_systemd_show(
+      "ActiveState=activating\nSubState=auto-restart\nResult=watchdog\nExecMainCode=2\n"
+      "ExecMainStatus=6\n");
+  BOOST_TEST(contains(describe(watchdog), "its watchdog fired"), describe(watchdog));
+  BOOST_TEST(contains(describe(watchdog), "killed by signal 6 (SIGABRT)"), describe(watchdog));
+  auto exited = parse_systemd_show(
+      "ActiveState=failed\nResult=exit-code\nExecMainCode=1\n"
+      "ExecMainStatus=70\nNRestarts=x\nnoise\n=\n");
+  BOOST_TEST(exited.restarts == -1);  // "x" is no number
+  BOOST_TEST(contains(describe(exited), "gave up: the unit failed (exit-code)"));
+  BOOST_TEST(contains(describe(exited), "exited with status 70"));
+  BOOST_TEST(describe(parse_systemd_show("")).empty());  // no such unit: nothing said
+  BOOST_TEST(describe(parse_systemd_show("ActiveState=active\nSubState=running\n")) ==
+             "running it");
 }
 
 // The live gateway's pid from its record, 0 when none.
