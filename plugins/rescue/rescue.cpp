@@ -31,6 +31,7 @@
 #include <openclaw/sdk/plugin_export.hpp>
 #include <openclaw/sdk/process.hpp>
 #include <openclaw/sdk/run_history.hpp>
+#include <openclaw/sdk/url.hpp>
 
 namespace sdk = openclaw::sdk;
 namespace json = boost::json;
@@ -116,7 +117,73 @@ struct WatchSettings {
     int max_backoff_ms = 300000;
   } auto_restart;
   bool auto_rollback = false;  ///< "autoRollback": a failing start with a changed config
+  /// A gateway on another machine: {"name", "url", "tokenFile"?, "caFile"?} in "watch". Watched
+  /// over HTTPS (certificate verified) with its token; start, stop and config stay local-only.
+  struct Remote {
+    std::string name, url;  ///< url: "https://gw.example:18789", no trailing '/'
+    std::string token;      ///< the content of tokenFile (never logged, never shown)
+    std::string ca_file;    ///< a private CA's PEM file, else the system's trust store
+  };
+  std::vector<Remote> remotes;
 };
+
+// A profile name as the CLI accepts it (letters, digits, '-', '_').
+bool valid_name(const std::string& p) {
+  return !p.empty() && p.size() <= 64 && std::all_of(p.begin(), p.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  });
+}
+
+// One {"name", "url", "tokenFile", "caFile"} entry of "watch" (`at` is its key path).
+void remote_entry(sdk::ConfigBlock& c, const std::string& at, const json::object& e,
+                  WatchSettings& s) {
+  WatchSettings::Remote r;
+  auto text = [&](const char* key, bool required) -> std::optional<std::string> {
+    const json::value* v = e.if_contains(key);
+    if (!v) {
+      if (required) c.problem(at + "." + key, "is required");
+      return std::nullopt;
+    }
+    if (!v->is_string() || v->get_string().empty()) {
+      c.problem(at + "." + key, "must be a non-empty string, got " + json::serialize(*v));
+      return std::nullopt;
+    }
+    return std::string(v->get_string());
+  };
+  for (const auto& [key, v] : e) {
+    if (key != "name" && key != "url" && key != "tokenFile" && key != "caFile") {
+      c.problem(at + "." + std::string(key),
+                "is not a key of a remote watch (name, url, tokenFile, caFile)");
+    }
+  }
+  auto name = text("name", true), url = text("url", true);
+  auto token_file = text("tokenFile", false), ca_file = text("caFile", false);
+  if (!name || !url) return;
+  if (!valid_name(*name)) {
+    return c.problem(at + ".name", "must be letters, digits, '-' or '_', got \"" + *name + "\"");
+  }
+  auto parsed = sdk::Url::parse(*url);
+  if (!parsed || parsed->scheme != "https") {
+    // Its token goes with every check: never in the clear.
+    return c.problem(at + ".url",
+                     "must be an https:// URL (the gateway's token is sent), got \"" + *url + "\"");
+  }
+  r.name = *name;
+  r.url = parsed->origin();
+  if (token_file) {
+    try {
+      r.token = sdk::read_secret_file(*token_file);
+    } catch (const std::exception& ex) {
+      return c.problem(at + ".tokenFile", ex.what());
+    }
+    if (r.token.empty()) return c.problem(at + ".tokenFile", *token_file + " is empty");
+  }
+  if (ca_file) r.ca_file = sdk::expand_home(*ca_file).string();
+  for (const auto& other : s.remotes) {
+    if (other.name == r.name) return c.problem(at + ".name", "\"" + r.name + "\" is listed twice");
+  }
+  s.remotes.push_back(std::move(r));
+}
 
 WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   WatchSettings s;
@@ -141,17 +208,29 @@ WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigPr
     if (w->is_string() && w->get_string() == "*") {
       s.everyone = true;
     } else if (w->is_array()) {
+      std::size_t index = 0;
       for (const auto& p : w->get_array()) {
-        if (p.is_string() && p.get_string() == "*") {
+        const std::string at = "watch[" + std::to_string(index++) + "]";
+        if (p.is_object()) {
+          remote_entry(c, at, p.get_object(), s);
+        } else if (p.is_string() && p.get_string() == "*") {
           s.everyone = true;
         } else if (p.is_string() && !p.get_string().empty()) {
           s.profiles.emplace_back(p.get_string());
         } else {
-          c.problem("watch", "must list profile names (or \"*\"), got " + json::serialize(p));
+          c.problem(at,
+                    "must be a profile name, \"*\" or {\"name\", \"url\", \"tokenFile\"}, got " +
+                        json::serialize(p));
         }
       }
     } else {
-      c.problem("watch", "must be a list of profile names or \"*\"");
+      c.problem("watch", "must be a list of profile names, \"*\" or remote gateways");
+    }
+    for (const auto& r : s.remotes) {
+      if (std::find(s.profiles.begin(), s.profiles.end(), r.name) != s.profiles.end()) {
+        c.problem("watch",
+                  "\"" + r.name + "\" names a profile of this machine and a remote gateway");
+      }
     }
   }
   if (const json::value* n = o->if_contains("notify")) {
@@ -224,13 +303,14 @@ class Rescue final : public sdk::Plugin {
         channels_->add_command_handler([this](const sdk::CommandContext& c) { return on(c); });
     settings_ = watch_settings(host.root_config(), nullptr);
     http_ = sdk::HttpClient::create(host.io());  // kept connections: one per watched gateway
-    if (!settings_.profiles.empty() || settings_.everyone) {
-      host.log(sdk::LogLevel::info, "rescue: watching " +
-                                        (settings_.everyone ? std::string("every other instance")
-                                                            : join(settings_.profiles)) +
-                                        " every " + std::to_string(settings_.interval_ms) +
-                                        " ms; telling " + std::to_string(settings_.notify.size()) +
-                                        " target(s)");
+    if (watches_any()) {
+      std::vector<std::string> names = settings_.profiles;
+      for (const auto& r : settings_.remotes) names.push_back(r.name + " at " + r.url);
+      host.log(sdk::LogLevel::info,
+               "rescue: watching " +
+                   (settings_.everyone ? std::string("every other instance") : join(names)) +
+                   " every " + std::to_string(settings_.interval_ms) + " ms; telling " +
+                   std::to_string(settings_.notify.size()) + " target(s)");
       tick();
     }
   }
@@ -241,7 +321,9 @@ class Rescue final : public sdk::Plugin {
     for (auto it = watched_.begin(); it != watched_.end();) {
       it = is_watched(it->first) ? std::next(it) : watched_.erase(it);
     }
-    if (!ticking_ && (!settings_.profiles.empty() || settings_.everyone)) tick();
+    // A remote's settings (its token) live in settings_: the next look uses the new ones.
+    for (auto& [name, w] : watched_) w.remote = remote(name);
+    if (!ticking_ && watches_any()) tick();
     return true;
   }
 
@@ -275,9 +357,10 @@ class Rescue final : public sdk::Plugin {
     std::string detail;  ///< what to say about it
     int pid = 0;
     int base = 0;
-    fs::path state_dir;    ///< where it ran when last seen alive
-    int misses = 0;        ///< /readyz misses in a row
-    bool probing = false;  ///< a /readyz is in flight
+    const WatchSettings::Remote* remote = nullptr;  ///< set for a gateway on another machine
+    fs::path state_dir;                             ///< where it ran when last seen alive
+    int misses = 0;                                 ///< /readyz misses in a row
+    bool probing = false;                           ///< a /readyz is in flight
     std::int64_t down_since = 0;
     std::unique_ptr<sdk::ExitWatch> exit;  ///< the kernel's word when its process ends
   };
@@ -288,7 +371,15 @@ class Rescue final : public sdk::Plugin {
     return out;
   }
 
+  const WatchSettings::Remote* remote(const std::string& name) const {
+    for (const auto& r : settings_.remotes) {
+      if (r.name == name) return &r;
+    }
+    return nullptr;
+  }
+
   bool is_watched(const std::string& profile) const {
+    if (remote(profile)) return true;
     if (profile == self_name()) return false;  // an instance never watches itself
     if (settings_.everyone) return true;
     return std::find(settings_.profiles.begin(), settings_.profiles.end(), profile) !=
@@ -316,11 +407,20 @@ class Rescue final : public sdk::Plugin {
     return out;
   }
 
+  bool watches_any() const {
+    return !settings_.profiles.empty() || settings_.everyone || !settings_.remotes.empty();
+  }
+
   void tick() {
     ticking_ = true;
     if (!host_) return;
     auto all = live();
     for (const auto& profile : profiles_to_watch(all)) look_at(profile, all);
+    for (const auto& r : settings_.remotes) {
+      Watched& w = watched_[r.name];
+      w.remote = &r;
+      probe(r.name, w);
+    }
     tick_ = host_->after(std::chrono::milliseconds(settings_.interval_ms), [this] { tick(); });
   }
 
@@ -381,7 +481,11 @@ class Rescue final : public sdk::Plugin {
     fs::path dir = w.state_dir.empty() ? conventional_state_dir(profile) : w.state_dir;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return change(profile, w, "absent", "no such profile here");
-    auto [state, text] = ended(sdk::read_run_history(dir));
+    const sdk::RunHistory history = sdk::read_run_history(dir);
+    // A start newer than the last exit while a process holds its state dir is a start in
+    // progress (not in the registry yet: it leases its ports a moment later), not a crash.
+    if (history.ended_silently() && sdk::serving_pid(dir) > 0) return;
+    auto [state, text] = ended(history);
     if (state == w.state) return;
     if (state == "crashed" || state == "failing" || state == "crash-looping") {
       text += last_lines(dir, 5);
@@ -398,6 +502,15 @@ class Rescue final : public sdk::Plugin {
     sdk::HttpClientRequest r;
     r.url = "http://127.0.0.1:" + std::to_string(w.base) + "/readyz";
     r.timeout = std::chrono::milliseconds(std::max(100, settings_.interval_ms / 2 + 200));
+    if (w.remote) {
+      // Another machine: over HTTPS, its certificate verified, with its token; a longer way.
+      r.url = w.remote->url + "/readyz";
+      r.ca_file = w.remote->ca_file;
+      if (!w.remote->token.empty()) {
+        r.headers.emplace_back("Authorization", "Bearer " + w.remote->token);
+      }
+      r.timeout = std::chrono::milliseconds(std::max(1000, settings_.interval_ms / 2 + 500));
+    }
     int pid = w.pid;
     http_->request(std::move(r), [this, profile, pid, alive = alive_](sdk::HttpClientResponse res) {
       if (!*alive) return;
@@ -406,7 +519,14 @@ class Rescue final : public sdk::Plugin {
       Watched& w = it->second;
       w.probing = false;
       if (!res.error.empty() || (res.status != 200 && res.status != 503)) {
-        if (++w.misses >= settings_.hung_after) {
+        const std::string why =
+            res.error.empty() ? "HTTP " + std::to_string(res.status) : redact(res.error);
+        if (++w.misses >= settings_.hung_after && w.remote) {
+          // From afar a hang, a crash and a broken network look alike: it does not answer.
+          change(profile, w, "unreachable",
+                 "its /readyz at " + w.remote->url + " missed " + std::to_string(w.misses) +
+                     " checks in a row (" + why + ")");
+        } else if (w.misses >= settings_.hung_after) {
           change(profile, w, "hung",
                  "its /readyz missed " + std::to_string(w.misses) + " checks in a row; pid " +
                      std::to_string(pid) + " is alive");
@@ -414,24 +534,31 @@ class Rescue final : public sdk::Plugin {
         return;
       }
       w.misses = 0;
-      if (res.status == 200) return change(profile, w, "up", "pid " + std::to_string(pid));
-      std::string failing;
-      boost::system::error_code ec;
-      json::value v = json::parse(res.body, ec);
-      if (!ec && v.is_object()) {
-        if (const auto* f = v.get_object().if_contains("failing"); f && f->is_array()) {
-          for (const auto& x : f->get_array()) {
-            if (x.is_string())
-              failing += (failing.empty() ? "" : "; ") + std::string(x.get_string());
-          }
-        }
+      if (res.status == 200) {
+        return change(profile, w, "up",
+                      w.remote ? "at " + w.remote->url : "pid " + std::to_string(pid));
       }
-      change(profile, w, "degraded", failing.empty() ? "its /readyz fails" : failing);
+      change(profile, w, "degraded", failing_of(res.body));
     });
   }
 
+  // What a 503 from /readyz says fails ("plugin x: ...; channel irc (default): ..."), redacted.
+  static std::string failing_of(const std::string& body) {
+    std::string failing;
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (const auto* o = ec ? nullptr : v.if_object()) {
+      if (const auto* f = o->if_contains("failing"); f && f->is_array()) {
+        for (const auto& x : f->get_array()) {
+          if (x.is_string()) failing += (failing.empty() ? "" : "; ") + std::string(x.get_string());
+        }
+      }
+    }
+    return failing.empty() ? "its /readyz fails" : redact(failing);
+  }
+
   static bool is_down(const std::string& state) {
-    return state == "crashed" || state == "hung" || state == "failing" ||
+    return state == "crashed" || state == "hung" || state == "failing" || state == "unreachable" ||
            state == "crash-looping" || state == "stopped";
   }
 
@@ -446,7 +573,30 @@ class Rescue final : public sdk::Plugin {
     if (is_down(state) && !is_down(before)) w.down_since = now_ms();
     if (before.empty() || (state == "absent" && before == "absent")) return;
     tell_change(profile, w, before, state, detail);
-    recover(profile, state, detail);
+    if (!is_down(state) || state == "stopped" || w.remote) return recover(profile, state, detail);
+    // Down: what its service manager did and does (systemd restarts a unit that failed, or gave
+    // up), from `gateway status`; told, and a restart systemd makes is left to it.
+    run_cli(profile, {"gateway", "status"}, "rescue",
+            [this, profile, state, detail](int, std::vector<std::string> lines) {
+              std::string systemd;
+              for (const auto& l : lines) {
+                if (l.rfind("systemd: ", 0) == 0) systemd = l.substr(9, l.find("; more: ") - 9);
+              }
+              const bool restarting = systemd.rfind("restarting it", 0) == 0 ||
+                                      systemd.rfind("starting it", 0) == 0 ||
+                                      systemd.rfind("running it", 0) == 0;
+              if (systemd.rfind("says nothing", 0) == 0) systemd.clear();  // no such unit
+              if (!systemd.empty()) {
+                alert(profile + ": its service (systemd): " + systemd +
+                      (restarting && settings_.auto_restart.enabled
+                           ? "; autoRestart leaves it to systemd"
+                           : ""));
+              }
+              auto it = watched_.find(profile);
+              if (it == watched_.end() || it->second.state != state) return;  // moved on
+              if (restarting && state != "failing") return;
+              recover(profile, state, detail);
+            });
   }
 
   void tell_change(const std::string& profile, const Watched& w, const std::string& before,
@@ -460,6 +610,8 @@ class Rescue final : public sdk::Plugin {
       text = profile + " is degraded: " + detail;
     } else if (state == "hung") {
       text = profile + " is hung: " + detail;
+    } else if (state == "unreachable") {
+      text = profile + " is unreachable: " + detail;
     } else if (state == "crashed") {
       text = profile + " crashed: " + detail;
     } else if (state == "failing") {
@@ -607,7 +759,15 @@ class Rescue final : public sdk::Plugin {
     if (auto at = cmd.find('@'); at != std::string::npos) cmd.resize(at);
     std::string arg = w.size() > 1 ? w[1] : "";
     ++answered_;
-    if (cmd == "/help" || (cmd == "/start" && arg.empty())) {  // Telegram's first /start
+    if (const auto* r = remote(arg); r && cmd != "/status" && cmd != "/help") {
+      // Another machine's gateway: watched from here, acted on only there.
+      done(c, arg + " is a gateway on another machine (" + r->url + "): " + cmd +
+                  " works only for this machine's instances; /status " + arg +
+                  " asks it how it is");
+    } else if (cmd == "/config" && w.size() > 1 && remote(w[1])) {
+      done(c, w[1] + " is a gateway on another machine (" + remote(w[1])->url +
+                  "): /config works only for this machine's instances");
+    } else if (cmd == "/help" || (cmd == "/start" && arg.empty())) {  // Telegram's first /start
       done(c, kHelp);
     } else if (cmd == "/profiles") {
       profiles(c);
@@ -666,7 +826,24 @@ class Rescue final : public sdk::Plugin {
     done(c, out);
   }
 
+  // /status of a remote gateway: its /readyz now, over HTTPS with its token.
+  void remote_status(const sdk::CommandContext& c, const WatchSettings::Remote& r) {
+    sdk::HttpClientRequest q;
+    q.url = r.url + "/readyz";
+    q.ca_file = r.ca_file;
+    if (!r.token.empty()) q.headers.emplace_back("Authorization", "Bearer " + r.token);
+    q.timeout = 5s;
+    sdk::http_request(host_->io(), q, [c, name = r.name, url = r.url](sdk::HttpClientResponse res) {
+      std::string out = name + " (" + url + ", on another machine): ";
+      if (!res.error.empty()) return done(c, out + "does not answer: " + redact(res.error));
+      if (res.status == 200) return done(c, out + "up, ready");
+      if (res.status != 503) return done(c, out + "answers HTTP " + std::to_string(res.status));
+      done(c, out + "degraded: " + failing_of(res.body));
+    });
+  }
+
   void status_of(const sdk::CommandContext& c, std::string profile) {
+    if (const auto* r = remote(profile)) return remote_status(c, *r);
     if (profile.empty()) profile = self_name();
     auto inst = find(profile);
     if (!inst) {
@@ -756,11 +933,7 @@ class Rescue final : public sdk::Plugin {
     return conventional_state_dir(profile);
   }
 
-  static bool valid_profile(const std::string& p) {
-    return !p.empty() && p.size() <= 64 && std::all_of(p.begin(), p.end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
-    });
-  }
+  static bool valid_profile(const std::string& p) { return valid_name(p); }
 
   void logs_of(const sdk::CommandContext& c, const std::string& profile, const std::string& count) {
     if (!valid_profile(profile)) return done(c, "usage: /logs <profile> [lines, 1-50]");

@@ -351,6 +351,13 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_tells_the_owner_when_main_crashes_hangs_and_
                                                                    json::array{json::object{
                                                                        {"channel", "irc"},
                                                                        {"to", "owner"}}}}}}}}}}}}});
+  // A stand-in for a user systemd (none runs here): `show` says what systemd.show holds.
+  fs::path show = sb.home() / "systemd.show", fake = sb.home() / "fake-systemctl";
+  write_file(fake, "#!/bin/sh\nif [ \"$2\" = show ] && [ -f '" + show.string() + "' ]; then cat '" +
+                       show.string() + "'; fi\nexit 0\n");
+  fs::permissions(fake, fs::perms(0755));
+  sb.env()["OPENCLAW_SYSTEMCTL"] = fake.string();
+  sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
   IrcUser owner(server.port(), "owner");
   main.start();
   rescue.start();
@@ -396,6 +403,20 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_tells_the_owner_when_main_crashes_hangs_and_
   // /status says the same, in words.
   BOOST_TEST(contains(owner.ask("rescuebot", "/status main", "main: "), "not running — stopped"));
   BOOST_TEST(contains(owner.ask("rescuebot", "/status nosuch", "nosuch: "), "no such profile"));
+
+  // With a service: what systemd does about a crash is told as well.
+  write_file(show,
+             "ActiveState=activating\nSubState=auto-restart\nResult=signal\nNRestarts=1\n"
+             "ExecMainCode=2\nExecMainStatus=9\n");
+  BOOST_REQUIRE_EQUAL(main.cli({"gateway", "install"}).code, 0);
+  owner.mark();
+  main.start();
+  BOOST_REQUIRE(!owner.wait_for(":rescuebot!", 10s, "main is up").empty());
+  owner.mark();
+  BOOST_REQUIRE(main.gw->stop(SIGKILL).has_value());
+  std::string told = owner.wait_for(":rescuebot!", 10s, "main: its service (systemd): restarting");
+  BOOST_TEST(contains(told, "1 restart(s) so far; its last run was killed by signal 9 (SIGKILL)"),
+             told);
 }
 
 // The rescue profile's config: IRC as rescuebot, watching main, telling the owner; `extra` goes
@@ -581,6 +602,102 @@ BOOST_AUTO_TEST_CASE(the_rescue_bot_rolls_back_and_restarts_by_itself_within_its
   BOOST_TEST(contains(later, "not running"), later);
   BOOST_TEST(owner.wait_for(":rescuebot!", 1s, "restarting it").empty());
   BOOST_TEST(main_pid(sb) == 0);
+}
+
+// A gateway on another machine (its own HOME and registry: invisible to the rescue bot's), behind
+// a real TLS reverse proxy (nginx) that lets only its token through: watched over HTTPS with the
+// certificate verified; start, stop and config refused as local-only.
+BOOST_AUTO_TEST_CASE(the_rescue_bot_watches_a_gateway_on_another_machine_over_https) {
+  BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/nginx"), "nginx is not installed: run scripts/setup");
+  IrcServer server("", true);  // its test CA and "localhost" certificate serve nginx too
+  Sandbox far;
+  channel_plugins(far, {"irc"});
+  Bot remote(far, "main", json::object{{"nick", "farbot"}});  // no host: the channel is idle
+  remote.start();
+  const std::string token = "s3cr3t-far-token-9d2e";
+
+  // nginx: TLS on a port of its own, the token required, proxied to the far gateway's loopback.
+  PortBlock proxy_port{1};
+  TempDir nginx;
+  fs::create_directories(nginx.path() / "logs");
+  const std::string d = server.dir.path().string();
+  write_file(nginx.path() / "nginx.conf",
+             std::string(::geteuid() == 0 ? "user root;\n" : "") +
+                 "worker_processes 1;\nerror_log stderr;\npid " + nginx.path().string() +
+                 "/nginx.pid;\nevents { worker_connections 64; }\n"
+                 "http { access_log off; client_body_temp_path " +
+                 nginx.path().string() + "/tmp; proxy_temp_path " + nginx.path().string() +
+                 "/ptmp;\n  server { listen 127.0.0.1:" + std::to_string(proxy_port.base()) +
+                 " ssl; ssl_certificate " + d + "/srv.pem; ssl_certificate_key " + d +
+                 "/srv.key;\n    location / { if ($http_authorization != \"Bearer " + token +
+                 "\") { return 401; }\n      proxy_pass http://127.0.0.1:" +
+                 std::to_string(remote.block.base()) + "; proxy_set_header Host 127.0.0.1:" +
+                 std::to_string(remote.block.base()) + "; } } }\n");
+  auto proxy = std::make_unique<Child>(
+      std::vector<std::string>{"/usr/sbin/nginx", "-p", nginx.path().string() + "/", "-c",
+                               (nginx.path() / "nginx.conf").string(), "-g", "daemon off;"},
+      std::map<std::string, std::string>{}, nginx.path());
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(proxy_port.base()); }, 10s),
+                        proxy->err());
+
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  fs::path token_file = sb.home() / "main-eu.token";
+  write_file(token_file, token + "\n");
+  fs::permissions(token_file, fs::perms(0600));
+  const std::string url = "https://localhost:" + std::to_string(proxy_port.base());
+  Bot rescue(sb, "rescue", irc_config(server.port(), "rescuebot"));
+  write_rescue_config(
+      sb, rescue, server.port(),
+      json::object{{"watch", json::array{json::object{{"name", "main-eu"},
+                                                      {"url", url},
+                                                      {"tokenFile", token_file.string()},
+                                                      {"caFile", server.ca().string()}}}},
+                   {"hungAfter", 2}});
+  // A watch that would send the token in the clear is refused, naming the key.
+  auto refused = rescue.cli({"config", "set", "plugins.entries.rescue.config.watch",
+                             R"([{"name": "x", "url": "http://gw.example:18789"}])"});
+  BOOST_TEST(refused.code != 0);
+  BOOST_TEST(contains(refused.err, "plugins.entries.rescue.config.watch[0].url"), refused.err);
+  BOOST_TEST(contains(refused.err, "must be an https:// URL"), refused.err);
+
+  IrcUser owner(server.port(), "owner");
+  rescue.start();
+  BOOST_REQUIRE_MESSAGE(rescue.registered(), rescue.logs());
+  BOOST_TEST(contains(rescue.logs(), "watching main-eu at " + url), rescue.logs());
+  std::string st = owner.ask("rescuebot", "/status main-eu", "main-eu ");
+  BOOST_TEST(contains(st, "main-eu (" + url + ", on another machine): up, ready"), st);
+
+  // Down over there: the proxy answers 502; told once it missed hungAfter checks.
+  owner.mark();
+  BOOST_REQUIRE(remote.gw->stop(SIGTERM).has_value());
+  std::string down = owner.wait_for(":rescuebot!", 15s, "main-eu is unreachable");
+  BOOST_TEST(contains(down, "missed 2 checks in a row (HTTP 502)"), down);
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status main-eu", "main-eu "), "answers HTTP 502"));
+  // Acting on it is for its own machine.
+  std::string start = owner.ask("rescuebot", "/start main-eu", "main-eu ");
+  BOOST_TEST(contains(start, "is a gateway on another machine"), start);
+  BOOST_TEST(contains(owner.ask("rescuebot", "/config main-eu validate", "main-eu "),
+                      "works only for this machine's instances"));
+  owner.mark();
+  remote.start();
+  BOOST_TEST(!owner.wait_for(":rescuebot!", 15s, "main-eu is up again").empty());
+
+  // A certificate it cannot verify is a failure, never a fallback: nginx's cert against a CA
+  // that did not sign it.
+  json::array other{json::object{{"name", "main-eu"},
+                                 {"url", url},
+                                 {"tokenFile", token_file.string()},
+                                 {"caFile", (server.dir.path() / "otherca.pem").string()}}};
+  auto set =
+      rescue.cli({"config", "set", "plugins.entries.rescue.config.watch", json::serialize(other)});
+  BOOST_REQUIRE_MESSAGE(set.code == 0, set.err);
+  owner.mark();
+  std::string bad = owner.wait_for(":rescuebot!", 15s, "main-eu is unreachable");
+  BOOST_TEST(contains(bad, "certificate"), bad);
+  BOOST_TEST(!contains(rescue.logs(), token));
+  for (const auto& l : owner.privmsgs_from("rescuebot")) BOOST_TEST(!contains(l, token), l);
+  proxy->stop(SIGTERM);
 }
 
 BOOST_AUTO_TEST_CASE(strangers_get_nothing_and_pairing_lets_them_in) {
