@@ -2,7 +2,7 @@
 // main is killed (SIGKILL) N times and stopped (SIGSTOP) M times; each time the time from the
 // signal to the alert arriving at the owner's IRC client is measured. Then the watcher's cost:
 // the rescue gateway's CPU and RSS while it watches 1, 10 and 50 instances. Prints tables; not
-// a test.
+// a test. Then the owner's commands end to end: /start main until ready, /config main set.
 //
 //   build/bench/bench_rescue [kills] [hangs]
 #include <arpa/inet.h>
@@ -229,6 +229,44 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
   }
 
+  // The owner's commands, end to end (PRIVMSG -> the host's CLI for main -> the reply on IRC):
+  // /stop then /start main (started detached by the rescue bot, ready), /config main set.
+  std::vector<double> start_ms, set_ms;
+  ::kill(main_pid, SIGTERM);
+  ::waitpid(main_pid, nullptr, 0);  // from here on main is the rescue bot's detached start
+  const int commands = std::max(5, kills / 5);
+  for (int i = 0; i < commands; ++i) {
+    if (i > 0) {
+      owner.send("PRIVMSG rescuebot :/stop main");
+      if (owner.wait_for({"Stopped main", "stop failed"}, 30000).empty()) ++missed;
+    }
+    auto t0 = Clock::now();
+    owner.send("PRIVMSG rescuebot :/start main");
+    std::string started = owner.wait_for({"ready in", "start failed"}, 30000);
+    if (started.find("ready in") == std::string::npos) {
+      ++missed;
+    } else {
+      start_ms.push_back(ms_since(t0));
+    }
+    auto t1 = Clock::now();
+    owner.send(std::string("PRIVMSG rescuebot :/config main set canvasHost.enabled ") +
+               (i % 2 ? "true" : "false"));
+    if (owner.wait_for({"Set canvasHost.enabled", "config set failed"}, 30000).find("Set ") ==
+        std::string::npos) {
+      ++missed;
+    } else {
+      set_ms.push_back(ms_since(t1));
+    }
+  }
+  main_pid = 0;
+  {
+    // The detached main's pid, for the watcher's cost below and the cleanup.
+    std::ifstream rec(g_home / ".openclaw-main" / "gateway.json");
+    std::string r((std::istreambuf_iterator<char>(rec)), {});
+    auto at = r.find("\"pid\":");
+    if (at != std::string::npos) main_pid = std::atoi(r.c_str() + at + 6);
+  }
+
   std::printf("Rescue bot, main and rescue on one machine, the owner on a real ngircd\n");
   std::printf("(intervalMs %d, hungAfter %d)\n\n", interval_ms, hung_after);
   std::printf(
@@ -240,7 +278,15 @@ int main(int argc, char** argv) {
               back_ms.size(), percentile(back_ms, 0.5), percentile(back_ms, 0.99));
   std::printf("| SIGSTOP main -> \"main is hung\" | %zu | %.1f | %.1f | <= %d |\n", hang_ms.size(),
               percentile(hang_ms, 0.5), percentile(hang_ms, 0.99), interval_ms * hung_after + 1000);
-  std::printf("| alerts that did not come within the deadline | %d | | | 0 |\n\n", missed);
+  std::printf(
+      "| \"/start main\" -> \"ready in\" (started detached, ready) | %zu | %.1f | %.1f | |\n",
+      start_ms.size(), percentile(start_ms, 0.5), percentile(start_ms, 0.99));
+  std::printf(
+      "| \"/config main set canvasHost.enabled B\" -> reply (checked, written) | %zu | %.1f | "
+      "%.1f | |\n",
+      set_ms.size(), percentile(set_ms, 0.5), percentile(set_ms, 0.99));
+  std::printf("| alerts or replies that did not come within the deadline | %d | | | 0 |\n\n",
+              missed);
 
   // The watcher's cost: N other gateways watched, the rescue gateway's CPU over 10 s and RSS.
   std::vector<pid_t> others;
@@ -282,9 +328,15 @@ int main(int argc, char** argv) {
       "registry read once per interval)\n");
 
   for (pid_t p : others) ::kill(p, SIGTERM);
-  for (pid_t p : {main_pid, rescue_pid, ngircd}) ::kill(p, SIGTERM);
+  for (pid_t p : {main_pid, rescue_pid, ngircd}) {
+    if (p > 0) ::kill(p, SIGTERM);
+  }
   for (pid_t p : others) ::waitpid(p, nullptr, 0);
-  for (pid_t p : {main_pid, rescue_pid, ngircd}) ::waitpid(p, nullptr, 0);
+  for (pid_t p : {rescue_pid, ngircd}) ::waitpid(p, nullptr, 0);
+  // main is no child of ours now: its exit is seen by its pid.
+  for (int i = 0; i < 500 && main_pid > 0 && ::kill(main_pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::error_code ec;
   fs::remove_all(g_home, ec);
   return missed == 0 ? 0 : 1;
