@@ -106,7 +106,8 @@ inline pid_t start_ngircd(const std::filesystem::path& dir, int port,
   ::chmod(dir.c_str(), 0755);
   std::ofstream(dir / "ngircd.conf")
       << "[Global]\nName = irc.bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = " << port
-      << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nMaxPenaltyTime = 0\n[Options]\nPAM = no\nIdent = "
+      << "\n[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nMaxPenaltyTime = 0\n[Options]\nPAM "
+         "= no\nIdent = "
          "no\nDNS = no\n";
   ::chmod((dir / "ngircd.conf").c_str(), 0644);
   pid_t pid = -1;
