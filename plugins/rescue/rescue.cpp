@@ -5,7 +5,9 @@
 // It needs nothing from the instance it watches: the machine-wide registry (the SDK's instances
 // service), the kernel's word when a process exits (sdk::ExitWatch), that instance's /readyz
 // and /api/status over loopback, its run history (sdk/run_history.hpp) and log file, and
-// its service through `openclaw-host --profile P gateway restart`. A plugin like any other
+// its service through `openclaw-host --profile P gateway restart`. A gateway on another machine
+// is watched over HTTPS with its token (/readyz only; acting on it is for its own machine). A
+// plugin like any other
 // (public SDK only): disable it with plugins.entries.rescue.enabled = false, or write another.
 #include <unistd.h>
 
@@ -46,8 +48,8 @@ const char* kHelp =
     "/ports [profile] | /logs <profile> [n] - its last log lines | /start, /stop, /restart "
     "<profile> - through its service, else directly | /config <profile> get|set|unset|validate "
     "[key] [value] | /history <profile> - its config versions | /rollback <profile> [n|good] | "
-    "/doctor <profile> | /help. Watched instances (plugins.entries.rescue.config.watch) are "
-    "reported here unasked.";
+    "/doctor <profile> | /help. Watched instances (plugins.entries.rescue.config.watch, "
+    "remote gateways too: /status only) are reported here unasked.";
 
 std::string name_of(const std::optional<std::string>& profile) {
   return profile.value_or("default");
