@@ -136,6 +136,13 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
   std::string raw = (*vm)["value"].as<std::string>();
   json::value value =
       vm->count("string") ? json::value(json::string(raw)) : config::parse_cli_value(raw);
+  if (config::overlaps(key, "ports")) {
+    // Host-private state, not config: a root "ports" key makes OpenClaw refuse the whole file.
+    throw usage_error("ports is not a config key: the gateway remembers the ports it chose in " +
+                          ctx.paths.state_dir.string() +
+                          "/ports-assigned.json (OpenClaw's schema has no root \"ports\" key)",
+                      cfg.where());
+  }
   const bool plan_was_valid = plan_error(ctx, cfg).empty();
   config::assign(cfg.root(), config::split_key(key), value);
   // Refuse a value that breaks the key being set; problems elsewhere stay fixable key by key.

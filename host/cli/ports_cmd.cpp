@@ -69,7 +69,7 @@ class Standing {
   Standing(Context& ctx, const Instance& inst)
       : store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home),
         instances(store.list(false)),
-        remembered(ports::remembered_ports(inst.config.root())) {
+        remembered(ports::remembered_ports(inst.paths.state_dir, inst.config.root())) {
     for (const auto& i : instances) {
       if (!i.stale && i.owner.state_dir == inst.paths.state_dir.string()) mine = &i;
     }

@@ -34,7 +34,7 @@ class Config {
   const json::object& root() const { return root_; }
 
   /// Writes the config atomically (0600; parent dirs created 0700); keeps the old one as .bak.
-  /// The gateway's own bookkeeping (ports.assigned) saves this way.
+  /// Saves without a history entry (the gateway's own rewrites of its file).
   void save();
   /// save(), and first the file's previous version goes to `state_dir`'s config history
   /// (config/history.hpp) with who wrote — config::writer(by) — and the keys that changed.

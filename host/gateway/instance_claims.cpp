@@ -94,59 +94,72 @@ class StateDirLock {
   int fd_ = -1;
 };
 
-// Remembers range choices in the config (`ports.assigned.<name>`) so a browser profile keeps its
-// CDP port across starts. Compares with (and edits) the file as it is now, not as it was at
-// start-up: edits made since are not clobbered, and a port leased again at run time (a plugin
-// dropped in anew) rewrites nothing when the file already says so.
-// Forgets remembered ports (`ports.assigned.<name>`) of plugins no longer on the search path:
-// every plugin dropped in and removed again would otherwise leave its names there for ever. A
-// name belongs to the plugin its first dotted part names ("hello.http", "browser.cdp.work").
-void prune_remembered_ports(const Instance& inst, const std::set<std::string>& plugin_ids,
-                            GatewayLog& log) {
+// Range choices are remembered in the state dir (ports::remembered_ports: a browser profile
+// keeps its CDP port across starts), never in the config file: OpenClaw's strict schema refuses
+// a root "ports" key, so a profile we ran would no longer start the real OpenClaw.
+
+// An earlier version wrote them to the config (`ports.assigned`): moved out once, with a line.
+void migrate_remembered_ports(const Instance& inst, GatewayLog& log) {
   try {
     auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
     json::value* ports = cfg.root().if_contains("ports");
-    json::value* assigned =
-        ports && ports->is_object() ? ports->get_object().if_contains("assigned") : nullptr;
-    if (!assigned || !assigned->is_object()) return;
-    std::vector<std::string> gone;
-    for (const auto& [name, port] : assigned->get_object()) {
-      std::string owner(name.substr(0, name.find('.')));
-      if (!plugin_ids.count(owner) && !inst.plan.find(std::string(name))) gone.emplace_back(name);
-    }
-    if (gone.empty()) return;
-    for (const auto& name : gone) assigned->get_object().erase(name);
-    cfg.save();
-    log(sdk::LogLevel::info, "ports: forgot " + std::to_string(gone.size()) +
-                                 " remembered port(s) of plugins that are gone");
+    if (!ports || !ports->is_object() || !ports->get_object().contains("assigned")) return;
+    // The config's values win: they are what the last run wrote.
+    auto merged = ports::remembered_ports(inst.paths.state_dir, cfg.root());
+    ports::save_remembered_ports(inst.paths.state_dir, merged);
+    ports->get_object().erase("assigned");
+    if (ports->get_object().empty()) cfg.root().erase("ports");
+    cfg.save(inst.paths.state_dir, "gateway (ports.assigned moved to the state dir)");
+    log(sdk::LogLevel::info, "ports: moved ports.assigned (" + std::to_string(merged.size()) +
+                                 " remembered port(s)) from the config to " +
+                                 inst.where(ports::remembered_ports_path(inst.paths.state_dir)) +
+                                 ": OpenClaw's schema has no root \"ports\" key");
   } catch (const std::exception& e) {
     log(sdk::LogLevel::warn,
-        std::string("could not prune remembered ports in the config: ") + e.what());
+        std::string("could not move ports.assigned out of the config: ") + e.what());
   }
 }
 
+// Forgets remembered ports of plugins no longer on the search path: every plugin dropped in and
+// removed again would otherwise leave its names there for ever. A name belongs to the plugin its
+// first dotted part names ("hello.http", "browser.cdp.work").
+void prune_remembered_ports(const Instance& inst, const std::set<std::string>& plugin_ids,
+                            GatewayLog& log) {
+  auto remembered = ports::remembered_ports(inst.paths.state_dir, json::object{});
+  const auto before = remembered.size();
+  std::erase_if(remembered, [&](const auto& entry) {
+    std::string owner(entry.first.substr(0, entry.first.find('.')));
+    return !plugin_ids.count(owner) && !inst.plan.find(entry.first);
+  });
+  if (remembered.size() == before) return;
+  try {
+    ports::save_remembered_ports(inst.paths.state_dir, remembered);
+    log(sdk::LogLevel::info, "ports: forgot " + std::to_string(before - remembered.size()) +
+                                 " remembered port(s) of plugins that are gone");
+  } catch (const std::exception& e) {
+    log(sdk::LogLevel::warn, std::string("could not prune remembered ports: ") + e.what());
+  }
+}
+
+// Adds the registry's range and "any" choices to the state file; rewrites nothing when it
+// already says so (a plugin dropped in anew gets its port back).
 void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases,
                           GatewayLog& log) {
-  bool any = false;
-  auto chosen = [](const ports::Lease& l) {  // picked by the registry, not fixed by the config
-    return l.source == sdk::PortSource::range || l.source == sdk::PortSource::any;
-  };
-  for (const auto& l : leases) any = any || chosen(l);
-  if (!any) return;
-  try {
-    auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
-    auto remembered = ports::remembered_ports(cfg.root());
-    std::vector<const ports::Lease*> changed;
-    for (const auto& l : leases) {
-      if (chosen(l) && remembered[l.name] != l.port) changed.push_back(&l);
+  auto remembered = ports::remembered_ports(inst.paths.state_dir, json::object{});
+  bool changed = false;
+  for (const auto& l : leases) {
+    const bool chosen =  // picked by the registry, not fixed by the config
+        l.source == sdk::PortSource::range || l.source == sdk::PortSource::any;
+    if (chosen && remembered[l.name] != l.port) {
+      remembered[l.name] = l.port;
+      changed = true;
     }
-    if (changed.empty()) return;
-    for (const auto* l : changed)
-      config::assign(cfg.root(), {"ports", "assigned", l->name}, l->port);
-    cfg.save();
+  }
+  if (!changed) return;
+  try {
+    ports::save_remembered_ports(inst.paths.state_dir, remembered);
   } catch (const std::exception& e) {
-    log(sdk::LogLevel::warn,
-        std::string("could not remember range ports in the config: ") + e.what());
+    log(sdk::LogLevel::warn, std::string("could not remember range ports: ") + e.what());
   }
 }
 
@@ -253,10 +266,12 @@ void InstanceClaims::lease(plugins::Manager& manager) {
                   [](const sdk::PortRequest& r) { return r.source == sdk::PortSource::any; })) {
     avoid_configured_profiles();
   }
+  migrate_remembered_ports(inst, impl_->log);
   while (true) {
     auto plan = ports::make_plan(inst.plan.base, inst.base.source, manager.remaining_requests());
     try {
-      leases_ = store_.acquire(owner_, plan, ports::remembered_ports(inst.config.root()));
+      leases_ = store_.acquire(owner_, plan,
+                               ports::remembered_ports(paths.state_dir, inst.config.root()));
       leased_ = true;
       break;
     } catch (const PortConflict& conflict) {
@@ -278,15 +293,9 @@ void InstanceClaims::lease(plugins::Manager& manager) {
       [this, avoid_configured_profiles](const sdk::PortRequest& request) {
         avoid_configured_profiles();
         auto plan = ports::make_plan(inst_.plan.base, inst_.base.source, {request});
-        // The choices remembered in the file now (a plugin dropped in again gets its port back).
-        std::map<std::string, int> remembered;
-        try {
-          remembered = ports::remembered_ports(
-              config::Config::load(inst_.paths.config_path, inst_.paths.home).root());
-        } catch (const std::exception&) {
-          remembered = ports::remembered_ports(inst_.config.root());
-        }
-        auto granted = store_.lease_more(owner_, plan, remembered);
+        // The choices remembered now (a plugin dropped in again gets its port back).
+        auto granted = store_.lease_more(
+            owner_, plan, ports::remembered_ports(inst_.paths.state_dir, json::object{}));
         leases_.push_back(granted.at(0));
         remember_range_ports(inst_, granted, impl_->log);
         return granted.at(0);

@@ -6,6 +6,8 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "openclaw/sdk/files.hpp"
+#include "openclaw/sdk/json.hpp"
 #include "profile/profile.hpp"
 
 namespace openclaw::ports {
@@ -179,15 +181,59 @@ Plan make_plan(int base, const std::string& base_source, const std::vector<PortR
   return plan;
 }
 
-std::map<std::string, int> remembered_ports(const json::object& config) {
-  std::map<std::string, int> out;
-  const json::value* assigned = config::find(config, {"ports", "assigned"});
-  if (!assigned || !assigned->is_object()) return out;
+namespace {
+
+void read_assigned(const json::value* assigned, std::map<std::string, int>& out) {
+  if (!assigned || !assigned->is_object()) return;
   for (const auto& kv : assigned->get_object()) {
-    if (kv.value().is_int64())
-      out[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+    const auto& v = kv.value();
+    if (v.is_int64() && v.get_int64() >= 1 && v.get_int64() <= 65535 && !kv.key().empty())
+      out[std::string(kv.key())] = static_cast<int>(v.get_int64());
   }
+}
+
+}  // namespace
+
+std::map<std::string, int> legacy_remembered_ports(const json::object& config) {
+  std::map<std::string, int> out;
+  read_assigned(config::find(config, {"ports", "assigned"}), out);
   return out;
+}
+
+std::filesystem::path remembered_ports_path(const std::filesystem::path& state_dir) {
+  return state_dir / "ports-assigned.json";
+}
+
+std::map<std::string, int> parse_remembered_ports(std::string_view text) {
+  std::map<std::string, int> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (!ec && v.is_object()) read_assigned(v.get_object().if_contains("assigned"), out);
+  return out;
+}
+
+std::map<std::string, int> remembered_ports(const std::filesystem::path& state_dir,
+                                            const json::object& config) {
+  std::map<std::string, int> out;
+  try {
+    sdk::OpenOptions options;
+    options.no_symlinks = true;  // ours, written atomically
+    if (auto text = sdk::read_regular_file(remembered_ports_path(state_dir), options, 1u << 20))
+      out = parse_remembered_ports(*text);
+  } catch (const std::exception&) {
+    // unreadable: the ports are chosen anew, as on a first start
+  }
+  for (const auto& [name, port] : legacy_remembered_ports(config)) out[name] = port;
+  return out;
+}
+
+void save_remembered_ports(const std::filesystem::path& state_dir,
+                           const std::map<std::string, int>& ports) {
+  json::object assigned;
+  for (const auto& [name, port] : ports) assigned[name] = port;
+  sdk::write_file_atomic(remembered_ports_path(state_dir),
+                         sdk::to_pretty_json(json::object{{"assigned", std::move(assigned)}}),
+                         std::filesystem::perms(0600));
 }
 
 std::optional<int> choose_base(int preferred, const std::vector<Interval>& occupied,

@@ -2,6 +2,7 @@
 // An instance's port plan: every named port it needs, resolved from its base port and config.
 // Pure: no I/O. The lease store turns a plan into machine-wide leases.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -52,8 +53,21 @@ std::vector<sdk::PortRequest> standard_requests(const boost::json::object& confi
 Plan make_plan(int base, const std::string& base_source,
                const std::vector<sdk::PortRequest>& requests);
 
-/// Range choices remembered from earlier starts (`ports.assigned.<name>` in the config).
-std::map<std::string, int> remembered_ports(const boost::json::object& config);
+/// Range choices remembered from earlier starts: host-private state, kept in
+/// `<state dir>/ports-assigned.json` ({"assigned": {"browser.cdp.openclaw": 18811}}), never in
+/// the config file (OpenClaw's strict schema refuses a root "ports" key). What a config still
+/// holds under `ports.assigned` (written by an earlier version) is read too and wins, until the
+/// gateway moves it out (migrate_remembered_ports). Never throws.
+std::map<std::string, int> remembered_ports(const std::filesystem::path& state_dir,
+                                            const boost::json::object& config);
+/// The old place: `ports.assigned.<name>` in the config.
+std::map<std::string, int> legacy_remembered_ports(const boost::json::object& config);
+/// The state file's path, its content parsed (what is not {"assigned": {name: 1..65535}} is
+/// left out; never throws), and written atomically (0600; throws std::system_error).
+std::filesystem::path remembered_ports_path(const std::filesystem::path& state_dir);
+std::map<std::string, int> parse_remembered_ports(std::string_view text);
+void save_remembered_ports(const std::filesystem::path& state_dir,
+                           const std::map<std::string, int>& ports);
 
 /// The address a gateway binds for `gateway.bind` ("loopback" or "lan").
 std::string gateway_bind_address(const boost::json::object& config);

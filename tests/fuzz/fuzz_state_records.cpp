@@ -1,7 +1,8 @@
 // The state-dir records one instance reads of another (or of its own last run) as a damaged disk
 // or a half-finished edit leaves them: gateway-exit.json (the SDK's run history, read by any
-// watcher) and plugins-quarantine.json; and `systemctl show` output as gateway status reads it. Any
-// bytes parse without a crash, and what parses, written back, reads back the same.
+// watcher), plugins-quarantine.json and ports-assigned.json; and `systemctl show` output as
+// gateway status reads it. Any bytes parse without a crash, and what parses, written back, reads
+// back the same.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "fuzz_support.hpp"
 #include "openclaw/sdk/run_history.hpp"
 #include "plugins/quarantine.hpp"
+#include "ports/plan.hpp"
 #include "service/service.hpp"
 
 namespace sdk = openclaw::sdk;
@@ -40,6 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto it = again.find(id);
     FUZZ_CHECK(it != again.end() && it->second.at_ms == e.at_ms && it->second.reason == e.reason &&
                it->second.stamp == e.stamp);
+  }
+
+  // ports-assigned.json: what parses is names with ports 1..65535.
+  for (const auto& [name, port] : openclaw::ports::parse_remembered_ports(text)) {
+    FUZZ_CHECK(!name.empty() && port >= 1 && port <= 65535);
   }
 
   const auto systemd = openclaw::service::parse_systemd_show(text);

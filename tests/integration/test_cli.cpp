@@ -65,14 +65,45 @@ BOOST_AUTO_TEST_CASE(a_negative_number_is_a_value_and_a_broken_port_plan_is_refu
 BOOST_AUTO_TEST_CASE(remembered_ports_of_plugins_that_are_gone_are_forgotten_at_start) {
   Sandbox sb;
   BOOST_REQUIRE(sb.run({"setup", "--no-token"}).code == 0);
-  BOOST_REQUIRE(sb.run({"config", "set", "ports.assigned", R"({"gone-plugin.http":40123})"}).code ==
-                0);
+  const fs::path remembered = sb.home() / ".openclaw" / "ports-assigned.json";
+  write_file(remembered, R"({"assigned": {"gone-plugin.http": 40123}})");
   auto gw = sb.spawn({"gateway"});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
-  auto assigned = sb.run({"config", "get", "ports.assigned", "--json"});
-  BOOST_TEST(!contains(assigned.out, "gone-plugin"), assigned.out);
+  BOOST_TEST(!contains(read_file(remembered), "gone-plugin"), read_file(remembered));
+  BOOST_TEST(contains(read_file(remembered), "browser.cdp.openclaw"), read_file(remembered));
   BOOST_TEST(contains(gw->err(), "forgot 1 remembered port"), gw->err());
   BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+// An earlier version kept them in the config, where the real OpenClaw refuses the root "ports"
+// key ("Unrecognized key"): the gateway moves them to the state dir once, and keeps using them.
+BOOST_AUTO_TEST_CASE(ports_assigned_in_the_config_is_moved_to_the_state_dir) {
+  Sandbox sb;
+  PortBlock block;
+  BOOST_REQUIRE(sb.run({"setup", "--no-token"}).code == 0);
+  BOOST_REQUIRE(sb.run({"config", "set", "gateway.port", std::to_string(block.base())}).code == 0);
+  const fs::path cfg = sb.home() / ".openclaw" / "openclaw.json";
+  const int cdp = block.base() + 20;  // in the browser's CDP range, not its first choice
+  std::string text = read_file(cfg);
+  write_file(cfg, text.substr(0, text.rfind('}')) +
+                      R"(, "ports": {"assigned": {"browser.cdp.openclaw": )" + std::to_string(cdp) +
+                      "}}}");
+  auto gw = sb.spawn({"gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  BOOST_TEST(contains(gw->err(), "moved ports.assigned (1 remembered port(s)) from the config"),
+             gw->err());
+  BOOST_TEST(!contains(read_file(cfg), "\"ports\""), read_file(cfg));
+  BOOST_TEST(contains(read_file(cfg), "\"gateway\""));  // the rest as it was
+  const std::string state = read_file(sb.home() / ".openclaw" / "ports-assigned.json");
+  BOOST_TEST(contains(state, "\"browser.cdp.openclaw\": " + std::to_string(cdp)), state);
+  auto ports = sb.run({"ports", "--json"});
+  BOOST_TEST(contains(ports.out, std::to_string(cdp)), ports.out);  // still its port
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+  // And it is no config key any more.
+  auto set = sb.run({"config", "set", "ports.assigned.x", "40000"});
+  BOOST_TEST(set.code != 0);
+  BOOST_TEST(contains(set.err, "ports is not a config key"), set.err);
+  BOOST_TEST(!contains(read_file(cfg), "\"ports\""));
 }
 
 BOOST_AUTO_TEST_CASE(a_tree_without_bundled_plugins_says_so) {

@@ -113,10 +113,11 @@ BOOST_AUTO_TEST_CASE(range_ports_are_stable_across_restarts) {
     auto gw = start_gateway(sb, "main");
     BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
   }
-  auto remembered = sb.run({"--profile", "main", "config", "get", "ports.assigned"});
-  BOOST_TEST(
-      contains(remembered.out, "\"browser.cdp.openclaw\": " + std::to_string(block.base() + 11)),
-      remembered.out);
+  // Remembered in the state dir, not the config (OpenClaw's schema has no "ports" key).
+  std::string remembered = read_file(sb.home() / ".openclaw-main" / "ports-assigned.json");
+  BOOST_TEST(contains(remembered, "\"browser.cdp.openclaw\": " + std::to_string(block.base() + 11)),
+             remembered);
+  BOOST_TEST(!contains(read_file(sb.home() / ".openclaw-main" / "openclaw.json"), "\"ports\""));
   // The remembered port is taken again while free...
   {
     auto gw = start_gateway(sb, "main");
