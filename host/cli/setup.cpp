@@ -117,6 +117,15 @@ class Setup {
     }
   }
 
+  // OpenClaw's own setup marks a local gateway `gateway.mode: "local"`; without it the real
+  // OpenClaw refuses to start a gateway on the profile ("existing config is missing
+  // gateway.mode"). A mode already set is left as it is.
+  void set_local_mode() {
+    if (config::find(cfg_.root(), {"gateway", "mode"})) return;
+    config::assign(cfg_.root(), {"gateway", "mode"}, boost::json::string("local"));
+    changed("set gateway.mode = local (as OpenClaw's setup does for a gateway on this machine)");
+  }
+
   // A gateway without a token accepts every local client: the default is a random one, as
   // OpenClaw's onboarding makes. Its value is never printed; the CLI reads it from the config.
   void create_token() {
@@ -239,6 +248,7 @@ int setup_as(Context& ctx, const std::vector<std::string>& args, const std::stri
   Setup setup(ctx);
   setup.create_state_dir();
   setup.set_base_port(port_option(*vm));
+  setup.set_local_mode();
   if (!vm->count("no-token")) setup.create_token();
   if (vm->count("workspace")) setup.set_workspace((*vm)["workspace"].as<std::string>());
   if (vm->count("watch")) setup.set_watch((*vm)["watch"].as<std::string>());

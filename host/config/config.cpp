@@ -358,6 +358,7 @@ void validate_gateway(Validator& v, const json::object& root) {
                                    std::to_string(profile::kDerivedSpan) + " must be <= 65535");
   }
   v.one_of(*gw, "bind", "gateway.bind", {"loopback", "lan"});
+  v.one_of(*gw, "mode", "gateway.mode", {"local", "remote"});  // OpenClaw's; we serve either
   if (const json::object* auth = v.object(*gw, "auth", "gateway.auth")) {
     v.string(*auth, "token", "gateway.auth.token");
     v.string(*auth, "mode", "gateway.auth.mode");

@@ -193,6 +193,12 @@ BOOST_AUTO_TEST_CASE(setup_creates_private_state_config_and_workspace_once) {
   BOOST_TEST(fs::is_directory(sb.home() / ".openclaw" / "workspace-rescue"));
   auto cfg = json::parse(read_file(state / "openclaw.json"));
   BOOST_TEST(cfg.at("gateway").at("port").as_int64() == block.base());
+  // As OpenClaw's setup writes it: without it the real OpenClaw will not start a gateway here.
+  BOOST_TEST(cfg.at("gateway").at("mode").as_string() == "local");
+  BOOST_TEST(contains(r.out, "set gateway.mode = local"), r.out);
+  auto mode = sb.run({"--profile", "rescue", "config", "set", "gateway.mode", "loca"});
+  BOOST_TEST(mode.code != 0);
+  BOOST_TEST(contains(mode.err, "gateway.mode"), mode.err);
   // A random gateway token, as OpenClaw's onboarding makes, and never printed.
   BOOST_TEST(cfg.at("gateway").at("auth").at("mode").as_string() == "token");
   std::string token(cfg.at("gateway").at("auth").at("token").as_string());
