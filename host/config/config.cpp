@@ -397,6 +397,12 @@ void validate_browser(Validator& v, const json::object& root) {
   if (!profiles) return;
   for (const auto& kv : *profiles) {
     std::string name(kv.key());
+    // A name with a control character is reported as such (no_control_characters), once: its
+    // key path would carry the character into a second message line.
+    if (std::any_of(name.begin(), name.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
+      continue;
+    }
     std::string key = "browser.profiles." + name;
     try {
       profile::normalize_name(name, key);

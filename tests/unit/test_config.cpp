@@ -109,6 +109,22 @@ BOOST_AUTO_TEST_CASE(every_problem_names_its_key_path) {
   BOOST_TEST(bad_name);
 }
 
+// Found by fuzz_config: a browser profile named "w\rk" carried the CR into its invalid-name
+// message. Every message is one line; the control character is reported once, as such.
+BOOST_AUTO_TEST_CASE(a_control_character_in_a_profile_name_stays_out_of_the_messages) {
+  auto found = messages(R"({"browser": {"profiles": {"w\rk": {"cdpPort": 18800}}},
+                             "gateway": {"mode": "loca"}})");
+  BOOST_TEST_REQUIRE(found.size() == 2u);
+  bool control = false, mode = false;
+  for (const auto& m : found) {
+    BOOST_TEST(m.find_first_of("\r\n") == std::string::npos, m);
+    control = control || m.find("control character (U+000D)") != std::string::npos;
+    mode = mode || m.find("gateway.mode") != std::string::npos;
+  }
+  BOOST_TEST(control);
+  BOOST_TEST(mode);
+}
+
 BOOST_AUTO_TEST_CASE(base_port_must_leave_room_for_derived_ports) {
   auto m = messages(R"({"gateway":{"port":65500}})");
   BOOST_TEST(m.size() == 1u);
