@@ -517,9 +517,12 @@ class Rescue final : public sdk::Plugin {
     http_->request(std::move(r), [this, profile, pid, alive = alive_](sdk::HttpClientResponse res) {
       if (!*alive) return;
       auto it = watched_.find(profile);
-      if (it == watched_.end() || it->second.pid != pid) return;
+      if (it == watched_.end()) return;
       Watched& w = it->second;
+      // One probe at a time: this one is done, even when the answer is about a process that
+      // has since gone (else a probe in flight at a crash stopped every later look at it).
       w.probing = false;
+      if (w.pid != pid) return;
       if (!res.error.empty() || (res.status != 200 && res.status != 503)) {
         const std::string why =
             res.error.empty() ? "HTTP " + std::to_string(res.status) : redact(res.error);
