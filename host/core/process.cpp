@@ -14,21 +14,21 @@ extern char** environ;
 
 namespace openclaw {
 
-int run_program(const std::vector<std::string>& argv, bool quiet) {
-  if (argv.empty()) return 127;
+namespace {
+
+// posix_spawnp of argv with `actions` (destroyed here); -1 when it could not be started.
+pid_t spawn_with(const std::vector<std::string>& argv, posix_spawn_file_actions_t& actions) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  }
   pid_t pid = 0;
   int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return 127;
+  return rc == 0 ? pid : -1;
+}
+
+// Its exit code, 128 + signal when killed, 127 when it cannot be waited for.
+int wait_exit(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return 127;
@@ -37,12 +37,23 @@ int run_program(const std::vector<std::string>& argv, bool quiet) {
   return 128 + WTERMSIG(status);
 }
 
+}  // namespace
+
+int run_program(const std::vector<std::string>& argv, bool quiet) {
+  if (argv.empty()) return 127;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet) {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
+  pid_t pid = spawn_with(argv, actions);
+  return pid < 0 ? 127 : wait_exit(pid);
+}
+
 int run_program_output(const std::vector<std::string>& argv, std::string& out, std::size_t limit) {
   out.clear();
   if (argv.empty()) return 127;
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
   int fds[2];
   if (::pipe(fds) != 0) return 127;
   ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
@@ -51,11 +62,9 @@ int run_program_output(const std::vector<std::string>& argv, std::string& out, s
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  pid_t pid = spawn_with(argv, actions);
   ::close(fds[1]);
-  if (rc != 0) {
+  if (pid < 0) {
     ::close(fds[0]);
     return 127;
   }
@@ -67,12 +76,7 @@ int run_program_output(const std::vector<std::string>& argv, std::string& out, s
     out.append(buf, std::min(static_cast<std::size_t>(n), limit - std::min(limit, out.size())));
   }
   ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 127;
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  return wait_exit(pid);
 }
 
 int spawn_detached(const std::vector<std::string>& argv, const std::string& output) {

@@ -98,19 +98,21 @@ class StateDirLock {
 // keeps its CDP port across starts), never in the config file: OpenClaw's strict schema refuses
 // a root "ports" key, so a profile we ran would no longer start the real OpenClaw.
 
-// An earlier version wrote them to the config (`ports.assigned`): moved out once, with a line.
-void migrate_remembered_ports(const Instance& inst, GatewayLog& log) {
+// What is remembered now: the state file, and what an earlier version wrote to the config
+// (`ports.assigned`), which is moved out once, with a line. One read of the file per start.
+std::map<std::string, int> remembered_at_start(const Instance& inst, GatewayLog& log) {
+  auto remembered = ports::remembered_ports(inst.paths.state_dir, inst.config.root());
+  const json::value* legacy = config::find(inst.config.root(), {"ports", "assigned"});
+  if (!legacy) return remembered;
   try {
+    ports::save_remembered_ports(inst.paths.state_dir, remembered);
     auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
-    json::value* ports = cfg.root().if_contains("ports");
-    if (!ports || !ports->is_object() || !ports->get_object().contains("assigned")) return;
-    // The config's values win: they are what the last run wrote.
-    auto merged = ports::remembered_ports(inst.paths.state_dir, cfg.root());
-    ports::save_remembered_ports(inst.paths.state_dir, merged);
-    ports->get_object().erase("assigned");
-    if (ports->get_object().empty()) cfg.root().erase("ports");
+    if (json::value* ports = cfg.root().if_contains("ports"); ports && ports->is_object()) {
+      ports->get_object().erase("assigned");
+      if (ports->get_object().empty()) cfg.root().erase("ports");
+    }
     cfg.save(inst.paths.state_dir, "gateway (ports.assigned moved to the state dir)");
-    log(sdk::LogLevel::info, "ports: moved ports.assigned (" + std::to_string(merged.size()) +
+    log(sdk::LogLevel::info, "ports: moved ports.assigned (" + std::to_string(remembered.size()) +
                                  " remembered port(s)) from the config to " +
                                  inst.where(ports::remembered_ports_path(inst.paths.state_dir)) +
                                  ": OpenClaw's schema has no root \"ports\" key");
@@ -118,34 +120,16 @@ void migrate_remembered_ports(const Instance& inst, GatewayLog& log) {
     log(sdk::LogLevel::warn,
         std::string("could not move ports.assigned out of the config: ") + e.what());
   }
+  return remembered;
 }
 
-// Forgets remembered ports of plugins no longer on the search path: every plugin dropped in and
-// removed again would otherwise leave its names there for ever. A name belongs to the plugin its
-// first dotted part names ("hello.http", "browser.cdp.work").
-void prune_remembered_ports(const Instance& inst, const std::set<std::string>& plugin_ids,
-                            GatewayLog& log) {
-  auto remembered = ports::remembered_ports(inst.paths.state_dir, json::object{});
-  const auto before = remembered.size();
-  std::erase_if(remembered, [&](const auto& entry) {
-    std::string owner(entry.first.substr(0, entry.first.find('.')));
-    return !plugin_ids.count(owner) && !inst.plan.find(entry.first);
-  });
-  if (remembered.size() == before) return;
-  try {
-    ports::save_remembered_ports(inst.paths.state_dir, remembered);
-    log(sdk::LogLevel::info, "ports: forgot " + std::to_string(before - remembered.size()) +
-                                 " remembered port(s) of plugins that are gone");
-  } catch (const std::exception& e) {
-    log(sdk::LogLevel::warn, std::string("could not prune remembered ports: ") + e.what());
-  }
-}
-
-// Adds the registry's range and "any" choices to the state file; rewrites nothing when it
-// already says so (a plugin dropped in anew gets its port back).
-void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>& leases,
-                          GatewayLog& log) {
-  auto remembered = ports::remembered_ports(inst.paths.state_dir, json::object{});
+// Adds the registry's range and "any" choices to `remembered` and, given the plugins on the
+// search path, forgets the names of plugins that are gone (every plugin dropped in and removed
+// again would otherwise stay there for ever; a name belongs to the plugin its first dotted part
+// names: "hello.http", "browser.cdp.work"). Writes the state file only when that changed it.
+void remember_ports(const Instance& inst, std::map<std::string, int>& remembered,
+                    const std::vector<ports::Lease>& leases,
+                    const std::set<std::string>* plugin_ids, GatewayLog& log) {
   bool changed = false;
   for (const auto& l : leases) {
     const bool chosen =  // picked by the registry, not fixed by the config
@@ -155,11 +139,22 @@ void remember_range_ports(const Instance& inst, const std::vector<ports::Lease>&
       changed = true;
     }
   }
-  if (!changed) return;
+  std::size_t forgot = 0;
+  if (plugin_ids) {
+    forgot = std::erase_if(remembered, [&](const auto& entry) {
+      std::string owner(entry.first.substr(0, entry.first.find('.')));
+      return !plugin_ids->count(owner) && !inst.plan.find(entry.first);
+    });
+  }
+  if (!changed && forgot == 0) return;
   try {
     ports::save_remembered_ports(inst.paths.state_dir, remembered);
   } catch (const std::exception& e) {
-    log(sdk::LogLevel::warn, std::string("could not remember range ports: ") + e.what());
+    return log(sdk::LogLevel::warn, std::string("could not remember range ports: ") + e.what());
+  }
+  if (forgot > 0) {
+    log(sdk::LogLevel::info,
+        "ports: forgot " + std::to_string(forgot) + " remembered port(s) of plugins that are gone");
   }
 }
 
@@ -266,22 +261,20 @@ void InstanceClaims::lease(plugins::Manager& manager) {
                   [](const sdk::PortRequest& r) { return r.source == sdk::PortSource::any; })) {
     avoid_configured_profiles();
   }
-  migrate_remembered_ports(inst, impl_->log);
+  auto remembered = remembered_at_start(inst, impl_->log);
   while (true) {
     auto plan = ports::make_plan(inst.plan.base, inst.base.source, manager.remaining_requests());
     try {
-      leases_ = store_.acquire(owner_, plan,
-                               ports::remembered_ports(paths.state_dir, inst.config.root()));
+      leases_ = store_.acquire(owner_, plan, remembered);
       leased_ = true;
       break;
     } catch (const PortConflict& conflict) {
       if (!manager.refuse_port(conflict.port_name(), conflict.what())) throw;
     }
   }
-  remember_range_ports(inst, leases_, impl_->log);
   std::set<std::string> plugin_ids;
   for (const auto& slot : manager.slots()) plugin_ids.insert(slot->id());
-  prune_remembered_ports(inst, plugin_ids, impl_->log);
+  remember_ports(inst, remembered, leases_, &plugin_ids, impl_->log);
 
   // The machine's live instances, for plugins (service "openclaw.instances").
   impl_->instances = ports::registry_instances(store_, owner_);
@@ -294,10 +287,10 @@ void InstanceClaims::lease(plugins::Manager& manager) {
         avoid_configured_profiles();
         auto plan = ports::make_plan(inst_.plan.base, inst_.base.source, {request});
         // The choices remembered now (a plugin dropped in again gets its port back).
-        auto granted = store_.lease_more(
-            owner_, plan, ports::remembered_ports(inst_.paths.state_dir, json::object{}));
+        auto remembered = ports::remembered_ports(inst_.paths.state_dir, json::object{});
+        auto granted = store_.lease_more(owner_, plan, remembered);
         leases_.push_back(granted.at(0));
-        remember_range_ports(inst_, granted, impl_->log);
+        remember_ports(inst_, remembered, granted, nullptr, impl_->log);
         return granted.at(0);
       },
       [this](const std::string& name) {

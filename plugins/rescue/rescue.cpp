@@ -323,8 +323,6 @@ class Rescue final : public sdk::Plugin {
     for (auto it = watched_.begin(); it != watched_.end();) {
       it = is_watched(it->first) ? std::next(it) : watched_.erase(it);
     }
-    // A remote's settings (its token) live in settings_: the next look uses the new ones.
-    for (auto& [name, w] : watched_) w.remote = remote(name);
     if (!ticking_ && watches_any()) tick();
     return true;
   }
@@ -359,10 +357,9 @@ class Rescue final : public sdk::Plugin {
     std::string detail;  ///< what to say about it
     int pid = 0;
     int base = 0;
-    const WatchSettings::Remote* remote = nullptr;  ///< set for a gateway on another machine
-    fs::path state_dir;                             ///< where it ran when last seen alive
-    int misses = 0;                                 ///< /readyz misses in a row
-    bool probing = false;                           ///< a /readyz is in flight
+    fs::path state_dir;    ///< where it ran when last seen alive
+    int misses = 0;        ///< /readyz misses in a row
+    bool probing = false;  ///< a /readyz is in flight
     std::int64_t down_since = 0;
     std::unique_ptr<sdk::ExitWatch> exit;  ///< the kernel's word when its process ends
   };
@@ -397,8 +394,7 @@ class Rescue final : public sdk::Plugin {
       for (const auto& e : fs::directory_iterator(home_dir(), ec)) {
         std::string n = e.path().filename().string();
         if (n == ".openclaw") out.emplace_back("default");
-        if (n.rfind(".openclaw-", 0) == 0 && valid_profile(n.substr(10)))
-          out.push_back(n.substr(10));
+        if (n.rfind(".openclaw-", 0) == 0 && valid_name(n.substr(10))) out.push_back(n.substr(10));
       }
     }
     std::sort(out.begin(), out.end());
@@ -418,11 +414,7 @@ class Rescue final : public sdk::Plugin {
     if (!host_) return;
     auto all = live();
     for (const auto& profile : profiles_to_watch(all)) look_at(profile, all);
-    for (const auto& r : settings_.remotes) {
-      Watched& w = watched_[r.name];
-      w.remote = &r;
-      probe(r.name, w);
-    }
+    for (const auto& r : settings_.remotes) probe(r.name, watched_[r.name]);
     tick_ = host_->after(std::chrono::milliseconds(settings_.interval_ms), [this] { tick(); });
   }
 
@@ -504,14 +496,10 @@ class Rescue final : public sdk::Plugin {
     sdk::HttpClientRequest r;
     r.url = "http://127.0.0.1:" + std::to_string(w.base) + "/readyz";
     r.timeout = std::chrono::milliseconds(std::max(100, settings_.interval_ms / 2 + 200));
-    if (w.remote) {
-      // Another machine: over HTTPS, its certificate verified, with its token; a longer way.
-      r.url = w.remote->url + "/readyz";
-      r.ca_file = w.remote->ca_file;
-      if (!w.remote->token.empty()) {
-        r.headers.emplace_back("Authorization", "Bearer " + w.remote->token);
-      }
-      r.timeout = std::chrono::milliseconds(std::max(1000, settings_.interval_ms / 2 + 500));
+    if (const auto* far = remote(profile)) {
+      // Another machine: a longer way.
+      r = readyz_request(
+          *far, std::chrono::milliseconds(std::max(1000, settings_.interval_ms / 2 + 500)));
     }
     int pid = w.pid;
     http_->request(std::move(r), [this, profile, pid, alive = alive_](sdk::HttpClientResponse res) {
@@ -526,10 +514,11 @@ class Rescue final : public sdk::Plugin {
       if (!res.error.empty() || (res.status != 200 && res.status != 503)) {
         const std::string why =
             res.error.empty() ? "HTTP " + std::to_string(res.status) : redact(res.error);
-        if (++w.misses >= settings_.hung_after && w.remote) {
+        const auto* far = remote(profile);
+        if (++w.misses >= settings_.hung_after && far) {
           // From afar a hang, a crash and a broken network look alike: it does not answer.
           change(profile, w, "unreachable",
-                 "its /readyz at " + w.remote->url + " missed " + std::to_string(w.misses) +
+                 "its /readyz at " + far->url + " missed " + std::to_string(w.misses) +
                      " checks in a row (" + why + ")");
         } else if (w.misses >= settings_.hung_after) {
           change(profile, w, "hung",
@@ -540,8 +529,9 @@ class Rescue final : public sdk::Plugin {
       }
       w.misses = 0;
       if (res.status == 200) {
-        return change(profile, w, "up",
-                      w.remote ? "at " + w.remote->url : "pid " + std::to_string(pid));
+        return change(
+            profile, w, "up",
+            remote(profile) ? "at " + remote(profile)->url : "pid " + std::to_string(pid));
       }
       change(profile, w, "degraded", failing_of(res.body));
     });
@@ -578,7 +568,9 @@ class Rescue final : public sdk::Plugin {
     if (is_down(state) && !is_down(before)) w.down_since = now_ms();
     if (before.empty() || (state == "absent" && before == "absent")) return;
     tell_change(profile, w, before, state, detail);
-    if (!is_down(state) || state == "stopped" || w.remote) return recover(profile, state, detail);
+    if (!is_down(state) || state == "stopped" || remote(profile)) {
+      return recover(profile, state, detail);
+    }
     // Down: what its service manager did and does (systemd restarts a unit that failed, or gave
     // up), from `gateway status`; told, and a restart systemd makes is left to it.
     run_cli(profile, {"gateway", "status"}, "rescue",
@@ -769,9 +761,6 @@ class Rescue final : public sdk::Plugin {
       done(c, arg + " is a gateway on another machine (" + r->url + "): " + cmd +
                   " works only for this machine's instances; /status " + arg +
                   " asks it how it is");
-    } else if (cmd == "/config" && w.size() > 1 && remote(w[1])) {
-      done(c, w[1] + " is a gateway on another machine (" + remote(w[1])->url +
-                  "): /config works only for this machine's instances");
     } else if (cmd == "/help" || (cmd == "/start" && arg.empty())) {  // Telegram's first /start
       done(c, kHelp);
     } else if (cmd == "/profiles") {
@@ -831,20 +820,30 @@ class Rescue final : public sdk::Plugin {
     done(c, out);
   }
 
-  // /status of a remote gateway: its /readyz now, over HTTPS with its token.
-  void remote_status(const sdk::CommandContext& c, const WatchSettings::Remote& r) {
+  // GET <url>/readyz of a gateway on another machine: HTTPS (its certificate verified against
+  // the system's store or caFile), with its token.
+  static sdk::HttpClientRequest readyz_request(const WatchSettings::Remote& r,
+                                               std::chrono::milliseconds timeout) {
     sdk::HttpClientRequest q;
     q.url = r.url + "/readyz";
     q.ca_file = r.ca_file;
     if (!r.token.empty()) q.headers.emplace_back("Authorization", "Bearer " + r.token);
-    q.timeout = 5s;
-    sdk::http_request(host_->io(), q, [c, name = r.name, url = r.url](sdk::HttpClientResponse res) {
-      std::string out = name + " (" + url + ", on another machine): ";
-      if (!res.error.empty()) return done(c, out + "does not answer: " + redact(res.error));
-      if (res.status == 200) return done(c, out + "up, ready");
-      if (res.status != 503) return done(c, out + "answers HTTP " + std::to_string(res.status));
-      done(c, out + "degraded: " + failing_of(res.body));
-    });
+    q.timeout = timeout;
+    return q;
+  }
+
+  // /status of a remote gateway: its /readyz now, over HTTPS with its token.
+  void remote_status(const sdk::CommandContext& c, const WatchSettings::Remote& r) {
+    sdk::http_request(host_->io(), readyz_request(r, 5s),
+                      [c, name = r.name, url = r.url](sdk::HttpClientResponse res) {
+                        std::string out = name + " (" + url + ", on another machine): ";
+                        if (!res.error.empty())
+                          return done(c, out + "does not answer: " + redact(res.error));
+                        if (res.status == 200) return done(c, out + "up, ready");
+                        if (res.status != 503)
+                          return done(c, out + "answers HTTP " + std::to_string(res.status));
+                        done(c, out + "degraded: " + failing_of(res.body));
+                      });
   }
 
   void status_of(const sdk::CommandContext& c, std::string profile) {
@@ -938,10 +937,8 @@ class Rescue final : public sdk::Plugin {
     return conventional_state_dir(profile);
   }
 
-  static bool valid_profile(const std::string& p) { return valid_name(p); }
-
   void logs_of(const sdk::CommandContext& c, const std::string& profile, const std::string& count) {
-    if (!valid_profile(profile)) return done(c, "usage: /logs <profile> [lines, 1-50]");
+    if (!valid_name(profile)) return done(c, "usage: /logs <profile> [lines, 1-50]");
     int n = 10;
     if (!count.empty()) {
       char* end = nullptr;
@@ -1067,14 +1064,14 @@ class Rescue final : public sdk::Plugin {
 
   void profile_cli(const sdk::CommandContext& c, const std::string& profile, const char* usage,
                    std::vector<std::string> args, const std::string& what) {
-    if (!valid_profile(profile)) return done(c, std::string("usage: ") + usage);
+    if (!valid_name(profile)) return done(c, std::string("usage: ") + usage);
     cli_reply(c, profile, std::move(args), what);
   }
 
   // /config <profile> get|set|unset|validate [key] [value...]
   void config_of(const sdk::CommandContext& c, const std::vector<std::string>& w) {
     const char* usage = "usage: /config <profile> get KEY | set KEY VALUE | unset KEY | validate";
-    if (w.size() < 3 || !valid_profile(w[1])) return done(c, usage);
+    if (w.size() < 3 || !valid_name(w[1])) return done(c, usage);
     const std::string& profile = w[1];
     const std::string& sub = w[2];
     if (sub == "validate" && w.size() == 3) {
@@ -1097,7 +1094,7 @@ class Rescue final : public sdk::Plugin {
   // restart report whether it became ready within startWaitMs.
   void lifecycle(const sdk::CommandContext& c, const std::string& verb,
                  const std::string& profile) {
-    if (!valid_profile(profile)) return done(c, "usage: /" + verb + " <profile>");
+    if (!valid_name(profile)) return done(c, "usage: /" + verb + " <profile>");
     if (profile == self_name()) return done(c, profile + ": that is me; ask another instance");
     cli_reply(c, profile, {"gateway", verb, "--wait", std::to_string(settings_.start_wait_ms)},
               verb);
