@@ -46,16 +46,31 @@ std::string one_of(const json::value& v, const std::string& key,
   return fallback;
 }
 
+// The value at `keys` under `root`, or nullptr.
+const json::value* at(const json::object& root, std::initializer_list<std::string_view> keys) {
+  const json::object* cur = &root;
+  const json::value* v = nullptr;
+  for (std::string_view k : keys) {
+    if (!cur || !(v = cur->if_contains(k))) return nullptr;
+    cur = v->if_object();
+  }
+  return v;
+}
+
 }  // namespace
 
 Access access_of(const json::object& root, const std::string& channel,
                  std::vector<std::string>* problems) {
   Access a;
-  const json::value* chans = root.if_contains("channels");
-  if (!chans || !chans->is_object()) return a;
-  const json::value* c = chans->get_object().if_contains(channel);
+  // channels.<id>, or for a channel OpenClaw does not know (it refuses channels.<id> as an
+  // "unknown channel id"), the channel plugin's own plugins.entries.<id>.config.
+  std::string base = "channels." + channel;
+  const json::value* c = at(root, {"channels", channel});
+  if (!c) {
+    base = "plugins.entries." + channel + ".config";
+    c = at(root, {"plugins", "entries", channel, "config"});
+  }
   if (!c) return a;
-  const std::string base = "channels." + channel;
   if (!c->is_object()) {
     note(problems, base, "must be an object");
     return a;
@@ -119,8 +134,7 @@ Decision decide(const Access& access, const sdk::ChannelMessage& m,
     if (why) *why = w;
     return d;
   };
-  if (!access.enabled)
-    return because(Decision::deny, "channels." + m.channel + ".enabled is false");
+  if (!access.enabled) return because(Decision::deny, m.channel + ": enabled is false");
   if (m.group) {
     if (access.group_policy == "disabled")
       return because(Decision::deny, "groupPolicy is disabled");

@@ -72,7 +72,8 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
   if (vm->count("json")) {
     *ctx.out << json::serialize(s) << "\n";
   } else if (chans.empty()) {
-    *ctx.out << "No channels (configure channels.irc, channels.telegram or channels.webhook).\n";
+    *ctx.out << "No channels (configure channels.irc, channels.telegram or "
+                "plugins.entries.webhook.config).\n";
   } else {
     auto& out = *ctx.out;
     out << pad("CHANNEL", 10) << pad("ACCOUNT", 10) << pad("STATE", 13) << pad("IN", 7)

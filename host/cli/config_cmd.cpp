@@ -41,6 +41,14 @@ constexpr const char* kConfigHelp =
     "                       restore version N of `config history` (default 1: undo the last\n"
     "                       write) or the last-known-good one; says which keys change\n";
 
+// What OpenClaw says of the old place of `key` (a moved key).
+std::string moved_reason(const std::string& key) {
+  for (const auto& m : config::moved_keys()) {
+    if (config::current_key(key) != key && config::overlaps(key, m.from)) return m.why;
+  }
+  return "OpenClaw's schema refuses the old place";
+}
+
 bool starts_with_key(const std::string& key, const std::string& prefix) {
   return key == prefix || key.rfind(prefix + ".", 0) == 0 || prefix.rfind(key + ".", 0) == 0 ||
          key.rfind(prefix + "[", 0) == 0;
@@ -103,6 +111,7 @@ int config_get(Context& ctx, const std::vector<std::string>& args) {
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
   const json::value* found = config::find(cfg.root(), config::split_key(key));
+  if (!found) found = config::find(cfg.root(), config::split_key(config::current_key(key)));
   if (!found) throw usage_error("config key " + key + " is not set", cfg.where());
   json::value shown = *found;
   if (!vm->count("show-secrets")) {
@@ -144,7 +153,16 @@ int config_set(Context& ctx, const std::vector<std::string>& args) {
                       cfg.where());
   }
   const bool plan_was_valid = plan_error(ctx, cfg).empty();
+  // A key OpenClaw's schema refuses where earlier versions kept it goes to its place now, and
+  // anything else still at an old place moves with it: the profile stays one OpenClaw starts on.
+  if (std::string now = config::current_key(key); now != key) {
+    *ctx.out << "Note: " << key << " is kept at " << now << " (" << moved_reason(key) << ")\n";
+    key = now;
+  }
   config::assign(cfg.root(), config::split_key(key), value);
+  for (const auto& move : config::move_retired_keys(cfg.root())) {
+    *ctx.out << "Moved " << move << " (OpenClaw's schema refuses the old place)\n";
+  }
   // Refuse a value that breaks the key being set; problems elsewhere stay fixable key by key.
   for (const auto& p : config::validate(cfg.root())) {
     if (starts_with_key(p.key, key)) throw usage_error(p.message, cfg.where());
@@ -175,7 +193,12 @@ int config_unset(Context& ctx, const std::vector<std::string>& args) {
   if (!vm) return 0;
   auto cfg = config::Config::load(ctx.paths.config_path, ctx.paths.home);
   std::string key = (*vm)["key"].as<std::string>();
-  if (!config::erase(cfg.root(), config::split_key(key))) {
+  // Both places of a moved key (see config::moved_keys).
+  bool at_new = false;
+  if (std::string now = config::current_key(key); now != key) {
+    at_new = config::erase(cfg.root(), config::split_key(now));
+  }
+  if (!config::erase(cfg.root(), config::split_key(key)) && !at_new) {
     *ctx.out << "Config key " << key << " was not set; nothing changed (" << cfg.where() << ")\n";
     return 0;
   }
@@ -206,6 +229,13 @@ int config_validate(Context& ctx, const std::vector<std::string>& args) {
   } else if (problems.empty()) {
     *ctx.out << (cfg.exists() ? "Config is valid (" : "No config file yet; defaults apply (")
              << cfg.where() << ")\n";
+    json::object copy = cfg.root();
+    for (const auto& move : config::move_retired_keys(copy)) {
+      *ctx.out << "Note: " << move.substr(0, move.find(' '))
+               << " is read, but the real OpenClaw refuses it there: the gateway's next start (or "
+                  "any `config set`) moves it ("
+               << move << ")\n";
+    }
   } else {
     *ctx.err << "openclaw-host: error: config has " << problems.size() << " problem"
              << (problems.size() == 1 ? "" : "s") << " (" << cfg.where() << "):\n";

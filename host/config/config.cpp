@@ -496,6 +496,88 @@ bool needs_gateway_restart(std::string_view key) {
   return overlaps(key, "gateway") || overlaps(key, "plugins.load");
 }
 
+const std::vector<MovedKey>& moved_keys() {
+  static const std::vector<MovedKey> keys = [] {
+    const std::string ours = "plugins.entries.openclaw-host.config.";
+    const std::string retired = "OpenClaw 2026.9.6 retired it";
+    std::vector<MovedKey> k;
+    for (const char* name : {"port", "root", "liveReload"}) {
+      k.push_back({std::string("canvasHost.") + name, ours + "canvas." + name,
+                   "OpenClaw refuses a root canvasHost"});
+      k.push_back({std::string("plugins.entries.canvas.config.host.") + name,
+                   ours + "canvas." + name, retired});
+    }
+    k.push_back({"canvasHost.enabled", "plugins.entries.canvas.config.host.enabled",
+                 "OpenClaw refuses a root canvasHost"});
+    k.push_back({"plugins.entries.canvas.config.maxConnections", ours + "canvas.maxConnections",
+                 "OpenClaw's canvas plugin has no such setting"});
+    k.push_back({"plugins.entries.browser.config.maxConnections", ours + "browser.maxConnections",
+                 "OpenClaw's browser plugin has no settings"});
+    for (const char* name : {"caFile", "sasl", "floodBurst", "floodIntervalMs"}) {
+      k.push_back({std::string("channels.irc.") + name, ours + "irc." + name,
+                   "OpenClaw's channels.irc has no such key"});
+    }
+    for (const char* name : {"caFile", "pollTimeoutSeconds"}) {
+      k.push_back({std::string("channels.telegram.") + name, ours + "telegram." + name,
+                   "OpenClaw's channels.telegram has no such key"});
+    }
+    k.push_back({"channels.webhook", "plugins.entries.webhook.config",
+                 "OpenClaw has no webhook channel (unknown channel id)"});
+    return k;
+  }();
+  return keys;
+}
+
+std::string current_key(std::string_view key) {
+  for (const auto& m : moved_keys()) {
+    if (key == m.from) return m.to;
+    if (key.size() > m.from.size() && key.substr(0, m.from.size()) == m.from &&
+        (key[m.from.size()] == '.' || key[m.from.size()] == '[')) {
+      return m.to + std::string(key.substr(m.from.size()));
+    }
+  }
+  return std::string(key);
+}
+
+namespace {
+// Removes the objects along `key` (its last segment excluded) that are left empty, deepest first.
+void prune_empty(json::object& root, KeyPath key) {
+  while (key.size() > 1) {
+    key.pop_back();
+    const json::value* v = find(root, key);
+    if (!v || !v->is_object() || !v->get_object().empty()) return;
+    erase(root, key);
+  }
+}
+}  // namespace
+
+std::vector<std::string> move_retired_keys(json::object& root) {
+  std::vector<std::string> moves;
+  for (const auto& m : moved_keys()) {
+    KeyPath from = split_key(m.from), to = split_key(m.to);
+    const json::value* v = find(root, from);
+    if (!v) continue;
+    json::value value = *v;
+    erase(root, from);
+    prune_empty(root, from);
+    const json::value* there = find(root, to);
+    if (!there) {
+      assign(root, to, std::move(value));
+    } else if (there->is_object() && value.is_object()) {
+      // A whole block (channels.webhook): what is already at the new place wins, key by key.
+      json::object merged = value.get_object();
+      for (const auto& [k, val] : there->get_object()) merged[k] = val;
+      assign(root, to, std::move(merged));
+    }
+    moves.push_back(m.from + " -> " + m.to);
+  }
+  if (const json::value* ns = find(root, {"channels", "irc", "nickserv"}); ns && ns->is_string()) {
+    assign(root, {"channels", "irc", "nickserv"}, json::object{{"password", ns->get_string()}});
+    moves.push_back("channels.irc.nickserv (a string) -> channels.irc.nickserv.password");
+  }
+  return moves;
+}
+
 std::vector<Problem> validate(const json::object& root) {
   Validator v;
   for (const char* block : {"gateway", "channels", "browser", "canvasHost", "plugins", "ports"}) {
@@ -504,10 +586,16 @@ std::vector<Problem> validate(const json::object& root) {
   }
   validate_gateway(v, root);
   validate_browser(v, root);
+  // The canvas port is the host's (the port plan); its other settings the canvas plugin checks.
   if (const json::object* canvas = v.object(root, "canvasHost", "canvasHost")) {
     v.port(*canvas, "port", "canvasHost.port");
     v.boolean(*canvas, "enabled", "canvasHost.enabled");
     v.string(*canvas, "root", "canvasHost.root");
+  }
+  for (const std::string& block :
+       {sdk::host_settings_path("canvas"), std::string("plugins.entries.canvas.config.host")}) {
+    const json::value* b = find(root, split_key(block));
+    if (b && b->is_object()) v.port(b->get_object(), "port", block + ".port");
   }
   if (const json::object* agents = v.object(root, "agents", "agents")) {
     if (const json::object* defaults = v.object(*agents, "defaults", "agents.defaults")) {

@@ -72,6 +72,25 @@ bool overlaps(std::string_view key, std::string_view block);
 /// reads once at start (gateway.*, ports.* but ports.assigned, plugins.load.*).
 bool needs_gateway_restart(std::string_view key);
 
+/// A key earlier versions of openclaw-host documented or wrote where OpenClaw's strict schema
+/// refuses it (the real OpenClaw 2026.9.6 would not start on the profile), and where it lives
+/// now: a place OpenClaw accepts (plugins.entries.openclaw-host.config.<plugin>, the plugin
+/// entry of a channel OpenClaw does not know, or OpenClaw's own key). Both places are read, the
+/// new one wins. docs/configuration.md lists them.
+struct MovedKey {
+  std::string from;  ///< e.g. "channels.irc.sasl"; everything under it moves with it
+  std::string to;    ///< e.g. "plugins.entries.openclaw-host.config.irc.sasl"
+  std::string why;   ///< what OpenClaw says of the old place
+};
+const std::vector<MovedKey>& moved_keys();
+/// Where `key` (or the key it lies under) lives now; `key` itself when it did not move.
+std::string current_key(std::string_view key);
+/// Moves every moved key `root` holds to its place now (a value already there wins and the old
+/// one is dropped), removes the objects the moves leave empty (OpenClaw refuses even an empty
+/// root canvasHost), and turns an IRC NickServ password given as a string into OpenClaw's
+/// {"password": ...}. Returns "FROM -> TO" for each move.
+std::vector<std::string> move_retired_keys(json::object& root);
+
 /// A CLI value: JSON when it parses as JSON, otherwise the literal string.
 json::value parse_cli_value(std::string_view raw);
 

@@ -272,6 +272,26 @@ class Ticker {
   GatewayMethods& methods_;
 };
 
+// Keys earlier versions kept where OpenClaw's strict schema refuses them move to their place
+// now (config::moved_keys), in the file and in this run's config, with a line each: the real
+// OpenClaw must still start on a profile we ran. Before anything reads the config.
+void move_retired_keys(Instance& inst, const Logger& log) {
+  json::object probe = inst.config.root();
+  if (config::move_retired_keys(probe).empty()) return;
+  try {
+    auto cfg = config::Config::load(inst.paths.config_path, inst.paths.home);
+    auto moves = config::move_retired_keys(cfg.root());
+    if (!moves.empty()) cfg.save(inst.paths.state_dir, "gateway (moved keys OpenClaw refuses)");
+    for (const auto& m : moves) {
+      log(sdk::LogLevel::info, "config: moved " + m + ": the real OpenClaw refuses the old place");
+    }
+  } catch (const std::exception& e) {
+    log(sdk::LogLevel::warn, std::string("config: could not move the keys OpenClaw refuses: ") +
+                                 e.what() + " (they are still read where they are)");
+  }
+  config::move_retired_keys(inst.config.root());
+}
+
 // A handler that throws (a plugin's, say) is logged and the loop goes on: one bad callback must
 // not take the gateway and every other plugin down.
 void run_loop(boost::asio::io_context& io, const Logger& log) {
@@ -443,6 +463,7 @@ int run(Instance inst, const Environment& env, const Options& options, std::ostr
   fix_malloc_thresholds();
   InstanceClaims claims(inst, env, options, err);
   const Logger log = claims.logger();
+  move_retired_keys(inst, log);
   boost::asio::io_context io;
   Protocol* protocol_ptr = nullptr;  // the channels broadcast once the protocol exists
   ChannelRouter channels(io, inst, log, [&](const std::string& event, const json::value& payload) {

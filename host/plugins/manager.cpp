@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "ports/plan.hpp"
 
 namespace openclaw::plugins {
@@ -29,10 +30,11 @@ json::value at_path(const json::object& root, const std::string& key) {
   return v ? *v : json::value();
 }
 
-// True when the config a plugin reads (its plugins.entries.<id>, its configPaths) differs.
+// True when the config a plugin reads (its plugins.entries.<id>, its host-only settings under
+// plugins.entries.openclaw-host.config.<id>, its configPaths) differs.
 bool reads_changed(const Record& r, const json::object& before, const json::object& after) {
-  if (at_path(before, "plugins.entries." + r.id) != at_path(after, "plugins.entries." + r.id)) {
-    return true;
+  for (const std::string& own : {"plugins.entries." + r.id, sdk::host_settings_path(r.id)}) {
+    if (at_path(before, own) != at_path(after, own)) return true;
   }
   return std::any_of(r.config_paths.begin(), r.config_paths.end(),
                      [&](const std::string& p) { return at_path(before, p) != at_path(after, p); });

@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "profile/profile.hpp"
@@ -120,14 +121,26 @@ std::vector<PortRequest> standard_requests(const json::object& config) {
     }
   }
 
-  if (config::get_bool(config, "canvasHost.enabled").value_or(true)) {
-    if (auto port = config::get_int(config, "canvasHost.port")) {
-      out.push_back(config_request("canvas", static_cast<int>(*port), "canvasHost.port", gw_bind));
+  auto enabled = canvas_setting(config, "enabled");
+  if (!enabled.value || !enabled.value->is_bool() || enabled.value->get_bool()) {
+    auto port = canvas_setting(config, "port");
+    if (port.value && port.value->is_int64()) {
+      out.push_back(
+          config_request("canvas", static_cast<int>(port.value->get_int64()), port.key, gw_bind));
     } else {
       out.push_back(offset_request("canvas", kCanvasOffset, gw_bind));
     }
   }
   return out;
+}
+
+Setting canvas_setting(const json::object& config, std::string_view name) {
+  const std::string key(name);
+  for (std::string path : {sdk::host_settings_path("canvas") + "." + key,
+                           "plugins.entries.canvas.config.host." + key, "canvasHost." + key}) {
+    if (const json::value* v = config::find(config, config::split_key(path))) return {v, path};
+  }
+  return {nullptr, "canvasHost." + key};
 }
 
 Plan make_plan(int base, const std::string& base_source, const std::vector<PortRequest>& requests) {

@@ -41,9 +41,20 @@ const char* source_name(sdk::PortSource source);
 /// The source named `name` (source_name()'s inverse), nullopt for another word.
 std::optional<sdk::PortSource> source_from_name(std::string_view name);
 
+/// One of the canvas host's settings ("enabled", "port", "root", "liveReload") and the key that
+/// set it: plugins.entries.openclaw-host.config.canvas.<name> (where openclaw-host keeps what
+/// OpenClaw 2026.9.6 retired), else plugins.entries.canvas.config.host.<name> (OpenClaw's; only
+/// `enabled` survives there), else the seed's root canvasHost.<name>. `value` is null when none
+/// is set (key: canvasHost.<name>).
+struct Setting {
+  const boost::json::value* value = nullptr;
+  std::string key;
+};
+Setting canvas_setting(const boost::json::object& config, std::string_view name);
+
 /// The ports OpenClaw derives from the instance's config: gateway (+0), bridge (+1,
-/// reserved), browser.control (+2, loopback only), canvas (+4 or canvasHost.port), and one CDP
-/// port per local browser profile (explicit cdpPort, else a range in control+9 .. control+108;
+/// reserved), browser.control (+2, loopback only), canvas (+4 or the canvas port setting), and one
+/// CDP port per local browser profile (explicit cdpPort, else a range in control+9 .. control+108;
 /// a cdpUrl profile needs none).
 std::vector<sdk::PortRequest> standard_requests(const boost::json::object& config);
 

@@ -69,17 +69,7 @@ class CanvasPlugin final : public sdk::Plugin {
  public:
   std::vector<sdk::ConfigProblem> validate(const sdk::Host& host) const override {
     std::vector<sdk::ConfigProblem> out;
-    int cap = 0;
-    sdk::ConfigBlock(host.root_config(), "plugins.entries.canvas.config", &out)
-        .integer("maxConnections", cap, 1, 100000);
-    if (const json::value* v = find(host.root_config(), {"canvasHost", "liveReload"});
-        v && !v->is_bool()) {
-      out.push_back({"canvasHost.liveReload", "must be true or false, got " + json::serialize(*v)});
-    }
-    if (const json::value* v = find(host.config(), {"host", "root"}); v && !v->is_string()) {
-      out.push_back({"plugins.entries.canvas.config.host.root",
-                     "must be a folder path (a string), got " + json::serialize(*v)});
-    }
+    read_settings(host.root_config(), &out);
     return out;
   }
 
@@ -87,7 +77,8 @@ class CanvasPlugin final : public sdk::Plugin {
     host_ = &host;
     settings_ = read_settings(host.root_config());
     if (!settings_.enabled) {
-      host.log(sdk::LogLevel::info, "canvasHost.enabled is false: no canvas host");
+      host.log(sdk::LogLevel::info,
+               "the canvas host is off (plugins.entries.canvas.config.host.enabled is false)");
       return;
     }
     documents_ = host.state_dir() / "canvas" / "documents";

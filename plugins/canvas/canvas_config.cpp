@@ -19,22 +19,31 @@ const json::value* find(const json::object& o, std::initializer_list<const char*
   return v;
 }
 
-Settings read_settings(const json::object& root) {
+// Three places, the first that holds a key wins: plugins.entries.openclaw-host.config.canvas
+// (what openclaw-host keeps: OpenClaw 2026.9.6 retired the canvas port, root and live reload and
+// refuses them in its own places), plugins.entries.canvas.config.host (OpenClaw's; `enabled`
+// lives there), and the seed's root canvasHost.
+Settings read_settings(const json::object& root,
+                       std::vector<openclaw::sdk::ConfigProblem>* problems) {
+  namespace sdk = openclaw::sdk;
   Settings s;
-  const json::value* en = find(root, {"canvasHost", "enabled"});
-  s.enabled = !(en && en->is_bool() && !en->get_bool());
-  const json::value* lr = find(root, {"canvasHost", "liveReload"});
-  s.live_reload = !(lr && lr->is_bool() && !lr->get_bool());
-  // plugins.entries.canvas.config.host.root (current OpenClaw) > canvasHost.root (older key).
-  if (const json::value* v = find(root, {"plugins", "entries", "canvas", "config", "host", "root"});
-      v && v->is_string()) {
-    s.root = std::string(v->get_string());
-  } else if (const json::value* w = find(root, {"canvasHost", "root"}); w && w->is_string()) {
-    s.root = std::string(w->get_string());
+  sdk::ConfigBlock ours(root, sdk::host_settings_path("canvas"), problems);
+  sdk::ConfigBlock openclaw(root, "plugins.entries.canvas.config.host", problems);
+  sdk::ConfigBlock seed(root, "canvasHost", problems);
+  auto at = [&](const char* key) -> sdk::ConfigBlock& {
+    return ours.has(key) ? ours : openclaw.has(key) ? openclaw : seed;
+  };
+  at("enabled").boolean("enabled", s.enabled);
+  at("liveReload").boolean("liveReload", s.live_reload);
+  sdk::ConfigBlock& r = at("root");
+  r.string("root", s.root);
+  s.root_key = r.path() + ".root";
+  ours.integer("maxConnections", s.max_connections, 1, 100000);
+  if (!ours.has("maxConnections")) {  // where an earlier version documented it
+    sdk::ConfigBlock(root, "plugins.entries.canvas.config", problems)
+        .integer("maxConnections", s.max_connections, 1, 100000);
   }
-  openclaw::sdk::ConfigBlock(root, "plugins.entries.canvas.config", nullptr)
-      .integer("maxConnections", s.max_connections, 1, 100000);
-  s.allowed_origins = openclaw::sdk::OriginPolicy::from_config(root).allowed_origins;
+  s.allowed_origins = sdk::OriginPolicy::from_config(root).allowed_origins;
   return s;
 }
 
@@ -46,9 +55,9 @@ fs::path root_folder(const std::string& given, const fs::path& workspace, const 
 }
 
 std::string restart_reason(const Settings& running, const Settings& next) {
-  if (running.enabled != next.enabled) return "canvasHost.enabled";
+  if (running.enabled != next.enabled) return "plugins.entries.canvas.config.host.enabled";
   if (running.max_connections != next.max_connections) {
-    return "plugins.entries.canvas.config.maxConnections";
+    return openclaw::sdk::host_settings_path("canvas") + ".maxConnections";
   }
   return "";
 }

@@ -9,13 +9,18 @@
 
 #include <boost/json.hpp>
 
+#include <openclaw/sdk/plugin.hpp>
+
 namespace canvas {
 
 struct Settings {
-  bool enabled = true;         ///< canvasHost.enabled
-  bool live_reload = true;     ///< canvasHost.liveReload
-  std::string root;            ///< plugins.entries.canvas.config.host.root, else canvasHost.root
-  int max_connections = 1024;  ///< plugins.entries.canvas.config.maxConnections
+  // Each from plugins.entries.openclaw-host.config.canvas, else OpenClaw's
+  // plugins.entries.canvas.config.host, else the root canvasHost (see read_settings).
+  bool enabled = true;
+  bool live_reload = true;
+  std::string root;
+  std::string root_key = "canvasHost.root";  ///< the key that set `root`, for messages
+  int max_connections = 1024;                ///< maxConnections (1..100000)
   std::vector<std::string> allowed_origins;  ///< gateway.controlUi.allowedOrigins
 
   bool operator==(const Settings&) const = default;
@@ -25,9 +30,10 @@ struct Settings {
 const boost::json::value* find(const boost::json::object& o,
                                std::initializer_list<const char*> keys);
 
-/// The settings of `root` (the whole instance config); values of the wrong type read as the
-/// defaults (validate() reports them).
-Settings read_settings(const boost::json::object& root);
+/// The settings of `root` (the whole instance config); a value of the wrong type reads as the
+/// default and is a problem in `problems` (when not null), naming the key where it was found.
+Settings read_settings(const boost::json::object& root,
+                       std::vector<openclaw::sdk::ConfigProblem>* problems = nullptr);
 
 /// The folder served: `given` (a root from the config) with "~/" the home folder and a relative
 /// path under the workspace; <workspace>/canvas when none is given.

@@ -135,6 +135,14 @@ void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
   }
 }
 
+bool ConfigBlock::has(const char* key) const {
+  return block_ && block_->contains(key);
+}
+
+std::string host_settings_path(std::string_view plugin_id) {
+  return std::string("plugins.entries.") + kHostSettingsEntry + ".config." + std::string(plugin_id);
+}
+
 bool ConfigBlock::require(const char* key) {
   if (!block_ || block_->contains(key)) return true;
   problem(key, "is required");

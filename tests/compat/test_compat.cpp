@@ -10,9 +10,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <boost/json.hpp>
+
 #include "support/harness.hpp"
 
 using namespace openclaw::test;
+namespace json = boost::json;
 
 namespace {
 
@@ -62,24 +65,65 @@ void run_our_gateway(const Sandbox& sb, const std::string& profile) {
 
 BOOST_AUTO_TEST_SUITE(openclaw_compat)
 
-// The keys below are the ones OpenClaw's schema accepts where we write them today; the keys of
-// ours it does not know yet (channels.irc.sasl, floodBurst, the root canvasHost, ...) are issue
-// 23's next step and join this list as they move.
+// Every key docs/configuration.md documents, set with our CLI (the old places of moved keys
+// too: config set writes their place now), then our gateway runs on the profile: the real
+// OpenClaw must still validate it and start its gateway on it.
 BOOST_AUTO_TEST_CASE(a_profile_we_set_up_changed_and_ran_still_starts_the_real_openclaw) {
   Sandbox sb;
   PortBlock block;
   OpenClaw openclaw(sb);
   auto setup = sb.run({"--profile", "t", "setup", "--port", std::to_string(block.base())});
   BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
+  fs::create_directories(sb.home() / "plugins-extra");
+  write_file(sb.home() / "ca.pem", "not read: the IRC server is never reached\n");
+  const std::string ours = "plugins.entries.openclaw-host.config.";
+  const std::string closed = std::to_string(block.base() + 60);  // nobody listens there
   for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
            {"gateway.bind", "loopback"},
            {"gateway.controlUi.allowedOrigins", R"(["https://ui.example.org"])"},
            {"browser.enabled", "true"},
+           {"browser.headless", "true"},
+           {"browser.executablePath", "/usr/bin/chromium"},
+           {"browser.defaultProfile", "openclaw"},
+           {"browser.profiles.work.cdpPort", std::to_string(block.base() + 40)},
+           {ours + "browser.maxConnections", "32"},
+           {"plugins.entries.canvas.config.host.enabled", "true"},
+           {ours + "canvas.port", std::to_string(block.base() + 4)},
+           {ours + "canvas.root", (sb.home() / "canvas").string()},
+           {ours + "canvas.liveReload", "false"},
+           {ours + "canvas.maxConnections", "256"},
+           {"channels.irc.host", "127.0.0.1"},
+           {"channels.irc.port", closed},
+           {"channels.irc.tls", "false"},
+           {"channels.irc.nick", "compatbot"},
+           {"channels.irc.channels", R"(["#ops"])"},
+           {"channels.irc.nickserv.service", "NickServ"},
+           {"channels.irc.dmPolicy", "allowlist"},
+           {"channels.irc.allowFrom", R"(["owner!*@*"])"},
+           {ours + "irc.floodBurst", "4"},
+           {ours + "irc.floodIntervalMs", "500"},
+           {"channels.irc.sasl", "false"},  // an old place: written to the new one
+           {"channels.irc.caFile", (sb.home() / "ca.pem").string()},  // likewise
+           {"channels.telegram.enabled", "false"},
+           {"channels.telegram.apiRoot", "https://api.telegram.org"},
+           {ours + "telegram.pollTimeoutSeconds", "20"},
+           {"plugins.entries.webhook.config.secret", "a-webhook-secret-of-32-characters"},
+           {"plugins.entries.webhook.config.hooks", R"(["ci"])"},
+           {"channels.webhook.replyUrl", "https://replies.example.org/hook"},  // old place
+           {"canvasHost.enabled", "true"},                                     // old place
            {"agents.defaults.workspace", (sb.home() / "work").string()},
+           {"plugins.load.paths", "[\"" + (sb.home() / "plugins-extra").string() + "\"]"},
            {"plugins.entries.rescue.config.watch", R"(["main"])"},
            {"plugins.entries.rescue.config.intervalMs", "500"}}) {
     auto r = sb.run({"--profile", "t", "config", "set", kv[0], kv[1]});
     BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
+  }
+  const std::string cfg = read_file(sb.home() / ".openclaw-t" / "openclaw.json");
+  const json::value parsed = json::parse(cfg);
+  for (const char* old :
+       {"/canvasHost", "/channels/irc/sasl", "/channels/irc/caFile", "/channels/webhook"}) {
+    boost::system::error_code ec;
+    BOOST_TEST(!parsed.find_pointer(old, ec), old << " is still at its old place:\n" << cfg);
   }
   run_our_gateway(sb, "t");  // it remembers its browser's CDP port: in the state dir
 
@@ -93,6 +137,45 @@ BOOST_AUTO_TEST_CASE(a_profile_we_set_up_changed_and_ran_still_starts_the_real_o
              gw->out() + gw->err());
   BOOST_TEST(port_accepts(block.base()));
   gw->stop(SIGTERM, 30s);
+}
+
+// A profile written by hand after our older docs (the keys at their old places) is read as it
+// is, and our gateway's first start moves them: then the real OpenClaw accepts it.
+BOOST_AUTO_TEST_CASE(keys_at_the_places_older_versions_used_move_at_the_gateways_start) {
+  Sandbox sb;
+  PortBlock block;
+  OpenClaw openclaw(sb);
+  auto setup = sb.run({"--profile", "o", "setup", "--port", std::to_string(block.base())});
+  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
+  const fs::path file = sb.home() / ".openclaw-o" / "openclaw.json";
+  json::object root = json::parse(read_file(file)).as_object();
+  root["canvasHost"] = json::object{{"enabled", true}, {"liveReload", false}};
+  root["channels"] =
+      json::object{{"irc", json::object{{"host", "127.0.0.1"},
+                                        {"port", block.base() + 60},
+                                        {"tls", false},
+                                        {"nick", "oldbot"},
+                                        {"nickserv", "a-nickserv-password"},
+                                        {"floodBurst", 3}}},
+                   {"webhook", json::object{{"secret", "a-webhook-secret-of-32-characters"}}}};
+  root["plugins"] = json::object{
+      {"entries",
+       json::object{{"browser", json::object{{"config", json::object{{"maxConnections", 16}}}}}}}};
+  write_file(file, json::serialize(root));
+  auto before = openclaw.run({"--profile", "o", "config", "validate"});
+  BOOST_TEST(before.code != 0, "the real OpenClaw accepted the old places:\n" + before.out);
+  auto ours = sb.run({"--profile", "o", "config", "validate"});
+  BOOST_TEST(ours.code == 0, ours.err);
+  BOOST_TEST(contains(ours.out, "Note: channels.irc.floodBurst is read"), ours.out);
+
+  auto gw = sb.spawn({"--profile", "o", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  BOOST_TEST(
+      contains(gw->err(), "config: moved channels.webhook -> plugins.entries.webhook.config"),
+      gw->err());
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+  auto after = openclaw.run({"--profile", "o", "config", "validate"});
+  BOOST_TEST(after.code == 0, after.out + after.err);
 }
 
 // And the other way round: what OpenClaw's own onboarding writes, we read, serve and leave

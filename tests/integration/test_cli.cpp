@@ -339,11 +339,16 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(sb.run({"--profile", "strict", "setup", "--no-token"}).code == 0);
   auto path = sb.home() / ".openclaw-strict" / "openclaw.json";
   auto before = read_file(path);
-  // The webhook plugin's own rule (16+ characters), not a second copy of it in the CLI.
+  // The webhook plugin's own rule (16+ characters), not a second copy of it in the CLI; the
+  // old place of the key (OpenClaw refuses channels.webhook) is set at its place now.
   auto short_secret = sb.run(
       {"--profile", "strict", "config", "set", "channels.webhook.secret", "tooshort-secret"});
   BOOST_TEST(short_secret.code == 1);
-  BOOST_TEST(contains(short_secret.err, "channels.webhook.secret"), short_secret.err);
+  BOOST_TEST(contains(short_secret.out,
+                      "Note: channels.webhook.secret is kept at "
+                      "plugins.entries.webhook.config.secret"),
+             short_secret.out);
+  BOOST_TEST(contains(short_secret.err, "plugins.entries.webhook.config.secret"), short_secret.err);
   BOOST_TEST(!contains(short_secret.err, "tooshort-secret"));
   // A bot token that is an object: its kind is named, its content is not.
   auto object_token = sb.run({"--profile", "strict", "config", "set", "channels.telegram.botToken",

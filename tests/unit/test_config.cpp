@@ -158,6 +158,41 @@ BOOST_AUTO_TEST_CASE(assign_find_erase_by_key_path) {
   BOOST_TEST(root.at("browser").at("profiles").at("work").as_object().empty());
 }
 
+// Keys earlier versions kept where OpenClaw's strict schema refuses them, and their places now.
+BOOST_AUTO_TEST_CASE(moved_keys_map_to_places_openclaw_accepts) {
+  BOOST_TEST(current_key("channels.irc.sasl") == "plugins.entries.openclaw-host.config.irc.sasl");
+  BOOST_TEST(current_key("channels.irc.sasl.password") ==
+             "plugins.entries.openclaw-host.config.irc.sasl.password");
+  BOOST_TEST(current_key("channels.irc.saslx") == "channels.irc.saslx");  // a look-alike stays
+  BOOST_TEST(current_key("channels.webhook.hooks[0]") == "plugins.entries.webhook.config.hooks[0]");
+  BOOST_TEST(current_key("canvasHost.enabled") == "plugins.entries.canvas.config.host.enabled");
+  BOOST_TEST(current_key("gateway.port") == "gateway.port");
+}
+
+BOOST_AUTO_TEST_CASE(moving_retired_keys_keeps_values_and_leaves_no_empty_root_block) {
+  json::object root = boost::json::parse(R"({
+      "canvasHost": {"port": 19504, "enabled": false},
+      "channels": {"irc": {"host": "irc.example", "sasl": true, "nickserv": "pw"},
+                   "webhook": {"secret": "old-secret-0123456789", "replyUrl": "https://a/r"}},
+      "plugins": {"entries": {"webhook": {"config": {"secret": "new-secret-0123456789"}}}}})")
+                          .as_object();
+  auto moves = move_retired_keys(root);
+  BOOST_TEST(moves.size() == 5u);
+  BOOST_TEST(!root.contains("canvasHost"));
+  BOOST_TEST(value_of(get_int(root, "plugins.entries.openclaw-host.config.canvas.port")) == 19504);
+  BOOST_TEST(value_of(get_bool(root, "plugins.entries.canvas.config.host.enabled")) == false);
+  BOOST_TEST(value_of(get_bool(root, "plugins.entries.openclaw-host.config.irc.sasl")) == true);
+  BOOST_TEST(value_of(get_string(root, "channels.irc.host")) == "irc.example");
+  BOOST_TEST(value_of(get_string(root, "channels.irc.nickserv.password")) == "pw");
+  BOOST_TEST(!find(root, split_key("channels.webhook")));
+  // What is already at the new place wins; the rest of the old block comes along.
+  BOOST_TEST(value_of(get_string(root, "plugins.entries.webhook.config.secret")) ==
+             "new-secret-0123456789");
+  BOOST_TEST(value_of(get_string(root, "plugins.entries.webhook.config.replyUrl")) ==
+             "https://a/r");
+  BOOST_TEST(move_retired_keys(root).empty());  // once
+}
+
 BOOST_AUTO_TEST_CASE(assign_through_a_scalar_is_an_error) {
   json::object root{{"gateway", 5}};
   try {

@@ -1,7 +1,9 @@
 // irc: the IRC channel. An RFC 1459/2812 client on the SDK's TCP/TLS stream: registration
-// (server password, SASL PLAIN, NICK/USER with a fallback when the nick is taken), PING/PONG,
-// JOIN, PRIVMSG in and out (lines under 512 bytes, UTF-8 safe), CTCP ignored, flood control,
-// reconnect with exponential backoff and jitter. Messages go to the host's channels service,
+// (server password, SASL PLAIN, NICK/USER with a fallback when the nick is taken), PING/PONG
+// both ways (a server silent past the ping timeout is a dead link: reconnect), JOIN, PRIVMSG in
+// and out (lines under 512 bytes, UTF-8 safe; a text counts as delivered once a PING sent after
+// it is answered, i.e. the server has read it), CTCP ignored, flood control, reconnect with
+// exponential backoff and jitter. Messages go to the host's channels service,
 // which queues them durably, applies the access policy and answers through this driver.
 // Public SDK only.
 #include <cstdlib>
@@ -42,8 +44,11 @@ struct Settings {
   std::string nickserv_password, nickserv_service = "NickServ";
   bool sasl = false;
   std::string sasl_user, sasl_password;
+  bool allow_without_sasl = false;  // go on unauthenticated when SASL fails
   int flood_burst = 5;
   int flood_interval_ms = 400;
+  int ping_interval_ms = 60000;  // silence before we PING the server
+  int ping_timeout_ms = 30000;   // no reply that long after a PING: the link is dead
 };
 
 bool valid_nick(const std::string& n) {
@@ -59,9 +64,14 @@ bool valid_nick(const std::string& n) {
 }
 
 // Reads channels.irc; problems as {key, message}.
+// channels.irc holds what OpenClaw's irc schema has; what it lacks (caFile, sasl, floodBurst,
+// floodIntervalMs) lives in plugins.entries.openclaw-host.config.irc, and is still read from
+// channels.irc, where earlier versions wrote it (the new place wins).
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
   sdk::ConfigBlock c(root, kBlock, problems);
+  sdk::ConfigBlock x(root, sdk::host_settings_path("irc"), problems);
+  auto extra = [&](const char* key) -> sdk::ConfigBlock& { return x.has(key) ? x : c; };
   if (!c.present()) return s;
   const json::object* b = c.object();
   c.boolean("enabled", s.enabled);
@@ -70,7 +80,7 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   c.boolean("tls", s.tls);
   s.port = s.tls ? 6697 : 6667;
   c.integer("port", s.port, 1, 65535);
-  c.string("caFile", s.ca_file);
+  extra("caFile").string("caFile", s.ca_file);
   c.string("nick", s.nick);
   // Shown JSON-quoted: a nick with a CR/LF in it must not become a second log line.
   if (!valid_nick(s.nick))
@@ -109,16 +119,28 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     if (v->is_string()) {
       s.nickserv_password = std::string(v->get_string());
     } else if (v->is_object()) {
-      const auto& o = v->get_object();
-      if (const auto* p = o.if_contains("password"); p && p->is_string())
-        s.nickserv_password = std::string(p->get_string());
-      if (const auto* p = o.if_contains("service"); p && p->is_string())
-        s.nickserv_service = std::string(p->get_string());
+      // OpenClaw's shape: {enabled, service, password, passwordFile}.
+      sdk::ConfigBlock n(root, std::string(kBlock) + ".nickserv", problems);
+      bool enabled = true;
+      n.boolean("enabled", enabled);
+      n.string("service", s.nickserv_service);
+      n.string("password", s.nickserv_password);
+      std::string file;
+      n.string("passwordFile", file);
+      if (!file.empty()) {
+        try {
+          s.nickserv_password = sdk::read_secret_file(file);
+        } catch (const std::exception& e) {
+          n.problem("passwordFile", e.what());
+        }
+      }
+      if (!enabled) s.nickserv_password.clear();
     } else {
-      c.problem("nickserv", "must be an object {password, service} or the password");
+      c.problem("nickserv", "must be an object {password, passwordFile, service} or the password");
     }
   }
-  if (const auto* v = b->if_contains("sasl")) {
+  sdk::ConfigBlock& sasl_block = extra("sasl");
+  if (const auto* v = sasl_block.has("sasl") ? &sasl_block.object()->at("sasl") : nullptr) {
     if (v->is_bool()) {
       s.sasl = v->get_bool();
     } else if (v->is_object()) {
@@ -129,15 +151,18 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       if (const auto* p = o.if_contains("password"); p && p->is_string())
         s.sasl_password = std::string(p->get_string());
     } else {
-      c.problem("sasl", "must be true, false or {username, password}");
+      sasl_block.problem("sasl", "must be true, false or {username, password}");
     }
   }
   if (s.sasl_user.empty()) s.sasl_user = s.nick;
   if (s.sasl_password.empty()) s.sasl_password = s.password;
   if (s.sasl && s.sasl_password.empty())
-    c.problem("sasl", "needs a password (sasl.password, password or passwordFile)");
-  c.integer("floodBurst", s.flood_burst, 1, 100);
-  c.integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
+    sasl_block.problem("sasl", "needs a password (sasl.password, password or passwordFile)");
+  x.boolean("allowWithoutSasl", s.allow_without_sasl);
+  extra("floodBurst").integer("floodBurst", s.flood_burst, 1, 100);
+  extra("floodIntervalMs").integer("floodIntervalMs", s.flood_interval_ms, 0, 60000);
+  x.integer("pingIntervalMs", s.ping_interval_ms, 200, 3600000);
+  x.integer("pingTimeoutMs", s.ping_timeout_ms, 200, 600000);
   return s;
 }
 
@@ -172,7 +197,9 @@ class IrcPlugin final : public sdk::Plugin {
     driver_.revoke();
     if (client_ && registered_) client_->write("QUIT :openclaw-host stopping\r\n");
     client_.reset();  // sends what is queued (the QUIT) within 2 s, then closes
+    ++generation_;
     fail_pending("IRC stopped");
+    fail_unconfirmed("IRC stopped before the server confirmed it");
     host_ = nullptr;
   }
 
@@ -188,7 +215,9 @@ class IrcPlugin final : public sdk::Plugin {
         {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
         {"reconnects", reconnects_},
         {"in", in_},
-        {"queued", static_cast<std::int64_t>(out_.size())}};
+        {"queued", static_cast<std::int64_t>(out_.size())},
+        {"unconfirmed", static_cast<std::int64_t>(unconfirmed_.size() + awaiting_.size())},
+        {"silentMs", registered_ ? json::value(now_ms() - last_heard_ms_) : json::value(nullptr)}};
   }
 
  private:
@@ -211,6 +240,7 @@ class IrcPlugin final : public sdk::Plugin {
     nick_ = s_.nick;
     nick_tries_ = 0;
     client_ = sdk::TcpClient::connect(host_->io(), s_.host, s_.port, std::move(h), o);
+    ++generation_;
   }
 
   void raw(const std::string& line) {
@@ -221,6 +251,9 @@ class IrcPlugin final : public sdk::Plugin {
     host_->log(sdk::LogLevel::info, "irc: connected to " + s_.host + ":" + std::to_string(s_.port) +
                                         (s_.tls ? " (TLS, certificate verified)" : ""));
     sasl_ = Sasl::none;
+    sasl_error_ = false;
+    heard();
+    watch_link(generation_);
     if (s_.sasl) {
       raw("CAP REQ :sasl\r\n");
       sasl_ = Sasl::requested;
@@ -231,6 +264,7 @@ class IrcPlugin final : public sdk::Plugin {
   }
 
   void on_data(std::string_view data) {
+    heard();
     buffer_.append(data);
     std::size_t start = 0;
     for (;;) {
@@ -268,6 +302,8 @@ class IrcPlugin final : public sdk::Plugin {
     if (l.command == "PING") {
       raw(irc::build("PONG",
                      {p.empty() ? std::string() : p.back()}));  // never held back by flood control
+    } else if (l.command == "PONG") {
+      if (!p.empty()) confirmed(p.back());
     } else if (l.command == "CAP" && p.size() >= 3) {
       // Only the answer to our own request counts, and only the exact capability: an unsolicited
       // or look-alike ACK must not make us send credentials with SASL off.
@@ -276,8 +312,7 @@ class IrcPlugin final : public sdk::Plugin {
         raw("AUTHENTICATE PLAIN\r\n");
       } else if (p[1] == "NAK" && sasl_ == Sasl::requested) {
         sasl_ = Sasl::none;
-        last_error_ = "the server does not offer SASL";
-        host_->log(sdk::LogLevel::warn, "irc: " + last_error_);
+        if (sasl_failed("the server does not offer SASL")) return;
         raw("CAP END\r\n");
       }
     } else if (l.command == "AUTHENTICATE" && !p.empty() && p[0] == "+" &&
@@ -289,14 +324,14 @@ class IrcPlugin final : public sdk::Plugin {
     } else if (l.command == "903") {
       raw("CAP END\r\n");
     } else if (l.command == "904" || l.command == "905" || l.command == "902") {
-      last_error_ = "SASL authentication failed: " + (p.empty() ? l.command : p.back());
-      host_->log(sdk::LogLevel::error, "irc: " + last_error_);
+      sasl_ = Sasl::none;
+      if (sasl_failed("SASL authentication failed: " + (p.empty() ? l.command : p.back()))) return;
       raw("CAP END\r\n");
     } else if (l.command == "001") {
       registered_ = true;
       attempt_ = 0;
       if (!p.empty()) nick_ = p[0];
-      last_error_.clear();
+      if (!sasl_error_) last_error_.clear();
       channels_->report("irc", "default", true, "");
       host_->log(sdk::LogLevel::info, "irc: registered as " + nick_);
       if (!s_.nickserv_password.empty()) {
@@ -356,6 +391,9 @@ class IrcPlugin final : public sdk::Plugin {
     bool was = registered_;
     registered_ = false;
     client_.reset();
+    ++generation_;  // the liveness timer of that connection stops
+    fail_unconfirmed("the connection to " + s_.host + " closed before the server confirmed it (" +
+                     why + ")");
     if (stopping_) return;
     last_error_ = why;
     channels_->report("irc", "default", false, why);
@@ -402,7 +440,29 @@ class IrcPlugin final : public sdk::Plugin {
       out_.pop_front();
       --tokens_;
       client_->write(o.line);
-      if (o.done) o.done(sdk::Delivery{true, {}, {}, o.parts});
+      if (o.done) awaiting_.push_back(Unconfirmed{std::move(o.done), o.parts});
+    }
+    // What was written counts once the server has read it: it answers a PING only after the
+    // lines before it (a socket buffer is not a delivery).
+    if (!awaiting_.empty() && client_) {
+      std::string token = "d" + std::to_string(++ping_seq_);
+      raw(irc::build("PING", {token}));
+      for (auto& u : awaiting_) {
+        u.token = ping_seq_;
+        unconfirmed_.push_back(std::move(u));
+      }
+      awaiting_.clear();
+      if (!unconfirmed_deadline_) {
+        unconfirmed_deadline_ = true;
+        std::uint64_t gen = generation_;
+        host_->after(std::chrono::milliseconds(s_.ping_timeout_ms), [this, gen] {
+          unconfirmed_deadline_ = false;
+          if (gen == generation_ && !unconfirmed_.empty()) {
+            drop("no answer from " + s_.host + " for " + std::to_string(s_.ping_timeout_ms) +
+                 " ms after a message (ping timeout)");
+          }
+        });
+      }
     }
     if (tokens_ < s_.flood_burst && !refilling_) {
       refilling_ = true;
@@ -412,6 +472,75 @@ class IrcPlugin final : public sdk::Plugin {
         pump();
       });
     }
+  }
+
+  // A PONG for "d<n>": every text written before PING d<n> reached the server.
+  void confirmed(const std::string& token) {
+    if (token.size() < 2 || token[0] != 'd') return;
+    std::uint64_t n = std::strtoull(token.c_str() + 1, nullptr, 10);
+    while (!unconfirmed_.empty() && unconfirmed_.front().token <= n) {
+      Unconfirmed u = std::move(unconfirmed_.front());
+      unconfirmed_.pop_front();
+      u.done(sdk::Delivery{true, {}, {}, u.parts});
+    }
+  }
+
+  void fail_unconfirmed(const std::string& why) {
+    auto list = std::move(unconfirmed_);
+    unconfirmed_.clear();
+    for (auto& u : awaiting_) list.push_back(std::move(u));
+    awaiting_.clear();
+    for (auto& u : list) u.done(sdk::Delivery{false, why, {}, 0});
+  }
+
+  void heard() { last_heard_ms_ = now_ms(); }
+
+  static std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Liveness of connection `gen`: after pingIntervalMs of silence a PING; nothing heard for
+  // pingTimeoutMs after it, and the link is dead (a stopped or cut-off server keeps a TCP
+  // connection open for minutes): drop it and reconnect.
+  void watch_link(std::uint64_t gen) {
+    host_->after(std::chrono::milliseconds(std::min(s_.ping_interval_ms, s_.ping_timeout_ms)),
+                 [this, gen] {
+                   if (gen != generation_ || !client_) return;
+                   std::int64_t silent = now_ms() - last_heard_ms_;
+                   if (silent >= s_.ping_interval_ms + s_.ping_timeout_ms) {
+                     drop("no answer from " + s_.host + " for " + std::to_string(silent) +
+                          " ms (ping timeout)");
+                     return;
+                   }
+                   if (silent >= s_.ping_interval_ms) raw(irc::build("PING", {"alive"}));
+                   watch_link(gen);
+                 });
+  }
+
+  // Ends the connection from our side, then the same path as a close by the server.
+  void drop(const std::string& why) {
+    host_->log(sdk::LogLevel::warn, "irc: " + why);
+    if (client_) client_->close();
+    on_close(why);
+  }
+
+  // SASL did not authenticate: the connection stops with `why` as its error (shown in channels
+  // status), unless allowWithoutSasl lets it go on unauthenticated. True when it stopped.
+  bool sasl_failed(const std::string& why) {
+    last_error_ = why;
+    sasl_error_ = true;
+    if (s_.allow_without_sasl) {
+      host_->log(sdk::LogLevel::warn, "irc: " + why + "; going on without it (allowWithoutSasl)");
+      return false;
+    }
+    host_->log(sdk::LogLevel::error, "irc: " + why + "; disconnecting (set " +
+                                         sdk::host_settings_path("irc") +
+                                         ".allowWithoutSasl to go on without it)");
+    raw("QUIT :SASL failed\r\n");
+    drop(why);
+    return true;
   }
 
   void fail_pending(const std::string& why) {
@@ -438,6 +567,18 @@ class IrcPlugin final : public sdk::Plugin {
   std::uint64_t seq_ = 0;
   std::string last_error_;
   std::deque<Out> out_;
+  struct Unconfirmed {
+    std::function<void(sdk::Delivery)> done;
+    int parts = 0;
+    std::uint64_t token = 0;  // confirmed by the PONG to PING d<token>
+  };
+  std::vector<Unconfirmed> awaiting_;    // written in this pump, PING not sent yet
+  std::deque<Unconfirmed> unconfirmed_;  // PING sent, PONG not seen yet
+  std::uint64_t ping_seq_ = 0;
+  bool unconfirmed_deadline_ = false;
+  std::uint64_t generation_ = 0;  // one per connection: timers of an old one do nothing
+  std::int64_t last_heard_ms_ = 0;
+  bool sasl_error_ = false;
   int tokens_ = 5;
   bool refilling_ = false;
   std::minstd_rand rng_{std::random_device{}()};

@@ -79,8 +79,11 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
       s.api_root = api;
     }
   }
-  c.string("caFile", s.ca_file);
-  c.integer("pollTimeoutSeconds", s.poll_timeout_s, 0, 50);
+  // What OpenClaw's channels.telegram lacks lives in plugins.entries.openclaw-host.config.telegram
+  // (still read from channels.telegram, where earlier versions kept it; the new place wins).
+  sdk::ConfigBlock x(root, sdk::host_settings_path("telegram"), problems);
+  (x.has("caFile") ? x : c).string("caFile", s.ca_file);
+  (x.has("pollTimeoutSeconds") ? x : c).integer("pollTimeoutSeconds", s.poll_timeout_s, 0, 50);
   s.configured = !s.token.empty();
   return s;
 }

@@ -29,9 +29,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kBlock = "channels.webhook";
+constexpr const char* kBlock = "plugins.entries.webhook.config";
+constexpr const char* kLegacyBlock = "channels.webhook";
 
 struct Settings {
+  std::string block = kLegacyBlock;  // where the settings were found, for messages
   bool configured = false;
   bool enabled = true;
   std::string secret;  // HMAC key
@@ -52,7 +54,13 @@ std::int64_t now_s() {
 
 Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* problems) {
   Settings s;
-  sdk::ConfigBlock c(root, kBlock, problems);
+  // OpenClaw knows no "webhook" channel and refuses channels.webhook ("unknown channel id"): the
+  // block lives in this plugin's own entry, plugins.entries.webhook.config; channels.webhook,
+  // where earlier versions kept it, is still read when that is absent.
+  sdk::ConfigBlock own(root, kBlock, problems);
+  sdk::ConfigBlock legacy(root, kLegacyBlock, own.present() ? nullptr : problems);
+  sdk::ConfigBlock& c = own.present() ? own : legacy;
+  s.block = c.path();
   if (!c.present()) return s;
   const auto& o = *c.object();
   c.boolean("enabled", s.enabled);
@@ -263,8 +271,8 @@ class Webhook final : public sdk::Plugin {
   void start(sdk::Host& host) override {
     host_ = &host;
     s_ = settings_of(host.root_config(), nullptr);
-    channels_ = sdk::start_channel(host, "channels.webhook", s_.enabled,
-                                   s_.configured ? "" : "channels.webhook has no secret or token");
+    channels_ = sdk::start_channel(host, s_.block, s_.enabled,
+                                   s_.configured ? "" : s_.block + " has no secret or token");
     if (!channels_) return;
     sdk::ChannelDriver d;
     d.id = "webhook";
@@ -464,7 +472,7 @@ class Webhook final : public sdk::Plugin {
   // (the same for every attempt, across restarts) so the receiver can drop a redelivery.
   void reply(const sdk::OutboundPart& part, std::function<void(sdk::Delivery)> done) {
     if (s_.reply_url.empty()) {
-      sdk::Delivery d{false, "channels.webhook.replyUrl is not set", {}, 0};
+      sdk::Delivery d{false, s_.block + ".replyUrl is not set", {}, 0};
       d.permanent = true;
       done(std::move(d));
       return;

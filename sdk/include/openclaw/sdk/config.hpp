@@ -23,6 +23,10 @@ class BOOST_SYMBOL_VISIBLE ConfigBlock {
   BOOST_SYMBOL_EXPORT ConfigBlock(const boost::json::object& root, std::string path,
                                   std::vector<ConfigProblem>* problems);
   bool present() const { return block_ != nullptr; }
+  /// True when the block is present and holds `key` (of any value).
+  BOOST_SYMBOL_EXPORT bool has(const char* key) const;
+  /// The block's dotted path, as problems name it.
+  const std::string& path() const { return path_; }
   /// The block itself (nullptr when absent), for values the getters do not cover.
   const boost::json::object* object() const { return block_; }
   /// Each getter leaves `out` unchanged when the key is absent or its value is wrong (a problem).
@@ -42,6 +46,17 @@ class BOOST_SYMBOL_VISIBLE ConfigBlock {
   std::string path_;
   std::vector<ConfigProblem>* problems_;
 };
+
+/// The `plugins.entries` id under which openclaw-host keeps the settings OpenClaw's schema does
+/// not have. OpenClaw's config schema is strict: it refuses a key it does not know in its own
+/// blocks (`channels.irc`, `browser`, ...) and in `plugins.entries.<id>.config` of its own plugin
+/// ids (`browser`, `canvas`, `irc`, `telegram`), and a profile it refuses stops the real OpenClaw
+/// from starting. An id it does not know is only a warning ("plugin not found").
+inline constexpr const char* kHostSettingsEntry = "openclaw-host";
+/// `plugins.entries.openclaw-host.config.<plugin_id>`: where a plugin whose id OpenClaw also uses
+/// keeps the settings only openclaw-host reads (read it with ConfigBlock). A plugin whose id
+/// OpenClaw does not know keeps them in its own `plugins.entries.<id>.config`, Host::config().
+BOOST_SYMBOL_EXPORT std::string host_settings_path(std::string_view plugin_id);
 
 /// True when the config key `key` (a dotted path or one name) holds a secret: its last name
 /// contains token, secret, password, passwd, apikey/api_key, privatekey or credential
