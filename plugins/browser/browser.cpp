@@ -36,6 +36,31 @@ std::string random_id() {
   return buf;
 }
 
+std::string random_uuid() {
+  std::string h = random_id();
+  h[12] = '4';
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+Reply once(Reply reply) {
+  auto slot = std::make_shared<Reply>(std::move(reply));
+  return [slot](int status, json::value body) {
+    if (!*slot) return;
+    Reply r = std::move(*slot);
+    *slot = nullptr;
+    r(status, std::move(body));
+  };
+}
+
+fs::path temp_root() {
+  std::error_code ec;
+  fs::path tmp = fs::temp_directory_path(ec);
+  if (ec || tmp.empty()) tmp = "/tmp";
+  return tmp / "openclaw";
+}
+
 bool is_loopback_host(const std::string& h) {
   return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
 }

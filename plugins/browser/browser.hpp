@@ -7,12 +7,16 @@
 //   profiles.cpp       profiles created at run time; one browser per instance (cdpUrl checks)
 //   launcher.cpp       launching Chromium, attaching to a browser, stopping, losing it
 //   targets.cpp        targets and sessions, navigation, tabs
-//   page_commands.cpp  snapshot, screenshot, evaluate, act (click, type, press, ...)
+//   page_commands.cpp  snapshot, screenshot, evaluate, act (click, type, press, wait, batch, ...)
+//   page_watch.cpp     what pages report (console, errors, requests, dialogs, downloads, file
+//                      choosers, responses) and the routes that read or wait for it
+//   browser_state.cpp  cookies, storage, emulation (set/*), pdf, highlight, trace, doctor
 //
 // Every route answers asynchronously; nothing waits on the host's one I/O thread. A callback that
 // outlives a wait finds its profile again by name and launch generation (find()), since the
 // profile or its browser may be gone by then.
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -62,15 +66,55 @@ json::value err(const std::string& message, const std::string& code = {},
 
 bool valid_profile_name(const std::string& n);
 std::string random_id();
+/// A random UUID v4 ("561fc2b1-b33f-4723-aad4-2ef87132416c"), as OpenClaw names its files.
+std::string random_uuid();
+/// `reply` answered at most once: later calls are dropped (a route that a timer, an event and a
+/// CDP reply race to answer).
+Reply once(Reply reply);
+/// "" when `dir` (made 0700 when missing) and its parents up to temp_root() are directories of
+/// this user that nobody else can write (no symlinks): else why we will not write there.
+std::string own_directory(const fs::path& dir);
+/// OpenClaw's shared temp root: `<system temp dir>/openclaw` (downloads and traces go there).
+fs::path temp_root();
 bool is_loopback_host(const std::string& h);
 
+// Something waiting on a tab's events (a response body, a file chooser, a dialog's effect on an
+// action): `fire` gets the event's data; `fail` answers why it will never come.
+struct Watcher {
+  std::function<void(const json::object& data)> fire;
+  std::function<void(const std::string& why)> fail;
+};
+
 struct Tab {
+  int seq = 0;          // creation order: lists show the newest tab first
   std::string handle;   // "t1", "t2", ... for the plugin's lifetime
+  std::string label;    // `tab new --label side`: another name for it
   std::string session;  // flattened CDP session, once attached
   std::string url;
   std::string title;
   RefTable refs;
+  bool had_document = false;  // a page other than about:blank was loaded (refs get "fN" after)
+  bool loaded = true;         // the main frame's load event came since its last navigation
+  bool network_idle = false;  // Chromium's "networkIdle" lifecycle event for this document
   std::vector<Done> load_waiters;
+
+  // What the page reported since the control service first attached to it (capped buffers).
+  std::deque<json::object> console, errors, requests;
+  std::map<std::string, std::size_t> request_index;  // CDP requestId -> position in `requests`
+  std::size_t requests_dropped = 0;                  // entries dropped off the front
+  int request_counter = 0;
+  // Requests without an answer yet (networkidle): requestId -> the document (loaderId) it is for.
+  std::map<std::string, std::string> pending_loads;
+  std::chrono::steady_clock::time_point network_quiet_since = std::chrono::steady_clock::now();
+
+  // Dialogs: pending (open, waiting for `dialog`) and recent (closed), as OpenClaw reports them.
+  json::array dialogs_pending, dialogs_recent;
+  std::optional<json::object> dialog_armed;  // {accept, promptText?}, with its deadline
+  std::chrono::steady_clock::time_point dialog_armed_until;
+  std::map<int, Watcher> dialog_watchers;    // actions in flight that a dialog would block
+  std::map<int, Watcher> response_watchers;  // responsebody: by pattern, then requestId
+  std::map<int, Watcher> chooser_watchers;   // upload --ref: Page.fileChooserOpened
+  std::optional<json::value> drag_data;      // Input.dragIntercepted during a drag
 };
 
 struct Profile {
@@ -99,6 +143,14 @@ struct Profile {
   std::vector<std::function<void()>> stop_waiters;
   std::map<std::string, Tab> tabs;  // by CDP targetId
   std::string current;              // targetId the next command acts on
+
+  // Emulation every tab of the browser gets (set/*): CDP method -> params, replayed on attach.
+  std::map<std::string, json::object> emulation;
+  std::optional<std::pair<std::string, std::string>> credentials;  // set credentials
+  std::map<int, Watcher> download_watchers;    // download / waitfordownload (browser events)
+  std::map<std::string, int> download_claims;  // download guid -> the watcher it belongs to
+  bool tracing = false;
+  std::optional<Watcher> trace_watcher;  // trace stop: Tracing.tracingComplete
 
   bool remote() const { return !cdp_url.empty(); }
   bool launchable() const { return !remote() && !attach_only; }
@@ -178,8 +230,8 @@ class BrowserPlugin final : public sdk::Plugin {
                     const std::string& session);
   void target_gone(Profile& p, const std::string& id);
   void page_loaded(Profile& p, const std::string& id);
-  // The tab a command acts on: `wanted` (a targetId or a tN handle), else the current one, else a
-  // new about:blank tab.
+  // The tab a command acts on: `wanted` (a targetId, a tN handle, a label or a unique targetId
+  // prefix), else the current one, else a new about:blank tab.
   void with_page(Profile& p, const std::string& wanted,
                  std::function<void(const std::string& error, const std::string& target)> done);
   // A new about:blank tab, made the current one.
@@ -206,6 +258,15 @@ class BrowserPlugin final : public sdk::Plugin {
               std::function<void(Profile&, const std::string& id)> fn);
   void focus_tab(Profile& p, const std::string& target, const Reply& reply);
   void close_tab(Profile& p, const std::string& target, const Reply& reply);
+  // POST /tabs/action {action: list|new|select|close|label, index?, label?, targetId?}.
+  void tab_action(Profile& p, const json::object& body, const Reply& reply);
+  // Tabs newest first (how OpenClaw lists them, and what `tab select N` counts).
+  std::vector<std::string> tab_order(const Profile& p) const;
+  // The session's enables (Page, Runtime, Network) and the profile's emulation, on attach.
+  void prepare_session(Profile& p, const std::string& session, Done done);
+  // Sends every call at once; `done` with the first error once all answered.
+  void call_all(Profile& p, const std::string& session,
+                std::vector<std::pair<std::string, json::object>> calls, Done done);
 
   // ---- page commands (page_commands.cpp) ------------------------------------------------------
   std::string tab_url(const std::string& name, const std::string& id);
@@ -225,13 +286,84 @@ class BrowserPlugin final : public sdk::Plugin {
   void run_js(Profile& p, const std::string& session, const std::string& expr, Done done);
   void call_on(Profile& p, const std::string& session, long long node, const std::string& fn,
                json::array args, Done done);
-  void click(Profile& p, const std::string& session, long long node, int clicks, Done done);
-  void click_quads(Profile& p, const std::string& session, long long node, int clicks, Done done);
   void dispatch_all(Profile& p, const std::string& session, const std::string& method,
                     std::vector<json::object> events, size_t i, Done done);
   void press_key(Profile& p, const std::string& session, const std::string& key, Done done);
   void type_text(Profile& p, const std::string& session, long long node, const std::string& text,
                  bool submit, Done done);
+  // The backend node a ref (or CSS selector) names on the tab, or the route's error.
+  using NodeDone = std::function<void(int status, json::value error, long long node)>;
+  void resolve_element(Profile& p, const std::string& id, const std::string& session,
+                       const std::string& ref, const std::string& selector, NodeDone done);
+  void run_action(Profile& p, const std::string& id, const std::string& session,
+                  const json::object& body, const Reply& reply);
+  void run_batch(const std::string& name, const std::string& id, const std::string& session,
+                 std::shared_ptr<json::array> actions, bool stop_on_error, std::size_t i,
+                 std::shared_ptr<json::array> results, const Reply& reply);
+  void fill_fields(Profile& p, const std::string& id, const std::string& session,
+                   std::shared_ptr<json::array> fields, std::size_t i, Reply done);
+  void drag(Profile& p, const std::string& id, const std::string& session, long long from,
+            long long to, Done done);
+  void center_of(Profile& p, const std::string& session, long long node,
+                 std::function<void(const std::string& error, double x, double y)> done);
+  void click_at(Profile& p, const std::string& session, double x, double y,
+                const std::string& button, int clicks, int delay_ms, Done done);
+  // evaluate's `fn`: an expression, a function, or a function body, as a function declaration
+  // `async function(el)` (one Runtime.compileScript tells which).
+  void user_function(Profile& p, const std::string& session, const std::string& fn,
+                     std::function<void(const std::string& decl)> done);
+  void evaluate_fn(Profile& p, const std::string& id, const std::string& session,
+                   const json::object& body, const Reply& reply);
+  void wait_for(Profile& p, const std::string& id, const std::string& session,
+                std::shared_ptr<json::object> body, int phase, const Reply& reply);
+  // Polls `check` (a JS predicate expression) in the page until true, its deadline, or an error.
+  void poll_page(const std::string& name, const std::string& id, const std::string& session,
+                 const std::string& check, std::chrono::steady_clock::time_point until,
+                 std::function<void(const std::string& error, bool met)> done);
+  // Polls `ready` every 50 ms on the I/O thread until true (done(true)) or `until` (false).
+  void poll(std::function<bool()> ready, std::chrono::steady_clock::time_point until,
+            std::function<void(bool met)> done);
+
+  // ---- what pages report, and the routes on it (page_watch.cpp) --------------------------------
+  void on_page_event(Profile& p, const std::string& id, Tab& t, const std::string& method,
+                     const json::object& params);
+  void on_browser_event(Profile& p, const std::string& method, const json::object& params);
+  // Answers everything waiting on `t` (the tab or its browser went away).
+  void fail_watchers(Tab& t, const std::string& why);
+  void fail_profile_watchers(Profile& p, const std::string& why);
+  json::object dialog_state(const Tab& t) const;
+  void dialog_opened(Profile& p, const std::string& id, Tab& t, const json::object& params);
+  void console_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  void errors_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  void requests_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  void dialog_route(Profile& p, const std::string& target, const json::object& body,
+                    const Reply& reply);
+  void file_chooser_route(Profile& p, const std::string& target, const json::object& body,
+                          const Reply& reply);
+  void download_route(Profile& p, const std::string& target, const json::object& body, bool click,
+                      const Reply& reply);
+  void response_body_route(Profile& p, const std::string& target, const json::object& body,
+                           const Reply& reply);
+  fs::path inbound_dir() const { return host_->state_dir() / "media" / "inbound"; }
+  // Saves `bytes` under <state dir>/media/browser/<uuid>.<ext> (0600); its path, or throws.
+  fs::path save_media(const std::string& bytes, const std::string& ext);
+
+  // ---- cookies, storage, emulation, pdf, highlight, trace, doctor (browser_state.cpp) ---------
+  void cookies_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  void storage_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  void set_route(Profile& p, const std::string& target, const Request& r, const Reply& reply);
+  // Applies `method(params)` to every attached tab and remembers it for tabs attached later
+  // (`clear_method` undoes it; empty params: cleared). `done` once the target's call answered.
+  void emulate(Profile& p, const std::string& session, const std::string& method,
+               json::object params, Done done);
+  void pdf_route(Profile& p, const std::string& target, const Reply& reply);
+  void highlight_route(Profile& p, const std::string& target, const json::object& body,
+                       const Reply& reply);
+  void trace_route(Profile& p, const std::string& target, bool start, const json::object& body,
+                   const Reply& reply);
+  void read_trace(const std::string& name, int gen, const std::string& stream, std::string data,
+                  fs::path path, std::function<void(const std::string& error)> done);
+  void doctor_route(Profile& p, const Reply& reply);
 
   sdk::Host* host_ = nullptr;
   const sdk::Gateway* gateway_ = nullptr;
@@ -239,6 +371,8 @@ class BrowserPlugin final : public sdk::Plugin {
   std::map<std::string, Profile> profiles_;
   Settings settings_;
   int tab_counter_ = 0;
+  int dialog_counter_ = 0;
+  int watcher_counter_ = 0;
 };
 
 }  // namespace browser

@@ -150,6 +150,20 @@ void check_default_profile(Checker& c, const json::object& b) {
          "names no profile: \"" + name + "\" (define it under browser.profiles)");
 }
 
+// The control port's connection cap: openclaw-host's own setting (OpenClaw's browser plugin has
+// an empty, strict config schema), read from plugins.entries.browser.config too, where earlier
+// versions kept it.
+void max_connections(const json::object& root, int& out,
+                     std::vector<sdk::ConfigProblem>* problems) {
+  sdk::ConfigBlock ours(root, sdk::host_settings_path("browser"), problems);
+  if (ours.has("maxConnections")) {
+    ours.integer("maxConnections", out, 1, 100000);
+  } else {
+    sdk::ConfigBlock(root, "plugins.entries.browser.config", problems)
+        .integer("maxConnections", out, 1, 100000);
+  }
+}
+
 }  // namespace
 
 Settings read_settings(const json::object& root) {
@@ -170,8 +184,7 @@ Settings read_settings(const json::object& root) {
   s.policy.allow_private = flag(sp, "dangerouslyAllowPrivateNetwork", false);
   s.policy.allowed = strings(sp, "allowedHostnames");
   s.policy.blocked = strings(sp, "blockedHostnames");
-  sdk::ConfigBlock(root, "plugins.entries.browser.config", nullptr)
-      .integer("maxConnections", s.max_connections, 1, 100000);
+  max_connections(root, s.max_connections, nullptr);
   s.allowed_origins = sdk::OriginPolicy::from_config(root).allowed_origins;
   return s;
 }
@@ -179,8 +192,7 @@ Settings read_settings(const json::object& root) {
 std::vector<sdk::ConfigProblem> check_config(const json::object& root) {
   std::vector<sdk::ConfigProblem> out;
   int cap = 0;
-  sdk::ConfigBlock(root, "plugins.entries.browser.config", &out)
-      .integer("maxConnections", cap, 1, 100000);
+  max_connections(root, cap, &out);
   const json::value* bv = root.if_contains("browser");
   if (!bv) return out;
   if (!bv->is_object()) return {{"browser", "must be an object"}};
@@ -203,7 +215,7 @@ std::string restart_reason(const Settings& running, const Settings& next) {
   if (running.cdp_url != next.cdp_url) return "browser.cdpUrl";
   if (running.profiles != next.profiles) return "browser.profiles";
   if (running.max_connections != next.max_connections) {
-    return "plugins.entries.browser.config.maxConnections";
+    return sdk::host_settings_path("browser") + ".maxConnections";
   }
   return "";
 }

@@ -266,6 +266,9 @@ void BrowserPlugin::follow_targets(const std::string& name, int gen) {
 }
 
 void BrowserPlugin::disconnect(Profile& p, const std::string& why) {
+  fail_profile_watchers(p, why);  // downloads, traces, responses waited for: they never come
+  p.emulation.clear();
+  p.credentials.reset();
   if (p.cdp) p.cdp->close(why);
   p.cdp.reset();
   p.tabs.clear();

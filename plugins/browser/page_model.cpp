@@ -3,9 +3,14 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <set>
+#include <string_view>
 
 #include <openclaw/sdk/http_client.hpp>
 
@@ -22,6 +27,33 @@ void RefTable::reset() {
   by_key_.clear();
   current_.clear();
   snapshots_ = 0;
+  aria_ = false;
+}
+
+void RefTable::new_document() {
+  reset();
+  prefix_ = "f" + std::to_string(++documents_);
+  next_ = 1;
+}
+
+void RefTable::use_aria(std::map<std::string, long long> refs) {
+  for (const auto& [ref, node] : refs) all_[ref] = node;
+  current_ = std::move(refs);
+  aria_ = true;
+}
+
+RefProblem ref_problem(const RefTable& table, const std::string& ref) {
+  if (table.node_of(ref)) return {};
+  // "f3e19": a frame-prefixed ref is looked up on the page (and not found there).
+  bool framed = ref.size() > 3 && ref[0] == 'f' && std::isdigit(static_cast<unsigned char>(ref[1]));
+  if (table.has_ai_refs() || framed) {
+    return {"Element \"" + ref +
+                "\" not found or not visible. Run a new snapshot to see current page elements.",
+            "ACT_OPERATION_FAILED"};
+  }
+  return {
+      "Error: Unknown ref \"" + ref + "\". Run a new snapshot and use a ref from that snapshot.",
+      ""};
 }
 
 namespace {
@@ -206,7 +238,7 @@ struct SnapshotBuilder {
       std::string ref;
       bool fresh = false;
       if (it == table.by_key_.end()) {
-        ref = "e" + std::to_string(table.next_++);
+        ref = table.prefix_ + "e" + std::to_string(table.next_++);
         table.by_key_[key] = ref;
         fresh = later;
       } else {
@@ -260,6 +292,7 @@ Snapshot render_snapshot(const json::array& nodes, RefTable& table) {
   }
   b.out.lines = static_cast<int>(lines.size());
   table.current_ = std::move(b.current);
+  table.aria_ = false;
   ++table.snapshots_;
   return std::move(b.out);
 }
@@ -399,6 +432,293 @@ std::optional<KeyInfo> key_info(const std::string& name) {
     return k;
   }
   return std::nullopt;
+}
+
+// ---- aria snapshot, console text, time --------------------------------------------------------
+
+AriaSnapshot render_aria(const json::array& nodes, std::size_t limit) {
+  std::map<std::string, const json::object*> by_id;
+  const json::object* root = nullptr;
+  for (const auto& v : nodes) {
+    if (!v.is_object()) continue;
+    const auto& o = v.get_object();
+    const json::value* id = o.if_contains("nodeId");
+    if (!id || !id->is_string()) continue;
+    by_id[std::string(id->get_string())] = &o;
+    if (!root && !o.contains("parentId")) root = &o;
+  }
+  AriaSnapshot out;
+  if (!root) return out;
+  // Depth first, each node once (the renderer's tree may repeat or loop), iteratively.
+  std::set<const json::object*> seen{root};
+  std::vector<std::pair<const json::object*, int>> stack{{root, 0}};
+  while (!stack.empty() && out.nodes.size() < limit) {
+    auto [n, depth] = stack.back();
+    stack.pop_back();
+    std::string ref = "ax" + std::to_string(out.nodes.size() + 1);
+    json::object row{{"ref", ref}, {"role", str_of(*n, "role")}, {"name", str_of(*n, "name")}};
+    if (std::string value = str_of(*n, "value"); !value.empty()) row["value"] = value;
+    if (const json::value* b = n->if_contains("backendDOMNodeId"); b && b->is_int64()) {
+      row["backendDOMNodeId"] = b->get_int64();
+      out.refs[ref] = b->get_int64();
+    }
+    row["depth"] = depth;
+    out.nodes.push_back(std::move(row));
+    const json::value* ids = n->if_contains("childIds");
+    if (!ids || !ids->is_array()) continue;
+    const auto& kids = ids->get_array();
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it) {
+      if (!it->is_string()) continue;
+      auto found = by_id.find(std::string(it->get_string()));
+      if (found == by_id.end() || !seen.insert(found->second).second) continue;
+      stack.push_back({found->second, depth + 1});
+    }
+  }
+  return out;
+}
+
+std::string console_text(const json::array& args) {
+  std::string out;
+  for (const auto& a : args) {
+    if (!a.is_object()) continue;
+    const auto& o = a.get_object();
+    std::string part;
+    const json::value* v = o.if_contains("value");
+    if (v && v->is_string()) {
+      part = std::string(v->get_string());
+    } else if (const json::value* u = o.if_contains("unserializableValue"); u && u->is_string()) {
+      part = std::string(u->get_string());
+    } else if (const json::value* d = o.if_contains("description"); d && d->is_string()) {
+      part = std::string(d->get_string());
+    } else if (v) {
+      part = json::serialize(*v);
+    } else if (const json::value* t = o.if_contains("type"); t && t->is_string()) {
+      part = std::string(t->get_string());  // "undefined"
+    }
+    if (!out.empty()) out += ' ';
+    out += part;
+  }
+  return out;
+}
+
+std::string iso_time(double epoch_ms) {
+  auto ms = static_cast<long long>(epoch_ms);
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+// ---- URL globs --------------------------------------------------------------------------------
+
+namespace {
+
+// Matches pattern[pi..] against text[ti..]; `**` and `*` backtrack (patterns are short).
+bool glob_at(const std::string& p, std::size_t pi, const std::string& t, std::size_t ti,
+             int budget) {
+  while (pi < p.size()) {
+    if (--budget < 0) return false;
+    char c = p[pi];
+    if (c == '*') {
+      bool deep = pi + 1 < p.size() && p[pi + 1] == '*';
+      std::size_t next = pi + (deep ? 2 : 1);
+      for (std::size_t k = ti; k <= t.size(); ++k) {
+        if (glob_at(p, next, t, k, budget)) return true;
+        if (k < t.size() && !deep && t[k] == '/') return false;
+      }
+      return false;
+    }
+    if (c == '{') {
+      std::size_t close = p.find('}', pi);
+      if (close == std::string::npos) {
+        if (ti >= t.size() || t[ti] != c) return false;
+        ++pi, ++ti;
+        continue;
+      }
+      std::string rest = p.substr(close + 1);
+      std::size_t start = pi + 1;
+      while (true) {
+        std::size_t comma = p.find(',', start);
+        if (comma == std::string::npos || comma > close) comma = close;
+        if (glob_at(p.substr(start, comma - start) + rest, 0, t, ti, budget)) return true;
+        if (comma == close) return false;
+        start = comma + 1;
+      }
+    }
+    if (c == '\\' && pi + 1 < p.size()) c = p[++pi];
+    if (ti >= t.size() || t[ti] != c) return false;
+    ++pi, ++ti;
+  }
+  return ti == t.size();
+}
+
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& text) {
+  return glob_at(pattern, 0, text, 0, 100000);
+}
+
+// ---- devices ----------------------------------------------------------------------------------
+
+const Device* find_device(const std::string& name) {
+  static const Device devices[] = {
+      {"iPhone 14", 390, 664, 3, true,
+       "Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+       "like Gecko) Version/16.0 Mobile/15E148 Safari/604.1"},
+      {"iPhone 14 Pro Max", 430, 740, 3, true,
+       "Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+       "like Gecko) Version/16.0 Mobile/15E148 Safari/604.1"},
+      {"iPhone 13", 390, 664, 3, true,
+       "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+       "like Gecko) Version/15.0 Mobile/15E148 Safari/604.1"},
+      {"iPhone SE", 320, 568, 2, true,
+       "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_1 like Mac OS X) AppleWebKit/603.1.30 (KHTML, "
+       "like Gecko) Version/10.0 Mobile/14E304 Safari/602.1"},
+      {"iPad Mini", 768, 1024, 2, true,
+       "Mozilla/5.0 (iPad; CPU OS 12_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+       "Version/12.0 Mobile/15E148 Safari/604.1"},
+      {"Pixel 7", 412, 839, 2.625, true,
+       "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+       "Chrome/120.0.0.0 Mobile Safari/537.36"},
+      {"Pixel 5", 393, 727, 2.75, true,
+       "Mozilla/5.0 (Linux; Android 11; Pixel 5) AppleWebKit/537.36 (KHTML, like Gecko) "
+       "Chrome/120.0.0.0 Mobile Safari/537.36"},
+      {"Galaxy S9+", 320, 658, 4.5, true,
+       "Mozilla/5.0 (Linux; Android 8.0.0; SM-G965U Build/R16NW) AppleWebKit/537.36 (KHTML, "
+       "like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"},
+      {"Desktop Chrome", 1280, 720, 1, false,
+       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+       "Chrome/120.0.0.0 Safari/537.36"},
+  };
+  for (const auto& d : devices) {
+    if (name == d.name) return &d;
+  }
+  return nullptr;
+}
+
+// ---- output paths -----------------------------------------------------------------------------
+
+std::optional<std::filesystem::path> confined_path(const std::filesystem::path& root,
+                                                   const std::string& requested) {
+  namespace fs = std::filesystem;
+  if (requested.empty() || requested.find('\0') != std::string::npos) return std::nullopt;
+  fs::path base = root.lexically_normal();
+  fs::path req(requested);
+  fs::path full = (req.is_absolute() ? req : base / req).lexically_normal();
+  fs::path rel = full.lexically_relative(base);
+  if (rel.empty() || rel == "." || *rel.begin() == "..") return std::nullopt;
+  if (!full.has_filename()) return std::nullopt;  // "dir/": not a file
+  return full;
+}
+
+// ---- zip --------------------------------------------------------------------------------------
+
+namespace {
+
+std::uint32_t crc32(std::string_view data) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : data) c = table[(c ^ b) & 0xff] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void put16(std::string& out, unsigned v) {
+  out.push_back(static_cast<char>(v & 0xff));
+  out.push_back(static_cast<char>((v >> 8) & 0xff));
+}
+void put32(std::string& out, std::uint32_t v) {
+  put16(out, v & 0xffff);
+  put16(out, v >> 16);
+}
+
+}  // namespace
+
+std::string zip_store(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string out, central;
+  for (const auto& [name, data] : files) {
+    std::uint32_t crc = crc32(data);
+    auto size = static_cast<std::uint32_t>(data.size());
+    auto offset = static_cast<std::uint32_t>(out.size());
+    put32(out, 0x04034b50);  // local file header
+    put16(out, 20);          // version needed
+    put16(out, 0x0800);      // flags: UTF-8 names
+    put16(out, 0);           // stored
+    put16(out, 0);           // time
+    put16(out, 0x21);        // date: 1980-01-01
+    put32(out, crc);
+    put32(out, size);
+    put32(out, size);
+    put16(out, static_cast<unsigned>(name.size()));
+    put16(out, 0);
+    out += name;
+    out += data;
+    put32(central, 0x02014b50);  // central directory header
+    put16(central, 20);
+    put16(central, 20);
+    put16(central, 0x0800);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0x21);
+    put32(central, crc);
+    put32(central, size);
+    put32(central, size);
+    put16(central, static_cast<unsigned>(name.size()));
+    put16(central, 0);  // extra
+    put16(central, 0);  // comment
+    put16(central, 0);  // disk
+    put16(central, 0);  // internal attributes
+    put32(central, 0);  // external attributes
+    put32(central, offset);
+    central += name;
+  }
+  auto cd_offset = static_cast<std::uint32_t>(out.size());
+  out += central;
+  put32(out, 0x06054b50);  // end of central directory
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, static_cast<unsigned>(files.size()));
+  put16(out, static_cast<unsigned>(files.size()));
+  put32(out, static_cast<std::uint32_t>(central.size()));
+  put32(out, cd_offset);
+  put16(out, 0);
+  return out;
+}
+
+// ---- base64 -------------------------------------------------------------------------------
+
+std::string base64_decode(const std::string& in) {
+  static const auto table = [] {
+    std::array<int, 256> t{};
+    t.fill(-1);
+    const char* chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(chars[i])] = i;
+    return t;
+  }();
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  int val = 0, bits = -8;
+  for (unsigned char c : in) {
+    if (table[c] < 0) continue;
+    val = (val << 6) + table[c];
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  return out;
 }
 
 }  // namespace browser

@@ -1,6 +1,9 @@
 #pragma once
 // The browser plugin's pure logic, unit-tested without a browser: the accessibility-tree
-// snapshot with stable refs, the navigation (SSRF) policy, and key names for `press`.
+// snapshots (ai text with stable refs, aria node lists), the navigation (SSRF) policy, key names
+// for `press`, URL globs, device descriptors, output paths confined to a directory, and the zip
+// a trace is stored in.
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +26,15 @@ class RefTable {
   int snapshots() const { return snapshots_; }
   /// Forget everything (the tab navigated to another document).
   void reset();
+  /// reset() for the Nth document after a tab's first one: its refs are "fN" + "eM", numbered
+  /// from 1 again (OpenClaw's frame-prefixed refs after a navigation).
+  void new_document();
+  /// "" for a tab's first document, else "fN".
+  const std::string& prefix() const { return prefix_; }
+  /// True when the refs in use come from an ai snapshot (not an aria one, and not none).
+  bool has_ai_refs() const { return !aria_ && !current_.empty(); }
+  /// An aria snapshot's refs (axN -> backend node) replace the refs in use.
+  void use_aria(std::map<std::string, long long> refs);
 
  private:
   friend struct SnapshotBuilder;
@@ -32,7 +44,59 @@ class RefTable {
   std::map<std::string, long long> all_;
   int next_ = 1;
   int snapshots_ = 0;
+  bool aria_ = false;
+  int documents_ = 0;
+  std::string prefix_;
 };
+
+/// Why `ref` cannot be acted on with `table` (error empty when table.node_of(ref) has it), in
+/// OpenClaw's words: a ref missing from an ai snapshot's refs (or one with a frame prefix) is an
+/// element "not found or not visible" (code ACT_OPERATION_FAILED); with no ai refs in use (none
+/// taken since the page loaded, or an aria snapshot replaced them) it is an "Unknown ref".
+struct RefProblem {
+  std::string error;
+  std::string code;
+};
+RefProblem ref_problem(const RefTable& table, const std::string& ref);
+
+/// `snapshot --format aria`: every accessibility node in document order with its depth, as
+/// {ref: "axN", role, name, value?, backendDOMNodeId?, depth}, at most `limit` of them, and the
+/// refs that name a DOM node.
+struct AriaSnapshot {
+  boost::json::array nodes;
+  std::map<std::string, long long> refs;
+};
+AriaSnapshot render_aria(const boost::json::array& nodes, std::size_t limit);
+
+/// The text of a console call's arguments (Runtime.RemoteObject list), joined by spaces.
+std::string console_text(const boost::json::array& args);
+/// "2026-12-01T19:34:49.261Z" for milliseconds since the epoch.
+std::string iso_time(double epoch_ms);
+/// Playwright's URL glob: `**` any characters, `*` any but "/", `{a,b}` alternatives, `\`
+/// escapes; everything else literal (`?` too). A pattern without wildcards must match exactly.
+bool glob_match(const std::string& pattern, const std::string& text);
+
+/// A device `set device` emulates (a few of Playwright's descriptors).
+struct Device {
+  const char* name;
+  int width, height;
+  double scale;
+  bool mobile;
+  const char* user_agent;
+};
+const Device* find_device(const std::string& name);
+
+/// `requested` (relative to `root`, or absolute inside it) as a path under `root`, or nullopt
+/// when it leaves `root` ("..", another absolute path) or names `root` itself. Lexical only: the
+/// caller checks the filesystem (symlinks) before writing.
+std::optional<std::filesystem::path> confined_path(const std::filesystem::path& root,
+                                                   const std::string& requested);
+
+/// The bytes of base64 `in` (CDP's binary payloads); characters outside the alphabet are skipped.
+std::string base64_decode(const std::string& in);
+
+/// A zip archive (stored, no compression) of `files` (name, content): what `trace stop` writes.
+std::string zip_store(const std::vector<std::pair<std::string, std::string>>& files);
 
 struct Snapshot {
   std::string text;          ///< "- role \"name\" [ref=eN]" lines, two spaces per level

@@ -47,7 +47,8 @@ void BrowserPlugin::serve_http(const sdk::HttpRequest& req, sdk::HttpResponder r
   Request r;
   r.method = req.method;
   r.path = req.path;
-  for (const char* k : {"profile", "targetId", "format", "headless", "limit", "fullPage"}) {
+  for (const char* k : {"profile", "targetId", "format", "headless", "limit", "fullPage", "level",
+                        "clear", "filter", "key", "browser"}) {
     std::string v = req.query_param(k);
     if (!v.empty()) r.query[k] = v;
   }
@@ -109,6 +110,13 @@ void BrowserPlugin::handle(const Request& r, Reply reply) {
   const std::string& path = r.path;
 
   if (path == "/profiles" && m == "GET") return reply(200, profiles_json());
+  // macOS-only in OpenClaw (system Chrome profiles and their Keychain-encrypted cookies).
+  if ((path == "/system-profiles" && m == "GET") || (path == "/profiles/import" && m == "POST") ||
+      path.rfind("/system-profile-import/", 0) == 0) {
+    return reply(501, err("system browser profiles (system-profiles, import-profile, cookie-sync) "
+                          "are only supported on macOS; this gateway runs on Linux",
+                          "PLATFORM_UNSUPPORTED"));
+  }
   if (path == "/profiles/create" && m == "POST") return create_profile(r.body, reply);
   if (path.rfind("/profiles/", 0) == 0 && m == "DELETE") {
     return delete_profile(path.substr(10), reply);
@@ -134,20 +142,64 @@ void BrowserPlugin::handle_profile(Profile& p, const Request& r, const Reply& re
   if (path == "/" && m == "GET") return reply(200, status_json(p));
   if (path == "/start" && m == "POST") return start_route(p, r, reply);
   if (path == "/stop" && m == "POST") return stop_route(p, reply);
+  if (path == "/doctor" && m == "GET") return doctor_route(p, reply);
   if (path == "/tabs" && m == "GET") return reply(200, tabs_json(p, true));
   if (path == "/tabs/open" && m == "POST") return open_tab(p, str(r.body, "url"), reply);
   if (path == "/tabs/focus" && m == "POST") return focus_tab(p, target, reply);
+  if (path == "/tabs/action" && m == "POST") return tab_action(p, r.body, reply);
   if (path.rfind("/tabs/", 0) == 0 && m == "DELETE") return close_tab(p, path.substr(6), reply);
   if (path == "/navigate" && m == "POST") return navigate(p, target, str(r.body, "url"), reply);
   if (path == "/screenshot" && m == "POST") return screenshot(p, target, r, reply);
+  if (path == "/pdf" && m == "POST") return pdf_route(p, target, reply);
   if (path == "/snapshot" && m == "GET") return snapshot(p, target, r, reply);
   if (path == "/act" && m == "POST") return act(p, target, r.body, reply);
   if (path == "/evaluate" && m == "POST") return evaluate(p, target, r.body, reply);
+  if (path == "/highlight" && m == "POST") return highlight_route(p, target, r.body, reply);
+  if (path == "/console" && m == "GET") return console_route(p, target, r, reply);
+  if (path == "/errors" && m == "GET") return errors_route(p, target, r, reply);
+  if (path == "/requests" && m == "GET") return requests_route(p, target, r, reply);
+  if (path == "/hooks/dialog" && m == "POST") return dialog_route(p, target, r.body, reply);
+  if (path == "/hooks/file-chooser" && m == "POST") {
+    return file_chooser_route(p, target, r.body, reply);
+  }
+  if (path == "/download" && m == "POST") return download_route(p, target, r.body, true, reply);
+  if (path == "/wait/download" && m == "POST") {
+    return download_route(p, target, r.body, false, reply);
+  }
+  if (path == "/response/body" && m == "POST") return response_body_route(p, target, r.body, reply);
+  if (path.rfind("/cookies", 0) == 0) return cookies_route(p, target, r, reply);
+  if (path.rfind("/storage/", 0) == 0) return storage_route(p, target, r, reply);
+  if (path.rfind("/set/", 0) == 0 && m == "POST") return set_route(p, target, r, reply);
+  if (path == "/trace/start" && m == "POST") return trace_route(p, target, true, r.body, reply);
+  if (path == "/trace/stop" && m == "POST") return trace_route(p, target, false, r.body, reply);
 
-  static const std::set<std::string> known = {
-      "/",           "/start",    "/stop",           "/tabs",     "/tabs/open",
-      "/tabs/focus", "/navigate", "/screenshot",     "/snapshot", "/act",
-      "/evaluate",   "/profiles", "/profiles/create"};
+  static const std::set<std::string> known = {"/",
+                                              "/start",
+                                              "/stop",
+                                              "/tabs",
+                                              "/tabs/open",
+                                              "/tabs/focus",
+                                              "/tabs/action",
+                                              "/navigate",
+                                              "/screenshot",
+                                              "/snapshot",
+                                              "/act",
+                                              "/evaluate",
+                                              "/profiles",
+                                              "/profiles/create",
+                                              "/doctor",
+                                              "/pdf",
+                                              "/highlight",
+                                              "/console",
+                                              "/errors",
+                                              "/requests",
+                                              "/hooks/dialog",
+                                              "/hooks/file-chooser",
+                                              "/download",
+                                              "/wait/download",
+                                              "/response/body",
+                                              "/trace/start",
+                                              "/trace/stop"};
   if (known.count(path)) return reply(405, err("method " + m + " not allowed on " + path));
   reply(404, err("Cannot " + m + " " + path, "NOT_FOUND"));
 }
@@ -216,14 +268,17 @@ json::object BrowserPlugin::profiles_json() const {
 json::object BrowserPlugin::tab_json(const Profile& p, const std::string& id, const Tab& t) const {
   std::string ws =
       p.remote() ? "" : "ws://127.0.0.1:" + std::to_string(p.cdp_port) + "/devtools/page/" + id;
-  return json::object{{"targetId", id},   {"title", t.title}, {"url", t.url},
-                      {"wsUrl", ws},      {"type", "page"},   {"suggestedTargetId", t.handle},
-                      {"tabId", t.handle}};
+  json::object o{{"targetId", id},   {"title", t.title},
+                 {"url", t.url},     {"wsUrl", ws},
+                 {"type", "page"},   {"suggestedTargetId", t.label.empty() ? t.handle : t.label},
+                 {"tabId", t.handle}};
+  if (!t.label.empty()) o["label"] = t.label;
+  return o;
 }
 
 json::object BrowserPlugin::tabs_json(const Profile& p, bool with_running) const {
   json::array tabs;
-  for (const auto& [id, t] : p.tabs) tabs.push_back(tab_json(p, id, t));
+  for (const auto& id : tab_order(p)) tabs.push_back(tab_json(p, id, p.tabs.at(id)));
   json::object o;
   if (with_running) o["running"] = p.running();
   o["tabs"] = std::move(tabs);

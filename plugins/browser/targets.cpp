@@ -2,6 +2,9 @@
 // under browser.ssrfPolicy, and the tab routes (open, focus, close, navigate).
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "browser.hpp"
 
 namespace browser {
@@ -13,7 +16,10 @@ void BrowserPlugin::target_info(Profile& p, const json::object& info) {
   std::string id = str(info, "targetId");
   if (id.empty()) return;
   Tab& t = p.tabs[id];
-  if (t.handle.empty()) t.handle = "t" + std::to_string(++tab_counter_);
+  if (t.handle.empty()) {
+    t.seq = ++tab_counter_;
+    t.handle = "t" + std::to_string(t.seq);
+  }
   t.url = str(info, "url");
   t.title = str(info, "title");
   if (p.current.empty()) p.current = id;
@@ -29,18 +35,45 @@ void BrowserPlugin::on_cdp_event(Profile& p, const std::string& method, const js
     for (auto& [id, t] : p.tabs) {
       if (t.session == str(params, "sessionId")) t.session.clear();
     }
-  } else if (method == "Page.loadEventFired" || method == "Page.frameNavigated") {
+  } else if (session.empty()) {
+    on_browser_event(p, method, params);
+  } else {
     for (auto& [id, t] : p.tabs) {
-      if (t.session != session || session.empty()) continue;
+      if (t.session != session) continue;
       if (method == "Page.loadEventFired") {
+        t.loaded = true;
         page_loaded(p, id);
-        continue;
+      } else if (method == "Page.frameNavigated") {
+        const auto& frame = obj(params, "frame");
+        if (!frame.contains("parentId")) {
+          t.url = str(frame, "url", t.url);
+          t.loaded = false;
+          // Requests of the old document that never ended (a download, say) are not the new
+          // document's traffic.
+          std::string loader = str(frame, "loaderId");
+          for (auto it = t.pending_loads.begin(); it != t.pending_loads.end();) {
+            it = it->second != loader ? t.pending_loads.erase(it) : std::next(it);
+          }
+          // A new document: refs of the old one mean nothing; after the tab's first real page,
+          // refs carry the document's number ("f1e3"), as OpenClaw's do.
+          if (t.had_document) {
+            t.refs.new_document();
+          } else {
+            t.refs.reset();
+          }
+          if (t.url != "about:blank") t.had_document = true;
+        }
+      } else if (method == "Page.lifecycleEvent") {
+        if (str(params, "frameId") == id) {
+          if (str(params, "name") == "init") t.network_idle = false;
+          if (str(params, "name") == "networkIdle") t.network_idle = true;
+        }
+      } else if (method == "Page.navigatedWithinDocument") {
+        t.url = str(params, "url", t.url);
+      } else {
+        on_page_event(p, id, t, method, params);
       }
-      const auto& frame = obj(params, "frame");
-      if (!frame.contains("parentId")) {
-        t.url = str(frame, "url", t.url);
-        t.refs.reset();  // a new document: refs of the old one mean nothing
-      }
+      break;
     }
   }
 }
@@ -49,10 +82,15 @@ void BrowserPlugin::target_gone(Profile& p, const std::string& id) {
   auto it = p.tabs.find(id);
   if (it != p.tabs.end()) {
     auto waiters = std::move(it->second.load_waiters);
+    Tab gone = std::move(it->second);
     p.tabs.erase(it);
     for (auto& w : waiters) w("the tab was closed");
+    fail_watchers(gone, "the tab was closed");
   }
-  if (p.current == id) p.current = p.tabs.empty() ? "" : p.tabs.begin()->first;
+  if (p.current == id) {
+    auto order = tab_order(p);
+    p.current = order.empty() ? "" : order.front();
+  }
 }
 
 // Chromium does not always send targetInfoChanged for the <title>: asked once loaded, then the
@@ -78,16 +116,44 @@ void BrowserPlugin::with_page(
     std::function<void(const std::string& error, const std::string& target)> done) {
   if (!wanted.empty()) {
     for (auto& [id, t] : p.tabs) {
-      if (id == wanted || t.handle == wanted) return done("", id);
+      if (id == wanted || t.handle == wanted || (!t.label.empty() && t.label == wanted)) {
+        return done("", id);
+      }
     }
-    return done("tab \"" + wanted + "\" not found (see GET /tabs)", "");
+    // A unique prefix of a raw targetId (case does not matter: CDP ids are upper-case hex).
+    std::string found;
+    int matches = 0;
+    for (const auto& [id, t] : p.tabs) {
+      if (wanted.size() >= 4 && wanted.size() < id.size() &&
+          std::equal(wanted.begin(), wanted.end(), id.begin(), [](char a, char b) {
+            return std::toupper(static_cast<unsigned char>(a)) ==
+                   std::toupper(static_cast<unsigned char>(b));
+          })) {
+        found = id;
+        ++matches;
+      }
+    }
+    if (matches == 1) return done("", found);
+    return done("tab not found: browser tab \"" + wanted +
+                    "\" not found. Use action=tabs and pass suggestedTargetId, tabId, label, or "
+                    "raw targetId.",
+                "");
   }
   if (!p.current.empty() && p.tabs.count(p.current)) return done("", p.current);
   if (!p.tabs.empty()) {
-    p.current = p.tabs.begin()->first;
+    p.current = tab_order(p).front();
     return done("", p.current);
   }
   new_tab(p, std::move(done));
+}
+
+std::vector<std::string> BrowserPlugin::tab_order(const Profile& p) const {
+  std::vector<std::pair<int, std::string>> by_seq;
+  for (const auto& [id, t] : p.tabs) by_seq.push_back({t.seq, id});
+  std::sort(by_seq.begin(), by_seq.end(), [](const auto& a, const auto& b) { return a > b; });
+  std::vector<std::string> out;
+  for (auto& [seq, id] : by_seq) out.push_back(std::move(id));
+  return out;
 }
 
 void BrowserPlugin::new_tab(
@@ -100,10 +166,10 @@ void BrowserPlugin::new_tab(
                 if (!p) return done("the browser stopped", "");
                 if (!e.empty()) return done(e, "");
                 std::string id = str(r, "targetId");
-                target_info(
-                    *p,
-                    json::object{
-                        {"type", "page"}, {"targetId", id}, {"url", "about:blank"}, {"title", ""}});
+                target_info(*p, json::object{{"type", "page"},
+                                             {"targetId", id},
+                                             {"url", "about:blank"},
+                                             {"title", "about:blank"}});
                 p->current = id;
                 done("", id);
               });
@@ -126,10 +192,8 @@ void BrowserPlugin::with_session(
                 auto it = p->tabs.find(target);
                 if (it == p->tabs.end()) return done("the tab is gone", "");
                 it->second.session = session;
-                p->cdp->call("Page.enable", {}, session, kCallTimeout,
-                             [done, session](const std::string& e2, const json::object&) {
-                               done(e2, session);
-                             });
+                prepare_session(*p, session,
+                                [done, session](const std::string& e2) { done(e2, session); });
               });
 }
 
@@ -334,14 +398,114 @@ void BrowserPlugin::close_tab(Profile& p, const std::string& target, const Reply
     p.cdp->call("Target.closeTarget", {{"targetId", id}},
                 [this, name, gen, reply, id](const std::string& e, const json::object&) {
                   if (!e.empty()) return reply(500, err(e));
-                  if (Profile* p = find(name, gen)) {
-                    p->tabs.erase(id);
-                    if (p->current == id)
-                      p->current = p->tabs.empty() ? "" : p->tabs.begin()->first;
-                  }
+                  if (Profile* p = find(name, gen)) target_gone(*p, id);
                   reply(200, json::object{{"ok", true}, {"targetId", id}});
                 });
   });
+}
+
+// The enables every command relies on (Page for loads and dialogs, Runtime for console and
+// errors, Network for requests), then what set/* asked of every tab.
+void BrowserPlugin::prepare_session(Profile& p, const std::string& session, Done done) {
+  std::vector<std::pair<std::string, json::object>> calls = {
+      {"Page.enable", {}},
+      {"Page.setLifecycleEventsEnabled", {{"enabled", true}}},
+      {"Runtime.enable", {}},
+      {"Network.enable", {}}};
+  std::string name = p.name;
+  int gen = p.generation;
+  call_all(p, session, std::move(calls), [this, name, gen, session, done](const std::string& e) {
+    Profile* p = find(name, gen);
+    if (!p) return done("the browser stopped");
+    if (!e.empty()) return done(e);
+    std::vector<std::pair<std::string, json::object>> replay;
+    for (const auto& [method, params] : p->emulation) replay.push_back({method, params});
+    // Emulation is best effort on a new tab: a failure must not make the tab unusable.
+    call_all(*p, session, std::move(replay), [done](const std::string&) { done(""); });
+  });
+}
+
+void BrowserPlugin::call_all(Profile& p, const std::string& session,
+                             std::vector<std::pair<std::string, json::object>> calls, Done done) {
+  if (calls.empty()) return done("");
+  struct State {
+    std::size_t left;
+    std::string error;
+    Done done;
+  };
+  auto st = std::make_shared<State>(State{calls.size(), "", std::move(done)});
+  for (auto& [method, params] : calls) {
+    p.cdp->call(method, std::move(params), session, kCallTimeout,
+                [st](const std::string& e, const json::object&) {
+                  if (!e.empty() && st->error.empty()) st->error = e;
+                  if (--st->left == 0) st->done(st->error);
+                });
+  }
+}
+
+void BrowserPlugin::tab_action(Profile& p, const json::object& body, const Reply& reply) {
+  std::string action = str(body, "action");
+  if (action != "list" && action != "new" && action != "label" && action != "close" &&
+      action != "select") {
+    return reply(400, err("unknown tab action"));
+  }
+  if (action == "list") {
+    return reply(200, json::object{{"ok", true}, {"tabs", tabs_json(p, false).at("tabs")}});
+  }
+  std::string label = str(body, "label");
+  if (action == "new") {
+    for (const auto& [id, t] : p.tabs) {
+      if (!label.empty() && t.label == label) {
+        return reply(400, err("label \"" + label + "\" is already used by tab " + t.handle));
+      }
+    }
+    std::string name = p.name;
+    return ensure_running(
+        p, p.launchable(), std::nullopt, [this, name, label, reply](const std::string& e) {
+          auto it = profiles_.find(name);
+          if (it == profiles_.end()) return reply(503, err("the profile is gone"));
+          Profile& p = it->second;
+          if (!e.empty()) return reply(500, err(e, "START_FAILED"));
+          if (!p.running()) return reply(409, err("the browser is not running (POST /start)"));
+          int gen = p.generation;
+          new_tab(p, [this, name, gen, label, reply](const std::string& e2, const std::string& id) {
+            Profile* p = find(name, gen);
+            if (!p) return reply(503, err("the browser stopped"));
+            if (!e2.empty()) return reply(500, err(e2));
+            Tab& t = p->tabs[id];
+            t.label = label;
+            json::object tab = tab_json(*p, id, t);
+            reply(200, json::object{{"ok", true}, {"tab", tab}});
+          });
+        });
+  }
+  if (action == "label") {
+    if (label.empty()) return reply(400, err("label is required"));
+    return on_tab(p, str(body, "targetId"), reply,
+                  [this, label, reply](Profile& p, const std::string& id) {
+                    Tab& t = p.tabs[id];
+                    t.label = label;
+                    reply(200, json::object{{"ok", true}, {"tab", tab_json(p, id, t)}});
+                  });
+  }
+  const json::value* index = body.if_contains("index");
+  if (action == "select" && (!index || !index->is_number())) {
+    return reply(400, err("index is required"));
+  }
+  if (!p.running()) return reply(400, err("tab not found"));
+  auto order = tab_order(p);
+  std::int64_t i =
+      index && index->is_number() ? static_cast<std::int64_t>(index->to_number<double>()) : 0;
+  if (!index && !p.current.empty()) {
+    auto cur = std::find(order.begin(), order.end(), p.current);
+    if (cur != order.end()) i = cur - order.begin();
+  }
+  if (i < 0 || i >= static_cast<std::int64_t>(order.size())) {
+    return reply(400, err("tab not found"));
+  }
+  std::string id = order[static_cast<std::size_t>(i)];
+  if (action == "close") return close_tab(p, id, reply);
+  focus_tab(p, id, reply);
 }
 
 }  // namespace browser

@@ -8,9 +8,11 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -38,7 +40,40 @@ const char* kPage = R"(<!doctype html><html><head><title>Browser test page</titl
 <p id="q">nothing entered</p>
 </body></html>)";
 
-// A page server on its own thread (the pages the browsers open): `html` on every path but /slow.
+// The page OpenClaw's "more commands" recording drove (README-browser-more.md): a form, a button
+// that logs and then throws, dialogs, a download, a file input, fetches, drag and drop, a late
+// element, a far button, cookies and web storage set on load.
+const char* kMorePage = R"HTML(<!doctype html><html><head><title>BT More Page</title></head><body>
+<h1>Browser more test</h1>
+<label for="name">Name</label><input id="name">
+<label for="color">Color</label><select id="color"><option value="red">Red</option><option value="green">Green</option><option value="blue">Blue</option></select>
+<label><input type="checkbox" id="agree">Agree</label>
+<button onclick="console.log('boom clicked'); console.warn('about to throw'); setTimeout(() => { throw new Error('boom from button'); })">Log and throw</button>
+<button onclick="alert('hello alert'); document.getElementById('dlgout').textContent = 'alert closed'">Alert</button>
+<button onclick="document.getElementById('dlgout').textContent = 'prompt: ' + prompt('your word?', 'x')">Prompt</button>
+<p id="dlgout">no dialog</p>
+<a href="/files/report.txt" download>Download report</a>
+<label for="file">Attachment</label><input type="file" id="file" onchange="document.getElementById('upout').textContent = 'chosen: ' + this.files[0].name">
+<p id="upout">no file</p>
+<button onclick="fetch('/api/data.json?from=button').then(r => r.json()).then(j => document.getElementById('fetched').textContent = 'value ' + j.value)">Fetch data</button>
+<p id="fetched">not fetched</p>
+<div id="src" draggable="true" style="width:120px;height:30px" ondragstart="event.dataTransfer.setData('text/plain', 'src')">Drag source</div>
+<div id="dst" style="width:120px;height:30px" ondragover="event.preventDefault()" ondrop="event.preventDefault(); this.textContent = 'Dropped!'">Drop target</div>
+<a href="/page2.html">Go to page 2</a>
+<div style="height:3000px"></div>
+<button>Far button</button>
+<script>
+document.cookie = 'pagecookie=pc1; path=/';
+localStorage.setItem('lkey', 'lvalue');
+sessionStorage.setItem('skey', 'svalue');
+console.log('loaded');
+console.error('an error log line');
+fetch('/api/data.json?from=load').then(r => r.text());
+setTimeout(() => { const d = document.createElement('div'); d.id = 'late'; d.textContent = 'Late element'; document.body.prepend(d); }, 1500);
+</script></body></html>)HTML";
+
+// A page server on its own thread (the pages the browsers open): `html` on every path but /slow,
+// /files/report.txt (a download), /api/data.json and /page2.html.
 class PageServer {
  public:
   explicit PageServer(std::string html = kPage)
@@ -51,6 +86,19 @@ class PageServer {
           }
           if (r.path == "/slow") {
             return sdk::HttpResponse::text(200, "<title>slow</title>", "text/html");
+          }
+          if (r.path == "/files/report.txt") {
+            auto res = sdk::HttpResponse::text(200, "report line 1\nreport line 2\n");
+            res.headers.push_back({"Content-Disposition", "attachment; filename=\"report.txt\""});
+            return res;
+          }
+          if (r.path == "/api/data.json") {
+            return sdk::HttpResponse::text(200, R"({"value":42,"items":["a","b"]})",
+                                           "application/json");
+          }
+          if (r.path == "/page2.html") {
+            return sdk::HttpResponse::text(200, "<title>Page 2</title><h1>Page two</h1>",
+                                           "text/html");
           }
           return sdk::HttpResponse::text(200, html_, "text/html; charset=utf-8");
         }) {
@@ -634,14 +682,18 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_clear_errors_and_the_gateway_keeps_serving) 
   auto status = gw.call("GET", "/", {{"profile", "broken"}});
   BOOST_TEST(contains(std::string(status.at("detectError").as_string()), "executablePath"));
 
-  // An unknown ref is refused at once (OpenClaw waits ~8 s first).
-  json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
-  json_of(http("GET", gw.route("/snapshot")));
+  // A ref missing from the snapshot fails at once, in OpenClaw's words (it waits ~8 s first); a
+  // ref with no ai snapshot taken since the page loaded is an unknown one.
   auto t0 = std::chrono::steady_clock::now();
+  json_of(http("POST", gw.route("/tabs/open"), json::object{{"url", pages.url()}}));
+  auto early = code_of("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", "e1"}});
+  BOOST_TEST(early.first == "UNAVAILABLE");
+  BOOST_TEST(contains(early.second, "Error: Unknown ref \"e1\". Run a new snapshot"), early.second);
+  json_of(http("GET", gw.route("/snapshot")));
   auto ref = code_of("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", "e999"}});
-  BOOST_TEST(ref.first == "INVALID_REQUEST");
-  BOOST_TEST(contains(ref.second, "Unknown ref \"e999\""));
-  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+  BOOST_TEST(ref.first == "UNAVAILABLE");
+  BOOST_TEST(contains(ref.second, "Element \"e999\" not found or not visible"), ref.second);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
 
   // Chromium dies: reported in status, the call fails cleanly, and it restarts.
   json::object st = json_of(http("GET", gw.route("/")));
@@ -686,6 +738,395 @@ BOOST_AUTO_TEST_CASE(a_call_in_flight_when_chromium_dies_fails_instead_of_hangin
   BOOST_TEST(slow->status >= 500);
   BOOST_TEST((std::chrono::steady_clock::now() - t0 < 15s));
   BOOST_TEST(contains(slow->body, "browser"), slow->body);
+}
+
+// Every command of OpenClaw 2026.9.6's CLI beyond the basic ones, as it sends them
+// (README-browser-more.md), on one real page: the answers' shapes and what they did to the page.
+BOOST_AUTO_TEST_CASE(the_more_commands_of_openclaw_work_on_a_real_page) {
+  Sandbox sb;
+  set_bundled(sb);
+  PageServer pages(kMorePage);
+  Gateway gw(sb, "more", {{"browser.evaluateEnabled", "true"}});
+  fs::path tmp = sb.home() / "tmp";  // OpenClaw's temp root is <TMPDIR>/openclaw: this test's own
+  fs::create_directories(tmp);
+  gw.start({{"TMPDIR", tmp.string()}});
+  auto fails = [&](const std::string& method, const std::string& path, json::object query,
+                   json::value body) -> std::pair<std::string, std::string> {
+    try {
+      gw.call(method, path, std::move(query), std::move(body));
+    } catch (const GatewayError& e) {
+      return {e.code, e.what()};
+    }
+    return {"OK", ""};
+  };
+  auto act = [&](json::object body) {
+    return gw.call("POST", "/act", {}, std::move(body), 126250).as_object();
+  };
+  auto eval = [&](const std::string& fn) {
+    return act({{"kind", "evaluate"}, {"fn", fn}}).at("result");
+  };
+  auto snap = [&] { return gw.call("GET", "/snapshot", {{"format", "ai"}}, nullptr, 30000); };
+
+  json::value opened = gw.call("POST", "/tabs/open", {}, json::object{{"url", pages.url()}});
+  std::string tab(opened.at("targetId").as_string());
+  json::value s1 = snap();
+  std::string alert = ref_of(s1.as_object(), "button", "Alert");
+  std::string prompt = ref_of(s1.as_object(), "button", "Prompt");
+  std::string far = ref_of(s1.as_object(), "button", "Far button");
+  BOOST_REQUIRE(!alert.empty());
+  BOOST_REQUIRE(!far.empty());
+
+  // evaluate: an expression, a function body, a function of a ref's element, a throw.
+  json::object title = act({{"kind", "evaluate"}, {"fn", "document.title"}});
+  BOOST_TEST(title.at("result") == "BT More Page");
+  BOOST_TEST(title.at("targetId") == json::value(tab));
+  BOOST_TEST(json::serialize(eval("const o = {a: 1, b: [true, null, \"s\"]}; return o;")) ==
+             R"({"a":1,"b":[true,null,"s"]})");
+  BOOST_TEST(
+      act({{"kind", "evaluate"}, {"fn", "(el) => el.textContent"}, {"ref", alert}}).at("result") ==
+      "Alert");
+  auto boom = fails("POST", "/act", {},
+                    json::object{{"kind", "evaluate"}, {"fn", "throw new Error(\"eval boom\")"}});
+  BOOST_TEST(boom.first == "UNAVAILABLE");
+  BOOST_TEST(contains(boom.second, "Error: page.evaluate: Error: eval boom"), boom.second);
+
+  // An aria snapshot lists nodes with ax refs, and replaces the ai refs.
+  json::value aria = gw.call("GET", "/snapshot", {{"format", "aria"}, {"limit", "20"}});
+  const auto& nodes = aria.at("nodes").as_array();
+  BOOST_TEST(nodes.size() == 20u);
+  BOOST_TEST(nodes[0].at("ref") == "ax1");
+  BOOST_TEST(nodes[0].at("role") == "RootWebArea");
+  BOOST_TEST(nodes[0].at("depth") == 0);
+  auto replaced =
+      fails("POST", "/act", {},
+            json::object{{"kind", "evaluate"}, {"fn", "(el) => el.textContent"}, {"ref", alert}});
+  BOOST_TEST(replaced.first == "UNAVAILABLE");
+  BOOST_TEST(contains(replaced.second, "Error: Unknown ref \"" + alert + "\""), replaced.second);
+  s1 = snap();
+  BOOST_TEST(ref_of(s1.as_object(), "button", "Alert") == alert);  // the same element, its ref
+
+  // console and errors: the button logs, warns, then throws.
+  act({{"kind", "click"}, {"ref", ref_of(s1.as_object(), "button", "Log and throw")}});
+  json::value errors;
+  BOOST_TEST(poll_until(
+      [&] {
+        errors = gw.call("GET", "/errors", {{"clear", "false"}});
+        return !errors.at("errors").as_array().empty();
+      },
+      10s));
+  BOOST_REQUIRE(!errors.at("errors").as_array().empty());
+  const auto& e0 = errors.at("errors").as_array()[0];
+  BOOST_TEST(e0.at("message") == "boom from button");
+  BOOST_TEST(e0.at("name") == "Error");
+  BOOST_TEST(contains(std::string(e0.at("stack").as_string()), "Error: boom from button"));
+  std::map<std::string, std::string> seen;  // text -> type
+  const json::value console = gw.call("GET", "/console");
+  for (const auto& m : console.at("messages").as_array()) {
+    seen[std::string(m.at("text").as_string())] = m.at("type").as_string();
+    BOOST_TEST(m.at("location").at("url") == json::value(pages.url()));
+    BOOST_TEST(m.at("location").at("line") == m.at("location").at("lineNumber"));
+  }
+  BOOST_TEST(seen["boom clicked"] == "log");
+  BOOST_TEST(seen["about to throw"] == "warning");
+  BOOST_TEST(seen["an error log line"] == "error");
+  auto only_errors = gw.call("GET", "/console", {{"level", "error"}}).at("messages").as_array();
+  BOOST_TEST(!only_errors.empty());
+  for (const auto& m : only_errors) BOOST_TEST(m.at("type") == "error");
+  BOOST_TEST(!gw.call("GET", "/errors", {{"clear", "true"}}).at("errors").as_array().empty());
+  BOOST_TEST(gw.call("GET", "/errors", {{"clear", "false"}}).at("errors").as_array().empty());
+
+  // requests: the page's own fetch, with its answer.
+  auto reqs = gw.call("GET", "/requests", {{"filter", "data.json"}, {"clear", "false"}})
+                  .at("requests")
+                  .as_array();
+  BOOST_REQUIRE(!reqs.empty());
+  BOOST_TEST(contains(std::string(reqs[0].at("url").as_string()), "/api/data.json?from=load"));
+  BOOST_TEST(reqs[0].at("resourceType") == "fetch");
+  BOOST_TEST(reqs[0].at("method") == "GET");
+  BOOST_TEST(reqs[0].at("status") == 200);
+  BOOST_TEST(reqs[0].at("ok") == true);
+
+  // cookies: the page's, one set, then none.
+  auto cookie_names = [&] {
+    std::set<std::string> names;
+    const json::value cookies = gw.call("GET", "/cookies");
+    for (const auto& c : cookies.at("cookies").as_array()) {
+      names.insert(std::string(c.at("name").as_string()));
+      if (c.at("name") == "pagecookie") {
+        BOOST_TEST(c.at("value") == "pc1");
+        BOOST_TEST(c.at("domain") == "127.0.0.1");
+        BOOST_TEST(c.at("expires") == -1);
+        BOOST_TEST(c.at("sameSite") == "Lax");
+      }
+    }
+    return names;
+  };
+  BOOST_TEST(cookie_names().count("pagecookie"));
+  json::value set = gw.call(
+      "POST", "/cookies/set", {},
+      json::object{{"cookie", {{"name", "flavor"}, {"value", "oatmeal"}, {"url", pages.url()}}}});
+  BOOST_TEST(set.at("ok") == true);
+  BOOST_TEST(set.at("targetId") == json::value(tab));
+  BOOST_TEST(cookie_names().count("flavor"));
+  BOOST_TEST(contains(std::string(eval("document.cookie").as_string()), "flavor=oatmeal"));
+  gw.call("POST", "/cookies/clear", {}, json::object{});
+  BOOST_TEST(cookie_names().empty());
+
+  // web storage round trip.
+  BOOST_TEST(gw.call("GET", "/storage/local").at("values") == (json::object{{"lkey", "lvalue"}}));
+  gw.call("POST", "/storage/local/set", {}, json::object{{"key", "k2"}, {"value", "v 2"}});
+  BOOST_TEST(gw.call("GET", "/storage/local", {{"key", "k2"}}).at("values") ==
+             (json::object{{"k2", "v 2"}}));
+  BOOST_TEST(eval("localStorage.getItem('k2')") == "v 2");
+  BOOST_TEST(gw.call("GET", "/storage/local", {{"key", "nokey"}}).at("values").as_object().empty());
+  gw.call("POST", "/storage/local/clear", {}, json::object{});
+  BOOST_TEST(gw.call("GET", "/storage/local").at("values").as_object().empty());
+  BOOST_TEST(gw.call("GET", "/storage/session").at("values") == (json::object{{"skey", "svalue"}}));
+
+  // pdf: a file under the state dir, a real PDF.
+  json::value pdf = gw.call("POST", "/pdf", {}, json::object{});
+  fs::path pdf_path(std::string(pdf.at("path").as_string()));
+  BOOST_TEST(pdf_path.parent_path() == gw.state_dir() / "media" / "browser");
+  BOOST_TEST(pdf_path.extension() == ".pdf");
+  BOOST_TEST(read_file(pdf_path).substr(0, 5) == "%PDF-");
+  auto no_tab = fails("POST", "/pdf", {}, json::object{{"targetId", "t99"}});
+  BOOST_TEST(no_tab.first == "INVALID_REQUEST");
+  BOOST_TEST(contains(no_tab.second, "tab not found: browser tab \"t99\" not found."));
+
+  // batch: a failing action is a result; the batch still answers ok.
+  json::array actions{json::object{{"kind", "click"}, {"ref", far}},
+                      json::object{{"kind", "click"}, {"ref", "e999"}},
+                      json::object{{"kind", "wait"}, {"timeMs", 10}}};
+  json::object batch = act({{"kind", "batch"}, {"actions", actions}});
+  BOOST_TEST(batch.at("ok") == true);
+  const auto& results = batch.at("results").as_array();
+  BOOST_REQUIRE(results.size() == 2u);  // stops at the failure
+  BOOST_TEST(results[0].at("ok") == true);
+  BOOST_TEST(results[1].at("ok") == false);
+  BOOST_TEST(contains(std::string(results[1].at("error").as_string()),
+                      "Element \"e999\" not found or not visible"));
+  json::object go_on = act({{"kind", "batch"}, {"actions", actions}, {"stopOnError", false}});
+  BOOST_TEST(go_on.at("results").as_array().size() == 3u);
+  BOOST_TEST(go_on.at("results").as_array()[2].at("ok") == true);
+  auto bogus =
+      fails("POST", "/act", {},
+            json::object{{"kind", "batch"}, {"actions", {json::object{{"kind", "bogus"}}}}});
+  BOOST_TEST(bogus.first == "INVALID_REQUEST");
+  BOOST_TEST(bogus.second == "kind is required");
+
+  // dialogs: armed ones are answered as they open; an unarmed one blocks until answered by id.
+  BOOST_TEST(
+      gw.call("POST", "/hooks/dialog", {}, json::object{{"accept", true}, {"timeoutMs", 30000}}) ==
+      (json::object{{"ok", true}}));
+  BOOST_TEST(!act({{"kind", "click"}, {"ref", alert}}).contains("blockedByDialog"));
+  BOOST_TEST(eval("document.getElementById('dlgout').textContent") == "alert closed");
+  gw.call("POST", "/hooks/dialog", {},
+          json::object{{"accept", true}, {"promptText", "hello world"}});
+  act({{"kind", "click"}, {"ref", prompt}});
+  BOOST_TEST(eval("document.getElementById('dlgout').textContent") == "prompt: hello world");
+  eval("document.getElementById('dlgout').textContent = 'reset'");
+  json::object blocked = act({{"kind", "click"}, {"ref", alert}});
+  BOOST_TEST(blocked.at("blockedByDialog") == true);
+  const auto& pending = blocked.at("browserState").at("dialogs").at("pending").as_array();
+  BOOST_REQUIRE(pending.size() == 1u);
+  BOOST_TEST(pending[0].at("message") == "hello alert");
+  BOOST_TEST(blocked.at("browserState").at("dialogs").at("recent").as_array().size() == 2u);
+  BOOST_TEST(snap().at("blockedByDialog") == true);
+  auto not_pending =
+      fails("POST", "/hooks/dialog", {}, json::object{{"accept", true}, {"dialogId", "d-bogus"}});
+  BOOST_TEST(not_pending.first == "UNAVAILABLE");
+  BOOST_TEST(not_pending.second == "Error: Dialog \"d-bogus\" is not pending.");
+  gw.call("POST", "/hooks/dialog", {},
+          json::object{{"accept", false}, {"dialogId", pending[0].at("id")}});
+  BOOST_TEST(poll_until(
+      [&] { return eval("document.getElementById('dlgout').textContent") == "alert closed"; },
+      10s));
+  BOOST_TEST(!snap().as_object().contains("blockedByDialog"));
+
+  // download: saved as asked, inside the downloads dir only.
+  std::string link = ref_of(s1.as_object(), "link", "Download report");
+  json::value dl =
+      gw.call("POST", "/download", {}, json::object{{"ref", link}, {"path", "report-copy.txt"}});
+  fs::path saved(std::string(dl.at("download").at("path").as_string()));
+  BOOST_TEST(saved == tmp / "openclaw" / "downloads" / "report-copy.txt");
+  BOOST_TEST(dl.at("download").at("suggestedFilename") == "report.txt");
+  BOOST_TEST(dl.at("download").at("url") == json::value(pages.url("/files/report.txt")));
+  BOOST_TEST(read_file(saved) == "report line 1\nreport line 2\n");
+  auto escape =
+      fails("POST", "/download", {}, json::object{{"ref", link}, {"path", "../escape.txt"}});
+  BOOST_TEST(escape.first == "INVALID_REQUEST");
+  BOOST_TEST(escape.second == "Invalid path: must stay within downloads directory");
+  BOOST_TEST(!fs::exists(tmp / "openclaw" / "escape.txt"));
+
+  // upload: files from the instance's inbound media only.
+  fs::path inbound = gw.state_dir() / "media" / "inbound";
+  fs::create_directories(inbound);
+  write_file(inbound / "up.txt", "upload me");
+  BOOST_TEST(gw.call("POST", "/hooks/file-chooser", {},
+                     json::object{{"paths", {(inbound / "up.txt").string()}},
+                                  {"element", "#file"}}) == (json::object{{"ok", true}}));
+  BOOST_TEST(eval("document.getElementById('upout').textContent") == "chosen: up.txt");
+  auto outside = fails("POST", "/hooks/file-chooser", {},
+                       json::object{{"paths", {"/etc/hostname"}}, {"element", "#file"}});
+  BOOST_TEST(outside.first == "INVALID_REQUEST");
+  BOOST_TEST(outside.second ==
+             "Invalid path: must stay within inbound media directory (" + inbound.string() + ")");
+  auto missing =
+      fails("POST", "/hooks/file-chooser", {},
+            json::object{{"paths", {(inbound / "missing.txt").string()}}, {"element", "#file"}});
+  BOOST_TEST(missing.first == "UNAVAILABLE");
+  BOOST_TEST(contains(missing.second, "and be a regular non-symlink file"), missing.second);
+
+  // fill, select, drag, click-coords, scroll into view, resize.
+  act({{"kind", "fill"},
+       {"fields",
+        {json::object{{"ref", ref_of(s1.as_object(), "textbox", "Name")},
+                      {"type", "text"},
+                      {"value", "Ada"}},
+         json::object{{"ref", ref_of(s1.as_object(), "checkbox", "Agree")},
+                      {"type", "checkbox"},
+                      {"value", true}}}}});
+  std::string color = ref_of(s1.as_object(), "combobox", "Color");
+  act({{"kind", "select"}, {"ref", color}, {"values", {"green"}}});
+  BOOST_TEST(json::serialize(eval("[document.getElementById('name').value, "
+                                  "document.getElementById('color').value, "
+                                  "document.getElementById('agree').checked]")) ==
+             R"(["Ada","green",true])");
+  auto purple = fails("POST", "/act", {},
+                      json::object{{"kind", "select"}, {"ref", color}, {"values", {"purple"}}});
+  BOOST_TEST(purple.first == "UNAVAILABLE");
+  BOOST_TEST(contains(purple.second, "did not find some options"), purple.second);
+  act({{"kind", "drag"}, {"startSelector", "#src"}, {"endSelector", "#dst"}});
+  BOOST_TEST(eval("document.getElementById('dst').textContent") == "Dropped!");
+  BOOST_TEST(act({{"kind", "clickCoords"}, {"x", 5}, {"y", 5}, {"doubleClick", false}}).at("ok") ==
+             true);
+  eval("window.scrollTo(0, 0)");
+  act({{"kind", "scrollIntoView"}, {"ref", far}});
+  BOOST_TEST(eval("window.scrollY > 1000") == true);
+  act({{"kind", "resize"}, {"width", 800}, {"height", 600}});
+  BOOST_TEST(eval("window.innerWidth") == 800);
+
+  // responsebody: the next matching response, whenever it comes.
+  std::optional<json::value> body;
+  std::atomic<bool> answered{false};
+  std::thread waiter([&] {
+    body = gw.call("POST", "/response/body", {},
+                   json::object{{"url", "**/api/data.json*"}, {"timeoutMs", 15000}}, 20000);
+    answered = true;
+  });
+  std::string fetch = ref_of(s1.as_object(), "button", "Fetch data");
+  for (int i = 0; i < 50 && !answered; ++i) {
+    act({{"kind", "click"}, {"ref", fetch}});  // until the waiter has seen one
+    poll_until([&] { return answered.load(); }, 300ms);
+  }
+  waiter.join();
+  BOOST_REQUIRE(body.has_value());
+  const auto& response = body->at("response");
+  BOOST_TEST(contains(std::string(response.at("url").as_string()), "from=button"));
+  BOOST_TEST(response.at("status") == 200);
+  BOOST_TEST(response.at("body") == R"({"value":42,"items":["a","b"]})");
+  BOOST_TEST(response.at("headers").at("content-type") == "application/json");
+  auto never = fails("POST", "/response/body", {},
+                     json::object{{"url", "**/never-requested"}, {"timeoutMs", 300}});
+  BOOST_TEST(never.first == "UNAVAILABLE");
+  BOOST_TEST(contains(never.second, "Response not found for url pattern \"**/never-requested\""));
+
+  // wait: for a late element, text, a function, the network; a timeout in Playwright's words.
+  gw.call("POST", "/navigate", {}, json::object{{"url", pages.url()}});
+  BOOST_TEST(act({{"kind", "wait"}, {"selector", "#late"}}).at("ok") == true);
+  BOOST_TEST(eval("!!document.getElementById('late')") == true);
+  act({{"kind", "wait"}, {"text", "Late element"}, {"textGone", "nothing-here"}, {"timeMs", 10}});
+  act({{"kind", "wait"}, {"fn", "document.querySelectorAll('button').length > 3"}});
+  act({{"kind", "wait"}, {"loadState", "networkidle"}});
+  auto never_el = fails("POST", "/act", {},
+                        json::object{{"kind", "wait"}, {"selector", "#never"}, {"timeoutMs", 300}});
+  BOOST_TEST(never_el.first == "UNAVAILABLE");
+  BOOST_TEST(contains(never_el.second, "TimeoutError: locator.waitFor: Timeout 300ms exceeded."));
+  // After a navigation, refs carry the document's number; the old ones are gone.
+  json::value s2 = snap();
+  for (const auto& [ref, info] : s2.at("refs").as_object()) {
+    BOOST_TEST(std::string(ref).rfind("f1e", 0) == 0u, ref);
+  }
+  auto old = fails("POST", "/act", {}, json::object{{"kind", "click"}, {"ref", far}});
+  BOOST_TEST(old.first == "UNAVAILABLE");
+  BOOST_TEST(contains(old.second, "not found or not visible"), old.second);
+  act({{"kind", "click"}, {"ref", ref_of(s2.as_object(), "link", "Go to page 2")}});
+  json::object there = act({{"kind", "wait"}, {"url", "**/page2.html"}, {"timeoutMs", 10000}});
+  BOOST_TEST(there.at("url") == json::value(pages.url("/page2.html")));
+
+  // trace: a Chrome trace in a zip where OpenClaw puts its Playwright one.
+  auto no_trace = fails("POST", "/trace/stop", {}, json::object{});
+  BOOST_TEST(no_trace.second == "Error: No active trace. Start a trace before stopping it.");
+  gw.call("POST", "/trace/start", {},
+          json::object{{"screenshots", false}, {"snapshots", true}, {"sources", false}});
+  auto twice = fails("POST", "/trace/start", {}, json::object{});
+  BOOST_TEST(contains(twice.second, "Error: Trace already running."));
+  gw.call("POST", "/navigate", {}, json::object{{"url", pages.url()}});
+  json::value trace = gw.call("POST", "/trace/stop", {}, json::object{{"path", "run.zip"}});
+  BOOST_TEST(trace.at("path") == json::value((tmp / "openclaw" / "run.zip").string()));
+  std::string zip = read_file(tmp / "openclaw" / "run.zip");
+  BOOST_TEST(zip.substr(0, 4) == std::string("PK\x03\x04", 4));
+  BOOST_TEST(contains(zip, "traceEvents"));
+
+  // set: emulation the page sees.
+  gw.call("POST", "/set/media", {}, json::object{{"colorScheme", "dark"}});
+  BOOST_TEST(eval("matchMedia('(prefers-color-scheme: dark)').matches") == true);
+  gw.call("POST", "/set/offline", {}, json::object{{"offline", true}});
+  BOOST_TEST(eval("navigator.onLine") == false);
+  gw.call("POST", "/set/offline", {}, json::object{{"offline", false}});
+  gw.call("POST", "/set/timezone", {}, json::object{{"timezoneId", "Europe/Berlin"}});
+  BOOST_TEST(eval("Intl.DateTimeFormat().resolvedOptions().timeZone") == "Europe/Berlin");
+  BOOST_TEST(
+      gw.call("POST", "/set/timezone", {}, json::object{{"timezoneId", "Not/AZone"}}).at("ok") ==
+      true);
+  json::value headers =
+      gw.call("POST", "/set/headers", {}, json::object{{"headers", {{"X-Rec-Test", "1"}}}});
+  BOOST_TEST(headers == (json::object{{"ok", true}, {"targetId", tab}}));
+  gw.call("POST", "/set/device", {}, json::object{{"name", "iPhone 14"}});
+  BOOST_TEST(contains(std::string(eval("navigator.userAgent").as_string()), "iPhone"));
+  BOOST_TEST(eval("screen.width") == 390);
+  auto phone = fails("POST", "/set/device", {}, json::object{{"name", "NoSuchPhone 9"}});
+  BOOST_TEST(phone.first == "UNAVAILABLE");
+  BOOST_TEST(phone.second == "Error: Unknown device \"NoSuchPhone 9\".");
+  BOOST_TEST(gw.call("POST", "/highlight", {}, json::object{{"ref", "e999"}}).at("ok") == true);
+
+  // tab: index shortcuts (newest first), labels as references.
+  json::value side =
+      gw.call("POST", "/tabs/action", {}, json::object{{"action", "new"}, {"label", "side"}});
+  BOOST_TEST(side.at("tab").at("suggestedTargetId") == "side");
+  BOOST_TEST(side.at("tab").at("label") == "side");
+  auto listed =
+      gw.call("POST", "/tabs/action", {}, json::object{{"action", "list"}}).at("tabs").as_array();
+  BOOST_REQUIRE(listed.size() >= 2u);  // newest first: side, ours, then Chromium's first tab
+  BOOST_TEST(listed[0].at("label") == "side");
+  BOOST_TEST(listed[1].at("targetId") == json::value(tab));
+  BOOST_TEST(gw.call("POST", "/tabs/action", {}, json::object{{"action", "select"}, {"index", 1}})
+                 .at("targetId") == json::value(tab));
+  BOOST_TEST(
+      gw.call("POST", "/tabs/focus", {}, json::object{{"targetId", "side"}}).at("targetId") ==
+      side.at("tab").at("targetId"));
+  auto nine = fails("POST", "/tabs/action", {}, json::object{{"action", "select"}, {"index", 8}});
+  BOOST_TEST(nine.second == "tab not found");
+  auto t99 = fails("POST", "/tabs/focus", {}, json::object{{"targetId", "t99"}});
+  BOOST_TEST(t99.first == "INVALID_REQUEST");
+  BOOST_TEST(t99.second ==
+             "tab not found: browser tab \"t99\" not found. Use action=tabs and pass "
+             "suggestedTargetId, tabId, label, or raw targetId.");
+  BOOST_TEST(gw.call("DELETE", "/tabs/side").at("ok") == true);
+
+  // doctor, and what only macOS has.
+  json::value doctor = gw.call("GET", "/doctor");
+  std::map<std::string, std::string> checks;
+  for (const auto& c : doctor.at("checks").as_array()) {
+    checks[std::string(c.at("id").as_string())] = c.at("status").as_string();
+  }
+  BOOST_TEST(doctor.at("ok") == true);
+  BOOST_TEST(checks["cdp-http"] == "pass");
+  BOOST_TEST(checks["cdp-websocket"] == "pass");
+  BOOST_TEST(checks.count("graphics"));
+  BOOST_TEST(doctor.at("status").at("running") == true);
+  auto mac = fails("GET", "/system-profiles", {}, nullptr);
+  BOOST_TEST(contains(mac.second, "only supported on macOS"), mac.second);
 }
 
 BOOST_AUTO_TEST_CASE(playwright_connects_over_cdp_to_a_browser_we_launched) {

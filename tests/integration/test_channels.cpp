@@ -218,10 +218,17 @@ struct Bot {
   std::string profile;
   PortBlock block{130};
   std::unique_ptr<Child> gw;
-  Bot(Sandbox& s, std::string name, const json::object& irc) : sb(s), profile(std::move(name)) {
-    write_profile_config(sb, profile,
-                         json::object{{"gateway", json::object{{"port", block.base()}}},
-                                      {"channels", json::object{{"irc", irc}}}});
+  /// `ours`: the IRC settings only openclaw-host reads (plugins.entries.openclaw-host.config.irc).
+  Bot(Sandbox& s, std::string name, const json::object& irc, const json::object& ours = {})
+      : sb(s), profile(std::move(name)) {
+    json::object root{{"gateway", json::object{{"port", block.base()}}},
+                      {"channels", json::object{{"irc", irc}}}};
+    if (!ours.empty()) {
+      root["plugins"] = json::object{
+          {"entries",
+           json::object{{"openclaw-host", json::object{{"config", json::object{{"irc", ours}}}}}}}};
+    }
+    write_profile_config(sb, profile, root);
   }
   ~Bot() {
     if (gw && gw->running()) gw->stop(SIGTERM, 20s);
@@ -845,6 +852,44 @@ BOOST_AUTO_TEST_CASE(a_taken_nick_falls_back_and_a_lost_server_is_reconnected) {
       10s));
   IrcUser owner(server.port(), "owner");
   BOOST_TEST(contains(owner.ask("dupbot", "/status", "one: "), "one: running"));
+}
+
+// A server that stops answering (SIGSTOP: the TCP connection stays open) is a dead link after
+// the ping timeout: the bot says so, shows it down, reconnects when the server is back, and never
+// reports a text delivered that only reached a socket buffer.
+BOOST_AUTO_TEST_CASE(a_silent_server_is_a_dead_link_and_no_send_counts_before_the_server_read_it) {
+  IrcServer server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc"});
+  Bot bot(sb, "live", irc_config(server.port(), "livebot"),
+          json::object{{"pingIntervalMs", 400}, {"pingTimeoutMs", 800}});
+  bot.start();
+  BOOST_REQUIRE(bot.registered());
+  IrcUser owner(server.port(), "owner");
+  owner.mark();
+  auto sent = bot.cli(
+      {"message", "send", "--channel", "irc", "--target", "owner", "--message", "before the stop"});
+  BOOST_TEST(sent.code == 0, sent.err);
+  BOOST_TEST(!owner.wait_for("before the stop").empty());
+
+  BOOST_REQUIRE(::kill(server.proc->pid(), SIGSTOP) == 0);
+  auto stuck = bot.cli({"message", "send", "--channel", "irc", "--target", "owner", "--message",
+                        "while it is stopped"});
+  BOOST_TEST(stuck.code != 0, stuck.out);
+  BOOST_TEST(!contains(stuck.out, "Sent"), stuck.out);
+  BOOST_TEST(contains(stuck.err, "ping timeout"), stuck.err);
+  BOOST_TEST(poll_until([&] { return contains(bot.logs(), "(ping timeout)"); }, 10s), bot.logs());
+  auto down = bot.cli({"channels", "status", "--probe"});
+  BOOST_TEST(down.code == 1, down.out);
+  BOOST_TEST(contains(down.out, "disconnected"), down.out);
+
+  BOOST_REQUIRE(::kill(server.proc->pid(), SIGCONT) == 0);
+  BOOST_TEST(poll_until(
+                 [&] {
+                   return bot.cli({"channels", "status", "--probe"}).code == 0;
+                 },
+                 30s),
+             bot.logs());
 }
 
 BOOST_AUTO_TEST_CASE(tls_is_verified_against_the_configured_ca) {

@@ -100,7 +100,10 @@ BOOST_AUTO_TEST_CASE(what_a_launched_browser_was_built_with_needs_a_restart) {
        "browser.enabled"},
       {R"({"browser":{"headless":true,"profiles":{"w":{"cdpPort":19020}}},
           "plugins":{"entries":{"browser":{"config":{"maxConnections":5}}}}})",
-       "plugins.entries.browser.config.maxConnections"}};
+       "plugins.entries.openclaw-host.config.browser.maxConnections"},
+      {R"({"browser":{"headless":true,"profiles":{"w":{"cdpPort":19020}}},
+          "plugins":{"entries":{"openclaw-host":{"config":{"browser":{"maxConnections":6}}}}}})",
+       "plugins.entries.openclaw-host.config.browser.maxConnections"}};
   for (const auto& [config, key] : cases) {
     BOOST_TEST(browser::restart_reason(running, browser_settings(config)) == key, config);
   }
