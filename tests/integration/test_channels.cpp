@@ -1395,7 +1395,13 @@ BOOST_AUTO_TEST_CASE(a_reply_sink_that_never_answers_loses_nothing_and_sigterm_d
   ReplySink sink;
   auto cfg = sb.home() / ".openclaw-deaf" / "openclaw.json";
   auto root = json::parse(read_file(cfg)).as_object();
-  root["channels"].as_object()["webhook"].as_object()["replyUrl"] = sink.url();
+  // The gateway's first start moved channels.webhook (OpenClaw refuses it) to the plugin's entry.
+  BOOST_REQUIRE(!root.contains("channels") || !root["channels"].as_object().contains("webhook"));
+  root["plugins"]
+      .as_object()["entries"]
+      .as_object()["webhook"]
+      .as_object()["config"]
+      .as_object()["replyUrl"] = sink.url();
   write_file(cfg, json::serialize(root));
   auto gw = restart_gateway(sb, block, "deaf");
   BOOST_REQUIRE_MESSAGE(poll_until(
