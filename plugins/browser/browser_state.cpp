@@ -444,9 +444,8 @@ void BrowserPlugin::trace_route(Profile& p, const std::string& target, bool star
           return reply(500, err(why));
         }
         Reply done = once(reply);
-        fs::path path = *out;
         p.trace_watcher = Watcher{
-            [this, name, gen, path, answer, done](const json::object& complete) {
+            [this, name, gen, path = *out, answer, done](const json::object& complete) {
               std::string stream = str(complete, "stream");
               if (stream.empty()) return done(500, err("the browser returned no trace"));
               read_trace(name, gen, stream, "", path, [path, answer, done](const std::string& e3) {
