@@ -308,6 +308,8 @@ class BrowserPlugin final : public sdk::Plugin {
                  std::function<void(const std::string& error, double x, double y)> done);
   void click_at(Profile& p, const std::string& session, double x, double y,
                 const std::string& button, int clicks, int delay_ms, Done done);
+  void click_node(const std::string& name, int gen, const std::string& session, long long node,
+                  const Reply& done);
   // evaluate's `fn`: an expression, a function, or a function body, as a function declaration
   // `async function(el)` (one Runtime.compileScript tells which).
   void user_function(Profile& p, const std::string& session, const std::string& fn,

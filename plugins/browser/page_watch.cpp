@@ -541,21 +541,27 @@ void BrowserPlugin::file_chooser_route(Profile& p, const std::string& target,
                                           p->tabs.at(id).chooser_watchers.erase(w);
                                           return done(s, std::move(error));
                                         }
-                                        center_of(*p, session, node,
-                                                  [this, name, gen, session, done](
-                                                      const std::string& e3, double x, double y) {
-                                                    Profile* p = find(name, gen);
-                                                    if (!p)
-                                                      return done(503, err("the browser stopped"));
-                                                    if (!e3.empty()) return done(500, err(e3));
-                                                    click_at(*p, session, x, y, "left", 1, 0,
-                                                             [done](const std::string& e4) {
-                                                               if (!e4.empty()) done(500, err(e4));
-                                                             });
-                                                  });
+                                        click_node(name, gen, session, node, done);
                                       });
                     });
       });
+}
+
+// A left click in the middle of `node`. Only a failure answers `done`: the caller answers once
+// what the click sets off (a file chooser, a download) has happened.
+void BrowserPlugin::click_node(const std::string& name, int gen, const std::string& session,
+                               long long node, const Reply& done) {
+  Profile* p = find(name, gen);
+  if (!p) return done(503, err("the browser stopped"));
+  center_of(*p, session, node,
+            [this, name, gen, session, done](const std::string& e, double x, double y) {
+              Profile* p = find(name, gen);
+              if (!p) return done(503, err("the browser stopped"));
+              if (!e.empty()) return done(500, err(e));
+              click_at(*p, session, x, y, "left", 1, 0, [done](const std::string& e2) {
+                if (!e2.empty()) done(500, err(e2));
+              });
+            });
 }
 
 // ---- downloads ----------------------------------------------------------------------------------
@@ -645,18 +651,7 @@ void BrowserPlugin::download_route(Profile& p, const std::string& target, const 
                                           p->download_watchers.erase(w);
                                           return done(s, std::move(error));
                                         }
-                                        center_of(*p, session, node,
-                                                  [this, name, gen, session, done](
-                                                      const std::string& e3, double x, double y) {
-                                                    Profile* p = find(name, gen);
-                                                    if (!p)
-                                                      return done(503, err("the browser stopped"));
-                                                    if (!e3.empty()) return done(500, err(e3));
-                                                    click_at(*p, session, x, y, "left", 1, 0,
-                                                             [done](const std::string& e4) {
-                                                               if (!e4.empty()) done(500, err(e4));
-                                                             });
-                                                  });
+                                        click_node(name, gen, session, node, done);
                                       });
                     });
       });
