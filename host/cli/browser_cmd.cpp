@@ -280,6 +280,7 @@ int cmd_browser(Context& ctx, const std::vector<std::string>& args) {
 
   Instance inst = ctx.instance();
   gateway::ClientOptions options = gateway_client_options(ctx, *vm, inst);
+  options.scopes = {"operator.admin"};  // OpenClaw's gateway: browser.request is an admin method
   json::value payload = call_browser(options, sub, req);
   if (sub == "screenshot" && vm->count("out")) {
     copy_screenshot(payload, (*vm)["out"].as<std::string>());

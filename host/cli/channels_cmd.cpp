@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "gateway/protocol.hpp"
 
 namespace openclaw::cli {
 namespace json = boost::json;
@@ -63,8 +64,10 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& [id, v] : chans) {
     const auto& c = v.as_object();
     if (const auto* acc = c.if_contains("accounts"); acc && acc->is_object()) {
-      for (const auto& [a, st] : acc->as_object())
-        all_up = all_up && st.as_object().at("connected").as_bool();
+      for (const auto& [a, st] : acc->as_object()) {
+        const auto* up = st.is_object() ? st.get_object().if_contains("connected") : nullptr;
+        all_up = all_up && up && up->is_bool() && up->get_bool();
+      }
       if (acc->as_object().empty() && c.if_contains("registered") && c.at("registered").as_bool())
         all_up = false;
     }
@@ -93,7 +96,8 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
       }
       for (const auto& [a, stv] : acc->as_object()) {
         const auto& st = stv.as_object();
-        row(std::string(a), st.at("connected").as_bool() ? "connected" : "disconnected",
+        const auto* up = st.if_contains("connected");
+        row(std::string(a), up && up->is_bool() && up->get_bool() ? "connected" : "disconnected",
             text(st, "lastError"));
       }
     }
@@ -141,10 +145,14 @@ int cmd_message(Context& ctx, const std::vector<std::string>& args) {
     options.timeout =
         std::chrono::milliseconds(std::min<long long>(600000, 10000 + (bytes / 350 + 1) * 2500));
   }
+  // OpenClaw's send params, which our gateway takes too; the idempotency key makes a retry
+  // after a lost answer deliver once (both gateways replay the first answer).
   json::object params{{"channel", (*vm)["channel"].as<std::string>()},
                       {"to", (*vm)["target"].as<std::string>()},
-                      {"text", (*vm)["message"].as<std::string>()}};
-  if (vm->count("account")) params["account"] = (*vm)["account"].as<std::string>();
+                      {"message", (*vm)["message"].as<std::string>()},
+                      {"idempotencyKey", gateway::uuid4()}};
+  if (vm->count("account")) params["accountId"] = (*vm)["account"].as<std::string>();
+  options.scopes = {"operator.write"};
   json::value r;
   try {
     gateway::Client client(options);

@@ -42,16 +42,34 @@ int cmd_health(Context& ctx, const std::vector<std::string>& args) {
     *ctx.out << json::serialize(health) << "\n";
     return 0;
   }
-  const auto& h = health.as_object();
-  const auto& plugins = h.at("plugins").as_object();
+  // Read as either gateway answers: ours has uptimeMs and a plugin list with reasons, OpenClaw's
+  // plugin errors may be plain ids and it has no uptime.
+  const json::object empty;
+  const auto& h = health.is_object() ? health.get_object() : empty;
+  auto list = [&](const json::object& o, const char* k) -> const json::array& {
+    static const json::array none;
+    const auto* v = o.if_contains(k);
+    return v && v->is_array() ? v->get_array() : none;
+  };
+  const auto* pv = h.if_contains("plugins");
+  const auto& plugins = pv && pv->is_object() ? pv->get_object() : empty;
   *ctx.out << "Gateway healthy: "
            << (inst.paths.profile ? "profile " + *inst.paths.profile : "default profile") << " at "
-           << options.url << ", up " << h.at("uptimeMs").as_int64() / 1000 << " s\n"
-           << "Plugins: " << plugins.at("loaded").as_array().size() << " running, "
-           << plugins.at("errors").as_array().size() << " failed, "
-           << plugins.at("unavailable").as_array().size() << " disabled\n";
-  for (const auto& e : plugins.at("errors").as_array()) {
-    *ctx.out << "  " << e.at("id").as_string().c_str() << ": " << e.at("error").as_string().c_str()
+           << options.url;
+  if (const auto* up = h.if_contains("uptimeMs"); up && up->is_int64())
+    *ctx.out << ", up " << up->get_int64() / 1000 << " s";
+  *ctx.out << "\nPlugins: " << list(plugins, "loaded").size() << " running, "
+           << list(plugins, "errors").size() << " failed, " << list(plugins, "unavailable").size()
+           << " disabled\n";
+  for (const auto& e : list(plugins, "errors")) {
+    if (e.is_string()) {
+      *ctx.out << "  " << e.get_string().c_str() << "\n";
+      continue;
+    }
+    const auto* id = e.is_object() ? e.get_object().if_contains("id") : nullptr;
+    const auto* why = e.is_object() ? e.get_object().if_contains("error") : nullptr;
+    *ctx.out << "  " << (id && id->is_string() ? id->get_string().c_str() : "?") << ": "
+             << (why && why->is_string() ? why->get_string().c_str() : json::serialize(e).c_str())
              << "\n";
   }
   return 0;

@@ -105,6 +105,8 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
   auto first = read_text();
   if (!first) throw usage_error("gateway closed the connection before connect.challenge");
   challenge_ = json::parse(*first);
+  json::array scopes;
+  for (const auto& s : options.scopes) scopes.emplace_back(s);
   json::object params{{"minProtocol", kProtocolVersion},
                       {"maxProtocol", kProtocolVersion},
                       {"client", json::object{{"id", "cli"},
@@ -114,7 +116,7 @@ Client::Client(const ClientOptions& options) : impl_(std::make_unique<Impl>()) {
                                               {"instanceId", uuid4()}}},
                       {"caps", json::array{}},
                       {"role", "operator"},
-                      {"scopes", json::array{"operator.read"}}};
+                      {"scopes", std::move(scopes)}};
   if (options.token) params["auth"] = json::object{{"token", *options.token}};
   hello_ = call("connect", params);
 }

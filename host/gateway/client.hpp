@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -16,6 +17,9 @@ struct ClientOptions {
   std::optional<std::string> token;
   std::chrono::milliseconds timeout{5000};
   bool handshake = true;  ///< false: stop after the WebSocket upgrade (raw tests)
+  /// The operator scopes asked for in `connect`. OpenClaw's gateway enforces them per method
+  /// (`browser.request` needs operator.admin, `send` operator.write); ours grants what is asked.
+  std::vector<std::string> scopes{"operator.read"};
 };
 
 /// A response with ok:false: the error's code, message and details.

@@ -67,6 +67,19 @@ class Wiring final : public ProtocolHost {
     return manager_.call_method(name, params, caller, std::move(respond));
   }
   std::vector<std::string> plugin_method_names() override { return manager_.method_names(); }
+  // OpenClaw's canvas surface: ours serves its files under /__openclaw__/canvas/ on this port
+  // (OpenClaw's own hands out a per-connection capability path there).
+  json::object plugin_surface_urls(const std::string& host) override {
+    json::object urls;
+    if (host.empty()) return urls;
+    for (const auto& slot : manager_.slots()) {
+      const plugins::Record& r = slot->record;
+      if (!r.unloaded && r.id == "canvas" && r.state == plugins::State::running) {
+        urls["canvas"] = "http://" + host + "/__openclaw__/canvas/";
+      }
+    }
+    return urls;
+  }
 
  private:
   boost::asio::io_context& io_;

@@ -1,6 +1,7 @@
 #pragma once
 // The gateway's own methods and HTTP endpoints, and the health and status they report.
 
+#include <memory>
 #include <optional>
 
 #include <boost/json/value.hpp>
@@ -23,14 +24,18 @@ class GatewayMethods {
 
   /// The `health` payload: plugins loaded / failed / disabled, channels, uptime.
   boost::json::value health() const;
-  /// The `status` payload: the instance (as `status --json` shows it), leases, plugins, channels.
-  boost::json::value status() const;
+  /// The `status` payload: the instance (as `status --json` shows it), leases, plugins, channels,
+  /// and the fields OpenClaw's status has (sessions, channelSummary unless
+  /// params.includeChannelSummary is false, cliProjection when params.includeCliProjection).
+  boost::json::value status(const boost::json::object& params = {}) const;
   /// This gateway's own presence entry.
   boost::json::value presence_self() const;
   /// GET /health, /healthz, /ready, /readyz, /api/status and the status page at /; nullopt for any
   /// other request (a plugin route, or 404).
   std::optional<sdk::HttpResponse> http(const sdk::HttpRequest& request) const;
-  /// health, status, ports.list, plugins.list, channels.status, config.get, send.
+  /// health, status, ports.list, plugins.list, channels.status, config.get, send, and OpenClaw's
+  /// system-presence, logs.tail, diagnostics.stability, last-heartbeat, node.list, cron.list,
+  /// usage.cost (docs/gateway-protocol.md).
   void add_methods(Protocol& protocol);
   /// /readyz: 200 when every enabled plugin runs and every channel that connected still is,
   /// else 503 with `failing` naming each.
@@ -38,6 +43,18 @@ class GatewayMethods {
 
  private:
   boost::json::array lease_list() const;
+  /// Every channel as health and channels.status show it: {channels, channelOrder,
+  /// channelLabels, channelAccounts, channelDefaultAccountId}.
+  boost::json::object channel_views() const;
+  boost::json::object event_loop() const;
+  boost::json::value channels_status(const boost::json::object& params) const;
+  boost::json::value logs_tail(const boost::json::object& params) const;
+  boost::json::value stability(const boost::json::object& params) const;
+  void send(const boost::json::object& params, sdk::MethodResponder respond);
+
+  struct SendCache;
+  std::shared_ptr<SendCache> sends_;
+  const Protocol* protocol_ = nullptr;
 
   const Instance& inst_;
   const InstanceClaims& claims_;

@@ -78,14 +78,19 @@ std::string Protocol::response_error(const json::value& id, const std::string& c
 
 sdk::WebSocketHandlers Protocol::handlers() {
   sdk::WebSocketHandlers h;
-  h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest&) {
+  h.on_open = [this](const std::shared_ptr<sdk::WebSocket>& ws, const sdk::HttpRequest& req) {
     on_open(ws);
+    if (auto it = req.headers.find("host"); it != req.headers.end()) {
+      connections_[ws->id()].host = it->second;
+    }
   };
   h.on_message = [this](const std::shared_ptr<sdk::WebSocket>& ws, std::string text) {
     on_message(ws, text);
   };
   h.on_close = [this](const std::shared_ptr<sdk::WebSocket>& ws, int code) {
     if (code == 1008 && ws->close_reason().rfind("slow consumer", 0) == 0) {
+      ++slow_consumers_;
+      last_slow_consumer_ms_ = now_ms();
       host_.log(sdk::LogLevel::warn, "closed client " + ws->remote_address() + " (connection " +
                                          std::to_string(ws->id()) + "): " + ws->close_reason());
     }
@@ -359,6 +364,7 @@ json::object Protocol::hello_payload(const Connection& c) const {
       {"auth",
        json::object{
            {"method", id_.token ? "token" : "none"}, {"role", c.role}, {"scopes", c.scopes}}},
+      {"pluginSurfaceUrls", host_.plugin_surface_urls(c.host)},
       {"policy", json::object{{"maxPayload", kMaxPayload},
                               {"maxBufferedBytes", kMaxBufferedBytes},
                               {"tickIntervalMs", kTickIntervalMs}}}};
@@ -394,6 +400,14 @@ json::object Protocol::presence_entry(const Connection& c) const {
     }
   }
   return entry;
+}
+
+json::array Protocol::presence() const {
+  json::array out{host_.presence_self()};
+  for (const auto& [id, c] : connections_) {
+    if (c.connected && c.in_presence) out.push_back(presence_entry(c));
+  }
+  return out;
 }
 
 void Protocol::refresh_presence() {

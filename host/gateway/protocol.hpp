@@ -60,6 +60,12 @@ class ProtocolHost {
       sdk::MethodResponder respond) = 0;
   /// Names of the plugins' methods (advertised in hello-ok).
   virtual std::vector<std::string> plugin_method_names() = 0;
+  /// hello-ok's `pluginSurfaceUrls` for a client that reached the gateway as `host` (its
+  /// upgrade request's Host header, already checked): the canvas, when it runs. Empty by default.
+  virtual boost::json::object plugin_surface_urls(const std::string& host) {
+    (void)host;
+    return {};
+  }
 };
 
 class Protocol {
@@ -86,6 +92,13 @@ class Protocol {
   void shutdown(const std::string& reason);
   /// WebSockets not yet closed, connected or not.
   std::size_t open_connections() const { return connections_.size(); }
+  /// The presence list as `system-presence` answers it: the gateway first, then every listed
+  /// client.
+  boost::json::array presence() const;
+  /// Clients closed for not reading (past maxBufferedBytes) since the start, and when the last
+  /// was (0: never).
+  std::int64_t slow_consumer_closes() const { return slow_consumers_; }
+  std::int64_t last_slow_consumer_ms() const { return last_slow_consumer_ms_; }
 
   /// The text of one frame; exposed for tests.
   static std::string response_ok(const boost::json::value& id, const boost::json::value& payload);
@@ -102,6 +115,7 @@ class Protocol {
     std::string role;
     boost::json::value scopes;
     std::int64_t since_ms = 0;
+    std::string host;          ///< the upgrade request's Host header
     bool in_presence = false;  ///< listed in presence (every client but OpenClaw's CLI)
     sdk::Caller caller;        ///< what method handlers learn of the client
   };
@@ -130,6 +144,8 @@ class Protocol {
   /// the last broadcast; hello-ok frames share it.
   sdk::SharedFrame presence_entries_;
   std::int64_t presence_version_ = 0;
+  std::int64_t slow_consumers_ = 0;
+  std::int64_t last_slow_consumer_ms_ = 0;
   /// Where hello-ok's presence list goes in its serialized text.
   static constexpr const char* kPresenceMarker = "\u0001openclaw-presence\u0001";
 

@@ -4,7 +4,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
+
+#include "core/clock.hpp"
 
 namespace openclaw::gateway {
 namespace json = boost::json;
@@ -91,12 +95,18 @@ void Watchdog::stop() {
 void Watchdog::beat() {
   auto now = Clock::now();
   last_beat_ns_.store(ns_of(now), std::memory_order_relaxed);
+  if (due_ != Clock::time_point{}) {
+    auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - due_).count();
+    std::lock_guard<std::mutex> lock(mutex_);
+    delays_us_[delay_count_++ % delays_us_.size()] = std::max<std::int64_t>(late, 0);
+  }
   if (systemd_every_ && now - last_systemd_ >= *systemd_every_) {
     sd_notify(env_, "WATCHDOG=1");
     last_systemd_ = now;
   }
   auto every = systemd_every_ ? std::min<std::chrono::milliseconds>(kBeat, *systemd_every_) : kBeat;
-  timer_.expires_after(every);
+  due_ = now + every;
+  timer_.expires_at(due_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) beat();
   });
@@ -119,6 +129,7 @@ void Watchdog::monitor() {
       blamed = activity_.now();
       ++count_;
       last_ = where(blamed);
+      last_at_ms_ = now_ms();
       lock.unlock();
       log_(sdk::LogLevel::warn, "the I/O thread is blocked: " + seconds(silent) + " " +
                                     where(blamed) + "; nothing else is answered meanwhile");
@@ -154,7 +165,14 @@ void Watchdog::on_start_hang(std::chrono::milliseconds deadline, StartHang handl
 
 json::object Watchdog::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  json::object o{{"count", count_}, {"lastMs", last_ms_}};
+  json::object o{{"count", count_}, {"lastMs", last_ms_}, {"lastAt", last_at_ms_}};
+  std::size_t n = std::min(delay_count_, delays_us_.size());
+  std::vector<std::int64_t> d(delays_us_.begin(), delays_us_.begin() + static_cast<long>(n));
+  std::sort(d.begin(), d.end());
+  auto ms = [](std::int64_t us) { return static_cast<double>(us / 100) / 10.0; };  // 0.1 ms
+  o["delayP99Ms"] = n ? ms(d[std::min(n - 1, n * 99 / 100)]) : 0.0;
+  o["delayMaxMs"] = n ? ms(d.back()) : 0.0;
+  o["intervalMs"] = static_cast<std::int64_t>(kBeat.count());
   if (!last_.empty()) o["last"] = last_;
   return o;
 }

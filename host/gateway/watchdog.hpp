@@ -6,6 +6,7 @@
 // it (WatchdogSec=): a blocked loop gets the gateway restarted by systemd. READY=1 and
 // STOPPING=1 follow the documented sd_notify protocol (a datagram to $NOTIFY_SOCKET).
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -51,7 +52,10 @@ class Watchdog {
   using StartHang = std::function<void(const std::string& plugin, std::chrono::milliseconds)>;
   void on_start_hang(std::chrono::milliseconds deadline, StartHang handler);
 
-  /// {"count", "lastMs", "last"}: stalls seen since the start, for health.
+  /// {"count", "lastMs", "lastAt", "last"}: stalls seen since the start (the last one's length,
+  /// when it began, where), for health; and the loop's delay as OpenClaw's eventLoop reports it:
+  /// how late the heartbeat's timer fired over its last 256 beats ("delayP99Ms", "delayMaxMs")
+  /// and the beat interval ("intervalMs").
   boost::json::object stats() const;
 
  private:
@@ -72,7 +76,11 @@ class Watchdog {
   bool stopping_ = false;
   std::int64_t count_ = 0;
   std::int64_t last_ms_ = 0;
+  std::int64_t last_at_ms_ = 0;  ///< when the last stall began (epoch ms; 0: none yet)
   std::string last_;
+  std::chrono::steady_clock::time_point due_;  ///< when the heartbeat's timer should fire
+  std::array<std::int64_t, 256> delays_us_{};  ///< how late it fired, the last 256 beats
+  std::size_t delay_count_ = 0;
   std::chrono::milliseconds start_deadline_{0};
   StartHang on_start_hang_;
   std::thread thread_;
