@@ -28,6 +28,9 @@ int cmd_canvas(Context& ctx, const std::vector<std::string>& args) {
   }
   Instance inst = ctx.instance();
   auto options = gateway_client_options(ctx, *vm, inst);
+  // A plugin's method: OpenClaw's gateway lets only operator.admin call methods it does not
+  // list as read-only, so it answers "unknown method" (not "missing scope") to this scope.
+  options.scopes = {"operator.admin"};
   json::value s;
   try {
     gateway::Client client(options);

@@ -55,6 +55,42 @@ struct OpenClaw {
   }
 };
 
+// Debian's ngircd on a registry-granted loopback port, stopped by PID: the IRC server our
+// gateway's channel links to while the real CLI looks at it.
+struct Ngircd {
+  TempDir dir;
+  PortBlock block{1};
+  std::unique_ptr<Child> proc;
+  Ngircd() {
+    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/ngircd"), "ngircd is not installed: scripts/setup");
+    write_file(dir.path() / "ngircd.conf",
+               "[Global]\nName = irc.compat.local\nInfo = compat\nListen = 127.0.0.1\nPorts = " +
+                   std::to_string(block.base()) +
+                   "\n[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\n"
+                   "[Options]\nPAM = no\nIdent = no\nDNS = no\n");
+    fs::permissions(dir.path(), fs::perms(0755));  // ngircd run as root drops to nobody
+    fs::permissions(dir.path() / "ngircd.conf", fs::perms(0644));
+    proc = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/ngircd", "-n", "-f",
+                                                            (dir.path() / "ngircd.conf").string()},
+                                   std::map<std::string, std::string>{}, dir.path());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(block.base()); }, 10s),
+                          proc->out() + proc->err());
+  }
+  ~Ngircd() { proc->stop(SIGTERM); }
+};
+
+json::value parse_json(const Result& r) {
+  // The CLI may print config warnings before the JSON: it starts at the first line opening one.
+  auto at = r.out.find("\n{");
+  std::string text = r.out.rfind('{', 0) == 0 || r.out.rfind('[', 0) == 0 || at == std::string::npos
+                         ? r.out
+                         : r.out.substr(at + 1);
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  BOOST_TEST(!ec, "not JSON (" << ec.message() << "):\n" << r.out << r.err);
+  return v;
+}
+
 void run_our_gateway(const Sandbox& sb, const std::string& profile) {
   auto gw = sb.spawn({"--profile", profile, "gateway"});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
@@ -136,6 +172,21 @@ BOOST_AUTO_TEST_CASE(a_profile_we_set_up_changed_and_ran_still_starts_the_real_o
   BOOST_TEST(poll_until([&] { return contains(gw->out() + gw->err(), "[gateway] ready"); }, 150s),
              gw->out() + gw->err());
   BOOST_TEST(port_accepts(block.base()));
+
+  // And our CLI reads the real gateway: it asks the scopes each method needs there (the browser
+  // is operator.admin) and reads OpenClaw's payloads (no uptimeMs, other channel entries).
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"health"}, {"health", "--json"}, {"browser", "status"}, {"channels", "status"}}) {
+    cmd.insert(cmd.begin(), {"--profile", "t"});
+    auto r = sb.run(cmd);
+    BOOST_TEST(r.code == 0, cmd[2] << ": " << r.out << r.err);
+    BOOST_TEST(!contains(r.err, "out of range"), r.err);
+    BOOST_TEST(!contains(r.err, "missing scope"), r.err);
+  }
+  auto health = sb.run({"--profile", "t", "health"});
+  BOOST_TEST(contains(health.out, "Gateway healthy"), health.out + health.err);
+  auto browser = sb.run({"--profile", "t", "browser", "status"});
+  BOOST_TEST(contains(browser.out, "Profile:"), browser.out + browser.err);
   gw->stop(SIGTERM, 30s);
 }
 
@@ -193,6 +244,106 @@ BOOST_AUTO_TEST_CASE(a_profile_openclaws_onboarding_wrote_works_with_us) {
   run_our_gateway(sb, "u");
   auto valid = openclaw.run({"--profile", "u", "config", "validate"});
   BOOST_TEST(valid.code == 0, valid.out + valid.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Its own suite: CTest runs it beside the config round trips (each CLI command is seconds).
+BOOST_AUTO_TEST_SUITE(openclaw_cli_drives_us)
+
+// The real CLI drives our gateway, an IRC channel connected to a real ngircd: every read-only
+// command a user types first says what is true (IRC connected and working, the read probe ok,
+// our log), the methods it calls answer in OpenClaw's shapes, and a send with OpenClaw's params
+// is delivered once per idempotency key.
+BOOST_AUTO_TEST_CASE(the_real_cli_drives_our_gateway) {
+  Sandbox sb;
+  PortBlock block;
+  Ngircd irc;
+  OpenClaw openclaw(sb);
+  bundle_plugins(sb, {"irc", "canvas"});
+  auto setup = sb.run({"--profile", "t", "setup", "--port", std::to_string(block.base())});
+  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
+  for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
+           {"channels.irc.host", "127.0.0.1"},
+           {"channels.irc.port", std::to_string(irc.block.base())},
+           {"channels.irc.tls", "false"},
+           {"channels.irc.nick", "compatbot"},
+           {"channels.irc.channels", R"(["#ops"])"},
+           {"plugins.entries.canvas.config.host.enabled", "true"}}) {
+    auto r = sb.run({"--profile", "t", "config", "set", kv[0], kv[1]});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
+  }
+  auto gw = sb.spawn({"--profile", "t", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  BOOST_REQUIRE_MESSAGE(
+      poll_until([&] { return contains(gw->err(), "registered as compatbot"); }, 20s), gw->err());
+  auto both = [](const Result& r) { return r.out + r.err; };
+
+  auto health = openclaw.run({"--profile", "t", "health"});
+  BOOST_TEST(health.code == 0, both(health));
+  BOOST_TEST(contains(health.out, "IRC: ok"), both(health));
+  BOOST_TEST(contains(health.out, "Gateway event loop: ok"), both(health));
+  BOOST_TEST(!contains(health.out, "NaN"), both(health));
+  BOOST_TEST(!contains(health.out, "undefined"), both(health));
+
+  auto channels = openclaw.run({"--profile", "t", "channels", "status"});
+  BOOST_TEST(channels.code == 0, both(channels));
+  BOOST_TEST(contains(channels.out, "IRC default: enabled, configured, running, connected"),
+             both(channels));
+  auto channels_json = openclaw.run({"--profile", "t", "channels", "status", "--json"});
+  BOOST_TEST(channels_json.code == 0, both(channels_json));
+  json::value cj = parse_json(channels_json);
+  boost::system::error_code ec;
+  const json::value* connected = cj.find_pointer("/channelAccounts/irc/0/connected", ec);
+  BOOST_TEST((connected && *connected == json::value(true)), both(channels_json));
+
+  auto status = openclaw.run({"--profile", "t", "status", "--json"});
+  BOOST_TEST(status.code == 0, both(status));
+  BOOST_TEST(!contains(both(status), "Cannot read properties"), both(status));
+  parse_json(status);
+  auto all = openclaw.run({"--profile", "t", "status", "--all"});
+  BOOST_TEST(all.code == 0, both(all));
+  BOOST_TEST(contains(all.out, "Gateway last log line"), both(all));
+  BOOST_TEST(!contains(both(all), "Cannot read properties"), both(all));
+
+  auto probe = openclaw.run({"--profile", "t", "gateway", "probe"});
+  BOOST_TEST(probe.code == 0, both(probe));
+  BOOST_TEST(contains(probe.out, "Read probe: ok"), both(probe));
+  auto gstatus = openclaw.run({"--profile", "t", "gateway", "status"});
+  BOOST_TEST(contains(gstatus.out, "Connectivity probe: ok"), both(gstatus));
+
+  auto logs = openclaw.run({"--profile", "t", "logs", "--limit", "50"});
+  BOOST_TEST(logs.code == 0, both(logs));
+  BOOST_TEST(contains(logs.out, "registered as compatbot"), both(logs));
+
+  auto call = [&](const std::string& method, const std::string& params = "{}") {
+    auto r =
+        openclaw.run({"--profile", "t", "gateway", "call", method, "--params", params, "--json"});
+    BOOST_TEST(r.code == 0, method << ": " << both(r));
+    return parse_json(r);
+  };
+  json::value presence = call("system-presence");
+  BOOST_TEST((presence.is_array() && !presence.as_array().empty()), json::serialize(presence));
+  BOOST_TEST(call("last-heartbeat").is_null());
+  json::value stability = call("diagnostics.stability");
+  BOOST_TEST(stability.as_object().at("events").as_array().size() >= 1u);
+  BOOST_TEST(call("node.list").as_object().at("nodes").as_array().empty());
+  BOOST_TEST(call("cron.list").as_object().at("total") == json::value(0));
+  BOOST_TEST(call("usage.cost").as_object().contains("totals"));
+
+  const std::string send =
+      R"({"to":"#ops","message":"hello from the real CLI","channel":"irc","idempotencyKey":"k-1"})";
+  json::value first = call("send", send);
+  json::value again = call("send", send);
+  BOOST_TEST(first.as_object().at("runId") == json::value("k-1"), json::serialize(first));
+  BOOST_TEST(first.as_object().at("messageId") == again.as_object().at("messageId"),
+             json::serialize(first) << " vs " << json::serialize(again));
+  auto ours = sb.run({"--profile", "t", "channels", "status", "--json"});
+  BOOST_REQUIRE_MESSAGE(ours.code == 0, ours.err);
+  json::value out = json::parse(ours.out).at("channels").at("irc").at("out");
+  BOOST_TEST(out == json::value(1), "sent twice under one key:\n" << ours.out);
+
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

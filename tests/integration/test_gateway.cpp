@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <set>
 
 #include "core/error.hpp"
@@ -347,6 +348,97 @@ BOOST_AUTO_TEST_CASE(send_through_a_channel_emits_chat_events) {
   BOOST_TEST(in->at("peer").as_string() == "owner");
   BOOST_TEST(in->at("text").as_string() == "echo: are you there?");
   BOOST_TEST(in->at("channel").as_string() == "fixture-channel");
+}
+
+// OpenClaw's send params: `message`, `accountId`, `idempotencyKey`. A retry with the same key is
+// the same send (the first answer again), another key is another send.
+BOOST_AUTO_TEST_CASE(send_takes_openclaws_params_and_answers_a_retry_with_the_first_answer) {
+  Gateway gw;
+  Client c(gw.options());
+  json::object p{{"channel", "fixture-channel"},
+                 {"to", "owner"},
+                 {"message", "once only"},
+                 {"accountId", "default"},
+                 {"idempotencyKey", "key-1"}};
+  json::value first = c.call("send", p);
+  json::value again = c.call("send", p);
+  BOOST_TEST(first.at("runId").as_string() == "key-1");
+  BOOST_TEST(json::serialize(first.at("messageId")) == json::serialize(again.at("messageId")));
+  p["idempotencyKey"] = "key-2";
+  json::value other = c.call("send", p);
+  BOOST_TEST(json::serialize(other.at("messageId")) != json::serialize(first.at("messageId")));
+  try {
+    c.call("send", json::object{{"channel", "fixture-channel"}, {"message", "to nobody"}});
+    BOOST_FAIL("a send without `to` was accepted");
+  } catch (const GatewayError& e) {
+    BOOST_TEST(e.code == "INVALID_REQUEST");
+    BOOST_TEST(contains(e.what(), "params.to"), e.what());
+  }
+}
+
+// logs.tail as OpenClaw's `logs` uses it: the tail, then what came since the cursor it gave; a
+// cursor past the end (a rotated log) starts over; bad params are refused.
+BOOST_AUTO_TEST_CASE(logs_tail_follows_the_gateway_log_with_openclaws_cursor) {
+  Gateway gw;
+  Client c(gw.options());
+  json::value tail = c.call("logs.tail", json::object{{"limit", 50}});
+  const auto& lines = tail.at("lines").as_array();
+  BOOST_REQUIRE(!lines.empty());
+  bool ready = false;
+  for (const auto& l : lines) ready = ready || contains(std::string(l.as_string()), "ready in");
+  BOOST_TEST(ready, json::serialize(tail));
+  BOOST_TEST(tail.at("cursor") == tail.at("size"));
+  const fs::path log = gw.sb.home() / ".openclaw-main" / "logs" / "gateway.log";
+  BOOST_TEST(tail.at("file").as_string() == log.string());
+
+  json::value none = c.call("logs.tail", json::object{{"cursor", tail.at("cursor")}});
+  BOOST_TEST(none.at("lines").as_array().empty(), json::serialize(none));
+  {
+    std::ofstream out(log, std::ios::app);
+    out << "a line another writer appended\n";
+  }
+  json::value since = c.call("logs.tail", json::object{{"cursor", tail.at("cursor")}});
+  BOOST_REQUIRE_EQUAL(since.at("lines").as_array().size(), 1u);
+  BOOST_TEST(since.at("lines").at(0).as_string() == "a line another writer appended");
+  BOOST_TEST(since.at("reset") == json::value(false));
+
+  json::value past = c.call("logs.tail", json::object{{"cursor", 1 << 30}, {"limit", 1}});
+  BOOST_TEST(past.at("reset") == json::value(true), json::serialize(past));
+  BOOST_TEST(past.at("lines").as_array().size() == 1u);
+  for (const json::object& bad : {json::object{{"limit", 0}}, json::object{{"cursor", "x"}},
+                                  json::object{{"maxBytes", -1}}}) {
+    try {
+      c.call("logs.tail", bad);
+      BOOST_FAIL("accepted " << json::serialize(bad));
+    } catch (const GatewayError& e) {
+      BOOST_TEST(e.code == "INVALID_REQUEST", json::serialize(bad) << ": " << e.what());
+    }
+  }
+}
+
+// The read-only methods OpenClaw's status --all and gateway probe call.
+BOOST_AUTO_TEST_CASE(openclaws_read_only_methods_answer_in_its_shapes) {
+  Gateway gw;
+  Client c(gw.options());
+  json::value presence = c.call("system-presence");
+  BOOST_REQUIRE(!presence.as_array().empty());
+  BOOST_TEST(presence.at(0).at("mode").as_string() == "gateway");
+  BOOST_TEST(c.call("last-heartbeat").is_null());
+  json::value stability = c.call("diagnostics.stability", json::object{{"limit", 10}});
+  bool started = false;
+  for (const auto& e : stability.at("events").as_array())
+    started = started || e.at("type").as_string() == "gateway.start";
+  BOOST_TEST(started, json::serialize(stability));
+  BOOST_TEST(c.call("node.list").at("nodes").as_array().empty());
+  BOOST_TEST(c.call("cron.list").at("jobs").as_array().empty());
+  BOOST_TEST(c.call("usage.cost").at("daily").as_array().empty());
+  json::value status = c.call("status");
+  BOOST_TEST(status.at("sessions").at("count") == json::value(0));
+  BOOST_TEST(status.at("sessions").at("byAgent").as_array().empty());
+  json::value health = c.call("health");
+  BOOST_TEST(health.at("eventLoop").at("intervalMs") == json::value(100));
+  BOOST_TEST(health.at("eventLoop").at("utilization").is_number());
+  BOOST_TEST(c.hello().at("policy").at("maxPayload").is_number());
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_sends_shutdown_closes_clients_and_exits_0) {
