@@ -802,8 +802,12 @@ void GatewayMethods::send(const json::object& p, sdk::MethodResponder respond) {
     // A channel plugin on the message bus (SDK API 2's first channel contract): the message
     // is published; the plugin reports nothing back.
     manager_.bus().publish(sdk::Message{channel, "out", to, text});
-    respond.ok(json::object{
-        {"ok", true}, {"runId", run_id}, {"channel", channel}, {"to", to}, {"ts", now_ms()}});
+    respond.ok(json::object{{"ok", true},
+                            {"runId", run_id},
+                            {"messageId", uuid4()},
+                            {"channel", channel},
+                            {"to", to},
+                            {"ts", now_ms()}});
     return;
   }
   channels_.send(channel, account, to, text, [respond, channel, to, run_id](sdk::Delivery d) {
