@@ -347,3 +347,60 @@ BOOST_AUTO_TEST_CASE(the_real_cli_drives_our_gateway) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Its own suite too: the real CLI's browser commands against our browser plugin and a real
+// headless Chromium, on a page our canvas serves.
+BOOST_AUTO_TEST_SUITE(openclaw_cli_browser)
+
+BOOST_AUTO_TEST_CASE(the_real_clis_browser_commands_drive_our_chromium) {
+  Sandbox sb;
+  PortBlock block;
+  OpenClaw openclaw(sb);
+  bundle_plugins(sb, {"browser", "canvas"});
+  auto setup = sb.run({"--profile", "b", "setup", "--port", std::to_string(block.base())});
+  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
+  for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
+           {"browser.enabled", "true"},
+           {"browser.headless", "true"},
+           {"browser.noSandbox", "true"},
+           {"browser.evaluateEnabled", "true"},
+           {"browser.ssrfPolicy.allowedHostnames", R"(["127.0.0.1"])"},
+           {"plugins.entries.canvas.config.host.enabled", "true"}}) {
+    auto r = sb.run({"--profile", "b", "config", "set", kv[0], kv[1]});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
+  }
+  const fs::path canvas = sb.home() / ".openclaw" / "workspace-b" / "canvas";
+  fs::create_directories(canvas);
+  write_file(canvas / "page.html",
+             "<html><head><title>Compat page</title></head><body><button "
+             "onclick=\"document.title='pressed'\">Press me</button><script>console.log('hello "
+             "from the page')</script></body></html>");
+  auto gw = sb.spawn({"--profile", "b", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto browser = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--profile", "b", "browser"});
+    auto r = openclaw.run(args);
+    BOOST_TEST(r.code == 0, args[3] << ": " << r.out << r.err);
+    return r;
+  };
+  BOOST_TEST(contains(browser({"start"}).out, "running: true"));
+  const std::string page =
+      "http://127.0.0.1:" + std::to_string(block.base() + 4) + "/__openclaw__/canvas/page.html";
+  BOOST_TEST(contains(browser({"open", page}).out, "opened: " + page));
+  auto snap = browser({"snapshot"});
+  BOOST_TEST(contains(snap.out, "button \"Press me\" [ref=e1]"), snap.out);
+  browser(
+      {"click", "e1"});  // before the aria snapshot: that one replaces the ref map (as OpenClaw)
+  json::value aria = parse_json(browser({"--json", "snapshot", "--format", "aria"}));
+  BOOST_TEST(!aria.at("nodes").as_array().empty(), json::serialize(aria));
+  BOOST_TEST(aria.at("nodes").at(0).at("name").as_string() == "pressed");  // the click ran
+  json::value title = parse_json(browser({"--json", "evaluate", "--fn", "document.title"}));
+  BOOST_TEST(title.at("result").as_string() == "pressed", json::serialize(title));
+  BOOST_TEST(contains(browser({"console"}).out, "hello from the page"));
+  auto shot = browser({"screenshot"});
+  BOOST_TEST(contains(shot.out, ".png"), shot.out);
+  browser({"stop"});
+  BOOST_TEST(gw->stop(SIGTERM) == std::optional<int>(0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
