@@ -91,6 +91,23 @@ json::value parse_json(const Result& r) {
   return v;
 }
 
+// `config set` of each key and value, with our CLI, on `profile`.
+void config_set(const Sandbox& sb, const std::string& profile,
+                const std::vector<std::pair<std::string, std::string>>& keys) {
+  for (const auto& [key, value] : keys) {
+    auto r = sb.run({"--profile", profile, "config", "set", key, value});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, key + ": " + r.err);
+  }
+}
+
+// A profile our `setup` made on `base`, then `keys` set.
+void set_up_profile(const Sandbox& sb, const std::string& profile, int base,
+                    const std::vector<std::pair<std::string, std::string>>& keys) {
+  auto setup = sb.run({"--profile", profile, "setup", "--port", std::to_string(base)});
+  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
+  config_set(sb, profile, keys);
+}
+
 void run_our_gateway(const Sandbox& sb, const std::string& profile) {
   auto gw = sb.spawn({"--profile", profile, "gateway"});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
@@ -114,46 +131,43 @@ BOOST_AUTO_TEST_CASE(a_profile_we_set_up_changed_and_ran_still_starts_the_real_o
   write_file(sb.home() / "ca.pem", "not read: the IRC server is never reached\n");
   const std::string ours = "plugins.entries.openclaw-host.config.";
   const std::string closed = std::to_string(block.base() + 60);  // nobody listens there
-  for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
-           {"gateway.bind", "loopback"},
-           {"gateway.controlUi.allowedOrigins", R"(["https://ui.example.org"])"},
-           {"browser.enabled", "true"},
-           {"browser.headless", "true"},
-           {"browser.executablePath", "/usr/bin/chromium"},
-           {"browser.defaultProfile", "openclaw"},
-           {"browser.profiles.work.cdpPort", std::to_string(block.base() + 40)},
-           {ours + "browser.maxConnections", "32"},
-           {"plugins.entries.canvas.config.host.enabled", "true"},
-           {ours + "canvas.port", std::to_string(block.base() + 4)},
-           {ours + "canvas.root", (sb.home() / "canvas").string()},
-           {ours + "canvas.liveReload", "false"},
-           {ours + "canvas.maxConnections", "256"},
-           {"channels.irc.host", "127.0.0.1"},
-           {"channels.irc.port", closed},
-           {"channels.irc.tls", "false"},
-           {"channels.irc.nick", "compatbot"},
-           {"channels.irc.channels", R"(["#ops"])"},
-           {"channels.irc.nickserv.service", "NickServ"},
-           {"channels.irc.dmPolicy", "allowlist"},
-           {"channels.irc.allowFrom", R"(["owner!*@*"])"},
-           {ours + "irc.floodBurst", "4"},
-           {ours + "irc.floodIntervalMs", "500"},
-           {"channels.irc.sasl", "false"},  // an old place: written to the new one
-           {"channels.irc.caFile", (sb.home() / "ca.pem").string()},  // likewise
-           {"channels.telegram.enabled", "false"},
-           {"channels.telegram.apiRoot", "https://api.telegram.org"},
-           {ours + "telegram.pollTimeoutSeconds", "20"},
-           {"plugins.entries.webhook.config.secret", "a-webhook-secret-of-32-characters"},
-           {"plugins.entries.webhook.config.hooks", R"(["ci"])"},
-           {"channels.webhook.replyUrl", "https://replies.example.org/hook"},  // old place
-           {"canvasHost.enabled", "true"},                                     // old place
-           {"agents.defaults.workspace", (sb.home() / "work").string()},
-           {"plugins.load.paths", "[\"" + (sb.home() / "plugins-extra").string() + "\"]"},
-           {"plugins.entries.rescue.config.watch", R"(["main"])"},
-           {"plugins.entries.rescue.config.intervalMs", "500"}}) {
-    auto r = sb.run({"--profile", "t", "config", "set", kv[0], kv[1]});
-    BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
-  }
+  config_set(sb, "t",
+             {{"gateway.bind", "loopback"},
+              {"gateway.controlUi.allowedOrigins", R"(["https://ui.example.org"])"},
+              {"browser.enabled", "true"},
+              {"browser.headless", "true"},
+              {"browser.executablePath", "/usr/bin/chromium"},
+              {"browser.defaultProfile", "openclaw"},
+              {"browser.profiles.work.cdpPort", std::to_string(block.base() + 40)},
+              {ours + "browser.maxConnections", "32"},
+              {"plugins.entries.canvas.config.host.enabled", "true"},
+              {ours + "canvas.port", std::to_string(block.base() + 4)},
+              {ours + "canvas.root", (sb.home() / "canvas").string()},
+              {ours + "canvas.liveReload", "false"},
+              {ours + "canvas.maxConnections", "256"},
+              {"channels.irc.host", "127.0.0.1"},
+              {"channels.irc.port", closed},
+              {"channels.irc.tls", "false"},
+              {"channels.irc.nick", "compatbot"},
+              {"channels.irc.channels", R"(["#ops"])"},
+              {"channels.irc.nickserv.service", "NickServ"},
+              {"channels.irc.dmPolicy", "allowlist"},
+              {"channels.irc.allowFrom", R"(["owner!*@*"])"},
+              {ours + "irc.floodBurst", "4"},
+              {ours + "irc.floodIntervalMs", "500"},
+              {"channels.irc.sasl", "false"},  // an old place: written to the new one
+              {"channels.irc.caFile", (sb.home() / "ca.pem").string()},  // likewise
+              {"channels.telegram.enabled", "false"},
+              {"channels.telegram.apiRoot", "https://api.telegram.org"},
+              {ours + "telegram.pollTimeoutSeconds", "20"},
+              {"plugins.entries.webhook.config.secret", "a-webhook-secret-of-32-characters"},
+              {"plugins.entries.webhook.config.hooks", R"(["ci"])"},
+              {"channels.webhook.replyUrl", "https://replies.example.org/hook"},  // old place
+              {"canvasHost.enabled", "true"},                                     // old place
+              {"agents.defaults.workspace", (sb.home() / "work").string()},
+              {"plugins.load.paths", "[\"" + (sb.home() / "plugins-extra").string() + "\"]"},
+              {"plugins.entries.rescue.config.watch", R"(["main"])"},
+              {"plugins.entries.rescue.config.intervalMs", "500"}});
   const std::string cfg = read_file(sb.home() / ".openclaw-t" / "openclaw.json");
   const json::value parsed = json::parse(cfg);
   for (const char* old :
@@ -261,18 +275,13 @@ BOOST_AUTO_TEST_CASE(the_real_cli_drives_our_gateway) {
   Ngircd irc;
   OpenClaw openclaw(sb);
   bundle_plugins(sb, {"irc", "canvas"});
-  auto setup = sb.run({"--profile", "t", "setup", "--port", std::to_string(block.base())});
-  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
-  for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
-           {"channels.irc.host", "127.0.0.1"},
-           {"channels.irc.port", std::to_string(irc.block.base())},
-           {"channels.irc.tls", "false"},
-           {"channels.irc.nick", "compatbot"},
-           {"channels.irc.channels", R"(["#ops"])"},
-           {"plugins.entries.canvas.config.host.enabled", "true"}}) {
-    auto r = sb.run({"--profile", "t", "config", "set", kv[0], kv[1]});
-    BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
-  }
+  set_up_profile(sb, "t", block.base(),
+                 {{"channels.irc.host", "127.0.0.1"},
+                  {"channels.irc.port", std::to_string(irc.block.base())},
+                  {"channels.irc.tls", "false"},
+                  {"channels.irc.nick", "compatbot"},
+                  {"channels.irc.channels", R"(["#ops"])"},
+                  {"plugins.entries.canvas.config.host.enabled", "true"}});
   auto gw = sb.spawn({"--profile", "t", "gateway"});
   BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
   BOOST_REQUIRE_MESSAGE(
@@ -357,18 +366,13 @@ BOOST_AUTO_TEST_CASE(the_real_clis_browser_commands_drive_our_chromium) {
   PortBlock block;
   OpenClaw openclaw(sb);
   bundle_plugins(sb, {"browser", "canvas"});
-  auto setup = sb.run({"--profile", "b", "setup", "--port", std::to_string(block.base())});
-  BOOST_REQUIRE_MESSAGE(setup.code == 0, setup.err);
-  for (std::vector<std::string> kv : std::vector<std::vector<std::string>>{
-           {"browser.enabled", "true"},
-           {"browser.headless", "true"},
-           {"browser.noSandbox", "true"},
-           {"browser.evaluateEnabled", "true"},
-           {"browser.ssrfPolicy.allowedHostnames", R"(["127.0.0.1"])"},
-           {"plugins.entries.canvas.config.host.enabled", "true"}}) {
-    auto r = sb.run({"--profile", "b", "config", "set", kv[0], kv[1]});
-    BOOST_REQUIRE_MESSAGE(r.code == 0, kv[0] + ": " + r.err);
-  }
+  set_up_profile(sb, "b", block.base(),
+                 {{"browser.enabled", "true"},
+                  {"browser.headless", "true"},
+                  {"browser.noSandbox", "true"},
+                  {"browser.evaluateEnabled", "true"},
+                  {"browser.ssrfPolicy.allowedHostnames", R"(["127.0.0.1"])"},
+                  {"plugins.entries.canvas.config.host.enabled", "true"}});
   const fs::path canvas = sb.home() / ".openclaw" / "workspace-b" / "canvas";
   fs::create_directories(canvas);
   write_file(canvas / "page.html",
