@@ -151,10 +151,11 @@ int main(int argc, char** argv) {
         "text/html");
   });
   // Setup picks a free base port; the page server sits in its plugin range.
-  run({"--profile", "bench", "setup"});
+  run({"--profile", "bench", "setup", "--no-token"});  // loopback only, as the others
   int port = std::stoi(run({"--profile", "bench", "config", "get", "gateway.port"}).second);
   run({"--profile", "bench", "config", "set", "browser.headless", "true"});
   run({"--profile", "bench", "config", "set", "browser.noSandbox", "true"});
+  run({"--profile", "bench", "config", "set", "browser.evaluateEnabled", "true"});
   run({"--profile", "bench", "config", "set", "browser.ssrfPolicy.allowedHostnames",
        "[\"127.0.0.1\"]"});
   pages.listen("127.0.0.1", 0);
@@ -254,7 +255,11 @@ int main(int argc, char** argv) {
                            {"screenshot", {}, {}, {}, "226"},
                            {"click", {}, {}, {}, "400"},
                            {"type", {}, {}, {}, "476"},
-                           {"press Enter", {}, {}, {}, "354"}};
+                           {"press Enter", {}, {}, {}, "354"},
+                           {"evaluate (document.title)", {}, {}, {}, "327"},
+                           {"snapshot --format aria", {}, {}, {}, "173-283"},
+                           {"cookies (GET /cookies)", {}, {}, {}, "-"},
+                           {"resize 1024 700", {}, {}, {}, "56"}};
   for (int i = 0; i < iterations; ++i) {
     timed(rows[0].gateway, [&] { call("GET", "/"); });
     timed(rows[1].gateway, [&] { call("GET", "/tabs"); });
@@ -270,6 +275,14 @@ int main(int argc, char** argv) {
     });
     timed(rows[6].gateway, [&] {
       call("POST", "/act", {}, json::object{{"kind", "press"}, {"key", "Enter"}});
+    });
+    timed(rows[7].gateway, [&] {
+      call("POST", "/act", {}, json::object{{"kind", "evaluate"}, {"fn", "document.title"}});
+    });
+    timed(rows[8].gateway, [&] { call("GET", "/snapshot", {{"format", "aria"}}); });
+    timed(rows[9].gateway, [&] { call("GET", "/cookies"); });
+    timed(rows[10].gateway, [&] {
+      call("POST", "/act", {}, json::object{{"kind", "resize"}, {"width", 1024}, {"height", 700}});
     });
 
     timed(rows[0].raw,
@@ -313,6 +326,17 @@ int main(int argc, char** argv) {
           "Input.dispatchKeyEvent",
           {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}},
           session);
+    });
+    timed(rows[7].raw, [&] {
+      raw.call("Runtime.evaluate", {{"expression", "document.title"}, {"returnByValue", true}},
+               session);
+    });
+    timed(rows[8].raw, [&] { raw.call("Accessibility.getFullAXTree", {}, session); });
+    timed(rows[9].raw, [&] { raw.call("Storage.getCookies"); });
+    timed(rows[10].raw, [&] {
+      raw.call("Emulation.setDeviceMetricsOverride",
+               {{"width", 1024}, {"height", 700}, {"deviceScaleFactor", 1}, {"mobile", false}},
+               session);
     });
   }
   // Our CLI: a process per command, as a user types it.
