@@ -1,7 +1,8 @@
-// Channels against real peers: Debian's ngircd started by each test on registry-granted loopback
-// ports with its own config, and a raw-socket IRC client in the test playing the owner. The
-// product's story end to end: main and rescue on one machine, each its own nick; the owner asks
-// the rescue bot about main, main is killed, the rescue bot keeps answering.
+// Channels against real peers: Debian's ngircd (and inspircd, with atheme-services for SASL)
+// started by each test on registry-granted loopback ports with its own config, and a raw-socket
+// IRC client in the test playing the owner. The product's story end to end: main and rescue on
+// one machine, each its own nick; the owner asks the rescue bot about main, main is killed, the
+// rescue bot keeps answering.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -160,6 +161,12 @@ class IrcUser {
   void mark() {
     pump();
     mark_ = lines_.size();
+  }
+  /// Calls `f` with every line from the mark on.
+  template <typename F>
+  void each_line(F&& f) {
+    pump();
+    for (std::size_t i = mark_; i < lines_.size(); ++i) f(lines_[i]);
   }
   /// Asks `bot` and returns the text of its first reply line that contains `expect` ("" when
   /// none came): replies to earlier questions may still be arriving.
@@ -1013,6 +1020,287 @@ BOOST_AUTO_TEST_CASE(an_unsolicited_sasl_exchange_gets_no_credentials) {
   ::close(listener);
   std::lock_guard lock(mu);
   BOOST_TEST(!contains(got, "AUTHENTICATE"), got);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- inspircd + atheme -----------------------------------------------------------------------
+
+namespace {
+
+// Debian's inspircd 3 on a port of its own, the second real IRC server beside ngircd; with
+// `services`, atheme-services linked to it (a server link on a second port): NickServ registers
+// accounts and SaslServ checks SASL PLAIN, as on a real network. Each its own dir, stopped by PID.
+struct InspIrcd {
+  TempDir dir;
+  PortBlock block{2};  // clients, the services link
+  std::unique_ptr<Child> ircd, services;
+  int port() const { return block.base(); }
+  int link_port() const { return block.base() + 1; }
+
+  explicit InspIrcd(bool with_services = false) {
+    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/sbin/inspircd"),
+                          "inspircd is not installed: run scripts/setup");
+    std::string d = dir.path().string();
+    auto q = [](const std::string& v) { return "\"" + v + "\""; };
+    // No DNS or ident lookups, and flood limits no test reaches: registration takes no wait.
+    std::string conf =
+        "<server name=\"irc.test.local\" description=\"openclaw-host test server\" "
+        "network=\"TestNet\">\n"
+        "<admin name=\"test\" nick=\"test\" email=\"test@localhost\">\n"
+        "<bind address=\"127.0.0.1\" port=" +
+        q(std::to_string(port())) +
+        " type=\"clients\">\n"
+        "<connect allow=\"*\" timeout=\"60\" pingfreq=\"120\" threshold=\"1000\" "
+        "commandrate=\"100000\" fakelag=\"no\" localmax=\"100\" globalmax=\"100\" "
+        "hardsendq=\"1048576\" softsendq=\"65536\" recvq=\"65536\" resolvehostnames=\"no\" "
+        "useident=\"no\">\n"
+        "<path datadir=" +
+        q(d) + " logdir=" + q(d) + " runtimedir=" + q(d) +
+        ">\n<pid file=" + q(d + "/inspircd.pid") +
+        ">\n<log method=\"file\" type=\"* -USERINPUT -USEROUTPUT\" level=\"default\" target=" +
+        q(d + "/ircd.log") + ">\n<dns server=\"127.0.0.1\" timeout=\"1\">\n<module name=\"cap\">\n";
+    if (with_services) {
+      // inspircd 3's services link: spanningtree + a <link> atheme connects to, ulined, and
+      // m_sasl sending AUTHENTICATE to it (m_services_account: accounts, WHOIS 330).
+      conf +=
+          "<module name=\"sasl\">\n<module name=\"services_account\">\n"
+          "<module name=\"spanningtree\">\n<bind address=\"127.0.0.1\" port=" +
+          q(std::to_string(link_port())) +
+          " type=\"servers\">\n"
+          "<link name=\"services.test.local\" ipaddr=\"127.0.0.1\" port=" +
+          q(std::to_string(link_port())) +
+          " allowmask=\"127.0.0.0/8\" sendpass=\"test-link\" recvpass=\"test-link\">\n"
+          "<uline server=\"services.test.local\" silent=\"yes\">\n"
+          "<sasl target=\"services.test.local\">\n";
+    }
+    write_file(dir.path() / "inspircd.conf", conf);
+    std::vector<std::string> argv{"/usr/sbin/inspircd", "--config", d + "/inspircd.conf",
+                                  "--nofork"};
+    if (::geteuid() == 0) argv.emplace_back("--runasroot");  // it refuses root without it
+    ircd = std::make_unique<Child>(argv, std::map<std::string, std::string>{}, dir.path());
+    BOOST_REQUIRE_MESSAGE(poll_until([&] { return port_accepts(port()); }, 10s),
+                          ircd->out() + ircd->err());
+    if (!with_services) return;
+    BOOST_REQUIRE(poll_until([&] { return port_accepts(link_port()); }, 10s));
+    BOOST_REQUIRE_MESSAGE(fs::exists("/usr/bin/atheme-services"),
+                          "atheme-services is not installed: run scripts/setup");
+    // No crypto module: the test accounts' passwords are kept as given, in this dir only.
+    write_file(dir.path() / "atheme.conf",
+               "loadmodule \"modules/protocol/inspircd\";\n"
+               "loadmodule \"modules/backend/opensex\";\n"
+               "loadmodule \"modules/nickserv/main\";\n"
+               "loadmodule \"modules/nickserv/register\";\n"
+               "loadmodule \"modules/saslserv/main\";\n"
+               "loadmodule \"modules/saslserv/plain\";\n"
+               "serverinfo { name = \"services.test.local\"; desc = \"atheme test services\"; "
+               "numeric = \"00A\"; recontime = 1; netname = \"TestNet\"; hidehostsuffix = "
+               "\"users.test\"; adminname = \"test\"; adminemail = \"test@localhost\"; "
+               "registeremail = \"noreply@localhost\"; loglevel = { error; info; admin; network; "
+               "}; maxlogins = 5; maxusers = 5; auth = none; casemapping = rfc1459; };\n"
+               "uplink \"irc.test.local\" { host = \"127.0.0.1\"; password = \"test-link\"; "
+               "port = " +
+                   std::to_string(link_port()) +
+                   "; };\n"
+                   "nickserv { nick = \"NickServ\"; user = \"NickServ\"; host = "
+                   "\"services.test.local\"; real = \"Nickname Services\"; };\n"
+                   "saslserv { nick = \"SaslServ\"; user = \"SaslServ\"; host = "
+                   "\"services.test.local\"; real = \"SASL Authentication Agent\"; };\n"
+                   "general { ratelimit_uses = 100; ratelimit_period = 60; commit_interval = 5; "
+                   "language = \"en\"; };\n");
+    fs::create_directories(dir.path() / "atheme");
+    services = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/bin/atheme-services", "-n", "-c", d + "/atheme.conf", "-D",
+                                 d + "/atheme", "-l", d + "/atheme.log", "-p", d + "/atheme.pid"},
+        std::map<std::string, std::string>{}, dir.path());
+    // Linked and its burst taken: NickServ and SaslServ are on the network.
+    BOOST_REQUIRE_MESSAGE(poll_until(
+                              [&] {
+                                return contains(services->out() + services->err(),
+                                                "finished synching with uplink");
+                              },
+                              15s),
+                          services->out() + services->err() + read_file(dir.path() / "ircd.log"));
+  }
+  ~InspIrcd() {
+    if (services) services->stop(SIGTERM);
+    if (ircd) ircd->stop(SIGTERM);
+  }
+
+  /// Registers the account `account` (that nick) with NickServ, then frees the nick for the bot.
+  void register_account(const std::string& account, const std::string& password) {
+    IrcUser u(port(), account);
+    u.mark();
+    u.say("NickServ", "REGISTER " + password + " " + account + "@example.com");
+    // "\x02rescuebot\x02 is now registered to ...": atheme bolds the names.
+    if (u.wait_for(" is now registered to ", 15s).empty()) {
+      std::string said;
+      u.each_line([&](const std::string& l) { said += l + "\n"; });
+      BOOST_FAIL("NickServ did not register " + account + ":\n" + said + services->out());
+    }
+    u.send("QUIT :registered");
+    // The server has dropped the user (and its nick) once it says goodbye.
+    BOOST_REQUIRE(!u.wait_for("ERROR :", 10s).empty());
+  }
+};
+
+// `who`'s WHOIS as `asker` sees it: every numeric line up to the end (318) or the no-such-nick
+// answer (401), joined.
+std::string whois(IrcUser& asker, const std::string& who) {
+  asker.mark();
+  asker.send("WHOIS " + who);
+  std::string end = asker.wait_for(" " + who + " :", 10s, "End of /WHOIS");
+  std::string none = end.empty() ? asker.wait_for(" 401 ", 1s, who) : "";
+  BOOST_REQUIRE_MESSAGE(!end.empty() || !none.empty(), "no WHOIS answer for " + who);
+  std::string all;
+  asker.each_line([&](const std::string& l) { all += l + "\n"; });
+  return all;
+}
+
+json::object irc_driver_status(Bot& bot) {
+  auto r = bot.cli({"channels", "status", "--json"});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+  return json::parse(r.out).at("channels").at("irc").as_object();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(channels_inspircd)
+
+BOOST_AUTO_TEST_CASE(on_inspircd_the_bot_joins_its_channel_and_messages_go_both_ways) {
+  InspIrcd server;
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  IrcUser owner(server.port(), "owner");
+  owner.send("JOIN #ops");
+  BOOST_REQUIRE(!owner.wait_for(" 366 ", 10s).empty());  // end of NAMES: we are in
+  owner.mark();
+  Bot bot(sb, "insp", irc_config(server.port(), "rescuebot"));
+  bot.start();
+  BOOST_REQUIRE_MESSAGE(bot.registered(), bot.logs());
+  BOOST_REQUIRE_MESSAGE(!owner.wait_for(":rescuebot!", 15s, " JOIN ").empty(), bot.logs());
+
+  // In: the owner's message in the channel reaches the gateway; out: its answer, to the channel.
+  owner.mark();
+  owner.say("#ops", "/status");
+  std::string answer = owner.wait_for(":rescuebot!", 15s, "PRIVMSG #ops :");
+  BOOST_TEST(contains(answer, "insp: running"), answer + bot.logs());
+  // And a send from the gateway, to the owner.
+  owner.mark();
+  auto sent = bot.cli({"message", "send", "--channel", "irc", "--target", "owner", "--message",
+                       "hello from the gateway"});
+  BOOST_TEST(sent.code == 0, sent.err);
+  BOOST_TEST(!owner.wait_for(":rescuebot!", 10s, "PRIVMSG owner :hello from the gateway").empty());
+  auto st = irc_driver_status(bot);
+  BOOST_TEST(st.at("accounts").at("default").at("connected").as_bool());
+  BOOST_TEST(st.at("in").as_int64() >= 1);
+  BOOST_TEST(st.at("driver").at("loggedInAs").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(sasl_with_atheme_logs_the_bot_in_to_its_account) {
+  InspIrcd server(true);
+  const std::string password = "sasl-pass-7d2e";
+  server.register_account("rescuebot", password);
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  Bot bot(sb, "sasl", irc_config(server.port(), "rescuebot"),
+          json::object{{"sasl", json::object{{"username", "rescuebot"}, {"password", password}}}});
+  bot.start();
+  BOOST_REQUIRE_MESSAGE(bot.registered(), bot.logs());
+  BOOST_TEST(contains(bot.logs(), "irc: logged in as rescuebot"), bot.logs());
+  BOOST_TEST(contains(bot.logs(), "irc: registered as rescuebot\n"), bot.logs());
+  auto st = irc_driver_status(bot);
+  BOOST_TEST(st.at("accounts").at("default").at("connected").as_bool());
+  BOOST_TEST(st.at("accounts").at("default").at("lastError").is_null());
+  BOOST_TEST(st.at("driver").at("loggedInAs") == "rescuebot");
+
+  // The server agrees: the bot's nick is logged in to the account.
+  IrcUser owner(server.port(), "owner");
+  std::string w = whois(owner, "rescuebot");
+  BOOST_TEST(contains(w, " 330 owner rescuebot rescuebot :is logged in as"), w);
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status", "sasl: "), "sasl: running"));
+  BOOST_TEST(!contains(bot.logs(), password));
+  BOOST_TEST(!contains(bot.cli({"channels", "status", "--json"}).out, password));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_sasl_password_stops_the_connection_with_the_error_in_status) {
+  InspIrcd server(true);
+  server.register_account("rescuebot", "the-right-pass-91");
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  const std::string wrong = "not-the-pass-3c";
+  Bot bot(sb, "nosasl", irc_config(server.port(), "rescuebot"),
+          json::object{{"sasl", json::object{{"username", "rescuebot"}, {"password", wrong}}}});
+  bot.start();
+  // It fails, disconnects, and on its retry fails and stops again: never registered.
+  auto failures = [&] {
+    std::string l = bot.logs();
+    std::size_t n = 0;
+    for (auto i = l.find("SASL authentication as rescuebot failed"); i != std::string::npos;
+         i = l.find("SASL authentication as rescuebot failed", i + 1)) {
+      n += contains(l.substr(i, 200), "disconnecting") ? 1 : 0;
+    }
+    return n;
+  };
+  BOOST_REQUIRE_MESSAGE(poll_until([&] { return failures() >= 2; }, 20s), bot.logs());
+  BOOST_TEST(!contains(bot.logs(), "registered as"), bot.logs());
+  auto st = irc_driver_status(bot);
+  const auto& acc = st.at("accounts").at("default").as_object();
+  BOOST_TEST(!acc.at("connected").as_bool());
+  BOOST_REQUIRE(acc.at("lastError").is_string());
+  std::string err(acc.at("lastError").as_string());
+  BOOST_TEST(contains(err, "SASL authentication as rescuebot failed: SASL authentication failed"),
+             err);
+  BOOST_TEST(contains(json::serialize(st.at("driver").at("lastError")), "SASL"));
+  auto table = bot.cli({"channels", "status"});
+  BOOST_TEST(contains(table.out, "disconnected"), table.out);
+  BOOST_TEST(contains(table.out, "SASL authentication as rescuebot failed"), table.out);
+  BOOST_TEST(bot.cli({"channels", "status", "--probe"}).code == 1);
+
+  // Nobody on the server under its nick or a fallback one.
+  IrcUser owner(server.port(), "owner");
+  for (std::string nick : {"rescuebot", "rescuebot_", "rescuebot__"}) {
+    std::string w = whois(owner, nick);
+    BOOST_TEST(contains(w, " 401 owner " + nick + " :No such nick"), w);
+  }
+  BOOST_TEST(!contains(bot.logs(), wrong));
+}
+
+BOOST_AUTO_TEST_CASE(allow_without_sasl_goes_on_unauthenticated_and_says_so) {
+  InspIrcd server(true);
+  server.register_account("rescuebot", "the-right-pass-91");
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  Bot bot(sb, "anyway", irc_config(server.port(), "rescuebot"),
+          json::object{{"sasl", json::object{{"username", "rescuebot"}, {"password", "nope-x1"}}},
+                       {"allowWithoutSasl", true}});
+  bot.start();
+  BOOST_REQUIRE_MESSAGE(bot.registered(), bot.logs());
+  std::string logs = bot.logs();
+  BOOST_TEST(contains(logs,
+                      "SASL authentication as rescuebot failed: SASL authentication failed"
+                      " (904); going on without it (allowWithoutSasl)"),
+             logs);
+  BOOST_TEST(contains(logs,
+                      "irc: registered as rescuebot, not logged in (SASL failed; "
+                      "allowWithoutSasl)"),
+             logs);
+  auto st = irc_driver_status(bot);
+  const auto& acc = st.at("accounts").at("default").as_object();
+  BOOST_TEST(acc.at("connected").as_bool());
+  BOOST_TEST(contains(json::serialize(acc.at("lastError")), "SASL authentication as rescuebot"));
+  BOOST_TEST(st.at("driver").at("loggedInAs").is_null());
+  auto table = bot.cli({"channels", "status"});
+  BOOST_TEST(contains(table.out, "connected"), table.out);
+  BOOST_TEST(contains(table.out, "SASL authentication as rescuebot failed"), table.out);
+  BOOST_TEST(bot.cli({"channels", "status", "--probe"}).code == 0);
+
+  // On the server as itself, not logged in; and it works.
+  IrcUser owner(server.port(), "owner");
+  std::string w = whois(owner, "rescuebot");
+  BOOST_TEST(contains(w, " 311 owner rescuebot "), w);
+  BOOST_TEST(!contains(w, " 330 "), w);
+  BOOST_TEST(contains(owner.ask("rescuebot", "/status", "anyway: "), "anyway: running"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

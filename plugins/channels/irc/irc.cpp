@@ -211,6 +211,7 @@ class IrcPlugin final : public sdk::Plugin {
         {"tls", s_.tls},
         {"connected", registered_},
         {"nick", nick_},
+        {"loggedInAs", logged_in_as_.empty() ? json::value(nullptr) : json::value(logged_in_as_)},
         {"channels", json::value_from(s_.channels)},
         {"lastError", last_error_.empty() ? json::value(nullptr) : json::value(last_error_)},
         {"reconnects", reconnects_},
@@ -252,6 +253,7 @@ class IrcPlugin final : public sdk::Plugin {
                                         (s_.tls ? " (TLS, certificate verified)" : ""));
     sasl_ = Sasl::none;
     sasl_error_ = false;
+    logged_in_as_.clear();
     heard();
     watch_link(generation_);
     if (s_.sasl) {
@@ -321,19 +323,30 @@ class IrcPlugin final : public sdk::Plugin {
       std::string plain = s_.sasl_user + std::string(1, '\0') + s_.sasl_user +
                           std::string(1, '\0') + s_.sasl_password;
       raw("AUTHENTICATE " + irc::base64(plain) + "\r\n");
+    } else if (l.command == "900" && p.size() >= 3) {
+      logged_in_as_ = p[2];  // RPL_LOGGEDIN <nick> <nick!user@host> <account> :text
+      host_->log(sdk::LogLevel::info, "irc: logged in as " + logged_in_as_);
     } else if (l.command == "903") {
       raw("CAP END\r\n");
-    } else if (l.command == "904" || l.command == "905" || l.command == "902") {
+    } else if ((l.command == "904" || l.command == "905" || l.command == "902" ||
+                l.command == "906") &&
+               sasl_ != Sasl::none) {
+      // inspircd/atheme: "904 * :SASL authentication failed" for a wrong password or account.
       sasl_ = Sasl::none;
-      if (sasl_failed("SASL authentication failed: " + (p.empty() ? l.command : p.back()))) return;
+      if (sasl_failed("SASL authentication as " + s_.sasl_user +
+                      " failed: " + (p.empty() ? l.command : p.back() + " (" + l.command + ")")))
+        return;
       raw("CAP END\r\n");
     } else if (l.command == "001") {
       registered_ = true;
       attempt_ = 0;
       if (!p.empty()) nick_ = p[0];
       if (!sasl_error_) last_error_.clear();
-      channels_->report("irc", "default", true, "");
-      host_->log(sdk::LogLevel::info, "irc: registered as " + nick_);
+      // Connected, but not as the account it was told to use: channels status says so.
+      channels_->report("irc", "default", true, sasl_error_ ? last_error_ : "");
+      host_->log(sasl_error_ ? sdk::LogLevel::warn : sdk::LogLevel::info,
+                 "irc: registered as " + nick_ +
+                     (sasl_error_ ? ", not logged in (SASL failed; allowWithoutSasl)" : ""));
       if (!s_.nickserv_password.empty()) {
         raw(irc::build("PRIVMSG", {s_.nickserv_service, "IDENTIFY " + s_.nickserv_password}));
       }
@@ -579,6 +592,7 @@ class IrcPlugin final : public sdk::Plugin {
   std::uint64_t generation_ = 0;  // one per connection: timers of an old one do nothing
   std::int64_t last_heard_ms_ = 0;
   bool sasl_error_ = false;
+  std::string logged_in_as_;  // the account of RPL_LOGGEDIN (900), this connection
   int tokens_ = 5;
   bool refilling_ = false;
   std::minstd_rand rng_{std::random_device{}()};
