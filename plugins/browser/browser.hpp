@@ -311,7 +311,8 @@ class BrowserPlugin final : public sdk::Plugin {
   void click_node(const std::string& name, int gen, const std::string& session, long long node,
                   const Reply& done);
   // evaluate's `fn`: an expression, a function, or a function body, as a function declaration
-  // `async function(el)` (one Runtime.compileScript tells which).
+  // `async function(el)` (one Runtime.compileScript tells which, once per distinct `fn`: the
+  // answer is kept, so a repeated evaluate or wait --fn is one CDP call).
   void user_function(Profile& p, const std::string& session, const std::string& fn,
                      std::function<void(const std::string& decl)> done);
   void evaluate_fn(Profile& p, const std::string& id, const std::string& session,
@@ -371,6 +372,7 @@ class BrowserPlugin final : public sdk::Plugin {
   const sdk::Gateway* gateway_ = nullptr;
   std::unique_ptr<sdk::HttpServer> server_;
   std::map<std::string, Profile> profiles_;
+  std::map<std::string, std::string> declarations_;  ///< user_function's answers (at most 256)
   Settings settings_;
   int tab_counter_ = 0;
   int dialog_counter_ = 0;

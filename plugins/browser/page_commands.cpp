@@ -340,15 +340,21 @@ void BrowserPlugin::user_function(Profile& p, const std::string& session, const 
                                   std::function<void(const std::string& decl)> done) {
   // An expression ("document.title") or a function ("(el) => el.textContent") parses inside
   // parentheses; a function body ("const o = ...; return o;") does not. Compiling tells which
-  // without running anything.
+  // without running anything; the answer is the same on every page, so it is asked once per text.
+  if (auto known = declarations_.find(fn); known != declarations_.end()) return done(known->second);
   p.cdp->call("Runtime.compileScript",
               {{"expression", "(\n" + fn + "\n)"}, {"sourceURL", ""}, {"persistScript", false}},
-              session, kCallTimeout, [fn, done](const std::string& e, const json::object& r) {
+              session, kCallTimeout, [this, fn, done](const std::string& e, const json::object& r) {
                 bool body = e.empty() && !obj(r, "exceptionDetails").empty();
-                if (body) return done("async function(el) {\n" + fn + "\n}");
-                done("async function(el) { const __v = (\n" + fn +
-                     "\n); return typeof __v === 'function' ? await __v.call(this, el) : await "
-                     "__v; }");
+                std::string decl = body ? "async function(el) {\n" + fn + "\n}"
+                                        : "async function(el) { const __v = (\n" + fn +
+                                              "\n); return typeof __v === 'function' ? await "
+                                              "__v.call(this, el) : await __v; }";
+                if (e.empty()) {  // a browser that did not answer decided nothing
+                  if (declarations_.size() >= 256) declarations_.clear();
+                  declarations_.emplace(fn, decl);
+                }
+                done(decl);
               });
 }
 
