@@ -28,6 +28,12 @@ std::string text(const json::object& o, const char* k) {
   return v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
 }
 
+// An account entry's `connected`, as either gateway writes it (false when absent).
+bool connected_of(const json::value& account) {
+  const auto* up = account.is_object() ? account.get_object().if_contains("connected") : nullptr;
+  return up && up->is_bool() && up->get_bool();
+}
+
 }  // namespace
 
 int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
@@ -64,10 +70,7 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& [id, v] : chans) {
     const auto& c = v.as_object();
     if (const auto* acc = c.if_contains("accounts"); acc && acc->is_object()) {
-      for (const auto& [a, st] : acc->as_object()) {
-        const auto* up = st.is_object() ? st.get_object().if_contains("connected") : nullptr;
-        all_up = all_up && up && up->is_bool() && up->get_bool();
-      }
+      for (const auto& [a, st] : acc->as_object()) all_up = all_up && connected_of(st);
       if (acc->as_object().empty() && c.if_contains("registered") && c.at("registered").as_bool())
         all_up = false;
     }
@@ -96,8 +99,7 @@ int cmd_channels(Context& ctx, const std::vector<std::string>& args) {
       }
       for (const auto& [a, stv] : acc->as_object()) {
         const auto& st = stv.as_object();
-        const auto* up = st.if_contains("connected");
-        row(std::string(a), up && up->is_bool() && up->get_bool() ? "connected" : "disconnected",
+        row(std::string(a), connected_of(stv) ? "connected" : "disconnected",
             text(st, "lastError"));
       }
     }

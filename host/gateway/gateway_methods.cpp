@@ -40,10 +40,6 @@ std::string channel_label(const std::string& id) {
   return id;
 }
 
-const json::value* field(const json::object& o, std::string_view key) {
-  return o.if_contains(key);
-}
-
 // One account of a channel as OpenClaw's ChannelAccountSnapshot has it (accountId, enabled,
 // configured, running, connected, lastConnectedAt, lastError, probe), beside our own fields. A
 // connected account's link is proven live by the channel itself (IRC: PING/PONG within
@@ -51,16 +47,16 @@ const json::value* field(const json::object& o, std::string_view key) {
 // prints "ok" for a channel only then.
 json::object account_view(const std::string& account, json::object ours, bool running,
                           bool configured) {
-  const json::value* connected = field(ours, "connected");
+  const json::value* connected = ours.if_contains("connected");
   const bool up = connected && connected->is_bool() && connected->get_bool();
-  const json::value* since = field(ours, "since");
+  const json::value* since = ours.if_contains("since");
   json::object a{{"accountId", account},
                  {"enabled", true},
                  {"configured", configured},
                  {"running", running},
                  {"connected", up},
                  {"lastConnectedAt", up && since ? *since : json::value(nullptr)},
-                 {"lastError", field(ours, "lastError") ? ours.at("lastError") : nullptr}};
+                 {"lastError", ours.if_contains("lastError") ? ours.at("lastError") : nullptr}};
   if (up) a["probe"] = json::object{{"ok", true}, {"via", "link"}};
   for (auto& [k, v] : ours) {
     if (!a.contains(k)) a[k] = std::move(v);
@@ -76,6 +72,25 @@ std::int64_t rss_bytes() {
   const int got = std::fscanf(f, "%lld %lld", &pages, &resident);
   std::fclose(f);
   return got == 2 ? resident * ::sysconf(_SC_PAGESIZE) : 0;
+}
+
+// An optional integer param of `method` within [lo, hi]; `fallback` when absent or null.
+std::int64_t int_param(const json::object& params, const char* method, const char* key,
+                       std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+  const json::value* v = params.if_contains(key);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_int64() || v->get_int64() < lo || v->get_int64() > hi) {
+    throw MethodError("INVALID_REQUEST", std::string("invalid ") + method + " params: " + key +
+                                             " must be an integer from " + std::to_string(lo) +
+                                             " to " + std::to_string(hi));
+  }
+  return v->get_int64();
+}
+
+// A method's params as an object (a request without params has none).
+const json::object& object_of(const json::value& params) {
+  static const json::object none;
+  return params.is_object() ? params.get_object() : none;
 }
 
 std::string host_name() {
@@ -113,16 +128,17 @@ json::object GatewayMethods::channel_views() const {
     json::object& entry = v.as_object();
     const std::string name(id);
     const bool running = entry.at("state") == "running";
-    const json::value* driver = field(entry, "driver");
+    const json::value* driver = entry.if_contains("driver");
     const json::value* configured_v =
-        driver && driver->is_object() ? field(driver->get_object(), "configured") : nullptr;
+        driver && driver->is_object() ? driver->get_object().if_contains("configured") : nullptr;
     const bool configured =
         configured_v && configured_v->is_bool() ? configured_v->get_bool() : running;
     entry["enabled"] = entry.at("state") != "disabled";
     entry["configured"] = configured;
     entry["running"] = running;
     json::array list;
-    json::object* accounts = field(entry, "accounts") ? entry["accounts"].if_object() : nullptr;
+    json::object* accounts =
+        entry.if_contains("accounts") ? entry["accounts"].if_object() : nullptr;
     if (accounts) {
       for (auto& [account, a] : *accounts) {
         json::object view =
@@ -142,7 +158,7 @@ json::object GatewayMethods::channel_views() const {
       for (const char* k : {"accountId", "connected", "lastConnectedAt", "lastError", "probe"}) {
         if (const json::value* x = d.if_contains(k)) entry[k] = *x;
       }
-    } else if (!field(entry, "lastError")) {
+    } else if (!entry.if_contains("lastError")) {
       entry["lastError"] =
           entry.at("reason").is_string() && !entry.at("reason").get_string().empty()
               ? entry.at("reason")
@@ -430,20 +446,9 @@ json::value GatewayMethods::channels_status(const json::object& params) const {
 // (sdk::redact_text) though the log should hold no secret; a FIFO or a link in the log's
 // place is refused (the read is on the I/O thread, bounded by maxBytes).
 json::value GatewayMethods::logs_tail(const json::object& params) const {
-  auto number = [&](const char* key, std::int64_t lo, std::int64_t hi,
-                    std::int64_t fallback) -> std::int64_t {
-    const json::value* v = params.if_contains(key);
-    if (!v || v->is_null()) return fallback;
-    if (!v->is_int64() || v->get_int64() < lo || v->get_int64() > hi) {
-      throw MethodError("INVALID_REQUEST", std::string("invalid logs.tail params: ") + key +
-                                               " must be an integer from " + std::to_string(lo) +
-                                               " to " + std::to_string(hi));
-    }
-    return v->get_int64();
-  };
-  const std::int64_t limit = number("limit", 1, 5000, 500);
-  const std::int64_t max_bytes = number("maxBytes", 1, 1000000, 250000);
-  const std::int64_t cursor = number("cursor", 0, INT64_MAX, -1);
+  const std::int64_t limit = int_param(params, "logs.tail", "limit", 1, 5000, 500);
+  const std::int64_t max_bytes = int_param(params, "logs.tail", "maxBytes", 1, 1000000, 250000);
+  const std::int64_t cursor = int_param(params, "logs.tail", "cursor", 0, INT64_MAX, -1);
   const std::filesystem::path file = inst_.paths.state_dir / "logs" / "gateway.log";
   json::object out{{"file", file.string()},  {"cursor", 0},        {"size", 0},
                    {"lines", json::array{}}, {"truncated", false}, {"reset", false}};
@@ -503,15 +508,7 @@ json::value GatewayMethods::logs_tail(const json::object& params) const {
 // newest last: how the previous run ended and the recent starts (the run history), stalls of
 // the I/O thread, clients closed as slow consumers, plugins that failed or were quarantined.
 json::value GatewayMethods::stability(const json::object& params) const {
-  std::int64_t limit = 50;
-  if (const json::value* v = params.if_contains("limit")) {
-    if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 1000) {
-      throw MethodError("INVALID_REQUEST",
-                        "invalid diagnostics.stability params: limit must be an integer from 1 "
-                        "to 1000");
-    }
-    limit = v->get_int64();
-  }
+  const std::int64_t limit = int_param(params, "diagnostics.stability", "limit", 1, 1000, 50);
   std::string only;
   if (const json::value* v = params.if_contains("type"); v && v->is_string()) {
     only = std::string(v->get_string());
@@ -624,9 +621,8 @@ std::optional<sdk::HttpResponse> GatewayMethods::http(const sdk::HttpRequest& re
 void GatewayMethods::add_methods(Protocol& protocol) {
   protocol_ = &protocol;
   protocol.add_method("health", [this](const json::value&) { return health(); });
-  protocol.add_method("status", [this](const json::value& params) {
-    return status(params.is_object() ? params.get_object() : json::object{});
-  });
+  protocol.add_method("status",
+                      [this](const json::value& params) { return status(object_of(params)); });
   protocol.add_method("ports.list", [this](const json::value&) -> json::value {
     return json::object{{"ports", lease_list()}};
   });
@@ -634,7 +630,7 @@ void GatewayMethods::add_methods(Protocol& protocol) {
     return json::object{{"plugins", manager_.describe()}};
   });
   protocol.add_method("channels.status", [this](const json::value& params) -> json::value {
-    return channels_status(params.is_object() ? params.get_object() : json::object{});
+    return channels_status(object_of(params));
   });
   protocol.add_method("config.get", [this](const json::value&) -> json::value {
     const auto& paths = inst_.paths;
@@ -646,10 +642,10 @@ void GatewayMethods::add_methods(Protocol& protocol) {
   protocol.add_method("system-presence",
                       [this](const json::value&) -> json::value { return protocol_->presence(); });
   protocol.add_method("logs.tail", [this](const json::value& params) -> json::value {
-    return logs_tail(params.is_object() ? params.get_object() : json::object{});
+    return logs_tail(object_of(params));
   });
   protocol.add_method("diagnostics.stability", [this](const json::value& params) -> json::value {
-    return stability(params.is_object() ? params.get_object() : json::object{});
+    return stability(object_of(params));
   });
   // What OpenClaw's `status --all` and `last-heartbeat` read about agents, nodes, cron jobs and
   // model costs: this host runs none of them, and says so in OpenClaw's shapes.
@@ -683,7 +679,7 @@ void GatewayMethods::add_methods(Protocol& protocol) {
   protocol.add_async_method(
       "send",
       [this](const json::value& params, const sdk::Caller&, sdk::MethodResponder respond) {
-        send(params.is_object() ? params.get_object() : json::object{}, std::move(respond));
+        send(object_of(params), std::move(respond));
       },
       kSendTimeout);
 }

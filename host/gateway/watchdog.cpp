@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "core/clock.hpp"
 
@@ -166,12 +165,20 @@ void Watchdog::on_start_hang(std::chrono::milliseconds deadline, StartHang handl
 json::object Watchdog::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   json::object o{{"count", count_}, {"lastMs", last_ms_}, {"lastAt", last_at_ms_}};
-  std::size_t n = std::min(delay_count_, delays_us_.size());
-  std::vector<std::int64_t> d(delays_us_.begin(), delays_us_.begin() + static_cast<long>(n));
-  std::sort(d.begin(), d.end());
+  // health asks this at every call and tick: a copy on the stack and one selection, no sort.
+  const std::size_t n = std::min(delay_count_, delays_us_.size());
+  auto d = delays_us_;
+  const auto end = d.begin() + static_cast<std::ptrdiff_t>(n);
   auto ms = [](std::int64_t us) { return static_cast<double>(us / 100) / 10.0; };  // 0.1 ms
-  o["delayP99Ms"] = n ? ms(d[std::min(n - 1, n * 99 / 100)]) : 0.0;
-  o["delayMaxMs"] = n ? ms(d.back()) : 0.0;
+  double p99 = 0, max = 0;
+  if (n > 0) {
+    max = ms(*std::max_element(d.begin(), end));
+    const auto at = d.begin() + static_cast<std::ptrdiff_t>(std::min(n - 1, n * 99 / 100));
+    std::nth_element(d.begin(), at, end);
+    p99 = ms(*at);
+  }
+  o["delayP99Ms"] = p99;
+  o["delayMaxMs"] = max;
   o["intervalMs"] = static_cast<std::int64_t>(kBeat.count());
   if (!last_.empty()) o["last"] = last_;
   return o;
