@@ -1,7 +1,9 @@
 // `doctor`: this instance's checks in a few lines — its config (the host's checks, the plugins'
 // own, the port plan), its ports, the permissions of what holds its secrets, its plugins, and
-// whether its gateway runs or how it last ended. Each finding says what to run to fix it. The
-// rescue bot's `/doctor <profile>` answers with this.
+// whether its gateway runs or how it last ended, then what the machine-wide isolation checklist
+// finds about it. `doctor --all`: the isolation checklist across every instance on the machine
+// (cli/isolation.hpp). Each finding says what to run to fix it; `--fix` applies the safe fixes.
+// The rescue bot's `/doctor <profile>` answers with this.
 #include <sys/stat.h>
 
 #include <sstream>
@@ -9,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
+#include "cli/isolation.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -50,17 +53,122 @@ std::string octal(unsigned mode) {
   return s.str();
 }
 
+isolation::Scope scope_of(const Context& ctx) {
+  isolation::Scope scope;
+  scope.home = ctx.paths.home;
+  auto h = ctx.env.get("HOME");
+  scope.real_home = h ? fs::path(*h) : ctx.paths.home;
+  scope.env = ctx.env;
+  scope.self_state_dir = ctx.paths.state_dir;
+  scope.self_config_path = ctx.paths.config_path;
+  scope.self_profile = ctx.paths.profile;
+  return scope;
+}
+
+// `--fix`: applies each finding's safe fix, says what it did, and drops it from the findings.
+std::vector<std::string> apply_fixes(isolation::Survey& s) {
+  std::vector<std::string> done;
+  std::vector<isolation::Finding> left;
+  for (auto& f : s.findings) {
+    if (!f.apply) {
+      left.push_back(std::move(f));
+      continue;
+    }
+    try {
+      done.push_back(f.apply());
+    } catch (const std::exception& e) {
+      f.what += std::string(" (--fix failed: ") + e.what() + ")";
+      left.push_back(std::move(f));
+    }
+  }
+  s.findings = std::move(left);
+  return done;
+}
+
+std::string finding_line(const isolation::Finding& f) {
+  std::string line = f.check + ": " + f.what;
+  if (!f.where.empty() || !f.fix.empty()) {
+    line += " (";
+    if (!f.where.empty()) line += f.where;
+    if (!f.fix.empty()) line += std::string(f.where.empty() ? "" : "; ") + "fix: " + f.fix;
+    line += ")";
+  }
+  return line;
+}
+
+void report(Findings& f, const isolation::Finding& finding) {
+  switch (finding.severity) {
+    case isolation::Severity::error:
+      f.error(finding_line(finding));
+      break;
+    case isolation::Severity::warning:
+      f.warn(finding_line(finding));
+      break;
+    case isolation::Severity::info:
+      f.out << "info   " << finding_line(finding) << "\n";
+      break;
+  }
+}
+
+// `doctor --all`: the checklist across the machine, as text or JSON.
+int doctor_all(Context& ctx, bool as_json, bool fix) {
+  auto s = isolation::survey(scope_of(ctx));
+  auto fixed = fix ? apply_fixes(s) : std::vector<std::string>{};
+  auto o = isolation::to_json(s);
+  if (as_json) {
+    json::array changes;
+    for (auto& c : fixed) changes.emplace_back(c);
+    o["fixed"] = std::move(changes);
+    *ctx.out << json::serialize(o) << "\n";
+    return o["errors"].as_int64() > 0 ? static_cast<int>(Exit::conflict) : 0;
+  }
+  auto& out = *ctx.out;
+  out << s.members.size() << " instance(s) on this machine (registry "
+      << profile::display_path(s.registry_dir, ctx.paths.home) << ", " << s.units
+      << " service unit(s) in " << profile::display_path(s.unit_dir, ctx.paths.home) << "):\n";
+  for (const auto& m : s.members) {
+    out << "  " << pad(m.name(), 12) << pad(m.base ? std::to_string(m.base) : "-", 6)
+        << pad(m.pid ? "running pid " + std::to_string(m.pid) : "stopped", 18)
+        << profile::display_path(m.config_path, ctx.paths.home) << "\n";
+  }
+  for (const auto& c : fixed) out << "fixed  " << c << "\n";
+  Findings f{out};
+  for (const auto& finding : s.findings) report(f, finding);
+  if (s.findings.empty()) {
+    f.ok(
+        "isolation: no shared path, port, browser or channel account; units and permissions "
+        "right");
+  }
+  out << (f.errors ? std::to_string(f.errors) + " error(s)" : std::string("no error")) << ", "
+      << f.warnings << " warning(s)\n";
+  return f.errors ? static_cast<int>(Exit::conflict) : 0;
+}
+
 }  // namespace
 
 int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
-  auto vm = parse_command(ctx, "doctor",
+  opts.add_options()("all",
+                     "the isolation checklist across every instance on the machine (profiles "
+                     "under the home dir,\ninstances the port registry knows, service units)")(
+      "json", "with --all: print JSON")("fix",
+                                        "apply the safe fixes (permissions, stale records and "
+                                        "leases) and say what changed");
+  auto vm = parse_command(ctx, "doctor [--all] [--json] [--fix]",
                           "Checks this instance: its config (types, the plugins' own checks, the "
                           "port plan), its\nports, the permissions of its state dir and config, "
-                          "its plugins, and its gateway (running,\nor how it last ended). Exit 0 "
-                          "when nothing is wrong (warnings allowed), 2 on errors.",
+                          "its plugins, its gateway (running,\nor how it last ended), and what the "
+                          "isolation checklist finds about it: a path, port,\nbrowser or channel "
+                          "account it shares with another instance, a service unit that runs\n"
+                          "another profile. --all runs the checklist for every instance on the "
+                          "machine. Each finding\nsays the command that fixes it. Exit 0 when "
+                          "nothing is wrong (warnings allowed), 2 on errors.",
                           opts, {}, args);
   if (!vm) return 0;
+  const bool as_json = vm->count("json") > 0;
+  const bool fix = vm->count("fix") > 0;
+  if (vm->count("all")) return doctor_all(ctx, as_json, fix);
+  if (as_json) throw usage_error("--json goes with --all (see `openclaw-host doctor --help`)");
   Findings f{*ctx.out};
   const auto& paths = ctx.paths;
   const std::string flag = paths.profile ? " --profile " + *paths.profile : std::string();
@@ -174,6 +282,27 @@ int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
         f.error("plugins: problems in " + bad + " (see: openclaw-host" + flag + " plugins doctor)");
       }
     }
+  }
+  // The machine-wide checklist, as far as it concerns this instance.
+  auto s = isolation::survey(scope_of(ctx));
+  std::string self;
+  for (const auto& m : s.members) {
+    if (m.state_dir == paths.state_dir ||
+        (!m.env_instance && m.profile == paths.profile && !ctx.env.get("OPENCLAW_STATE_DIR")))
+      self = m.name();
+  }
+  std::erase_if(s.findings, [&](const isolation::Finding& x) {
+    // Permissions were checked above; the rest only when it names this instance.
+    return x.check == "permissions" || x.check == "config" ||
+           std::find(x.instances.begin(), x.instances.end(), self) == x.instances.end();
+  });
+  if (fix) {
+    for (const auto& c : apply_fixes(s)) *ctx.out << "fixed  " << c << "\n";
+  }
+  for (const auto& finding : s.findings) report(f, finding);
+  if (s.findings.empty() && !self.empty()) {
+    f.ok("isolation: shares no path, port, browser or channel account with the " +
+         std::to_string(s.members.size() - 1) + " other instance(s)");
   }
   *ctx.out << (f.errors ? std::to_string(f.errors) + " error(s)" : std::string("no error")) << ", "
            << f.warnings << " warning(s)\n";

@@ -377,3 +377,148 @@ std::string describe(const SystemdState& st) {
 }
 
 }  // namespace openclaw::service
+
+namespace openclaw::service {
+namespace {
+
+// systemd.syntax(7) words: whitespace separates, "..." and '...' quote, a backslash escapes the
+// next character; `%%` is a literal %.
+std::vector<std::string> unit_words(std::string_view s) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote) {
+      if (c == '\\' && i + 1 < s.size()) {
+        word += s[++i];
+      } else if (c == quote) {
+        quote = 0;
+      } else {
+        word += c;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '\\' && i + 1 < s.size()) {
+      word += s[++i];
+    } else if (c == '%' && i + 1 < s.size() && s[i + 1] == '%') {
+      word += '%';
+      ++i;
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+UnitView read_systemd_unit(std::string_view text) {
+  UnitView v;
+  std::string section;
+  std::string logical;  // one setting, continuation lines joined
+  auto setting = [&](std::string_view line) {
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos || section != "Service") return;
+    std::string_view key = trimmed(line.substr(0, eq));
+    std::string_view value = trimmed(line.substr(eq + 1));
+    if (key == "ExecStart" && !value.empty()) {
+      v.has_exec = true;
+      v.exec = std::string(value);
+      while (!value.empty() &&
+             std::string_view("-@:+!").find(value.front()) != std::string_view::npos)
+        value.remove_prefix(1);
+      auto words = unit_words(value);
+      for (std::size_t i = 1; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        auto next = [&]() -> std::optional<std::string> {
+          if (i + 1 < words.size()) return words[++i];
+          return std::nullopt;
+        };
+        if (w == "gateway") v.runs_gateway = true;
+        if (w == "--profile") {
+          if (auto n = next()) v.profile = *n;
+        } else if (w.rfind("--profile=", 0) == 0) {
+          v.profile = w.substr(10);
+        } else if (w == "--dev") {
+          v.profile = "dev";
+        } else if (w == "--port") {
+          if (auto n = next()) v.port = *n;
+        } else if (w.rfind("--port=", 0) == 0) {
+          v.port = w.substr(7);
+        }
+      }
+    } else if (key == "Environment") {
+      for (const auto& w : unit_words(value)) {
+        auto e = w.find('=');
+        if (e == std::string::npos) continue;
+        std::string name = w.substr(0, e), val = w.substr(e + 1);
+        if (name == "OPENCLAW_PROFILE" && !v.profile && !val.empty()) v.profile = val;
+        if (name == "OPENCLAW_GATEWAY_PORT" && !v.port && !val.empty()) v.port = val;
+        if (name == "OPENCLAW_STATE_DIR" && !val.empty()) v.state_dir = val;
+      }
+    }
+  };
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    auto nl = text.find('\n', pos);
+    std::string_view raw =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    std::string_view line = trimmed(raw);
+    if (logical.empty()) {
+      if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+      if (line.front() == '[') {
+        auto close = line.find(']');
+        section = std::string(
+            line.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+        continue;
+      }
+    } else if (!line.empty() && (line.front() == '#' || line.front() == ';')) {
+      continue;  // a comment inside a continued setting is skipped (systemd does the same)
+    }
+    if (!line.empty() && line.back() == '\\') {
+      logical += line.substr(0, line.size() - 1);
+      logical += ' ';
+      continue;
+    }
+    logical += line;
+    setting(logical);
+    logical.clear();
+  }
+  if (!logical.empty()) setting(logical);
+  // An explicit "default" profile is no profile.
+  if (v.profile && (*v.profile == "default" || v.profile->empty())) v.profile.reset();
+  return v;
+}
+
+std::optional<std::optional<std::string>> profile_of_unit_name(std::string_view name) {
+  constexpr std::string_view prefix = "openclaw-gateway", suffix = ".service";
+  if (name.size() < prefix.size() + suffix.size() || name.substr(0, prefix.size()) != prefix ||
+      name.substr(name.size() - suffix.size()) != suffix)
+    return std::nullopt;
+  std::string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (middle.empty()) return std::optional<std::string>();
+  if (middle.front() != '-' || middle.size() == 1) return std::nullopt;
+  return std::optional<std::string>(std::string(middle.substr(1)));
+}
+
+}  // namespace openclaw::service

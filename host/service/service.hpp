@@ -64,6 +64,24 @@ SystemdState parse_systemd_show(std::string_view text);
 /// its last run was killed by signal 9 (SIGKILL)"; "gave up: it failed too often in a row
 /// (start-limit-hit)"); empty when `state` says nothing (no such unit).
 std::string describe(const SystemdState& state);
+/// What a service unit file says about the gateway it runs, as `doctor` checks it: the profile
+/// and base port its ExecStart (and Environment=) select. Ours and OpenClaw's own units read the
+/// same way (`openclaw gateway --port N`, `openclaw-host --profile P gateway --port N`).
+struct UnitView {
+  bool has_exec = false;               ///< an ExecStart= line was found
+  bool runs_gateway = false;           ///< its arguments hold the word `gateway`
+  std::optional<std::string> profile;  ///< --profile P / --profile=P / --dev / OPENCLAW_PROFILE=
+  std::optional<std::string> port;  ///< --port N / --port=N / OPENCLAW_GATEWAY_PORT= (as written)
+  std::optional<std::string> state_dir;  ///< Environment=OPENCLAW_STATE_DIR=...
+  std::string exec;                      ///< the ExecStart= value, for messages
+};
+/// Reads a systemd unit's text (systemd.syntax(7) quoting, continuation lines, `-@:+!` prefixes
+/// of ExecStart). Never throws: what it cannot read is left out.
+UnitView read_systemd_unit(std::string_view text);
+/// The profile a unit file name stands for: "openclaw-gateway.service" -> default (nullopt
+/// inside), "openclaw-gateway-rescue.service" -> "rescue"; outer nullopt for any other name.
+std::optional<std::optional<std::string>> profile_of_unit_name(std::string_view file_name);
+
 /// The properties `describe` reads, for `systemctl show -p`.
 inline constexpr const char* kSystemdShowProperties =
     "ActiveState,SubState,Result,NRestarts,ExecMainCode,ExecMainStatus";

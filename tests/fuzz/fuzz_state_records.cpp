@@ -1,8 +1,8 @@
 // The state-dir records one instance reads of another (or of its own last run) as a damaged disk
 // or a half-finished edit leaves them: gateway-exit.json (the SDK's run history, read by any
 // watcher), plugins-quarantine.json and ports-assigned.json; and `systemctl show` output as
-// gateway status reads it. Any bytes parse without a crash, and what parses, written back, reads
-// back the same.
+// gateway status reads it, and a service unit file as `doctor` reads which instance it runs. Any
+// bytes parse without a crash, and what parses, written back, reads back the same.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -51,5 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto systemd = openclaw::service::parse_systemd_show(text);
   FUZZ_CHECK(openclaw::service::describe(systemd).size() < 4096);
+
+  // A unit file: what it reads out is made of the input's own bytes, never more of them.
+  const auto unit = openclaw::service::read_systemd_unit(text);
+  FUZZ_CHECK(unit.exec.size() <= size);
+  FUZZ_CHECK(!unit.profile || (unit.profile->size() <= size && *unit.profile != "default"));
+  FUZZ_CHECK(!unit.port || unit.port->size() <= size);
+  FUZZ_CHECK(unit.has_exec || !unit.runs_gateway);
+  (void)openclaw::service::profile_of_unit_name(text);
   return 0;
 }

@@ -131,4 +131,39 @@ BOOST_AUTO_TEST_CASE(units_quote_paths_and_always_name_the_profile) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(doctor_reads_back_which_instance_a_unit_runs) {
+  namespace svc = openclaw::service;
+  svc::Spec spec;
+  spec.profile = "rescue";
+  spec.exe = "/opt/open claw/bin/openclaw-host";
+  spec.port = 19001;
+  spec.state_dir = "/home/u/.openclaw-rescue";
+  spec.config_path = "/home/u/100%/openclaw.json";
+  spec.unit_name = "openclaw-gateway-rescue.service";
+  auto ours = svc::read_systemd_unit(svc::render_systemd_unit(spec));
+  BOOST_TEST(ours.has_exec);
+  BOOST_TEST(ours.runs_gateway);
+  BOOST_TEST(ours.profile.value_or("") == "rescue");
+  BOOST_TEST(ours.port.value_or("") == "19001");
+  BOOST_TEST(ours.state_dir.value_or("") == "/home/u/.openclaw-rescue");
+  // OpenClaw's #15970: a profile's unit without --profile; continuation lines, quotes, prefixes.
+  auto theirs = svc::read_systemd_unit(
+      "[Unit]\nDescription=x --profile nope\n[Service]\n# ExecStart=commented --profile no\n"
+      "ExecStart=-/usr/bin/node \"/opt/my app/openclaw\" \\\n  gateway --port=18800\n"
+      "Environment=\"OPENCLAW_GATEWAY_PORT=1\" OPENCLAW_X=2\n");
+  BOOST_TEST(theirs.runs_gateway);
+  BOOST_TEST(!theirs.profile.has_value());
+  BOOST_TEST(theirs.port.value_or("") == "18800");
+  BOOST_TEST(!theirs.state_dir.has_value());
+  auto dev = svc::read_systemd_unit("[Service]\nExecStart=openclaw --dev gateway\n");
+  BOOST_TEST(dev.profile.value_or("") == "dev");
+  BOOST_TEST(!svc::read_systemd_unit("[Install]\nExecStart=x gateway\n").has_exec);
+  BOOST_TEST(!svc::profile_of_unit_name("openclaw-gateway.service")->has_value());
+  BOOST_TEST(svc::profile_of_unit_name("openclaw-gateway-rescue.service")->value_or("") ==
+             "rescue");
+  BOOST_TEST(!svc::profile_of_unit_name("openclaw-gateway-.service").has_value());
+  BOOST_TEST(!svc::profile_of_unit_name("openclaw-gatewayx.service").has_value());
+  BOOST_TEST(!svc::profile_of_unit_name("nginx.service").has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

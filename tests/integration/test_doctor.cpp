@@ -1,0 +1,311 @@
+// `doctor --all`: the isolation checklist across every instance of one (sandboxed) machine, with
+// the real binary. Each broken setup is made the way a user makes it (a second profile given the
+// first one's port, a copied workspace, OpenClaw's unit without --profile ...), found, and fixed by
+// running the very command the finding prints.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support/harness.hpp"
+
+using namespace openclaw::test;
+namespace json = boost::json;
+
+namespace {
+
+json::object doctor_json(const Sandbox& sb, int expected_code,
+                         const std::map<std::string, std::string>& env = {}) {
+  auto r = sb.run({"doctor", "--all", "--json"}, env);
+  BOOST_TEST(r.code == expected_code, r.out + r.err);
+  boost::system::error_code ec;
+  auto v = json::parse(r.out, ec);
+  BOOST_TEST_REQUIRE(!ec, r.out + r.err);
+  BOOST_TEST_REQUIRE(v.is_object());
+  return v.as_object();
+}
+
+// The findings of `check`, as "severity what" lines.
+std::vector<json::object> findings(const json::object& o, const std::string& check) {
+  std::vector<json::object> out;
+  for (const auto& f : o.at("findings").as_array()) {
+    if (f.at("check").as_string() == check) out.push_back(f.as_object());
+  }
+  return out;
+}
+
+// Runs a finding's fix ("openclaw-host --profile P config set K V") as the user would type it.
+Result run_fix(const Sandbox& sb, const json::object& finding) {
+  std::string fix(finding.at("fix").as_string());
+  BOOST_TEST_REQUIRE(fix.rfind("openclaw-host ", 0) == 0, fix);
+  std::vector<std::string> args;
+  std::istringstream words(fix.substr(std::string("openclaw-host ").size()));
+  for (std::string w; words >> w;) args.push_back(w);
+  return sb.run(args);
+}
+
+// Two profiles set up the normal way: `setup` gives each a base of its own.
+void two_profiles(Sandbox& sb) {
+  BOOST_REQUIRE(sb.run({"setup", "--no-token"}).code == 0);
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "setup", "--no-token"}).code == 0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(doctor_all)
+
+BOOST_AUTO_TEST_CASE(a_machine_set_up_by_setup_is_clean) {
+  Sandbox sb;
+  two_profiles(sb);
+  BOOST_REQUIRE(sb.run({"--profile", "work", "setup", "--no-token"}).code == 0);
+  auto o = doctor_json(sb, 0);
+  BOOST_TEST(o.at("instances").as_array().size() == 3u);
+  BOOST_TEST(o.at("findings").as_array().empty(), json::serialize(o.at("findings")));
+  auto text = sb.run({"doctor", "--all"});
+  BOOST_TEST(text.code == 0, text.out + text.err);
+  BOOST_TEST(contains(text.out, "3 instance(s) on this machine"), text.out);
+  BOOST_TEST(contains(text.out, "ok     isolation:"), text.out);
+  BOOST_TEST(contains(text.out, "no error, 0 warning(s)"), text.out);
+  // --json belongs to --all.
+  auto bad = sb.run({"doctor", "--json"});
+  BOOST_TEST(bad.code == 1);
+  BOOST_TEST(contains(bad.err, "--json goes with --all"), bad.err);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_base_and_overlapping_ports_are_errors_and_the_fix_works) {
+  Sandbox sb;
+  two_profiles(sb);
+  auto base = sb.run({"config", "get", "gateway.port"});
+  BOOST_REQUIRE(base.code == 0);
+  const int main_base = std::stoi(base.out);
+
+  // The rescue bot given main's port, as the guide's first mistake.
+  BOOST_REQUIRE(
+      sb.run({"--profile", "rescue", "config", "set", "gateway.port", std::to_string(main_base)})
+          .code == 0);
+  auto o = doctor_json(sb, 2);
+  auto ports = findings(o, "ports");
+  BOOST_TEST_REQUIRE(ports.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(ports[0].at("severity").as_string() == "error");
+  BOOST_TEST(contains(std::string(ports[0].at("what").as_string()),
+                      "same base port " + std::to_string(main_base)));
+  // The single-instance doctor says it too (the rescue bot's /doctor answers with it).
+  auto single = sb.run({"--profile", "rescue", "doctor"});
+  BOOST_TEST(single.code == 2);
+  BOOST_TEST(contains(single.out, "same base port"), single.out);
+  // The printed fix, run as printed, leaves the machine clean.
+  auto fixed = run_fix(sb, ports[0]);
+  BOOST_TEST(fixed.code == 0, fixed.out + fixed.err);
+  BOOST_TEST(doctor_json(sb, 0).at("findings").as_array().empty());
+
+  // Three apart: rescue's bridge (+1) is main's canvas (+4).
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "gateway.port",
+                        std::to_string(main_base + 3)})
+                    .code == 0);
+  o = doctor_json(sb, 2);
+  ports = findings(o, "ports");
+  BOOST_TEST_REQUIRE(ports.size() == 1u, json::serialize(o.at("findings")));
+  std::string what(ports[0].at("what").as_string());
+  BOOST_TEST(
+      contains(what, std::to_string(main_base + 4) + " (canvas of default, bridge of rescue"),
+      what);
+  // Six apart: no port shared, but the CDP ranges overlap: a warning, exit 0.
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "gateway.port",
+                        std::to_string(main_base + 6)})
+                    .code == 0);
+  o = doctor_json(sb, 0);
+  ports = findings(o, "ports");
+  BOOST_TEST_REQUIRE(ports.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(ports[0].at("severity").as_string() == "warn");
+  BOOST_TEST(contains(std::string(ports[0].at("what").as_string()), "6 apart"));
+  // An explicit CDP port of one profile inside the other's plan.
+  BOOST_TEST(sb.run({"--profile", "rescue", "config", "set", "gateway.port",
+                     std::to_string(main_base + 500)})
+                 .code == 0);
+  BOOST_TEST(sb.run({"--profile", "rescue", "config", "set", "browser.profiles.work.cdpPort",
+                     std::to_string(main_base + 2)})
+                 .code == 0);
+  o = doctor_json(sb, 2);
+  ports = findings(o, "ports");
+  BOOST_TEST_REQUIRE(ports.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(contains(std::string(ports[0].at("what").as_string()),
+                      "browser.control of default, browser.cdp.work of rescue"),
+             json::serialize(ports[0]));
+}
+
+BOOST_AUTO_TEST_CASE(shared_paths_browsers_and_channel_accounts_are_errors) {
+  Sandbox sb;
+  two_profiles(sb);
+  // A workspace copied from main's config.
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "agents.defaults.workspace",
+                        "~/.openclaw/workspace"})
+                    .code == 0);
+  // One Chromium attached by both.
+  for (const char* p : {"default", "rescue"}) {
+    BOOST_REQUIRE(
+        sb.run({"--profile", p, "config", "set", "browser.cdpUrl", "http://127.0.0.1:9222/"})
+            .code == 0);
+  }
+  // One IRC nick on one server, and one Telegram bot (inline in one, from a file in the other).
+  const std::string token = "123456:ABCdefGhIJKlmnoPQRstuVWXyz0123456789";
+  write_file(sb.home() / "bot.token", token + "\n");
+  ::chmod((sb.home() / "bot.token").c_str(), 0600);
+  BOOST_REQUIRE(
+      sb.run({"config", "set", "channels.irc", R"({"host": "irc.example.net", "nick": "clawbot"})"})
+          .code == 0);
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "channels.irc",
+                        R"({"host": "irc.example.net", "nick": "ClawBot"})"})
+                    .code == 0);
+  BOOST_REQUIRE(
+      sb.run({"config", "set", "channels.telegram", R"({"botToken": ")" + token + "\"}"}).code ==
+      0);
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "channels.telegram",
+                        R"({"tokenFile": ")" + (sb.home() / "bot.token").string() + "\"}"})
+                    .code == 0);
+  auto r = sb.run({"doctor", "--all"});
+  BOOST_TEST(r.code == 2, r.out + r.err);
+  BOOST_TEST(contains(r.out, "share the workspace ~/.openclaw/workspace"), r.out);
+  BOOST_TEST(contains(r.out, "attach to the same browser http://127.0.0.1:9222"), r.out);
+  BOOST_TEST(contains(r.out, "use IRC nick clawbot on irc.example.net:6667"), r.out);
+  BOOST_TEST(contains(r.out, "use the same Telegram bot token"), r.out);
+  BOOST_TEST(!contains(r.out + r.err, "ABCdef"), "a token was shown");
+  auto o = doctor_json(sb, 2);
+  auto paths = findings(o, "paths");
+  BOOST_TEST_REQUIRE(paths.size() == 1u);
+  BOOST_TEST(run_fix(sb, paths[0]).code == 0);
+  BOOST_TEST(findings(doctor_json(sb, 2), "paths").empty());
+  // Another nick on the same server is another account.
+  BOOST_REQUIRE(
+      sb.run({"--profile", "rescue", "config", "set", "channels.irc.nick", "rescuebot"}).code == 0);
+  BOOST_TEST(findings(doctor_json(sb, 2), "channels").size() == 1u);  // the Telegram one is left
+}
+
+BOOST_AUTO_TEST_CASE(service_units_that_run_another_profile_or_none_are_found) {
+  Sandbox sb;
+  sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
+  sb.env()["OPENCLAW_SYSTEMCTL"] = "false";  // no service manager here: only the files
+  two_profiles(sb);
+  auto install = sb.run({"--profile", "rescue", "gateway", "install"});
+  BOOST_REQUIRE_MESSAGE(install.code == 0, install.out + install.err);
+  const fs::path unit = sb.home() / "units" / "openclaw-gateway-rescue.service";
+  BOOST_REQUIRE(fs::exists(unit));
+  auto o = doctor_json(sb, 0);
+  BOOST_TEST(findings(o, "service").empty(), json::serialize(o.at("findings")));
+
+  // OpenClaw's #15970: the rescue profile's unit without --profile runs the default gateway.
+  const auto rescue_base =
+      std::stoi(sb.run({"--profile", "rescue", "config", "get", "gateway.port"}).out);
+  write_file(unit,
+             "[Unit]\nDescription=OpenClaw Gateway (rescue)\n[Service]\n"
+             "ExecStart=/usr/bin/node /opt/openclaw/dist/index.js gateway --port " +
+                 std::to_string(rescue_base) + "\n");
+  o = doctor_json(sb, 2);
+  auto service = findings(o, "service");
+  BOOST_TEST_REQUIRE(service.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(contains(std::string(service[0].at("what").as_string()), "no --profile"));
+  BOOST_TEST(contains(std::string(service[0].at("what").as_string()), "#15970"));
+  // Its fix rewrites the unit (--force), and the unit is right again.
+  auto fixed = run_fix(sb, service[0]);
+  BOOST_TEST(fixed.code == 0, fixed.out + fixed.err);
+  BOOST_TEST(findings(doctor_json(sb, 0), "service").empty());
+
+  // A unit whose --port is not the config's, and one left for a profile that is gone.
+  std::string text = read_file(unit);
+  auto at = text.find("--port " + std::to_string(rescue_base));
+  BOOST_REQUIRE(at != std::string::npos);
+  text.replace(at, 7 + std::to_string(rescue_base).size(), "--port 24999");
+  write_file(unit, text);
+  write_file(sb.home() / "units" / "openclaw-gateway-old.service",
+             "[Service]\nExecStart=/usr/bin/openclaw-host --profile old gateway --port 25999\n");
+  o = doctor_json(sb, 2);
+  service = findings(o, "service");
+  BOOST_TEST_REQUIRE(service.size() == 2u, json::serialize(o.at("findings")));
+  std::string all = json::serialize(o.at("findings"));
+  BOOST_TEST(contains(all, "--port 24999 but the config says " + std::to_string(rescue_base)), all);
+  BOOST_TEST(contains(all, "openclaw-gateway-old.service is left for profile old"), all);
+}
+
+BOOST_AUTO_TEST_CASE(fix_repairs_permissions_and_says_what_it_changed) {
+  Sandbox sb;
+  two_profiles(sb);
+  const fs::path state = sb.home() / ".openclaw-rescue";
+  fs::create_directories(state / "plugins" / "mine");
+  ::chmod(state.c_str(), 0755);
+  ::chmod((state / "openclaw.json").c_str(), 0644);
+  ::chmod((state / "plugins" / "mine").c_str(), 0777);
+  auto o = doctor_json(sb, 0);
+  auto perms = findings(o, "permissions");
+  BOOST_TEST(perms.size() == 3u, json::serialize(o.at("findings")));
+  for (const auto& f : perms) BOOST_TEST(f.at("fixable") == true);
+  auto r = sb.run({"doctor", "--all", "--fix"});
+  BOOST_TEST(r.code == 0, r.out + r.err);
+  BOOST_TEST(contains(r.out, "fixed  chmod 700 " + state.string()), r.out);
+  BOOST_TEST(contains(r.out, "fixed  chmod 600 " + (state / "openclaw.json").string()), r.out);
+  BOOST_TEST(contains(r.out, "fixed  chmod go-w " + (state / "plugins" / "mine").string()), r.out);
+  BOOST_TEST(mode_of(state) == 0700u);
+  BOOST_TEST(mode_of(state / "openclaw.json") == 0600u);
+  BOOST_TEST(mode_of(state / "plugins" / "mine") == 0755u);
+  BOOST_TEST(doctor_json(sb, 0).at("findings").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(env_var_instances_stale_leases_ephemeral_bases_and_no_chromium) {
+  Sandbox sb;
+  PortBlock mine, block;  // the default profile's base and the env-var instance's, apart
+  BOOST_REQUIRE(sb.run({"setup", "--no-token", "--port", std::to_string(mine.base())}).code == 0);
+  // An instance known only through its env vars, running: the registry knows it.
+  const fs::path elsewhere = sb.home() / "srv" / "bot";
+  const std::map<std::string, std::string> env{
+      {"OPENCLAW_STATE_DIR", elsewhere.string()},
+      {"OPENCLAW_CONFIG_PATH", (elsewhere / "openclaw.json").string()},
+      {"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block)}};
+  BOOST_REQUIRE(sb.run({"setup", "--no-token", "--port", std::to_string(block.base())}, env).code ==
+                0);
+  auto gw = sb.spawn({"gateway"}, env);
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  // Seen from the plain default profile: two instances, one of them running.
+  auto o = doctor_json(sb, 2);
+  const auto& members = o.at("instances").as_array();
+  BOOST_TEST_REQUIRE(members.size() == 2u, json::serialize(members));
+  const auto& bot = members[1].as_object();
+  BOOST_TEST(bot.at("envInstance") == true);
+  BOOST_TEST(bot.at("stateDir").as_string() == elsewhere.string());
+  BOOST_TEST(bot.at("pid").as_int64() == gw->pid());
+  // OPENCLAW_STATE_DIR alone leaves the workspace at the default profile's.
+  auto paths = findings(o, "paths");
+  BOOST_TEST_REQUIRE(paths.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(contains(std::string(paths[0].at("fix").as_string()),
+                      "OPENCLAW_STATE_DIR=" + elsewhere.string() + " OPENCLAW_CONFIG_PATH="));
+  BOOST_REQUIRE(
+      sb.run({"config", "set", "agents.defaults.workspace", (elsewhere / "workspace").string()},
+             env)
+          .code == 0);
+  o = doctor_json(sb, 0);
+  BOOST_TEST(o.at("findings").as_array().empty(), json::serialize(o.at("findings")));
+
+  // Killed without a word: its lease and its record stay behind until --fix.
+  BOOST_REQUIRE(gw->stop(SIGKILL).has_value());
+  o = doctor_json(sb, 0);
+  BOOST_TEST(findings(o, "registry").size() == 1u, json::serialize(o.at("findings")));
+  auto r = sb.run({"doctor", "--all", "--fix"});
+  BOOST_TEST(r.code == 0, r.out + r.err);
+  BOOST_TEST(contains(r.out, "fixed  pruned the stale lease records"), r.out);
+  o = doctor_json(sb, 0);
+  BOOST_TEST(findings(o, "registry").empty(), json::serialize(o.at("findings")));
+
+  // A base in the kernel's ephemeral range (as the kernel says it; here the test's override).
+  auto base = std::stoi(sb.run({"config", "get", "gateway.port"}).out);
+  o = doctor_json(sb, 0,
+                  {{"OPENCLAW_EPHEMERAL_PORT_RANGE",
+                    std::to_string(base - 1000) + "-" + std::to_string(base + 1000)}});
+  BOOST_TEST(findings(o, "ports").size() == 1u, json::serialize(o.at("findings")));
+  // The browser plugin enabled and no Chromium on PATH; none asked for when it is disabled.
+  o = doctor_json(sb, 0, {{"PATH", "/nonexistent"}});
+  auto browser = findings(o, "browser");
+  BOOST_TEST_REQUIRE(browser.size() == 1u, json::serialize(o.at("findings")));
+  BOOST_TEST(contains(std::string(browser[0].at("what").as_string()), "no Chromium"));
+  BOOST_REQUIRE(sb.run({"config", "set", "browser.enabled", "false"}).code == 0);
+  BOOST_TEST(findings(doctor_json(sb, 0, {{"PATH", "/nonexistent"}}), "browser").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
