@@ -1,5 +1,7 @@
 // Port registry benchmark: lease + release latency with N other live instances in the store,
-// and many processes leasing overlapping plans at once. Prints tables; not a test.
+// and many processes leasing overlapping plans at once; and `doctor --all` (the isolation
+// checklist) over N profiles, in process and as the command, beside the binary's own start
+// (`--version`). Prints tables; not a test.
 //
 //   build/bench/bench_ports [iterations]
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "bench_util.hpp"
+#include "cli/isolation.hpp"
 #include "core/error.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
@@ -130,6 +133,50 @@ void concurrent_row(int processes) {
   fs::remove_all(dir);
 }
 
+// N profiles set up by the real `setup` in a temp HOME, bases 200 apart; then the checklist.
+void doctor_row(int profiles, int iterations) {
+  fs::path home =
+      fs::temp_directory_path() /
+      ("openclaw-bench-doctor-" + std::to_string(::getpid()) + "-" + std::to_string(profiles));
+  fs::remove_all(home);
+  fs::create_directories(home);
+  std::vector<std::string> env{
+      "HOME=" + home.string(), "OPENCLAW_PORT_REGISTRY_DIR=" + (home / "registry").string(),
+      "OPENCLAW_SERVICE_DIR=" + (home / "units").string(), "PATH=/usr/local/bin:/usr/bin:/bin"};
+  for (int i = 0; i < profiles; ++i) {
+    bench::run_program({OPENCLAW_HOST_BINARY, "--profile", "p" + std::to_string(i), "setup",
+                        "--no-token", "--port", std::to_string(21000 + i * 200)},
+                       env);
+  }
+  cli::isolation::Scope scope;
+  scope.home = scope.real_home = home;
+  scope.env = Environment({{"HOME", home.string()},
+                           {"OPENCLAW_PORT_REGISTRY_DIR", (home / "registry").string()},
+                           {"OPENCLAW_SERVICE_DIR", (home / "units").string()},
+                           {"PATH", "/usr/local/bin:/usr/bin:/bin"}});
+  std::vector<double> in_process, command, floor;
+  std::size_t found = 0, findings = 0;
+  for (int i = 0; i < iterations; ++i) {
+    auto t0 = Clock::now();
+    auto s = cli::isolation::survey(scope);
+    in_process.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    found = s.members.size();
+    findings = s.findings.size();
+  }
+  for (int i = 0; i < std::max(5, iterations / 10); ++i) {
+    auto t0 = Clock::now();
+    bench::run_program({OPENCLAW_HOST_BINARY, "doctor", "--all"}, env);
+    command.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    t0 = Clock::now();
+    bench::run_program({OPENCLAW_HOST_BINARY, "--version"}, env);
+    floor.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::printf("| %8d | %9zu | %8zu | %12.2f | %12.2f | %11.1f | %11.1f | %14.1f |\n", profiles,
+              found, findings, percentile(in_process, 0.5), percentile(in_process, 0.99),
+              percentile(command, 0.5), percentile(command, 0.99), percentile(floor, 0.5));
+  fs::remove_all(home);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,5 +201,14 @@ int main(int argc, char** argv) {
   std::printf("| processes | total ms   | granted | refused | errors | overlaps |\n");
   std::printf("|----------:|-----------:|--------:|--------:|-------:|---------:|\n");
   for (int n : {16, 64}) concurrent_row(n);
+  std::printf("\n`doctor --all` over N profiles (target: < 50 ms for 10), %d runs in process\n\n",
+              std::max(20, iterations / 20));
+  std::printf(
+      "| profiles | instances | findings | survey p50 ms | survey p99 ms | command p50 ms | "
+      "command p99 ms | --version p50 ms |\n");
+  std::printf(
+      "|---------:|----------:|---------:|-------------:|-------------:|------------:|------------:"
+      "|---------------:|\n");
+  for (int n : {1, 10, 30}) doctor_row(n, std::max(20, iterations / 20));
   return 0;
 }

@@ -54,15 +54,7 @@ std::string octal(unsigned mode) {
 }
 
 isolation::Scope scope_of(const Context& ctx) {
-  isolation::Scope scope;
-  scope.home = ctx.paths.home;
-  auto h = ctx.env.get("HOME");
-  scope.real_home = h ? fs::path(*h) : ctx.paths.home;
-  scope.env = ctx.env;
-  scope.self_state_dir = ctx.paths.state_dir;
-  scope.self_config_path = ctx.paths.config_path;
-  scope.self_profile = ctx.paths.profile;
-  return scope;
+  return isolation::scope_for(ctx.env, ctx.paths);
 }
 
 // `--fix`: applies each finding's safe fix, says what it did, and drops it from the findings.

@@ -1,6 +1,8 @@
 // `gateway [run]`: run the instance's gateway in the foreground.
-// `gateway install|uninstall|start|stop|restart|status`: the profile's own service (systemd user
-// unit or launchd agent). Every subcommand acts on THIS profile's unit only.
+// `gateway install|uninstall|start|stop|restart|status [--deep]`: the profile's own service
+// (systemd user unit or launchd agent). Every subcommand acts on THIS profile's unit only.
+// `gateway call METHOD [--params JSON]`: any gateway method, as OpenClaw's CLI has it.
+// `gateway probe`: every gateway reachable on this machine, one line per gateway.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,11 +11,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
+#include "cli/isolation.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -23,7 +27,9 @@
 #include "gateway/log.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_client.hpp"
+#include "openclaw/sdk/json.hpp"
 #include "openclaw/sdk/run_history.hpp"
+#include "ports/lease_store.hpp"
 #include "service/service.hpp"
 
 namespace openclaw::cli {
@@ -63,7 +69,10 @@ int gateway_run(Context& ctx, const std::vector<std::string>& args) {
       "port, and on Ctrl-C (SIGINT) or SIGTERM stops and releases everything (exit 0).\n\n"
       "Service management (this profile's own unit):\n"
       "  gateway install [--port N] [--force] [--dry-run]\n"
-      "  gateway uninstall | start | stop | restart | status",
+      "  gateway uninstall | start | stop | restart | status [--deep]\n\n"
+      "Any gateway:\n"
+      "  gateway call METHOD [--params JSON]   call any method (the host's or a plugin's)\n"
+      "  gateway probe                         every gateway on this machine",
       opts, {}, args);
   if (!vm) return 0;
   try {
@@ -398,17 +407,294 @@ void report_ready(Context& ctx, const Instance& inst, int wait_ms, std::int64_t 
                     " (see `openclaw-host" + profile_args(inst) + " gateway status`)");
 }
 
+// `status --deep`: what the service manager and the unit file say, beside the live gateway.
+void deep_status(Context& ctx, const Instance& inst, service::Kind kind, const service::Spec& spec,
+                 const fs::path& file, bool installed,
+                 const std::optional<gateway::InstanceRecord>& live) {
+  auto& out = *ctx.out;
+  if (!installed) {
+    out << "Unit: none; install it with: openclaw-host" << profile_args(inst)
+        << " gateway install\n";
+  } else if (kind == service::Kind::systemd) {
+    std::string text;
+    try {
+      text = sdk::read_regular_file(file, {}, 1 << 20).value_or("");
+    } catch (const std::exception& e) {
+      out << "Unit: cannot read it: " << e.what() << "\n";
+    }
+    auto view = service::read_systemd_unit(text);
+    fs::path runs = view.state_dir ? profile::expand_user(*view.state_dir, inst.paths.home)
+                                   : profile::default_state_dir(inst.paths.home, view.profile);
+    const bool same_instance = runs.lexically_normal() == inst.paths.state_dir.lexically_normal();
+    out << "Unit ExecStart: profile "
+        << (view.profile ? *view.profile : std::string("(none: the default)")) << ", port "
+        << view.port.value_or("(none: the config's)") << ", state dir "
+        << profile::display_path(runs, inst.paths.home)
+        << (same_instance ? ""
+                          : "  <- not this profile's: reinstall with `openclaw-host" +
+                                profile_args(inst) + " gateway install --force`")
+        << "\n";
+    if (view.port && *view.port != std::to_string(inst.plan.base)) {
+      out << "Unit port " << *view.port << " is not the config's " << inst.plan.base
+          << " (reinstall: openclaw-host" << profile_args(inst) << " gateway install --force)\n";
+    }
+    if (systemd_reachable(ctx)) {
+      std::string enabled, shown;
+      run_program_output({systemctl(ctx), "--user", "is-enabled", spec.unit_name}, enabled);
+      while (!enabled.empty() && (enabled.back() == '\n' || enabled.back() == ' '))
+        enabled.pop_back();
+      run_program_output(
+          {systemctl(ctx), "--user", "show", "-p", "ActiveState,SubState,MainPID", spec.unit_name},
+          shown);
+      auto st = service::parse_systemd_show(shown);
+      std::string main_pid;
+      if (auto at = shown.find("MainPID="); at != std::string::npos)
+        main_pid = shown.substr(at + 8, shown.find('\n', at) - at - 8);
+      out << "systemd: " << (enabled.empty() ? "unknown" : enabled) << ", "
+          << (st.active.empty() ? "unknown" : st.active) << " (" << st.sub << ")"
+          << (main_pid.empty() || main_pid == "0" ? "" : ", main pid " + main_pid) << "\n";
+      if (live && !main_pid.empty() && main_pid != "0" && main_pid != std::to_string(live->pid)) {
+        out << "The running gateway (pid " << live->pid
+            << ") is not the unit's: it was started another way\n";
+      }
+    } else {
+      out << "systemd: no user service manager is reachable here (" << systemctl(ctx)
+          << " --user)\n";
+    }
+  } else {
+    drive_manager(ctx, kind, "status", spec, file);
+  }
+  if (live) {
+    out << "Live gateway: pid " << live->pid << ", port " << live->base << ", version "
+        << live->version << ", up since " << utc_time_of_day(live->started_at_ms)
+        << (live->base != inst.plan.base
+                ? " (config says " + std::to_string(inst.plan.base) + ": restart to apply)"
+                : std::string())
+        << "\n";
+  }
+}
+
+// `gateway call METHOD [--params JSON]`: any method, its payload printed as JSON.
+int gateway_call(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("method", po::value<std::string>()->value_name("METHOD"), "the method")(
+      "params", po::value<std::string>()->value_name("JSON")->default_value("{}"),
+      "the method's params, a JSON value (default {})")(
+      "json", "print the payload on one line (default: indented)");
+  add_gateway_client_options(opts, 10000);
+  po::positional_options_description pos;
+  pos.add("method", 1);
+  auto vm =
+      parse_command(ctx, "gateway call METHOD [--params JSON] [--json] [--url URL] [--token T]",
+                    "Calls any gateway method (the host's or a plugin's) and prints its "
+                    "payload as JSON. Asks the\noperator scopes read, write and admin. Exit "
+                    "0 on ok, 1 when the gateway answers an error\n(its code and message on "
+                    "stderr), 3 when no gateway answers.",
+                    opts, pos, args);
+  if (!vm) return 0;
+  if (!vm->count("method"))
+    throw usage_error("gateway call: missing METHOD (see `openclaw-host gateway call --help`)");
+  const std::string method = (*vm)["method"].as<std::string>();
+  const std::string raw = (*vm)["params"].as<std::string>();
+  boost::system::error_code ec;
+  boost::json::value params = boost::json::parse(raw, ec);
+  if (ec) throw usage_error("--params is not JSON: " + ec.message(), "--params");
+  Instance inst = ctx.instance();
+  gateway::ClientOptions options = gateway_client_options(ctx, *vm, inst);
+  options.scopes = {"operator.read", "operator.write", "operator.admin"};
+  boost::json::value payload;
+  try {
+    gateway::Client client(options);
+    payload = client.call(method, params);
+  } catch (const gateway::GatewayError& e) {
+    throw usage_error(method + ": " + e.what() + " [" + e.code + "]", options.url);
+  }
+  *ctx.out << (vm->count("json") ? boost::json::serialize(payload) + "\n"
+                                 : sdk::to_pretty_json(payload));
+  return 0;
+}
+
+// One gateway that answered a probe.
+struct Probed {
+  std::string who;  ///< the instance whose port it is ("rescue", a state dir, "?")
+  int port = 0;
+  bool answered = false;
+  std::string error;     ///< why it did not answer / refused
+  std::string identity;  ///< bootId when the gateway says it (one process, one id)
+  std::string version, pid, uptime, profile;
+  bool leased = false;  ///< the registry has the port as some instance's gateway lease
+};
+
+Probed probe_one(const std::string& who, int port, const std::optional<std::string>& token,
+                 int timeout_ms) {
+  Probed p;
+  p.who = who;
+  p.port = port;
+  gateway::ClientOptions options;
+  options.url = "ws://127.0.0.1:" + std::to_string(port);
+  options.token = token;
+  options.timeout = std::chrono::milliseconds(timeout_ms);
+  auto str = [](const boost::json::value* v) {
+    if (!v) return std::string();
+    if (v->is_string()) return std::string(v->get_string());
+    if (v->is_int64()) return std::to_string(v->get_int64());
+    return std::string();
+  };
+  try {
+    gateway::Client client(options);
+    p.answered = true;
+    const auto* server =
+        client.hello().is_object() ? client.hello().get_object().if_contains("server") : nullptr;
+    if (server && server->is_object()) {
+      p.identity = str(server->get_object().if_contains("bootId"));
+      p.version = str(server->get_object().if_contains("version"));
+    }
+    auto h = client.call("health");
+    if (h.is_object()) {
+      const auto& o = h.get_object();
+      if (const auto* up = o.if_contains("uptimeMs"); up && up->is_int64())
+        p.uptime = std::to_string(up->get_int64() / 1000) + " s";
+      if (const auto* pr = o.if_contains("profile"))
+        p.profile = pr->is_string() ? std::string(pr->get_string()) : std::string("default");
+    }
+    try {
+      auto st = client.call("status");
+      if (st.is_object()) p.pid = str(st.get_object().if_contains("pid"));
+    } catch (const gateway::GatewayError&) {
+      // OpenClaw's status may refuse a read scope; the pid is then not said
+    }
+  } catch (const gateway::GatewayError& e) {
+    p.error = std::string("refused: ") + e.what() + " [" + e.code + "]";
+  } catch (const std::exception& e) {
+    p.error = e.what();
+  }
+  return p;
+}
+
+// `gateway probe`: the gateway port of every instance on the machine (its lease when it runs,
+// else its config's base), each asked for health with that instance's own token.
+int gateway_probe(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print JSON")("timeout",
+                                           po::value<int>()->value_name("MS")->default_value(1500),
+                                           "give up on one gateway after MS milliseconds");
+  auto vm = parse_command(ctx, "gateway probe [--json] [--timeout MS]",
+                          "Finds every gateway on this machine: the gateway port of each instance "
+                          "(profiles under the\nhome dir, instances the port registry knows) and "
+                          "every gateway lease in the registry,\neach asked for health with its "
+                          "instance's token. One line per gateway: who, port, pid,\nversion, "
+                          "uptime. Warns when two ports answer as one gateway, or a gateway runs "
+                          "with no\nlease (the real OpenClaw, or another registry dir). Exit 0 "
+                          "when at least one answers, 3 when none.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  const int timeout = (*vm)["timeout"].as<int>();
+  if (timeout <= 0) throw usage_error("--timeout must be a positive number of milliseconds");
+  auto members = isolation::instances(isolation::scope_for(ctx.env, ctx.paths));
+  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
+  std::set<int> leased_gateways;
+  std::vector<std::pair<std::string, int>> extra;  // leases of instances not among the members
+  for (const auto& i : store.list(false)) {
+    if (i.stale) continue;
+    if (const auto* l = i.find("gateway")) {
+      leased_gateways.insert(l->port);
+      extra.emplace_back(i.owner.profile ? *i.owner.profile : i.owner.state_dir, l->port);
+    }
+  }
+  std::vector<Probed> found;
+  std::set<int> asked;
+  for (const auto& m : members) {
+    int port = m.base;
+    if (auto live = gateway::read_live_record(m.state_dir); live && live->ports.count("gateway"))
+      port = live->ports.at("gateway");
+    if (port <= 0 || !asked.insert(port).second) continue;
+    auto token = ctx.env.get("OPENCLAW_GATEWAY_TOKEN");
+    if (auto t = config::get_string(m.config, "gateway.auth.token")) token = t;
+    found.push_back(probe_one(m.name(), port, token, timeout));
+  }
+  for (const auto& [who, port] : extra) {
+    if (!asked.insert(port).second) continue;
+    found.push_back(probe_one(who, port, ctx.env.get("OPENCLAW_GATEWAY_TOKEN"), timeout));
+  }
+  std::vector<std::string> warnings;
+  std::map<std::string, int> first_port_of;
+  int answering = 0;
+  for (auto& p : found) {
+    p.leased = leased_gateways.count(p.port) > 0;
+    if (!p.answered) continue;
+    ++answering;
+    if (!p.leased) {
+      warnings.push_back("port " + std::to_string(p.port) + " (" + p.who +
+                         ") answers as a gateway but holds no lease in " + store.dir().string() +
+                         ": the real OpenClaw, or a gateway with another registry dir");
+    }
+    if (!p.identity.empty()) {
+      auto [it, fresh] = first_port_of.emplace(p.identity, p.port);
+      if (!fresh) {
+        warnings.push_back("ports " + std::to_string(it->second) + " and " +
+                           std::to_string(p.port) + " answer as one gateway (boot " + p.identity +
+                           ")");
+      }
+    }
+  }
+  if (vm->count("json")) {
+    boost::json::array arr;
+    for (const auto& p : found) {
+      arr.push_back(boost::json::object{
+          {"instance", p.who},
+          {"port", p.port},
+          {"answered", p.answered},
+          {"error", p.error.empty() ? boost::json::value() : boost::json::value(p.error)},
+          {"leased", p.leased},
+          {"bootId", p.identity},
+          {"version", p.version},
+          {"pid", p.pid},
+          {"profile", p.profile},
+          {"uptime", p.uptime}});
+    }
+    boost::json::array warn;
+    for (const auto& w : warnings) warn.emplace_back(w);
+    *ctx.out << boost::json::serialize(boost::json::object{{"gateways", std::move(arr)},
+                                                           {"warnings", std::move(warn)}})
+             << "\n";
+  } else {
+    auto& out = *ctx.out;
+    out << pad("INSTANCE", 12) << pad("PORT", 6) << pad("PID", 8) << pad("VERSION", 10)
+        << pad("UP", 9) << "STATE\n";
+    for (const auto& p : found) {
+      out << pad(p.who, 12) << pad(std::to_string(p.port), 6) << pad(p.pid.empty() ? "-" : p.pid, 8)
+          << pad(p.version.empty() ? "-" : p.version, 10)
+          << pad(p.uptime.empty() ? "-" : p.uptime, 9)
+          << (p.answered
+                  ? "ok" + (p.profile.empty() ? std::string() : " (profile " + p.profile + ")")
+                  : (p.error.empty() ? "not answering" : p.error))
+          << "\n";
+    }
+    for (const auto& w : warnings) out << "warn: " << w << "\n";
+    out << answering << " of " << found.size() << " gateway port(s) answered\n";
+  }
+  return answering > 0 ? 0 : static_cast<int>(Exit::not_running);
+}
+
 int gateway_service_verb(Context& ctx, const std::string& verb,
                          const std::vector<std::string>& args) {
   po::options_description opts("Options");
   const bool acts = verb == "start" || verb == "stop" || verb == "restart";
+  if (verb == "status") {
+    opts.add_options()("deep",
+                       "the service manager's view beside the live gateway's: unit enabled and "
+                       "active, its\nExecStart's profile and port, and whether they are what "
+                       "runs");
+  }
   if (acts) {
     opts.add_options()("wait", po::value<int>()->value_name("MS")->default_value(30000),
                        "start: how long to wait for ready; stop: for the exit before SIGKILL")(
         "no-wait", "through a service: return once the manager took the request");
   }
   auto vm = parse_command(
-      ctx, "gateway " + verb + (acts ? " [--wait MS] [--no-wait]" : ""),
+      ctx,
+      "gateway " + verb +
+          (acts ? " [--wait MS] [--no-wait]" : (verb == "status" ? " [--deep]" : "")),
       "Acts on this profile's own service unit (" + ctx.paths.systemd_unit + " / " +
           ctx.paths.launchd_label + ") and no other." +
           (acts ? std::string("\nWithout an installed service (or a reachable service manager) "
@@ -457,7 +743,10 @@ int gateway_service_verb(Context& ctx, const std::string& verb,
     out << "Gateway: "
         << (live ? "running (pid " + std::to_string(live->pid) + ")" : std::string("not running"))
         << "\n";
-    if (installed && kind == service::Kind::systemd && systemd_reachable(ctx)) {
+    if (vm->count("deep")) deep_status(ctx, inst, kind, spec, file, installed, live);
+    if (vm->count("deep")) {
+      // said above, in full
+    } else if (installed && kind == service::Kind::systemd && systemd_reachable(ctx)) {
       // What systemd did and does, in one line (a watcher relays it: "restarting it", "gave up").
       std::string shown;
       run_program_output(
@@ -497,13 +786,15 @@ int cmd_gateway(Context& ctx, const std::vector<std::string>& all_args) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (sub == "run") return gateway_run(ctx, rest);
     if (sub == "install") return gateway_install(ctx, rest);
+    if (sub == "call") return gateway_call(ctx, rest);
+    if (sub == "probe") return gateway_probe(ctx, rest);
     if (sub == "uninstall" || sub == "start" || sub == "stop" || sub == "restart" ||
         sub == "status") {
       return gateway_service_verb(ctx, sub, rest);
     }
     if (sub[0] != '-') {
       throw usage_error("gateway: unknown subcommand \"" + sub +
-                        "\" (run, install, uninstall, start, stop, restart, status)");
+                        "\" (run, install, uninstall, start, stop, restart, status, call, probe)");
     }
   }
   return gateway_run(ctx, args);

@@ -601,6 +601,25 @@ struct Checker {
 
 }  // namespace
 
+Scope scope_for(const Environment& env, const profile::Paths& paths) {
+  Scope scope;
+  scope.home = paths.home;
+  auto h = env.get("HOME");
+  scope.real_home = h ? fs::path(*h) : paths.home;
+  scope.env = env;
+  scope.self_state_dir = paths.state_dir;
+  scope.self_config_path = paths.config_path;
+  scope.self_profile = paths.profile;
+  return scope;
+}
+
+std::vector<Member> instances(const Scope& scope) {
+  Survey s;
+  Checker c{scope, s, std::nullopt};
+  c.gather();
+  return std::move(s.members);
+}
+
 Survey survey(const Scope& scope) {
   Survey s;
   Checker c{scope, s, std::nullopt};

@@ -16,6 +16,7 @@
 
 #include "core/environment.hpp"
 #include "ports/plan.hpp"
+#include "profile/profile.hpp"
 
 namespace openclaw::cli::isolation {
 
@@ -74,6 +75,12 @@ struct Scope {
   std::filesystem::path self_config_path;
   std::optional<std::string> self_profile;
 };
+
+/// The scope of a survey run from this process: its home, environment and own instance.
+Scope scope_for(const Environment& env, const profile::Paths& paths);
+
+/// Every instance on the machine, read as the survey reads them (no checks).
+std::vector<Member> instances(const Scope& scope);
 
 /// Finds every instance and checks them against each other and one by one.
 Survey survey(const Scope& scope);

@@ -309,3 +309,134 @@ BOOST_AUTO_TEST_CASE(env_var_instances_stale_leases_ephemeral_bases_and_no_chrom
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(machine_gateways)
+
+BOOST_AUTO_TEST_CASE(probe_finds_every_gateway_and_the_ones_without_a_lease) {
+  Sandbox sb;
+  PortBlock main_ports, rescue_ports;
+  BOOST_REQUIRE(sb.run({"setup", "--port", std::to_string(main_ports.base())}).code == 0);
+  BOOST_REQUIRE(
+      sb.run({"--profile", "rescue", "setup", "--port", std::to_string(rescue_ports.base())})
+          .code == 0);
+  // Each with a token of its own (setup made them): probe asks each with its own.
+  auto main_gw = sb.spawn({"gateway"});
+  auto rescue_gw = sb.spawn({"--profile", "rescue", "gateway"});
+  BOOST_REQUIRE_MESSAGE(main_gw->wait_for_output("gateway ready"), main_gw->err());
+  BOOST_REQUIRE_MESSAGE(rescue_gw->wait_for_output("gateway ready"), rescue_gw->err());
+  auto r = sb.run({"gateway", "probe", "--json"});
+  BOOST_TEST(r.code == 0, r.out + r.err);
+  auto o = json::parse(r.out).as_object();
+  const auto& gws = o.at("gateways").as_array();
+  BOOST_TEST_REQUIRE(gws.size() == 2u, r.out);
+  for (const auto& g : gws) {
+    BOOST_TEST(g.at("answered") == true, json::serialize(g));
+    BOOST_TEST(g.at("leased") == true);
+  }
+  BOOST_TEST(gws[0].at("pid").as_string() == std::to_string(main_gw->pid()));
+  BOOST_TEST(gws[1].at("pid").as_string() == std::to_string(rescue_gw->pid()));
+  BOOST_TEST(gws[1].at("instance").as_string() == "rescue");
+  BOOST_TEST(o.at("warnings").as_array().empty(), r.out);
+
+  // Rescue stopped, and started again under another registry (as the real OpenClaw would be:
+  // a gateway on the profile's port that our registry does not know).
+  BOOST_REQUIRE(rescue_gw->stop(SIGTERM) == 0);
+  r = sb.run({"gateway", "probe"});
+  BOOST_TEST(r.code == 0, r.out);
+  BOOST_TEST(contains(r.out, "1 of 2 gateway port(s) answered"), r.out);
+  TempDir other_registry;
+  auto stray = sb.spawn({"--profile", "rescue", "gateway"},
+                        {{"OPENCLAW_PORT_REGISTRY_DIR", other_registry.path().string()}});
+  BOOST_REQUIRE_MESSAGE(stray->wait_for_output("gateway ready"), stray->err());
+  r = sb.run({"gateway", "probe"});
+  BOOST_TEST(contains(r.out, "warn: port " + std::to_string(rescue_ports.base()) +
+                                 " (rescue) answers as a gateway but holds no lease"),
+             r.out);
+  BOOST_REQUIRE(stray->stop(SIGTERM) == 0);
+  BOOST_REQUIRE(main_gw->stop(SIGTERM) == 0);
+  r = sb.run({"gateway", "probe"});
+  BOOST_TEST(r.code == 3, r.out + r.err);
+}
+
+BOOST_AUTO_TEST_CASE(call_reaches_any_method_a_plugin_s_too) {
+  Sandbox sb;
+  PortBlock block;
+  BOOST_REQUIRE(sb.run({"setup", "--port", std::to_string(block.base())}).code == 0);
+  install_fixture("ok", sb.home() / ".openclaw" / "plugins" / "ok");
+  auto gw = sb.spawn({"gateway"}, {{"OPENCLAW_PLUGIN_PORT_RANGE", plugin_ports(block)}});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  // The plugin author's case: his own method, with params, and no WebSocket client to write.
+  auto r =
+      sb.run({"gateway", "call", "fixture-ok.echo", "--params", R"({"hello": [1, 2]})", "--json"});
+  BOOST_TEST(r.code == 0, r.out + r.err);
+  BOOST_TEST(r.out == "{\"hello\":[1,2]}\n", r.out);
+  r = sb.run({"gateway", "call", "status"});
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(json::parse(r.out).at("pid").as_int64() == gw->pid(), r.out);
+  // Errors: the gateway's code and message; bad params never sent.
+  r = sb.run({"gateway", "call", "fixture-ok.refuse"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "fixture-ok.refuse: no params wanted [INVALID_REQUEST]"), r.err);
+  r = sb.run({"gateway", "call", "no.such.method"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "unknown method"), r.err);
+  r = sb.run({"gateway", "call", "health", "--params", "{nope"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "--params is not JSON"), r.err);
+  r = sb.run({"gateway", "call"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(contains(r.err, "missing METHOD"), r.err);
+  // A wrong token is refused by the gateway, and said so.
+  r = sb.run({"gateway", "call", "health", "--token", "wrong"});
+  BOOST_TEST(r.code == 1, r.out + r.err);
+  BOOST_TEST(!contains(r.err, "wrong"), r.err);
+  BOOST_REQUIRE(gw->stop(SIGTERM) == 0);
+  r = sb.run({"gateway", "call", "health"});
+  BOOST_TEST(r.code == 3, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(status_deep_sets_the_unit_beside_the_live_gateway) {
+  Sandbox sb;
+  PortBlock block;
+  sb.env()["OPENCLAW_SERVICE_DIR"] = (sb.home() / "units").string();
+  sb.env()["OPENCLAW_SYSTEMCTL"] = "false";
+  BOOST_REQUIRE(
+      sb.run({"--profile", "rescue", "setup", "--port", std::to_string(block.base())}).code == 0);
+  auto r = sb.run({"--profile", "rescue", "gateway", "status", "--deep"});
+  BOOST_TEST(r.code == 3);
+  BOOST_TEST(contains(r.out,
+                      "Unit: none; install it with: openclaw-host --profile rescue "
+                      "gateway install"),
+             r.out);
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "gateway", "install"}).code == 0);
+  auto gw = sb.spawn({"--profile", "rescue", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  r = sb.run({"--profile", "rescue", "gateway", "status", "--deep"});
+  BOOST_TEST(r.code == 0, r.out + r.err);
+  BOOST_TEST(contains(r.out, "Unit ExecStart: profile rescue, port " +
+                                 std::to_string(block.base()) + ", state dir ~/.openclaw-rescue\n"),
+             r.out);
+  BOOST_TEST(contains(r.out, "systemd: no user service manager is reachable here"), r.out);
+  BOOST_TEST(contains(r.out, "Live gateway: pid " + std::to_string(gw->pid()) + ", port " +
+                                 std::to_string(block.base())),
+             r.out);
+  // The unit edited to start the default profile: said, with the fix.
+  const fs::path unit = sb.home() / "units" / "openclaw-gateway-rescue.service";
+  std::string text = read_file(unit);
+  auto at = text.find(" --profile rescue");
+  BOOST_REQUIRE(at != std::string::npos);
+  text.erase(at, 17);
+  at = text.find("Environment=OPENCLAW_STATE_DIR=");
+  BOOST_REQUIRE(at != std::string::npos);
+  text.erase(at, text.find('\n', at) - at + 1);
+  write_file(unit, text);
+  r = sb.run({"--profile", "rescue", "gateway", "status", "--deep"});
+  BOOST_TEST(contains(r.out, "profile (none: the default)"), r.out);
+  BOOST_TEST(contains(r.out,
+                      "<- not this profile's: reinstall with `openclaw-host --profile "
+                      "rescue gateway install --force`"),
+             r.out);
+  BOOST_REQUIRE(gw->stop(SIGTERM) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
