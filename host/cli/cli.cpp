@@ -28,7 +28,10 @@ struct Command {
 constexpr std::array kCommands{
     Command{"setup", "create the state dir, config and workspace; pick a free base port",
             cmd_setup},
-    Command{"onboard", "same as setup (non-interactive)", cmd_onboard},
+    Command{"onboard",
+            "setup with questions on a terminal (port, workspace, rescue watch, channel, "
+            "service)",
+            cmd_onboard},
     Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
             cmd_gateway},
     Command{"status", "show the instance: paths, services, ports, running or not", cmd_status},

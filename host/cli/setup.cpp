@@ -1,11 +1,12 @@
-// `setup` / `onboard`: create the state dir, config and workspace of a profile, and give it a
-// base port whose whole derived set overlaps no other profile on this machine.
+// `setup`: create the state dir, config and workspace of a profile, and give it a base port
+// whose whole derived set overlaps no other profile on this machine. `onboard` (onboard.cpp)
+// asks for the same and more, then runs the same request.
 #include <iostream>
 #include <sstream>
 
 #include <boost/json.hpp>
 
-#include "cli/context.hpp"
+#include "cli/setup.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "instance/machine.hpp"
@@ -173,9 +174,43 @@ class Setup {
     changed("set agents.defaults.workspace = " + shown(ws));
   }
 
-  void save_config() {
-    if (!config_changed_) return;
+  // A channel block (channels.irc, channels.telegram): each given key set, the others kept.
+  void merge_channel(const std::string& channel, const boost::json::object& block) {
+    for (const auto& [k, v] : block) {
+      const std::string key(k);
+      const boost::json::value* now = config::find(cfg_.root(), {"channels", channel, key});
+      if (now && *now == v) continue;
+      config::assign(cfg_.root(), {"channels", channel, key}, v);
+      changed("set channels." + channel + "." + key + " = " + shown_value(key, v));
+    }
+  }
+
+  void set_notify(const boost::json::array& targets) {
+    const boost::json::value* now =
+        config::find(cfg_.root(), {"plugins", "entries", "rescue", "config", "notify"});
+    if (targets.empty() || (now && *now == boost::json::value(targets))) return;
+    config::assign(cfg_.root(), {"plugins", "entries", "rescue", "config", "notify"}, targets);
+    changed("set plugins.entries.rescue.config.notify = " + boost::json::serialize(targets));
+  }
+
+  // Before anything is written: the host's checks and the enabled plugins' own (an IRC nick
+  // with a space, a token file that cannot be read), each with its key.
+  void check(bool with_plugins) {
     config::require_valid(cfg_);
+    if (!with_plugins) return;
+    auto problems = config_problems(ctx_, cfg_);
+    if (problems.empty()) return;
+    std::string all;
+    for (const auto& p : problems) {
+      all += all.empty() ? "" : "; ";
+      all += p.message.rfind(p.key, 0) == 0 ? p.message : p.key + ": " + p.message;
+    }
+    throw usage_error("nothing written: " + all, cfg_.where());
+  }
+
+  void save_config(bool with_plugins) {
+    if (!config_changed_) return;
+    check(with_plugins);
     bool existed = cfg_.exists();
     cfg_.save(paths_.state_dir, "setup");
     changes_.push_back((existed ? "updated config " : "created config ") + cfg_.where() +
@@ -192,6 +227,14 @@ class Setup {
       throw usage_error(std::string("cannot create the workspace: ") + e.what(), shown(workspace));
     }
     changes_.push_back("created workspace " + shown(workspace));
+  }
+
+  static std::string shown_value(const std::string& key, const boost::json::value& v) {
+    // Secrets by key name are never echoed (a token pasted inline).
+    if (key.find("oken") != std::string::npos || key.find("assword") != std::string::npos) {
+      if (key.find("File") == std::string::npos) return "(set, not shown)";
+    }
+    return boost::json::serialize(v);
   }
 
   void print(std::ostream& out) const {
@@ -222,7 +265,32 @@ class Setup {
   bool config_changed_ = false;
 };
 
-int setup_as(Context& ctx, const std::vector<std::string>& args, const std::string& name) {
+}  // namespace
+
+std::pair<int, std::string> suggested_base(const Context& ctx) {
+  return choose_free_base(ctx);
+}
+
+int run_setup(Context& ctx, const SetupRequest& r) {
+  Setup setup(ctx);
+  setup.create_state_dir();
+  setup.set_base_port(r.port);
+  setup.set_local_mode();
+  if (r.token) setup.create_token();
+  if (r.workspace) setup.set_workspace(*r.workspace);
+  if (r.watch) setup.set_watch(*r.watch);
+  if (r.irc) setup.merge_channel("irc", *r.irc);
+  if (r.telegram) setup.merge_channel("telegram", *r.telegram);
+  setup.set_notify(r.notify);
+  // A channel the wizard configured is checked by its plugin before anything is written.
+  setup.save_config(r.irc || r.telegram || !r.notify.empty());
+  setup.create_workspace();
+  setup.print(*ctx.out);
+  if (r.install_service) return cmd_gateway(ctx, {"install"});
+  return 0;
+}
+
+int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()("port", po::value<std::string>()->value_name("N"),
                      "base port to write to gateway.port")(
@@ -234,38 +302,22 @@ int setup_as(Context& ctx, const std::vector<std::string>& args, const std::stri
       "no-token",
       "do not create a gateway token (any local program, and any web page that "
       "gets past the Origin checks, can then drive the gateway)");
-  auto vm =
-      parse_command(ctx, name + " [--port N] [--workspace DIR] [--watch PROFILES] [--no-token]",
-                    "Creates the state dir (0700), config (0600) and workspace of the "
-                    "profile.\nWithout --port, a profile with no gateway.port gets the "
-                    "profile's default base port,\nor the nearest one whose derived ports "
-                    "(base .. base + 110) overlap no other profile.\nA profile without "
-                    "gateway.auth.token gets a random one (gateway.auth.mode \"token\"),\n"
-                    "which the CLI reads from the config; --no-token skips it.\nRunning "
-                    "it again changes nothing.",
-                    opts, {}, args);
+  auto vm = parse_command(ctx, "setup [--port N] [--workspace DIR] [--watch PROFILES] [--no-token]",
+                          "Creates the state dir (0700), config (0600) and workspace of the "
+                          "profile.\nWithout --port, a profile with no gateway.port gets the "
+                          "profile's default base port,\nor the nearest one whose derived ports "
+                          "(base .. base + 110) overlap no other profile.\nA profile without "
+                          "gateway.auth.token gets a random one (gateway.auth.mode \"token\"),\n"
+                          "which the CLI reads from the config; --no-token skips it.\nRunning "
+                          "it again changes nothing. `onboard` asks for the same and more.",
+                          opts, {}, args);
   if (!vm) return 0;
-  Setup setup(ctx);
-  setup.create_state_dir();
-  setup.set_base_port(port_option(*vm));
-  setup.set_local_mode();
-  if (!vm->count("no-token")) setup.create_token();
-  if (vm->count("workspace")) setup.set_workspace((*vm)["workspace"].as<std::string>());
-  if (vm->count("watch")) setup.set_watch((*vm)["watch"].as<std::string>());
-  setup.save_config();
-  setup.create_workspace();
-  setup.print(*ctx.out);
-  return 0;
-}
-
-}  // namespace
-
-int cmd_setup(Context& ctx, const std::vector<std::string>& args) {
-  return setup_as(ctx, args, "setup");
-}
-
-int cmd_onboard(Context& ctx, const std::vector<std::string>& args) {
-  return setup_as(ctx, args, "onboard");
+  SetupRequest r;
+  r.port = port_option(*vm);
+  r.token = !vm->count("no-token");
+  if (vm->count("workspace")) r.workspace = (*vm)["workspace"].as<std::string>();
+  if (vm->count("watch")) r.watch = (*vm)["watch"].as<std::string>();
+  return run_setup(ctx, r);
 }
 
 }  // namespace openclaw::cli
