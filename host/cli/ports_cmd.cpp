@@ -1,11 +1,14 @@
 // `ports [--json]`: this instance's port plan and the state of each port.
 // `ports --all [--json]`: every lease in the machine-wide registry, grouped by instance.
+// `ports --all --svg FILE`: the port map of the machine (ports/port_map.hpp) as an SVG file.
 #include <iostream>
 
 #include <boost/json.hpp>
 
 #include "cli/context.hpp"
 #include "core/error.hpp"
+#include "instance/machine.hpp"
+#include "openclaw/sdk/files.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
 #include "ports/system.hpp"
@@ -20,6 +23,26 @@ struct PortRow {
   std::string name, port, bind, source, state, detail;
   json::object json;
 };
+
+// The map: every configured profile and every instance the registry knows, stale ones too.
+int write_svg(Context& ctx, const std::string& file) {
+  ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
+  auto map = machine_port_map(discover_profiles(ctx.paths.home), store.list(/*prune=*/false),
+                              ctx.paths.state_dir, ctx.paths.home);
+  std::string svg = ports::render_svg(map);
+  if (file == "-") {
+    *ctx.out << svg;
+    return 0;
+  }
+  try {
+    sdk::write_file_atomic(file, svg, std::filesystem::perms(0644), /*keep_backup=*/false);
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("cannot write the port map: ") + e.what(), file);
+  }
+  *ctx.out << "Wrote the port map of " << map.instances.size() << " instance(s) to " << file
+           << "\n";
+  return 0;
+}
 
 int show_all(Context& ctx, bool as_json) {
   ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), ctx.paths.home);
@@ -205,15 +228,21 @@ int cmd_ports(Context& ctx, const std::vector<std::string>& args) {
   po::options_description opts("Options");
   opts.add_options()(
       "all", "every live lease on the machine, grouped by instance (stale ones are pruned)")(
-      "json", "print JSON")("port", po::value<std::string>()->value_name("N"),
-                            "plan for this base port instead");
-  auto vm = parse_command(ctx, "ports [--all] [--json] [--port N]",
+      "json", "print JSON")("svg", po::value<std::string>()->value_name("FILE"),
+                            "with --all: write the machine's port map as SVG (- for stdout)")(
+      "port", po::value<std::string>()->value_name("N"), "plan for this base port instead");
+  auto vm = parse_command(ctx, "ports [--all [--json | --svg FILE]] [--json] [--port N]",
                           "Shows the instance's port plan: name, port, bind address, source "
                           "(offset/config/range) and state\n(leased by this instance, free, held "
                           "by another instance, or in use by another program).",
                           opts, {}, args);
   if (!vm) return 0;
   const bool as_json = vm->count("json") > 0;
+  if (vm->count("svg")) {
+    if (!vm->count("all"))
+      throw usage_error("--svg goes with --all (see `openclaw-host ports --help`)");
+    return write_svg(ctx, (*vm)["svg"].as<std::string>());
+  }
   if (vm->count("all")) return show_all(ctx, as_json);
 
   Instance inst = ctx.instance(port_option(*vm));

@@ -17,6 +17,7 @@
 #include "core/clock.hpp"
 #include "core/version.hpp"
 #include "gateway/status_page.hpp"
+#include "instance/machine.hpp"
 #include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/run_history.hpp"
@@ -612,10 +613,40 @@ std::optional<sdk::HttpResponse> GatewayMethods::http(const sdk::HttpRequest& re
   if (req.path == "/api/status" && get) {
     return sdk::HttpResponse::text(200, json::serialize(status()), "application/json");
   }
+  if (req.path == "/api/portmap.svg" && get) {
+    auto res = sdk::HttpResponse::text(200, port_map_svg(), "image/svg+xml; charset=utf-8");
+    res.headers.emplace_back("Cache-Control", "no-store");
+    return res;
+  }
   if (req.path == "/" && get) {
     return sdk::HttpResponse::text(200, kStatusPage, "text/html; charset=utf-8");
   }
   return std::nullopt;
+}
+
+std::string GatewayMethods::port_map_svg() const {
+  const std::int64_t now = now_ms();
+  if (port_map_at_ >= 0 && now - port_map_at_ < 1000) return port_map_;
+  const auto& paths = inst_.paths;
+  auto map = machine_port_map(discover_profiles(paths.home), claims_.registry_snapshot(),
+                              paths.state_dir, paths.home);
+  // The rescue bot's word on each instance it watches, as its status() says it.
+  for (const auto& p : manager_.describe()) {
+    const auto* o = p.if_object();
+    if (!o || !o->contains("id") || o->at("id") != json::value("rescue")) continue;
+    const auto* st = o->if_contains("status");
+    const auto* watching =
+        st && st->is_object() ? st->get_object().if_contains("watching") : nullptr;
+    if (!watching || !watching->is_object()) continue;
+    for (const auto& [name, w] : watching->get_object()) {
+      const auto* state = w.is_object() ? w.get_object().if_contains("state") : nullptr;
+      if (state && state->is_string() && !state->get_string().empty())
+        map.rescue_view[std::string(name)] = std::string(state->get_string());
+    }
+  }
+  port_map_ = ports::render_svg(map);
+  port_map_at_ = now;
+  return port_map_;
 }
 
 void GatewayMethods::add_methods(Protocol& protocol) {

@@ -30,7 +30,8 @@ class GatewayMethods {
   boost::json::value status(const boost::json::object& params = {}) const;
   /// This gateway's own presence entry.
   boost::json::value presence_self() const;
-  /// GET /health, /healthz, /ready, /readyz, /api/status and the status page at /; nullopt for any
+  /// GET /health, /healthz, /ready, /readyz, /api/status, /api/portmap.svg and the status page at
+  /// /; nullopt for any
   /// other request (a plugin route, or 404).
   std::optional<sdk::HttpResponse> http(const sdk::HttpRequest& request) const;
   /// health, status, ports.list, plugins.list, channels.status, config.get, send, and OpenClaw's
@@ -43,6 +44,11 @@ class GatewayMethods {
 
  private:
   boost::json::array lease_list() const;
+  /// GET /api/portmap.svg: every instance on the machine (ports/port_map.hpp), with the rescue
+  /// plugin's view of who is up when it runs here; built at most once a second.
+  std::string port_map_svg() const;
+  mutable std::string port_map_;
+  mutable std::int64_t port_map_at_ = -1;
   /// Every channel as health and channels.status show it: {channels, channelOrder,
   /// channelLabels, channelAccounts, channelDefaultAccountId}.
   boost::json::object channel_views() const;

@@ -48,6 +48,9 @@ class InstanceClaims {
   const std::vector<std::string>& restart_needed() const { return restart_needed_; }
 
   const std::vector<ports::Lease>& leases() const { return leases_; }
+  /// Every instance in the machine-wide registry as it stands (LeaseStore::snapshot(): no lock,
+  /// parsed again only when the file changed).
+  std::vector<ports::InstanceLeases> registry_snapshot() const { return store_.snapshot(); }
   const ports::Owner& owner() const { return owner_; }
   std::int64_t started_ms() const { return started_; }
   /// How the run before this one ended (gateway-exit.json as this start found it).
@@ -59,7 +62,7 @@ class InstanceClaims {
   class Impl;
   const Instance& inst_;
   std::unique_ptr<Impl> impl_;
-  ports::LeaseStore store_;
+  mutable ports::LeaseStore store_;  // mutable: snapshot() caches what it last parsed
   ports::Owner owner_;
   std::vector<ports::Lease> leases_;
   bool leased_ = false;

@@ -1,6 +1,7 @@
 #pragma once
 // GET / on the gateway: a small self-contained status page (no external assets) that renders
-// /api/status and refreshes itself every two seconds.
+// /api/status and the machine's port map (/api/portmap.svg, inlined) and refreshes itself every
+// two seconds.
 
 namespace openclaw::gateway {
 
@@ -23,11 +24,15 @@ inline constexpr const char* kStatusPage = R"HTML(<!doctype html>
   .disabled, .stopped { background: #eceff3; color: #4b5563; }
   #error { color: #9b1c1c; }
   code { font-size: .85rem; }
+  #portmap svg { max-width: 100%; height: auto; border: 1px solid #e3e7ee; border-radius: .4rem; }
 </style>
 </head>
 <body>
 <h1>openclaw-host gateway <span id="profile">…</span></h1>
 <div class="sub"><span id="summary">loading…</span> <span id="error"></span></div>
+<h2>This machine</h2>
+<div class="sub">Every instance's ports along the port axis: its derived span, its ports, the kernel's ephemeral range shaded, shared ports in red. Also as a file: <code>openclaw-host ports --all --svg FILE</code>.</div>
+<div id="portmap">loading…</div>
 <h2>Ports</h2>
 <table><thead><tr><th>name</th><th>port</th><th>bind</th><th>source</th></tr></thead><tbody id="ports"></tbody></table>
 <h2>Plugins</h2>
@@ -59,6 +64,8 @@ async function refresh() {
     rows("ports", s.leases, p => [cell(p.name), cell(String(p.port)), cell(p.bind), cell(p.source)]);
     rows("plugins", s.plugins, p => [cell(p.id), cell(p.kind), cell(p.version), cell(p.state, p.state), cell(p.reason)]);
     rows("channels", Object.keys(s.channels), c => [cell(c), cell(s.channels[c].state, s.channels[c].state)]);
+    const map = await fetch("/api/portmap.svg", {cache: "no-store"});
+    if (map.ok) document.getElementById("portmap").innerHTML = await map.text();
     document.body.dataset.loaded = "true";
   } catch (e) {
     document.getElementById("error").textContent = "gateway unreachable: " + e;

@@ -9,6 +9,7 @@
 
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
+#include "ports/port_map.hpp"
 
 namespace openclaw {
 
@@ -18,6 +19,7 @@ struct ConfiguredProfile {
   std::filesystem::path config_path;
   int base = 0;
   std::vector<int> fixed_ports;  ///< every fixed port of its plan (offsets and explicit config)
+  ports::Plan plan;              ///< the whole plan (range ports unresolved)
   std::string problem;           ///< non-empty when its config could not be read or resolved
 };
 
@@ -31,5 +33,13 @@ std::vector<ports::Interval> occupied_ports(const std::vector<ConfiguredProfile>
                                             const std::vector<ports::InstanceLeases>& live,
                                             const std::filesystem::path& self_state_dir,
                                             const std::filesystem::path& home);
+
+/// The machine as the port map draws it: every configured profile (running when a live lease
+/// has its state dir: then its leased ports, else its plan) and every other instance in the
+/// registry (env-var instances; stale ones greyed). `self_state_dir` is marked as the viewer.
+ports::PortMap machine_port_map(const std::vector<ConfiguredProfile>& profiles,
+                                const std::vector<ports::InstanceLeases>& leases,
+                                const std::filesystem::path& self_state_dir,
+                                const std::filesystem::path& home);
 
 }  // namespace openclaw

@@ -5,7 +5,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include <boost/json.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "support/harness.hpp"
@@ -43,6 +47,48 @@ Result run_fix(const Sandbox& sb, const json::object& finding) {
   std::istringstream words(fix.substr(std::string("openclaw-host ").size()));
   for (std::string w; words >> w;) args.push_back(w);
   return sb.run(args);
+}
+
+// The SVG parsed as XML: every <g class="instance"> by its data-name, with its attributes and
+// the data-port of each port rect (and whether it is marked a conflict).
+struct DrawnInstance {
+  std::string state;
+  int base = 0;
+  std::map<int, bool> ports;  // port -> drawn as a conflict
+};
+std::map<std::string, DrawnInstance> parse_map(const std::string& svg, bool* ephemeral = nullptr) {
+  namespace pt = boost::property_tree;
+  pt::ptree tree;
+  std::istringstream in(svg);
+  pt::read_xml(in, tree);  // throws on anything that is not well-formed XML
+  std::map<std::string, DrawnInstance> out;
+  if (ephemeral) *ephemeral = false;
+  for (const auto& [tag, node] : tree.get_child("svg")) {
+    if (tag == "rect" && node.get("<xmlattr>.class", "") == "ephemeral" && ephemeral)
+      *ephemeral = true;
+    if (tag != "g" || node.get("<xmlattr>.class", "") != "instance") continue;
+    DrawnInstance d;
+    d.state = node.get("<xmlattr>.data-state", "");
+    d.base = node.get("<xmlattr>.data-base", 0);
+    for (const auto& [t, child] : node) {
+      std::string cls = child.get("<xmlattr>.class", "");
+      if (t == "rect" && cls.rfind("port", 0) == 0)
+        d.ports[child.get("<xmlattr>.data-port", 0)] = contains(cls, "conflict");
+    }
+    out[node.get("<xmlattr>.data-name", "")] = d;
+  }
+  return out;
+}
+
+// PNG width and height from its IHDR chunk; {0, 0} when it is no PNG.
+std::pair<unsigned, unsigned> png_size(const std::string& png) {
+  if (png.size() < 24 || png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return {0, 0};
+  auto be32 = [&](std::size_t at) {
+    unsigned v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
 }
 
 // Two profiles set up the normal way: `setup` gives each a base of its own.
@@ -437,6 +483,105 @@ BOOST_AUTO_TEST_CASE(status_deep_sets_the_unit_beside_the_live_gateway) {
                       "rescue gateway install --force`"),
              r.out);
   BOOST_REQUIRE(gw->stop(SIGTERM) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_port_map_draws_every_instance_and_marks_what_collides) {
+  Sandbox sb;
+  PortBlock main_ports, rescue_ports, stray_ports;
+  bundle_plugins(sb, {"rescue"});
+  BOOST_REQUIRE(sb.run({"setup", "--no-token", "--port", std::to_string(main_ports.base())}).code ==
+                0);
+  BOOST_REQUIRE(sb.run({"--profile", "rescue", "setup", "--no-token", "--watch", "default",
+                        "--port", std::to_string(rescue_ports.base())})
+                    .code == 0);
+  // "work" given a base 3 above main's: its bridge is main's canvas. Configured, not running.
+  BOOST_REQUIRE(sb.run({"--profile", "work", "setup", "--no-token", "--port",
+                        std::to_string(main_ports.base() + 3)})
+                    .code == 0);
+  // An instance killed without a word leaves a stale lease in the registry.
+  const fs::path gone = sb.home() / "srv" / "gone";
+  const std::map<std::string, std::string> gone_env{
+      {"OPENCLAW_STATE_DIR", gone.string()},
+      {"OPENCLAW_CONFIG_PATH", (gone / "openclaw.json").string()}};
+  BOOST_REQUIRE(
+      sb.run({"setup", "--no-token", "--port", std::to_string(stray_ports.base())}, gone_env)
+          .code == 0);
+  auto stray = sb.spawn({"gateway"}, gone_env);
+  BOOST_REQUIRE_MESSAGE(stray->wait_for_output("gateway ready"), stray->err());
+  BOOST_REQUIRE(stray->stop(SIGKILL).has_value());
+
+  // The kernel's ephemeral range as this test says it: around main's base, so it is shaded.
+  const std::map<std::string, std::string> eph{
+      {"OPENCLAW_EPHEMERAL_PORT_RANGE",
+       std::to_string(main_ports.base() - 5) + "-" + std::to_string(main_ports.base() + 200)}};
+  auto main_gw = sb.spawn({"gateway"}, eph);
+  auto rescue_gw = sb.spawn({"--profile", "rescue", "gateway"}, eph);
+  BOOST_REQUIRE_MESSAGE(main_gw->wait_for_output("gateway ready"), main_gw->err());
+  BOOST_REQUIRE_MESSAGE(rescue_gw->wait_for_output("gateway ready"), rescue_gw->err());
+
+  // The rescue bot's page: its map says who is up as the bot sees it (once it has looked).
+  std::map<std::string, DrawnInstance> drawn;
+  std::string svg;
+  bool shaded = false;
+  BOOST_TEST_REQUIRE(poll_until(
+                         [&] {
+                           auto r = http_get(rescue_ports.base(), "/api/portmap.svg");
+                           if (!r || r->status != 200) return false;
+                           svg = r->body;
+                           return contains(svg, "rescue bot: up");
+                         },
+                         10s),
+                     svg);
+  drawn = parse_map(svg, &shaded);
+  BOOST_TEST(shaded, "the ephemeral range is not drawn");
+  BOOST_TEST_REQUIRE(drawn.size() == 4u, svg);
+  BOOST_TEST(drawn["default"].state == "running");
+  BOOST_TEST(drawn["rescue"].state == "running");
+  BOOST_TEST(drawn["work"].state == "stopped");
+  BOOST_TEST(drawn["~/srv/gone"].state == "stale", svg);
+  BOOST_TEST(drawn["work"].base == main_ports.base() + 3);
+  // The shared port, marked on both strips; a port of its own, not.
+  const int shared = main_ports.base() + 4;
+  BOOST_TEST(drawn["default"].ports[shared] == true, svg);
+  BOOST_TEST(drawn["work"].ports[shared] == true);
+  BOOST_TEST(drawn["rescue"].ports.count(rescue_ports.base()) == 1u);
+  BOOST_TEST(drawn["rescue"].ports[rescue_ports.base()] == false);
+  BOOST_TEST(contains(svg, "class=\"overlap\""), "the spans of default and work overlap");
+
+  // The same map as a file from the CLI, written whole.
+  const fs::path file = sb.home() / "map.svg";
+  auto r = sb.run({"ports", "--all", "--svg", file.string()});
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(parse_map(read_file(file)).size() == 4u);
+  BOOST_TEST(sb.run({"ports", "--svg", file.string()}).code == 1);  // --svg goes with --all
+
+  // The page in headless Chromium: the map inlined in its DOM, and drawn on the screenshot.
+  TempDir chrome;
+  auto chromium = [&](const std::string& what, const std::string& url) {
+    std::string cmd =
+        "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+        "--no-first-run --disable-background-networking --disable-component-update "
+        "--disable-sync --hide-scrollbars --user-data-dir=" +
+        (chrome.path() / "profile").string() + " --window-size=1100,700 " +
+        "--virtual-time-budget=5000 " + what + " " + url + " 2>/dev/null";
+    return std::system(cmd.c_str());
+  };
+  const std::string page = "http://127.0.0.1:" + std::to_string(rescue_ports.base()) + "/";
+  const fs::path dom = chrome.path() / "dom.html";
+  BOOST_REQUIRE(chromium("--dump-dom", page + " > " + dom.string()) == 0);
+  std::string text = read_file(dom);
+  BOOST_TEST(contains(text, "data-loaded=\"true\""), text.substr(0, 300));
+  BOOST_TEST(contains(text, "<g class=\"instance\" data-name=\"work\""), text.substr(0, 300));
+  const fs::path shot = chrome.path() / "page.png", blank = chrome.path() / "blank.png";
+  BOOST_REQUIRE(chromium("--screenshot=" + shot.string(), page) == 0);
+  BOOST_REQUIRE(chromium("--screenshot=" + blank.string(), "about:blank") == 0);
+  const std::string png = read_file(shot);
+  BOOST_TEST((png_size(png) == std::pair<unsigned, unsigned>{1100, 700}));
+  // A page with a map and tables compresses to far more than an empty one.
+  BOOST_TEST(png.size() > 4 * read_file(blank).size(), png.size()
+                                                           << " vs " << read_file(blank).size());
+  BOOST_REQUIRE(main_gw->stop(SIGTERM) == 0);
+  BOOST_REQUIRE(rescue_gw->stop(SIGTERM) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

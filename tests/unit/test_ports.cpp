@@ -7,6 +7,7 @@
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
 #include "ports/port_choice.hpp"
+#include "ports/port_map.hpp"
 #include "support/harness.hpp"
 
 using namespace openclaw;
@@ -458,6 +459,40 @@ BOOST_AUTO_TEST_CASE(port_choice_without_files) {
   BOOST_TEST(conflict_of([&] {
                again.choose(clash, {}, nullptr, 0);
              }).find("held by profile \"main\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(port_map_svg)
+
+// Names come from the disk (a state dir may be called anything): escaped, never markup.
+BOOST_AUTO_TEST_CASE(names_are_escaped_and_far_apart_instances_get_a_window_each) {
+  openclaw::ports::PortMap map;
+  map.title = "t";
+  map.ephemeral = {32768, 60999};
+  openclaw::ports::MapInstance a;
+  a.name = "</text><script>x</script>&\"\x01";
+  a.base = 20000;
+  a.state = "running";
+  a.ports = {{"gateway", 20000}, {"canvas", 20004}};
+  openclaw::ports::MapInstance b;
+  b.name = "far";
+  b.base = 40000;
+  b.state = "stopped";
+  b.ports = {{"gateway", 40000}};
+  map.instances = {a, b};
+  map.rescue_view["far"] = "crashed";
+  std::string svg = openclaw::ports::render_svg(map);
+  BOOST_TEST(svg.find("<script>") == std::string::npos);
+  BOOST_TEST(svg.find("&lt;/text&gt;&lt;script&gt;x&lt;/script&gt;&amp;&quot;") !=
+             std::string::npos);
+  BOOST_TEST(svg.find('\x01') == std::string::npos);
+  // Two windows (20000.. and 40000..), with the ephemeral range shaded only in the second.
+  BOOST_TEST(svg.find(">19992<") != std::string::npos, svg);
+  BOOST_TEST(svg.find(">39992<") != std::string::npos, svg);
+  BOOST_TEST(svg.find("class=\"ephemeral\"") != std::string::npos);
+  BOOST_TEST(svg.find("rescue bot: crashed") != std::string::npos);
+  BOOST_TEST(svg.find("conflict") == std::string::npos);  // nothing shared
 }
 
 BOOST_AUTO_TEST_SUITE_END()
