@@ -348,37 +348,83 @@ struct Checker {
           where, move_fix(mover), {a.name(), b.name()});
       return;
     }
-    std::vector<std::string> shared;
+    // One line per port: the same fixed port in both is an error; a fixed port inside the
+    // other's CDP range (which our registry skips while it is held, and OpenClaw does not) is a
+    // warning, as is any overlap of the two spans.
+    std::map<int, std::string> exact, in_range;
+    const ports::PlannedPort* mover_port = nullptr;  // the mover's side of the first exact share
     for (const auto& p : a.ports) {
       for (const auto& q : b.ports) {
-        auto in = [](const ports::PlannedPort& fixed, const ports::PlannedPort& other) {
-          if (fixed.port == 0 || fixed.is_range()) return false;
-          if (other.is_range() && other.port == 0)
-            return fixed.port >= other.range_lo && fixed.port <= other.range_hi;
-          return other.port == fixed.port;
-        };
-        if (in(p, q) || in(q, p)) {
-          int port = p.port && !p.is_range() ? p.port : q.port;
-          shared.push_back(std::to_string(port) + " (" + p.name() + " of " + a.name() + ", " +
-                           q.name() + " of " + b.name() + ")");
+        const bool pf = p.port != 0 && !p.is_range(), qf = q.port != 0 && !q.is_range();
+        const std::string both =
+            " (" + p.name() + " of " + a.name() + ", " + q.name() + " of " + b.name() + ")";
+        if (pf && qf && p.port == q.port) {
+          if (exact.emplace(p.port, std::to_string(p.port) + both).second && !mover_port)
+            mover_port = mover == i ? &p : &q;
+        } else if (pf && q.is_range() && p.port >= q.range_lo && p.port <= q.range_hi) {
+          in_range.emplace(p.port, std::to_string(p.port) + both);
+        } else if (qf && p.is_range() && q.port >= p.range_lo && q.port <= p.range_hi) {
+          in_range.emplace(q.port, std::to_string(q.port) + both);
         }
       }
     }
-    if (!shared.empty()) {
+    auto lines = [](const std::map<int, std::string>& m, const std::map<int, std::string>& skip) {
+      std::vector<std::string> out;
+      for (const auto& [port, text] : m) {
+        if (!skip.count(port)) out.push_back(text);
+      }
+      return out;
+    };
+    if (!exact.empty()) {
+      // A port set by a config key moves by that key; a derived one moves with the base.
+      std::string fix = move_fix(mover);
+      if (mover_port && mover_port->request.source == sdk::PortSource::config &&
+          mover_port->origin.find('.') != std::string::npos) {
+        fix = s.members[mover].command("config set " + mover_port->origin + " " +
+                                       std::to_string(free_port_for(mover)));
+      }
       add(Severity::error, "ports",
-          a.name() + " and " + b.name() + " overlap: " + port_names(shared), where, move_fix(mover),
+          a.name() + " and " + b.name() + " share " + port_names(lines(exact, {})), where, fix,
           {a.name(), b.name()});
-      return;
     }
     const int gap = std::abs(a.base - b.base);
-    if (gap <= profile::kDerivedSpan) {
+    auto ranged = lines(in_range, exact);
+    if (gap <= profile::kDerivedSpan || !ranged.empty()) {
       add(Severity::warning, "ports",
           "the bases of " + a.name() + " (" + std::to_string(a.base) + ") and " + b.name() + " (" +
               std::to_string(b.base) + ") are " + std::to_string(gap) +
               " apart, closer than the derived span (" + std::to_string(profile::kDerivedSpan) +
-              "): their CDP ranges overlap, so a browser profile either adds can collide",
+              "): their CDP ranges overlap" +
+              (ranged.empty() ? std::string()
+                              : " and take in the other's ports " + port_names(ranged)) +
+              ", so a browser profile either adds can collide",
           where, move_fix(mover), {a.name(), b.name()});
     }
+  }
+
+  // A port for a config-set port of `who` that no other instance has: in its own CDP range
+  // first (where a browser's port belongs), else above its span.
+  int free_port_for(std::size_t who) const {
+    const Member& m = s.members[who];
+    auto taken = others_occupy(who);
+    auto ok = [&](int port) {
+      for (const auto& iv : taken) {
+        if (port >= iv.lo && port <= iv.hi) return false;
+      }
+      return std::none_of(m.ports.begin(), m.ports.end(), [&](const ports::PlannedPort& p) {
+        return !p.is_range() && p.port == port;
+      });
+    };
+    for (const auto& p : m.ports) {
+      if (!p.is_range()) continue;
+      for (int port = p.range_lo; port <= p.range_hi; ++port) {
+        if (ok(port)) return port;
+      }
+    }
+    for (int port = m.base + profile::kDerivedSpan + 1; port <= 65535; ++port) {
+      if (ok(port)) return port;
+    }
+    return 0;
   }
 
   void pair_paths(const Member& a, const Member& b) {

@@ -36,8 +36,10 @@ bool fixed_ports_bindable(int base) {
 // Why `base` was chosen for a profile that preferred `preferred`: its default, or what the
 // preferred set overlaps.
 std::string why_chosen(int preferred, int base, const std::vector<ports::Interval>& occupied,
-                       const std::optional<std::string>& profile) {
-  if (base == preferred) return "default for " + profile_label(profile);
+                       const std::optional<std::string>& profile, bool from_env) {
+  if (base == preferred)
+    return from_env ? std::string("from OPENCLAW_GATEWAY_PORT")
+                    : "default for " + profile_label(profile);
   for (const auto& iv : occupied) {
     if (preferred <= iv.hi && iv.lo <= preferred + profile::kDerivedSpan) {
       return std::to_string(preferred) + ".." + std::to_string(preferred + profile::kDerivedSpan) +
@@ -52,9 +54,8 @@ std::string why_chosen(int preferred, int base, const std::vector<ports::Interva
 std::pair<int, std::string> choose_free_base(const Context& ctx) {
   const auto& paths = ctx.paths;
   int preferred = profile::default_base_port(paths.profile);
-  if (auto e = ctx.env.get("OPENCLAW_GATEWAY_PORT")) {
-    preferred = profile::parse_port(*e, "OPENCLAW_GATEWAY_PORT");
-  }
+  const auto from_env = ctx.env.get("OPENCLAW_GATEWAY_PORT");
+  if (from_env) preferred = profile::parse_port(*from_env, "OPENCLAW_GATEWAY_PORT");
   ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), paths.home);
   auto occupied =
       occupied_ports(discover_profiles(paths.home), store.list(false), paths.state_dir, paths.home);
@@ -68,7 +69,7 @@ std::pair<int, std::string> choose_free_base(const Context& ctx) {
   if (!base) base = ports::choose_base(preferred, occupied, fixed_ports_bindable);
   if (!base)
     throw conflict_error("no base port with a free derived set (base .. base + 110) is left");
-  return {*base, why_chosen(preferred, *base, occupied, paths.profile)};
+  return {*base, why_chosen(preferred, *base, occupied, paths.profile, from_env.has_value())};
 }
 
 // One run of setup: the config it edits and each change it made, in order. Every step changes

@@ -151,11 +151,14 @@ BOOST_AUTO_TEST_CASE(the_same_base_and_overlapping_ports_are_errors_and_the_fix_
                     .code == 0);
   o = doctor_json(sb, 2);
   ports = findings(o, "ports");
-  BOOST_TEST_REQUIRE(ports.size() == 1u, json::serialize(o.at("findings")));
+  // The shared port (an error, each port once), and the overlapping spans (a warning).
+  BOOST_TEST_REQUIRE(ports.size() == 2u, json::serialize(o.at("findings")));
+  BOOST_TEST(ports[0].at("severity").as_string() == "error");
+  BOOST_TEST(ports[1].at("severity").as_string() == "warn");
   std::string what(ports[0].at("what").as_string());
-  BOOST_TEST(
-      contains(what, std::to_string(main_base + 4) + " (canvas of default, bridge of rescue"),
-      what);
+  BOOST_TEST(what == "default and rescue share " + std::to_string(main_base + 4) +
+                         " (canvas of default, bridge of rescue)",
+             what);
   // Six apart: no port shared, but the CDP ranges overlap: a warning, exit 0.
   BOOST_REQUIRE(sb.run({"--profile", "rescue", "config", "set", "gateway.port",
                         std::to_string(main_base + 6)})
@@ -178,6 +181,13 @@ BOOST_AUTO_TEST_CASE(the_same_base_and_overlapping_ports_are_errors_and_the_fix_
   BOOST_TEST(contains(std::string(ports[0].at("what").as_string()),
                       "browser.control of default, browser.cdp.work of rescue"),
              json::serialize(ports[0]));
+  // A port set by a key moves by that key (not by the base, which would change nothing).
+  const std::string fix(ports[0].at("fix").as_string());
+  BOOST_TEST(contains(fix, "config set browser.profiles.work.cdpPort "), fix);
+  auto moved = run_fix(sb, ports[0]);
+  BOOST_TEST(moved.code == 0, moved.out + moved.err);
+  o = doctor_json(sb, 0);
+  BOOST_TEST(findings(o, "ports").empty(), json::serialize(o.at("findings")));
 }
 
 BOOST_AUTO_TEST_CASE(shared_paths_browsers_and_channel_accounts_are_errors) {
