@@ -271,8 +271,8 @@ class BrowserPlugin final : public sdk::Plugin {
   // ---- page commands (page_commands.cpp) ------------------------------------------------------
   std::string tab_url(const std::string& name, const std::string& id);
   void snapshot(Profile& p, const std::string& target, const Request& r, const Reply& reply);
-  void snapshot_reply(const std::string& name, const std::string& id, const std::string& session,
-                      const std::string& format, const json::object& tree, const Reply& reply);
+  void snapshot_ai(Profile& p, const std::string& id, const std::string& session,
+                   const Reply& reply);
   void screenshot(Profile& p, const std::string& target, const Request& r, const Reply& reply);
   void save_screenshot(const std::string& name, const std::string& id, const std::string& type,
                        const json::object& result, const Reply& reply);

@@ -206,64 +206,61 @@ void BrowserPlugin::snapshot(Profile& p, const std::string& target, const Reques
                                               {"snapshot", ""},
                                               {"refs", json::object{}}});
              }
-             p.cdp->call("Accessibility.getFullAXTree", {}, session, kCallTimeout,
-                         [this, name, id, session, format, limit, reply](const std::string& e2,
-                                                                         const json::object& r) {
-                           if (!e2.empty()) return reply(500, err(e2));
-                           if (format == "ai") {
-                             return snapshot_reply(name, id, session, format, r, reply);
-                           }
-                           auto it = profiles_.find(name);
-                           if (it == profiles_.end()) return reply(503, err("the profile is gone"));
-                           auto t = it->second.tabs.find(id);
-                           if (t == it->second.tabs.end()) {
-                             return reply(500, err("the tab was closed"));
-                           }
-                           static const json::array none;
-                           const json::value* nodes = r.if_contains("nodes");
-                           AriaSnapshot a = render_aria(
-                               nodes && nodes->is_array() ? nodes->get_array() : none, limit);
-                           t->second.refs.use_aria(std::move(a.refs));
-                           reply(200, json::object{{"ok", true},
-                                                   {"format", "aria"},
-                                                   {"targetId", id},
-                                                   {"url", t->second.url},
-                                                   {"nodes", std::move(a.nodes)}});
-                         });
+             if (format == "ai") return snapshot_ai(p, id, session, reply);
+             p.cdp->call(
+                 "Accessibility.getFullAXTree", {}, session, kCallTimeout,
+                 [this, name, id, limit, reply](const std::string& e2, const json::object& r) {
+                   if (!e2.empty()) return reply(500, err(e2));
+                   auto it = profiles_.find(name);
+                   if (it == profiles_.end()) return reply(503, err("the profile is gone"));
+                   auto t = it->second.tabs.find(id);
+                   if (t == it->second.tabs.end()) {
+                     return reply(500, err("the tab was closed"));
+                   }
+                   static const json::array none;
+                   const json::value* nodes = r.if_contains("nodes");
+                   AriaSnapshot a =
+                       render_aria(nodes && nodes->is_array() ? nodes->get_array() : none, limit);
+                   t->second.refs.use_aria(std::move(a.refs));
+                   reply(200, json::object{{"ok", true},
+                                           {"format", "aria"},
+                                           {"targetId", id},
+                                           {"url", t->second.url},
+                                           {"nodes", std::move(a.nodes)}});
+                 });
            });
 }
 
-// The tree rendered with the tab's refs, then the page's readable text beside it.
-void BrowserPlugin::snapshot_reply(const std::string& name, const std::string& id,
-                                   const std::string& session, const std::string& format,
-                                   const json::object& tree, const Reply& reply) {
-  auto it = profiles_.find(name);
-  if (it == profiles_.end()) return reply(503, err("the profile is gone"));
-  auto t = it->second.tabs.find(id);
-  if (t == it->second.tabs.end()) return reply(500, err("the tab was closed"));
-  static const json::array none;
-  const json::value* nodes = tree.if_contains("nodes");
-  Snapshot s =
-      render_snapshot(nodes && nodes->is_array() ? nodes->get_array() : none, t->second.refs);
-  json::object out{{"ok", true}, {"format", format}, {"targetId", id}, {"url", t->second.url}};
-  if (!t->second.dialogs_recent.empty()) out["browserState"] = dialog_state(t->second);
-  out["snapshot"] = s.text;
-  out["refs"] = s.refs;
-  out["stats"] = json::object{{"lines", s.lines},
-                              {"chars", static_cast<int>(s.text.size())},
-                              {"refs", static_cast<int>(s.refs.size())},
-                              {"interactive", s.interactive}};
-  if (t->second.refs.snapshots() > 1) out["newElements"] = s.new_elements;
-  // The readable text, for a reader that wants prose rather than the tree.
-  it->second.cdp->call(
-      "Runtime.evaluate",
-      {{"expression", "document.body ? document.body.innerText.slice(0, 20000) : ''"},
-       {"returnByValue", true}},
-      session, kCallTimeout,
-      [out = std::move(out), reply](const std::string& e, const json::object& r) mutable {
-        out["text"] = e.empty() ? str(obj(r, "result"), "value") : "";
-        reply(200, out);
-      });
+// The tree rendered with the tab's refs, and the page's readable text read off the same tree:
+// one CDP call, as the floor makes it.
+void BrowserPlugin::snapshot_ai(Profile& p, const std::string& id, const std::string& session,
+                                const Reply& reply) {
+  std::string name = p.name;
+  p.cdp->call("Accessibility.getFullAXTree", {}, session, kCallTimeout,
+              [this, name, id, reply](const std::string& e, const json::object& tree) {
+                if (!e.empty()) return reply(500, err(e));
+                auto it = profiles_.find(name);
+                if (it == profiles_.end()) return reply(503, err("the profile is gone"));
+                auto tab = it->second.tabs.find(id);
+                if (tab == it->second.tabs.end()) return reply(500, err("the tab was closed"));
+                static const json::array none;
+                const json::value* nodes = tree.if_contains("nodes");
+                Snapshot s = render_snapshot(nodes && nodes->is_array() ? nodes->get_array() : none,
+                                             tab->second.refs);
+                json::object out{
+                    {"ok", true}, {"format", "ai"}, {"targetId", id}, {"url", tab->second.url}};
+                if (!tab->second.dialogs_recent.empty())
+                  out["browserState"] = dialog_state(tab->second);
+                out["stats"] = json::object{{"lines", s.lines},
+                                            {"chars", static_cast<int>(s.text.size())},
+                                            {"refs", static_cast<int>(s.refs.size())},
+                                            {"interactive", s.interactive}};
+                out["snapshot"] = std::move(s.text);
+                out["refs"] = std::move(s.refs);
+                if (tab->second.refs.snapshots() > 1) out["newElements"] = s.new_elements;
+                out["text"] = std::move(s.readable);
+                reply(200, std::move(out));
+              });
 }
 
 void BrowserPlugin::screenshot(Profile& p, const std::string& target, const Request& r,
@@ -346,10 +343,12 @@ void BrowserPlugin::user_function(Profile& p, const std::string& session, const 
               {{"expression", "(\n" + fn + "\n)"}, {"sourceURL", ""}, {"persistScript", false}},
               session, kCallTimeout, [this, fn, done](const std::string& e, const json::object& r) {
                 bool body = e.empty() && !obj(r, "exceptionDetails").empty();
+                // An expression's wrapper is not async: a plain value comes back at once, and a
+                // promise (the value's or the function's) is awaited by CDP (awaitPromise).
                 std::string decl = body ? "async function(el) {\n" + fn + "\n}"
-                                        : "async function(el) { const __v = (\n" + fn +
-                                              "\n); return typeof __v === 'function' ? await "
-                                              "__v.call(this, el) : await __v; }";
+                                        : "function(el) { const __v = (\n" + fn +
+                                              "\n); return typeof __v === 'function' ? "
+                                              "__v.call(this, el) : __v; }";
                 if (e.empty()) {  // a browser that did not answer decided nothing
                   if (declarations_.size() >= 256) declarations_.clear();
                   declarations_.emplace(fn, decl);

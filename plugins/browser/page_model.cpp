@@ -158,6 +158,14 @@ struct SnapshotBuilder {
     return items;
   }
 
+  // A text run for the readable text, whole lines only, within its limit.
+  void read(const std::string& t) {
+    auto& r = out.readable;
+    if (r.size() + t.size() + 1 > Snapshot::kReadableLimit) return;
+    if (!r.empty()) r += '\n';
+    r += t;
+  }
+
   static Item text_item(std::string t) {
     Item i;
     i.is_text = true;
@@ -174,6 +182,7 @@ struct SnapshotBuilder {
     if (role == "StaticText") {
       std::string t = collapse_ws(str_of(n, "name"));
       if (t.empty()) return {};
+      read(t);
       return {text_item(t)};
     }
     if (role == "LabelText") {

@@ -104,6 +104,10 @@ struct Snapshot {
   int lines = 0;
   int interactive = 0;
   int new_elements = 0;  ///< since the previous snapshot of this tab
+  /// The page's readable text as its tree reads it: every text run in document order, one per
+  /// line, at most kReadableLimit bytes (the snapshot's `text`: no second call to the page).
+  std::string readable;
+  static constexpr std::size_t kReadableLimit = 20000;
 };
 
 /// Renders `Accessibility.getFullAXTree`'s `nodes` as compact text with refs from `table`.

@@ -152,6 +152,10 @@ void open_stream(Stream& stream, tcp::resolver& resolver, const Url& url, Gone g
     auto on_connected = [&stream, &url, gone, done](error_code ec2, const tcp::endpoint&) mutable {
       if (gone()) return;
       if (ec2) return done(ec2, OpenStep::connect, describe(ec2));
+      // Requests and replies are small and answered one by one (CDP, the gateway protocol): a
+      // write must not wait for the ACK of the previous one (Nagle with delayed ACK).
+      error_code ignored;
+      beast::get_lowest_layer(stream).socket().set_option(tcp::no_delay(true), ignored);
       Transport<Stream>::handshake(stream, url.host, [&stream, gone, done](error_code ec3) mutable {
         if (gone()) return;
         if (!ec3) return done(ec3, OpenStep::tls_handshake, "");

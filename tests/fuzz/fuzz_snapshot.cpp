@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (char c : first.text) newlines += c == '\n';
   FUZZ_CHECK(first.lines == 0 ? first.text.empty() : newlines + 1 == std::size_t(first.lines));
   FUZZ_CHECK(first.new_elements == 0);  // nothing is "new" in a tab's first snapshot
+  FUZZ_CHECK(first.readable.size() <= browser::Snapshot::kReadableLimit);
   for (const auto& [ref, info] : first.refs) {
     FUZZ_CHECK(table.issued(std::string(ref)) && table.node_of(std::string(ref)).has_value());
   }

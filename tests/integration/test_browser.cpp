@@ -782,6 +782,10 @@ BOOST_AUTO_TEST_CASE(the_more_commands_of_openclaw_work_on_a_real_page) {
   BOOST_TEST(title.at("targetId") == json::value(tab));
   BOOST_TEST(json::serialize(eval("const o = {a: 1, b: [true, null, \"s\"]}; return o;")) ==
              R"({"a":1,"b":[true,null,"s"]})");
+  // A promise, as a value or from a function, is awaited; a plain value comes back as it is.
+  BOOST_TEST(eval("Promise.resolve(41).then(x => x + 1)") == json::value(42));
+  BOOST_TEST(eval("async () => 7") == json::value(7));
+  BOOST_TEST(eval("() => [1, 2].length") == json::value(2));
   BOOST_TEST(
       act({{"kind", "evaluate"}, {"fn", "(el) => el.textContent"}, {"ref", alert}}).at("result") ==
       "Alert");

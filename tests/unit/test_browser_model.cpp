@@ -10,21 +10,23 @@ using namespace browser;
 
 namespace {
 
+// One node as Accessibility.getFullAXTree reports it.
+json::object node(const std::string& id, const std::string& role, const std::string& name,
+                  const std::vector<std::string>& kids, long long backend, json::array props = {}) {
+  json::array k;
+  for (auto& c : kids) k.push_back(json::value(c));
+  json::object o{{"nodeId", id},
+                 {"ignored", false},
+                 {"role", {{"type", "role"}, {"value", role}}},
+                 {"name", {{"type", "computedString"}, {"value", name}}},
+                 {"childIds", k},
+                 {"properties", props}};
+  if (backend) o["backendDOMNodeId"] = backend;
+  return o;
+}
+
 // A small page as Accessibility.getFullAXTree reports it.
 json::array page(const std::string& button, bool focused_field, const std::string& value) {
-  auto node = [](std::string id, std::string role, std::string name, std::vector<std::string> kids,
-                 long long backend, json::array props = {}) {
-    json::array k;
-    for (auto& c : kids) k.push_back(json::value(c));
-    json::object o{{"nodeId", id},
-                   {"ignored", false},
-                   {"role", {{"type", "role"}, {"value", role}}},
-                   {"name", {{"type", "computedString"}, {"value", name}}},
-                   {"childIds", k},
-                   {"properties", props}};
-    if (backend) o["backendDOMNodeId"] = backend;
-    return o;
-  };
   json::array nodes;
   nodes.push_back(node("1", "RootWebArea", "Test", {"2"}, 1));
   nodes.push_back(node("2", "generic", "", {"3", "5", "7", "9"}, 2));
@@ -79,6 +81,25 @@ BOOST_AUTO_TEST_CASE(snapshot_renders_roles_names_text_and_refs) {
   BOOST_TEST(s.new_elements == 0);
   BOOST_TEST(refs.node_of("e3").value_or(0) == 5);
   BOOST_TEST(!refs.node_of("e99").has_value());
+  // The readable text: every text run in order, the button's too (the tree shows it as its name).
+  BOOST_TEST(s.readable == "Title\nClick me\nstatus: idle");
+}
+
+BOOST_AUTO_TEST_CASE(readable_text_keeps_whole_runs_within_its_limit) {
+  json::array nodes;
+  std::vector<std::string> kids;
+  const std::string run(1000, 'x');
+  for (int i = 0; i < 30; ++i) kids.push_back(std::to_string(i + 2));
+  nodes.push_back(node("1", "RootWebArea", "", kids, 1));
+  for (int i = 0; i < 30; ++i) {
+    auto o = node(std::to_string(i + 2), "StaticText", run, {}, i + 2);
+    o["parentId"] = "1";
+    nodes.push_back(o);
+  }
+  RefTable refs;
+  Snapshot s = render_snapshot(nodes, refs);
+  BOOST_TEST(s.readable.size() <= Snapshot::kReadableLimit);
+  BOOST_TEST(s.readable.size() == 19u * 1001 - 1);  // 19 whole runs and the 18 newlines between
 }
 
 BOOST_AUTO_TEST_CASE(refs_are_stable_and_changed_elements_are_new) {
