@@ -255,10 +255,10 @@ void BrowserPlugin::snapshot_ai(Profile& p, const std::string& id, const std::st
                                             {"chars", static_cast<int>(s.text.size())},
                                             {"refs", static_cast<int>(s.refs.size())},
                                             {"interactive", s.interactive}};
-                out["snapshot"] = std::move(s.text);
+                out["snapshot"] = s.text;
                 out["refs"] = std::move(s.refs);
                 if (tab->second.refs.snapshots() > 1) out["newElements"] = s.new_elements;
-                out["text"] = std::move(s.readable);
+                out["text"] = s.readable;
                 reply(200, std::move(out));
               });
 }
