@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "gateway/instance_record.hpp"
 #include "openclaw/sdk/run_history.hpp"
+#include "ports/lease_store.hpp"
 #include "ports/system.hpp"
 
 namespace openclaw::cli {
@@ -224,14 +225,27 @@ int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
     }
     if (inst) {
       int busy = 0;
+      // Another instance's lease names its holder better than the socket table does.
+      ports::LeaseStore store(ports::LeaseStore::default_dir(ctx.env), paths.home);
+      auto leased = store.snapshot();
+      auto lease_holder = [&](int port) -> std::string {
+        for (const auto& i : leased) {
+          if (i.stale || i.owner.state_dir == paths.state_dir.string()) continue;
+          for (const auto& l : i.leases) {
+            if (l.port == port) return "is held by " + store.describe(i.owner);
+          }
+        }
+        return {};
+      };
       for (const auto& p : inst->plan.ports) {
         if (p.port == 0 || p.is_range()) continue;
         const auto& probe = ports::system_probe();
         if (!probe.bindable(p.port, p.request.bind)) {
           ++busy;
+          std::string why = lease_holder(p.port);
           f.error("ports: " + std::to_string(p.port) + " (" + p.name() + ") " +
-                  probe.why_unbindable(p.port) + " (fix: openclaw-host" + flag +
-                  " config set gateway.port N)");
+                  (why.empty() ? probe.why_unbindable(p.port) : why) + " (fix: openclaw-host" +
+                  flag + " config set gateway.port N)");
         }
       }
       if (busy == 0)

@@ -305,6 +305,25 @@ BOOST_AUTO_TEST_CASE(fix_repairs_permissions_and_says_what_it_changed) {
   BOOST_TEST(doctor_json(sb, 0).at("findings").as_array().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_port_another_instance_holds_is_named_by_its_holder) {
+  Sandbox sb;
+  PortBlock block;
+  for (const char* p : {"first", "second"}) {
+    BOOST_REQUIRE(
+        sb.run({"--profile", p, "setup", "--no-token", "--port", std::to_string(block.base())})
+            .code == 0);
+  }
+  auto gw = sb.spawn({"--profile", "first", "gateway"});
+  BOOST_REQUIRE_MESSAGE(gw->wait_for_output("gateway ready"), gw->err());
+  auto r = sb.run({"--profile", "second", "doctor"});
+  BOOST_TEST(r.code == 2, r.out + r.err);
+  BOOST_TEST(contains(r.out, "ports: " + std::to_string(block.base()) +
+                                 " (gateway) is held by profile \"first\" (pid " +
+                                 std::to_string(gw->pid())),
+             r.out);
+  BOOST_REQUIRE(gw->stop(SIGTERM) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(env_var_instances_stale_leases_ephemeral_bases_and_no_chromium) {
   Sandbox sb;
   PortBlock mine, block;  // the default profile's base and the env-var instance's, apart
