@@ -155,7 +155,10 @@ int main(int argc, char** argv) {
   long rss_idle = rss_kb(gw);
 
   // nginx: one worker, sendfile, access log off; and Python's http.server.
-  int nginx_port = base + 120, python_port = base + 121;
+  // Ports of their own, free and clear of the gateways' spans.
+  const int nginx_port =
+      openclaw::bench::free_base(2, {base, before_port ? before_port - 4 : base});
+  const int python_port = nginx_port + 1;
   fs::create_directories(g_home / "nginx" / "logs");
   {
     std::ofstream conf(g_home / "nginx" / "nginx.conf");

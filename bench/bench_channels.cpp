@@ -337,8 +337,8 @@ void write_config(const fs::path& cfg, int sink_port, int irc_port, int bot_port
 int kill_rounds(int rounds, int per_round) {
   host({"--profile", "bench", "setup", "--no-token"});
   int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
-  int sink_port = base + 121;
-  Peers peers(sink_port, base + 122);
+  const int sink_port = openclaw::bench::free_base(2, {base});
+  Peers peers(sink_port, sink_port + 1);
   write_config(g_home / ".openclaw-bench" / "openclaw.json", sink_port, 0, 0, true);
   std::mt19937 rng(std::random_device{}());
   std::vector<std::string> all_acked;
@@ -436,7 +436,8 @@ int main(int argc, char** argv) {
 
   host({"--profile", "bench", "setup", "--no-token"});
   int base = std::stoi(host({"--profile", "bench", "config", "get", "gateway.port"}));
-  int irc_port = base + 120, sink_port = base + 121, bot_port = base + 122;
+  const int irc_port = openclaw::bench::free_base(3, {base});
+  const int sink_port = irc_port + 1, bot_port = irc_port + 2;
 
   pid_t ngircd = openclaw::bench::start_ngircd(g_home / "ngircd", irc_port, env_strings());
   Peers peers(sink_port, bot_port);

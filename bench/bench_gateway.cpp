@@ -343,8 +343,7 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[i]);
     }
   }
-  std::mt19937 rng{std::random_device{}()};
-  g_port = 22000 + static_cast<int>(rng() % 8000);
+  g_port = openclaw::bench::free_base();
   g_home = fs::temp_directory_path() / ("openclaw-bench-gateway-" + std::to_string(::getpid()));
   fs::remove_all(g_home);
   fs::create_directories(g_home);

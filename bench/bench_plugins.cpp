@@ -127,8 +127,7 @@ void drop_in(int cycles) {
   fs::remove_all(home);
   fs::path plugins = home / ".openclaw" / "plugins";
   fs::create_directories(plugins);
-  std::mt19937 rng{std::random_device{}()};
-  int port = 22000 + static_cast<int>(rng() % 8000);
+  int port = openclaw::bench::free_base();
   pid_t gw = -1;
   openclaw::bench::run_program(
       {g_binary, "gateway"},
@@ -209,8 +208,7 @@ void drop_in(int cycles) {
 }
 
 void start_to_ready(int runs) {
-  std::mt19937 rng{std::random_device{}()};
-  int port = 22000 + static_cast<int>(rng() % 8000);
+  int port = openclaw::bench::free_base();
   std::printf("Gateway start to \"ready\" with N trivial plugins (median of %d runs)\n\n", runs);
   std::printf("| plugins | start to ready ms | p90 ms | RSS when ready MB |\n");
   std::printf("|--------:|------------------:|-------:|------------------:|\n");

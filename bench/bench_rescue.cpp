@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   host({"--profile", "main", "setup", "--no-token"});
   host({"--profile", "rescue", "setup", "--no-token", "--watch", "main"});
   int rescue_port = base_of("rescue");
-  int irc_port = rescue_port + 120;
+  const int irc_port = openclaw::bench::free_base(1, {rescue_port, base_of("main")});
   pid_t ngircd = openclaw::bench::start_ngircd(g_home / "ngircd", irc_port, env_strings());
 
   const int interval_ms = 200, hung_after = 3;

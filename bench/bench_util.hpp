@@ -14,11 +14,44 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace openclaw::bench {
+
+/// True when 127.0.0.1:`port` can be bound right now (nothing listens or sits on it).
+inline bool port_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// A base port whose `span` ports (base .. base + span - 1; default the derived span and one)
+/// are all free right now and outside the instance spans in `avoid` (base .. base + 110 each: a
+/// gateway's ports not bound yet), at random in 20000..32000 (below the kernel's ephemeral
+/// range); a benchmark never aborts on a port someone else holds. Throws when 500 tries found
+/// none.
+inline int free_base(int span = 111, const std::vector<int>& avoid = {}) {
+  static std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(20000, 32000 - span);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    int base = pick(rng);
+    bool all = std::none_of(avoid.begin(), avoid.end(),
+                            [&](int b) { return base <= b + 110 && b <= base + span - 1; });
+    for (int p = base; all && p < base + span; ++p) all = port_free(p);
+    if (all) return base;
+  }
+  throw std::runtime_error("no free block of " + std::to_string(span) + " ports in 20000..32000");
+}
 
 /// Resident set size of `pid` in kB (VmRSS), or -1.
 inline long status_kb(pid_t pid, const std::string& field) {
