@@ -41,19 +41,6 @@ struct Findings {
   }
 };
 
-// `path`'s permission bits, nullopt when it does not exist.
-std::optional<unsigned> mode_of(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return static_cast<unsigned>(st.st_mode & 07777);
-}
-
-std::string octal(unsigned mode) {
-  std::ostringstream s;
-  s << std::oct << mode;
-  return s.str();
-}
-
 isolation::Scope scope_of(const Context& ctx) {
   return isolation::scope_for(ctx.env, ctx.paths);
 }
@@ -187,12 +174,12 @@ int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
   }
 
   // Permissions: the state dir and the config hold tokens.
-  if (auto m = mode_of(paths.state_dir); m && (*m & 077)) {
-    f.warn("permissions: state dir is " + octal(*m) + ", others can look in (fix: chmod 700 " +
-           paths.state_dir.string() + ")");
-  } else if (auto c = mode_of(paths.config_path); c && (*c & 077)) {
-    f.warn("permissions: config is " + octal(*c) + ", others can read its tokens (fix: chmod 600 " +
-           paths.config_path.string() + ")");
+  if (auto m = isolation::mode_of(paths.state_dir); m && (*m & 077)) {
+    f.warn("permissions: state dir is " + isolation::octal(*m) +
+           ", others can look in (fix: chmod 700 " + paths.state_dir.string() + ")");
+  } else if (auto c = isolation::mode_of(paths.config_path); c && (*c & 077)) {
+    f.warn("permissions: config is " + isolation::octal(*c) +
+           ", others can read its tokens (fix: chmod 600 " + paths.config_path.string() + ")");
   } else if (m) {
     f.ok("permissions: state dir and config are the owner's only");
   }

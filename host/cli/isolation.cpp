@@ -50,14 +50,6 @@ const char* severity_name(Severity s) {
   return "?";
 }
 
-namespace {
-
-bool same_path(const fs::path& a, const fs::path& b) {
-  if (a.lexically_normal() == b.lexically_normal()) return true;
-  std::error_code ec;
-  return fs::equivalent(a, b, ec);
-}
-
 std::optional<unsigned> mode_of(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
@@ -68,6 +60,14 @@ std::string octal(unsigned mode) {
   std::ostringstream s;
   s << std::oct << mode;
   return s.str();
+}
+
+namespace {
+
+bool same_path(const fs::path& a, const fs::path& b) {
+  if (a.lexically_normal() == b.lexically_normal()) return true;
+  std::error_code ec;
+  return fs::equivalent(a, b, ec);
 }
 
 // The instance with its config read and its plan resolved; `problem` says why not.

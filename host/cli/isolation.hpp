@@ -76,6 +76,10 @@ struct Scope {
   std::optional<std::string> self_profile;
 };
 
+/// `path`'s permission bits, nullopt when it does not exist; and as `ls` writes them ("755").
+std::optional<unsigned> mode_of(const std::filesystem::path& path);
+std::string octal(unsigned mode);
+
 /// The scope of a survey run from this process: its home, environment and own instance.
 Scope scope_for(const Environment& env, const profile::Paths& paths);
 

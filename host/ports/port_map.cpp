@@ -3,38 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/xml.hpp"
 #include "profile/profile.hpp"
 
 namespace openclaw::ports {
 
 namespace {
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // Control characters are not XML; a name never needs them.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double v) {
   char buf[32];
@@ -126,10 +100,10 @@ std::string render_svg(const PortMap& map) {
   s += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"portmap\" width=\"" + num(width) +
        "\" height=\"" + num(height) + "\" viewBox=\"0 0 " + num(width) + " " + num(height) +
        "\" font-family=\"system-ui, sans-serif\" font-size=\"12\">\n";
-  s += "<title>" + xml(map.title) + "</title>\n";
+  s += "<title>" + xml_escape(map.title) + "</title>\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   s += "<text x=\"12\" y=\"24\" font-size=\"15\" font-weight=\"600\" fill=\"#1d2430\">" +
-       xml(map.title) + "</text>\n";
+       xml_escape(map.title) + "</text>\n";
   const double rows_bottom = top + std::max(1.0, n) * row_h;
 
   // The kernel's ephemeral range, under everything: outgoing connections take ports there.
@@ -184,15 +158,15 @@ std::string render_svg(const PortMap& map) {
     const auto& inst = map.instances[i];
     const double y = top + static_cast<double>(i) * row_h;
     const bool stale = inst.state == "stale";
-    s += "<g class=\"instance\" data-name=\"" + xml(inst.name) + "\" data-base=\"" +
-         std::to_string(inst.base) + "\" data-state=\"" + xml(inst.state) + "\"" +
+    s += "<g class=\"instance\" data-name=\"" + xml_escape(inst.name) + "\" data-base=\"" +
+         std::to_string(inst.base) + "\" data-state=\"" + xml_escape(inst.state) + "\"" +
          (inst.self ? " data-self=\"true\"" : "") + ">\n";
     std::string label = inst.name.size() > 24
                             ? "\xE2\x80\xA6" + inst.name.substr(inst.name.size() - 22)
                             : inst.name;
     s += "<text x=\"12\" y=\"" + num(y + 16) + "\" fill=\"#1d2430\"" +
-         (inst.self ? std::string(" font-weight=\"700\"") : std::string()) + ">" + xml(label) +
-         "</text>\n";
+         (inst.self ? std::string(" font-weight=\"700\"") : std::string()) + ">" +
+         xml_escape(label) + "</text>\n";
     s += "<text x=\"12\" y=\"" + num(y + 30) + "\" fill=\"#5b6575\" font-size=\"10\">base " +
          (inst.base ? std::to_string(inst.base) : std::string("?")) + "</text>\n";
     if (inst.base > 0) {
@@ -227,12 +201,12 @@ std::string render_svg(const PortMap& map) {
       const bool conflict = std::find(conflict_ports[i].begin(), conflict_ports[i].end(), p.port) !=
                             conflict_ports[i].end();
       s += "<rect class=\"port" + std::string(conflict ? " conflict" : "") + "\" data-port=\"" +
-           std::to_string(p.port) + "\" data-name=\"" + xml(p.name) + "\" x=\"" +
+           std::to_string(p.port) + "\" data-name=\"" + xml_escape(p.name) + "\" x=\"" +
            num(axis.x(p.port)) + "\" y=\"" + num(y + 2) + "\" width=\"" + num(pw) +
            "\" height=\"24\" fill=\"" + (stale ? "#9ca3af" : port_colour(p.name)) + "\"" +
-           (conflict ? " stroke=\"#dc2626\" stroke-width=\"2\"" : "") + "><title>" + xml(p.name) +
-           " " + std::to_string(p.port) + (conflict ? " (shared with another instance)" : "") +
-           "</title></rect>\n";
+           (conflict ? " stroke=\"#dc2626\" stroke-width=\"2\"" : "") + "><title>" +
+           xml_escape(p.name) + " " + std::to_string(p.port) +
+           (conflict ? " (shared with another instance)" : "") + "</title></rect>\n";
     }
     std::string state = inst.state;
     if (stale) state = "stale lease";
@@ -240,11 +214,11 @@ std::string render_svg(const PortMap& map) {
          (inst.state == "running" ? "#17692b"
           : stale                 ? "#9b1c1c"
                                   : "#4b5563") +
-         "\">" + xml(state) + "</text>\n";
+         "\">" + xml_escape(state) + "</text>\n";
     if (auto it = map.rescue_view.find(inst.name); it != map.rescue_view.end()) {
       s += "<text class=\"rescue-view\" x=\"" + num(Axis::kRight + 14) + "\" y=\"" + num(y + 30) +
            "\" font-size=\"10\" fill=\"" + (it->second == "up" ? "#17692b" : "#9b1c1c") +
-           "\">rescue bot: " + xml(it->second) + "</text>\n";
+           "\">rescue bot: " + xml_escape(it->second) + "</text>\n";
     }
     s += "</g>\n";
   }
@@ -269,7 +243,8 @@ std::string render_svg(const PortMap& map) {
   auto key = [&](const std::string& fill, const std::string& text, const std::string& extra = "") {
     s += "<rect x=\"" + num(lx) + "\" y=\"" + num(ly - 10) +
          "\" width=\"12\" height=\"12\" fill=\"" + fill + "\"" + extra + "/><text x=\"" +
-         num(lx + 16) + "\" y=\"" + num(ly) + "\" fill=\"#5b6575\">" + xml(text) + "</text>\n";
+         num(lx + 16) + "\" y=\"" + num(ly) + "\" fill=\"#5b6575\">" + xml_escape(text) +
+         "</text>\n";
     lx += 28 + 6.5 * static_cast<double>(text.size());
   };
   key("#1f4e9c", "gateway");

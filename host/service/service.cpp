@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <vector>
+#include "core/xml.hpp"
 
 namespace openclaw::service {
 namespace fs = std::filesystem;
@@ -28,29 +29,6 @@ std::string systemd_word(const std::string& s) {
     }
   }
   return quote ? "\"" + out + "\"" : out;
-}
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::vector<std::string> arguments(const Spec& spec) {
@@ -227,7 +205,7 @@ std::string render_systemd_unit(const Spec& spec) {
 
 std::string render_launchd_plist(const Spec& spec) {
   std::string args;
-  for (const auto& a : arguments(spec)) args += "    <string>" + xml(a) + "</string>\n";
+  for (const auto& a : arguments(spec)) args += "    <string>" + xml_escape(a) + "</string>\n";
   fs::path logs = spec.state_dir / "logs";
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
@@ -236,7 +214,7 @@ std::string render_launchd_plist(const Spec& spec) {
          "<dict>\n"
          "  <key>Label</key>\n"
          "  <string>" +
-         xml(spec.label) +
+         xml_escape(spec.label) +
          "</string>\n"
          "  <key>ProgramArguments</key>\n"
          "  <array>\n" +
@@ -246,11 +224,11 @@ std::string render_launchd_plist(const Spec& spec) {
          "  <dict>\n"
          "    <key>OPENCLAW_STATE_DIR</key>\n"
          "    <string>" +
-         xml(spec.state_dir.string()) +
+         xml_escape(spec.state_dir.string()) +
          "</string>\n"
          "    <key>OPENCLAW_CONFIG_PATH</key>\n"
          "    <string>" +
-         xml(spec.config_path.string()) +
+         xml_escape(spec.config_path.string()) +
          "</string>\n"
          "  </dict>\n"
          "  <key>RunAtLoad</key>\n"
@@ -276,11 +254,11 @@ std::string render_launchd_plist(const Spec& spec) {
          "  <string>Standard</string>\n"
          "  <key>StandardOutPath</key>\n"
          "  <string>" +
-         xml((logs / "gateway.out.log").string()) +
+         xml_escape((logs / "gateway.out.log").string()) +
          "</string>\n"
          "  <key>StandardErrorPath</key>\n"
          "  <string>" +
-         xml((logs / "gateway.err.log").string()) +
+         xml_escape((logs / "gateway.err.log").string()) +
          "</string>\n"
          "</dict>\n"
          "</plist>\n";
