@@ -1266,6 +1266,30 @@ BOOST_AUTO_TEST_CASE(a_wrong_sasl_password_stops_the_connection_with_the_error_i
   BOOST_TEST(!contains(bot.logs(), wrong));
 }
 
+// Services stopped (SIGSTOP: the link to the ircd stays, nobody answers): the exchange fails
+// after pingTimeoutMs, as a refusal would, instead of leaving the bot half-registered forever.
+BOOST_AUTO_TEST_CASE(sasl_that_services_never_answer_fails_after_the_ping_timeout) {
+  InspIrcd server(true);
+  server.register_account("rescuebot", "the-right-pass-91");
+  BOOST_REQUIRE(server.services);
+  BOOST_REQUIRE(::kill(server.services->pid(), SIGSTOP) == 0);
+  Sandbox sb;
+  channel_plugins(sb, {"irc", "rescue"});
+  Bot bot(sb, "stall", irc_config(server.port(), "rescuebot"),
+          json::object{
+              {"sasl", json::object{{"username", "rescuebot"}, {"password", "the-right-pass-91"}}},
+              {"pingTimeoutMs", 1500}});
+  bot.start();
+  const std::string said =
+      "SASL authentication as rescuebot got no answer from 127.0.0.1 within 1500 ms";
+  BOOST_TEST_REQUIRE(poll_until([&] { return contains(bot.logs(), said); }, 20s), bot.logs());
+  BOOST_TEST(contains(bot.logs(), "disconnecting"), bot.logs());
+  BOOST_TEST(!contains(bot.logs(), "registered as"), bot.logs());
+  auto table = bot.cli({"channels", "status"});
+  BOOST_TEST(contains(table.out, "got no answer"), table.out);
+  ::kill(server.services->pid(), SIGCONT);
+}
+
 BOOST_AUTO_TEST_CASE(allow_without_sasl_goes_on_unauthenticated_and_says_so) {
   InspIrcd server(true);
   server.register_account("rescuebot", "the-right-pass-91");

@@ -312,6 +312,7 @@ class IrcPlugin final : public sdk::Plugin {
       if (p[1] == "ACK" && sasl_ == Sasl::requested && has_word(p.back(), "sasl")) {
         sasl_ = Sasl::authenticating;
         raw("AUTHENTICATE PLAIN\r\n");
+        sasl_deadline(generation_);
       } else if (p[1] == "NAK" && sasl_ == Sasl::requested) {
         sasl_ = Sasl::none;
         if (sasl_failed("the server does not offer SASL")) return;
@@ -327,6 +328,7 @@ class IrcPlugin final : public sdk::Plugin {
       logged_in_as_ = p[2];  // RPL_LOGGEDIN <nick> <nick!user@host> <account> :text
       host_->log(sdk::LogLevel::info, "irc: logged in as " + logged_in_as_);
     } else if (l.command == "903") {
+      sasl_ = Sasl::none;  // done: the deadline has nothing left to wait for
       raw("CAP END\r\n");
     } else if ((l.command == "904" || l.command == "905" || l.command == "902" ||
                 l.command == "906") &&
@@ -541,6 +543,20 @@ class IrcPlugin final : public sdk::Plugin {
 
   // SASL did not authenticate: the connection stops with `why` as its error (shown in channels
   // status), unless allowWithoutSasl lets it go on unauthenticated. True when it stopped.
+  // An exchange the server never finishes (its services are down or stopped: the ircd still
+  // answers PINGs, so the link looks alive) fails after pingTimeoutMs, as a refusal would.
+  void sasl_deadline(std::uint64_t gen) {
+    host_->after(std::chrono::milliseconds(s_.ping_timeout_ms), [this, gen] {
+      if (gen != generation_ || !client_ || sasl_ == Sasl::none || registered_) return;
+      sasl_ = Sasl::none;
+      if (sasl_failed("SASL authentication as " + s_.sasl_user + " got no answer from " + s_.host +
+                      " within " + std::to_string(s_.ping_timeout_ms) +
+                      " ms (are its services down?)"))
+        return;
+      raw("CAP END\r\n");
+    });
+  }
+
   bool sasl_failed(const std::string& why) {
     last_error_ = why;
     sasl_error_ = true;
