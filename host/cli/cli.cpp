@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <string_view>
 
 #include "cli/context.hpp"
 #include "config/config.hpp"
@@ -19,10 +20,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `subcommands`: the words the command's first argument may be (space-separated), for
+// `completion`; tests/integration/test_completion.cpp checks them against each command's own help
+// and errors, so a subcommand missing here fails the suite.
 struct Command {
   const char* name;
   const char* summary;
   CommandFn fn;
+  const char* subcommands = "";
 };
 
 constexpr std::array kCommands{
@@ -33,27 +38,34 @@ constexpr std::array kCommands{
             "service)",
             cmd_onboard},
     Command{"gateway", "run the gateway in the foreground (holds the instance's port leases)",
-            cmd_gateway},
+            cmd_gateway, "run install uninstall start stop restart status"},
     Command{"status", "show the instance: paths, services, ports, running or not", cmd_status},
     Command{"health", "call the running gateway's health method over WebSocket", cmd_health},
     Command{"ports", "show this instance's port plan, or every lease on the machine (--all)",
             cmd_ports},
     Command{"config",
             "file | get | set | unset | validate | history | rollback the instance's config",
-            cmd_config},
+            cmd_config, "file get set unset validate history rollback"},
     Command{"doctor", "check this instance: config, permissions, gateway, ports, plugins",
             cmd_doctor},
     Command{"plugins",
             "list | info | install | remove | enable | disable | doctor | new: manage plugins",
-            cmd_plugins},
+            cmd_plugins, "list info install remove enable disable doctor new"},
     Command{"browser", "drive this instance's browser (status, start, open, snapshot, click, ...)",
-            cmd_browser},
-    Command{"canvas", "the canvas host: status [--json]", cmd_canvas},
-    Command{"channels", "messaging channels: list | status [--json] [--probe]", cmd_channels},
-    Command{"message", "send --channel C --target T --message TEXT through a channel", cmd_message},
-    Command{"pairing", "list | approve CHANNEL CODE: let a new sender talk to the bot",
-            cmd_pairing},
+            cmd_browser,
+            "status profiles create-profile delete-profile start stop tabs open focus close "
+            "navigate screenshot snapshot click type press evaluate"},
+    Command{"canvas", "the canvas host: status [--json]", cmd_canvas, "status"},
+    Command{"channels", "messaging channels: list | status [--json] [--probe]", cmd_channels,
+            "list status"},
+    Command{"message", "send --channel C --target T --message TEXT through a channel", cmd_message,
+            "send"},
+    Command{"pairing", "list | approve CHANNEL CODE: let a new sender talk to the bot", cmd_pairing,
+            "list approve"},
+    Command{"completion", "print a bash or zsh completion script", cmd_completion, "bash zsh"},
 };
+
+}  // namespace
 
 po::options_description global_options() {
   po::options_description opts("Global options (before the command)");
@@ -67,15 +79,49 @@ po::options_description global_options() {
   return opts;
 }
 
+std::vector<CommandInfo> commands() {
+  std::vector<CommandInfo> out;
+  for (const auto& c : kCommands) {
+    CommandInfo info{c.name, c.summary, {}, c.fn};
+    std::string_view subs = c.subcommands;
+    while (!subs.empty()) {
+      auto end = subs.find(' ');
+      if (end != 0) info.subcommands.emplace_back(subs.substr(0, end));
+      if (end == std::string_view::npos) break;
+      subs.remove_prefix(end + 1);
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<CommandSpec::Option> describe_options(const po::options_description& options) {
+  std::vector<CommandSpec::Option> out;
+  for (const auto& o : options.options()) {
+    CommandSpec::Option opt{o->long_name(), {}, o->description()};
+    if (o->semantic()->max_tokens() > 0) {
+      // The semantic's name is the value name, plus " (=default)" when there is a default.
+      std::string name = o->semantic()->name();
+      opt.value_name = name.substr(0, name.find(" (="));
+    }
+    out.push_back(std::move(opt));
+  }
+  return out;
+}
+
+namespace {
+
 void print_help(std::ostream& out) {
   out << "openclaw-host " << kVersion
       << " - run isolated OpenClaw-style gateways (main, rescue, ...) on one machine\n\n"
          "Usage: openclaw-host [--profile NAME | --dev] [--log-level L] [--no-color] <command> "
          "[args]\n\n"
       << global_options() << "\nCommands:\n";
+  size_t width = 0;
+  for (const auto& c : kCommands) width = std::max(width, std::string_view(c.name).size());
   for (const auto& c : kCommands) {
     std::string name = c.name;
-    name.resize(10, ' ');
+    name.resize(width + 2, ' ');
     out << "  " << name << c.summary << "\n";
   }
   out << "\nRun `openclaw-host <command> --help` for a command's options.\n"
@@ -142,6 +188,10 @@ std::optional<po::variables_map> parse_command(Context& ctx, const std::string& 
       po::options_description shown("Options");
       for (const auto& o : all.options()) {
         if (!positional_names.count(o->long_name())) shown.add(o);
+      }
+      if (ctx.spec) {
+        *ctx.spec = CommandSpec{usage, summary, describe_options(shown)};
+        return std::nullopt;
       }
       *ctx.out << "Usage: openclaw-host [--profile NAME] " << usage << "\n\n"
                << summary << "\n\n"

@@ -23,6 +23,18 @@ namespace openclaw::cli {
 
 namespace po = boost::program_options;
 
+/// A command's help as data: the usage, summary and options parse_command() prints for --help.
+struct CommandSpec {
+  struct Option {
+    std::string name;        ///< the long name, without "--"
+    std::string value_name;  ///< "N", "DIR", ...; empty for a flag
+    std::string description;
+  };
+  std::string usage;    ///< after "openclaw-host [--profile NAME] "
+  std::string summary;  ///< the text between the usage line and the options
+  std::vector<Option> options;
+};
+
 struct Context {
   profile::Selection selection;
   Environment env;
@@ -32,6 +44,10 @@ struct Context {
   std::string argv0;  ///< absolute path of this executable when known
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
+  /// When set, `--help` records the command's spec here instead of printing it (parse_command);
+  /// the `completion` command reads every command's options this way, from the tables --help
+  /// prints.
+  CommandSpec* spec = nullptr;
 
   /// Loads the config and resolves the instance (base port from `port_flag` first).
   Instance instance(std::optional<int> port_flag = std::nullopt) const;
@@ -72,6 +88,24 @@ boost::json::object checked_plugin(const plugins::Record& record,
 
 using CommandFn = int (*)(Context&, const std::vector<std::string>&);
 
+/// A row of the command table (cli.cpp): what `openclaw-host --help` lists and `completion`
+/// completes.
+struct CommandInfo {
+  std::string name;
+  std::string summary;
+  std::vector<std::string> subcommands;  ///< the words its first argument may be, or none
+  CommandFn fn = nullptr;
+};
+
+/// Every command, in the order `--help` lists them.
+std::vector<CommandInfo> commands();
+
+/// The global options (before the command), as `--help` shows them.
+po::options_description global_options();
+
+/// The options of `options` as `--help` shows them, as data.
+std::vector<CommandSpec::Option> describe_options(const po::options_description& options);
+
 // Command families, one file each.
 int cmd_setup(Context& ctx, const std::vector<std::string>& args);
 int cmd_onboard(Context& ctx, const std::vector<std::string>& args);
@@ -90,6 +124,7 @@ int cmd_canvas(Context& ctx, const std::vector<std::string>& args);
 int cmd_channels(Context& ctx, const std::vector<std::string>& args);
 int cmd_message(Context& ctx, const std::vector<std::string>& args);
 int cmd_pairing(Context& ctx, const std::vector<std::string>& args);
+int cmd_completion(Context& ctx, const std::vector<std::string>& args);
 
 /// Entry point: parses global options, dispatches, prints errors as one line.
 int run(int argc, char** argv);

@@ -301,11 +301,20 @@ std::string unsafe_permissions(const fs::path& path) {
   return {};
 }
 
+fs::path installed_plugins_dir(const fs::path& self_exe) {
+#ifdef OPENCLAW_INSTALLED_PLUGINS_FROM_BIN
+  // <prefix>/bin/openclaw-host -> <prefix>/lib/openclaw-host/plugins (the install layout).
+  return (self_exe.parent_path() / OPENCLAW_INSTALLED_PLUGINS_FROM_BIN).lexically_normal();
+#else
+  return (self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins");
+#endif
+}
+
 fs::path bundled_dir(const Environment& env, const fs::path& home, const fs::path& self_exe) {
   if (auto bundled = env.get("OPENCLAW_BUNDLED_PLUGINS_DIR"))
     return profile::expand_user(*bundled, home);
   std::error_code ec;
-  fs::path installed = self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins";
+  fs::path installed = installed_plugins_dir(self_exe);
 #ifdef OPENCLAW_BUILD_PLUGINS_DIR
   // Run from the build tree: its plugins/ folder is the bundled dir.
   if (self_exe.parent_path() == fs::path(OPENCLAW_BUILD_HOST_DIR)) {
@@ -319,8 +328,7 @@ std::string bundled_problem(const Environment& env, const fs::path& home,
                             const fs::path& self_exe) {
   fs::path dir = bundled_dir(env, home, self_exe);
   if (dir.empty()) {
-    return "no bundled plugin dir (looked for " +
-           (self_exe.parent_path().parent_path() / "lib" / "openclaw-host" / "plugins").string() +
+    return "no bundled plugin dir (looked for " + installed_plugins_dir(self_exe).string() +
            "; set OPENCLAW_BUNDLED_PLUGINS_DIR): the browser, canvas and channels are missing";
   }
   std::error_code ec;

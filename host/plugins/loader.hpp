@@ -71,6 +71,10 @@ std::vector<std::filesystem::path> search_path(const std::filesystem::path& stat
                                                const Environment& env,
                                                const std::filesystem::path& self_exe);
 
+/// Where an installed `self_exe` (<prefix>/bin/openclaw-host) has its bundled plugins:
+/// <prefix>/lib/openclaw-host/plugins, whether or not it exists.
+std::filesystem::path installed_plugins_dir(const std::filesystem::path& self_exe);
+
 /// The bundled plugin dir (see search_path), or empty when there is none.
 std::filesystem::path bundled_dir(const Environment& env, const std::filesystem::path& home,
                                   const std::filesystem::path& self_exe);
