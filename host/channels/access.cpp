@@ -1,8 +1,11 @@
 #include "channels/access.hpp"
 
+#include "openclaw/sdk/config_schema.hpp"
+
 #include <boost/json.hpp>
 
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 
 namespace openclaw::channels {
 namespace json = boost::json;
@@ -62,6 +65,17 @@ const json::value* at(const json::object& root, std::initializer_list<std::strin
 Access access_of(const json::object& root, const std::string& channel,
                  std::vector<std::string>* problems) {
   Access a;
+  // `config schema`: the access keys every channel has (its defaults are Access's).
+  if (auto* r = sdk::ConfigSchemaRecorder::active()) {
+    const std::string b = "channels." + channel;
+    r->record(b + ".enabled", "boolean", "true");
+    r->record(b + ".dmPolicy", "\"allowlist\" | \"pairing\" | \"open\" | \"disabled\"",
+              "\"allowlist\"");
+    r->record(b + ".allowFrom", "list of sender ids (IRC masks, Telegram user ids)", "[]");
+    r->record(b + ".groupPolicy", "\"allowlist\" | \"open\" | \"disabled\"", "\"allowlist\"");
+    r->record(b + ".groupAllowFrom", "list of sender ids", "allowFrom");
+    r->record(b + ".dangerouslyAllowNameMatching", "boolean", "false");
+  }
   // channels.<id>, or for a channel OpenClaw does not know (it refuses channels.<id> as an
   // "unknown channel id"), the channel plugin's own plugins.entries.<id>.config.
   std::string base = "channels." + channel;

@@ -47,7 +47,7 @@ constexpr std::array kCommands{
             cmd_ports},
     Command{"config",
             "file | get | set | unset | validate | history | rollback the instance's config",
-            cmd_config, "file get set unset validate history rollback"},
+            cmd_config, "file get set unset validate schema history rollback"},
     Command{"doctor",
             "check this instance, or the isolation of every instance on the machine (--all)",
             cmd_doctor},

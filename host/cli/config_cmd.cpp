@@ -2,10 +2,12 @@
 // Writes are atomic with a .bak; unknown keys are kept; a config that does not parse is never
 // written.
 #include <iostream>
+#include <map>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include "channels/access.hpp"
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "config/history.hpp"
@@ -13,6 +15,7 @@
 #include "core/error.hpp"
 #include "gateway/instance_record.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "plugins/loader.hpp"
@@ -35,6 +38,7 @@ constexpr const char* kConfigHelp =
     "                       (--string forces a string); the result must validate\n"
     "  unset KEY            remove a key\n"
     "  validate [--json]    check every key openclaw-host uses; exit 1 listing each problem\n"
+    "  schema [--json]      every key the host and the plugins check: type, default, reader\n"
     "  history [--json]     the versions kept before each write (newest 20) and the\n"
     "                       last-known-good one (a gateway ran healthy with it for 60 s)\n"
     "  rollback [N|good] [--dry-run]\n"
@@ -412,6 +416,101 @@ std::vector<config::Problem> config_problems(Context& ctx, const config::Config&
   return problems;
 }
 
+// The fallbacks the host applies where its validator cannot see them (they are computed, or read
+// by the code that uses the key); every other default comes from the readers themselves.
+const std::map<std::string, std::string>& host_fallbacks() {
+  static const std::map<std::string, std::string> m{
+      {"gateway.port", "18789 (the default profile), 19001 (dev), 20000 + hash (others)"},
+      {"gateway.bind", "\"loopback\""},
+      {"gateway.auth.mode", "\"token\" when a token is set"},
+      {"browser.enabled", "true"},
+      {"browser.headless", "false with a display, else true"},
+      {"browser.evaluateEnabled", "false"},
+      {"browser.attachOnly", "false"},
+      {"browser.noSandbox", "false"},
+      {"browser.defaultProfile", "\"openclaw\""},
+      {"canvasHost.enabled", "true"},
+      {"canvasHost.port", "gateway.port + 4"},
+      {"canvasHost.root", "<state dir>/canvas"},
+      {"agents.defaults.workspace", "~/.openclaw/workspace[-<profile>]"},
+  };
+  return m;
+}
+
+// `config schema`: the validators themselves, run on an empty config under a recorder (the
+// host's checks, then each plugin found on the search path), say which keys exist.
+int config_schema(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description opts("Options");
+  opts.add_options()("json", "print [{key, type, default, readers}]")(
+      "markdown", "print the table of docs/config-reference.md");
+  auto vm = parse_command(ctx, "config schema [--json | --markdown]",
+                          "Lists every config key the host and the plugins on the search path "
+                          "check, with its type,\nits default and who reads it — learned from "
+                          "the validators themselves, run on an\nempty config.",
+                          opts, {}, args);
+  if (!vm) return 0;
+  std::vector<sdk::ConfigKey> keys;
+  {
+    sdk::ConfigSchemaRecorder host("host");
+    (void)config::validate(json::object{});
+    (void)channels::access_of(json::object{}, "<channel>", nullptr);  // who may talk to a bot
+    keys = host.keys();
+  }
+  Instance inst = resolve_instance(
+      ctx.paths, config::Config::parse("{}", ctx.paths.config_path, ctx.paths.home), std::nullopt,
+      ctx.env);
+  auto search = plugins::search_path(inst.paths.state_dir, inst.paths.home, inst.config.root(),
+                                     ctx.env, ctx.argv0);
+  boost::asio::io_context io;
+  plugins::Manager manager(inst, io, [](sdk::LogLevel, const std::string&) {});
+  manager.load(search);
+  for (auto& k : manager.config_schema()) keys.push_back(std::move(k));
+  // One row per key: its readers joined, the first type and fallback that say something.
+  struct Row {
+    std::string type, fallback, readers;
+  };
+  std::map<std::string, Row> rows;
+  for (const auto& k : keys) {
+    Row& r = rows[k.key];
+    if (r.type.empty()) r.type = k.type;
+    if (r.fallback.empty()) r.fallback = k.fallback;
+    if (r.readers.find(k.reader) == std::string::npos)
+      r.readers += (r.readers.empty() ? "" : ", ") + k.reader;
+  }
+  for (const auto& [key, fallback] : host_fallbacks()) {
+    if (auto it = rows.find(key); it != rows.end() && it->second.fallback.empty())
+      it->second.fallback = fallback;
+  }
+  if (vm->count("json")) {
+    json::array arr;
+    for (const auto& [key, r] : rows) {
+      arr.push_back(json::object{
+          {"key", key}, {"type", r.type}, {"default", r.fallback}, {"readers", r.readers}});
+    }
+    *ctx.out << json::serialize(arr) << "\n";
+    return 0;
+  }
+  auto cell = [](const std::string& s) {
+    std::string out;
+    for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+  };
+  if (vm->count("markdown")) {
+    *ctx.out << "| key | type | default | read by |\n|---|---|---|---|\n";
+    for (const auto& [key, r] : rows) {
+      *ctx.out << "| `" << key << "` | " << cell(r.type) << " | "
+               << (r.fallback.empty() ? "" : "`" + cell(r.fallback) + "`") << " | " << r.readers
+               << " |\n";
+    }
+    return 0;
+  }
+  for (const auto& [key, r] : rows) {
+    *ctx.out << pad(key, 58) << pad(r.type, 26) << pad(r.fallback.empty() ? "-" : r.fallback, 20)
+             << r.readers << "\n";
+  }
+  return 0;
+}
+
 int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) {
     throw usage_error(
@@ -438,10 +537,11 @@ int cmd_config(Context& ctx, const std::vector<std::string>& args) {
   if (sub == "set") return config_set(ctx, rest);
   if (sub == "unset") return config_unset(ctx, rest);
   if (sub == "validate") return config_validate(ctx, rest);
+  if (sub == "schema") return config_schema(ctx, rest);
   if (sub == "history") return config_history(ctx, rest);
   if (sub == "rollback") return config_rollback(ctx, rest);
   throw usage_error("config: unknown subcommand \"" + sub +
-                    "\" (file, get, set, unset, validate, history, rollback)");
+                    "\" (file, get, set, unset, validate, schema, history, rollback)");
 }
 
 }  // namespace openclaw::cli

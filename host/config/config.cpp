@@ -10,6 +10,7 @@
 #include "config/history.hpp"
 #include "core/error.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/json.hpp"
 #include "profile/profile.hpp"
@@ -287,9 +288,17 @@ class Validator {
     problems.push_back({key, message});
   }
 
+  // While `config schema` records (sdk::ConfigSchemaRecorder), each check names its key and type,
+  // and an absent object reads as an empty one so the checks below it run too.
+  static void record(const std::string& key, const std::string& type) {
+    if (auto* r = sdk::ConfigSchemaRecorder::active()) r->record(key, type, "");
+  }
+
   const json::object* object(const json::object& parent, const std::string& name,
                              const std::string& key) {
     const json::value* v = parent.if_contains(name);
+    static const json::object empty;
+    if (!v && sdk::ConfigSchemaRecorder::active()) return &empty;
     if (!v) return nullptr;
     if (!v->is_object()) {
       fail(key, "an object", *v);
@@ -300,6 +309,7 @@ class Validator {
 
   std::optional<std::int64_t> integer(const json::object& parent, const std::string& name,
                                       const std::string& key, std::int64_t lo, std::int64_t hi) {
+    record(key, "integer " + std::to_string(lo) + ".." + std::to_string(hi));
     const json::value* v = parent.if_contains(name);
     if (!v) return std::nullopt;
     std::optional<std::int64_t> n;
@@ -322,6 +332,7 @@ class Validator {
 
   const json::string* string(const json::object& parent, const std::string& name,
                              const std::string& key) {
+    record(key, "string");
     const json::value* v = parent.if_contains(name);
     if (!v) return nullptr;
     if (!v->is_string()) {
@@ -332,12 +343,16 @@ class Validator {
   }
 
   void boolean(const json::object& parent, const std::string& name, const std::string& key) {
+    record(key, "boolean");
     const json::value* v = parent.if_contains(name);
     if (v && !v->is_bool()) fail(key, "true or false", *v);
   }
 
   void one_of(const json::object& parent, const std::string& name, const std::string& key,
               std::initializer_list<std::string_view> allowed) {
+    std::string type;
+    for (auto a : allowed) type += (type.empty() ? "\"" : " | \"") + std::string(a) + "\"";
+    record(key, type);
     const json::string* s = string(parent, name, key);
     if (!s) return;
     for (auto a : allowed) {
@@ -363,6 +378,7 @@ void validate_gateway(Validator& v, const json::object& root) {
     v.string(*auth, "token", "gateway.auth.token");
     v.string(*auth, "mode", "gateway.auth.mode");
   }
+  Validator::record("gateway.controlUi.allowedOrigins", "list of http(s)://host[:port] origins");
   if (const json::object* ui = v.object(*gw, "controlUi", "gateway.controlUi")) {
     if (const json::value* list = ui->if_contains("allowedOrigins")) {
       const std::string key = "gateway.controlUi.allowedOrigins";
@@ -422,6 +438,9 @@ void validate_browser(Validator& v, const json::object& root) {
 void validate_plugins(Validator& v, const json::object& root) {
   const json::object* pl = v.object(root, "plugins", "plugins");
   if (!pl) return;
+  Validator::record("plugins.load.paths", "list of plugin folders");
+  Validator::record("plugins.entries.<id>.enabled", "boolean (default: the plugin's own)");
+  Validator::record("plugins.entries.<id>.config", "object: the plugin's own settings");
   if (const json::object* load = v.object(*pl, "load", "plugins.load")) {
     if (const json::value* paths = load->if_contains("paths")) {
       if (!paths->is_array()) {

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 #include "ports/plan.hpp"
 
 namespace openclaw::plugins {
@@ -116,6 +117,17 @@ std::vector<sdk::ConfigProblem> Manager::validate_configs() {
   for (auto& slot : slots_) {
     if (slot->record.state != State::loaded) continue;
     for (auto& p : slot->validate()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<sdk::ConfigKey> Manager::config_schema() {
+  std::vector<sdk::ConfigKey> out;
+  for (auto& slot : slots_) {
+    if (slot->record.state != State::loaded) continue;
+    sdk::ConfigSchemaRecorder recorder(slot->id());
+    slot->validate();  // its problems (an empty config's) are not the point here
+    for (const auto& k : recorder.keys()) out.push_back(k);
   }
   return out;
 }

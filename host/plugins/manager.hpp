@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 
 #include "instance/instance.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 #include "openclaw/sdk/plugin.hpp"
 #include "plugins/loader.hpp"
 #include "plugins/plugin_host.hpp"
@@ -43,6 +44,9 @@ class Manager {
   /// Every loaded plugin's validate() against the instance's config: what `config validate` and
   /// `config set` refuse, the same checks the plugins make at start.
   std::vector<sdk::ConfigProblem> validate_configs();
+  /// Every key each loaded plugin's validate() checks, with its type and fallback (`config
+  /// schema`): validate() run under an sdk::ConfigSchemaRecorder named after the plugin.
+  std::vector<sdk::ConfigKey> config_schema();
 
   /// If `port_name` belongs to a plugin, marks it failed with `reason`, drops its requests and
   /// returns true (the caller leases again without them).

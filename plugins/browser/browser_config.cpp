@@ -4,6 +4,7 @@
 #include <set>
 
 #include <openclaw/sdk/config.hpp>
+#include <openclaw/sdk/config_schema.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/origin.hpp>
 
@@ -55,6 +56,9 @@ class Checker {
 
   void kind(const json::object& o, const char* key, const std::string& path, json::kind want,
             const char* what) {
+    record(path, want == json::kind::bool_    ? "boolean"
+                 : want == json::kind::string ? "string"
+                                              : what);
     const json::value* v = o.if_contains(key);
     if (!v) return;
     bool ok = v->kind() == want || (want == json::kind::int64 && v->is_uint64());
@@ -67,6 +71,7 @@ class Checker {
     kind(o, key, path, json::kind::string, "a string");
   }
   void url(const json::object& o, const char* key, const std::string& path) {
+    record(path, "http(s):// or ws(s):// URL");
     const json::value* v = o.if_contains(key);
     if (v && !is_url(*v)) {
       fail(path, "must be an http(s):// or ws(s):// URL, got " + sdk::shown_value(path, *v));
@@ -74,6 +79,10 @@ class Checker {
   }
   void fail(const std::string& path, std::string message) {
     out_.push_back({path, std::move(message)});
+  }
+  // While `config schema` records, each checked key with its type (sdk::ConfigSchemaRecorder).
+  static void record(const std::string& path, const std::string& type) {
+    if (auto* r = sdk::ConfigSchemaRecorder::active()) r->record(path, type, "");
   }
 
  private:
@@ -194,9 +203,22 @@ std::vector<sdk::ConfigProblem> check_config(const json::object& root) {
   int cap = 0;
   max_connections(root, cap, &out);
   const json::value* bv = root.if_contains("browser");
-  if (!bv) return out;
-  if (!bv->is_object()) return {{"browser", "must be an object"}};
-  const json::object& b = bv->get_object();
+  // `config schema` records every check: the block is read as empty when absent.
+  static const json::object none;
+  if (!bv && !sdk::ConfigSchemaRecorder::active()) return out;
+  if (bv && !bv->is_object()) return {{"browser", "must be an object"}};
+  const json::object& b = bv ? bv->get_object() : none;
+  if (auto* r = sdk::ConfigSchemaRecorder::active()) {
+    r->record("browser.profiles.<name>.cdpPort", "integer 1..65535", "from the CDP range");
+    r->record("browser.profiles.<name>.cdpUrl", "http(s):// or ws(s):// URL", "");
+    r->record("browser.profiles.<name>.executablePath", "string", "");
+    r->record("browser.profiles.<name>.color", "string", "");
+    r->record("browser.profiles.<name>.attachOnly", "boolean", "false");
+    r->record("browser.extraArgs", "list of strings", "[]");
+    r->record("browser.ssrfPolicy.dangerouslyAllowPrivateNetwork", "boolean", "false");
+    r->record("browser.ssrfPolicy.allowedHostnames", "list of hostnames", "[]");
+    r->record("browser.ssrfPolicy.blockedHostnames", "list of hostnames", "[]");
+  }
   Checker c(out);
   check_top_level(c, b);
   check_ssrf_policy(c, b);

@@ -27,6 +27,7 @@
 
 #include <openclaw/sdk/channels.hpp>
 #include <openclaw/sdk/config.hpp>
+#include <openclaw/sdk/config_schema.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/instances.hpp>
@@ -206,6 +207,11 @@ WatchSettings watch_settings(const json::object& root, std::vector<sdk::ConfigPr
   }
   const json::object* o = c.object();
   if (!o) return s;
+  if (auto* r = sdk::ConfigSchemaRecorder::active()) {  // read by hand below: `config schema`
+    r->record(std::string(c.path()) + ".watch",
+              "list of profile names, \"*\", or {name, url, tokenFile, caFile}", "[]");
+    r->record(std::string(c.path()) + ".notify", "list of {channel, to}", "[]");
+  }
   if (const json::value* w = o->if_contains("watch")) {
     if (w->is_string() && w->get_string() == "*") {
       s.everyone = true;

@@ -1,5 +1,6 @@
 #include "openclaw/sdk/json.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 
 #include <cmath>
 #include <optional>
@@ -68,9 +69,56 @@ std::string to_pretty_json(const json::value& value) {
   return out;
 }
 
+namespace {
+thread_local ConfigSchemaRecorder* t_recorder = nullptr;
+}  // namespace
+
+ConfigSchemaRecorder::ConfigSchemaRecorder(std::string reader)
+    : reader_(std::move(reader)), outer_(t_recorder) {
+  t_recorder = this;
+}
+
+ConfigSchemaRecorder::~ConfigSchemaRecorder() {
+  t_recorder = outer_;
+}
+
+ConfigSchemaRecorder* ConfigSchemaRecorder::active() {
+  return t_recorder;
+}
+
+void ConfigSchemaRecorder::record(std::string key, std::string type, std::string fallback) {
+  for (auto& k : keys_) {
+    if (k.key != key) continue;
+    if (k.type.empty()) k.type = std::move(type);
+    if (k.fallback.empty()) k.fallback = std::move(fallback);
+    return;
+  }
+  keys_.push_back({std::move(key), std::move(type), std::move(fallback), reader_});
+}
+
+void ConfigSchemaRecorder::asked(const std::string& path, const std::string& key) {
+  if (first_asked_.empty()) first_asked_ = path + "." + key;
+  // The host's own settings block is where openclaw-host keeps what OpenClaw's schema lacks: a
+  // key asked for there exists there, whatever its reader does next.
+  if (path.rfind(host_settings_path(""), 0) == 0) record(path + "." + key, "", "");
+}
+
+std::string ConfigSchemaRecorder::place(const std::string& path, const std::string& key) {
+  std::string asked = std::move(first_asked_);
+  first_asked_.clear();
+  const std::string leaf = "." + key;
+  if (asked.size() > leaf.size() &&
+      asked.compare(asked.size() - leaf.size(), leaf.size(), leaf) == 0)
+    return asked;
+  return path + "." + key;
+}
+
 ConfigBlock::ConfigBlock(const json::object& root, std::string path,
                          std::vector<ConfigProblem>* problems)
     : path_(std::move(path)), problems_(problems) {
+  // Recording: every block is there (empty when absent), so each getter runs with its fallback.
+  static const json::object empty;
+  if (t_recorder) block_ = &empty;
   const json::object* cur = &root;
   std::size_t start = 0;
   for (;;) {
@@ -94,6 +142,10 @@ void ConfigBlock::problem(const std::string& key, const std::string& message) {
 }
 
 void ConfigBlock::string(const char* key, std::string& out) {
+  if (t_recorder)
+    t_recorder->record(
+        t_recorder->place(path_, key), "string",
+        out.empty() ? "" : (is_secret_key(key) ? "(set)" : json::serialize(json::value(out))));
   const json::value* v = block_ ? block_->if_contains(key) : nullptr;
   if (!v) return;
   if (v->is_string()) {
@@ -104,6 +156,8 @@ void ConfigBlock::string(const char* key, std::string& out) {
 }
 
 void ConfigBlock::boolean(const char* key, bool& out) {
+  if (t_recorder)
+    t_recorder->record(t_recorder->place(path_, key), "boolean", out ? "true" : "false");
   const json::value* v = block_ ? block_->if_contains(key) : nullptr;
   if (!v) return;
   if (v->is_bool()) {
@@ -114,6 +168,10 @@ void ConfigBlock::boolean(const char* key, bool& out) {
 }
 
 void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
+  if (t_recorder)
+    t_recorder->record(t_recorder->place(path_, key),
+                       "integer " + std::to_string(lo) + ".." + std::to_string(hi),
+                       std::to_string(out));
   const json::value* v = block_ ? block_->if_contains(key) : nullptr;
   if (!v) return;
   std::optional<std::int64_t> whole;
@@ -136,6 +194,7 @@ void ConfigBlock::integer(const char* key, int& out, int lo, int hi) {
 }
 
 bool ConfigBlock::has(const char* key) const {
+  if (t_recorder) t_recorder->asked(path_, key);
   return block_ && block_->contains(key);
 }
 

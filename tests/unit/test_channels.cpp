@@ -13,6 +13,7 @@
 #include "irc_line.hpp"
 #include "openclaw/sdk/channels.hpp"
 #include "openclaw/sdk/config.hpp"
+#include "openclaw/sdk/config_schema.hpp"
 #include "openclaw/sdk/queue.hpp"
 #include "support/harness.hpp"
 
@@ -177,6 +178,47 @@ BOOST_AUTO_TEST_CASE(config_blocks_name_the_full_key_of_a_bad_value) {
   BOOST_TEST(!sdk::ConfigBlock(root, "channels.bad", &problems).present());
   BOOST_TEST(problems.back().key == "channels.bad");
   BOOST_TEST(problems.back().message == "must be an object");
+}
+
+// What `config schema` is built on: a reader run on an empty config under a recorder names every
+// key it checks, with its type and the fallback it would use, at the place it asks for first.
+BOOST_AUTO_TEST_CASE(a_schema_recorder_sees_every_key_a_config_block_reads) {
+  const json::object empty;
+  std::vector<sdk::ConfigKey> keys;
+  {
+    sdk::ConfigSchemaRecorder rec("mine");
+    BOOST_TEST(sdk::ConfigSchemaRecorder::active() == &rec);
+    sdk::ConfigBlock ours(empty, sdk::host_settings_path("mine"), nullptr);
+    sdk::ConfigBlock theirs(empty, "channels.mine", nullptr);
+    BOOST_TEST(theirs.present());  // recording: an absent block reads as empty
+    std::string host = "localhost";
+    int port = 6667;
+    bool tls = false;
+    theirs.string("host", host);
+    (ours.has("port") ? ours : theirs).integer("port", port, 1, 65535);
+    theirs.boolean("tls", tls);
+    theirs.string("host", host);  // read twice, listed once
+    {
+      sdk::ConfigSchemaRecorder inner("other");  // nested: the innermost records
+      sdk::ConfigBlock(empty, "x", nullptr).boolean("y", tls);
+      BOOST_TEST(inner.keys().size() == 1u);
+    }
+    BOOST_TEST(sdk::ConfigSchemaRecorder::active() == &rec);
+    keys = rec.keys();
+  }
+  BOOST_TEST(sdk::ConfigSchemaRecorder::active() == nullptr);
+  BOOST_TEST(!sdk::ConfigBlock(empty, "channels.mine", nullptr).present());  // not recording
+  BOOST_TEST_REQUIRE(keys.size() == 3u);
+  BOOST_TEST(keys[0].key == "channels.mine.host");
+  BOOST_TEST(keys[0].type == "string");
+  BOOST_TEST(keys[0].fallback == "\"localhost\"");
+  BOOST_TEST(keys[0].reader == "mine");
+  // Asked for in openclaw-host's own block first: that is where it is written.
+  BOOST_TEST(keys[1].key == "plugins.entries.openclaw-host.config.mine.port");
+  BOOST_TEST(keys[1].type == "integer 1..65535");
+  BOOST_TEST(keys[1].fallback == "6667");
+  BOOST_TEST(keys[2].key == "channels.mine.tls");
+  BOOST_TEST(keys[2].fallback == "false");
 }
 
 BOOST_AUTO_TEST_CASE(config_blocks_take_1e3_as_a_whole_number_and_mark_keys_required) {

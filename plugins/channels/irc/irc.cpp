@@ -16,6 +16,7 @@
 
 #include <openclaw/sdk/channels.hpp>
 #include <openclaw/sdk/config.hpp>
+#include <openclaw/sdk/config_schema.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
 #include <openclaw/sdk/tcp_client.hpp>
@@ -98,6 +99,19 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
     } catch (const std::exception& e) {
       c.problem("passwordFile", e.what());
     }
+  }
+  // The keys read by hand below, for `config schema` (sdk::ConfigSchemaRecorder).
+  if (auto* r = sdk::ConfigSchemaRecorder::active()) {
+    const std::string at(kBlock);
+    r->record(at + ".channels", "list of channel names (\"#ops\")", "[]");
+    r->record(at + ".nickserv", "password string or {enabled, service, password, passwordFile}",
+              "");
+    r->record(at + ".nickserv.enabled", "boolean", "true");
+    r->record(at + ".nickserv.service", "string", "\"NickServ\"");
+    r->record(at + ".nickserv.password", "string", "");
+    r->record(at + ".nickserv.passwordFile", "string", "");
+    r->record(sdk::host_settings_path("irc") + ".sasl", "true | false | {username, password}",
+              "false");
   }
   if (const auto* v = b->if_contains("channels")) {
     if (!v->is_array()) {

@@ -16,6 +16,7 @@
 #include <openclaw/sdk/auth.hpp>
 #include <openclaw/sdk/channels.hpp>
 #include <openclaw/sdk/config.hpp>
+#include <openclaw/sdk/config_schema.hpp>
 #include <openclaw/sdk/files.hpp>
 #include <openclaw/sdk/http_client.hpp>
 #include <openclaw/sdk/plugin_export.hpp>
@@ -94,6 +95,8 @@ Settings settings_of(const json::object& root, std::vector<sdk::ConfigProblem>* 
   int retry = static_cast<int>(s.retry_s);
   c.integer("replyRetrySeconds", retry, 1, 7 * 24 * 3600);
   s.retry_s = retry;
+  if (auto* r = sdk::ConfigSchemaRecorder::active())  // read by hand below: `config schema`
+    r->record(std::string(c.path()) + ".hooks", "list of hook names", "[]");
   if (const auto* v = o.if_contains("hooks")) {
     if (!v->is_array()) {
       c.problem("hooks", "must be a list of hook names");
