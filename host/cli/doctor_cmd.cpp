@@ -41,10 +41,6 @@ struct Findings {
   }
 };
 
-isolation::Scope scope_of(const Context& ctx) {
-  return isolation::scope_for(ctx.env, ctx.paths);
-}
-
 // `--fix`: applies each finding's safe fix, says what it did, and drops it from the findings.
 std::vector<std::string> apply_fixes(isolation::Survey& s) {
   std::vector<std::string> done;
@@ -92,7 +88,7 @@ void report(Findings& f, const isolation::Finding& finding) {
 
 // `doctor --all`: the checklist across the machine, as text or JSON.
 int doctor_all(Context& ctx, bool as_json, bool fix) {
-  auto s = isolation::survey(scope_of(ctx));
+  auto s = isolation::survey(isolation::scope_for(ctx.env, ctx.paths));
   auto fixed = fix ? apply_fixes(s) : std::vector<std::string>{};
   auto o = isolation::to_json(s);
   if (as_json) {
@@ -277,7 +273,7 @@ int cmd_doctor(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   // The machine-wide checklist, as far as it concerns this instance.
-  auto s = isolation::survey(scope_of(ctx));
+  auto s = isolation::survey(isolation::scope_for(ctx.env, ctx.paths));
   std::string self;
   for (const auto& m : s.members) {
     if (m.state_dir == paths.state_dir ||

@@ -25,6 +25,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/instance_record.hpp"
 #include "gateway/log.hpp"
+#include "instance/machine.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "openclaw/sdk/http_client.hpp"
 #include "openclaw/sdk/json.hpp"
@@ -423,9 +424,8 @@ void deep_status(Context& ctx, const Instance& inst, service::Kind kind, const s
       out << "Unit: cannot read it: " << e.what() << "\n";
     }
     auto view = service::read_systemd_unit(text);
-    fs::path runs = view.state_dir ? profile::expand_user(*view.state_dir, inst.paths.home)
-                                   : profile::default_state_dir(inst.paths.home, view.profile);
-    const bool same_instance = runs.lexically_normal() == inst.paths.state_dir.lexically_normal();
+    const fs::path runs = isolation::unit_state_dir(view, inst.paths.home);
+    const bool same_instance = same_dir(runs, inst.paths.state_dir);
     out << "Unit ExecStart: profile "
         << (view.profile ? *view.profile : std::string("(none: the default)")) << ", port "
         << view.port.value_or("(none: the config's)") << ", state dir "
@@ -604,9 +604,7 @@ int gateway_probe(Context& ctx, const std::vector<std::string>& args) {
   std::vector<Probed> found;
   std::set<int> asked;
   for (const auto& m : members) {
-    int port = m.base;
-    if (auto live = gateway::read_live_record(m.state_dir); live && live->ports.count("gateway"))
-      port = live->ports.at("gateway");
+    const int port = m.gateway_port ? m.gateway_port : m.base;
     if (port <= 0 || !asked.insert(port).second) continue;
     auto token = ctx.env.get("OPENCLAW_GATEWAY_TOKEN");
     if (auto t = config::get_string(m.config, "gateway.auth.token")) token = t;

@@ -64,51 +64,55 @@ std::string octal(unsigned mode) {
 
 namespace {
 
-bool same_path(const fs::path& a, const fs::path& b) {
-  if (a.lexically_normal() == b.lexically_normal()) return true;
+// The instance with its config read (`known`: already read by discover_profiles) and its plan
+// resolved, `problem` saying why not; then what its running gateway (`live`) really holds.
+void load(Member& m, const fs::path& home, const ConfiguredProfile* known,
+          const std::optional<gateway::InstanceRecord>& live) {
   std::error_code ec;
-  return fs::equivalent(a, b, ec);
-}
-
-// The instance with its config read and its plan resolved; `problem` says why not.
-void load(Member& m, const fs::path& home) {
-  std::error_code ec;
-  m.has_config = fs::is_regular_file(m.config_path, ec);
+  m.has_config = known || fs::is_regular_file(m.config_path, ec);
   Environment env({{"HOME", home.string()}});
   profile::Paths paths = profile::resolve_paths(profile::Selection{m.profile, false}, env);
   paths.state_dir = m.state_dir;
   paths.config_path = m.config_path;
-  try {
-    auto cfg = config::Config::load(m.config_path, home);
-    config::require_valid(cfg);
-    m.config = cfg.root();
-    m.workspace = resolve_workspace(paths, cfg);
-    m.base = profile::default_base_port(m.profile);
-    m.base_source = "default";
-    if (auto p = config::get_int(m.config, "gateway.port")) {
-      m.base = static_cast<int>(*p);
-      m.base_source = "gateway.port";
+  if (known) {
+    m.problem = known->problem;
+    if (known->config) {
+      m.config = known->config->root();
+      m.workspace = resolve_workspace(paths, *known->config);
+      m.base = known->base;
+      m.base_source = known->base_source;
+      m.ports = known->plan.ports;
     }
-    m.ports = ports::make_plan(m.base, m.base_source, ports::standard_requests(m.config)).ports;
-  } catch (const Error& e) {
-    m.problem = e.line();
+  } else {
+    try {
+      auto cfg = config::Config::load(m.config_path, home);
+      config::require_valid(cfg);
+      m.config = cfg.root();
+      m.workspace = resolve_workspace(paths, cfg);
+      m.base = profile::default_base_port(m.profile);
+      m.base_source = "default";
+      if (auto p = config::get_int(m.config, "gateway.port")) {
+        m.base = static_cast<int>(*p);
+        m.base_source = "gateway.port";
+      }
+      m.ports = ports::make_plan(m.base, m.base_source, ports::standard_requests(m.config)).ports;
+    } catch (const Error& e) {
+      m.problem = e.line();
+    }
   }
   if (m.workspace.empty()) m.workspace = paths.default_workspace;
-  if (auto live = gateway::read_live_record(m.state_dir)) {
-    m.pid = live->pid;
-    // What it really holds wins over what its config says now.
-    if (live->base > 0 && live->base != m.base) {
-      m.base = live->base;
-      m.base_source = "running";
-      for (auto& p : m.ports) {
-        if (auto it = live->ports.find(p.name()); it != live->ports.end()) p.port = it->second;
-      }
-    }
-    for (auto& p : m.ports) {
-      if (auto it = live->ports.find(p.name()); it != live->ports.end() && p.is_range()) {
-        p.port = it->second;
-      }
-    }
+  if (!live) return;
+  m.pid = live->pid;
+  if (auto it = live->ports.find("gateway"); it != live->ports.end()) m.gateway_port = it->second;
+  // What it really holds wins over what its config says now.
+  const bool moved = live->base > 0 && live->base != m.base;
+  if (moved) {
+    m.base = live->base;
+    m.base_source = "running";
+  }
+  for (auto& p : m.ports) {
+    auto it = live->ports.find(p.name());
+    if (it != live->ports.end() && (moved || p.is_range())) p.port = it->second;
   }
 }
 
@@ -138,11 +142,12 @@ struct Checker {
       m.profile = cp.profile;
       m.state_dir = cp.state_dir;
       m.config_path = cp.config_path;
+      load(m, scope.home, &cp, gateway::read_live_record(m.state_dir));
       s.members.push_back(std::move(m));
     }
     auto known = [&](const fs::path& dir) {
       return std::any_of(s.members.begin(), s.members.end(),
-                         [&](const Member& m) { return same_path(m.state_dir, dir); });
+                         [&](const Member& m) { return same_dir(m.state_dir, dir); });
     };
     std::error_code ec;
     if (!scope.self_state_dir.empty() && !known(scope.self_state_dir) &&
@@ -152,6 +157,7 @@ struct Checker {
       m.env_instance = true;
       m.state_dir = scope.self_state_dir;
       m.config_path = scope.self_config_path;
+      load(m, scope.home, nullptr, gateway::read_live_record(m.state_dir));
       s.members.push_back(std::move(m));
     }
     ports::LeaseStore store(ports::LeaseStore::default_dir(scope.env), scope.home);
@@ -177,9 +183,9 @@ struct Checker {
       auto live = gateway::read_live_record(m.state_dir);
       m.config_path = live && !live->config_path.empty() ? fs::path(live->config_path)
                                                          : m.state_dir / "openclaw.json";
+      load(m, scope.home, nullptr, live);
       s.members.push_back(std::move(m));
     }
-    for (auto& m : s.members) load(m, scope.home);
     std::sort(s.members.begin(), s.members.end(), [](const Member& a, const Member& b) {
       auto key = [](const Member& m) {
         return std::tuple(m.env_instance, m.profile.has_value(), m.name());
@@ -429,16 +435,16 @@ struct Checker {
 
   void pair_paths(const Member& a, const Member& b) {
     auto both = std::vector<std::string>{a.name(), b.name()};
-    if (same_path(a.state_dir, b.state_dir)) {
+    if (same_dir(a.state_dir, b.state_dir)) {
       add(Severity::error, "paths",
           a.name() + " and " + b.name() + " share the state dir " + shown(a.state_dir),
           shown(a.state_dir), "", both);
-    } else if (same_path(a.config_path, b.config_path)) {
+    } else if (same_dir(a.config_path, b.config_path)) {
       add(Severity::error, "paths",
           a.name() + " and " + b.name() + " share the config " + shown(a.config_path),
           shown(a.config_path), "", both);
     }
-    if (!a.workspace.empty() && same_path(a.workspace, b.workspace)) {
+    if (!a.workspace.empty() && same_dir(a.workspace, b.workspace)) {
       const Member& mover = a.profile && !b.profile ? a : b;
       // A profile's own default; an env-var instance's inside its state dir.
       std::string ws = mover.env_instance || !mover.profile
@@ -573,10 +579,8 @@ struct Checker {
         continue;
       }
       if (!view.has_exec || !view.runs_gateway) continue;
-      // Which instance does it really start? OPENCLAW_STATE_DIR pins it; else the profile.
-      fs::path runs = view.state_dir ? profile::expand_user(*view.state_dir, scope.real_home)
-                                     : profile::default_state_dir(scope.home, view.profile);
-      if (!same_path(runs, owner->state_dir)) {
+      const fs::path runs = unit_state_dir(view, scope.home);
+      if (!same_dir(runs, owner->state_dir)) {
         std::string what =
             view.profile || view.state_dir
                 ? name + " runs another instance (" + shown(runs) + "), not " + label
@@ -646,6 +650,11 @@ struct Checker {
 };
 
 }  // namespace
+
+fs::path unit_state_dir(const service::UnitView& unit, const fs::path& home) {
+  return unit.state_dir ? profile::expand_user(*unit.state_dir, home)
+                        : profile::default_state_dir(home, unit.profile);
+}
 
 Scope scope_for(const Environment& env, const profile::Paths& paths) {
   Scope scope;

@@ -17,6 +17,7 @@
 #include "core/environment.hpp"
 #include "ports/plan.hpp"
 #include "profile/profile.hpp"
+#include "service/service.hpp"
 
 namespace openclaw::cli::isolation {
 
@@ -35,6 +36,7 @@ struct Member {
   std::string base_source;  ///< "gateway.port", "default", "running" (its live record)
   std::vector<ports::PlannedPort> ports;  ///< the plan (fixed and range ports)
   int pid = 0;                            ///< its running gateway, 0 when none
+  int gateway_port = 0;                   ///< the port that gateway leased, 0 when none
 
   /// "rescue", "default", or the state dir (env-var instance).
   std::string name() const;
@@ -79,6 +81,11 @@ struct Scope {
 /// `path`'s permission bits, nullopt when it does not exist; and as `ls` writes them ("755").
 std::optional<unsigned> mode_of(const std::filesystem::path& path);
 std::string octal(unsigned mode);
+
+/// The state dir of the instance a service unit starts: its OPENCLAW_STATE_DIR, else the profile
+/// its ExecStart names (none: the default profile's).
+std::filesystem::path unit_state_dir(const service::UnitView& unit,
+                                     const std::filesystem::path& home);
 
 /// The scope of a survey run from this process: its home, environment and own instance.
 Scope scope_for(const Environment& env, const profile::Paths& paths);

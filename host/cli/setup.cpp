@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "instance/machine.hpp"
 #include "openclaw/sdk/channels.hpp"
+#include "openclaw/sdk/config.hpp"
 #include "openclaw/sdk/files.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/system.hpp"
@@ -182,7 +183,7 @@ class Setup {
       const boost::json::value* now = config::find(cfg_.root(), {"channels", channel, key});
       if (now && *now == v) continue;
       config::assign(cfg_.root(), {"channels", channel, key}, v);
-      changed("set channels." + channel + "." + key + " = " + shown_value(key, v));
+      changed("set channels." + channel + "." + key + " = " + sdk::shown_value(key, v));
     }
   }
 
@@ -228,14 +229,6 @@ class Setup {
       throw usage_error(std::string("cannot create the workspace: ") + e.what(), shown(workspace));
     }
     changes_.push_back("created workspace " + shown(workspace));
-  }
-
-  static std::string shown_value(const std::string& key, const boost::json::value& v) {
-    // Secrets by key name are never echoed (a token pasted inline).
-    if (key.find("oken") != std::string::npos || key.find("assword") != std::string::npos) {
-      if (key.find("File") == std::string::npos) return "(set, not shown)";
-    }
-    return boost::json::serialize(v);
   }
 
   void print(std::ostream& out) const {

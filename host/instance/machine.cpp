@@ -9,6 +9,11 @@
 namespace openclaw {
 namespace fs = std::filesystem;
 
+bool same_dir(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  return a.lexically_normal() == b.lexically_normal() || fs::equivalent(a, b, ec);
+}
+
 std::vector<ConfiguredProfile> discover_profiles(const fs::path& home) {
   std::vector<ConfiguredProfile> out;
   std::error_code ec;
@@ -33,14 +38,16 @@ std::vector<ConfiguredProfile> discover_profiles(const fs::path& home) {
     cp.config_path = entry.path() / "openclaw.json";
     if (!fs::is_regular_file(cp.config_path, ec)) continue;
     cp.base = profile::default_base_port(profile);
+    cp.base_source = "default";
     try {
       auto cfg = config::Config::load(cp.config_path, home);
       config::require_valid(cfg);
-      if (auto p = config::get_int(cfg.root(), "gateway.port")) cp.base = static_cast<int>(*p);
-      cp.plan = ports::make_plan(cp.base, "gateway.port", ports::standard_requests(cfg.root()));
-      for (const auto& p : cp.plan.ports) {
-        if (!p.is_range() && !p.is_any()) cp.fixed_ports.push_back(p.port);
+      if (auto p = config::get_int(cfg.root(), "gateway.port")) {
+        cp.base = static_cast<int>(*p);
+        cp.base_source = "gateway.port";
       }
+      cp.plan = ports::make_plan(cp.base, cp.base_source, ports::standard_requests(cfg.root()));
+      cp.config = std::move(cfg);
     } catch (const Error& e) {
       cp.problem = e.line();
     }
@@ -53,20 +60,17 @@ std::vector<ports::Interval> occupied_ports(const std::vector<ConfiguredProfile>
                                             const std::vector<ports::InstanceLeases>& live,
                                             const fs::path& self_state_dir, const fs::path& home) {
   std::vector<ports::Interval> out;
-  auto same_dir = [&](const fs::path& a) {
-    std::error_code ec;
-    return fs::equivalent(a, self_state_dir, ec) ||
-           a.lexically_normal() == self_state_dir.lexically_normal();
-  };
   for (const auto& cp : profiles) {
-    if (same_dir(cp.state_dir)) continue;
+    if (same_dir(cp.state_dir, self_state_dir)) continue;
     std::string owner = (cp.profile ? "profile \"" + *cp.profile + "\"" : "the default profile") +
                         " (" + profile::display_path(cp.config_path, home) + ")";
     out.push_back({cp.base, cp.base + profile::kDerivedSpan, owner});
-    for (int p : cp.fixed_ports) out.push_back({p, p, owner});
+    for (const auto& p : cp.plan.ports) {
+      if (!p.is_range() && !p.is_any()) out.push_back({p.port, p.port, owner});
+    }
   }
   for (const auto& inst : live) {
-    if (inst.stale || same_dir(inst.owner.state_dir)) continue;
+    if (inst.stale || same_dir(inst.owner.state_dir, self_state_dir)) continue;
     std::string owner = "running instance (pid " + std::to_string(inst.owner.pid) + ")";
     if (inst.owner.base > 0) {
       out.push_back({inst.owner.base, inst.owner.base + profile::kDerivedSpan, owner});
@@ -75,15 +79,6 @@ std::vector<ports::Interval> occupied_ports(const std::vector<ConfiguredProfile>
   }
   return out;
 }
-
-namespace {
-
-bool same_dir(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  return a.lexically_normal() == b.lexically_normal() || fs::equivalent(a, b, ec);
-}
-
-}  // namespace
 
 ports::PortMap machine_port_map(const std::vector<ConfiguredProfile>& profiles,
                                 const std::vector<ports::InstanceLeases>& leases,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "ports/lease_store.hpp"
 #include "ports/plan.hpp"
 #include "ports/port_map.hpp"
@@ -18,10 +19,14 @@ struct ConfiguredProfile {
   std::filesystem::path state_dir;
   std::filesystem::path config_path;
   int base = 0;
-  std::vector<int> fixed_ports;  ///< every fixed port of its plan (offsets and explicit config)
-  ports::Plan plan;              ///< the whole plan (range ports unresolved)
-  std::string problem;           ///< non-empty when its config could not be read or resolved
+  std::string base_source;               ///< "gateway.port" or "default"
+  ports::Plan plan;                      ///< the whole plan (range ports unresolved)
+  std::optional<config::Config> config;  ///< the config, read once (none when `problem`)
+  std::string problem;  ///< non-empty when its config could not be read or resolved
 };
+
+/// True when `a` and `b` name one directory (the same path, or a link to it).
+bool same_dir(const std::filesystem::path& a, const std::filesystem::path& b);
 
 /// Every `~/.openclaw` and `~/.openclaw-<name>` directory that holds an openclaw.json.
 std::vector<ConfiguredProfile> discover_profiles(const std::filesystem::path& home);
